@@ -164,7 +164,12 @@ impl RemoteClient {
     /// redirects are not followed; no proxy from the environment is used;
     /// the default timeout is 10 s instead of 60 s; errors are outcomes, not
     /// exceptions.
-    pub async fn validate_check(&self, server: &RemoteTarget, user: &str, pass: &str) -> CheckOutcome {
+    pub async fn validate_check(
+        &self,
+        server: &RemoteTarget,
+        user: &str,
+        pass: &str,
+    ) -> CheckOutcome {
         let total = self.options.total_timeout;
         let outcome = match tokio::time::timeout(total, self.call(server, user, pass)).await {
             Ok(outcome) => outcome,
@@ -184,9 +189,8 @@ impl RemoteClient {
     }
 
     async fn call(&self, server: &RemoteTarget, user: &str, pass: &str) -> CheckOutcome {
-        let refused = |e: TargetError| {
-            CheckOutcome::new(CheckKind::Refused, format!("refused: {e}"), None)
-        };
+        let refused =
+            |e: TargetError| CheckOutcome::new(CheckKind::Refused, format!("refused: {e}"), None);
         let endpoint = match endpoint_url(&server.url) {
             Ok(url) => url,
             Err(e) => return refused(e.into()),
@@ -228,7 +232,10 @@ impl RemoteClient {
             }
         };
         let encoding = self.options.value_encoding;
-        let form = [("user", encoding.prepare(user)), ("pass", encoding.prepare(pass))];
+        let form = [
+            ("user", encoding.prepare(user)),
+            ("pass", encoding.prepare(pass)),
+        ];
         let response = match client.post(endpoint.clone()).form(&form).send().await {
             Ok(response) => response,
             Err(e) => return self.send_failure(&endpoint, &e),
@@ -273,7 +280,11 @@ impl RemoteClient {
         )
     }
 
-    async fn interpret(&self, endpoint: &url::Url, mut response: reqwest::Response) -> CheckOutcome {
+    async fn interpret(
+        &self,
+        endpoint: &url::Url,
+        mut response: reqwest::Response,
+    ) -> CheckOutcome {
         let status = response.status();
         let code = Some(status.as_u16());
         if status.is_redirection() {
@@ -453,13 +464,31 @@ mod tests {
         assert!(accepted.accepted);
         assert_eq!(accepted.kind, CheckKind::Accepted);
         for (body, kind) in [
-            (&br#"{"result":{"status":true,"value":false}}"#[..], CheckKind::Rejected),
-            (br#"{"result":{"status":false,"value":true}}"#, CheckKind::Rejected),
-            (br#"{"result":{"status":true,"value":"true"}}"#, CheckKind::Rejected),
-            (br#"{"result":{"status":true,"value":1}}"#, CheckKind::Rejected),
-            (br#"{"result":{"status":1,"value":true}}"#, CheckKind::Rejected),
+            (
+                &br#"{"result":{"status":true,"value":false}}"#[..],
+                CheckKind::Rejected,
+            ),
+            (
+                br#"{"result":{"status":false,"value":true}}"#,
+                CheckKind::Rejected,
+            ),
+            (
+                br#"{"result":{"status":true,"value":"true"}}"#,
+                CheckKind::Rejected,
+            ),
+            (
+                br#"{"result":{"status":true,"value":1}}"#,
+                CheckKind::Rejected,
+            ),
+            (
+                br#"{"result":{"status":1,"value":true}}"#,
+                CheckKind::Rejected,
+            ),
             (br#"{"result":{"status":true}}"#, CheckKind::Rejected),
-            (br#"{"result":{"status":true,"value":{"a":1}}}"#, CheckKind::Rejected),
+            (
+                br#"{"result":{"status":true,"value":{"a":1}}}"#,
+                CheckKind::Rejected,
+            ),
             (br#"{"result":true}"#, CheckKind::InvalidResponse),
             (br#"[1,2]"#, CheckKind::InvalidResponse),
             (b"<html>", CheckKind::InvalidResponse),
@@ -478,24 +507,54 @@ mod tests {
             br#"{"result":{"status":true,"value":false},"detail":{"message":"wrong otp pin","serial":"S1"}}"#,
             Some(200),
         );
-        assert_eq!(outcome.reason, "rejected by the remote server (`result.value` is `false`): wrong otp pin");
-        assert_eq!(outcome.remote_detail.as_ref().and_then(|d| d.get("serial")), Some(&Value::from("S1")));
+        assert_eq!(
+            outcome.reason,
+            "rejected by the remote server (`result.value` is `false`): wrong otp pin"
+        );
+        assert_eq!(
+            outcome.remote_detail.as_ref().and_then(|d| d.get("serial")),
+            Some(&Value::from("S1"))
+        );
         let outcome = judge_body(
             br#"{"result":{"status":false,"error":{"code":904,"message":"ERR904: The user can not be found"}}}"#,
             Some(200),
         );
-        assert!(outcome.reason.ends_with("ERR904: The user can not be found"), "{}", outcome.reason);
+        assert!(
+            outcome
+                .reason
+                .ends_with("ERR904: The user can not be found"),
+            "{}",
+            outcome.reason
+        );
     }
 
     #[test]
     fn new_checks_options() {
         assert!(RemoteClient::new(RemoteOptions::default()).is_ok());
-        let zero = RemoteOptions { total_timeout: Duration::ZERO, ..RemoteOptions::default() };
-        assert!(matches!(RemoteClient::new(zero), Err(ClientError::Zero("total_timeout"))));
-        let bad = RemoteOptions { allowed_hosts: vec!["a b".into()], ..RemoteOptions::default() };
-        assert!(matches!(RemoteClient::new(bad), Err(ClientError::Pattern(_))));
-        let pem = RemoteOptions { extra_root_certs_pem: vec![b"nonsense".to_vec()], ..RemoteOptions::default() };
-        assert!(matches!(RemoteClient::new(pem), Err(ClientError::Certificate(_))));
+        let zero = RemoteOptions {
+            total_timeout: Duration::ZERO,
+            ..RemoteOptions::default()
+        };
+        assert!(matches!(
+            RemoteClient::new(zero),
+            Err(ClientError::Zero("total_timeout"))
+        ));
+        let bad = RemoteOptions {
+            allowed_hosts: vec!["a b".into()],
+            ..RemoteOptions::default()
+        };
+        assert!(matches!(
+            RemoteClient::new(bad),
+            Err(ClientError::Pattern(_))
+        ));
+        let pem = RemoteOptions {
+            extra_root_certs_pem: vec![b"nonsense".to_vec()],
+            ..RemoteOptions::default()
+        };
+        assert!(matches!(
+            RemoteClient::new(pem),
+            Err(ClientError::Certificate(_))
+        ));
     }
 
     #[test]

@@ -70,7 +70,10 @@ mod tests {
             ("AZaz09_.-~", "AZaz09_.-~"),
             ("ü€", "%C3%BC%E2%82%AC"),
             ("", ""),
-            ("?#[]@!$'()*,;:", "%3F%23%5B%5D%40%21%24%27%28%29%2A%2C%3B%3A"),
+            (
+                "?#[]@!$'()*,;:",
+                "%3F%23%5B%5D%40%21%24%27%28%29%2A%2C%3B%3A",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(python_quote(input), expected, "input {input:?}");

@@ -168,7 +168,9 @@ impl HostPattern {
             || name.starts_with('.')
             || name.contains("..")
         {
-            return Err(err("expected a host name, `*.domain`, an ip address or a cidr network"));
+            return Err(err(
+                "expected a host name, `*.domain`, an ip address or a cidr network",
+            ));
         }
         let name = name.to_owned();
         Ok(if suffix {
@@ -215,9 +217,7 @@ impl Host {
 /// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) become IPv4.
 fn canonical_ip(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -225,8 +225,7 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
 fn canonical_net(net: IpNet) -> IpNet {
     match net {
         IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
-            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
-                .map_or(net, IpNet::V4),
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map_or(net, IpNet::V4),
             None => net,
         },
         other => other,
@@ -358,10 +357,19 @@ mod tests {
         assert!(validate_url("http://127.0.0.1:5000/pi/").is_ok());
         assert!(validate_url("https://[::1]:8443").is_ok());
         assert!(matches!(validate_url("ftp://pi"), Err(UrlError::Scheme(s)) if s == "ftp"));
-        assert!(matches!(validate_url("file:///etc/passwd"), Err(UrlError::Scheme(_))));
-        assert!(matches!(validate_url("pi.example.com"), Err(UrlError::Parse { .. })));
+        assert!(matches!(
+            validate_url("file:///etc/passwd"),
+            Err(UrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            validate_url("pi.example.com"),
+            Err(UrlError::Parse { .. })
+        ));
         assert!(matches!(validate_url(""), Err(UrlError::Parse { .. })));
-        assert!(matches!(validate_url("http://"), Err(UrlError::Parse { .. })));
+        assert!(matches!(
+            validate_url("http://"),
+            Err(UrlError::Parse { .. })
+        ));
         assert_eq!(
             validate_url("gopher://x").map_err(|e| e.to_string()),
             Err("unsupported url scheme `gopher`, expected http or https".to_owned())
@@ -375,7 +383,10 @@ mod tests {
             ("https://pi/", "https://pi/validate/check"),
             ("https://pi/pi", "https://pi/pi/validate/check"),
             ("https://pi/pi//", "https://pi/pi/validate/check"),
-            ("http://h:81/a/b/?x=1#f", "http://h:81/a/b/validate/check?x=1"),
+            (
+                "http://h:81/a/b/?x=1#f",
+                "http://h:81/a/b/validate/check?x=1",
+            ),
         ];
         for (base, expected) in cases {
             assert_eq!(check_endpoint(base).as_deref(), Ok(expected), "base {base}");
@@ -384,14 +395,43 @@ mod tests {
 
     #[test]
     fn patterns_parse() {
-        assert_eq!(HostPattern::parse("PI.Example.com."), Ok(HostPattern::Exact("pi.example.com".into())));
-        assert_eq!(HostPattern::parse("*.example.com"), Ok(HostPattern::Suffix("example.com".into())));
-        assert!(matches!(HostPattern::parse("10.0.0.0/8"), Ok(HostPattern::Net(_))));
-        assert!(matches!(HostPattern::parse("10.1.2.3/8"), Ok(HostPattern::Net(n)) if n.to_string() == "10.0.0.0/8"));
-        assert!(matches!(HostPattern::parse("[::1]"), Ok(HostPattern::Net(_))));
-        assert!(matches!(HostPattern::parse("::ffff:127.0.0.1"), Ok(HostPattern::Net(n)) if n.to_string() == "127.0.0.1/32"));
-        for bad in ["", "  ", "*.", "*", "a/b", "a..b", "*.*.x", "http://x", "10.0.0.0/33"] {
-            assert!(HostPattern::parse(bad).is_err(), "{bad:?} should be invalid");
+        assert_eq!(
+            HostPattern::parse("PI.Example.com."),
+            Ok(HostPattern::Exact("pi.example.com".into()))
+        );
+        assert_eq!(
+            HostPattern::parse("*.example.com"),
+            Ok(HostPattern::Suffix("example.com".into()))
+        );
+        assert!(matches!(
+            HostPattern::parse("10.0.0.0/8"),
+            Ok(HostPattern::Net(_))
+        ));
+        assert!(
+            matches!(HostPattern::parse("10.1.2.3/8"), Ok(HostPattern::Net(n)) if n.to_string() == "10.0.0.0/8")
+        );
+        assert!(matches!(
+            HostPattern::parse("[::1]"),
+            Ok(HostPattern::Net(_))
+        ));
+        assert!(
+            matches!(HostPattern::parse("::ffff:127.0.0.1"), Ok(HostPattern::Net(n)) if n.to_string() == "127.0.0.1/32")
+        );
+        for bad in [
+            "",
+            "  ",
+            "*.",
+            "*",
+            "a/b",
+            "a..b",
+            "*.*.x",
+            "http://x",
+            "10.0.0.0/33",
+        ] {
+            assert!(
+                HostPattern::parse(bad).is_err(),
+                "{bad:?} should be invalid"
+            );
         }
     }
 
@@ -418,12 +458,18 @@ mod tests {
             "http://127.0.0.1",
             "http://localhost",
         ] {
-            assert!(matches!(check_target(bad, &o), Err(TargetError::NotAllowed(_))), "{bad}");
+            assert!(
+                matches!(check_target(bad, &o), Err(TargetError::NotAllowed(_))),
+                "{bad}"
+            );
         }
         // empty list = any host
         assert_eq!(check_target("http://anything.example", &opts(&[])), Ok(()));
         // an invalid entry is reported, not ignored
-        assert!(matches!(check_target("http://x", &opts(&["a/b"])), Err(TargetError::Pattern(_))));
+        assert!(matches!(
+            check_target("http://x", &opts(&["a/b"])),
+            Err(TargetError::Pattern(_))
+        ));
     }
 
     #[test]
@@ -443,12 +489,27 @@ mod tests {
             "http://METADATA.google.internal./",
             "http://100.100.100.200/",
         ] {
-            assert!(matches!(check_target(bad, &o), Err(TargetError::LinkLocal(_))), "{bad}");
+            assert!(
+                matches!(check_target(bad, &o), Err(TargetError::LinkLocal(_))),
+                "{bad}"
+            );
         }
-        let allow = RemoteOptions { allow_link_local: true, ..RemoteOptions::default() };
+        let allow = RemoteOptions {
+            allow_link_local: true,
+            ..RemoteOptions::default()
+        };
         assert_eq!(check_target("http://169.254.169.254", &allow), Ok(()));
-        assert_eq!(check_target("http://metadata.google.internal", &allow), Ok(()));
-        for ok in ["http://127.0.0.1:1", "http://[::1]", "http://localhost", "http://192.168.1.1", "http://[fec0::1]"] {
+        assert_eq!(
+            check_target("http://metadata.google.internal", &allow),
+            Ok(())
+        );
+        for ok in [
+            "http://127.0.0.1:1",
+            "http://[::1]",
+            "http://localhost",
+            "http://192.168.1.1",
+            "http://[fec0::1]",
+        ] {
             assert_eq!(check_target(ok, &o), Ok(()), "{ok}");
         }
     }
@@ -465,8 +526,14 @@ mod tests {
             Err(TargetError::ResolvesToLinkLocal { addr, .. }) if addr == bad.ip()
         ));
         assert!(check_resolved("h", &[bad6], &o).is_err());
-        assert!(matches!(check_resolved("h", &[], &o), Err(TargetError::NoAddress(_))));
-        let allow = RemoteOptions { allow_link_local: true, ..RemoteOptions::default() };
+        assert!(matches!(
+            check_resolved("h", &[], &o),
+            Err(TargetError::NoAddress(_))
+        ));
+        let allow = RemoteOptions {
+            allow_link_local: true,
+            ..RemoteOptions::default()
+        };
         assert_eq!(check_resolved("h", &[bad], &allow), Ok(()));
     }
 
