@@ -315,11 +315,26 @@ mod tests {
         let all: Vec<_> = pairs(&v, "password_vectors")
             .into_iter()
             .chain(pairs(&v, "legacy_vectors"))
+            .chain(pairs(&v, "rust_vectors"))
             .collect();
         assert!(all.len() >= 8);
         for (plain, stored) in all {
             assert_eq!(key.decrypt_password(&stored).unwrap(), plain, "{stored}");
         }
+    }
+
+    /// Prints values encrypted here, for checking them with privacyIDEA
+    /// (`testdata/check_rust_vectors.py`); their result is recorded as
+    /// `rust_vectors` in `enckey.vectors.json`.
+    #[test]
+    #[ignore]
+    fn emit_rust_vectors() {
+        let key = EncKey::load(testdata("enckey")).unwrap();
+        let v: Vec<_> = ["rust secret", "", "pässwörd ☃ 0123456789abcdef"]
+            .iter()
+            .map(|p| serde_json::json!([p, key.encrypt_password(p)]))
+            .collect();
+        println!("RUST_VECTORS={}", serde_json::Value::Array(v));
     }
 
     #[test]

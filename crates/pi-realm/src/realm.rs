@@ -337,3 +337,62 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A direct transcription of the rules, for comparison.
+    fn reference(rows: &[RealmResolverRecord], local: &str) -> Vec<String> {
+        let mut t: Vec<(i64, String, Option<String>)> = rows
+            .iter()
+            .map(|r| {
+                let p = r.priority.filter(|&p| p != 0).unwrap_or(1000);
+                (p, r.name.clone(), r.node.clone())
+            })
+            .collect();
+        t.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.as_bytes().cmp(b.1.as_bytes()))
+        });
+        let mut out = Vec::new();
+        for (_, name, node) in t {
+            let visible = match node.as_deref() {
+                None | Some("") => true,
+                Some(n) => n == local,
+            };
+            if visible && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    fn row() -> impl Strategy<Value = RealmResolverRecord> {
+        (
+            prop::sample::select(vec!["a", "B", "b", "reso1", "Reso1", "r\u{e9}so"]),
+            prop::option::of(-2i64..1500),
+            prop::option::of(prop::sample::select(vec!["", "n1", "n2"])),
+        )
+            .prop_map(|(name, priority, node)| RealmResolverRecord {
+                name: name.into(),
+                rtype: "passwdresolver".into(),
+                priority,
+                node: node.map(str::to_owned),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn ordering_equals_reference(rows in prop::collection::vec(row(), 0..12),
+                                     local in prop::sample::select(vec!["", "n1", "n2"])) {
+            let got = ordered_resolver_names(&rows, local);
+            prop_assert_eq!(&got, &reference(&rows, local));
+            let mut dedup = got.clone();
+            dedup.sort();
+            dedup.dedup();
+            prop_assert_eq!(dedup.len(), got.len());
+        }
+    }
+}
