@@ -150,11 +150,11 @@ impl Resolver for PasswdResolver {
 
     /// privacyIDEA's passwd resolver has no connection test: `false` /
     /// `"Not implemented"`.
-    fn test_connection(&self) -> ConnectionTest {
-        ConnectionTest {
+    fn test_connection(&self) -> Result<ConnectionTest, ResolverError> {
+        Ok(ConnectionTest {
             success: false,
             description: "Not implemented".to_owned(),
-        }
+        })
     }
 }
 
@@ -865,7 +865,7 @@ mod tests {
 
     #[test]
     fn connection_test_is_not_implemented() {
-        let t = PasswdResolver::new(fixture()).test_connection();
+        let t = PasswdResolver::new(fixture()).test_connection().unwrap();
         assert!(!t.success);
         assert_eq!(t.description, "Not implemented");
     }

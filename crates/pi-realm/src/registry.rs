@@ -336,10 +336,16 @@ pub fn build_from_record(
 ///
 /// The passwd resolver answers like privacyIDEA's base class:
 /// `false` / `"Not implemented"`. Types without an implementation answer
-/// `false` with a description saying so; unknown types are an error.
+/// `false` with a description saying so, and so does a test that fails with
+/// a [`ResolverError`](crate::ResolverError); unknown types are an error.
 pub fn test_connection(rtype: &str, config: &ResolverConfig) -> Result<ConnectionTest, BuildError> {
     match build(rtype, config) {
-        Ok(resolver) => Ok(resolver.test_connection()),
+        Ok(resolver) => Ok(resolver
+            .test_connection()
+            .unwrap_or_else(|e| ConnectionTest {
+                success: false,
+                description: e.to_string(),
+            })),
         Err(BuildError::Unsupported(t)) => Ok(ConnectionTest {
             success: false,
             description: format!("resolver type {t} is not supported by this server"),

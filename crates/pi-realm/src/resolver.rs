@@ -118,8 +118,10 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
     fn user_list(&self, filter: &SearchFilter) -> Result<Vec<UserInfo>, ResolverError>;
 
     /// Tests the connection to the user store with this configuration
-    /// (`testconnection`, used by `POST /resolver/test`).
-    fn test_connection(&self) -> ConnectionTest;
+    /// (`testconnection`, used by `POST /resolver/test`). An unreachable
+    /// store is normally `Ok` with `success: false` and a description (as
+    /// privacyIDEA answers); `Err` is for failures the test itself hits.
+    fn test_connection(&self) -> Result<ConnectionTest, ResolverError>;
 
     /// Whether users can be created/edited in this store. Default `false`.
     fn editable(&self) -> bool {
