@@ -1,4 +1,26 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod action;
+pub mod client;
+pub mod compare;
+pub mod condition;
+pub mod defs;
+pub mod error;
+pub mod lists;
+pub mod names;
+pub mod pattern;
+pub mod policy;
+pub mod pyrepr;
 pub mod record;
+pub mod scope;
+pub mod timerange;
+
+pub use action::{ActionInput, ActionMap, ActionValue};
+pub use client::ClientList;
+pub use condition::{Comparator, Condition, HandleMissingData, Section};
+pub use error::{ConditionError, ValidationError};
+pub use names::{check_policy_name, PolicyName};
+pub use policy::{Policy, PolicyWrite, StoredCondition, ValidationContext};
+pub use scope::Scope;
+pub use timerange::TimeRange;

@@ -1,0 +1,182 @@
+//! Client (IP) lists of the `client` policy attribute (§1.10, §2.4.9).
+
+use crate::error::ValidationError;
+use ipnet::IpNet;
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// One parsed client entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClientEntry {
+    /// The raw entry (stripped).
+    pub raw: String,
+    /// `true` for `-net` / `!net`.
+    pub exclude: bool,
+    /// The network (host bits allowed, e.g. `172.16.0.4/24`); `None` if the
+    /// entry does not parse (only possible for lists read from a database).
+    #[serde(serialize_with = "ser_net")]
+    pub net: Option<IpNet>,
+}
+
+fn ser_net<S: serde::Serializer>(n: &Option<IpNet>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.serialize_some(&n.to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+/// A client list: empty entries are ignored, as privacyIDEA does.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ClientList {
+    entries: Vec<ClientEntry>,
+}
+
+/// Parse an address or network like netaddr's `IPNetwork`: an address, or
+/// `addr/prefix`, or IPv4 `addr/netmask` (contiguous mask).
+pub fn parse_network(s: &str) -> Option<IpNet> {
+    if let Some((addr, pfx)) = s.split_once('/') {
+        let addr: IpAddr = addr.parse().ok()?;
+        let len: u8 = if !pfx.is_empty() && pfx.bytes().all(|b| b.is_ascii_digit()) {
+            pfx.parse().ok()?
+        } else if let (IpAddr::V4(_), Ok(mask)) = (addr, pfx.parse::<Ipv4Addr>()) {
+            let m = u32::from(mask);
+            let ones = m.leading_ones();
+            if m.checked_shl(ones).unwrap_or(0) != 0 {
+                return None;
+            }
+            ones as u8
+        } else {
+            return None;
+        };
+        IpNet::new(addr, len).ok()
+    } else {
+        let addr: IpAddr = s.parse().ok()?;
+        Some(IpNet::from(addr))
+    }
+}
+
+impl ClientList {
+    /// Lenient parse of stored list items (already split and stripped):
+    /// entries that do not parse are kept with `net: None` and match nothing.
+    pub fn from_items<S: AsRef<str>>(items: &[S]) -> ClientList {
+        let entries = items
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|s| !s.is_empty())
+            .map(|raw| {
+                let (exclude, body) = match raw.as_bytes()[0] {
+                    b'-' | b'!' => (true, &raw[1..]),
+                    _ => (false, raw),
+                };
+                ClientEntry {
+                    raw: raw.to_string(),
+                    exclude,
+                    net: parse_network(body),
+                }
+            })
+            .collect();
+        ClientList { entries }
+    }
+
+    /// Validating parse of a stored client string (`set_policy`'s check):
+    /// any entry that does not parse → error 302 `Invalid client definition!`.
+    pub fn parse(raw: &str) -> Result<ClientList, ValidationError> {
+        let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+        let list = ClientList::from_items(&items);
+        if list.entries.iter().any(|e| e.net.is_none()) {
+            return Err(ValidationError::InvalidClient);
+        }
+        Ok(list)
+    }
+
+    /// The non-empty entries.
+    pub fn entries(&self) -> &[ClientEntry] {
+        &self.entries
+    }
+
+    /// `true` when no entries (the policy is not client-restricted).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries that did not parse.
+    pub fn invalid_entries(&self) -> impl Iterator<Item = &str> {
+        self.entries
+            .iter()
+            .filter(|e| e.net.is_none())
+            .map(|e| e.raw.as_str())
+    }
+
+    /// privacyIDEA's `check_ip_in_policy`: `(found, excluded)`.
+    pub fn check(&self, ip: IpAddr) -> (bool, bool) {
+        let mut found = false;
+        let mut excluded = false;
+        for e in &self.entries {
+            if let Some(net) = &e.net {
+                if net.contains(&ip) {
+                    if e.exclude {
+                        excluded = true;
+                    } else {
+                        found = true;
+                    }
+                }
+            }
+        }
+        (found, excluded)
+    }
+
+    /// `found && !excluded`.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let (f, e) = self.check(ip);
+        f && !e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn case_007_invalid_client() {
+        let e = ClientList::parse("10.1.2.3.4").unwrap_err();
+        assert_eq!(e.code(), 302);
+        assert_eq!(e.to_string(), "Invalid client definition!");
+        for bad in ["myhost", "10.0.0.0/33", "-", "!", "10.0.0.1, nohost"] {
+            assert!(ClientList::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "172.16.0.3, 172.16.0.4/24",
+            "10.0.0.0/8, -10.0.0.1",
+            "::1, fe80::/10",
+            "10.0.0.0/255.0.0.0",
+            "",
+            "1.2.3.4,",
+        ] {
+            assert!(ClientList::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn case_139_check_ip_in_policy() {
+        let l = ClientList::from_items(&["10.0.1.0/24", "1.1.1.1"]);
+        assert_eq!(l.check(ip("10.0.1.2")), (true, false));
+        let l = ClientList::from_items(&["10.0.1.0/24", "!10.0.1.2"]);
+        assert_eq!(l.check(ip("10.0.1.2")), (true, true));
+        let l = ClientList::from_items(&["10.0.1.0/24", "!10.0.1.2", ""]);
+        assert_eq!(l.check(ip("10.0.1.2")), (true, true));
+    }
+
+    #[test]
+    fn host_bits_and_versions() {
+        let l = ClientList::parse("172.16.0.4/24").unwrap();
+        assert!(l.allows(ip("172.16.0.200")));
+        let l = ClientList::parse("::/0").unwrap();
+        assert!(!l.allows(ip("10.0.0.1")));
+        let l = ClientList::parse("-10.0.0.1").unwrap();
+        assert!(!l.allows(ip("10.0.0.2")) && !l.allows(ip("10.0.0.1")));
+    }
+}

@@ -1,0 +1,213 @@
+//! The catalogue of policy actions per scope (`GET /policy/defs`).
+//!
+//! Loaded once from `data/policy-defs.json` (privacyIDEA 3.14's static and
+//! token-class definitions). Scopes and actions come out key-sorted, as
+//! Flask's JSON encoder emits them.
+
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Definition of one action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionDef {
+    /// Action name.
+    pub name: String,
+    /// `bool`, `str`, `int` or `text`.
+    pub typ: String,
+    /// Drop-down values offered by the WebUI (not enforced).
+    pub values: Option<Vec<String>>,
+    /// Where runtime values come from (realms, resolvers, …), if computed.
+    pub values_source: Option<String>,
+    /// UI group.
+    pub group: Option<String>,
+    /// Main menus this action makes visible. Empty for `admin.resolverread`,
+    /// whose source misspells the key as `"   mainmenu"` (kept in `raw`).
+    pub mainmenu: Vec<String>,
+    /// `static` or `dynamic`.
+    pub source: String,
+    /// The raw catalogue entry.
+    pub raw: Value,
+}
+
+impl ActionDef {
+    /// The definition object as `GET /policy/defs` shows it: `type`, `desc`
+    /// (the catalogue carries no descriptions: `desc_text` is used, or the
+    /// catalogue's `desc` if present),
+    /// `value` (from `values`, or `runtime_values` for computed lists), `group`,
+    /// `mainmenu`, `multiple`, `required`, `default`. The `admin.resolverread`
+    /// typo is reproduced as the key `"   mainmenu"`.
+    pub fn api_json(&self, desc_text: &str, runtime_values: Option<&[String]>) -> Value {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::String(self.typ.clone()));
+        let desc = self
+            .raw
+            .get("desc")
+            .and_then(Value::as_str)
+            .unwrap_or(desc_text);
+        m.insert("desc".into(), Value::String(desc.to_string()));
+        let values = match (runtime_values, &self.values) {
+            (Some(rv), _) if self.values_source.is_some() => Some(rv.to_vec()),
+            (_, Some(v)) => Some(v.clone()),
+            _ => None,
+        };
+        if let Some(v) = values {
+            m.insert(
+                "value".into(),
+                Value::Array(v.into_iter().map(Value::String).collect()),
+            );
+        }
+        if let Some(g) = &self.group {
+            m.insert("group".into(), Value::String(g.clone()));
+        }
+        if !self.mainmenu.is_empty() {
+            m.insert(
+                "mainmenu".into(),
+                Value::Array(self.mainmenu.iter().cloned().map(Value::String).collect()),
+            );
+        } else if let Some(v) = self.raw.get("   mainmenu") {
+            // privacyIDEA's source typo for admin.resolverread, emitted verbatim.
+            m.insert("   mainmenu".into(), v.clone());
+        }
+        for k in ["multiple", "required", "default"] {
+            if let Some(v) = self.raw.get(k) {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// All definitions of one scope, in catalogue order.
+#[derive(Debug, Clone, Default)]
+pub struct ScopeDefs {
+    /// Scope name.
+    pub scope: String,
+    /// Actions in catalogue order.
+    pub actions: Vec<ActionDef>,
+    index: HashMap<String, usize>,
+}
+
+impl ScopeDefs {
+    /// Definition of `action`.
+    pub fn get(&self, action: &str) -> Option<&ActionDef> {
+        self.index.get(action).map(|&i| &self.actions[i])
+    }
+
+    /// Action names in catalogue order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.actions.iter().map(|a| a.name.as_str())
+    }
+}
+
+/// The whole catalogue: scopes in catalogue order.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyDefs {
+    /// Scopes with definitions (`audit` has none and is absent).
+    pub scopes: Vec<ScopeDefs>,
+}
+
+impl PolicyDefs {
+    /// Definitions of `scope` (`None` for scopes without definitions, e.g. `audit`).
+    pub fn scope(&self, scope: &str) -> Option<&ScopeDefs> {
+        self.scopes.iter().find(|s| s.scope == scope)
+    }
+}
+
+const RAW: &str = include_str!("../data/policy-defs.json");
+
+fn str_list(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    })
+}
+
+fn load() -> PolicyDefs {
+    let parsed: Value = match serde_json::from_str(RAW) {
+        Ok(v) => v,
+        Err(e) => {
+            log::error!("embedded policy-defs.json does not parse: {e}");
+            return PolicyDefs::default();
+        }
+    };
+    let mut defs = PolicyDefs::default();
+    if let Value::Object(scopes) = parsed {
+        for (scope, actions) in scopes {
+            let mut sd = ScopeDefs {
+                scope: scope.clone(),
+                ..ScopeDefs::default()
+            };
+            if let Value::Object(actions) = actions {
+                for (name, def) in actions {
+                    let get_s = |k: &str| def.get(k).and_then(Value::as_str).map(str::to_string);
+                    let ad = ActionDef {
+                        name: name.clone(),
+                        typ: get_s("type").unwrap_or_else(|| "bool".into()),
+                        values: str_list(def.get("values")),
+                        values_source: get_s("values_source"),
+                        group: get_s("group"),
+                        mainmenu: str_list(def.get("mainmenu")).unwrap_or_default(),
+                        source: get_s("source").unwrap_or_default(),
+                        raw: def.clone(),
+                    };
+                    sd.index.insert(name, sd.actions.len());
+                    sd.actions.push(ad);
+                }
+            }
+            defs.scopes.push(sd);
+        }
+    }
+    defs
+}
+
+/// The catalogue (built on first use).
+pub fn policy_defs() -> &'static PolicyDefs {
+    static DEFS: OnceLock<PolicyDefs> = OnceLock::new();
+    DEFS.get_or_init(load)
+}
+
+/// Whether `action` is defined for `scope`.
+pub fn is_action_allowed(scope: &str, action: &str) -> bool {
+    policy_defs()
+        .scope(scope)
+        .is_some_and(|s| s.get(action).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_counts() {
+        let d = policy_defs();
+        let raw: Value = serde_json::from_str(RAW).unwrap();
+        let expected: usize = raw
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_object().unwrap().len())
+            .sum();
+        let total: usize = d.scopes.iter().map(|s| s.actions.len()).sum();
+        assert_eq!(total, expected);
+        assert!(d.scope("admin").unwrap().actions.len() >= 159);
+        assert!(d.scope("audit").is_none());
+        assert!(is_action_allowed("admin", "enrollHOTP"));
+        assert!(!is_action_allowed("enrollment", "enable"));
+    }
+
+    #[test]
+    fn case_134_defs_contents() {
+        let admin = policy_defs().scope("admin").unwrap();
+        for a in ["enable", "enrollTOTP", "enrollHOTP", "enrollPW"] {
+            assert!(admin.get(a).is_some(), "{a}");
+        }
+        let rr = admin.get("resolverread").unwrap().api_json("", None);
+        assert!(rr.get("   mainmenu").is_some());
+        assert!(rr.get("mainmenu").is_none());
+    }
+}

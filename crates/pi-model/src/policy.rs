@@ -1,0 +1,647 @@
+//! The policy: lenient loading from a stored record, its JSON representation
+//! (§1.2), and validation of create/update requests (§1.5 order of checks).
+
+use crate::action::{validate_actions, ActionInput, ActionMap};
+use crate::client::ClientList;
+use crate::condition::{record_to_json, Condition};
+use crate::error::{ConditionError, ValidationError};
+use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
+use crate::names::check_policy_name;
+use crate::pattern::compile_entry;
+use crate::pyrepr::{is_true, parse_int, repr_str, repr_str_list, str_value, type_repr};
+use crate::record::{ConditionRecord, PolicyRecord};
+use crate::scope::Scope;
+use crate::timerange::{TimeRange, TimeRangeError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A stored condition row with the outcome of reading it leniently.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCondition {
+    /// The row as stored.
+    pub record: ConditionRecord,
+    /// `Ok(None)` for an inactive row (never evaluated), `Ok(Some)` for a
+    /// valid active row, `Err` for an invalid active row (privacyIDEA raises a
+    /// PolicyError whenever conditions of this policy are evaluated).
+    pub parsed: Result<Option<Condition>, ConditionError>,
+}
+
+/// A policy as read from the database.
+///
+/// Built with [`Policy::from_record`], which never fails: a database written
+/// by privacyIDEA may contain anything its columns allow. Problems are kept
+/// and decided by the engine:
+///
+/// * an invalid `time` makes the policy never match (as privacyIDEA, which
+///   logs the error and skips the policy);
+/// * an invalid regular-expression entry (e.g. `*admin`) matches nothing and
+///   is reported by the engine's explanation. **Deviation**: privacyIDEA raises
+///   `re.error` at match time (HTTP 500 for every request reaching the policy);
+/// * an unparsable client entry matches nothing (privacyIDEA: HTTP 500);
+/// * an invalid *active* condition makes condition evaluation fail with
+///   privacyIDEA's `Invalid condition of policy …` PolicyError.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    record: PolicyRecord,
+    action: ActionMap,
+    realm: Vec<String>,
+    adminrealm: Vec<String>,
+    adminuser: Vec<String>,
+    resolver: Vec<String>,
+    pinode: Vec<String>,
+    user: Vec<String>,
+    client: Vec<String>,
+    user_agents: Vec<String>,
+    client_list: ClientList,
+    time_range: Option<Result<TimeRange, TimeRangeError>>,
+    conditions: Vec<StoredCondition>,
+}
+
+impl Policy {
+    /// Lenient conversion of a stored record (see the type documentation).
+    pub fn from_record(rec: &PolicyRecord) -> Policy {
+        let client = split_list(&rec.client);
+        let client_list = ClientList::from_items(&client);
+        for bad in client_list.invalid_entries() {
+            log::warn!("policy `{}`: client entry `{bad}` does not parse", rec.name);
+        }
+        let time_range = if rec.time.is_empty() {
+            None
+        } else {
+            let r = TimeRange::parse(&rec.time);
+            if let Err(e) = &r {
+                log::warn!("policy `{}`: {e}; the policy never matches", rec.name);
+            }
+            Some(r)
+        };
+        let conditions = rec
+            .conditions
+            .iter()
+            .map(|c| StoredCondition {
+                record: c.clone(),
+                parsed: Condition::from_record(c),
+            })
+            .collect();
+        Policy {
+            action: ActionMap::parse(&rec.action),
+            realm: split_list(&rec.realm),
+            adminrealm: split_list(&rec.adminrealm),
+            adminuser: split_list(&rec.adminuser),
+            resolver: split_list(&rec.resolver),
+            pinode: split_list(&rec.pinode),
+            user: split_list(&rec.user),
+            user_agents: split_list(&rec.user_agents),
+            client,
+            client_list,
+            time_range,
+            conditions,
+            record: rec.clone(),
+        }
+    }
+
+    /// Parse a §1.2 policy dict (as `GET /policy/` returns it) into a record
+    /// and then a policy; used by tools and examples. Missing keys take the
+    /// column defaults.
+    pub fn from_json(v: &Value) -> Result<Policy, ValidationError> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| ValidationError::InvalidFieldType {
+                field: "policy".into(),
+                type_repr: type_repr(v).into(),
+            })?;
+        let s = |k: &str| -> String { obj.get(k).map(str_value).unwrap_or_default() };
+        let list = |k: &str| -> Result<String, ValidationError> {
+            match obj.get(k) {
+                None => Ok(String::new()),
+                Some(v) => Ok(list_storage(k, v)?.unwrap_or_default()),
+            }
+        };
+        let b = |k: &str, d: bool| obj.get(k).and_then(Value::as_bool).unwrap_or(d);
+        let action = match obj.get("action") {
+            None | Some(Value::Null) => String::new(),
+            Some(a) => ActionInput::from_json(a)?.to_action_string(),
+        };
+        let mut conditions = Vec::new();
+        if let Some(Value::Array(cs)) = obj.get("conditions") {
+            for c in cs {
+                let a = c.as_array().cloned().unwrap_or_default();
+                let g = |i: usize| a.get(i).map(str_value).unwrap_or_default();
+                conditions.push(ConditionRecord {
+                    section: g(0),
+                    key: g(1),
+                    comparator: g(2),
+                    value: g(3),
+                    active: a.get(4).and_then(Value::as_bool).unwrap_or(true),
+                    handle_missing_data: a.get(5).and_then(Value::as_str).map(str::to_string),
+                });
+            }
+        }
+        let rec = PolicyRecord {
+            id: obj.get("id").and_then(Value::as_i64).unwrap_or(0),
+            name: s("name"),
+            scope: s("scope"),
+            active: b("active", true),
+            check_all_resolvers: b("check_all_resolvers", false),
+            user_case_insensitive: b("user_case_insensitive", false),
+            action,
+            realm: list("realm")?,
+            adminrealm: list("adminrealm")?,
+            adminuser: list("adminuser")?,
+            resolver: list("resolver")?,
+            pinode: list("pinode")?,
+            user: list("user")?,
+            client: list("client")?,
+            time: s("time"),
+            user_agents: list("user_agents")?,
+            priority: obj.get("priority").and_then(Value::as_i64).unwrap_or(1),
+            conditions,
+            description: obj
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        };
+        Ok(Policy::from_record(&rec))
+    }
+
+    /// The record to store (exactly the record it was read from).
+    pub fn to_record(&self) -> PolicyRecord {
+        self.record.clone()
+    }
+
+    /// The record it was read from.
+    pub fn record(&self) -> &PolicyRecord {
+        &self.record
+    }
+
+    /// The §1.2 dict with alphabetically sorted keys (also inside `action`),
+    /// conditions as 6-element arrays, description `null` or a string.
+    pub fn to_json(&self) -> Value {
+        let list = |l: &Vec<String>| Value::Array(l.iter().cloned().map(Value::String).collect());
+        let mut m = Map::new();
+        m.insert("action".into(), self.action.to_json_sorted());
+        m.insert("active".into(), Value::Bool(self.record.active));
+        m.insert("adminrealm".into(), list(&self.adminrealm));
+        m.insert("adminuser".into(), list(&self.adminuser));
+        m.insert(
+            "check_all_resolvers".into(),
+            Value::Bool(self.record.check_all_resolvers),
+        );
+        m.insert("client".into(), list(&self.client));
+        m.insert(
+            "conditions".into(),
+            Value::Array(self.record.conditions.iter().map(record_to_json).collect()),
+        );
+        m.insert(
+            "description".into(),
+            self.record
+                .description
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        );
+        m.insert("name".into(), Value::String(self.record.name.clone()));
+        m.insert("pinode".into(), list(&self.pinode));
+        m.insert("priority".into(), Value::from(self.record.priority));
+        m.insert("realm".into(), list(&self.realm));
+        m.insert("resolver".into(), list(&self.resolver));
+        m.insert("scope".into(), Value::String(self.record.scope.clone()));
+        m.insert("time".into(), Value::String(self.record.time.clone()));
+        m.insert("user".into(), list(&self.user));
+        m.insert("user_agents".into(), list(&self.user_agents));
+        m.insert(
+            "user_case_insensitive".into(),
+            Value::Bool(self.record.user_case_insensitive),
+        );
+        Value::Object(m)
+    }
+
+    /// The section of `GET /policy/export/…` for this policy (§3.4): keys in
+    /// privacyIDEA's dict order with Python `str()` values, then a blank line.
+    pub fn export_section(&self) -> String {
+        let pl = |l: &Vec<String>| repr_str_list(l);
+        let pb = |b: bool| if b { "True" } else { "False" };
+        let conds: Vec<String> = self
+            .record
+            .conditions
+            .iter()
+            .map(|c| {
+                format!(
+                    "({}, {}, {}, {}, {}, {})",
+                    repr_str(&c.section),
+                    repr_str(&c.key),
+                    repr_str(&c.comparator),
+                    repr_str(&c.value),
+                    pb(c.active),
+                    c.handle_missing_data
+                        .as_deref()
+                        .map(repr_str)
+                        .unwrap_or_else(|| "None".into())
+                )
+            })
+            .collect();
+        let action: Vec<String> = self
+            .action
+            .iter()
+            .map(|(k, v)| match v.as_text() {
+                None => format!("{}: True", repr_str(k)),
+                Some(t) => format!("{}: {}", repr_str(k), repr_str(t)),
+            })
+            .collect();
+        let r = &self.record;
+        let mut out = String::new();
+        out.push_str(&format!("[{}]\n", r.name));
+        out.push_str(&format!("name = {}\n", r.name));
+        out.push_str(&format!(
+            "user_case_insensitive = {}\n",
+            pb(r.user_case_insensitive)
+        ));
+        out.push_str(&format!("active = {}\n", pb(r.active)));
+        out.push_str(&format!("scope = {}\n", r.scope));
+        out.push_str(&format!("realm = {}\n", pl(&self.realm)));
+        out.push_str(&format!("adminrealm = {}\n", pl(&self.adminrealm)));
+        out.push_str(&format!("adminuser = {}\n", pl(&self.adminuser)));
+        out.push_str(&format!("resolver = {}\n", pl(&self.resolver)));
+        out.push_str(&format!("pinode = {}\n", pl(&self.pinode)));
+        out.push_str(&format!(
+            "check_all_resolvers = {}\n",
+            pb(r.check_all_resolvers)
+        ));
+        out.push_str(&format!("user = {}\n", pl(&self.user)));
+        out.push_str(&format!("client = {}\n", pl(&self.client)));
+        out.push_str(&format!("time = {}\n", r.time));
+        out.push_str(&format!("conditions = [{}]\n", conds.join(", ")));
+        out.push_str(&format!("priority = {}\n", r.priority));
+        out.push_str(&format!(
+            "description = {}\n",
+            r.description.as_deref().unwrap_or("None")
+        ));
+        out.push_str(&format!("user_agents = {}\n", pl(&self.user_agents)));
+        out.push_str(&format!("action = {{{}}}\n\n", action.join(", ")));
+        out
+    }
+
+    /// `policy.id`.
+    pub fn id(&self) -> i64 {
+        self.record.id
+    }
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+    /// Scope as stored (may be unknown for foreign databases).
+    pub fn scope(&self) -> &str {
+        &self.record.scope
+    }
+    /// Active flag.
+    pub fn active(&self) -> bool {
+        self.record.active
+    }
+    /// `check_all_resolvers`.
+    pub fn check_all_resolvers(&self) -> bool {
+        self.record.check_all_resolvers
+    }
+    /// `user_case_insensitive`.
+    pub fn user_case_insensitive(&self) -> bool {
+        self.record.user_case_insensitive
+    }
+    /// Priority (smaller = higher precedence).
+    pub fn priority(&self) -> i64 {
+        self.record.priority
+    }
+    /// Parsed actions (dict order).
+    pub fn action(&self) -> &ActionMap {
+        &self.action
+    }
+    /// Realm list.
+    pub fn realm(&self) -> &[String] {
+        &self.realm
+    }
+    /// Admin realm list.
+    pub fn adminrealm(&self) -> &[String] {
+        &self.adminrealm
+    }
+    /// Admin user list.
+    pub fn adminuser(&self) -> &[String] {
+        &self.adminuser
+    }
+    /// Resolver list.
+    pub fn resolver(&self) -> &[String] {
+        &self.resolver
+    }
+    /// Node list.
+    pub fn pinode(&self) -> &[String] {
+        &self.pinode
+    }
+    /// User list.
+    pub fn user(&self) -> &[String] {
+        &self.user
+    }
+    /// Client list as strings.
+    pub fn client(&self) -> &[String] {
+        &self.client
+    }
+    /// Parsed client list.
+    pub fn client_list(&self) -> &ClientList {
+        &self.client_list
+    }
+    /// User-agent list.
+    pub fn user_agents(&self) -> &[String] {
+        &self.user_agents
+    }
+    /// Raw time string.
+    pub fn time(&self) -> &str {
+        &self.record.time
+    }
+    /// `None` if unrestricted, else the parse outcome.
+    pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
+        self.time_range.as_ref()
+    }
+    /// Conditions with their lenient parse.
+    pub fn conditions(&self) -> &[StoredCondition] {
+        &self.conditions
+    }
+    /// Description.
+    pub fn description(&self) -> Option<&str> {
+        self.record.description.as_deref()
+    }
+}
+
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+/// What a create/update is validated against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationContext {
+    /// Configured realm names.
+    pub realms: Vec<String>,
+    /// Configured resolver names.
+    pub resolvers: Vec<String>,
+    /// Known node names.
+    pub nodes: Vec<String>,
+    /// `SUPERUSER_REALM` from the configuration (admin realms).
+    pub superuser_realms: Vec<String>,
+}
+
+/// The parameters of `POST /policy/<name>` as JSON values (already merged
+/// from query, form and JSON body). `None` = parameter absent;
+/// `Some(Value::Null)` = given as JSON `null` (privacyIDEA treats the two
+/// differently for `active`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[allow(missing_docs)]
+pub struct PolicyWrite {
+    /// The policy name (URL path).
+    pub name: String,
+    pub scope: Option<Value>,
+    pub action: Option<Value>,
+    pub realm: Option<Value>,
+    pub resolver: Option<Value>,
+    pub pinode: Option<Value>,
+    pub user: Option<Value>,
+    pub time: Option<Value>,
+    pub client: Option<Value>,
+    pub active: Option<Value>,
+    pub check_all_resolvers: Option<Value>,
+    pub adminrealm: Option<Value>,
+    pub adminuser: Option<Value>,
+    pub priority: Option<Value>,
+    pub conditions: Option<Value>,
+    pub description: Option<Value>,
+    pub user_agents: Option<Value>,
+    pub user_case_insensitive: Option<Value>,
+}
+
+fn not_null(v: &Option<Value>) -> Option<&Value> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v),
+    }
+}
+
+/// Python `int(x)` for a request value.
+fn py_int(v: &Value) -> Result<i64, ValidationError> {
+    let bad = || ValidationError::PriorityNotInteger(str_value(v));
+    match v {
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64)
+            })
+            .ok_or_else(bad),
+        Value::String(s) => parse_int(s).ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+impl PolicyWrite {
+    /// Build from a merged parameter object (`eduMFA` spelling `edumfanode`
+    /// is accepted for `pinode`).
+    pub fn from_params(name: &str, params: &Map<String, Value>) -> PolicyWrite {
+        let g = |k: &str| params.get(k).cloned();
+        PolicyWrite {
+            name: name.to_string(),
+            scope: g("scope"),
+            action: g("action"),
+            realm: g("realm"),
+            resolver: g("resolver"),
+            pinode: g("pinode").or_else(|| g("edumfanode")),
+            user: g("user"),
+            time: g("time"),
+            client: g("client"),
+            active: g("active"),
+            check_all_resolvers: g("check_all_resolvers"),
+            adminrealm: g("adminrealm"),
+            adminuser: g("adminuser"),
+            priority: g("priority"),
+            conditions: g("conditions"),
+            description: g("description"),
+            user_agents: g("user_agents"),
+            user_case_insensitive: g("user_case_insensitive"),
+        }
+    }
+
+    /// Validate a create/update in privacyIDEA's order (§1.5) and return the
+    /// record to store. `existing` is the stored policy of the same name (an
+    /// update keeps its fields that were not given; `active`, flags, priority
+    /// and description are always overwritten, quirk Q8).
+    ///
+    /// Order: name rules 1–2 → `scope` required → `action` required unless
+    /// scope is `user` → priority is an integer → admin realms → whitespace in
+    /// name → scope known → priority ≥ 1 → realms → resolvers → nodes → time →
+    /// client → conditions → actions → (our addition) every list entry that
+    /// privacyIDEA matches as a regular expression must compile.
+    pub fn validate(
+        &self,
+        ctx: &ValidationContext,
+        existing: Option<&PolicyRecord>,
+    ) -> Result<PolicyRecord, ValidationError> {
+        let name = self.name.as_str();
+        check_policy_name(name)?;
+        let scope = match not_null(&self.scope) {
+            None => return Err(ValidationError::MissingParameter("scope".into())),
+            Some(Value::String(s)) if s.is_empty() => {
+                return Err(ValidationError::MissingParameter("scope".into()))
+            }
+            Some(v) => str_value(v),
+        };
+        let action = match not_null(&self.action) {
+            Some(Value::String(s)) if s.is_empty() && scope != "user" => {
+                return Err(ValidationError::MissingParameter("action".into()))
+            }
+            None if scope != "user" => {
+                return Err(ValidationError::MissingParameter("action".into()))
+            }
+            other => other,
+        };
+        let priority = match &self.priority {
+            None => 1,
+            Some(v) => py_int(v)?,
+        };
+        validate_values(
+            self.adminrealm.as_ref(),
+            &ctx.superuser_realms,
+            "Admin Realms",
+        )?;
+        // set_policy
+        if name.contains(' ') {
+            return Err(ValidationError::NameWhitespace);
+        }
+        Scope::parse(&scope, name)?;
+        if priority <= 0 {
+            return Err(ValidationError::PriorityTooSmall);
+        }
+        validate_values(self.realm.as_ref(), &ctx.realms, "User-Realms")?;
+        validate_values(self.resolver.as_ref(), &ctx.resolvers, "Resolvers")?;
+        validate_values(self.pinode.as_ref(), &ctx.nodes, "privacyIDEA Nodes")?;
+        let time = match not_null(&self.time) {
+            None => None,
+            Some(Value::String(t)) => {
+                if !t.is_empty() {
+                    TimeRange::parse(t).map_err(|_| ValidationError::InvalidTime(t.clone()))?;
+                }
+                Some(t.clone())
+            }
+            Some(other) => {
+                return Err(ValidationError::InvalidFieldType {
+                    field: "time".into(),
+                    type_repr: type_repr(other).into(),
+                })
+            }
+        };
+        let store = |field: &str, v: &Option<Value>| -> Result<Option<String>, ValidationError> {
+            match v {
+                None => Ok(None),
+                Some(v) => list_storage(field, v),
+            }
+        };
+        let realm = store("realm", &self.realm)?;
+        let adminrealm = store("adminrealm", &self.adminrealm)?;
+        let user = store("user", &self.user)?;
+        let adminuser = store("adminuser", &self.adminuser)?;
+        let resolver = store("resolver", &self.resolver)?;
+        let client = store("client", &self.client)?;
+        if let Some(c) = &client {
+            ClientList::parse(c)?;
+        }
+        let pinode = store("pinode", &self.pinode)?;
+        let user_agents = match &self.user_agents {
+            None => None,
+            Some(v) => user_agents_storage(v)?,
+        };
+        let conditions = match not_null(&self.conditions) {
+            None => None,
+            Some(v) => {
+                let items: Vec<Value> = match v {
+                    Value::Array(a) => a.clone(),
+                    Value::String(s) => s.chars().map(|c| Value::String(c.to_string())).collect(),
+                    Value::Object(o) => o.keys().map(|k| Value::String(k.clone())).collect(),
+                    other => {
+                        return Err(ValidationError::InvalidFieldType {
+                            field: "conditions".into(),
+                            type_repr: type_repr(other).into(),
+                        })
+                    }
+                };
+                let mut out = Vec::with_capacity(items.len());
+                for it in &items {
+                    out.push(Condition::from_json(name, it)?.to_record());
+                }
+                Some(out)
+            }
+        };
+        let action_string = match action {
+            None => None,
+            Some(a) => {
+                let input = ActionInput::from_json(a)?;
+                validate_actions(&scope, &input, &ctx.realms)?;
+                Some(input.to_action_string())
+            }
+        };
+        // Our addition: entries privacyIDEA uses as regular expressions must compile.
+        let check = |field: &str, raw: &Option<String>| -> Result<(), ValidationError> {
+            if let Some(raw) = raw {
+                for e in split_list(raw) {
+                    if compile_entry(&e).is_err() {
+                        return Err(ValidationError::InvalidRegex {
+                            field: field.into(),
+                            entry: e,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        };
+        check("realm", &realm)?;
+        check("adminrealm", &adminrealm)?;
+        check("user", &user)?;
+        check("adminuser", &adminuser)?;
+        check("resolver", &resolver)?;
+        if let Some(a) = &action_string {
+            for k in ActionMap::parse(a).keys() {
+                if compile_entry(k).is_err() {
+                    return Err(ValidationError::InvalidRegex {
+                        field: "action".into(),
+                        entry: k.to_string(),
+                    });
+                }
+            }
+        }
+
+        let description = not_null(&self.description).map(str_value);
+        let base = existing.cloned().unwrap_or_default();
+        let keep = |new: Option<String>, old: String| new.unwrap_or(old);
+        Ok(PolicyRecord {
+            id: base.id,
+            name: name.to_string(),
+            scope,
+            active: match &self.active {
+                None => true,
+                Some(v) => is_true(v),
+            },
+            check_all_resolvers: self.check_all_resolvers.as_ref().is_some_and(is_true),
+            user_case_insensitive: self.user_case_insensitive.as_ref().is_some_and(is_true),
+            action: keep(action_string, base.action),
+            realm: keep(realm, base.realm),
+            adminrealm: keep(adminrealm, base.adminrealm),
+            adminuser: keep(adminuser, base.adminuser),
+            resolver: keep(resolver, base.resolver),
+            pinode: keep(pinode, base.pinode),
+            user: keep(user, base.user),
+            client: keep(client, base.client),
+            time: keep(time, base.time),
+            user_agents: keep(user_agents, base.user_agents),
+            priority,
+            conditions: match conditions {
+                Some(c) => c,
+                None if existing.is_some() => base.conditions,
+                None => Vec::new(),
+            },
+            description,
+        })
+    }
+}

@@ -1,0 +1,196 @@
+//! Python-compatible textual representations.
+//!
+//! privacyIDEA builds several user-visible strings with Python's `str()` and
+//! `repr()` (error messages listing values, action values given as JSON, the
+//! type names in validation errors). These helpers reproduce them for JSON
+//! values so our messages are byte-identical.
+
+use serde_json::Value;
+
+/// Python `repr()` of a string: single quotes unless the text contains a
+/// single quote and no double quote, with Python's escapes.
+pub fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if (0x80..0xa0).contains(&(c as u32)) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python `repr()` of a list of strings, e.g. `['a', 'b']`.
+pub fn repr_str_list<S: AsRef<str>>(items: &[S]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| repr_str(s.as_ref())).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Python `repr()` of a float as produced for a JSON number.
+fn repr_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+        let s = format!("{f:e}");
+        if let Some((mant, exp)) = s.split_once('e') {
+            let exp: i32 = exp.parse().unwrap_or(0);
+            let sign = if exp < 0 { '-' } else { '+' };
+            return format!("{mant}e{sign}{:02}", exp.abs());
+        }
+        s
+    } else {
+        format!("{f:?}")
+    }
+}
+
+fn repr_number(n: &serde_json::Number) -> String {
+    if let Some(i) = n.as_i64() {
+        i.to_string()
+    } else if let Some(u) = n.as_u64() {
+        u.to_string()
+    } else {
+        repr_float(n.as_f64().unwrap_or(0.0))
+    }
+}
+
+/// Python `repr()` of a JSON value as Python would hold it after `json.loads`.
+pub fn repr_value(v: &Value) -> String {
+    match v {
+        Value::Null => "None".to_string(),
+        Value::Bool(true) => "True".to_string(),
+        Value::Bool(false) => "False".to_string(),
+        Value::Number(n) => repr_number(n),
+        Value::String(s) => repr_str(s),
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(repr_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(o) => {
+            let parts: Vec<String> = o
+                .iter()
+                .map(|(k, v)| format!("{}: {}", repr_str(k), repr_value(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Python `str()` of a JSON value (strings verbatim, everything else `repr`).
+pub fn str_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => repr_value(other),
+    }
+}
+
+/// Python's `type(x)` rendering for a JSON value, e.g. `<class 'list'>`.
+pub fn type_repr(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "<class 'NoneType'>",
+        Value::Bool(_) => "<class 'bool'>",
+        Value::Number(n) if n.is_f64() => "<class 'float'>",
+        Value::Number(_) => "<class 'int'>",
+        Value::String(_) => "<class 'str'>",
+        Value::Array(_) => "<class 'list'>",
+        Value::Object(_) => "<class 'dict'>",
+    }
+}
+
+/// Python `str.capitalize()`: first character upper-cased, the rest lower-cased.
+pub fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
+}
+
+/// Python `int(str)` parsing: surrounding whitespace, optional sign, ASCII
+/// digits with single underscores between digits. `None` where Python raises.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for c in digits.chars() {
+        if c == '_' {
+            continue;
+        }
+        let d = c.to_digit(10)? as i64;
+        value = value.checked_mul(10)?.checked_add(d)?;
+    }
+    Some(if neg { -value } else { value })
+}
+
+/// Python's `x in [1, "1", True, "True", "true", "TRUE"]` (`is_true`).
+pub fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() == Some(1.0),
+        Value::String(s) => matches!(s.as_str(), "1" | "True" | "true" | "TRUE"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reprs() {
+        assert_eq!(repr_str("a"), "'a'");
+        assert_eq!(repr_str("it's"), "\"it's\"");
+        assert_eq!(repr_str("a'\""), "'a\\'\"'");
+        assert_eq!(repr_value(&json!(["hotp"])), "['hotp']");
+        assert_eq!(repr_value(&json!(false)), "False");
+        assert_eq!(repr_value(&json!(1.0)), "1.0");
+        assert_eq!(repr_value(&json!(1e20)), "1e+20");
+        assert_eq!(repr_value(&json!(1.5e-7)), "1.5e-07");
+        assert_eq!(repr_value(&json!({"a": [1, null]})), "{'a': [1, None]}");
+        assert_eq!(capitalize("privacyIDEA Nodes"), "Privacyidea nodes");
+        assert_eq!(capitalize("User-Realms"), "User-realms");
+        assert_eq!(parse_int(" 1_000 "), Some(1000));
+        assert_eq!(parse_int("1.0"), None);
+        assert_eq!(parse_int("-3"), Some(-3));
+        assert!(is_true(&json!(1.0)) && is_true(&json!("TRUE")) && !is_true(&json!("yes")));
+    }
+}
