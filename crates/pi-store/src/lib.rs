@@ -1,1 +1,27 @@
-//! pi-store
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod conn;
+mod error;
+mod other;
+mod policy;
+mod realm;
+mod resolver;
+mod schema;
+mod store;
+pub mod testing;
+mod uri;
+
+pub use conn::AnyConnection;
+pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
+pub use other::ConfigSnapshot;
+pub use policy::{wildcard_to_like, PolicyFilter};
+pub use realm::SetRealmOutcome;
+pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
+pub use store::{
+    ConfigVersion, Store, StoreOptions, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,
+};
+pub use uri::{normalize_sqlite_uri, parse_database_uri, Backend, DatabaseUrl};
+
+/// The raw record types this crate reads and writes (from `pi-model`).
+pub use pi_model::record;

@@ -1,0 +1,464 @@
+//! Policies: `policy`, `policycondition`, `description`.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+use pi_model::record::{ConditionRecord, PolicyRecord};
+
+use crate::conn::AnyConnection;
+use crate::schema::{description, policy, policycondition};
+use crate::store::{new_id, now_naive, to_i32};
+use crate::{RenameError, Store, StoreError};
+
+diesel::define_sql_function! {
+    /// SQL `lower()`.
+    fn lower(x: Nullable<Text>) -> Nullable<Text>;
+}
+
+/// Escape character of the `LIKE` patterns (privacyIDEA's `SQL_LIKE_ESCAPE`).
+const LIKE_ESCAPE: char = '/';
+
+/// Filter of [`Store::get_policies_filtered`], privacyIDEA's `get_policies`
+/// DB query (`GET /policy/`). `None` = do not filter on this attribute.
+///
+/// A text value containing `*` is a case-insensitive SQL `LIKE` on the raw
+/// stored column with `*` → `%` (literal `%`, `_` and the escape `/` are
+/// escaped); any other value is exact equality with the raw column (so
+/// `realm = "realm1"` does not find a policy stored with `"realm1, realm2"`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyFilter {
+    /// `policy.name`.
+    pub name: Option<String>,
+    /// `policy.scope`.
+    pub scope: Option<String>,
+    /// `policy.realm` (raw stored string).
+    pub realm: Option<String>,
+    /// `policy.active`; a stored `NULL` counts as `true` (the column default).
+    pub active: Option<bool>,
+    /// `policy.action` (raw stored string).
+    pub action: Option<String>,
+    /// `policy.adminrealm`.
+    pub adminrealm: Option<String>,
+    /// `policy.adminuser`.
+    pub adminuser: Option<String>,
+    /// `policy.resolver`.
+    pub resolver: Option<String>,
+    /// `policy.pinode`.
+    pub pinode: Option<String>,
+    /// `policy.user`.
+    pub user: Option<String>,
+    /// `policy.client`.
+    pub client: Option<String>,
+    /// `policy.time`.
+    pub time: Option<String>,
+    /// `policy.user_agents`.
+    pub user_agents: Option<String>,
+    /// `policy.priority`.
+    pub priority: Option<i64>,
+}
+
+/// privacyIDEA's `convert_wildcard_to_sql_like`: `*` → `%`, literal `%`, `_`
+/// and `/` escaped with `/`.
+pub fn wildcard_to_like(value: &str) -> String {
+    value
+        .split('*')
+        .map(|part| {
+            let mut s = String::with_capacity(part.len());
+            for ch in part.chars() {
+                if ch == LIKE_ESCAPE || ch == '%' || ch == '_' {
+                    s.push(LIKE_ESCAPE);
+                }
+                s.push(ch);
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("%")
+}
+
+#[derive(Queryable)]
+struct PolicyRow {
+    id: i32,
+    active: Option<bool>,
+    check_all_resolvers: Option<bool>,
+    name: String,
+    user_case_insensitive: Option<bool>,
+    scope: String,
+    action: Option<String>,
+    realm: Option<String>,
+    adminrealm: Option<String>,
+    adminuser: Option<String>,
+    resolver: Option<String>,
+    pinode: Option<String>,
+    user: Option<String>,
+    client: Option<String>,
+    time: Option<String>,
+    user_agents: Option<String>,
+    priority: i32,
+}
+
+impl PolicyRow {
+    fn into_record(self) -> PolicyRecord {
+        PolicyRecord {
+            id: i64::from(self.id),
+            name: self.name,
+            scope: self.scope,
+            active: self.active.unwrap_or(true),
+            check_all_resolvers: self.check_all_resolvers.unwrap_or(false),
+            user_case_insensitive: self.user_case_insensitive.unwrap_or(false),
+            action: self.action.unwrap_or_default(),
+            realm: self.realm.unwrap_or_default(),
+            adminrealm: self.adminrealm.unwrap_or_default(),
+            adminuser: self.adminuser.unwrap_or_default(),
+            resolver: self.resolver.unwrap_or_default(),
+            pinode: self.pinode.unwrap_or_default(),
+            user: self.user.unwrap_or_default(),
+            client: self.client.unwrap_or_default(),
+            time: self.time.unwrap_or_default(),
+            user_agents: self.user_agents.unwrap_or_default(),
+            priority: i64::from(self.priority),
+            conditions: Vec::new(),
+            description: None,
+        }
+    }
+}
+
+/// Which policies [`load_policies`] reads.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    All,
+    Filter(&'a PolicyFilter),
+    Name(&'a str),
+}
+
+type ConditionRow = (i32, String, String, String, String, bool, Option<String>);
+
+/// Loads policies (filtered or all) with their conditions and descriptions in
+/// three queries, all in id order.
+fn load_policies(
+    c: &mut AnyConnection,
+    selection: Selection<'_>,
+) -> Result<Vec<PolicyRecord>, StoreError> {
+    let mut query = policy::table.order(policy::id).into_boxed();
+    if let Selection::Name(name) = selection {
+        query = query.filter(policy::name.eq(name.to_owned()));
+    }
+    if let Selection::Filter(f) = selection {
+        macro_rules! text_filter {
+            ($field:ident, $col:expr) => {
+                if let Some(v) = &f.$field {
+                    if v.contains('*') {
+                        query = query.filter(
+                            lower($col)
+                                .like(lower(Some(wildcard_to_like(v))))
+                                .escape(LIKE_ESCAPE),
+                        );
+                    } else {
+                        query = query.filter($col.eq(v.clone()));
+                    }
+                }
+            };
+        }
+        text_filter!(name, policy::name.nullable());
+        text_filter!(scope, policy::scope.nullable());
+        text_filter!(realm, policy::realm);
+        text_filter!(action, policy::action);
+        text_filter!(adminrealm, policy::adminrealm);
+        text_filter!(adminuser, policy::adminuser);
+        text_filter!(resolver, policy::resolver);
+        text_filter!(pinode, policy::pinode);
+        text_filter!(user, policy::user);
+        text_filter!(client, policy::client);
+        text_filter!(time, policy::time);
+        text_filter!(user_agents, policy::user_agents);
+        if let Some(active) = f.active {
+            if active {
+                query = query.filter(policy::active.eq(true).or(policy::active.is_null()));
+            } else {
+                query = query.filter(policy::active.eq(false));
+            }
+        }
+        if let Some(p) = f.priority {
+            query = query.filter(policy::priority.eq(to_i32(p, "priority")?));
+        }
+    }
+    let rows: Vec<PolicyRow> = query.load(c)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One policy: fetch only its rows; otherwise all rows (cheaper than a
+    // long `IN` list, and policy sets are small).
+    let single = match rows.as_slice() {
+        [one] => Some(one.id),
+        _ => None,
+    };
+    let mut cond_query = policycondition::table
+        .order(policycondition::id)
+        .into_boxed();
+    let mut desc_query = description::table.order(description::id).into_boxed();
+    if let Some(id) = single {
+        cond_query = cond_query.filter(policycondition::policy_id.eq(id));
+        desc_query = desc_query.filter(description::object_id.eq(id));
+    }
+    let conditions: Vec<(i32, ConditionRow)> = cond_query
+        .select((
+            policycondition::policy_id,
+            (
+                policycondition::id,
+                policycondition::section,
+                policycondition::key,
+                policycondition::comparator,
+                policycondition::value,
+                policycondition::active,
+                policycondition::handle_missing_data,
+            ),
+        ))
+        .load(c)?;
+    let descriptions: Vec<(i32, Option<String>)> = desc_query
+        .select((description::object_id, description::text))
+        .load(c)?;
+
+    let mut conds: HashMap<i32, Vec<ConditionRecord>> = HashMap::new();
+    for (pid, (_, section, key, comparator, value, active, handle_missing_data)) in conditions {
+        conds.entry(pid).or_default().push(ConditionRecord {
+            section,
+            key,
+            comparator,
+            value,
+            active,
+            handle_missing_data,
+        });
+    }
+    let mut descs: HashMap<i32, Option<String>> = HashMap::new();
+    for (oid, d) in descriptions {
+        // privacyIDEA reads the first description row of a policy.
+        descs.entry(oid).or_insert(d);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            let mut rec = row.into_record();
+            rec.conditions = conds.remove(&id).unwrap_or_default();
+            rec.description = descs.remove(&id).flatten();
+            rec
+        })
+        .collect())
+}
+
+pub(crate) fn list_policies_in(c: &mut AnyConnection) -> Result<Vec<PolicyRecord>, StoreError> {
+    load_policies(c, Selection::All)
+}
+
+fn policy_id_by_name(c: &mut AnyConnection, name: &str) -> QueryResult<Option<i32>> {
+    policy::table
+        .filter(policy::name.eq(name))
+        .select(policy::id)
+        .first(c)
+        .optional()
+}
+
+/// Upserts one policy by name inside an open transaction.
+fn save_policy_in(
+    c: &mut AnyConnection,
+    rec: &PolicyRecord,
+    conditions: Option<&[ConditionRecord]>,
+) -> Result<i32, StoreError> {
+    let priority = to_i32(rec.priority, "priority")?;
+    let values = (
+        (
+            policy::active.eq(Some(rec.active)),
+            policy::check_all_resolvers.eq(Some(rec.check_all_resolvers)),
+            policy::user_case_insensitive.eq(Some(rec.user_case_insensitive)),
+            policy::scope.eq(&rec.scope),
+            policy::action.eq(Some(&rec.action)),
+            policy::realm.eq(Some(&rec.realm)),
+            policy::adminrealm.eq(Some(&rec.adminrealm)),
+            policy::adminuser.eq(Some(&rec.adminuser)),
+        ),
+        (
+            policy::resolver.eq(Some(&rec.resolver)),
+            policy::pinode.eq(Some(&rec.pinode)),
+            policy::user.eq(Some(&rec.user)),
+            policy::client.eq(Some(&rec.client)),
+            policy::time.eq(Some(&rec.time)),
+            policy::user_agents.eq(Some(&rec.user_agents)),
+            policy::priority.eq(priority),
+        ),
+    );
+    let pid = match policy_id_by_name(c, &rec.name)? {
+        Some(id) => {
+            diesel::update(policy::table.find(id))
+                .set(values)
+                .execute(c)?;
+            id
+        }
+        None => diesel::insert_into(policy::table)
+            .values((
+                policy::id.eq(new_id(c, "policy_seq")),
+                policy::name.eq(&rec.name),
+                values,
+            ))
+            .returning(policy::id)
+            .get_result(c)?,
+    };
+    if let Some(conditions) = conditions {
+        diesel::delete(policycondition::table.filter(policycondition::policy_id.eq(pid)))
+            .execute(c)?;
+        for cond in conditions {
+            diesel::insert_into(policycondition::table)
+                .values((
+                    policycondition::id.eq(new_id(c, "policycondition_seq")),
+                    policycondition::policy_id.eq(pid),
+                    policycondition::section.eq(&cond.section),
+                    policycondition::key.eq(&cond.key),
+                    policycondition::comparator.eq(&cond.comparator),
+                    policycondition::value.eq(&cond.value),
+                    policycondition::active.eq(cond.active),
+                    policycondition::handle_missing_data.eq(cond.handle_missing_data.as_deref()),
+                ))
+                .execute(c)?;
+        }
+    }
+    // Exactly one description row per policy, always written.
+    let now = now_naive();
+    let desc_id: Option<i32> = description::table
+        .filter(description::object_id.eq(pid))
+        .filter(description::object_type.eq("policy"))
+        .order(description::id)
+        .select(description::id)
+        .first(c)
+        .optional()?;
+    match desc_id {
+        Some(id) => {
+            diesel::update(description::table.find(id))
+                .set((
+                    description::text.eq(rec.description.as_deref()),
+                    description::last_update.eq(Some(now)),
+                ))
+                .execute(c)?;
+        }
+        None => {
+            diesel::insert_into(description::table)
+                .values((
+                    description::id.eq(new_id(c, "description_seq")),
+                    description::object_id.eq(pid),
+                    description::object_type.eq("policy"),
+                    description::last_update.eq(Some(now)),
+                    description::text.eq(rec.description.as_deref()),
+                ))
+                .execute(c)?;
+        }
+    }
+    Ok(pid)
+}
+
+impl Store {
+    /// All policies in id order, each with its conditions (id order) and
+    /// description. Three queries in one read transaction.
+    pub fn list_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
+        self.read(list_policies_in)
+    }
+
+    /// The policy with exactly this name (no wildcard interpretation).
+    pub fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
+        self.read(|c| Ok(load_policies(c, Selection::Name(name))?.pop()))
+    }
+
+    /// privacyIDEA's `get_policies(name, realm, scope, active, …)` DB query
+    /// (`GET /policy/`): see [`PolicyFilter`]. Result in id order.
+    pub fn get_policies_filtered(
+        &self,
+        filter: &PolicyFilter,
+    ) -> Result<Vec<PolicyRecord>, StoreError> {
+        self.read(|c| load_policies(c, Selection::Filter(filter)))
+    }
+
+    /// Creates or updates the policy named `rec.name` (its `id` is ignored)
+    /// and returns its id. All policy columns are overwritten with `rec`'s
+    /// values (the caller merges privacyIDEA's "keep if not given" rules).
+    /// `conditions`: `None` keeps the stored rows, `Some` replaces them all
+    /// (`rec.conditions` is not looked at). The description row is always
+    /// written (`rec.description`, `last_update` = now).
+    pub fn save_policy(
+        &self,
+        rec: &PolicyRecord,
+        conditions: Option<&[ConditionRecord]>,
+    ) -> Result<i64, StoreError> {
+        self.config_write(|c| Ok((i64::from(save_policy_in(c, rec, conditions)?), true)))
+    }
+
+    /// Sets only `active`; returns the id, `None` if there is no such policy.
+    pub fn set_policy_active(&self, name: &str, active: bool) -> Result<Option<i64>, StoreError> {
+        self.config_write(|c| {
+            let Some(id) = policy_id_by_name(c, name)? else {
+                return Ok((None, false));
+            };
+            diesel::update(policy::table.find(id))
+                .set(policy::active.eq(Some(active)))
+                .execute(c)?;
+            Ok((Some(i64::from(id)), true))
+        })
+    }
+
+    /// Renames a policy; returns its id.
+    pub fn rename_policy(&self, old: &str, new: &str) -> Result<i64, RenameError> {
+        self.config_write(|c| {
+            let Some(id) = policy_id_by_name(c, old)? else {
+                return Err(RenameError::NotFound(old.to_owned()));
+            };
+            if policy_id_by_name(c, new)?.is_some() {
+                return Err(RenameError::Exists(new.to_owned()));
+            }
+            diesel::update(policy::table.find(id))
+                .set(policy::name.eq(new))
+                .execute(c)?;
+            Ok((i64::from(id), true))
+        })
+    }
+
+    /// Deletes a policy with its conditions and description rows; returns
+    /// its id, `None` if there is no such policy.
+    pub fn delete_policy(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        self.config_write(|c| {
+            let Some(id) = policy_id_by_name(c, name)? else {
+                return Ok((None, false));
+            };
+            diesel::delete(policycondition::table.filter(policycondition::policy_id.eq(id)))
+                .execute(c)?;
+            diesel::delete(description::table.filter(description::object_id.eq(id))).execute(c)?;
+            diesel::delete(policy::table.find(id)).execute(c)?;
+            Ok((Some(i64::from(id)), true))
+        })
+    }
+
+    /// Saves many policies in ONE transaction (all or nothing), each as
+    /// [`Store::save_policy`] would; returns their ids in input order.
+    pub fn import_policies(
+        &self,
+        items: &[(PolicyRecord, Option<Vec<ConditionRecord>>)],
+    ) -> Result<Vec<i64>, StoreError> {
+        self.config_write(|c| {
+            let mut ids = Vec::with_capacity(items.len());
+            for (rec, conditions) in items {
+                ids.push(i64::from(save_policy_in(c, rec, conditions.as_deref())?));
+            }
+            let changed = !ids.is_empty();
+            Ok((ids, changed))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wildcard_to_like;
+
+    #[test]
+    fn like_patterns() {
+        assert_eq!(wildcard_to_like("pol*"), "pol%");
+        assert_eq!(wildcard_to_like("*a_b%c*"), "%a/_b/%c%");
+        assert_eq!(wildcard_to_like("x/y"), "x//y");
+        assert_eq!(wildcard_to_like("plain"), "plain");
+    }
+}

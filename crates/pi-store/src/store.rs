@@ -1,0 +1,394 @@
+//! The [`Store`]: pool, schema, transactions and the configuration version.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+
+use crate::conn::{AnyConnection, ConnError, ConnManager, SqlitePragmas};
+use crate::schema::config;
+use crate::uri::{parse_database_uri, Backend, DatabaseUrl};
+use crate::StoreError;
+
+/// Key of pi-store's configuration counter in privacyIDEA's `config` table.
+pub const CONFIG_VERSION_KEY: &str = "__rs_config_version__";
+/// Key of privacyIDEA's own configuration timestamp in `config`.
+pub const PRIVACYIDEA_TIMESTAMP_KEY: &str = "__timestamp__";
+
+const SQLITE_SCHEMA: &[&str] = &[include_str!("sql/sqlite/0001_core.sql")];
+const POSTGRES_SCHEMA: &[&str] = &[include_str!("sql/postgresql/0001_core.sql")];
+/// `pg_advisory_xact_lock` key that serialises concurrent schema creation.
+const SCHEMA_LOCK_KEY: i64 = 0x7069_5f73_746f_7265; // "pi_store"
+
+/// Options of [`Store::open`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// How long a pool checkout (including connecting) may take before the
+    /// operation fails with [`StoreError::Unavailable`]. Default 3 s.
+    pub connection_timeout: Duration,
+    /// Maximum number of pooled connections. Default 8.
+    pub max_connections: u32,
+    /// Idle connections the pool keeps open. Default 1.
+    pub min_idle: u32,
+    /// SQLite `busy_timeout`: how long a statement waits for another
+    /// writer's lock. Default 5 s.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            connection_timeout: Duration::from_secs(3),
+            max_connections: 8,
+            min_idle: 1,
+            sqlite_busy_timeout: Duration::from_millis(5000),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Sets [`StoreOptions::connection_timeout`].
+    pub fn with_connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// Sets [`StoreOptions::max_connections`] (at least 1).
+    pub fn with_max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+}
+
+/// The configuration version: changes whenever the configuration (policies,
+/// realms, resolvers, remote servers) was written — by pi-store (both values
+/// change) or by privacyIDEA (only `timestamp` changes).
+///
+/// Compare the whole value for (in)equality; neither field is a clock.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ConfigVersion {
+    /// pi-store's counter (`config.__rs_config_version__`); `0` before the
+    /// first write.
+    pub version: i64,
+    /// privacyIDEA's `config.__timestamp__` value (a Unix time as Python
+    /// prints a float, e.g. `"1732390000.123456"`); `None` if absent.
+    pub timestamp: Option<String>,
+}
+
+/// Handle to the database: a connection pool plus the schema state. Cheap to
+/// clone; all clones share the pool. Every method is blocking.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: r2d2::Pool<ConnManager>,
+    url: DatabaseUrl,
+    schema_ready: AtomicBool,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("url", &self.inner.url)
+            .field(
+                "schema_ready",
+                &self.inner.schema_ready.load(Ordering::Relaxed),
+            )
+            .finish()
+    }
+}
+
+/// Logs failed background connection attempts at `warn` (the default
+/// handler logs at `error` on every retry while the database is down).
+#[derive(Debug)]
+struct WarnOnError;
+
+impl r2d2::HandleError<ConnError> for WarnOnError {
+    fn handle_error(&self, error: ConnError) {
+        log::warn!("database connection attempt failed: {error}");
+    }
+}
+
+pub(crate) type PooledConn = r2d2::PooledConnection<ConnManager>;
+
+impl Store {
+    /// Opens a store for a SQLAlchemy URI (see [`parse_database_uri`]).
+    ///
+    /// Does not connect: the pool is built unchecked so a server can start
+    /// while its database is down. The first operation that needs the
+    /// database connects (or fails with [`StoreError::Unavailable`] after
+    /// [`StoreOptions::connection_timeout`]) and creates missing tables.
+    pub fn open(uri: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let url = parse_database_uri(uri)?;
+        let manager = ConnManager::new(url.clone(), options.connection_timeout);
+        let max = options.max_connections.max(1);
+        let pool = r2d2::Pool::builder()
+            .max_size(max)
+            .min_idle(Some(options.min_idle.min(max)))
+            .connection_timeout(options.connection_timeout)
+            .error_handler(Box::new(WarnOnError))
+            .connection_customizer(Box::new(SqlitePragmas {
+                busy_timeout: options.sqlite_busy_timeout,
+            }))
+            .build_unchecked(manager);
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                url,
+                schema_ready: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The backend of this store.
+    pub fn backend(&self) -> Backend {
+        self.inner.url.backend()
+    }
+
+    /// The parsed database URL (print it with `Display`: the password is
+    /// redacted).
+    pub fn database_url(&self) -> &DatabaseUrl {
+        &self.inner.url
+    }
+
+    /// Checks that the database answers (`SELECT 1`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.inner.pool.get()?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    /// Creates the tables (and, on PostgreSQL, the id sequences) that are
+    /// missing; existing ones are left exactly as they are.
+    ///
+    /// Runs its DDL at most once per store: after the first success further
+    /// calls return at once. Every other operation calls it lazily, so a
+    /// store opened while the database was down creates its schema on first
+    /// successful use.
+    pub fn ensure_schema(&self) -> Result<(), StoreError> {
+        if self.inner.schema_ready.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut conn = self.inner.pool.get()?;
+        self.ensure_schema_on(&mut conn)
+    }
+
+    fn ensure_schema_on(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        conn.transaction::<_, StoreError, _>(|c| {
+            let files = match c {
+                AnyConnection::Postgres(pg) => {
+                    diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY})"))
+                        .execute(pg)?;
+                    POSTGRES_SCHEMA
+                }
+                AnyConnection::Sqlite(_) => SQLITE_SCHEMA,
+            };
+            for sql in files {
+                c.batch_execute(sql)?;
+            }
+            Ok(())
+        })?;
+        self.inner.schema_ready.store(true, Ordering::Release);
+        log::debug!("database schema ready on {}", self.inner.url);
+        Ok(())
+    }
+
+    /// A pooled connection with the schema in place.
+    pub(crate) fn conn(&self) -> Result<PooledConn, StoreError> {
+        let mut conn = self.inner.pool.get()?;
+        if !self.inner.schema_ready.load(Ordering::Acquire) {
+            self.ensure_schema_on(&mut conn)?;
+        }
+        Ok(conn)
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot on
+    /// PostgreSQL: `REPEATABLE READ, READ ONLY`).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(|c| {
+            if let AnyConnection::Postgres(pg) = c {
+                pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
+            f(c)
+        })
+    }
+
+    /// Runs `f` in one write transaction that does not touch the
+    /// configuration version (admins, nodes). `f` must write before it reads
+    /// what it then writes (SQLite takes its write lock at the first write).
+    pub(crate) fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Runs `f` in one configuration write transaction. `f` returns its value
+    /// and whether it changed anything; if so the configuration version and
+    /// privacyIDEA's `__timestamp__` are bumped in the same transaction.
+    ///
+    /// The transaction first takes the configuration write lock (the write
+    /// lock on SQLite, a row lock on the version row on PostgreSQL), so
+    /// concurrent configuration writers are serialised and their
+    /// read-then-write steps are safe.
+    pub(crate) fn config_write<T, E>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<(T, bool), E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(|c| {
+            lock_config(c)?;
+            let (value, changed) = f(c)?;
+            if changed {
+                bump_config_version(c)?;
+            }
+            Ok(value)
+        })
+    }
+
+    /// The current [`ConfigVersion`] (one indexed query).
+    pub fn config_version(&self) -> Result<ConfigVersion, StoreError> {
+        let mut conn = self.conn()?;
+        read_config_version(&mut conn)
+    }
+}
+
+/// Reads both version rows in one query.
+pub(crate) fn read_config_version(c: &mut AnyConnection) -> Result<ConfigVersion, StoreError> {
+    let rows: Vec<(String, Option<String>)> = config::table
+        .filter(
+            config::key
+                .eq(CONFIG_VERSION_KEY)
+                .or(config::key.eq(PRIVACYIDEA_TIMESTAMP_KEY)),
+        )
+        .select((config::key, config::value))
+        .load(c)?;
+    let mut out = ConfigVersion::default();
+    for (key, value) in rows {
+        if key == CONFIG_VERSION_KEY {
+            let v = value.unwrap_or_default();
+            out.version = v.trim().parse().map_err(|_| {
+                StoreError::InvalidData(format!("config `{CONFIG_VERSION_KEY}` is `{v}`"))
+            })?;
+        } else {
+            out.timestamp = value;
+        }
+    }
+    Ok(out)
+}
+
+/// First statement of every configuration write: makes sure the version row
+/// exists and locks it (SQLite: any write statement takes the database write
+/// lock; PostgreSQL: `FOR UPDATE` on the row).
+fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
+         VALUES ('{CONFIG_VERSION_KEY}', '0', 'int', 'pi-store configuration version') \
+         ON CONFLICT (\"Key\") DO NOTHING"
+    ))
+    .execute(c)?;
+    if let AnyConnection::Postgres(pg) = c {
+        diesel::sql_query(format!(
+            "SELECT 1 FROM config WHERE \"Key\" = '{CONFIG_VERSION_KEY}' FOR UPDATE"
+        ))
+        .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Increments the version counter and writes privacyIDEA's timestamp.
+fn bump_config_version(c: &mut AnyConnection) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "UPDATE config SET \"Value\" = CAST(CAST(\"Value\" AS BIGINT) + 1 AS VARCHAR(2000)) \
+         WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
+    ))
+    .execute(c)?;
+    let ts = python_timestamp(Utc::now());
+    // `ts` is a number we formatted ourselves: safe to inline.
+    diesel::sql_query(format!(
+        "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
+         VALUES ('{PRIVACYIDEA_TIMESTAMP_KEY}', '{ts}', '', 'config timestamp. last changed.') \
+         ON CONFLICT (\"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\""
+    ))
+    .execute(c)?;
+    Ok(())
+}
+
+/// Unix time as Python's `str(datetime.now().timestamp())` prints it
+/// (privacyIDEA's `save_config_timestamp`): shortest float repr,
+/// e.g. `1732390000.123456` or `1732390000.0`.
+pub(crate) fn python_timestamp(now: DateTime<Utc>) -> String {
+    let secs = now.timestamp_micros() as f64 / 1_000_000.0;
+    format!("{secs:?}")
+}
+
+/// Current UTC time truncated to microseconds (the precision of both
+/// backends' timestamp columns and of SQLAlchemy's SQLite format).
+pub(crate) fn now_naive() -> NaiveDateTime {
+    truncate_micros(Utc::now().naive_utc())
+}
+
+/// Truncates to whole microseconds.
+pub(crate) fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
+    let nanos = t.nanosecond();
+    t.with_nanosecond(nanos - nanos % 1000).unwrap_or(t)
+}
+
+/// The id expression for a new row: `nextval('<seq>')` on PostgreSQL (the
+/// sequences are not column defaults), `NULL` on SQLite (an `INTEGER PRIMARY
+/// KEY` assigns the next rowid itself).
+pub(crate) fn new_id(c: &AnyConnection, seq: &str) -> diesel::expression::SqlLiteral<Integer> {
+    match c {
+        AnyConnection::Postgres(_) => diesel::dsl::sql::<Integer>(&format!("nextval('{seq}')")),
+        AnyConnection::Sqlite(_) => diesel::dsl::sql::<Integer>("NULL"),
+    }
+}
+
+/// `i64` → `i32` for the 32-bit id/priority columns.
+pub(crate) fn to_i32(v: i64, what: &str) -> Result<i32, StoreError> {
+    i32::try_from(v).map_err(|_| StoreError::InvalidData(format!("{what} {v} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn python_timestamp_format() {
+        let t = Utc.timestamp_opt(1_732_390_000, 123_456_000).unwrap();
+        assert_eq!(python_timestamp(t), "1732390000.123456");
+        let t = Utc.timestamp_opt(1_732_390_000, 0).unwrap();
+        assert_eq!(python_timestamp(t), "1732390000.0");
+        let t = Utc.timestamp_opt(1_732_390_000, 500_000_000).unwrap();
+        assert_eq!(python_timestamp(t), "1732390000.5");
+    }
+
+    #[test]
+    fn truncation() {
+        let t = Utc.timestamp_opt(5, 123_456_789).unwrap().naive_utc();
+        assert_eq!(truncate_micros(t).nanosecond(), 123_456_000);
+    }
+}
