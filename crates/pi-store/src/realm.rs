@@ -7,7 +7,7 @@ use pi_model::record::{RealmRecord, RealmResolverAssignment, RealmResolverRecord
 
 use crate::conn::AnyConnection;
 use crate::schema::{nodename, realm, resolver, resolverrealm};
-use crate::store::{new_id, to_i32};
+use crate::store::{count_existing, new_id, to_i32};
 use crate::{SetRealmError, Store, StoreError};
 
 /// Result of [`Store::set_realm`].
@@ -91,25 +91,8 @@ fn realm_ids(c: &mut AnyConnection) -> QueryResult<Vec<i32>> {
 }
 
 /// Whether a table exists (privacyIDEA's token tables are not ours).
-fn table_exists(c: &mut AnyConnection, table: &str) -> QueryResult<bool> {
-    use diesel::sql_types::{BigInt, Text};
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let _ = Text;
-    let sql = match c {
-        AnyConnection::Postgres(_) => format!(
-            "SELECT COUNT(*) AS n FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = '{table}'"
-        ),
-        AnyConnection::Sqlite(_) => format!(
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-        ),
-    };
-    let rows: Vec<Count> = diesel::sql_query(sql).load(c)?;
-    Ok(rows.first().map(|r| r.n > 0).unwrap_or(false))
+fn table_exists(c: &mut AnyConnection, table: &'static str) -> QueryResult<bool> {
+    Ok(count_existing(c, &[table])? == 1)
 }
 
 impl Store {

@@ -21,6 +21,34 @@ pub const CONFIG_VERSION_KEY: &str = "__rs_config_version__";
 pub const PRIVACYIDEA_TIMESTAMP_KEY: &str = "__timestamp__";
 
 const SQLITE_SCHEMA: &[&str] = &[include_str!("sql/sqlite/0001_core.sql")];
+/// Every table, index and sequence the schema files create: when all exist,
+/// `ensure_schema` runs no DDL at all (a database user without `CREATE`
+/// rights can then use a privacyIDEA database as it is).
+const SCHEMA_OBJECTS: &[&str] = &[
+    "admin",
+    "config",
+    "description",
+    "nodename",
+    "policy",
+    "policycondition",
+    "privacyideaserver",
+    "realm",
+    "resolver",
+    "resolverconfig",
+    "resolverrealm",
+    "ix_nodename_lastseen",
+    "ix_nodename_name",
+];
+const POSTGRES_SEQUENCES: &[&str] = &[
+    "description_seq",
+    "policy_seq",
+    "policycondition_seq",
+    "privacyideaserver_seq",
+    "realm_seq",
+    "resolver_seq",
+    "resolverconf_seq",
+    "resolverrealm_seq",
+];
 const POSTGRES_SCHEMA: &[&str] = &[include_str!("sql/postgresql/0001_core.sql")];
 /// `pg_advisory_xact_lock` key that serialises concurrent schema creation.
 const SCHEMA_LOCK_KEY: i64 = 0x7069_5f73_746f_7265; // "pi_store"
@@ -182,6 +210,20 @@ impl Store {
     }
 
     fn ensure_schema_on(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        let expected = SCHEMA_OBJECTS.len()
+            + match conn {
+                AnyConnection::Postgres(_) => POSTGRES_SEQUENCES.len(),
+                AnyConnection::Sqlite(_) => 0,
+            };
+        let present = count_existing(conn, SCHEMA_OBJECTS)?
+            + match conn {
+                AnyConnection::Postgres(_) => count_existing(conn, POSTGRES_SEQUENCES)?,
+                AnyConnection::Sqlite(_) => 0,
+            };
+        if present == expected {
+            self.inner.schema_ready.store(true, Ordering::Release);
+            return Ok(());
+        }
         conn.transaction::<_, StoreError, _>(|c| {
             let files = match c {
                 AnyConnection::Postgres(pg) => {
@@ -273,6 +315,37 @@ impl Store {
         let mut conn = self.conn()?;
         read_config_version(&mut conn)
     }
+}
+
+/// How many of `names` exist as tables, indexes or sequences (in the current
+/// schema on PostgreSQL). The names are our own constants.
+pub(crate) fn count_existing(c: &mut AnyConnection, names: &[&'static str]) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let list = names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match c {
+        AnyConnection::Postgres(_) => format!(
+            "SELECT COUNT(*) AS n FROM pg_catalog.pg_class \
+             WHERE relnamespace = current_schema()::regnamespace \
+             AND relkind IN ('r', 'p', 'i', 'S') AND relname IN ({list})"
+        ),
+        AnyConnection::Sqlite(_) => format!(
+            "SELECT COUNT(*) AS n FROM sqlite_master \
+             WHERE type IN ('table', 'index') AND name IN ({list})"
+        ),
+    };
+    let rows: Vec<Count> = diesel::sql_query(sql).load(c)?;
+    Ok(rows
+        .first()
+        .map(|r| usize::try_from(r.n).unwrap_or(0))
+        .unwrap_or(0))
 }
 
 /// Reads both version rows in one query.

@@ -808,7 +808,91 @@ fn privacyidea_database_opens_unchanged_and_is_usable() {
                VALUES ({pid}, true, false, 'pi_after', false, 'admin', '', '', '', '', '', '', '', '', '', '', 1);"
         ));
         assert_eq!(store.get_policy("pi_after").unwrap().unwrap().id, 4);
+
+        // Deleting a realm also removes privacyIDEA's tokenrealm rows of it.
+        let realm_id = store.get_realm("pi_realm").unwrap().unwrap().id;
+        c.batch_execute_helper(&format!(
+            "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
+             INSERT INTO tokenrealm (id, token_id, realm_id) VALUES (1, 1, {realm_id});"
+        ));
+        assert_eq!(store.delete_realm("pi_realm").unwrap(), Some(realm_id));
+        assert_eq!(count(db, "SELECT COUNT(*) FROM tokenrealm"), 0);
+        assert_eq!(count(db, "SELECT COUNT(*) FROM token"), 1);
     });
+}
+
+#[test]
+fn concurrent_writers_are_serialised() {
+    each_backend(|db| {
+        // Two stores = two processes (or cluster nodes) on one database.
+        let stores = [db.open().unwrap(), db.open().unwrap()];
+        stores[0].ensure_schema().unwrap();
+        let threads = 4;
+        let writes = 10;
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let store = stores[t % 2].clone();
+                scope.spawn(move || {
+                    for i in 0..writes {
+                        let mut p = policy(&format!("p_{t}_{i}"));
+                        p.priority = i64::try_from(i).unwrap();
+                        store.save_policy(&p, Some(&[cond("k")])).unwrap();
+                    }
+                });
+            }
+        });
+        let all = stores[1].list_policies().unwrap();
+        assert_eq!(all.len(), threads * writes);
+        let mut ids: Vec<i64> = all.iter().map(|p| p.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), threads * writes);
+        assert!(all.iter().all(|p| p.conditions.len() == 1));
+        assert_eq!(
+            stores[0].config_version().unwrap().version,
+            i64::try_from(threads * writes).unwrap()
+        );
+    });
+}
+
+#[test]
+fn postgres_user_without_create_rights_uses_existing_schema() {
+    let Some(db) = TestDb::postgres() else {
+        eprintln!("PI_TEST_POSTGRES_URL not set: skipped");
+        return;
+    };
+    struct DropRole(String);
+    impl Drop for DropRole {
+        fn drop(&mut self) {
+            let admin = std::env::var("PI_TEST_POSTGRES_URL").unwrap();
+            if let Ok(mut c) = <diesel::PgConnection as diesel::Connection>::establish(&admin) {
+                let _ = diesel::connection::SimpleConnection::batch_execute(
+                    &mut c,
+                    &format!("DROP ROLE IF EXISTS {}", self.0),
+                );
+            }
+        }
+    }
+    let role = format!("pi_ro_{}", std::process::id());
+    let _role_guard = DropRole(role.clone());
+    let db = db.unwrap(); // dropped before the role
+    db.execute_script(fixture_sql(&db)).unwrap();
+    db.execute_script(&format!(
+        "CREATE ROLE {role} LOGIN;
+         REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role};"
+    ))
+    .unwrap();
+    let uri = db.uri().replacen("://postgres@", &format!("://{role}@"), 1);
+    assert_ne!(
+        uri,
+        db.uri(),
+        "test expects the user `postgres` in PI_TEST_POSTGRES_URL"
+    );
+    let store = Store::open(&uri, StoreOptions::default()).unwrap();
+    store.ensure_schema().unwrap();
+    let id = store.save_policy(&policy("p"), None).unwrap();
+    assert_eq!(store.get_policy("p").unwrap().unwrap().id, id);
 }
 
 /// Tiny extension so the test reads well.
