@@ -92,6 +92,18 @@ impl StoreOptions {
         self.max_connections = n.max(1);
         self
     }
+
+    /// Sets [`StoreOptions::min_idle`].
+    pub fn with_min_idle(mut self, n: u32) -> Self {
+        self.min_idle = n;
+        self
+    }
+
+    /// Sets [`StoreOptions::sqlite_busy_timeout`].
+    pub fn with_sqlite_busy_timeout(mut self, timeout: Duration) -> Self {
+        self.sqlite_busy_timeout = timeout;
+        self
+    }
 }
 
 /// The configuration version: changes whenever the configuration (policies,
