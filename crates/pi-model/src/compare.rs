@@ -58,8 +58,9 @@ impl CompiledComparison {
         self.comparator
     }
 
-    /// Evaluate against `left`; `now` is used by `date_within_last`.
-    pub fn eval(&self, left: &Value, now: DateTime<Utc>) -> Result<bool, CompareError> {
+    /// Evaluate against `left`; `now` is used by `date_within_last` (which
+    /// fails without it).
+    pub fn eval(&self, left: &Value, now: Option<DateTime<Utc>>) -> Result<bool, CompareError> {
         use Comparator::*;
         let r = self.right.as_str();
         Ok(match self.comparator {
@@ -101,7 +102,7 @@ pub fn compare(
     right: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, CompareError> {
-    CompiledComparison::new(comparator, right).eval(left, now)
+    CompiledComparison::new(comparator, right).eval(left, Some(now))
 }
 
 /// `re.match` of `^right$`, keeping a leading inline flag group in front.
@@ -400,7 +401,12 @@ pub fn parse_timedelta(s: &str) -> Result<Duration, CompareError> {
         .ok_or_else(|| CompareError("timedelta out of range".into()))
 }
 
-fn within_last(left: &Value, right: &str, now: DateTime<Utc>) -> Result<bool, CompareError> {
+fn within_last(
+    left: &Value,
+    right: &str,
+    now: Option<DateTime<Utc>>,
+) -> Result<bool, CompareError> {
+    let now = now.ok_or_else(|| CompareError("no current time given".into()))?;
     let l = match date_of(left)? {
         IsoDateTime::Naive(n) => Utc.from_utc_datetime(&n),
         IsoDateTime::Aware(a) => a.with_timezone(&Utc),

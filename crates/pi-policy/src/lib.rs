@@ -1,1 +1,28 @@
-//! pi-policy
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod compiled;
+mod engine;
+mod error;
+mod explain;
+mod index;
+mod matcher;
+mod query;
+mod ui;
+mod values;
+
+pub use engine::{Attribute, BuildContext, PolicySet};
+pub use error::MatchError;
+pub use explain::{ExplainEntry, Explanation, Outcome};
+pub use matcher::{GenericParams, LoggedInUser, Match, MatchContext};
+pub use query::{
+    ConditionCheck, ConditionInput, ContainerData, HttpData, Query, TokenData, UserObject,
+};
+pub use ui::menus_for_rights;
+pub use values::{check_for_conflicts, extract_action_values, ActionValues};
+
+/// The policy model this engine works on.
+pub use pi_model;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! Policies compiled for matching: list entries pre-classified (wildcard,
+//! literal, regular expression compiled once, invalid), conditions with their
+//! comparisons prepared.
+
+use pi_model::compare::CompiledComparison;
+use pi_model::condition::Condition;
+use pi_model::error::ConditionError;
+use pi_model::pattern::{compile_entry, is_literal, literal_matches};
+use pi_model::timerange::TimeRange;
+use pi_model::Policy;
+use regex::Regex;
+
+/// How an entry is compared (rule 3/4 of §2.3).
+#[derive(Debug, Clone)]
+pub(crate) enum EntryKind {
+    /// `*`.
+    Star,
+    /// No regex metacharacter: string comparison.
+    Literal,
+    /// A compiled `^entry$`.
+    Regex(Regex),
+    /// Does not compile: matches only itself by equality (rule 3).
+    Invalid(String),
+}
+
+/// One list entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub raw: Box<str>,
+    /// `raw[1..]` for entries starting with `!`/`-` (rule 1 exclusion).
+    pub neg: Option<Box<str>>,
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    fn new(raw: &str) -> Entry {
+        let neg = match raw.as_bytes().first() {
+            Some(b'!' | b'-') => Some(raw[1..].into()),
+            _ => None,
+        };
+        let kind = if raw == "*" {
+            EntryKind::Star
+        } else if is_literal(raw) {
+            EntryKind::Literal
+        } else {
+            match compile_entry(raw) {
+                Ok(re) => EntryKind::Regex(re),
+                Err(e) => EntryKind::Invalid(e),
+            }
+        };
+        Entry {
+            raw: raw.into(),
+            neg,
+            kind,
+        }
+    }
+
+    /// Rules 3 and 4 (not the exclusion).
+    #[inline]
+    fn found(&self, q: &str) -> bool {
+        match &self.kind {
+            EntryKind::Star => true,
+            EntryKind::Literal => literal_matches(&self.raw, q),
+            EntryKind::Regex(re) => &*self.raw == q || re.is_match(q),
+            EntryKind::Invalid(_) => &*self.raw == q,
+        }
+    }
+}
+
+/// Outcome of privacyIDEA's `_search_value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Search {
+    pub found: bool,
+    pub excluded: bool,
+}
+
+impl Search {
+    #[inline]
+    pub fn passes(self) -> bool {
+        self.found && !self.excluded
+    }
+}
+
+/// A compiled list attribute.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EntryList {
+    pub entries: Vec<Entry>,
+}
+
+impl EntryList {
+    pub fn new<S: AsRef<str>>(items: &[S]) -> EntryList {
+        EntryList {
+            entries: items.iter().map(|s| Entry::new(s.as_ref())).collect(),
+        }
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `_search_value(P, q)` for a string query. Stops early once excluded
+    /// (the outcome can no longer pass).
+    #[inline]
+    pub fn search(&self, q: &str) -> Search {
+        let mut found = false;
+        for e in &self.entries {
+            if let Some(n) = &e.neg {
+                if &**n == q {
+                    return Search {
+                        found,
+                        excluded: true,
+                    };
+                }
+            }
+            if !found && e.found(q) {
+                found = true;
+            }
+        }
+        Search {
+            found,
+            excluded: false,
+        }
+    }
+
+    /// Only the "found" part (exclusions ignored; resolvers, Q3).
+    #[inline]
+    pub fn found(&self, q: &str) -> bool {
+        self.entries.iter().any(|e| e.found(q))
+    }
+
+    /// `_search_value(P, list)`: exact membership or `*`; no negation, no regex.
+    pub fn search_list(&self, q: &[&str]) -> Search {
+        Search {
+            found: self
+                .entries
+                .iter()
+                .any(|e| &*e.raw == "*" || q.contains(&&*e.raw)),
+            excluded: false,
+        }
+    }
+
+    /// Raw entries whose regular expression does not compile.
+    pub fn invalid(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::Invalid(err) => Some((&*e.raw, err.as_str())),
+            _ => None,
+        })
+    }
+
+    /// Raw entries.
+    pub fn contains_raw(&self, q: &str) -> bool {
+        self.entries.iter().any(|e| &*e.raw == q)
+    }
+}
+
+/// A condition ready for evaluation.
+#[derive(Debug, Clone)]
+pub(crate) enum CompiledCondition {
+    /// Inactive: ignored.
+    Inactive,
+    /// Active but invalid: evaluation raises.
+    Invalid(ConditionError),
+    /// Active and valid.
+    Active(Box<(Condition, CompiledComparison)>),
+}
+
+/// A policy compiled for matching.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledPolicy {
+    pub policy: Policy,
+    pub action: EntryList,
+    pub realm: EntryList,
+    pub adminrealm: EntryList,
+    pub user: EntryList,
+    pub adminuser: EntryList,
+    /// Lower-cased user entries (for `user_case_insensitive`).
+    pub user_lower: Option<EntryList>,
+    pub adminuser_lower: Option<EntryList>,
+    pub resolver: EntryList,
+    pub user_agents_lower: Vec<String>,
+    pub time: Option<Result<TimeRange, String>>,
+    pub conditions: Vec<CompiledCondition>,
+}
+
+impl CompiledPolicy {
+    pub fn new(policy: Policy) -> CompiledPolicy {
+        let keys: Vec<&str> = policy.action().keys().collect();
+        let uci = policy.user_case_insensitive();
+        let lower = |l: &[String]| -> Vec<String> { l.iter().map(|s| s.to_lowercase()).collect() };
+        let conditions = policy
+            .conditions()
+            .iter()
+            .map(|c| match &c.parsed {
+                Ok(None) => CompiledCondition::Inactive,
+                Err(e) => CompiledCondition::Invalid(e.clone()),
+                Ok(Some(cond)) => {
+                    let cmp = CompiledComparison::new(cond.comparator, &cond.value);
+                    CompiledCondition::Active(Box::new((cond.clone(), cmp)))
+                }
+            })
+            .collect();
+        let cp = CompiledPolicy {
+            action: EntryList::new(&keys),
+            realm: EntryList::new(policy.realm()),
+            adminrealm: EntryList::new(policy.adminrealm()),
+            user: EntryList::new(policy.user()),
+            adminuser: EntryList::new(policy.adminuser()),
+            user_lower: uci.then(|| EntryList::new(&lower(policy.user()))),
+            adminuser_lower: uci.then(|| EntryList::new(&lower(policy.adminuser()))),
+            resolver: EntryList::new(policy.resolver()),
+            user_agents_lower: policy
+                .user_agents()
+                .iter()
+                .filter(|a| !a.is_empty())
+                .map(|a| a.to_lowercase())
+                .collect(),
+            time: policy
+                .time_range()
+                .map(|r| r.clone().map_err(|e| e.to_string())),
+            conditions,
+            policy,
+        };
+        for (field, list) in [
+            ("action", &cp.action),
+            ("realm", &cp.realm),
+            ("adminrealm", &cp.adminrealm),
+            ("user", &cp.user),
+            ("adminuser", &cp.adminuser),
+            ("resolver", &cp.resolver),
+        ] {
+            for (raw, err) in list.invalid() {
+                log::warn!(
+                    "policy `{}`: {field} entry `{raw}` is not a valid regular expression ({err}); it only matches itself",
+                    cp.policy.name()
+                );
+            }
+        }
+        cp
+    }
+
+    /// Literal `found` test used by tests of the search semantics.
+    #[cfg(test)]
+    pub fn literal(entry: &str, q: &str) -> bool {
+        literal_matches(entry, q)
+    }
+}

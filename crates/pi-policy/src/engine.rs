@@ -1,0 +1,582 @@
+//! The policy set and privacyIDEA's `list_policies` / `match_policies`.
+
+use crate::compiled::{CompiledCondition, CompiledPolicy, Search};
+use crate::error::MatchError;
+use crate::index::Index;
+use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
+use pi_model::condition::{HandleMissingData, Section};
+use pi_model::pyrepr::repr_str;
+use pi_model::record::PolicyRecord;
+use pi_model::Policy;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// What the engine needs to know beyond the policies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildContext {
+    /// Per realm, its resolver names ordered as privacyIDEA's
+    /// `get_ordered_resolvers` does (priority ascending with unset = 1000,
+    /// ties alphabetical, only resolvers without node or on the local node,
+    /// de-duplicated). Used by `check_all_resolvers`.
+    pub realm_resolvers: HashMap<String, Vec<String>>,
+    /// The local node name (pi.cfg `PI_NODE`, …, default `localnode`);
+    /// the `Match` helpers filter `pinode` with it.
+    pub local_node: String,
+}
+
+/// The attribute a policy was excluded by (pipeline order of §2.2/§2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribute {
+    /// `name` differs.
+    Name,
+    /// `active` differs.
+    Active,
+    /// `scope` differs.
+    Scope,
+    /// Action not admitted.
+    Action,
+    /// Realm not admitted.
+    Realm,
+    /// Admin realm not admitted.
+    Adminrealm,
+    /// User not admitted.
+    User,
+    /// User listed, but with several token realms the user/realm pair must be listed literally (§2.4.2).
+    UserRealmPairing,
+    /// Admin user not admitted.
+    Adminuser,
+    /// Resolver not admitted (or `check_all_resolvers` found none).
+    Resolver,
+    /// Node not listed.
+    Pinode,
+    /// User agent not listed.
+    UserAgent,
+    /// Client not admitted.
+    Client,
+    /// Outside the time range, or the time range is invalid.
+    Time,
+    /// A condition is false.
+    Conditions,
+}
+
+pub(crate) enum RealmQ<'q> {
+    None,
+    Str(&'q str),
+    List(Vec<&'q str>),
+}
+
+/// A query with everything computed once.
+pub(crate) struct Prepared<'q> {
+    pub q: Query<'q>,
+    pub user: Option<&'q str>,
+    pub realm: Option<&'q str>,
+    pub resolver: Option<&'q str>,
+    pub realm_q: RealmQ<'q>,
+    pub pairing: bool,
+    pub user_lower: Option<String>,
+    pub adminuser_lower: Option<String>,
+    pub admin_scope: bool,
+    pub ordered_resolvers: Option<&'q [String]>,
+    pub client: Option<Result<IpAddr, ()>>,
+    pub ua_lower: Option<String>,
+}
+
+/// An immutable, indexed set of policies; cheap to query from many threads.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    pub(crate) policies: Vec<CompiledPolicy>,
+    pub(crate) index: Index,
+    pub(crate) ctx: BuildContext,
+    active_by_scope: HashMap<String, usize>,
+    active_total: usize,
+}
+
+fn py_opt(v: Option<&str>) -> String {
+    v.map(repr_str).unwrap_or_else(|| "None".into())
+}
+
+impl PolicySet {
+    /// Compile and index `policies` (kept in the given load order, which
+    /// decides ties of equal priority).
+    pub fn build(policies: Vec<Policy>, ctx: BuildContext) -> PolicySet {
+        let compiled: Vec<CompiledPolicy> = policies.into_iter().map(CompiledPolicy::new).collect();
+        let index = Index::build(&compiled);
+        let mut active_by_scope: HashMap<String, usize> = HashMap::new();
+        let mut active_total = 0;
+        for p in compiled.iter().filter(|p| p.policy.active()) {
+            *active_by_scope
+                .entry(p.policy.scope().to_string())
+                .or_default() += 1;
+            active_total += 1;
+        }
+        PolicySet {
+            policies: compiled,
+            index,
+            ctx,
+            active_by_scope,
+            active_total,
+        }
+    }
+
+    /// [`PolicySet::build`] from stored records (lenient, see [`Policy::from_record`]).
+    pub fn from_records(records: &[PolicyRecord], ctx: BuildContext) -> PolicySet {
+        PolicySet::build(records.iter().map(Policy::from_record).collect(), ctx)
+    }
+
+    /// All policies in load order.
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.iter().map(|p| &p.policy)
+    }
+
+    /// Number of policies.
+    pub fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    /// `true` without policies.
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    /// The build context.
+    pub fn context(&self) -> &BuildContext {
+        &self.ctx
+    }
+
+    /// Whether any active policy exists in `scope` (`None`: in any scope) —
+    /// privacyIDEA's `list_policies(scope=scope, active=True)` being non-empty.
+    pub fn has_active_policies(&self, scope: Option<&str>) -> bool {
+        match scope {
+            None => self.active_total > 0,
+            Some(s) => self.active_by_scope.get(s).copied().unwrap_or(0) > 0,
+        }
+    }
+
+    pub(crate) fn prepare<'q>(&'q self, q: &Query<'q>) -> Result<Prepared<'q>, MatchError> {
+        let (mut user, mut realm, mut resolver) = (q.user, q.realm, q.resolver);
+        if let Some(uo) = q.user_object {
+            let ul = |s: &str| s.trim().to_lowercase();
+            let used = uo.used_login.as_deref().unwrap_or(&uo.login);
+            let user_conflict = user
+                .filter(|u| !u.is_empty())
+                .is_some_and(|u| ul(u) != ul(&uo.login) && ul(u) != ul(used));
+            let res_conflict = resolver
+                .filter(|r| !r.is_empty())
+                .is_some_and(|r| r.to_lowercase() != uo.resolver.to_lowercase());
+            let realm_conflict = realm
+                .filter(|r| !r.is_empty())
+                .is_some_and(|r| r.to_lowercase() != uo.realm);
+            if user_conflict || res_conflict || realm_conflict {
+                return Err(MatchError::Parameter(format!(
+                    "Cannot pass user_object ({}) as well as user ({}), resolver ({}), realm ({}) in policy ({}, {}, {})",
+                    uo.display(),
+                    user.unwrap_or("None"),
+                    resolver.unwrap_or("None"),
+                    realm.unwrap_or("None"),
+                    py_opt(q.name),
+                    py_opt(q.scope),
+                    py_opt(q.action)
+                )));
+            }
+            user = Some(uo.login.as_str());
+            realm = Some(uo.realm.as_str());
+            resolver = Some(uo.resolver.as_str());
+        }
+        let (realm_q, pairing) = match q.additional_realms {
+            Some(extra) if !extra.is_empty() => {
+                let mut list: Vec<&str> = extra.iter().map(String::as_str).collect();
+                if let Some(r) = realm.filter(|r| !r.is_empty()) {
+                    if !list.contains(&r) {
+                        list.push(r);
+                    }
+                }
+                let pairing = list.len() > 1 && realm.is_some_and(|r| !r.is_empty());
+                (RealmQ::List(list), pairing)
+            }
+            _ => match realm {
+                Some(r) => (RealmQ::Str(r), false),
+                None => (RealmQ::None, false),
+            },
+        };
+        let client = match q.client {
+            None => None,
+            Some("") => {
+                return Err(MatchError::Parameter(
+                    "client argument must be a non-empty string".into(),
+                ))
+            }
+            Some(c) => Some(c.parse::<IpAddr>().map_err(|_| ())),
+        };
+        let ordered_resolvers = match (resolver, realm, user) {
+            (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(
+                self.ctx
+                    .realm_resolvers
+                    .get(r)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+            ),
+            _ => None,
+        };
+        Ok(Prepared {
+            q: *q,
+            user,
+            realm,
+            resolver,
+            realm_q,
+            pairing,
+            user_lower: user.map(str::to_lowercase),
+            adminuser_lower: q.adminuser.map(str::to_lowercase),
+            admin_scope: q.scope == Some("admin"),
+            ordered_resolvers,
+            client,
+            ua_lower: q.user_agent.map(str::to_lowercase),
+        })
+    }
+
+    /// The `list_policies` filters for one policy; `Ok(group)` where group 1
+    /// marks a client-less policy appended after a client filter.
+    /// `Err(None)` = the client query is not an IP address and this policy has clients.
+    pub(crate) fn check(
+        &self,
+        p: &CompiledPolicy,
+        pq: &Prepared<'_>,
+    ) -> Result<u8, Option<Attribute>> {
+        let q = &pq.q;
+        let pol = &p.policy;
+        if q.name.is_some_and(|n| pol.name() != n) {
+            return Err(Some(Attribute::Name));
+        }
+        if q.active.is_some_and(|a| pol.active() != a) {
+            return Err(Some(Attribute::Active));
+        }
+        if q.scope.is_some_and(|s| pol.scope() != s) {
+            return Err(Some(Attribute::Scope));
+        }
+        if let Some(a) = q.action {
+            if !p.action.is_empty() && !p.action.search(a).passes() {
+                return Err(Some(Attribute::Action));
+            }
+        }
+        if !p.realm.is_empty() {
+            let s = match &pq.realm_q {
+                RealmQ::None => None,
+                RealmQ::Str(r) => Some(p.realm.search(r)),
+                RealmQ::List(l) => Some(p.realm.search_list(l)),
+            };
+            if s.is_some_and(|s| !s.passes()) {
+                return Err(Some(Attribute::Realm));
+            }
+        }
+        if pq.admin_scope {
+            if let Some(ar) = q.adminrealm {
+                if !p.adminrealm.is_empty() && !p.adminrealm.search(ar).passes() {
+                    return Err(Some(Attribute::Adminrealm));
+                }
+            }
+        }
+        if let Some(u) = pq.user {
+            if !p.user.is_empty() {
+                let s: Search = match (&p.user_lower, &pq.user_lower) {
+                    (Some(l), Some(ql)) => l.search(ql),
+                    _ => p.user.search(u),
+                };
+                if !s.passes() {
+                    return Err(Some(Attribute::User));
+                }
+                if pq.pairing {
+                    let r = pq.realm.unwrap_or("");
+                    if !(p.user.contains_raw(u) && p.realm.contains_raw(r)) {
+                        return Err(Some(Attribute::UserRealmPairing));
+                    }
+                }
+            }
+        }
+        if pq.admin_scope {
+            if let Some(au) = q.adminuser {
+                if !p.adminuser.is_empty() {
+                    let s = match (&p.adminuser_lower, &pq.adminuser_lower) {
+                        (Some(l), Some(ql)) => l.search(ql),
+                        _ => p.adminuser.search(au),
+                    };
+                    if !s.passes() {
+                        return Err(Some(Attribute::Adminuser));
+                    }
+                }
+            }
+        }
+        if let Some(res) = pq.resolver {
+            if pol.check_all_resolvers() {
+                let ok = pq
+                    .ordered_resolvers
+                    .is_some_and(|rs| rs.iter().any(|r| p.resolver.found(r)));
+                if !ok {
+                    return Err(Some(Attribute::Resolver));
+                }
+            } else if !p.resolver.is_empty() && !p.resolver.found(res) {
+                return Err(Some(Attribute::Resolver));
+            }
+        }
+        if let Some(node) = q.pinode {
+            if !pol.pinode().is_empty() && !pol.pinode().iter().any(|n| n == node) {
+                return Err(Some(Attribute::Pinode));
+            }
+        }
+        if let Some(ua) = &pq.ua_lower {
+            if !pol.user_agents().is_empty()
+                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua))
+            {
+                return Err(Some(Attribute::UserAgent));
+            }
+        }
+        let mut group = 0;
+        if let Some(c) = &pq.client {
+            if pol.client().is_empty() {
+                group = 1;
+            } else {
+                let list = pol.client_list();
+                if list.is_empty() {
+                    return Err(Some(Attribute::Client));
+                }
+                match c {
+                    Err(()) => return Err(None),
+                    Ok(ip) => {
+                        if !list.allows(*ip) {
+                            return Err(Some(Attribute::Client));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(group)
+    }
+
+    /// The time filter of `match_policies`.
+    pub(crate) fn check_time(p: &CompiledPolicy, q: &Query<'_>) -> bool {
+        match (&q.time, &p.time) {
+            (None, _) | (_, None) => true,
+            (Some(t), Some(Ok(r))) => r.matches_datetime(t),
+            (Some(_), Some(Err(_))) => false,
+        }
+    }
+
+    fn collect(&self, pq: &Prepared<'_>, linear: bool) -> Result<Vec<(i64, u8, u32)>, MatchError> {
+        let mut out: Vec<(i64, u8, u32)> = Vec::new();
+        let mut bad_client = false;
+        let mut visit = |id: u32| {
+            let p = &self.policies[id as usize];
+            match self.check(p, pq) {
+                Ok(group) => out.push((p.policy.priority(), group, id)),
+                Err(None) => bad_client = true,
+                Err(Some(_)) => {}
+            }
+        };
+        if linear {
+            (0..self.policies.len() as u32).for_each(&mut visit);
+        } else {
+            self.index
+                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &mut visit);
+        }
+        if bad_client {
+            return Err(MatchError::InvalidClientIp(
+                pq.q.client.unwrap_or_default().to_string(),
+            ));
+        }
+        if pq.q.unsorted {
+            out.sort_by_key(|&(_, g, id)| (g, id));
+        } else {
+            out.sort_by_key(|&(prio, g, id)| (prio, g, id));
+        }
+        Ok(out)
+    }
+
+    /// privacyIDEA's `list_policies`: the attribute filters, sorted by
+    /// priority (stable: load order, client-specific before client-less after
+    /// a client filter). Time and conditions are not applied; `user_object`
+    /// is honoured like in `match_policies`.
+    pub fn list<'s>(&'s self, q: &Query<'_>) -> Result<Vec<&'s Policy>, MatchError> {
+        let pq = self.prepare(q)?;
+        Ok(self
+            .collect(&pq, false)?
+            .into_iter()
+            .map(|(_, _, id)| &self.policies[id as usize].policy)
+            .collect())
+    }
+
+    /// privacyIDEA's `match_policies`: [`PolicySet::list`], then the time
+    /// filter (if `q.time` is given), then conditions (per `q.conditions`;
+    /// the first condition error aborts, in result order).
+    pub fn match_policies<'s>(&'s self, q: &Query<'_>) -> Result<Vec<&'s Policy>, MatchError> {
+        self.match_impl(q, false)
+    }
+
+    /// Reference implementation of [`PolicySet::match_policies`] scanning
+    /// every policy without the index (used by property tests and benchmarks).
+    #[doc(hidden)]
+    pub fn linear_match_policies<'s>(
+        &'s self,
+        q: &Query<'_>,
+    ) -> Result<Vec<&'s Policy>, MatchError> {
+        self.match_impl(q, true)
+    }
+
+    fn match_impl<'s>(
+        &'s self,
+        q: &Query<'_>,
+        linear: bool,
+    ) -> Result<Vec<&'s Policy>, MatchError> {
+        let pq = self.prepare(q)?;
+        let ids = self.collect(&pq, linear)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (_, _, id) in ids {
+            let p = &self.policies[id as usize];
+            if !Self::check_time(p, q) {
+                continue;
+            }
+            if self.conditions_hold(p, q)? {
+                out.push(&p.policy);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn conditions_hold(
+        &self,
+        p: &CompiledPolicy,
+        q: &Query<'_>,
+    ) -> Result<bool, MatchError> {
+        if matches!(q.conditions, ConditionCheck::Skip) {
+            return Ok(true);
+        }
+        let name = p.policy.name();
+        for c in &p.conditions {
+            let (cond, cmp) = match c {
+                CompiledCondition::Inactive => continue,
+                CompiledCondition::Invalid(e) => {
+                    return Err(MatchError::Policy(format!(
+                        "Invalid condition of policy '{name}': ERR905: {e}"
+                    )))
+                }
+                CompiledCondition::Active(b) => (&b.0, &b.1),
+            };
+            if let ConditionCheck::Sections(s) = q.conditions {
+                if !s.contains(&cond.section) {
+                    continue;
+                }
+            }
+            let ok = match lookup(cond.section, &cond.key, q.user_object, &q.input) {
+                Lookup::ObjectMissing => missing(
+                    cond.handle_missing_data,
+                    format!(
+                        "Policy '{name}' has a condition on the section '{}' with key '{}', but a {} is unavailable!",
+                        cond.section,
+                        cond.key,
+                        cond.section.object_name()
+                    ),
+                )?,
+                Lookup::KeyMissing => missing(
+                    cond.handle_missing_data,
+                    format!(
+                        "Unknown {} key '{}' referenced in condition of policy '{name}'!",
+                        cond.section, cond.key
+                    ),
+                )?,
+                Lookup::Value(v) => {
+                    cmp.eval(&v, q.input.now).map_err(|e| {
+                        log::warn!(
+                            "error during handling the condition on {} '{}' of policy '{name}': {e}",
+                            cond.section,
+                            cond.key
+                        );
+                        MatchError::Policy(format!(
+                            "Invalid comparison in the {} conditions of policy '{name}'",
+                            cond.section
+                        ))
+                    })?
+                }
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn missing(h: HandleMissingData, msg: String) -> Result<bool, MatchError> {
+    match h {
+        HandleMissingData::RaiseError => {
+            log::error!("{msg}");
+            Err(MatchError::Policy(msg))
+        }
+        HandleMissingData::ConditionIsTrue => Ok(true),
+        HandleMissingData::ConditionIsFalse => Ok(false),
+    }
+}
+
+enum Lookup<'a> {
+    ObjectMissing,
+    KeyMissing,
+    Value(Cow<'a, Value>),
+}
+
+fn from_map<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Lookup<'a> {
+    match m.get(key) {
+        None | Some(Value::Null) => Lookup::KeyMissing,
+        Some(v) => Lookup::Value(Cow::Borrowed(v)),
+    }
+}
+
+fn lookup<'a>(
+    section: Section,
+    key: &str,
+    user: Option<&'a UserObject>,
+    input: &ConditionInput<'a>,
+) -> Lookup<'a> {
+    match section {
+        Section::UserInfo => match user {
+            None => Lookup::ObjectMissing,
+            Some(u) => from_map(&u.attributes, key),
+        },
+        Section::Token => match input.token {
+            None => Lookup::ObjectMissing,
+            Some(t) => from_map(&t.fields, key),
+        },
+        Section::TokenInfo => match input.token {
+            None => Lookup::ObjectMissing,
+            Some(t) => from_map(&t.info, key),
+        },
+        Section::Container => match input.container {
+            None => Lookup::ObjectMissing,
+            Some(c) => from_map(&c.fields, key),
+        },
+        Section::ContainerInfo => match input.container {
+            None => Lookup::ObjectMissing,
+            Some(c) => from_map(&c.info, key),
+        },
+        Section::HttpRequestHeader => match input.http {
+            None => Lookup::ObjectMissing,
+            Some(h) => match h.header(key) {
+                None => Lookup::KeyMissing,
+                Some(v) => Lookup::Value(Cow::Owned(Value::String(v.to_string()))),
+            },
+        },
+        Section::HttpEnvironment => match input.http {
+            None => Lookup::ObjectMissing,
+            Some(h) => from_map(&h.environ, key),
+        },
+        Section::RequestData => match input.request_data {
+            Some(Value::Object(m)) => {
+                if key == "pass" || key == "password" {
+                    Lookup::KeyMissing
+                } else {
+                    from_map(m, key)
+                }
+            }
+            _ => Lookup::ObjectMissing,
+        },
+    }
+}

@@ -1,0 +1,133 @@
+//! UI helpers (§2.10): rights and main menus for `/auth`.
+
+use crate::engine::PolicySet;
+use crate::error::MatchError;
+use crate::matcher::LoggedInUser;
+use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
+use chrono::{DateTime, FixedOffset, Utc};
+use pi_model::condition::Section;
+use pi_model::defs::policy_defs;
+
+const USERINFO_ONLY: &[Section] = &[Section::UserInfo];
+
+impl PolicySet {
+    /// privacyIDEA's `ui_get_rights(scope, realm, username, client, user_agent)`.
+    ///
+    /// * `admin`: policies matched on adminuser/adminrealm only, no conditions;
+    /// * `user`: user object `user` (or `username@realm` without resolver or
+    ///   attributes if `None`), only `userinfo` conditions;
+    /// * other scopes: PolicyError `Unknown scope: <scope>`.
+    ///
+    /// Rights are every action with a truthy value plus `action=value` for
+    /// text values (first-seen order, de-duplicated). If the scope has no
+    /// active policy at all, all action names of the scope in the catalogue.
+    /// `user_agent = None` does not filter on user agents (as privacyIDEA
+    /// when called without one). No node filter is applied.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ui_get_rights(
+        &self,
+        scope: &str,
+        realm: &str,
+        username: &str,
+        client: Option<&str>,
+        user_agent: Option<&str>,
+        user: Option<&UserObject>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<String>, MatchError> {
+        let fallback;
+        let mut q = Query {
+            scope: Some(scope),
+            active: Some(true),
+            client,
+            user_agent,
+            time: Some(now.naive_local()),
+            input: ConditionInput {
+                now: Some(now.with_timezone(&Utc)),
+                ..ConditionInput::default()
+            },
+            ..Query::default()
+        };
+        match scope {
+            "admin" => {
+                q.adminuser = Some(username);
+                q.adminrealm = Some(realm);
+                q.conditions = ConditionCheck::Skip;
+            }
+            "user" => {
+                let uo = match user {
+                    Some(u) => u,
+                    None => {
+                        fallback = UserObject::new(username, realm, "");
+                        &fallback
+                    }
+                };
+                q.user_object = Some(uo);
+                q.conditions = ConditionCheck::Sections(USERINFO_ONLY);
+            }
+            other => return Err(MatchError::Policy(format!("Unknown scope: {other}"))),
+        }
+        if !self.has_active_policies(Some(scope)) {
+            return Ok(policy_defs()
+                .scope(scope)
+                .map(|s| s.names().map(str::to_string).collect())
+                .unwrap_or_default());
+        }
+        let mut rights: Vec<String> = Vec::new();
+        let mut add = |r: String| {
+            if !rights.contains(&r) {
+                rights.push(r);
+            }
+        };
+        for p in self.match_policies(&q)? {
+            for (action, value) in p.action().iter() {
+                if value.is_truthy() {
+                    add(action.to_string());
+                    if let Some(t) = value.as_text() {
+                        add(format!("{action}={t}"));
+                    }
+                }
+            }
+        }
+        Ok(rights)
+    }
+
+    /// privacyIDEA's `ui_get_main_menus(logged_in_user, client, user_agent)`:
+    /// the union of the `mainmenu` entries of all granted rights (sorted).
+    pub fn ui_get_main_menus(
+        &self,
+        logged_in_user: &LoggedInUser,
+        client: Option<&str>,
+        user_agent: Option<&str>,
+        user: Option<&UserObject>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<String>, MatchError> {
+        let rights = self.ui_get_rights(
+            &logged_in_user.role,
+            &logged_in_user.realm,
+            &logged_in_user.username,
+            client,
+            user_agent,
+            user,
+            now,
+        )?;
+        Ok(menus_for_rights(&logged_in_user.role, &rights))
+    }
+}
+
+/// The main menus the given rights of `role` make visible (sorted, unique).
+pub fn menus_for_rights(role: &str, rights: &[String]) -> Vec<String> {
+    let mut menus: Vec<String> = Vec::new();
+    if let Some(defs) = policy_defs().scope(role) {
+        for r in rights {
+            if let Some(d) = defs.get(r) {
+                for m in &d.mainmenu {
+                    if !menus.contains(m) {
+                        menus.push(m.clone());
+                    }
+                }
+            }
+        }
+    }
+    menus.sort();
+    menus
+}
