@@ -1,0 +1,215 @@
+//! Property: the indexed query gives exactly the result of the linear scan.
+
+use chrono::NaiveDate;
+use pi_policy::pi_model::record::PolicyRecord;
+use pi_policy::{BuildContext, PolicySet, Query};
+use proptest::prelude::*;
+use proptest::sample::select;
+use std::collections::HashMap;
+
+fn list(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::collection::vec(select(pool), 0..3).prop_map(|v| v.join(", "))
+}
+
+const SCOPES: &[&str] = &["admin", "user", "authentication"];
+const ACTIONS: &[&str] = &[
+    "enable",
+    "disable",
+    "delete",
+    "*",
+    "-enable",
+    "!disable",
+    "en.*",
+    "pw.length",
+    "otppin=none",
+    "otppin=userstore",
+    "-otppin=2",
+    "*x",
+];
+const REALMS: &[&str] = &["realm1", "realm2", "*", "!realm1", "r.*", ""];
+const USERS: &[&str] = &["alice", "bob", "Alice", "*", "-bob", "a.*", "*x", "!alice"];
+const RESOLVERS: &[&str] = &["res1", "res2", "*", "!res1"];
+const NODES: &[&str] = &["n1", "n2"];
+const UAS: &[&str] = &["PAM", "privacyidea-cp"];
+const CLIENTS: &[&str] = &["10.0.0.0/8", "-10.0.0.1", "192.168.0.0/16", "!192.168.1.1"];
+const TIMES: &[&str] = &["", "", "Mon-Fri: 9-18", "Sat: 0-23:59", "bad"];
+
+fn policy() -> impl Strategy<Value = PolicyRecord> {
+    (
+        (
+            select(SCOPES),
+            prop::collection::vec(select(ACTIONS), 0..3),
+            list(REALMS),
+            list(USERS),
+        ),
+        (list(RESOLVERS), list(USERS), list(REALMS), list(NODES)),
+        (list(UAS), list(CLIENTS), select(TIMES), 1i64..4),
+        (any::<bool>(), any::<bool>(), any::<bool>()),
+    )
+        .prop_map(
+            |(
+                (scope, actions, realm, user),
+                (resolver, adminuser, adminrealm, pinode),
+                (ua, client, time, prio),
+                (active, car, uci),
+            )| {
+                PolicyRecord {
+                    scope: scope.into(),
+                    action: actions.join(", "),
+                    realm,
+                    user,
+                    resolver,
+                    adminuser,
+                    adminrealm,
+                    pinode,
+                    user_agents: ua,
+                    client,
+                    time: time.into(),
+                    priority: prio,
+                    active: active || prio == 1,
+                    check_all_resolvers: car,
+                    user_case_insensitive: uci,
+                    ..PolicyRecord::default()
+                }
+            },
+        )
+}
+
+#[derive(Debug, Clone)]
+struct Q {
+    name: Option<String>,
+    scope: Option<&'static str>,
+    action: Option<&'static str>,
+    user: Option<&'static str>,
+    realm: Option<&'static str>,
+    resolver: Option<&'static str>,
+    adminuser: Option<&'static str>,
+    adminrealm: Option<&'static str>,
+    client: Option<&'static str>,
+    pinode: Option<&'static str>,
+    ua: Option<&'static str>,
+    extra: Option<Vec<String>>,
+    active: Option<bool>,
+    time: bool,
+}
+
+fn query(n: usize) -> impl Strategy<Value = Q> {
+    let o = |pool: &'static [&'static str]| prop::option::of(select(pool));
+    (
+        (
+            prop::option::weighted(0.1, 0..n.max(1)),
+            o(SCOPES),
+            o(&[
+                "enable",
+                "disable",
+                "delete",
+                "",
+                "en",
+                "enable\n",
+                "pw.length",
+                "pwXlength",
+                "otppin",
+                "*x",
+                "-enable",
+            ]),
+            o(&["alice", "bob", "ALICE", "", "carl"]),
+        ),
+        (
+            o(&["realm1", "realm2", "", "REALM1"]),
+            o(&["res1", "res2", ""]),
+            o(&["alice", "bob", ""]),
+            o(&["realm1", "realm2", ""]),
+        ),
+        (
+            o(&["10.0.0.1", "10.1.1.1", "192.168.1.1", "192.168.2.2", "::1"]),
+            o(NODES),
+            o(&["PAM", "pam", "privacyidea-cp", ""]),
+            prop::option::weighted(
+                0.2,
+                prop::collection::vec(select(&["realm1", "realm2", "realm3"][..]), 0..3),
+            ),
+            prop::option::of(any::<bool>()),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (name, scope, action, user),
+                (realm, resolver, adminuser, adminrealm),
+                (client, pinode, ua, extra, active, time),
+            )| Q {
+                name: name.map(|i| format!("p{i}")),
+                scope,
+                action,
+                user,
+                realm,
+                resolver,
+                adminuser,
+                adminrealm,
+                client,
+                pinode,
+                ua,
+                extra: extra.map(|v| v.into_iter().map(str::to_string).collect()),
+                active,
+                time,
+            },
+        )
+}
+
+fn ctx() -> BuildContext {
+    let mut rr = HashMap::new();
+    rr.insert("realm1".to_string(), vec!["res1".to_string()]);
+    rr.insert(
+        "realm2".to_string(),
+        vec!["res2".to_string(), "res1".to_string()],
+    );
+    BuildContext {
+        realm_resolvers: rr,
+        local_node: "n1".into(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+    #[test]
+    fn index_equals_linear_scan(
+        recs in prop::collection::vec(policy(), 0..40),
+        queries in prop::collection::vec(query(40), 1..8),
+    ) {
+        let recs: Vec<PolicyRecord> = recs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| { r.name = format!("p{i}"); r })
+            .collect();
+        let set = PolicySet::from_records(&recs, ctx());
+        let t = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        for q in &queries {
+            let query = Query {
+                name: q.name.as_deref(),
+                scope: q.scope,
+                action: q.action,
+                user: q.user,
+                realm: q.realm,
+                resolver: q.resolver,
+                adminuser: q.adminuser,
+                adminrealm: q.adminrealm,
+                client: q.client,
+                pinode: q.pinode,
+                user_agent: q.ua,
+                additional_realms: q.extra.as_deref(),
+                active: q.active,
+                time: q.time.then_some(t),
+                ..Query::default()
+            };
+            let a = set.match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            let b = set.linear_match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            prop_assert_eq!(&a, &b);
+            // explain agrees with the match result
+            if let (Ok(names), Ok(ex)) = (&a, set.explain(&query)) {
+                if query.scope.is_some() {
+                    prop_assert_eq!(names, &ex.matched);
+                }
+            }
+        }
+    }
+}
