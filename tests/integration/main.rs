@@ -1,1 +1,9 @@
-fn main() {}
+//! End-to-end tests: the real `pi-server` binary, real HTTP, a fresh database per test.
+
+// The whole binary is test code: failing fast with a message is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod foundation;
+mod remote;

@@ -1,0 +1,98 @@
+//! Authentication of every request but `POST /auth`: the JWT from
+//! `PI-Authorization`, else `Authorization`, verified with the configured key
+//! and algorithm; the role decides which blueprints the caller may use.
+
+use crate::error::ApiError;
+use crate::request::RequestInfo;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::{ready, Ready};
+
+/// The role of a logged-in caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Local admin or superuser-realm user.
+    Admin,
+    /// A realm user.
+    User,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+}
+
+/// Any authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// `username` claim.
+    pub username: String,
+    /// `realm` claim (`""` for local admins).
+    pub realm: String,
+    /// `role` claim.
+    pub role: Role,
+    /// Facts about the request, for policy matching.
+    pub info: RequestInfo,
+}
+
+/// An authenticated caller with role `admin`: the only one the admin
+/// blueprints (`/policy`, `/realm`, `/resolver`, …) accept. Holding an `Admin`
+/// is the proof that the role check ran.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Verify the request's token.
+pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing"))?;
+    let map = |e: pi_auth::AuthError| ApiError::auth(i64::from(e.code()), e.message());
+    let token = pi_auth::extract_token(
+        header(req, "PI-Authorization"),
+        header(req, "Authorization"),
+    )
+    .map_err(map)?;
+    let claims = pi_auth::verify(state.jwt_secret(), token, None).map_err(map)?;
+    let role = match claims.role {
+        pi_auth::Role::Admin => Role::Admin,
+        pi_auth::Role::User => Role::User,
+    };
+    Ok(Caller {
+        username: claims.username,
+        realm: claims.realm,
+        role,
+        info: RequestInfo::from_request(req),
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|c| match c.role {
+            Role::Admin => Ok(Admin(c)),
+            Role::User => Err(ApiError::auth(
+                4306,
+                "Authentication failure. You do not have the necessary role (['admin']) to access this resource!",
+            )),
+        }))
+    }
+}

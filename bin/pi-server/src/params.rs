@@ -1,0 +1,321 @@
+//! Request parameters merged the privacyIDEA way (spec/realm-auth-server.md §0.1).
+//!
+//! 1. query string and form fields (first value of a repeated key), each string
+//!    additionally percent-decoded unless the User-Agent product is one of
+//!    `privacyidea-cp`, `privacyidea-ldap-proxy`, `simplesamlphp`;
+//! 2. a JSON body (typed values, not decoded); a non-JSON content type whose
+//!    body parses as a JSON object is merged as well;
+//! 3. path variables, added last by the handler ([`Params::insert_path`]).
+
+use crate::error::{ApiError, ApiResult};
+use crate::request::user_agent_product;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Default cap on request bodies (overridden by `PI_MAX_BODY_SIZE`).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The body limit in force, stored as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// The merged parameters of one request.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: Map<String, Value>,
+}
+
+/// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
+/// bytes replaced), malformed sequences kept.
+pub fn unquote(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn skip_unquote(req: &HttpRequest) -> bool {
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let product = user_agent_product(ua).to_ascii_lowercase();
+    matches!(
+        product.as_str(),
+        "privacyidea-cp" | "privacyidea-ldap-proxy" | "simplesamlphp"
+    )
+}
+
+fn merge_urlencoded(values: &mut Map<String, Value>, raw: &str, decode: bool) {
+    for (k, v) in form_urlencoded_pairs(raw) {
+        if values.contains_key(&k) {
+            continue; // first value wins, like request.values.get
+        }
+        let v = if decode { unquote(&v) } else { v };
+        values.insert(k, Value::String(v));
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space).
+fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (unquote(&k.replace('+', " ")), unquote(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+impl Params {
+    /// Build from the request head and its body bytes.
+    pub fn parse(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
+        let decode = !skip_unquote(req);
+        let mut values = Map::new();
+        merge_urlencoded(&mut values, req.query_string(), decode);
+        let ctype = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let mime = ctype.split(';').next().unwrap_or("").trim().to_string();
+        if body.is_empty() {
+            return Ok(Params { values });
+        }
+        if mime == "application/json" || mime.ends_with("+json") {
+            let parsed: Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::http(
+                    StatusCode::BAD_REQUEST,
+                    format!("Invalid JSON in request body: {e}"),
+                )
+            })?;
+            if let Value::Object(obj) = parsed {
+                values.extend(obj);
+            }
+        } else if mime == "application/x-www-form-urlencoded" {
+            let text = std::str::from_utf8(body).map_err(|_| {
+                ApiError::http(StatusCode::BAD_REQUEST, "The form body is not valid UTF-8.")
+            })?;
+            merge_urlencoded(&mut values, text, decode);
+        } else if mime.starts_with("multipart/") {
+            // read by the handlers that accept uploads
+        } else if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+            values.extend(obj);
+        }
+        Ok(Params { values })
+    }
+
+    /// Lower-case every parameter name (GET list/check endpoints do this).
+    pub fn lowercase_keys(&mut self) {
+        let old = std::mem::take(&mut self.values);
+        for (k, v) in old {
+            self.values.entry(k.to_lowercase()).or_insert(v);
+        }
+    }
+
+    /// Add a (percent-decoded) path variable; it overrides body keys.
+    pub fn insert_path(&mut self, key: &str, value: &str) {
+        self.values
+            .insert(key.to_string(), Value::String(value.to_string()));
+    }
+
+    /// The raw value.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values.get(key)
+    }
+
+    /// All parameters.
+    pub fn all(&self) -> &Map<String, Value> {
+        &self.values
+    }
+
+    /// The value as a string the way Python's `str()` would render it; `None` for
+    /// an absent key or JSON `null`.
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        match self.values.get(key)? {
+            Value::Null => None,
+            v => Some(python_str(v)),
+        }
+    }
+
+    /// A required parameter: absent, `null` or `""` ⇒ `Missing parameter: <key>`.
+    pub fn required_str(&self, key: &str) -> ApiResult<String> {
+        match self.get_str(key) {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(ApiError::missing(key)),
+        }
+    }
+
+    /// privacyIDEA's `is_true` over the value; `default` when absent or `null`.
+    pub fn is_true(&self, key: &str, default: bool) -> bool {
+        match self.values.get(key) {
+            None | Some(Value::Null) => default,
+            Some(v) => is_true(v),
+        }
+    }
+}
+
+/// privacyIDEA's `is_true`: `1`, `"1"`, `true`, `"True"`, `"true"`, `"TRUE"`.
+pub fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_i64() == Some(1) || n.as_f64() == Some(1.0),
+        Value::String(s) => matches!(s.as_str(), "1" | "True" | "true" | "TRUE"),
+        _ => false,
+    }
+}
+
+/// Python's `str()` of a JSON value (`True`, `None`, `['a', 'b']`, …).
+pub fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+/// Python's `repr()` of a JSON value.
+pub fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_repr(&Value::String(k.clone())),
+                    python_repr(v)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl FromRequest for Params {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let limit = req
+            .app_data::<web::Data<BodyLimit>>()
+            .map(|l| l.0)
+            .unwrap_or(DEFAULT_BODY_LIMIT);
+        let is_multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|c| c.to_ascii_lowercase().starts_with("multipart/"))
+            .unwrap_or(false);
+        let mut payload = if is_multipart {
+            Payload::None
+        } else {
+            payload.take()
+        };
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::http(
+                        StatusCode::BAD_REQUEST,
+                        format!("Error reading the request body: {e}"),
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::http(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("The request body is larger than {limit} bytes."),
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Params::parse(&req, &body)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unquote_like_python() {
+        assert_eq!(unquote("a%20b"), "a b");
+        assert_eq!(unquote("pw_w_%25123"), "pw_w_%123");
+        assert_eq!(unquote("100%"), "100%");
+        assert_eq!(unquote("%zz"), "%zz");
+        assert_eq!(unquote("%C3%A4"), "ä");
+    }
+
+    #[test]
+    fn is_true_matches_privacyidea() {
+        for v in [
+            json!(1),
+            json!("1"),
+            json!(true),
+            json!("True"),
+            json!("true"),
+            json!("TRUE"),
+        ] {
+            assert!(is_true(&v), "{v}");
+        }
+        for v in [
+            json!(0),
+            json!("yes"),
+            json!("on"),
+            json!(false),
+            json!("tRue"),
+            json!(null),
+        ] {
+            assert!(!is_true(&v), "{v}");
+        }
+    }
+
+    #[test]
+    fn python_repr_forms() {
+        assert_eq!(python_repr(&json!(["a", "b"])), "['a', 'b']");
+        assert_eq!(
+            python_repr(&json!({"otppin": "none"})),
+            "{'otppin': 'none'}"
+        );
+        assert_eq!(python_str(&json!(false)), "False");
+    }
+}

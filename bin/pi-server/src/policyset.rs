@@ -1,0 +1,201 @@
+//! Glue between the server and the policy engine: building the `PolicySet`
+//! of a snapshot, the request context, rights/menus for `/auth`, and the
+//! realm filter of `GET /realm/`.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::request::RequestInfo;
+use crate::state::{NodeIdentity, Snapshot};
+use chrono::{DateTime, FixedOffset};
+use pi_model::record::{PolicyRecord, RealmRecord};
+use pi_policy::{
+    BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet, Query,
+};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Build the engine over the snapshot's policies; `check_all_resolvers` uses
+/// each realm's ordered resolvers on this node.
+pub fn build(policies: &[PolicyRecord], realms: &[RealmRecord], node: &NodeIdentity) -> PolicySet {
+    let realm_resolvers: HashMap<String, Vec<String>> = realms
+        .iter()
+        .map(|r| (r.name.clone(), pi_realm::ordered_resolvers(r, &node.uuid)))
+        .collect();
+    PolicySet::from_records(
+        policies,
+        BuildContext {
+            realm_resolvers,
+            local_node: node.name.clone(),
+        },
+    )
+}
+
+/// Map an engine error to privacyIDEA's error.
+pub fn map_match_error(e: MatchError) -> ApiError {
+    match e.code() {
+        303 => ApiError::policy(e.message()),
+        905 => ApiError::parameter(e.message()),
+        903 => ApiError::generic(903, e.message()),
+        _ => ApiError::parameter(e.message()),
+    }
+}
+
+/// The server's local time with its offset (time ranges use local wall-clock time).
+pub fn now() -> DateTime<FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
+/// Owned pieces a [`MatchContext`] borrows from.
+pub struct ContextParts {
+    client: String,
+    user_agent: String,
+    user: LoggedInUser,
+    http: HttpData,
+    now: DateTime<FixedOffset>,
+}
+
+impl ContextParts {
+    /// The context (request data given separately, it is per call).
+    pub fn context<'a>(&'a self, request_data: Option<&'a Value>) -> MatchContext<'a> {
+        MatchContext {
+            client_ip: Some(&self.client),
+            user_agent: Some(&self.user_agent),
+            logged_in_user: Some(&self.user),
+            token: None,
+            http: Some(&self.http),
+            request_data,
+            now: self.now,
+        }
+    }
+}
+
+fn http_data(info: &RequestInfo) -> HttpData {
+    HttpData {
+        headers: info
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        environ: info
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<String, Value>>(),
+    }
+}
+
+/// Context pieces for a logged-in caller.
+pub fn match_context_parts(caller: &Caller) -> ContextParts {
+    ContextParts {
+        client: caller.info.client_ip.to_string(),
+        user_agent: caller.info.user_agent.clone(),
+        user: LoggedInUser {
+            username: caller.username.clone(),
+            realm: caller.realm.clone(),
+            role: caller.role.as_str().to_string(),
+        },
+        http: http_data(&caller.info),
+        now: now(),
+    }
+}
+
+/// Context pieces for an anonymous request (e.g. `/policy/check` uses the caller's context).
+pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
+    ContextParts {
+        client: info.client_ip.to_string(),
+        user_agent: info.user_agent.clone(),
+        user: LoggedInUser::default(),
+        http: http_data(info),
+        now: now(),
+    }
+}
+
+/// Rights of a login (`ui_get_rights`).
+pub fn rights(
+    snap: &Snapshot,
+    scope: &str,
+    username: &str,
+    realm: &str,
+    client: &str,
+    user_agent: &str,
+) -> ApiResult<Vec<String>> {
+    snap.policy_set
+        .ui_get_rights(
+            scope,
+            realm,
+            username,
+            Some(client),
+            Some(user_agent),
+            None,
+            now(),
+        )
+        .map_err(map_match_error)
+}
+
+/// Main menus for rights.
+pub fn menus(_snap: &Snapshot, scope: &str, rights: &[String]) -> Vec<String> {
+    pi_policy::menus_for_rights(scope, rights)
+}
+
+/// `jwt_validity` from webui policies matching the login, if any.
+pub fn jwt_validity(
+    snap: &Snapshot,
+    scope: &str,
+    username: &str,
+    realm: &str,
+    info: &RequestInfo,
+) -> Option<u64> {
+    let parts = request_context_parts(info);
+    let ctx = parts.context(None);
+    let user_object;
+    let mut params = GenericParams {
+        scope: Some("webui"),
+        action: Some("jwt_validity"),
+        ..GenericParams::default()
+    };
+    if scope == "user" {
+        user_object = pi_policy::UserObject::new(username, realm, "");
+        params.user_object = Some(&user_object);
+    } else {
+        // local admins and superusers: an empty user object (only unrestricted policies)
+        user_object = pi_policy::UserObject::default();
+        params.user_object = Some(&user_object);
+    }
+    let m = snap.policy_set.match_generic(&ctx, params);
+    let values = m.action_values(true, false).ok()?;
+    let first = values.first().flatten()?;
+    first.trim().parse::<u64>().ok().filter(|v| *v > 0)
+}
+
+/// `GET /realm/` for a realm-restricted admin: `None` = all realms; else the
+/// realms named in the active admin policies matching this admin (no action
+/// filter, no conditions).
+pub fn admin_realms(snap: &Snapshot, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
+    let client = caller.info.client_ip.to_string();
+    let q = Query {
+        scope: Some("admin"),
+        active: Some(true),
+        adminuser: Some(&caller.username),
+        adminrealm: Some(&caller.realm),
+        client: Some(&client),
+        user_agent: Some(&caller.info.user_agent),
+        ..Query::default()
+    };
+    let matched = snap.policy_set.list(&q).map_err(map_match_error)?;
+    if matched.is_empty() {
+        return Ok(None);
+    }
+    let mut names: Vec<String> = Vec::new();
+    for p in matched {
+        let realms = pi_model::lists::split_list(&p.record().realm);
+        if realms.is_empty() {
+            return Ok(None);
+        }
+        for r in realms {
+            if !names.contains(&r) {
+                names.push(r);
+            }
+        }
+    }
+    Ok(Some(names))
+}

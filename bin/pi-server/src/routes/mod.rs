@@ -1,0 +1,26 @@
+//! Route table.
+
+use crate::app::method_not_allowed;
+use actix_web::web;
+
+mod auth;
+mod health;
+mod realm;
+mod remote;
+mod resolver;
+mod system;
+
+/// A resource whose other methods answer 405 in the envelope.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// Register every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    health::configure(cfg);
+    auth::configure(cfg);
+    system::configure(cfg);
+    realm::configure(cfg);
+    resolver::configure(cfg);
+    remote::configure(cfg);
+}

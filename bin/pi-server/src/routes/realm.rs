@@ -1,0 +1,378 @@
+//! `/realm` and `/defaultrealm` (spec/realm-auth-server.md §1.4).
+
+use super::resource;
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::gate::{self, Target};
+use crate::params::Params;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use pi_model::record::{RealmRecord, RealmResolverAssignment};
+use pi_store::{SetRealmError, SetRealmOutcome};
+use serde_json::{json, Map, Value};
+
+/// privacyIDEA's representation of one realm.
+pub fn realm_json(r: &RealmRecord) -> Value {
+    let resolvers: Vec<Value> = r
+        .resolvers
+        .iter()
+        .map(|rr| json!({"name": rr.name, "type": rr.rtype, "priority": rr.priority, "node": rr.node}))
+        .collect();
+    json!({"id": r.id, "default": r.default, "resolver": resolvers})
+}
+
+/// Lower-case, strip, spaces to `-`, then `^[A-Za-z0-9_\-.]+$`. privacyIDEA
+/// raises a plain exception (HTTP 500) for an invalid name; we answer 400.
+pub fn normalize_realm_name(raw: &str) -> ApiResult<String> {
+    let name = raw.trim().to_lowercase().replace(' ', "-");
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(name)
+    } else {
+        Err(ApiError::parameter(format!(
+            "Invalid realm name `{raw}`: only the characters a-z, 0-9, '_', '-' and '.' are allowed."
+        )))
+    }
+}
+
+fn map_set_realm(e: SetRealmError) -> ApiError {
+    match e {
+        SetRealmError::DuplicateAssignment { resolver, node } => {
+            let node = if node.is_empty() {
+                "all nodes".to_string()
+            } else {
+                format!("node {node}")
+            };
+            ApiError::parameter(format!(
+                "The resolver '{resolver}' is given twice for {node}."
+            ))
+        }
+        SetRealmError::Store(s) => s.into(),
+    }
+}
+
+fn outcome_json(o: &SetRealmOutcome) -> Value {
+    json!({"added": o.added, "failed": o.failed})
+}
+
+async fn list(state: web::Data<AppState>, admin: Admin) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot().await?;
+    let allowed = crate::policyset::admin_realms(&snap, &admin.0)?;
+    let mut out = Map::new();
+    match allowed {
+        None => {
+            for r in &snap.realms {
+                out.insert(r.name.clone(), realm_json(r));
+            }
+        }
+        Some(names) => {
+            // privacyIDEA quirk kept: a realm named in a policy but not existing appears as null.
+            for name in names {
+                let v = snap.realm(&name).map(realm_json).unwrap_or(Value::Null);
+                out.insert(name, v);
+            }
+        }
+    }
+    Ok(envelope::ok(Value::Object(out)))
+}
+
+/// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
+async fn superuser(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    req: actix_web::HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let _ = admin;
+    if path.as_str() != "superuser" {
+        return Ok(crate::app::method_not_allowed(req).await);
+    }
+    Ok(envelope::ok(json!(state.cfg.superuser_realm)))
+}
+
+/// `resolvers` as comma string (names stripped) or JSON list, with the raw
+/// (unstripped) name used for the `priority.<name>` lookup.
+fn resolver_names(v: &Value) -> ApiResult<Vec<(String, String)>> {
+    match v {
+        Value::String(s) => Ok(s
+            .split(',')
+            .map(|raw| (raw.trim().to_string(), raw.to_string()))
+            .collect()),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok((s.trim().to_string(), s.clone())),
+                other => Err(ApiError::parameter(format!(
+                    "Invalid resolver name {other} in resolvers."
+                ))),
+            })
+            .collect(),
+        _ => Err(ApiError::parameter(
+            "The parameter resolvers must be a comma separated string or a list.",
+        )),
+    }
+}
+
+/// `priority.<name>`: JSON integers (and `true` = 1) as privacyIDEA, plus
+/// numeric strings (privacyIDEA silently drops form values — deviation).
+fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
+    let key = format!("priority.{raw_name}");
+    let p = match params.get(&key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(true)) => Some(1),
+        Some(Value::Bool(false)) => None,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => Some(i),
+            None => {
+                return Err(ApiError::parameter(format!(
+                    "The value of {key} must be an integer."
+                )))
+            }
+        },
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => match s.trim().parse::<i64>() {
+            Ok(i) => Some(i),
+            Err(_) => {
+                return Err(ApiError::parameter(format!(
+                    "The value of {key} must be an integer."
+                )))
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::parameter(format!(
+                "The value of {key} must be an integer."
+            )))
+        }
+    };
+    Ok(p.filter(|&i| i != 0))
+}
+
+async fn set_realm(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let raw = path.into_inner();
+    params.insert_path("realm", &raw);
+    gate::check(
+        &state,
+        &admin,
+        "resolverwrite",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let name = normalize_realm_name(&raw)?;
+    let names = match params.get("resolvers") {
+        None | Some(Value::Null) => return Err(ApiError::missing("resolvers")),
+        Some(Value::String(s)) if s.is_empty() => return Err(ApiError::missing("resolvers")),
+        Some(v) => resolver_names(v)?,
+    };
+    let mut assignments = Vec::new();
+    for (stripped, raw_name) in &names {
+        assignments.push(RealmResolverAssignment {
+            name: stripped.clone(),
+            priority: priority_of(&params, raw_name)?,
+            node: String::new(),
+        });
+    }
+    // Keep the node-specific assignments of the realm. (privacyIDEA looks the
+    // realm up by the name as typed and drops them for `POST /realm/MyRealm`;
+    // we look it up by the stored lower-case name.)
+    let snap = state.snapshot().await?;
+    if let Some(existing) = snap.realm(&name) {
+        for rr in &existing.resolvers {
+            if let Some(node) = rr.node.as_deref().filter(|n| !n.is_empty()) {
+                assignments.push(RealmResolverAssignment {
+                    name: rr.name.clone(),
+                    priority: rr.priority,
+                    node: node.to_string(),
+                });
+            }
+        }
+    }
+    let outcome = web::block({
+        let store = state.store.clone();
+        move || store.set_realm(&name, &assignments)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(map_set_realm)?;
+    state.refresh().await?;
+    Ok(envelope::ok(outcome_json(&outcome)))
+}
+
+fn verify_error() -> ApiError {
+    ApiError::parameter("Could not verify data in request!")
+}
+
+async fn set_realm_node(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(String, String)>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let (raw, node_id) = path.into_inner();
+    params.insert_path("realm", &raw);
+    gate::check(
+        &state,
+        &admin,
+        "resolverwrite",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let snap = state.snapshot().await?;
+    if !snap.nodes.iter().any(|n| n.uuid == node_id) {
+        return Err(ApiError::parameter("The given node does not exist!"));
+    }
+    let Some(Value::Array(entries)) = params.get("resolver") else {
+        return Err(verify_error());
+    };
+    let mut assignments = Vec::new();
+    for entry in entries {
+        let Value::Object(obj) = entry else {
+            return Err(verify_error());
+        };
+        let Some(Value::String(name)) = obj.get("name") else {
+            return Err(verify_error());
+        };
+        let priority = match obj.get("priority") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+            Some(Value::Bool(true)) => Some(1),
+            Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Some(i),
+                (None, Some(f)) if f.is_finite() => Some(f.trunc() as i64),
+                _ => return Err(verify_error()),
+            },
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(Value::String(s)) => Some(s.trim().parse::<i64>().map_err(|_| verify_error())?),
+            Some(_) => return Err(verify_error()),
+        };
+        assignments.push(RealmResolverAssignment {
+            name: name.trim().to_string(),
+            priority: priority.filter(|&p| p != 0),
+            node: node_id.clone(),
+        });
+    }
+    let name = normalize_realm_name(&raw)?;
+    if let Some(existing) = snap.realm(&name) {
+        for rr in &existing.resolvers {
+            // migrated rows (node NULL) are "all nodes" ('') — privacyIDEA loses them here
+            let node = rr.node.clone().unwrap_or_default();
+            if node != node_id {
+                assignments.push(RealmResolverAssignment {
+                    name: rr.name.clone(),
+                    priority: rr.priority,
+                    node,
+                });
+            }
+        }
+    }
+    let outcome = web::block({
+        let store = state.store.clone();
+        move || store.set_realm(&name, &assignments)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(map_set_realm)?;
+    state.refresh().await?;
+    Ok(envelope::ok(outcome_json(&outcome)))
+}
+
+async fn delete_realm(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let raw = path.into_inner();
+    params.insert_path("realm", &raw);
+    gate::check(
+        &state,
+        &admin,
+        "resolverdelete",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let deleted = state.db(move |s| s.delete_realm(&raw)).await?;
+    let Some(id) = deleted else {
+        return Err(ApiError::not_found(
+            "The requested Realm could not be found.",
+        ));
+    };
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot().await?;
+    let mut out = Map::new();
+    if let Some(r) = snap.default_realm() {
+        out.insert(r.name.clone(), realm_json(r));
+    }
+    Ok(envelope::ok(Value::Object(out)))
+}
+
+async fn set_default(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let raw = path.into_inner();
+    params.insert_path("realm", &raw);
+    gate::check(
+        &state,
+        &admin,
+        "resolverwrite",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let name = raw.trim().to_lowercase();
+    let id = state.db(move |s| s.set_default_realm(&name)).await?;
+    let Some(id) = id else {
+        return Err(ApiError::not_found(
+            "The requested Realm could not be found.",
+        ));
+    };
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+async fn clear_default(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    gate::check(
+        &state,
+        &admin,
+        "resolverdelete",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let id = state.db(|s| s.clear_default_realm()).await?;
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/realm/").route(web::get().to(list)))
+        .service(resource("/realm/{realm}/node/{nodeid}").route(web::post().to(set_realm_node)))
+        .service(
+            resource("/realm/{realm}")
+                .route(web::get().to(superuser))
+                .route(web::post().to(set_realm))
+                .route(web::delete().to(delete_realm)),
+        )
+        .service(
+            resource("/defaultrealm")
+                .route(web::get().to(get_default))
+                .route(web::delete().to(clear_default)),
+        )
+        .service(resource("/defaultrealm/{realm}").route(web::post().to(set_default)));
+}

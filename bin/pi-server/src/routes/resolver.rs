@@ -1,0 +1,320 @@
+//! `/resolver` (spec/realm-auth-server.md §2.3–2.4).
+
+use super::resource;
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::gate::{self, Target};
+use crate::params::{python_str, Params};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use pi_model::record::ResolverRecord;
+use pi_realm::{ConfigType, DecodedResolver, CENSORED};
+use pi_store::{DeleteResolverOutcome, ResolverConfigChange, SaveResolverError};
+use serde_json::{json, Map, Value};
+
+fn resolver_json(d: &DecodedResolver) -> Value {
+    json!({
+        "resolvername": d.name,
+        "type": d.rtype,
+        "censor_keys": d.censor_keys,
+        "data": Value::Object(d.censored_data()),
+    })
+}
+
+fn editable(d: &DecodedResolver) -> bool {
+    ["Editable", "EDITABLE"]
+        .iter()
+        .any(|k| d.data.get(*k).map(crate::params::is_true).unwrap_or(false))
+}
+
+fn decode(state: &AppState, rec: &ResolverRecord) -> DecodedResolver {
+    DecodedResolver::from_record(rec, state.enc_key_or_ephemeral())
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    admin: Admin,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    params.lowercase_keys();
+    gate::check(
+        &state,
+        &admin,
+        "resolverread",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let snap = state.snapshot().await?;
+    let typ = params.get_str("type");
+    let editable_filter = params.get("editable").map(crate::params::is_true);
+    let mut out = Map::new();
+    for rec in &snap.resolvers {
+        if typ.as_deref().is_some_and(|t| t != rec.rtype) {
+            continue;
+        }
+        let d = decode(&state, rec);
+        if editable_filter.is_some_and(|want| want != editable(&d)) {
+            continue;
+        }
+        out.insert(rec.name.clone(), resolver_json(&d));
+    }
+    Ok(envelope::ok(Value::Object(out)))
+}
+
+async fn get_one(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    params.insert_path("resolver", &name);
+    gate::check(
+        &state,
+        &admin,
+        "resolverread",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let snap = state.snapshot().await?;
+    let mut out = Map::new();
+    let lower = name.to_lowercase();
+    for rec in snap
+        .resolvers
+        .iter()
+        .filter(|r| r.name.to_lowercase() == lower)
+    {
+        out.insert(rec.name.clone(), resolver_json(&decode(&state, rec)));
+    }
+    Ok(envelope::ok(Value::Object(out)))
+}
+
+fn valid_resolver_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn known_type(rtype: &str) -> ApiResult<()> {
+    if pi_realm::descriptor(rtype).is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::parameter(format!(
+            "resolver type : {rtype} not in {}",
+            crate::params::python_repr(&json!(pi_realm::RESOLVER_TYPES))
+        )))
+    }
+}
+
+/// A value is "falsy" for privacyIDEA's save: `""`, `null`, `0` (not `false`).
+fn deletes(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Bool(_) => false,
+    }
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    params.insert_path("resolver", &name);
+    gate::check(
+        &state,
+        &admin,
+        "resolverwrite",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let rtype = params.required_str("type")?;
+    if !valid_resolver_name(&name) {
+        return Err(ApiError::parameter(format!(
+            "Invalid resolver name `{name}`: only the characters a-z, A-Z, 0-9, '_', '-' and '.' are allowed."
+        )));
+    }
+    known_type(&rtype)?;
+    let mut types: Map<String, Value> = Map::new();
+    let mut descs: Map<String, Value> = Map::new();
+    let mut values: Vec<(String, Value)> = Vec::new();
+    for (k, v) in params.all() {
+        if k == "resolver" || k == "type" {
+            continue;
+        }
+        if let Some(key) = k.strip_prefix("type.") {
+            types.insert(key.to_string(), v.clone());
+        } else if let Some(key) = k.strip_prefix("desc.") {
+            descs.insert(key.to_string(), v.clone());
+        } else {
+            values.push((k.clone(), v.clone()));
+        }
+    }
+    for key in types.keys().chain(descs.keys()) {
+        if !values.iter().any(|(k, _)| k == key) {
+            return Err(ApiError::parameter(format!(
+                "type or description without value: {key}"
+            )));
+        }
+    }
+    let mut changes = Vec::new();
+    for (key, value) in values {
+        let typ = types
+            .get(&key)
+            .map(python_str)
+            .or_else(|| pi_realm::config_type(&rtype, &key).map(|t| t.as_str().to_string()));
+        let is_password = typ.as_deref().and_then(ConfigType::parse) == Some(ConfigType::Password);
+        if deletes(&value) {
+            changes.push(ResolverConfigChange::Delete { key });
+            continue;
+        }
+        let text = match &value {
+            Value::Object(_) | Value::Array(_) => value.to_string(),
+            other => python_str(other),
+        };
+        if is_password && text == CENSORED {
+            continue; // keep the stored password
+        }
+        let stored = if is_password {
+            let Some(key) = state.enc_key() else {
+                return Err(ApiError::parameter(
+                    "PI_ENCFILE is not configured: passwords cannot be stored.",
+                ));
+            };
+            key.encrypt_password(&text)
+        } else {
+            text
+        };
+        changes.push(ResolverConfigChange::Set {
+            key: key.clone(),
+            value: stored,
+            typ,
+            description: None,
+        });
+    }
+    for change in changes.iter_mut() {
+        if let ResolverConfigChange::Set {
+            key, description, ..
+        } = change
+        {
+            *description = descs.get(key.as_str()).map(python_str);
+        }
+    }
+    let result = web::block({
+        let store = state.store.clone();
+        move || store.save_resolver(&name, &rtype, &changes)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let id = match result {
+        Ok(id) => id,
+        Err(SaveResolverError::TypeMismatch(existing)) => {
+            return Err(ApiError::parameter(format!(
+                "resolver with similar name and other type already exists: {existing}"
+            )))
+        }
+        Err(SaveResolverError::Store(e)) => return Err(e.into()),
+    };
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    params.insert_path("resolver", &name);
+    gate::check(
+        &state,
+        &admin,
+        "resolverdelete",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let n = name.clone();
+    match state.db(move |s| s.delete_resolver(&n)).await? {
+        DeleteResolverOutcome::NotFound => Ok(envelope::ok(json!(-1))),
+        DeleteResolverOutcome::InRealm(realm) => Err(ApiError::generic(
+            302,
+            format!("The resolver '{name}' is still contained in realm '{realm}'."),
+        )),
+        DeleteResolverOutcome::Deleted(id) => {
+            state.refresh().await?;
+            Ok(envelope::ok(json!(id)))
+        }
+    }
+}
+
+async fn test(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
+    gate::check(
+        &state,
+        &admin,
+        "resolverwrite",
+        &Target::from_params(&params),
+    )
+    .await?;
+    let rtype = params.required_str("type")?;
+    known_type(&rtype)?;
+    let mut config = Map::new();
+    for (k, v) in params.all() {
+        if k != "type" && k != "resolver" && !k.starts_with("type.") && !k.starts_with("desc.") {
+            config.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(name) = params.get_str("resolver") {
+        let snap = state.snapshot().await?;
+        if let Some(rec) = snap.resolvers.iter().find(|r| r.name == name) {
+            let stored = decode(&state, rec);
+            for (k, v) in config.iter_mut() {
+                if v.as_str() == Some(CENSORED) {
+                    if let Some(real) = stored.data.get(k) {
+                        *v = real.clone();
+                    }
+                }
+            }
+        }
+    }
+    let outcome = web::block(move || pi_realm::test_connection(&rtype, &config))
+        .await
+        .map_err(ApiError::internal)?;
+    let (success, description) = match outcome {
+        Ok(t) => (t.success, t.description),
+        Err(e) => (false, e.to_string()),
+    };
+    let body =
+        envelope::success_body_with_detail(json!(success), json!({"description": description}));
+    Ok(envelope::json_response(
+        actix_web::http::StatusCode::OK,
+        &body,
+    ))
+}
+
+async fn defaults(_admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let rtype = path.into_inner();
+    known_type(&rtype)?;
+    let config =
+        pi_realm::default_config(&rtype).map_err(|e| ApiError::parameter(e.to_string()))?;
+    Ok(envelope::ok(Value::Object(config)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/resolver/").route(web::get().to(list)))
+        .service(resource("/resolver/test").route(web::post().to(test)))
+        .service(resource("/resolver/{rtype}/default").route(web::get().to(defaults)))
+        .service(
+            resource("/resolver/{name}")
+                .route(web::get().to(get_one))
+                .route(web::post().to(save))
+                .route(web::delete().to(delete)),
+        );
+}

@@ -1,0 +1,23 @@
+//! `GET /system/nodes`: the registered nodes as `{name, uuid}`.
+
+use super::resource;
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+async fn nodes(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot().await?;
+    let list: Vec<Value> = snap
+        .nodes
+        .iter()
+        .map(|n| json!({"name": n.name, "uuid": n.uuid}))
+        .collect();
+    Ok(envelope::ok(Value::Array(list)))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/system/nodes").route(web::get().to(nodes)));
+}

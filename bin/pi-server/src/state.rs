@@ -1,0 +1,314 @@
+//! Shared server state: configuration, the store, this node's identity and the
+//! current configuration snapshot.
+//!
+//! Reads come from an immutable [`Snapshot`] behind an `Arc`. Each request
+//! checks the store's config version (one indexed read) and swaps in a rebuilt
+//! snapshot when it changed, so a write on any node — ours or privacyIDEA's —
+//! is seen on the next request everywhere. Writes refresh the snapshot before
+//! they answer, so a client always reads its own writes.
+
+use crate::error::{ApiError, ApiResult};
+use actix_web::web;
+use arc_swap::ArcSwap;
+use pi_model::record::{NodeRecord, PolicyRecord, RealmRecord, ResolverRecord};
+
+use pi_store::{ConfigSnapshot, ConfigVersion, Store};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// This server's node identity.
+#[derive(Debug, Clone)]
+pub struct NodeIdentity {
+    /// UUID (`nodename.id`).
+    pub uuid: String,
+    /// Name (`nodename.name`).
+    pub name: String,
+}
+
+/// One consistent view of the configuration.
+pub struct Snapshot {
+    /// The store version this snapshot was built from (`None`: never loaded).
+    pub version: Option<ConfigVersion>,
+    /// Policies in id order.
+    #[allow(dead_code)] // read by the /policy routes
+    pub policies: Vec<PolicyRecord>,
+    /// The engine over `policies`.
+    pub policy_set: pi_policy::PolicySet,
+    /// Realms in DB order.
+    pub realms: Vec<RealmRecord>,
+    /// Resolvers in DB order.
+    pub resolvers: Vec<ResolverRecord>,
+    /// Known nodes.
+    pub nodes: Vec<NodeRecord>,
+    /// Resolver objects by name (built without I/O; files are read on use).
+    resolver_objects: BTreeMap<String, Arc<dyn pi_realm::Resolver>>,
+}
+
+impl Snapshot {
+    fn empty(node: &NodeIdentity, key: &pi_realm::EncKey) -> Snapshot {
+        Snapshot::build(None, ConfigSnapshot::default(), node, key)
+    }
+
+    fn build(
+        version: Option<ConfigVersion>,
+        data: ConfigSnapshot,
+        node: &NodeIdentity,
+        key: &pi_realm::EncKey,
+    ) -> Snapshot {
+        let ConfigSnapshot {
+            policies,
+            realms,
+            resolvers,
+            nodes,
+            ..
+        } = data;
+        let policy_set = crate::policyset::build(&policies, &realms, node);
+        let mut resolver_objects = BTreeMap::new();
+        for rec in &resolvers {
+            match pi_realm::build_from_record(rec, key) {
+                Ok(r) => {
+                    resolver_objects.insert(rec.name.clone(), Arc::from(r));
+                }
+                Err(e) => log::warn!("resolver `{}` cannot be used: {e}", rec.name),
+            }
+        }
+        Snapshot {
+            version,
+            policies,
+            policy_set,
+            realms,
+            resolvers,
+            nodes,
+            resolver_objects,
+        }
+    }
+
+    /// A usable resolver object by exact name.
+    pub fn resolver_object(&self, name: &str) -> Option<Arc<dyn pi_realm::Resolver>> {
+        self.resolver_objects.get(name).cloned()
+    }
+
+    /// A realm by exact (lower-case) name.
+    pub fn realm(&self, name: &str) -> Option<&RealmRecord> {
+        self.realms.iter().find(|r| r.name == name)
+    }
+
+    /// Whether a realm exists (case-insensitive, as privacyIDEA's `realm_is_defined`).
+    pub fn realm_exists(&self, name: &str) -> bool {
+        let lower = name.to_lowercase();
+        self.realms.iter().any(|r| r.name == lower)
+    }
+
+    /// The default realm.
+    pub fn default_realm(&self) -> Option<&RealmRecord> {
+        self.realms.iter().find(|r| r.default)
+    }
+}
+
+/// State shared by all workers.
+pub struct AppState {
+    /// The parsed pi.cfg.
+    pub cfg: pi_config::PiConfig,
+    /// The database.
+    pub store: Store,
+    /// This node.
+    pub node: NodeIdentity,
+    snapshot: ArcSwap<Snapshot>,
+    node_registered: AtomicBool,
+    last_check: AtomicI64,
+    secret: Vec<u8>,
+    pepper: String,
+    enc_key: Option<pi_realm::EncKey>,
+    ephemeral_key: pi_realm::EncKey,
+    remote: pi_remote::RemoteClient,
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    use rand::RngCore;
+    let mut buf = vec![0u8; n];
+    rand::thread_rng().fill_bytes(&mut buf);
+    buf
+}
+
+impl AppState {
+    /// Open the store (without requiring the database to be up), register the
+    /// node if possible and load the first snapshot if possible.
+    pub async fn start(cfg: pi_config::PiConfig) -> anyhow::Result<AppState> {
+        let store = Store::open(
+            &cfg.sqlalchemy_database_uri,
+            pi_store::StoreOptions::default(),
+        )?;
+        let node = crate::node::identity(&cfg)?;
+        let secret = match cfg.secret_key.as_deref() {
+            Some(k) if !k.is_empty() => k.as_bytes().to_vec(),
+            _ => {
+                log::warn!(
+                    "SECRET_KEY is not set: using a random key; tokens will not survive a restart"
+                );
+                random_bytes(32)
+            }
+        };
+        let Some(pepper) = cfg.pi_pepper.clone() else {
+            anyhow::bail!("PI_PEPPER is not set in the configuration");
+        };
+        let enc_key = match cfg.pi_encfile.as_deref() {
+            Some(path) if path.exists() => Some(pi_realm::EncKey::load(path)?),
+            Some(path) => {
+                log::warn!(
+                    "PI_ENCFILE `{}` does not exist; resolver passwords cannot be stored",
+                    path.display()
+                );
+                None
+            }
+            None => None,
+        };
+        let remote = pi_remote::RemoteClient::new(pi_remote::RemoteOptions {
+            connect_timeout: cfg.pi_remote_connect_timeout,
+            total_timeout: cfg.pi_remote_timeout,
+            allowed_hosts: cfg.pi_remote_allowed_hosts.clone(),
+            allow_link_local: cfg.pi_remote_allow_link_local,
+            ..pi_remote::RemoteOptions::default()
+        })?;
+        let ephemeral_key = match pi_realm::EncKey::from_bytes(&random_bytes(96)) {
+            Some(k) => k,
+            None => anyhow::bail!("cannot create an encryption key"),
+        };
+        let state = AppState {
+            snapshot: ArcSwap::from_pointee(Snapshot::empty(
+                &node,
+                enc_key.as_ref().unwrap_or(&ephemeral_key),
+            )),
+            ephemeral_key,
+            cfg,
+            store,
+            node,
+            node_registered: AtomicBool::new(false),
+            last_check: AtomicI64::new(0),
+            secret,
+            pepper,
+            enc_key,
+            remote,
+        };
+        match state.snapshot().await {
+            Ok(_) => log::info!("configuration loaded"),
+            Err(e) => log::warn!("database not reachable at start, serving 503 until it is: {e}"),
+        }
+        Ok(state)
+    }
+
+    /// The JWT key.
+    pub fn jwt_secret(&self) -> &[u8] {
+        &self.secret
+    }
+
+    /// The request-body cap.
+    pub fn body_limit(&self) -> usize {
+        self.cfg.pi_max_body_size
+    }
+
+    /// `PI_PEPPER`.
+    pub fn pepper(&self) -> &str {
+        &self.pepper
+    }
+
+    /// The key of `PI_ENCFILE`, if it exists.
+    pub fn enc_key(&self) -> Option<&pi_realm::EncKey> {
+        self.enc_key.as_ref()
+    }
+
+    /// The key for decoding stored resolver passwords: `PI_ENCFILE`'s, else a
+    /// random one (stored passwords then cannot be decrypted, only censored).
+    pub fn enc_key_or_ephemeral(&self) -> &pi_realm::EncKey {
+        self.enc_key.as_ref().unwrap_or(&self.ephemeral_key)
+    }
+
+    /// The client for remote privacyIDEA servers.
+    pub fn remote_client(&self) -> &pi_remote::RemoteClient {
+        &self.remote
+    }
+
+    /// Run a blocking store call on the blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> Result<T, pi_store::StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || f(&store))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)
+    }
+
+    /// The current snapshot, rebuilt first if the store's config version moved.
+    pub async fn snapshot(self: &AppState) -> ApiResult<Arc<Snapshot>> {
+        let current = self.snapshot.load_full();
+        let interval = self
+            .cfg
+            .get("PI_CHECK_RELOAD_CONFIG")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        if interval > 0 && current.version.is_some() {
+            let now = chrono::Utc::now().timestamp();
+            if now - self.last_check.load(Ordering::Relaxed) < interval {
+                return Ok(current);
+            }
+            self.last_check.store(now, Ordering::Relaxed);
+        }
+        self.reload(false).await
+    }
+
+    /// Rebuild the snapshot after a write of ours (always reloads).
+    pub async fn refresh(&self) -> ApiResult<Arc<Snapshot>> {
+        self.reload(true).await
+    }
+
+    async fn reload(&self, force: bool) -> ApiResult<Arc<Snapshot>> {
+        let store = self.store.clone();
+        let node = self.node.clone();
+        let need_register = !self.node_registered.load(Ordering::Relaxed);
+        // The closure needs 'static data: hand it what it needs and swap on return.
+        let current = self.snapshot.load_full();
+        let key = self.enc_key_or_ephemeral().clone();
+        let result = web::block(move || -> Result<Option<Snapshot>, pi_store::StoreError> {
+            store.ensure_schema()?;
+            if need_register {
+                store.register_node(&node.uuid, &node.name, chrono::Utc::now().naive_utc())?;
+            }
+            let version = store.config_version()?;
+            if !force && current.version.as_ref() == Some(&version) {
+                return Ok(None);
+            }
+            let data = store.load_snapshot()?;
+            Ok(Some(Snapshot::build(
+                Some(data.version.clone()),
+                data,
+                &node,
+                &key,
+            )))
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)?;
+        if need_register {
+            self.node_registered.store(true, Ordering::Relaxed);
+        }
+        match result {
+            None => Ok(self.snapshot.load_full()),
+            Some(snap) => {
+                let snap = Arc::new(snap);
+                // Never replace a snapshot by an older one built concurrently.
+                let counter = |s: &Snapshot| s.version.as_ref().map(|v| v.version);
+                self.snapshot.rcu(|cur| {
+                    if counter(cur) > counter(&snap) {
+                        cur.clone()
+                    } else {
+                        snap.clone()
+                    }
+                });
+                Ok(self.snapshot.load_full())
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Realm users at `POST /auth`: split `user@realm`, find the user in the
+//! realm's ordered resolvers, check the password against the resolver.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, Snapshot};
+use actix_web::web;
+use std::sync::Arc;
+
+/// A realm user that authenticated.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser {
+    /// Login without realm.
+    pub login: String,
+    /// Lower-case realm.
+    pub realm: String,
+    /// Resolver the user was found in.
+    #[allow(dead_code)]
+    pub resolver: String,
+}
+
+/// Authenticate `username` (maybe `user@realm`) with `password`; `Ok(None)`
+/// for an unknown realm or user, or a wrong password.
+pub async fn authenticate(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    username: &str,
+    realm_param: Option<&str>,
+    password: &str,
+) -> ApiResult<Option<AuthenticatedUser>> {
+    if password.is_empty() {
+        return Ok(None);
+    }
+    let default = snap.default_realm().map(|r| r.name.clone());
+    let split = pi_realm::auth_user_realm(
+        username,
+        realm_param,
+        true,
+        |r| snap.realm_exists(r),
+        default.as_deref(),
+    );
+    let Ok((login, realm)) = split else {
+        return Ok(None);
+    };
+    let realm = realm.to_lowercase();
+    if snap.realm(&realm).is_none() {
+        return Ok(None);
+    }
+    let snap = snap.clone();
+    let password = password.to_string();
+    let node_uuid = state.node.uuid.clone();
+    web::block(move || -> Option<AuthenticatedUser> {
+        let realm_rec = snap.realm(&realm)?;
+        let found = pi_realm::find_user_in_realm(&login, realm_rec, &node_uuid, |name| {
+            snap.resolver_object(name)
+        });
+        let user = match found {
+            Ok(Some(u)) => u,
+            Ok(None) => return None,
+            Err(e) => {
+                log::warn!("user lookup of `{login}` in realm `{realm}` failed: {e}");
+                return None;
+            }
+        };
+        let resolver = snap.resolver_object(&user.resolver)?;
+        match resolver.check_password(&user.uid, &password) {
+            Ok(true) => Some(AuthenticatedUser {
+                login: user.login,
+                realm: user.realm,
+                resolver: user.resolver,
+            }),
+            Ok(false) => None,
+            Err(e) => {
+                log::warn!("password check of `{login}` failed: {e}");
+                None
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}

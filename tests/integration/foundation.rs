@@ -1,0 +1,353 @@
+//! Foundation: envelope, /auth, JWT checks, HTTP-layer errors, health, database outages.
+
+use crate::support::*;
+use serde_json::json;
+
+fn jwt(claims: serde_json::Value, alg: jsonwebtoken::Algorithm, key: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .expect("encode")
+}
+
+fn exp_in(secs: i64) -> i64 {
+    chrono::Utc::now().timestamp() + secs
+}
+
+#[test]
+fn auth_success_shape_and_claims() {
+    let app = spawn_app();
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .json(&json!({"username": ADMIN, "password": ADMIN_PW})),
+        Some(""),
+    );
+    let a = a.expect(200);
+    let body = a.json();
+    assert_eq!(body["id"], 2);
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["result"]["status"], true);
+    assert_eq!(body["result"]["authentication"], "ACCEPT");
+    assert_eq!(body["versionnumber"], "3.14");
+    assert_eq!(body["version"], "privacyIDEA 3.14");
+    assert!(body["time"].is_f64());
+    let v = &body["result"]["value"];
+    assert_eq!(v["role"], "admin");
+    assert_eq!(v["username"], ADMIN);
+    assert_eq!(v["realm"], "");
+    assert_eq!(v["logout_time"], 120);
+    assert_eq!(v["log_level"], 30);
+    assert!(
+        v["rights"].as_array().expect("rights").len() > 60,
+        "no admin policies ⇒ every admin right"
+    );
+    assert!(v["rights"]
+        .as_array()
+        .expect("rights")
+        .contains(&json!("policywrite")));
+    assert!(!v["menus"].as_array().expect("menus").is_empty());
+    assert_eq!(a.headers["content-type"], "application/json");
+    // the token: HS256 with SECRET_KEY and privacyIDEA's claims, no iat
+    let token = v["token"].as_str().expect("token");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("valid HS256 token");
+    let c = data.claims;
+    assert_eq!(c["username"], ADMIN);
+    assert_eq!(c["realm"], "");
+    assert_eq!(c["role"], "admin");
+    assert_eq!(c["authtype"], "password");
+    assert_eq!(c["nonce"].as_str().expect("nonce").len(), 40);
+    assert!(c.get("iat").is_none());
+    let exp = c["exp"].as_i64().expect("exp");
+    assert!((exp - exp_in(3600)).abs() < 60, "default validity 3600 s");
+}
+
+#[test]
+fn auth_errors() {
+    let app = spawn_app();
+    let post =
+        |form: &[(&str, &str)]| app.send(app.client().post(app.url("/auth")).form(form), Some(""));
+    let a = post(&[("username", ADMIN), ("password", "wrong")]).expect(401);
+    assert_eq!(a.code(), 4031);
+    assert_eq!(a.message(), "Authentication failure. Wrong credentials");
+    assert_eq!(a.json()["result"]["status"], false);
+    let a = post(&[("username", "nobody"), ("password", "x")]).expect(401);
+    assert_eq!(a.code(), 4031);
+    let a = post(&[("username", ADMIN)]).expect(401);
+    assert_eq!(a.code(), 4031, "missing password is wrong credentials");
+    let a = post(&[("password", "x")]).expect(401);
+    assert_eq!(a.code(), 4032);
+    assert_eq!(a.message(), "Authentication failure. Missing Username");
+    let a = post(&[
+        ("username", ADMIN),
+        ("password", ADMIN_PW),
+        ("realm", "nosuchrealm"),
+    ])
+    .expect(401);
+    assert_eq!(a.code(), 4031);
+    assert_eq!(
+        a.message(),
+        "Authentication failure. Unknown realm: nosuchrealm."
+    );
+    // GET is not a login
+    let a = app
+        .send(app.client().get(app.url("/auth")), Some(""))
+        .expect(405);
+    assert_eq!(a.json()["result"]["status"], false);
+}
+
+#[test]
+fn jwt_checks_on_admin_endpoints() {
+    let app = spawn_app();
+    let get = |auth: Option<&str>| {
+        app.send(
+            app.client().get(app.url("/system/nodes")),
+            Some(auth.unwrap_or("")),
+        )
+    };
+    // missing header
+    let a = get(None).expect(401);
+    assert_eq!(a.code(), 4033);
+    assert_eq!(
+        a.message(),
+        "Authentication failure. Missing Authorization header."
+    );
+    assert_eq!(a.json()["detail"], serde_json::Value::Null);
+    assert!(
+        a.json().get("versionnumber").is_none(),
+        "error envelopes carry no versionnumber"
+    );
+    // garbage
+    let a = get(Some("garbage")).expect(401);
+    assert_eq!(a.code(), 4304);
+    assert!(
+        a.message()
+            .starts_with("Authentication failure. Error decoding the Authorization token: "),
+        "{}",
+        a.message()
+    );
+    // bad signature
+    let forged = jwt(
+        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(600)}),
+        jsonwebtoken::Algorithm::HS256,
+        b"other key",
+    );
+    assert_eq!(get(Some(&forged)).expect(401).code(), 4304);
+    // alg none
+    let header = base64url(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = base64url(
+        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(600)})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(
+        get(Some(&format!("{header}.{payload}.")))
+            .expect(401)
+            .code(),
+        4304
+    );
+    // algorithm confusion: HS512 with the right key is still refused
+    let hs512 = jwt(
+        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(600)}),
+        jsonwebtoken::Algorithm::HS512,
+        SECRET.as_bytes(),
+    );
+    assert_eq!(get(Some(&hs512)).expect(401).code(), 4304);
+    // expired
+    let expired = jwt(
+        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(-600)}),
+        jsonwebtoken::Algorithm::HS256,
+        SECRET.as_bytes(),
+    );
+    let a = get(Some(&expired)).expect(401);
+    assert_eq!(a.code(), 4305);
+    assert_eq!(
+        a.message(),
+        "Authentication failure. Your token has expired: Signature has expired"
+    );
+    // wrong role
+    let user = jwt(
+        json!({"username": "u", "realm": "r", "role": "user", "exp": exp_in(600)}),
+        jsonwebtoken::Algorithm::HS256,
+        SECRET.as_bytes(),
+    );
+    let a = get(Some(&user)).expect(401);
+    assert_eq!(a.code(), 4306);
+    assert_eq!(a.message(), "Authentication failure. You do not have the necessary role (['admin']) to access this resource!");
+    // a valid admin token in PI-Authorization, then Authorization, then with Bearer
+    let good = app.token();
+    app.send(
+        app.client()
+            .get(app.url("/system/nodes"))
+            .header("PI-Authorization", &good),
+        Some(""),
+    )
+    .expect(200);
+    get(Some(&good)).expect(200);
+    get(Some(&format!("Bearer {good}"))).expect(200);
+    // no exp: accepted (privacyIDEA does not require exp)
+    let no_exp = jwt(
+        json!({"username": "admin", "realm": "", "role": "admin"}),
+        jsonwebtoken::Algorithm::HS256,
+        SECRET.as_bytes(),
+    );
+    get(Some(&no_exp)).expect(200);
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[test]
+fn success_envelope_and_nodes() {
+    let app = spawn_app();
+    let a = app.get("/system/nodes").expect(200);
+    let body = a.json();
+    assert_eq!(body["id"], 1);
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["result"]["status"], true);
+    assert_eq!(body["versionnumber"], "3.14");
+    let nodes = body["result"]["value"].as_array().expect("list").clone();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0]["name"], "testnode");
+    let uuid = std::fs::read_to_string(app.dir.path().join("uuid.txt")).expect("uuid file written");
+    assert_eq!(nodes[0]["uuid"], uuid.trim());
+}
+
+#[test]
+fn http_layer_errors_are_enveloped() {
+    let app = spawn_app();
+    let a = app.get("/no/such/route").expect(404);
+    assert_eq!(a.json()["result"]["status"], false);
+    assert_eq!(a.headers["content-type"], "application/json");
+    let a = app
+        .send(app.client().put(app.url("/system/nodes")), None)
+        .expect(405);
+    assert_eq!(a.json()["result"]["status"], false);
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .header("Content-Type", "application/json")
+            .body("{not json"),
+        Some(""),
+    );
+    let a = a.expect(400);
+    assert_eq!(a.json()["result"]["status"], false);
+    let big = "x".repeat(2 * 1024 * 1024);
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .header("Content-Type", "application/json")
+            .body(big),
+        Some(""),
+    );
+    let a = a.expect(413);
+    assert_eq!(a.json()["result"]["status"], false);
+}
+
+#[test]
+fn health_probes() {
+    let app = spawn_app();
+    let a = app
+        .send(app.client().get(app.url("/healthz/livez")), Some(""))
+        .expect(200);
+    assert_eq!(a.value()["status"], "OK");
+    let a = app
+        .send(app.client().get(app.url("/healthz/readyz")), Some(""))
+        .expect(200);
+    assert_eq!(a.value()["status"], "ready");
+}
+
+#[test]
+fn database_down_then_up_without_restart() {
+    // A SQLite file in a directory that does not exist yet cannot be opened:
+    // the database is "down". Creating the directory brings it "up".
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_dir = dir.path().join("later");
+    let uri = format!("sqlite:///{}/pi.sqlite", db_dir.display());
+    let mut app = spawn_app_with(AppOptions {
+        db: Db::Uri(uri),
+        create_admin: false,
+        ..Default::default()
+    });
+    let a = app
+        .send(app.client().get(app.url("/healthz/readyz")), Some(""))
+        .expect(503);
+    assert_eq!(a.json()["result"]["status"], false);
+    let a = app
+        .send(
+            app.client()
+                .post(app.url("/auth"))
+                .form(&[("username", "admin"), ("password", "x")]),
+            Some(""),
+        )
+        .expect(503);
+    assert_eq!(a.json()["result"]["status"], false);
+    std::fs::create_dir_all(&db_dir).expect("mkdir");
+    app.send(app.client().get(app.url("/healthz/readyz")), Some(""))
+        .expect(200);
+    // now an admin can be created and can log in, with no restart
+    let out = std::process::Command::new(bin("pi-manage"))
+        .arg("--config")
+        .arg(&app.cfg)
+        .args(["admin", "add", "late", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(b"pw-late-1\n")?;
+            c.wait()
+        })
+        .expect("pi-manage");
+    assert!(out.success());
+    let token = app.login("late", "pw-late-1");
+    app.set_token(Some(token));
+    app.get("/system/nodes").expect(200);
+}
+
+#[test]
+fn opens_a_privacyidea_sqlite_database_as_is() {
+    let schema = fixture("privacyidea-3.14-sqlite-schema.sql");
+    let app = spawn_app_with(AppOptions {
+        sqlite_preload: Some(schema),
+        ..Default::default()
+    });
+    app.get("/system/nodes").expect(200);
+}
+
+#[test]
+fn opens_a_privacyidea_postgresql_database_as_is() {
+    let Some(pg) = PgDb::create() else {
+        eprintln!("PI_TEST_POSTGRES_URL not set; PostgreSQL part skipped");
+        return;
+    };
+    pg.exec(&fixture("privacyidea-3.14-postgresql-schema.sql"));
+    let app = spawn_app_with(AppOptions {
+        db: Db::Uri(pg.uri.clone()),
+        ..Default::default()
+    });
+    app.get("/system/nodes").expect(200);
+    drop(app);
+}
