@@ -1,0 +1,206 @@
+//! `pi-manage`: setup on a fresh machine, admin add/list/change/delete, create_tables, create_enckey.
+
+use crate::support::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn manage(cfg: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(bin("pi-manage"))
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pi-manage");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).expect("stdin");
+    }
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn admin_add_list_change_delete() {
+    let app = spawn_app();
+    let cfg = app.cfg.clone();
+    let (ok, _, err) = manage(
+        &cfg,
+        &[
+            "admin",
+            "add",
+            "second",
+            "--email",
+            "s@example.com",
+            "--password-stdin",
+        ],
+        Some("pw-one\n"),
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = manage(&cfg, &["admin", "list"], None);
+    assert!(ok);
+    assert!(out.lines().any(|l| l == "second\ts@example.com"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("admin\t")), "{out}");
+    app.login("second", "pw-one");
+    // change the password: the old one stops working
+    let (ok, _, err) = manage(
+        &cfg,
+        &["admin", "change", "second", "--password-stdin"],
+        Some("pw-two\n"),
+    );
+    assert!(ok, "{err}");
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .form(&[("username", "second"), ("password", "pw-one")]),
+        Some(""),
+    );
+    assert_eq!(a.expect(401).code(), 4031);
+    app.login("second", "pw-two");
+    // the hash is argon2id of PI_PEPPER + password, as privacyIDEA writes it
+    let stored = app
+        .store()
+        .get_admin("second")
+        .expect("store")
+        .expect("admin");
+    assert!(stored
+        .password
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("$argon2id$v=19$m=65536,t=9,p=4$"));
+    let (ok, _, _) = manage(&cfg, &["admin", "delete", "second"], None);
+    assert!(ok);
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .form(&[("username", "second"), ("password", "pw-two")]),
+        Some(""),
+    );
+    assert_eq!(a.expect(401).code(), 4031);
+    let (ok, _, err) = manage(&cfg, &["admin", "delete", "second"], None);
+    assert!(!ok, "deleting a missing admin fails");
+    assert!(err.contains("second"), "{err}");
+}
+
+#[test]
+fn privacyidea_hashes_log_in() {
+    // An admin row written by privacyIDEA (passlib pbkdf2_sha512 of pepper + password).
+    let app = spawn_app();
+    app.store()
+        .save_admin(&pi_model::record::AdminRecord {
+            username: "legacy".into(),
+            password: Some("$pbkdf2-sha512$25000$hnCOMWas1dobAyAk5Pz/fw$JmXXgMVksOP3nqvyBh7In2KRo.SbTpsnZPNizDDS/gCHx8KnSdR.zYNOJbBH2GCSetg1UBjQKSaj53SC4b2ANQ".into()),
+            email: None,
+        })
+        .expect("save admin");
+    app.login("legacy", "Test123!");
+    let a = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .form(&[("username", "legacy"), ("password", "Test123?")]),
+        Some(""),
+    );
+    assert_eq!(a.expect(401).code(), 4031);
+}
+
+#[test]
+fn setup_on_a_fresh_machine_then_login() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("pi.cfg");
+    let (ok, out, err) = manage(&cfg, &["setup"], None);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&cfg).expect("config written");
+    assert!(text.contains("SECRET_KEY = '"));
+    assert!(text.contains("PI_PEPPER = '"));
+    assert!(dir.path().join("enckey").exists());
+    let pw = out
+        .lines()
+        .find_map(|l| l.strip_prefix("admin `admin` created with password: "))
+        .expect("password printed")
+        .to_string();
+    // a second setup keeps everything and prints no new password
+    let (ok, out2, _) = manage(&cfg, &["setup"], None);
+    assert!(ok);
+    assert!(!out2.contains("created with password"), "{out2}");
+    assert_eq!(std::fs::read_to_string(&cfg).expect("cfg"), text);
+    // start the server on this config and log in
+    let mut child = Command::new(bin("pi-server"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("read");
+    let base = line
+        .trim()
+        .strip_prefix("pi-server listening on ")
+        .expect("address")
+        .to_string();
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{base}/auth"))
+        .form(&[("username", "admin"), ("password", pw.as_str())])
+        .send()
+        .expect("auth");
+    let status = resp.status().as_u16();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn create_tables_and_enckey() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("pi.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "SQLALCHEMY_DATABASE_URI = 'sqlite:///{d}/db.sqlite'\nSECRET_KEY = 'x'\nPI_PEPPER = 'y'\nPI_ENCFILE = '{d}/enckey'\n",
+            d = dir.path().display()
+        ),
+    )
+    .expect("cfg");
+    let (ok, _, err) = manage(&cfg, &["create_tables"], None);
+    assert!(ok, "{err}");
+    assert!(dir.path().join("db.sqlite").exists());
+    let (ok, _, err) = manage(&cfg, &["create_enckey"], None);
+    assert!(ok, "{err}");
+    let key = std::fs::read(dir.path().join("enckey")).expect("key");
+    assert_eq!(key.len(), 96, "privacyIDEA's key file: three 32-byte keys");
+    let (ok, _, err) = manage(&cfg, &["create_enckey"], None);
+    assert!(!ok, "an existing key file is never overwritten");
+    assert!(err.to_lowercase().contains("exist"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("enckey")).expect("key"), key);
+}
+
+#[test]
+fn config_errors_stop_startup_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("pi.cfg");
+    std::fs::write(
+        &cfg,
+        "# comment\nSECRET_KEY = 'x'\nPI_PEPPER = 'unterminated\n",
+    )
+    .expect("cfg");
+    let out = Command::new(bin("pi-server"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pi.cfg"), "{err}");
+    assert!(err.contains('3'), "line number expected: {err}");
+}
