@@ -6,6 +6,7 @@
 
 use crate::compare::python_anchor_end;
 use regex::Regex;
+use std::sync::OnceLock;
 
 /// Characters that make an entry a regular expression for Python's `re`.
 pub const METACHARS: &[char] = &[
@@ -40,8 +41,9 @@ pub fn compile_entry(entry: &str) -> Result<Regex, String> {
     {
         return Err("nothing to repeat at position 1".into());
     }
-    let flags = Regex::new(r"\(\?[aiLmsux]+\)").map_err(|e| e.to_string())?;
-    if let Some(m) = flags.find(entry) {
+    static FLAGS: OnceLock<Option<Regex>> = OnceLock::new();
+    let flags = FLAGS.get_or_init(|| Regex::new(r"\(\?[aiLmsux]+\)").ok());
+    if let Some(m) = flags.as_ref().and_then(|f| f.find(entry)) {
         let preceding = entry[..m.start()]
             .chars()
             .rev()

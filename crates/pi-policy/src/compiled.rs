@@ -32,8 +32,11 @@ pub(crate) struct Entry {
     pub kind: EntryKind,
 }
 
+/// Compiled regular expressions shared by identical entries of a build.
+pub(crate) type RegexCache = std::collections::HashMap<Box<str>, Result<Regex, String>>;
+
 impl Entry {
-    fn new(raw: &str) -> Entry {
+    fn new(raw: &str, cache: &mut RegexCache) -> Entry {
         let neg = match raw.as_bytes().first() {
             Some(b'!' | b'-') => Some(raw[1..].into()),
             _ => None,
@@ -43,7 +46,11 @@ impl Entry {
         } else if is_literal(raw) {
             EntryKind::Literal
         } else {
-            match compile_entry(raw) {
+            let compiled = cache
+                .entry(raw.into())
+                .or_insert_with(|| compile_entry(raw))
+                .clone();
+            match compiled {
                 Ok(re) => EntryKind::Regex(re),
                 Err(e) => EntryKind::Invalid(e),
             }
@@ -88,9 +95,17 @@ pub(crate) struct EntryList {
 }
 
 impl EntryList {
+    #[cfg(test)]
     pub fn new<S: AsRef<str>>(items: &[S]) -> EntryList {
+        EntryList::with_cache(items, &mut RegexCache::new())
+    }
+
+    pub fn with_cache<S: AsRef<str>>(items: &[S], cache: &mut RegexCache) -> EntryList {
         EntryList {
-            entries: items.iter().map(|s| Entry::new(s.as_ref())).collect(),
+            entries: items
+                .iter()
+                .map(|s| Entry::new(s.as_ref(), cache))
+                .collect(),
         }
     }
 
@@ -184,7 +199,7 @@ pub(crate) struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
-    pub fn new(policy: Policy) -> CompiledPolicy {
+    pub fn new(policy: Policy, cache: &mut RegexCache) -> CompiledPolicy {
         let keys: Vec<&str> = policy.action().keys().collect();
         let uci = policy.user_case_insensitive();
         let lower = |l: &[String]| -> Vec<String> { l.iter().map(|s| s.to_lowercase()).collect() };
@@ -201,14 +216,22 @@ impl CompiledPolicy {
             })
             .collect();
         let cp = CompiledPolicy {
-            action: EntryList::new(&keys),
-            realm: EntryList::new(policy.realm()),
-            adminrealm: EntryList::new(policy.adminrealm()),
-            user: EntryList::new(policy.user()),
-            adminuser: EntryList::new(policy.adminuser()),
-            user_lower: uci.then(|| EntryList::new(&lower(policy.user()))),
-            adminuser_lower: uci.then(|| EntryList::new(&lower(policy.adminuser()))),
-            resolver: EntryList::new(policy.resolver()),
+            action: EntryList::with_cache(&keys, cache),
+            realm: EntryList::with_cache(policy.realm(), cache),
+            adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
+            user: EntryList::with_cache(policy.user(), cache),
+            adminuser: EntryList::with_cache(policy.adminuser(), cache),
+            user_lower: if uci {
+                Some(EntryList::with_cache(&lower(policy.user()), cache))
+            } else {
+                None
+            },
+            adminuser_lower: if uci {
+                Some(EntryList::with_cache(&lower(policy.adminuser()), cache))
+            } else {
+                None
+            },
+            resolver: EntryList::with_cache(policy.resolver(), cache),
             user_agents_lower: policy
                 .user_agents()
                 .iter()

@@ -2,7 +2,7 @@
 
 use crate::compiled::{CompiledCondition, CompiledPolicy, Search};
 use crate::error::MatchError;
-use crate::index::Index;
+use crate::index::{Index, IndexKeys};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
 use pi_model::condition::{HandleMissingData, Section};
 use pi_model::pyrepr::repr_str;
@@ -77,12 +77,12 @@ pub(crate) struct Prepared<'q> {
     pub resolver: Option<&'q str>,
     pub realm_q: RealmQ<'q>,
     pub pairing: bool,
-    pub user_lower: Option<String>,
-    pub adminuser_lower: Option<String>,
+    pub user_lower: Option<Cow<'q, str>>,
+    pub adminuser_lower: Option<Cow<'q, str>>,
     pub admin_scope: bool,
     pub ordered_resolvers: Option<&'q [String]>,
     pub client: Option<Result<IpAddr, ()>>,
-    pub ua_lower: Option<String>,
+    pub ua_lower: Option<Cow<'q, str>>,
 }
 
 /// An immutable, indexed set of policies; cheap to query from many threads.
@@ -93,6 +93,16 @@ pub struct PolicySet {
     pub(crate) ctx: BuildContext,
     active_by_scope: HashMap<String, usize>,
     active_total: usize,
+    has_uci: bool,
+}
+
+/// Python `str.lower()`, borrowing when nothing changes.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
 }
 
 fn py_opt(v: Option<&str>) -> String {
@@ -103,7 +113,12 @@ impl PolicySet {
     /// Compile and index `policies` (kept in the given load order, which
     /// decides ties of equal priority).
     pub fn build(policies: Vec<Policy>, ctx: BuildContext) -> PolicySet {
-        let compiled: Vec<CompiledPolicy> = policies.into_iter().map(CompiledPolicy::new).collect();
+        let mut cache = crate::compiled::RegexCache::new();
+        let compiled: Vec<CompiledPolicy> = policies
+            .into_iter()
+            .map(|p| CompiledPolicy::new(p, &mut cache))
+            .collect();
+        let has_uci = compiled.iter().any(|p| p.policy.user_case_insensitive());
         let index = Index::build(&compiled);
         let mut active_by_scope: HashMap<String, usize> = HashMap::new();
         let mut active_total = 0;
@@ -119,6 +134,7 @@ impl PolicySet {
             ctx,
             active_by_scope,
             active_total,
+            has_uci,
         }
     }
 
@@ -228,12 +244,12 @@ impl PolicySet {
             resolver,
             realm_q,
             pairing,
-            user_lower: user.map(str::to_lowercase),
-            adminuser_lower: q.adminuser.map(str::to_lowercase),
+            user_lower: user.filter(|_| self.has_uci).map(lower),
+            adminuser_lower: q.adminuser.filter(|_| self.has_uci).map(lower),
             admin_scope: q.scope == Some("admin"),
             ordered_resolvers,
             client,
-            ua_lower: q.user_agent.map(str::to_lowercase),
+            ua_lower: q.user_agent.map(lower),
         })
     }
 
@@ -281,7 +297,7 @@ impl PolicySet {
         if let Some(u) = pq.user {
             if !p.user.is_empty() {
                 let s: Search = match (&p.user_lower, &pq.user_lower) {
-                    (Some(l), Some(ql)) => l.search(ql),
+                    (Some(l), Some(ql)) => l.search(ql.as_ref()),
                     _ => p.user.search(u),
                 };
                 if !s.passes() {
@@ -299,7 +315,7 @@ impl PolicySet {
             if let Some(au) = q.adminuser {
                 if !p.adminuser.is_empty() {
                     let s = match (&p.adminuser_lower, &pq.adminuser_lower) {
-                        (Some(l), Some(ql)) => l.search(ql),
+                        (Some(l), Some(ql)) => l.search(ql.as_ref()),
                         _ => p.adminuser.search(au),
                     };
                     if !s.passes() {
@@ -327,7 +343,7 @@ impl PolicySet {
         }
         if let Some(ua) = &pq.ua_lower {
             if !pol.user_agents().is_empty()
-                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua))
+                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua.as_ref()))
             {
                 return Err(Some(Attribute::UserAgent));
             }
@@ -377,8 +393,17 @@ impl PolicySet {
         if linear {
             (0..self.policies.len() as u32).for_each(&mut visit);
         } else {
+            let keys = IndexKeys {
+                realm: match &pq.realm_q {
+                    RealmQ::Str(r) => Some(r),
+                    _ => None,
+                },
+                adminrealm: pq.q.adminrealm.filter(|_| pq.admin_scope),
+                user: pq.user,
+                adminuser: pq.q.adminuser.filter(|_| pq.admin_scope),
+            };
             self.index
-                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &mut visit);
+                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, &mut visit);
         }
         if bad_client {
             return Err(MatchError::InvalidClientIp(

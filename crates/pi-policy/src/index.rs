@@ -1,126 +1,226 @@
-//! Candidate index: policies bucketed by scope and action key.
+//! Candidate index.
 //!
-//! For a query with scope and action the candidates are the policies of that
-//! scope whose action dict has the literal key (or the key without a trailing
-//! newline, Python's `$` rule), plus every policy with a `*` key, with a
-//! regular-expression key, or with no action at all (quirk Q1). Every
-//! candidate is then checked completely, so the index only has to be a
-//! superset of the matches — the property test compares it with a linear scan.
+//! Level 1: scope → action key. The candidates of a query with an action
+//! are the policies of the scope whose action dict has the literal key (or
+//! the key without a trailing newline, Python's `$` rule), plus every policy
+//! with a `*` key, with a regular-expression key, or with no action at all
+//! (quirk Q1). Without an action: all policies of the scope.
+//!
+//! Level 2: inside every such bucket, the policies are split per attribute
+//! (realm, admin realm, user, admin user) into *unrestricted* (empty list),
+//! *by literal entry* and *complex* (`*`, regular expressions,
+//! case-insensitive users). A query value `v` needs only unrestricted ∪
+//! literal[v] ∪ complex; the attribute with the fewest candidates is used.
+//!
+//! Every candidate is then checked completely, so the index only has to
+//! return a superset of the matches — the property test compares it with a
+//! linear scan.
 
-use crate::compiled::{CompiledPolicy, EntryKind};
-use std::collections::HashMap;
+use crate::compiled::{CompiledPolicy, EntryKind, EntryList};
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// Buckets of one scope (or of all policies).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ScopeIndex {
-    /// All policies, load order.
-    pub ids: Vec<u32>,
-    /// Literal (and invalid-regex) action keys, including negated ones.
-    pub by_action: HashMap<Box<str>, Vec<u32>>,
-    /// Policies with a `*` key.
-    pub star: Vec<u32>,
-    /// Policies with a regular-expression key.
-    pub regex: Vec<u32>,
-    /// Policies with an empty action dict.
-    pub empty: Vec<u32>,
+/// FxHash (as in rustc): fast for the short keys of policy values. Keys are
+/// written by administrators, so hash flooding is not a concern.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-impl ScopeIndex {
-    fn add(&mut self, id: u32, p: &CompiledPolicy) {
-        self.ids.push(id);
-        if p.action.is_empty() {
-            self.empty.push(id);
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Below this many candidates a split is good enough; no further attributes are tried.
+const GOOD_ENOUGH: usize = 4;
+
+const REALM: usize = 0;
+const ADMINREALM: usize = 1;
+const USER: usize = 2;
+const ADMINUSER: usize = 3;
+
+/// One attribute's split of a bucket.
+#[derive(Debug, Default, Clone)]
+struct Split {
+    unrestricted: Vec<u32>,
+    by_value: HashMap<Box<str>, Vec<u32>>,
+    complex: Vec<u32>,
+}
+
+impl Split {
+    fn add(&mut self, id: u32, list: &EntryList, force_complex: bool) {
+        if list.is_empty() {
+            self.unrestricted.push(id);
             return;
         }
-        let (mut star, mut regex) = (false, false);
-        for e in &p.action.entries {
-            match e.kind {
-                EntryKind::Star => star = true,
-                EntryKind::Regex(_) => regex = true,
-                EntryKind::Literal | EntryKind::Invalid(_) => {
-                    let v = self.by_action.entry(e.raw.clone()).or_default();
+        let complex = force_complex
+            || list
+                .entries
+                .iter()
+                .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)));
+        if complex {
+            self.complex.push(id);
+            return;
+        }
+        for e in &list.entries {
+            match self.by_value.get_mut(&*e.raw) {
+                Some(v) => {
                     if v.last() != Some(&id) {
                         v.push(id);
                     }
                 }
+                None => {
+                    self.by_value.insert(e.raw.clone(), vec![id]);
+                }
             }
-        }
-        if star {
-            self.star.push(id);
-        }
-        if regex {
-            self.regex.push(id);
         }
     }
 
-    /// Call `f` with every candidate id for `action`, ascending, without duplicates.
-    pub fn for_each_candidate(&self, action: Option<&str>, mut f: impl FnMut(u32)) {
-        let Some(a) = action else {
-            self.ids.iter().copied().for_each(f);
-            return;
-        };
-        let exact = self.by_action.get(a).map(Vec::as_slice).unwrap_or(&[]);
-        let stripped = a
-            .strip_suffix('\n')
-            .and_then(|s| self.by_action.get(s))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let mut lists: [&[u32]; 5] = [&[]; 5];
-        let mut n = 0;
-        for l in [
-            exact,
-            stripped,
-            &self.star[..],
-            &self.regex[..],
-            &self.empty[..],
-        ] {
-            if !l.is_empty() {
-                lists[n] = l;
-                n += 1;
-            }
-        }
-        merge(&lists[..n], &mut f);
+    fn lists<'a>(&'a self, v: &str) -> [&'a [u32]; 4] {
+        let get = |k: &str| self.by_value.get(k).map(Vec::as_slice).unwrap_or(&[]);
+        let stripped = v.strip_suffix('\n').map(get).unwrap_or(&[]);
+        [&self.unrestricted, get(v), stripped, &self.complex]
     }
 }
 
-/// K-way merge of ascending lists, emitting each id once.
-fn merge(lists: &[&[u32]], f: &mut impl FnMut(u32)) {
-    match lists.len() {
-        0 => {}
-        1 => lists[0].iter().copied().for_each(f),
-        _ => {
-            let mut pos = [0usize; 5];
-            loop {
-                let mut min = u32::MAX;
-                let mut any = false;
-                for (i, l) in lists.iter().enumerate() {
-                    if let Some(&v) = l.get(pos[i]) {
-                        any = true;
-                        if v < min {
-                            min = v;
+/// The policies of one bucket with their attribute splits.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Bucket {
+    ids: Vec<u32>,
+    splits: [Split; 4],
+}
+
+impl Bucket {
+    fn add(&mut self, id: u32, p: &CompiledPolicy) {
+        if self.ids.last() == Some(&id) {
+            return;
+        }
+        self.ids.push(id);
+        let uci = p.policy.user_case_insensitive();
+        self.splits[REALM].add(id, &p.realm, false);
+        self.splits[ADMINREALM].add(id, &p.adminrealm, false);
+        self.splits[USER].add(id, &p.user, uci);
+        self.splits[ADMINUSER].add(id, &p.adminuser, uci);
+    }
+
+    /// Push the smallest candidate lists of this bucket for the query values.
+    fn push_candidates<'a>(&'a self, keys: &[Option<&str>; 4], out: &mut Vec<&'a [u32]>) {
+        if self.ids.is_empty() {
+            return;
+        }
+        let mut best: Option<[&'a [u32]; 4]> = None;
+        let mut best_len = self.ids.len();
+        if best_len > GOOD_ENOUGH {
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(v) = k {
+                    let l = self.splits[i].lists(v);
+                    let len: usize = l.iter().map(|x| x.len()).sum();
+                    if len < best_len {
+                        best_len = len;
+                        best = Some(l);
+                        if len <= GOOD_ENOUGH {
+                            break;
                         }
-                    }
-                }
-                if !any {
-                    break;
-                }
-                f(min);
-                for (i, l) in lists.iter().enumerate() {
-                    if l.get(pos[i]) == Some(&min) {
-                        pos[i] += 1;
                     }
                 }
             }
         }
+        match best {
+            None => out.push(&self.ids),
+            Some(lists) => out.extend(lists.into_iter().filter(|l| !l.is_empty())),
+        }
+    }
+}
+
+/// Buckets of one scope (or of all policies).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ScopeIndex {
+    all: Bucket,
+    by_action: HashMap<Box<str>, Bucket>,
+    star: Bucket,
+    regex: Bucket,
+    empty: Bucket,
+}
+
+impl ScopeIndex {
+    fn add(&mut self, id: u32, p: &CompiledPolicy) {
+        self.all.add(id, p);
+        if p.action.is_empty() {
+            self.empty.add(id, p);
+            return;
+        }
+        for e in &p.action.entries {
+            match e.kind {
+                EntryKind::Star => self.star.add(id, p),
+                EntryKind::Regex(_) => self.regex.add(id, p),
+                EntryKind::Literal | EntryKind::Invalid(_) => match self.by_action.get_mut(&*e.raw)
+                {
+                    Some(b) => b.add(id, p),
+                    None => {
+                        let mut b = Bucket::default();
+                        b.add(id, p);
+                        self.by_action.insert(e.raw.clone(), b);
+                    }
+                },
+            }
+        }
+    }
+
+    fn push_candidates<'a>(
+        &'a self,
+        action: Option<&str>,
+        keys: &[Option<&str>; 4],
+        out: &mut Vec<&'a [u32]>,
+    ) {
+        let Some(a) = action else {
+            self.all.push_candidates(keys, out);
+            return;
+        };
+        if let Some(b) = self.by_action.get(a) {
+            b.push_candidates(keys, out);
+        }
+        if let Some(b) = a.strip_suffix('\n').and_then(|s| self.by_action.get(s)) {
+            b.push_candidates(keys, out);
+        }
+        self.star.push_candidates(keys, out);
+        self.regex.push_candidates(keys, out);
+        self.empty.push_candidates(keys, out);
     }
 }
 
 /// The whole index.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Index {
-    pub all: ScopeIndex,
-    pub scopes: HashMap<Box<str>, ScopeIndex>,
-    pub by_name: HashMap<Box<str>, Vec<u32>>,
+    scopes: HashMap<Box<str>, ScopeIndex>,
+    by_name: HashMap<Box<str>, Vec<u32>>,
+}
+
+/// Attribute values of a query usable for level 2 (`None`: not filtered
+/// or not usable, e.g. a realm list).
+pub(crate) struct IndexKeys<'q> {
+    pub realm: Option<&'q str>,
+    pub adminrealm: Option<&'q str>,
+    pub user: Option<&'q str>,
+    pub adminuser: Option<&'q str>,
 }
 
 impl Index {
@@ -128,11 +228,14 @@ impl Index {
         let mut idx = Index::default();
         for (i, p) in policies.iter().enumerate() {
             let id = i as u32;
-            idx.all.add(id, p);
-            idx.scopes
-                .entry(p.policy.scope().into())
-                .or_default()
-                .add(id, p);
+            match idx.scopes.get_mut(p.policy.scope()) {
+                Some(si) => si.add(id, p),
+                None => {
+                    let mut si = ScopeIndex::default();
+                    si.add(id, p);
+                    idx.scopes.insert(p.policy.scope().into(), si);
+                }
+            }
             idx.by_name
                 .entry(p.policy.name().into())
                 .or_default()
@@ -141,13 +244,15 @@ impl Index {
         idx
     }
 
-    /// Candidates for (name, scope, action), ascending load order.
+    /// Call `f` with every candidate for the query, ascending load order,
+    /// each once.
     pub fn for_each_candidate(
         &self,
         name: Option<&str>,
         scope: Option<&str>,
         action: Option<&str>,
-        f: impl FnMut(u32),
+        keys: &IndexKeys<'_>,
+        mut f: impl FnMut(u32),
     ) {
         if let Some(n) = name {
             if let Some(ids) = self.by_name.get(n) {
@@ -155,25 +260,33 @@ impl Index {
             }
             return;
         }
+        let k = [keys.realm, keys.adminrealm, keys.user, keys.adminuser];
+        let mut lists: Vec<&[u32]> = Vec::new();
         match scope {
-            None => self.all.for_each_candidate(action, f),
+            None => {
+                for si in self.scopes.values() {
+                    si.push_candidates(action, &k, &mut lists);
+                }
+            }
             Some(s) => {
                 if let Some(si) = self.scopes.get(s) {
-                    si.for_each_candidate(action, f);
+                    si.push_candidates(action, &k, &mut lists);
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge;
-
-    #[test]
-    fn merge_dedups() {
-        let mut out = Vec::new();
-        merge(&[&[1, 3, 5], &[2, 3, 9], &[3]], &mut |v| out.push(v));
-        assert_eq!(out, vec![1, 2, 3, 5, 9]);
+        match lists.len() {
+            0 => {}
+            1 => lists[0].iter().copied().for_each(f),
+            _ => {
+                let total: usize = lists.iter().map(|l| l.len()).sum();
+                let mut ids: Vec<u32> = Vec::with_capacity(total);
+                for l in lists {
+                    ids.extend_from_slice(l);
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                ids.into_iter().for_each(&mut f);
+            }
+        }
     }
 }
