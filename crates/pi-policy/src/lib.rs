@@ -26,3 +26,7 @@ pub use pi_model;
 
 #[cfg(test)]
 mod tests;
+
+// The README example uses serde_json; keep it a dev-visible dependency.
+#[cfg(doctest)]
+use serde_json as _;
