@@ -34,9 +34,11 @@ pub struct StoredCondition {
 ///
 /// * an invalid `time` makes the policy never match (as privacyIDEA, which
 ///   logs the error and skips the policy);
-/// * an invalid regular-expression entry (e.g. `*admin`) matches nothing and
-///   is reported by the engine's explanation. **Deviation**: privacyIDEA raises
-///   `re.error` at match time (HTTP 500 for every request reaching the policy);
+/// * an invalid regular-expression entry (e.g. `*admin`) still matches the
+///   identical value (privacyIDEA compares for equality before it tries the
+///   regular expression) but nothing else, and is reported by the engine's
+///   explanation. **Deviation**: privacyIDEA raises `re.error` at match time
+///   (HTTP 500 for every request reaching the policy);
 /// * an unparsable client entry matches nothing (privacyIDEA: HTTP 500);
 /// * an invalid *active* condition makes condition evaluation fail with
 ///   privacyIDEA's `Invalid condition of policy …` PolicyError.
@@ -218,8 +220,20 @@ impl Policy {
     /// The section of `GET /policy/export/…` for this policy (§3.4): keys in
     /// privacyIDEA's dict order with Python `str()` values, then a blank line.
     pub fn export_section(&self) -> String {
+        let mut out = format!("[{}]\n", self.record.name);
+        for (k, v) in self.export_items() {
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The `key = value` pairs of [`Policy::export_section`] (privacyIDEA's
+    /// dict order, Python `str()` of each value, not quoted for ConfigObj);
+    /// `description` is `None` for a missing description.
+    pub fn export_items(&self) -> Vec<(&'static str, String)> {
         let pl = |l: &Vec<String>| repr_str_list(l);
-        let pb = |b: bool| if b { "True" } else { "False" };
+        let pb = |b: bool| if b { "True" } else { "False" }.to_string();
         let conds: Vec<String> = self
             .record
             .conditions
@@ -248,36 +262,29 @@ impl Policy {
             })
             .collect();
         let r = &self.record;
-        let mut out = String::new();
-        out.push_str(&format!("[{}]\n", r.name));
-        out.push_str(&format!("name = {}\n", r.name));
-        out.push_str(&format!(
-            "user_case_insensitive = {}\n",
-            pb(r.user_case_insensitive)
-        ));
-        out.push_str(&format!("active = {}\n", pb(r.active)));
-        out.push_str(&format!("scope = {}\n", r.scope));
-        out.push_str(&format!("realm = {}\n", pl(&self.realm)));
-        out.push_str(&format!("adminrealm = {}\n", pl(&self.adminrealm)));
-        out.push_str(&format!("adminuser = {}\n", pl(&self.adminuser)));
-        out.push_str(&format!("resolver = {}\n", pl(&self.resolver)));
-        out.push_str(&format!("pinode = {}\n", pl(&self.pinode)));
-        out.push_str(&format!(
-            "check_all_resolvers = {}\n",
-            pb(r.check_all_resolvers)
-        ));
-        out.push_str(&format!("user = {}\n", pl(&self.user)));
-        out.push_str(&format!("client = {}\n", pl(&self.client)));
-        out.push_str(&format!("time = {}\n", r.time));
-        out.push_str(&format!("conditions = [{}]\n", conds.join(", ")));
-        out.push_str(&format!("priority = {}\n", r.priority));
-        out.push_str(&format!(
-            "description = {}\n",
-            r.description.as_deref().unwrap_or("None")
-        ));
-        out.push_str(&format!("user_agents = {}\n", pl(&self.user_agents)));
-        out.push_str(&format!("action = {{{}}}\n\n", action.join(", ")));
-        out
+        vec![
+            ("name", r.name.clone()),
+            ("user_case_insensitive", pb(r.user_case_insensitive)),
+            ("active", pb(r.active)),
+            ("scope", r.scope.clone()),
+            ("realm", pl(&self.realm)),
+            ("adminrealm", pl(&self.adminrealm)),
+            ("adminuser", pl(&self.adminuser)),
+            ("resolver", pl(&self.resolver)),
+            ("pinode", pl(&self.pinode)),
+            ("check_all_resolvers", pb(r.check_all_resolvers)),
+            ("user", pl(&self.user)),
+            ("client", pl(&self.client)),
+            ("time", r.time.clone()),
+            ("conditions", format!("[{}]", conds.join(", "))),
+            ("priority", r.priority.to_string()),
+            (
+                "description",
+                r.description.clone().unwrap_or_else(|| "None".into()),
+            ),
+            ("user_agents", pl(&self.user_agents)),
+            ("action", format!("{{{}}}", action.join(", "))),
+        ]
     }
 
     /// `policy.id`.
@@ -586,7 +593,7 @@ impl PolicyWrite {
         let check = |field: &str, raw: &Option<String>| -> Result<(), ValidationError> {
             if let Some(raw) = raw {
                 for e in split_list(raw) {
-                    if compile_entry(&e).is_err() {
+                    if e != "*" && compile_entry(&e).is_err() {
                         return Err(ValidationError::InvalidRegex {
                             field: field.into(),
                             entry: e,
@@ -603,7 +610,7 @@ impl PolicyWrite {
         check("resolver", &resolver)?;
         if let Some(a) = &action_string {
             for k in ActionMap::parse(a).keys() {
-                if compile_entry(k).is_err() {
+                if k != "*" && compile_entry(k).is_err() {
                     return Err(ValidationError::InvalidRegex {
                         field: "action".into(),
                         entry: k.to_string(),

@@ -4,7 +4,7 @@ use crate::error::ValidationError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// One of the eleven scopes privacyIDEA 3.14 accepts.
+/// One of the twelve scopes privacyIDEA 3.14 accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
@@ -30,11 +30,14 @@ pub enum Scope {
     Token,
     /// `hardening`
     Hardening,
+    /// `conditional_access` (released 3.14)
+    #[serde(rename = "conditional_access")]
+    ConditionalAccess,
 }
 
 impl Scope {
     /// All scopes in privacyIDEA's validation order.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::Authorization,
         Scope::Admin,
         Scope::Authentication,
@@ -46,6 +49,7 @@ impl Scope {
         Scope::Container,
         Scope::Token,
         Scope::Hardening,
+        Scope::ConditionalAccess,
     ];
 
     /// The wire name.
@@ -62,6 +66,7 @@ impl Scope {
             Scope::Container => "container",
             Scope::Token => "token",
             Scope::Hardening => "hardening",
+            Scope::ConditionalAccess => "conditional_access",
         }
     }
 
@@ -82,5 +87,29 @@ impl Scope {
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditional_access_is_a_scope() {
+        // privacyIDEA 3.14 (released) accepts it and serves its definitions.
+        assert_eq!(
+            Scope::parse("conditional_access", "p").unwrap(),
+            Scope::ConditionalAccess
+        );
+        assert_eq!(
+            serde_json::to_string(&Scope::ConditionalAccess).unwrap(),
+            "\"conditional_access\""
+        );
+        assert!(crate::defs::policy_defs()
+            .scope("conditional_access")
+            .is_some());
+        for s in Scope::ALL {
+            assert_eq!(Scope::from_name(s.as_str()), Some(s));
+        }
     }
 }
