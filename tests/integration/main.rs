@@ -5,6 +5,10 @@
 
 mod support;
 
+mod auth_users;
 mod foundation;
 mod manage;
+mod nodes;
+mod realm;
 mod remote;
+mod resolver;

@@ -18,6 +18,17 @@ pub struct AuthenticatedUser {
     pub resolver: String,
 }
 
+/// privacyIDEA's system setting `splitAtSign` (`config` table, written by
+/// privacyIDEA's `POST /system/setConfig`): `user@realm` is split unless it is
+/// set to something other than `True`/`true`/`1`. Unset ⇒ true.
+pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
+    let value = state.db(|s| s.system_config_value("splitAtSign")).await?;
+    Ok(match value {
+        None => true,
+        Some(v) => crate::params::is_true(&serde_json::Value::String(v)),
+    })
+}
+
 /// Authenticate `username` (maybe `user@realm`) with `password`; `Ok(None)`
 /// for an unknown realm or user, or a wrong password.
 pub async fn authenticate(
@@ -30,11 +41,12 @@ pub async fn authenticate(
     if password.is_empty() {
         return Ok(None);
     }
+    let split_at_sign = split_at_sign(state).await?;
     let default = snap.default_realm().map(|r| r.name.clone());
     let split = pi_realm::auth_user_realm(
         username,
         realm_param,
-        true,
+        split_at_sign,
         |r| snap.realm_exists(r),
         default.as_deref(),
     );

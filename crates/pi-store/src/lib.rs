@@ -16,7 +16,7 @@ pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
 pub use other::ConfigSnapshot;
 pub use policy::{wildcard_to_like, PolicyFilter};
-pub use realm::SetRealmOutcome;
+pub use realm::{DeleteRealmOutcome, SetRealmOutcome};
 pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
 pub use store::{
     ConfigVersion, Store, StoreOptions, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,

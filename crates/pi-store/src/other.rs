@@ -71,6 +71,20 @@ impl Store {
         })
     }
 
+    /// The value of one system-config row (`config` table, e.g. privacyIDEA's
+    /// `splitAtSign`); `None` if the row does not exist.
+    pub fn system_config_value(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use crate::schema::config;
+        self.read(|c| {
+            let v: Option<Option<String>> = config::table
+                .filter(config::key.eq(key))
+                .select(config::value)
+                .first(c)
+                .optional()?;
+            Ok(v.map(Option::unwrap_or_default))
+        })
+    }
+
     // ----- nodes -----
 
     /// Registers this node (privacyIDEA's start-up `merge`): inserts the

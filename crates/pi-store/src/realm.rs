@@ -22,6 +22,36 @@ pub struct SetRealmOutcome {
     pub failed: Vec<String>,
 }
 
+/// Result of [`Store::delete_realm_checked`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteRealmOutcome {
+    /// No realm has exactly this name.
+    NotFound,
+    /// A token is owned by a user of this realm (privacyIDEA's `tokenowner`).
+    TokenOwned,
+    /// A container is owned by a user of this realm (`tokencontainerowner`).
+    ContainerOwned,
+    /// The realm has custom user attributes and their deletion was not
+    /// confirmed: the distinct attribute keys, sorted.
+    CustomAttributes(Vec<String>),
+    /// Deleted; the realm's id.
+    Deleted(i64),
+}
+
+/// Distinct text values of a one-column query whose column is `s`.
+fn text_column(c: &mut AnyConnection, sql: &str) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        s: String,
+    }
+    Ok(diesel::sql_query(sql)
+        .load::<Row>(c)?
+        .into_iter()
+        .map(|r| r.s)
+        .collect())
+}
+
 type RealmResolverRow = (Option<i32>, String, String, Option<i32>, Option<String>);
 
 /// Loads realms (all, or the one with `only_id`) with their resolver rows.
@@ -202,11 +232,71 @@ impl Store {
     /// privacyIDEA's `tokenrealm` table exists, its token-realm rows too);
     /// returns its id, `None` if there is no such realm. Afterwards, if no
     /// realm is default and exactly one remains, that one becomes default.
+    ///
+    /// No owner checks: see [`Store::delete_realm_checked`].
     pub fn delete_realm(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.delete_realm_checked_inner(name, true, false)? {
+            DeleteRealmOutcome::Deleted(id) => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    /// privacyIDEA's `delete_realm` on a database privacyIDEA shares: refuses
+    /// while a token or container of privacyIDEA's tables is owned by a user
+    /// of the realm, or while the realm has custom user attributes and
+    /// `delete_custom_attributes` is false; otherwise deletes the realm with
+    /// its resolver, token-realm, container-realm rows (and the custom
+    /// attributes) like [`Store::delete_realm`]. Tables that do not exist
+    /// (a database of our own) are skipped.
+    pub fn delete_realm_checked(
+        &self,
+        name: &str,
+        delete_custom_attributes: bool,
+    ) -> Result<DeleteRealmOutcome, StoreError> {
+        self.delete_realm_checked_inner(name, delete_custom_attributes, true)
+    }
+
+    fn delete_realm_checked_inner(
+        &self,
+        name: &str,
+        delete_custom_attributes: bool,
+        check_owners: bool,
+    ) -> Result<DeleteRealmOutcome, StoreError> {
         self.config_write(|c| {
             let Some(id) = realm_id_by_name(c, name)? else {
-                return Ok((None, false));
+                return Ok((DeleteRealmOutcome::NotFound, false));
             };
+            if check_owners {
+                if table_exists(c, "tokenowner")?
+                    && !text_column(c, &format!("SELECT CAST(id AS VARCHAR(20)) AS s FROM tokenowner WHERE realm_id = {id} LIMIT 1"))?.is_empty()
+                {
+                    return Ok((DeleteRealmOutcome::TokenOwned, false));
+                }
+                if table_exists(c, "tokencontainerowner")?
+                    && !text_column(c, &format!("SELECT CAST(id AS VARCHAR(20)) AS s FROM tokencontainerowner WHERE realm_id = {id} LIMIT 1"))?.is_empty()
+                {
+                    return Ok((DeleteRealmOutcome::ContainerOwned, false));
+                }
+            }
+            let has_attributes = table_exists(c, "customuserattribute")?;
+            if has_attributes && !delete_custom_attributes {
+                let mut keys = text_column(
+                    c,
+                    &format!("SELECT DISTINCT \"Key\" AS s FROM customuserattribute WHERE realm_id = {id}"),
+                )?;
+                keys.sort();
+                if !keys.is_empty() {
+                    return Ok((DeleteRealmOutcome::CustomAttributes(keys), false));
+                }
+            }
+            if has_attributes && delete_custom_attributes {
+                diesel::sql_query(format!("DELETE FROM customuserattribute WHERE realm_id = {id}"))
+                    .execute(c)?;
+            }
+            if table_exists(c, "tokencontainerrealm")? {
+                diesel::sql_query(format!("DELETE FROM tokencontainerrealm WHERE realm_id = {id}"))
+                    .execute(c)?;
+            }
             if table_exists(c, "tokenrealm")? {
                 diesel::sql_query(format!("DELETE FROM tokenrealm WHERE realm_id = {id}"))
                     .execute(c)?;
@@ -227,7 +317,7 @@ impl Store {
                         .execute(c)?;
                 }
             }
-            Ok((Some(i64::from(id)), true))
+            Ok((DeleteRealmOutcome::Deleted(i64::from(id)), true))
         })
     }
 

@@ -16,8 +16,9 @@ use pi_store::record::{
 };
 use pi_store::testing::TestDb;
 use pi_store::{
-    AnyConnection, Backend, ConfigVersion, DeleteResolverOutcome, PolicyFilter, RenameError,
-    ResolverConfigChange, SaveResolverError, SetRealmError, Store, StoreError, StoreOptions,
+    AnyConnection, Backend, ConfigVersion, DeleteRealmOutcome, DeleteResolverOutcome, PolicyFilter,
+    RenameError, ResolverConfigChange, SaveResolverError, SetRealmError, Store, StoreError,
+    StoreOptions,
 };
 
 fn policy(name: &str) -> PolicyRecord {
@@ -818,6 +819,89 @@ fn privacyidea_database_opens_unchanged_and_is_usable() {
         assert_eq!(store.delete_realm("pi_realm").unwrap(), Some(realm_id));
         assert_eq!(count(db, "SELECT COUNT(*) FROM tokenrealm"), 0);
         assert_eq!(count(db, "SELECT COUNT(*) FROM token"), 1);
+    });
+}
+
+#[test]
+fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
+    each_backend(|db| {
+        db.execute_script(fixture_sql(db)).unwrap();
+        let store = db.open().unwrap();
+        store.ensure_schema().unwrap();
+        let mut c = db.connect().unwrap();
+        let out = store.set_realm("r1", &[]).unwrap();
+        let id = out.id;
+        assert_eq!(
+            store.delete_realm_checked("nosuch", false).unwrap(),
+            DeleteRealmOutcome::NotFound
+        );
+        // a token owned by a user of the realm (privacyIDEA's UserError 904)
+        c.batch_execute_helper(&format!(
+            "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
+             INSERT INTO tokenowner (id, token_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
+        ));
+        assert_eq!(
+            store.delete_realm_checked("r1", true).unwrap(),
+            DeleteRealmOutcome::TokenOwned
+        );
+        c.batch_execute_helper("DELETE FROM tokenowner;");
+        // a container owned by a user of the realm
+        c.batch_execute_helper(&format!(
+            "INSERT INTO tokencontainer (id, serial, type, description) VALUES (1, 'C1', 'generic', '');
+             INSERT INTO tokencontainerowner (id, container_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
+        ));
+        assert_eq!(
+            store.delete_realm_checked("r1", true).unwrap(),
+            DeleteRealmOutcome::ContainerOwned
+        );
+        c.batch_execute_helper("DELETE FROM tokencontainerowner;");
+        // custom user attributes need confirmation (code 908), keys sorted and distinct
+        c.batch_execute_helper(&format!(
+            "INSERT INTO customuserattribute (id, user_id, resolver, realm_id, \"Key\", \"Value\") VALUES (1, '1000', 'reso', {id}, 'department', 'sales');
+             INSERT INTO customuserattribute (id, user_id, resolver, realm_id, \"Key\", \"Value\") VALUES (2, '1001', 'reso', {id}, 'department', 'it');
+             INSERT INTO customuserattribute (id, user_id, resolver, realm_id, \"Key\", \"Value\") VALUES (3, '1001', 'reso', {id}, 'cost', '1');
+             INSERT INTO tokencontainerrealm (container_id, realm_id) VALUES (1, {id});"
+        ));
+        assert_eq!(
+            store.delete_realm_checked("r1", false).unwrap(),
+            DeleteRealmOutcome::CustomAttributes(vec!["cost".into(), "department".into()])
+        );
+        assert!(store.get_realm("r1").unwrap().is_some());
+        assert_eq!(count(db, "SELECT COUNT(*) FROM customuserattribute"), 3);
+        // confirmed: attributes and container-realm rows go with the realm
+        assert_eq!(
+            store.delete_realm_checked("r1", true).unwrap(),
+            DeleteRealmOutcome::Deleted(id)
+        );
+        assert_eq!(count(db, "SELECT COUNT(*) FROM customuserattribute"), 0);
+        assert_eq!(count(db, "SELECT COUNT(*) FROM tokencontainerrealm"), 0);
+        assert!(store.get_realm("r1").unwrap().is_none());
+        // on a database of our own (no token tables) it simply deletes
+        let own = TestDb::sqlite().unwrap();
+        let store = own.open().unwrap();
+        store.ensure_schema().unwrap();
+        let id = store.set_realm("r2", &[]).unwrap().id;
+        assert_eq!(
+            store.delete_realm_checked("r2", false).unwrap(),
+            DeleteRealmOutcome::Deleted(id)
+        );
+    });
+}
+
+#[test]
+fn system_config_value_reads_privacyidea_settings() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.ensure_schema().unwrap();
+        assert_eq!(store.system_config_value("splitAtSign").unwrap(), None);
+        let mut c = db.connect().unwrap();
+        c.batch_execute_helper(
+            "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") VALUES ('splitAtSign', 'False', '', '');",
+        );
+        assert_eq!(
+            store.system_config_value("splitAtSign").unwrap().as_deref(),
+            Some("False")
+        );
     });
 }
 

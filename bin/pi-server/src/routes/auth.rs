@@ -36,16 +36,17 @@ async fn login(
             return Err(ApiError::auth(
                 4031,
                 format!("Authentication failure. Unknown realm: {r}."),
-            ));
+            )
+            .with_detail(json!({})));
         }
     }
     let username = match params.get_str("username") {
         Some(u) if !u.is_empty() => u,
         _ => {
-            return Err(ApiError::auth(
-                4032,
-                "Authentication failure. Missing Username",
-            ))
+            return Err(
+                ApiError::auth(4032, "Authentication failure. Missing Username")
+                    .with_detail(json!({})),
+            )
         }
     };
     let password = params.get_str("password").unwrap_or_default();
@@ -55,6 +56,7 @@ async fn login(
     let admin_name = username.clone();
     let admin = state.db(move |s| s.get_admin(&admin_name)).await?;
     let mut login: Option<Login> = None;
+    let admin_exists = admin.is_some();
     if let Some(admin) = admin {
         let hash = admin.password.unwrap_or_default();
         let pw = password.clone();
@@ -74,11 +76,16 @@ async fn login(
         }
     }
 
-    // 2. A realm user (superuser realms give role admin). If a local admin and
-    //    a user share a login and the *user* password matched, the login is the user's.
-    if let Some(user) =
-        users::authenticate(&state, &snap, &username, realm_param.as_deref(), &password).await?
-    {
+    // 2. Only if that failed: a realm user (superuser realms give role admin).
+    //    A local admin and a default-realm user may share a login: the admin
+    //    password logs in the admin, the user password the user (§5.2 step 8).
+    let user = match login {
+        Some(_) => None,
+        None => {
+            users::authenticate(&state, &snap, &username, realm_param.as_deref(), &password).await?
+        }
+    };
+    if let Some(user) = user {
         let role = if state
             .cfg
             .superuser_realm
@@ -89,9 +96,11 @@ async fn login(
         } else {
             pi_auth::Role::User
         };
-        if login.is_some() {
+        if admin_exists {
             log::warn!(
-                "local admin `{username}` and a realm user share the login; logging in as the user"
+                "a user `{}` exists as local admin and as user in realm `{}`",
+                user.login,
+                user.realm
             );
         }
         login = Some(Login {

@@ -9,7 +9,7 @@ use crate::params::Params;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use pi_model::record::{RealmRecord, RealmResolverAssignment};
-use pi_store::{SetRealmError, SetRealmOutcome};
+use pi_store::{DeleteRealmOutcome, SetRealmError, SetRealmOutcome};
 use serde_json::{json, Map, Value};
 
 /// privacyIDEA's representation of one realm.
@@ -226,7 +226,13 @@ async fn set_realm_node(
     )
     .await?;
     let snap = state.snapshot().await?;
-    if !snap.nodes.iter().any(|n| n.uuid == node_id) {
+    // A node registered after the snapshot was built does not move the config
+    // version: ask `nodename` itself when the snapshot does not know it.
+    let known = snap.nodes.iter().any(|n| n.uuid == node_id) || {
+        let nodes = state.db(|s| s.list_nodes()).await?;
+        nodes.iter().any(|n| n.uuid == node_id)
+    };
+    if !known {
         return Err(ApiError::parameter("The given node does not exist!"));
     }
     let Some(Value::Array(entries)) = params.get("resolver") else {
@@ -298,11 +304,40 @@ async fn delete_realm(
         &Target::from_params(&params),
     )
     .await?;
-    let deleted = state.db(move |s| s.delete_realm(&raw)).await?;
-    let Some(id) = deleted else {
-        return Err(ApiError::not_found(
-            "The requested Realm could not be found.",
-        ));
+    let confirm = params.is_true("delete_custom_attributes", false);
+    let name = raw.clone();
+    // Exact name as typed (privacyIDEA does not lower-case here).
+    let outcome = state
+        .db(move |s| s.delete_realm_checked(&name, confirm))
+        .await?;
+    let id = match outcome {
+        DeleteRealmOutcome::Deleted(id) => id,
+        DeleteRealmOutcome::NotFound => {
+            return Err(ApiError::not_found(
+                "The requested Realm could not be found.",
+            ))
+        }
+        DeleteRealmOutcome::TokenOwned => {
+            return Err(ApiError::generic(
+                904,
+                "Realm can not be deleted, because a user of this realm is still assigned to a token.",
+            ))
+        }
+        DeleteRealmOutcome::ContainerOwned => {
+            return Err(ApiError::generic(
+                904,
+                "Realm can not be deleted, because a user of this realm is still assigned to a container.",
+            ))
+        }
+        DeleteRealmOutcome::CustomAttributes(keys) => {
+            return Err(ApiError::generic(
+                908,
+                format!(
+                    "Realm '{raw}' contains custom user attributes ({}). Deleting the realm will also delete these custom user attributes.",
+                    keys.join(", ")
+                ),
+            ))
+        }
     };
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))

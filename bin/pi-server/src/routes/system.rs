@@ -1,4 +1,4 @@
-//! `GET /system/nodes`: the registered nodes as `{name, uuid}`.
+//! `GET /system/nodes`: the registered nodes as `{name, uuid}` (no action gate).
 
 use super::resource;
 use crate::auth::Admin;
@@ -9,9 +9,12 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 async fn nodes(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
-    let snap = state.snapshot().await?;
-    let list: Vec<Value> = snap
-        .nodes
+    // The snapshot registers this node on first use; the list itself is read
+    // from `nodename`, since a node starting elsewhere does not move the
+    // config version.
+    state.snapshot().await?;
+    let nodes = state.db(|s| s.list_nodes()).await?;
+    let list: Vec<Value> = nodes
         .iter()
         .map(|n| json!({"name": n.name, "uuid": n.uuid}))
         .collect();
