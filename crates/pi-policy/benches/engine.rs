@@ -279,8 +279,18 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     for &n in &[1_000usize, 10_000] {
         let recs = mix(n, 0x5eed);
-        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+        g.bench_with_input(BenchmarkId::new("from_records", n), &n, |b, _| {
             b.iter(|| black_box(PolicySet::from_records(black_box(&recs), ctx())).len())
+        });
+        g.bench_with_input(BenchmarkId::new("parse_only", n), &n, |b, _| {
+            b.iter(|| {
+                black_box(
+                    recs.iter()
+                        .map(pi_policy::pi_model::Policy::from_record)
+                        .collect::<Vec<_>>(),
+                )
+                .len()
+            })
         });
     }
     g.finish();
