@@ -46,21 +46,21 @@ impl ActionDef {
             .and_then(Value::as_str)
             .unwrap_or(desc_text);
         m.insert("desc".into(), Value::String(desc.to_string()));
-        let values = match (runtime_values, &self.values) {
-            (Some(rv), _) if self.values_source.is_some() => Some(rv.to_vec()),
-            (_, Some(v)) => Some(v.clone()),
+        // The catalogue's values keep their JSON types (`[6, 8]` for ints).
+        let values = match (runtime_values, self.raw.get("values")) {
+            (Some(rv), _) if self.values_source.is_some() => Some(Value::Array(
+                rv.iter().cloned().map(Value::String).collect(),
+            )),
+            (_, Some(v @ Value::Array(_))) => Some(v.clone()),
             _ => None,
         };
         if let Some(v) = values {
-            m.insert(
-                "value".into(),
-                Value::Array(v.into_iter().map(Value::String).collect()),
-            );
+            m.insert("value".into(), v);
         }
         if let Some(g) = &self.group {
             m.insert("group".into(), Value::String(g.clone()));
         }
-        if !self.mainmenu.is_empty() {
+        if !self.mainmenu.is_empty() || self.raw.get("mainmenu").is_some() {
             m.insert(
                 "mainmenu".into(),
                 Value::Array(self.mainmenu.iter().cloned().map(Value::String).collect()),
@@ -197,6 +197,12 @@ mod tests {
         assert!(d.scope("admin").unwrap().actions.len() >= 159);
         assert!(d.scope("audit").is_none());
         assert!(is_action_allowed("admin", "enrollHOTP"));
+        // as privacyIDEA serves them: typed values, empty menus kept
+        let admin = d.scope("admin").unwrap();
+        let otplen = admin.get("hotp_otplen").unwrap().api_json("d", None);
+        assert_eq!(otplen["value"], serde_json::json!([6, 8]));
+        let tc = admin.get("triggerchallenge").unwrap().api_json("d", None);
+        assert_eq!(tc["mainmenu"], serde_json::json!([]));
         assert!(!is_action_allowed("enrollment", "enable"));
     }
 

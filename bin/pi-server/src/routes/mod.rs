@@ -5,6 +5,7 @@ use actix_web::web;
 
 mod auth;
 mod health;
+mod policy;
 mod realm;
 mod remote;
 mod resolver;
@@ -23,4 +24,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     realm::configure(cfg);
     resolver::configure(cfg);
     remote::configure(cfg);
+    policy::configure(cfg);
 }

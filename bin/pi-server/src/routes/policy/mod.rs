@@ -1,0 +1,623 @@
+//! `/policy`: create/update, list, rename, enable/disable, delete, export,
+//! import, check and the action catalogue (spec/policy.md §3).
+//!
+//! Reads are served from the configuration snapshot; every write goes
+//! through pi-model's validation and pi-store, then refreshes the snapshot
+//! before answering. Each handler takes the snapshot once and runs the
+//! admin-policy gate (`policyread`/`policywrite`/`policydelete`) against it,
+//! with the request's `user`/`realm`/`resolver` as the target — for
+//! `POST /policy/<name>` these are the policy's own fields (spec §2.9).
+
+mod configobj;
+mod defs;
+mod pyliteral;
+mod transfer;
+
+use super::resource;
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::gate::{self, Target};
+use crate::params::{is_true, Params};
+use crate::policyset::{map_match_error, match_context_parts};
+use crate::state::{AppState, Snapshot};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use arc_swap::ArcSwapOption;
+use futures_util::StreamExt;
+use pi_model::record::PolicyRecord;
+use pi_model::{PolicyWrite, ValidationContext, ValidationError};
+use pi_policy::GenericParams;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+const READ: &str = "policyread";
+const WRITE: &str = "policywrite";
+const DELETE: &str = "policydelete";
+
+/// The current snapshot, after the admin-policy gate allowed `action`.
+async fn gated(
+    state: &AppState,
+    admin: &Admin,
+    action: &str,
+    params: &Params,
+) -> ApiResult<Arc<Snapshot>> {
+    let snap = state.snapshot().await?;
+    gate::check_in(&snap, admin, action, &Target::from_params(params))?;
+    Ok(snap)
+}
+
+fn validation_error(e: ValidationError) -> ApiError {
+    ApiError::generic(i64::from(e.code()), e.message())
+}
+
+fn validation_context(snap: &Snapshot, state: &AppState) -> ValidationContext {
+    ValidationContext {
+        realms: snap.realms.iter().map(|r| r.name.clone()).collect(),
+        resolvers: snap.resolvers.iter().map(|r| r.name.clone()).collect(),
+        nodes: node_names(snap),
+        superuser_realms: state.cfg.superuser_realm.clone(),
+    }
+}
+
+fn node_names(snap: &Snapshot) -> Vec<String> {
+    snap.nodes
+        .iter()
+        .filter(|n| !n.name.is_empty())
+        .map(|n| n.name.clone())
+        .collect()
+}
+
+// ----- the serialised policy list, cached per snapshot -----
+
+/// The JSON of every policy of one snapshot (id order), serialised once.
+struct PolicyJson {
+    snap: Arc<Snapshot>,
+    items: Vec<String>,
+    all: String,
+}
+
+static POLICY_JSON: ArcSwapOption<PolicyJson> = ArcSwapOption::const_empty();
+
+fn policy_json(snap: &Arc<Snapshot>) -> Arc<PolicyJson> {
+    if let Some(c) = POLICY_JSON.load_full() {
+        if Arc::ptr_eq(&c.snap, snap) {
+            return c;
+        }
+    }
+    let items: Vec<String> = snap
+        .policy_set
+        .policies()
+        .map(|p| p.to_json().to_string())
+        .collect();
+    let all = format!("[{}]", items.join(","));
+    let built = Arc::new(PolicyJson {
+        snap: snap.clone(),
+        items,
+        all,
+    });
+    POLICY_JSON.store(Some(built.clone()));
+    built
+}
+
+/// The success envelope around an already serialised JSON value.
+fn ok_raw(value_json: &str) -> HttpResponse {
+    const MARK: &str = "@@pi-server-raw-value@@";
+    let body = envelope::success_body(Value::String(MARK.into())).to_string();
+    let body = body.replacen(&format!("\"{MARK}\""), value_json, 1);
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .body(body)
+}
+
+// ----- GET /policy/, GET /policy/<name> -----
+
+/// privacyIDEA's `get_policies` column filter: with `*` a case-insensitive
+/// SQL `LIKE` (`*` → `%`, nothing else special) on the raw stored column,
+/// else exact equality.
+fn column_matches(filter: &str, column: &str) -> bool {
+    if !filter.contains('*') {
+        return filter == column;
+    }
+    let pattern = filter
+        .split('*')
+        .map(glob::Pattern::escape)
+        .collect::<Vec<_>>()
+        .join("*");
+    let opts = glob::MatchOptions {
+        case_sensitive: false,
+        require_literal_separator: false,
+        require_literal_leading_dot: false,
+    };
+    glob::Pattern::new(&pattern).is_ok_and(|p| p.matches_with(column, opts))
+}
+
+struct ListFilter {
+    name: Option<String>,
+    realm: Option<String>,
+    scope: Option<String>,
+    active: Option<bool>,
+}
+
+impl ListFilter {
+    fn is_empty(&self) -> bool {
+        self.name.is_none() && self.realm.is_none() && self.scope.is_none() && self.active.is_none()
+    }
+
+    fn matches(&self, r: &PolicyRecord) -> bool {
+        let col = |f: &Option<String>, c: &str| match f {
+            Some(f) => column_matches(f, c),
+            None => true,
+        };
+        col(&self.name, &r.name)
+            && col(&self.realm, &r.realm)
+            && col(&self.scope, &r.scope)
+            && self.active != Some(!r.active)
+    }
+}
+
+async fn list_policies(
+    state: &AppState,
+    admin: &Admin,
+    name: Option<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let snap = gated(state, admin, READ, &params).await?;
+    params.lowercase_keys();
+    let filter = ListFilter {
+        name,
+        realm: params.get_str("realm"),
+        scope: params.get_str("scope"),
+        active: params.get("active").filter(|v| !v.is_null()).map(is_true),
+    };
+    let cache = policy_json(&snap);
+    if filter.is_empty() {
+        return Ok(ok_raw(&cache.all));
+    }
+    let selected: Vec<&str> = snap
+        .policies
+        .iter()
+        .zip(&cache.items)
+        .filter(|(r, _)| filter.matches(r))
+        .map(|(_, j)| j.as_str())
+        .collect();
+    Ok(ok_raw(&format!("[{}]", selected.join(","))))
+}
+
+async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
+    list_policies(&state, &admin, None, params).await
+}
+
+/// `GET /policy/<name>`; `defs` and `check` are the static routes.
+async fn get_named(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    match name.as_str() {
+        "defs" => policy_defs(&state, &admin, None, params).await,
+        "check" => check(&state, &admin, params).await,
+        _ => list_policies(&state, &admin, Some(name), params).await,
+    }
+}
+
+// ----- POST /policy/<name> -----
+
+async fn set(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    let snap = gated(&state, &admin, WRITE, &params).await?;
+    params.insert_path("name", &name);
+    let ctx = validation_context(&snap, &state);
+    let existing = snap.policies.iter().find(|p| p.name == name);
+    let write = PolicyWrite::from_params(&name, params.all());
+    let rec = write.validate(&ctx, existing).map_err(validation_error)?;
+    let replace_conditions =
+        existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
+    let conditions = replace_conditions.then(|| rec.conditions.clone());
+    let id = state
+        .db(move |s| s.save_policy(&rec, conditions.as_deref()))
+        .await?;
+    state.refresh().await?;
+    let mut value = Map::new();
+    value.insert(format!("setPolicy {name}"), json!(id));
+    Ok(envelope::ok(Value::Object(value)))
+}
+
+// ----- PATCH /policy/<old_name> -----
+
+async fn rename(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let old = path.into_inner();
+    params.insert_path("old_name", &old);
+    gated(&state, &admin, WRITE, &params).await?;
+    let new = params.required_str("name")?;
+    pi_model::PolicyName::for_rename(&new).map_err(validation_error)?;
+    let result = web::block({
+        let store = state.store.clone();
+        let (old, new) = (old.clone(), new.clone());
+        move || store.rename_policy(&old, &new)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let id = match result {
+        Ok(id) => id,
+        Err(pi_store::RenameError::NotFound(_)) => {
+            return Err(ApiError::parameter(format!("Policy does not exist: {old}")))
+        }
+        Err(pi_store::RenameError::Exists(_)) => {
+            return Err(ApiError::parameter(format!("Policy already exists: {new}")))
+        }
+        Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
+    };
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+// ----- enable / disable / delete -----
+
+async fn set_active(
+    state: &AppState,
+    admin: &Admin,
+    name: String,
+    mut params: Params,
+    active: bool,
+) -> ApiResult<HttpResponse> {
+    params.insert_path("name", &name);
+    gated(state, admin, WRITE, &params).await?;
+    let n = name.clone();
+    let id = state
+        .db(move |s| s.set_policy_active(&n, active))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("The policy with name '{name}' does not exist"))
+        })?;
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+async fn enable(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    set_active(&state, &admin, path.into_inner(), params, true).await
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    set_active(&state, &admin, path.into_inner(), params, false).await
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let name = path.into_inner();
+    params.insert_path("name", &name);
+    gated(&state, &admin, DELETE, &params).await?;
+    let id = state
+        .db(move |s| s.delete_policy(&name))
+        .await?
+        .ok_or_else(|| ApiError::not_found("The requested Policy could not be found."))?;
+    state.refresh().await?;
+    Ok(envelope::ok(json!(id)))
+}
+
+// ----- export / import -----
+
+/// `Content-Disposition` for a client-chosen file name: path separators and
+/// control characters removed; a quoted ASCII `filename` plus RFC 5987
+/// `filename*` when the name is not plain ASCII (RFC 6266).
+fn content_disposition(raw: &str) -> String {
+    let clean: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
+        .collect();
+    let clean = clean.trim();
+    let clean = if clean.is_empty() || clean == "." || clean == ".." {
+        "policies.cfg"
+    } else {
+        clean
+    };
+    let ascii: String = clean
+        .chars()
+        .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
+        .collect();
+    let mut out = format!("attachment; filename=\"{ascii}\"");
+    if ascii != clean {
+        let mut enc = String::new();
+        for b in clean.bytes() {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                enc.push(char::from(b));
+            } else {
+                enc.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out.push_str(&format!("; filename*=UTF-8''{enc}"));
+    }
+    out
+}
+
+async fn export(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let filename = path.into_inner();
+    params.insert_path("export", &filename);
+    let snap = gated(&state, &admin, READ, &params).await?;
+    let body = transfer::export(snap.policy_set.policies());
+    let disposition = HeaderValue::from_str(&content_disposition(&filename))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ))
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .body(body))
+}
+
+/// The bytes of the multipart field `file`.
+async fn read_file_part(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> ApiResult<Vec<u8>> {
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        return Err(ApiError::missing("file"));
+    }
+    let bad = |e: actix_multipart::MultipartError| {
+        ApiError::http(
+            StatusCode::BAD_REQUEST,
+            format!("The multipart body cannot be read: {e}"),
+        )
+    };
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut file = None;
+    let mut total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(bad)?;
+        let wanted = file.is_none() && field.name() == Some("file");
+        let mut data = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            total += chunk.len();
+            if total > limit {
+                return Err(ApiError::http(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("The request body is larger than {limit} bytes."),
+                ));
+            }
+            if wanted {
+                data.extend_from_slice(&chunk);
+            }
+        }
+        if wanted {
+            file = Some(data);
+        }
+    }
+    file.ok_or_else(|| ApiError::missing("file"))
+}
+
+async fn import(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    req: HttpRequest,
+    mut params: Params,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let filename = path.into_inner();
+    params.insert_path("filename", &filename);
+    gated(&state, &admin, WRITE, &params).await?;
+    let bytes = read_file_part(&req, payload, state.body_limit()).await?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        ApiError::parameter("Unable to convert file contents. Binary data is not supported")
+    })?;
+    if text.is_empty() {
+        return Err(ApiError::parameter("Error loading policy. File empty!"));
+    }
+    let sections = configobj::parse(&text)
+        .map_err(|e| ApiError::parameter(format!("Error loading policy file: {e}")))?;
+    let items = transfer::items(&sections).map_err(ApiError::parameter)?;
+    // Validate everything against one snapshot before writing anything.
+    let snap = state.snapshot().await?;
+    let ctx = validation_context(&snap, &state);
+    let mut writes = Vec::with_capacity(items.len());
+    let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
+    for item in &items {
+        let existing = snap.policies.iter().find(|p| p.name == item.name);
+        let rec = PolicyWrite::from_params(&item.name, &item.params)
+            .validate(&ctx, existing)
+            .map_err(validation_error)?;
+        match existing {
+            None => created.push(item.name.clone()),
+            Some(old) if *old == rec => unchanged.push(item.name.clone()),
+            Some(_) => changed.push(item.name.clone()),
+        }
+        let conditions =
+            (item.has_conditions || existing.is_none()).then(|| rec.conditions.clone());
+        writes.push((rec, conditions));
+    }
+    if params.is_true("dry_run", false) {
+        return Ok(envelope::ok(json!({
+            "created": created,
+            "changed": changed,
+            "unchanged": unchanged,
+        })));
+    }
+    let ids = state.db(move |s| s.import_policies(&writes)).await?;
+    if !ids.is_empty() {
+        state.refresh().await?;
+    }
+    Ok(envelope::ok(json!(ids.len())))
+}
+
+// ----- GET /policy/check -----
+
+async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult<HttpResponse> {
+    let snap = gated(state, admin, READ, &params).await?;
+    params.lowercase_keys();
+    let user = params.required_str("user")?;
+    let realm = params.required_str("realm")?;
+    let scope = params.required_str("scope")?;
+    let action = params.required_str("action")?;
+    let client = params.get_str("client");
+    let resolver = params.get_str("resolver");
+    let explain = params.is_true("explain", false);
+    let data = Value::Object(params.all().clone());
+    let parts = match_context_parts(&admin.0);
+    let ctx = parts.context(Some(&data));
+    let m = snap.policy_set.match_generic(
+        &ctx,
+        GenericParams {
+            scope: Some(&scope),
+            user: Some(&user),
+            realm: Some(&realm),
+            resolver: resolver.as_deref(),
+            action: Some(&action),
+            client: client.as_deref(),
+            ..GenericParams::default()
+        },
+    );
+    let mut value = Map::new();
+    let policies = m.policies();
+    if explain {
+        let e = m.explain().map_err(map_match_error)?;
+        value.insert(
+            "explain".into(),
+            serde_json::to_value(e).map_err(ApiError::internal)?,
+        );
+    }
+    let policies = policies.map_err(map_match_error)?;
+    if policies.is_empty() {
+        value.insert("allowed".into(), json!(false));
+        value.insert("info".into(), json!("No policies found"));
+    } else {
+        value.insert("allowed".into(), json!(true));
+        value.insert(
+            "policy".into(),
+            Value::Array(policies.iter().map(|p| p.to_json()).collect()),
+        );
+    }
+    Ok(envelope::ok(Value::Object(value)))
+}
+
+// ----- GET /policy/defs[/<scope>] -----
+
+async fn policy_defs(
+    state: &AppState,
+    admin: &Admin,
+    scope: Option<String>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let snap = gated(state, admin, READ, &params).await?;
+    let value = match scope.as_deref() {
+        Some("conditions") => pi_model::condition::conditions_defs_json(),
+        Some("pinodes" | "edumfanodes") => json!(node_names(&snap)),
+        other => defs::defs_json(other, &snap),
+    };
+    Ok(envelope::ok(value))
+}
+
+async fn defs_scope(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    mut params: Params,
+) -> ApiResult<HttpResponse> {
+    let scope = path.into_inner();
+    params.insert_path("scope", &scope);
+    policy_defs(&state, &admin, Some(scope), params).await
+}
+
+/// Register the routes. Static paths first; `GET /policy/defs` and
+/// `GET /policy/check` are dispatched inside `GET /policy/<name>`, so every
+/// other method on those paths reaches the policy of that name, as in
+/// privacyIDEA (`POST /policy/check` answers the reserved-name error).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/policy/").route(web::get().to(list)))
+        .service(resource("/policy/defs/{scope}").route(web::get().to(defs_scope)))
+        .service(resource("/policy/export/{filename}").route(web::get().to(export)))
+        .service(resource("/policy/import/{filename}").route(web::post().to(import)))
+        .service(resource("/policy/enable/{name}").route(web::post().to(enable)))
+        .service(resource("/policy/disable/{name}").route(web::post().to(disable)))
+        .service(
+            resource("/policy/{name}")
+                .route(web::get().to(get_named))
+                .route(web::post().to(set))
+                .route(web::patch().to(rename))
+                .route(web::delete().to(delete)),
+        );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_filter_semantics() {
+        assert!(column_matches("realm1", "realm1"));
+        assert!(!column_matches("realm1", "realm1, realm2"));
+        assert!(!column_matches("realm1", "REALM1"));
+        assert!(column_matches("pol*", "pol_a"));
+        assert!(column_matches("POL*", "polc"));
+        assert!(!column_matches("pol*", "xpol"));
+        assert!(column_matches("*us*", "user"));
+        assert!(column_matches("a?b*", "a?bc"));
+        assert!(!column_matches("a?b*", "axbc"));
+        assert!(column_matches("[x]*", "[x]y"));
+        assert!(column_matches("*", ""));
+    }
+
+    #[test]
+    fn disposition() {
+        assert_eq!(
+            content_disposition("pols.txt"),
+            "attachment; filename=\"pols.txt\""
+        );
+        assert_eq!(
+            content_disposition("../a\\b\"c\n.cfg"),
+            "attachment; filename=\"..ab_c.cfg\"; filename*=UTF-8''..ab%22c.cfg"
+        );
+        assert_eq!(
+            content_disposition("pölicies.cfg"),
+            "attachment; filename=\"p_licies.cfg\"; filename*=UTF-8''p%C3%B6licies.cfg"
+        );
+        assert_eq!(
+            content_disposition("/"),
+            "attachment; filename=\"policies.cfg\""
+        );
+    }
+}
