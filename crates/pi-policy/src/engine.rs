@@ -81,7 +81,8 @@ pub(crate) struct Prepared<'q> {
     pub adminuser_lower: Option<Cow<'q, str>>,
     pub admin_scope: bool,
     pub ordered_resolvers: Option<&'q [String]>,
-    pub client: Option<Result<IpAddr, ()>>,
+    pub client: Option<&'q str>,
+    client_ip: std::cell::OnceCell<Result<IpAddr, ()>>,
     pub ua_lower: Option<Cow<'q, str>>,
 }
 
@@ -91,7 +92,7 @@ pub struct PolicySet {
     pub(crate) policies: Vec<CompiledPolicy>,
     pub(crate) index: Index,
     pub(crate) ctx: BuildContext,
-    active_by_scope: HashMap<String, usize>,
+    active_by_scope: FxMap<Box<str>, usize>,
     active_total: usize,
     has_uci: bool,
 }
@@ -104,6 +105,8 @@ fn lower(s: &str) -> Cow<'_, str> {
         Cow::Owned(s.to_lowercase())
     }
 }
+
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<crate::index::FxHasher>>;
 
 fn py_opt(v: Option<&str>) -> String {
     v.map(repr_str).unwrap_or_else(|| "None".into())
@@ -120,12 +123,10 @@ impl PolicySet {
             .collect();
         let has_uci = compiled.iter().any(|p| p.policy.user_case_insensitive());
         let index = Index::build(&compiled);
-        let mut active_by_scope: HashMap<String, usize> = HashMap::new();
+        let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();
         let mut active_total = 0;
         for p in compiled.iter().filter(|p| p.policy.active()) {
-            *active_by_scope
-                .entry(p.policy.scope().to_string())
-                .or_default() += 1;
+            *active_by_scope.entry(p.policy.scope().into()).or_default() += 1;
             active_total += 1;
         }
         PolicySet {
@@ -225,7 +226,7 @@ impl PolicySet {
                     "client argument must be a non-empty string".into(),
                 ))
             }
-            Some(c) => Some(c.parse::<IpAddr>().map_err(|_| ())),
+            Some(c) => Some(c),
         };
         let ordered_resolvers = match (resolver, realm, user) {
             (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(
@@ -249,6 +250,7 @@ impl PolicySet {
             admin_scope: q.scope == Some("admin"),
             ordered_resolvers,
             client,
+            client_ip: std::cell::OnceCell::new(),
             ua_lower: q.user_agent.map(lower),
         })
     }
@@ -357,7 +359,10 @@ impl PolicySet {
                 if list.is_empty() {
                     return Err(Some(Attribute::Client));
                 }
-                match c {
+                let ip = pq
+                    .client_ip
+                    .get_or_init(|| c.parse::<IpAddr>().map_err(|_| ()));
+                match ip {
                     Err(()) => return Err(None),
                     Ok(ip) => {
                         if !list.allows(*ip) {

@@ -50,6 +50,47 @@ impl Hasher for FxHasher {
 
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Candidate lists collected for one query (on the stack unless many).
+pub(crate) struct Lists<'a> {
+    fixed: [&'a [u32]; 24],
+    len: usize,
+    more: Vec<&'a [u32]>,
+}
+
+impl<'a> Lists<'a> {
+    fn new() -> Lists<'a> {
+        Lists {
+            fixed: [&[]; 24],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, l: &'a [u32]) {
+        if self.len < self.fixed.len() {
+            self.fixed[self.len] = l;
+            self.len += 1;
+        } else {
+            self.more.push(l);
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.len + self.more.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a [u32]> + '_ {
+        self.fixed[..self.len]
+            .iter()
+            .copied()
+            .chain(self.more.iter().copied())
+    }
+}
+
+/// Candidate lists up to this total size are merged on the stack.
+const SMALL: usize = 64;
+
 /// Below this many candidates a split is good enough; no further attributes are tried.
 const GOOD_ENOUGH: usize = 4;
 
@@ -123,7 +164,7 @@ impl Bucket {
     }
 
     /// Push the smallest candidate lists of this bucket for the query values.
-    fn push_candidates<'a>(&'a self, keys: &[Option<&str>; 4], out: &mut Vec<&'a [u32]>) {
+    fn push_candidates<'a>(&'a self, keys: &[Option<&str>; 4], out: &mut Lists<'a>) {
         if self.ids.is_empty() {
             return;
         }
@@ -146,7 +187,13 @@ impl Bucket {
         }
         match best {
             None => out.push(&self.ids),
-            Some(lists) => out.extend(lists.into_iter().filter(|l| !l.is_empty())),
+            Some(lists) => {
+                for l in lists {
+                    if !l.is_empty() {
+                        out.push(l);
+                    }
+                }
+            }
         }
     }
 }
@@ -189,7 +236,7 @@ impl ScopeIndex {
         &'a self,
         action: Option<&str>,
         keys: &[Option<&str>; 4],
-        out: &mut Vec<&'a [u32]>,
+        out: &mut Lists<'a>,
     ) {
         let Some(a) = action else {
             self.all.push_candidates(keys, out);
@@ -261,7 +308,7 @@ impl Index {
             return;
         }
         let k = [keys.realm, keys.adminrealm, keys.user, keys.adminuser];
-        let mut lists: Vec<&[u32]> = Vec::new();
+        let mut lists = Lists::new();
         match scope {
             None => {
                 for si in self.scopes.values() {
@@ -274,18 +321,37 @@ impl Index {
                 }
             }
         }
-        match lists.len() {
+        match lists.count() {
             0 => {}
-            1 => lists[0].iter().copied().for_each(f),
+            1 => lists.iter().flatten().copied().for_each(f),
             _ => {
                 let total: usize = lists.iter().map(|l| l.len()).sum();
-                let mut ids: Vec<u32> = Vec::with_capacity(total);
-                for l in lists {
-                    ids.extend_from_slice(l);
+                if total <= SMALL {
+                    // Small: sort on the stack.
+                    let mut buf = [0u32; SMALL];
+                    let mut n = 0;
+                    for l in lists.iter() {
+                        buf[n..n + l.len()].copy_from_slice(l);
+                        n += l.len();
+                    }
+                    let ids = &mut buf[..n];
+                    ids.sort_unstable();
+                    let mut last = None;
+                    for &id in ids.iter() {
+                        if last != Some(id) {
+                            f(id);
+                            last = Some(id);
+                        }
+                    }
+                } else {
+                    let mut ids: Vec<u32> = Vec::with_capacity(total);
+                    for l in lists.iter() {
+                        ids.extend_from_slice(l);
+                    }
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids.into_iter().for_each(&mut f);
                 }
-                ids.sort_unstable();
-                ids.dedup();
-                ids.into_iter().for_each(&mut f);
             }
         }
     }
