@@ -711,6 +711,28 @@ fn case_057_realm_list_filtered_for_realm_admins() {
     assert_eq!(v["ghost"], Value::Null);
     assert!(v.as_object().expect("obj").contains_key("ghost"));
     assert!(!v["realm1"].is_null());
+    app.store().delete_policy("helper_ghost").expect("delete");
+    // policies for another node or outside their time do not count
+    put_policy(&app, "helper_elsewhere", "admin", "userlist", |p| {
+        p.adminuser = "helper".into();
+        p.realm = "realm3".into();
+        p.pinode = "othernode".into();
+    });
+    put_policy(&app, "helper_never", "admin", "userlist", |p| {
+        p.adminuser = "helper".into();
+        p.realm = "realm3".into();
+        // a range a few hours away from now (the server uses local time)
+        p.time = if chrono::Timelike::hour(&chrono::Local::now()) < 12 {
+            "Mon-Sun: 15:00-16:00".into()
+        } else {
+            "Mon-Sun: 03:00-04:00".into()
+        };
+    });
+    let v = list(&helper);
+    assert_eq!(
+        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
+        ["realm1"]
+    );
 }
 
 #[test]

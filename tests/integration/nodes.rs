@@ -275,3 +275,54 @@ fn node_ids_are_checked_against_nodename() {
     )
     .expect(200);
 }
+
+/// `check_all_resolvers` sees the realm's resolvers as ordered on this node.
+#[test]
+fn policy_check_uses_the_realms_resolvers_on_this_node() {
+    let app = nd1_app();
+    cornelius_resolver(&app, "reso_a", "pw1");
+    cornelius_resolver(&app, "reso_b", "pw2");
+    app.post_json("/realm/realm1", &json!({"resolvers": ["reso_a"]}))
+        .expect(200);
+    crate::realm::put_policy(&app, "all_resolvers", "user", "enable", |p| {
+        p.resolver = "reso_b".into();
+        p.check_all_resolvers = true;
+    });
+    crate::realm::put_policy(&app, "plain", "user", "disable", |p| {
+        p.resolver = "reso_b".into()
+    });
+    let check = |action: &str| -> bool {
+        let a = app
+            .get(&format!("/policy/check?user=cornelius&realm=realm1&resolver=reso_a&scope=user&action={action}"))
+            .expect(200);
+        a.value()["allowed"].as_bool().expect("allowed")
+    };
+    // reso_b is not in the realm
+    assert!(!check("enable"));
+    // reso_b pinned to the other node: still not visible here
+    app.post_json(
+        &format!("/realm/realm1/node/{ND2}"),
+        &json!({"resolver": [{"name": "reso_b"}]}),
+    )
+    .expect(200);
+    assert!(!check("enable"));
+    // pinned to this node: check_all_resolvers finds it
+    app.post_json(
+        &format!("/realm/realm1/node/{ND1}"),
+        &json!({"resolver": [{"name": "reso_b"}]}),
+    )
+    .expect(200);
+    assert!(check("enable"));
+    // without check_all_resolvers only the given resolver counts
+    assert!(!check("disable"));
+    // node-less works too
+    app.post_json(
+        &format!("/realm/realm1/node/{ND1}"),
+        &json!({"resolver": []}),
+    )
+    .expect(200);
+    assert!(!check("enable"));
+    app.post_json("/realm/realm1", &json!({"resolvers": ["reso_a", "reso_b"]}))
+        .expect(200);
+    assert!(check("enable"));
+}

@@ -122,6 +122,12 @@ fn case_047_filters_editable_and_type() {
         keys("/resolver/?type=passwdresolver&editable=1"),
         Vec::<String>::new()
     );
+    // an empty type does not filter; the filters apply to GET /resolver/<name> too
+    assert_eq!(keys("/resolver/?type="), ["ldap1", "resolver1"]);
+    assert_eq!(keys("/resolver/LDAP1?type=ldapresolver"), ["ldap1"]);
+    assert!(keys("/resolver/ldap1?type=passwdresolver").is_empty());
+    assert!(keys("/resolver/ldap1?editable=0").is_empty());
+    assert_eq!(keys("/resolver/ldap1?editable=true"), ["ldap1"]);
     // without EDITABLE the LDAP resolver is not editable
     app.post_form(
         "/resolver/ldap1",

@@ -9,7 +9,7 @@ use crate::state::{NodeIdentity, Snapshot};
 use chrono::{DateTime, FixedOffset};
 use pi_model::record::{PolicyRecord, RealmRecord};
 use pi_policy::{
-    BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet, Query,
+    BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -168,20 +168,25 @@ pub fn jwt_validity(
 }
 
 /// `GET /realm/` for a realm-restricted admin: `None` = all realms; else the
-/// realms named in the active admin policies matching this admin (no action
-/// filter, no conditions).
+/// realms named in the active admin policies matching this admin
+/// (privacyIDEA's `Match.generic(scope, adminrealm, adminuser, active=True,
+/// extended_condition_check=DO_NOT_CHECK_AT_ALL)`: client, user agent, time
+/// and node are matched, no action filter, no conditions).
 pub fn admin_realms(snap: &Snapshot, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
-    let client = caller.info.client_ip.to_string();
-    let q = Query {
-        scope: Some("admin"),
-        active: Some(true),
-        adminuser: Some(&caller.username),
-        adminrealm: Some(&caller.realm),
-        client: Some(&client),
-        user_agent: Some(&caller.info.user_agent),
-        ..Query::default()
-    };
-    let matched = snap.policy_set.list(&q).map_err(map_match_error)?;
+    let parts = match_context_parts(caller);
+    let ctx = parts.context(None);
+    let m = snap.policy_set.match_generic(
+        &ctx,
+        GenericParams {
+            scope: Some(caller.role.as_str()),
+            adminrealm: Some(&caller.realm),
+            adminuser: Some(&caller.username),
+            active: Some(Some(true)),
+            extended_condition_check: pi_policy::ConditionCheck::Skip,
+            ..GenericParams::default()
+        },
+    );
+    let matched = m.policies().map_err(map_match_error)?;
     if matched.is_empty() {
         return Ok(None);
     }

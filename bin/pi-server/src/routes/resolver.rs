@@ -6,7 +6,7 @@ use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::gate::{self, Target};
 use crate::params::{python_str, Params};
-use crate::state::AppState;
+use crate::state::{AppState, Snapshot};
 use actix_web::{web, HttpResponse};
 use pi_model::record::ResolverRecord;
 use pi_realm::{ConfigType, DecodedResolver, CENSORED};
@@ -43,12 +43,38 @@ fn decode(state: &AppState, rec: &ResolverRecord) -> DecodedResolver {
     DecodedResolver::from_record(rec, state.enc_key_or_ephemeral())
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    admin: Admin,
-    mut params: Params,
-) -> ApiResult<HttpResponse> {
-    params.lowercase_keys();
+/// privacyIDEA's `get_resolver_list(filter_resolver_name, filter_resolver_type,
+/// editable, censor=True)`: `type` filters by exact type when not empty;
+/// `editable` (when present, `is_true`) keeps editable / non-editable ones; the
+/// name (path of `GET /resolver/<name>`) matches case-insensitively.
+fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Option<&str>) -> Value {
+    let typ = params.get_str("type").filter(|t| !t.is_empty());
+    let editable_filter = match params.get("editable") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(crate::params::is_true(v)),
+    };
+    let lower = name.map(str::to_lowercase);
+    let mut out = Map::new();
+    for rec in &snap.resolvers {
+        if typ.as_deref().is_some_and(|t| t != rec.rtype) {
+            continue;
+        }
+        if lower
+            .as_deref()
+            .is_some_and(|n| rec.name.to_lowercase() != n)
+        {
+            continue;
+        }
+        let d = decode(state, rec);
+        if editable_filter.is_some_and(|want| want != editable(&d)) {
+            continue;
+        }
+        out.insert(rec.name.clone(), resolver_json(&d));
+    }
+    Value::Object(out)
+}
+
+async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     gate::check(
         &state,
         &admin,
@@ -57,20 +83,7 @@ async fn list(
     )
     .await?;
     let snap = state.snapshot().await?;
-    let typ = params.get_str("type");
-    let editable_filter = params.get("editable").map(crate::params::is_true);
-    let mut out = Map::new();
-    for rec in &snap.resolvers {
-        if typ.as_deref().is_some_and(|t| t != rec.rtype) {
-            continue;
-        }
-        let d = decode(&state, rec);
-        if editable_filter.is_some_and(|want| want != editable(&d)) {
-            continue;
-        }
-        out.insert(rec.name.clone(), resolver_json(&d));
-    }
-    Ok(envelope::ok(Value::Object(out)))
+    Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
 
 async fn get_one(
@@ -89,16 +102,12 @@ async fn get_one(
     )
     .await?;
     let snap = state.snapshot().await?;
-    let mut out = Map::new();
-    let lower = name.to_lowercase();
-    for rec in snap
-        .resolvers
-        .iter()
-        .filter(|r| r.name.to_lowercase() == lower)
-    {
-        out.insert(rec.name.clone(), resolver_json(&decode(&state, rec)));
-    }
-    Ok(envelope::ok(Value::Object(out)))
+    Ok(envelope::ok(resolver_list(
+        &state,
+        &snap,
+        &params,
+        Some(&name),
+    )))
 }
 
 fn valid_resolver_name(name: &str) -> bool {
