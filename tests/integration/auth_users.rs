@@ -837,10 +837,50 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
     )
     .expect(200);
     assert_eq!(rights(&a), ["resolverread"]);
-    // GET /realm/ is filtered for root: only realm3 is named in its policies... and
-    // root_read has no realm ⇒ all realms
+    // GET /realm/: root_read names no realm ⇒ all realms
     let v = send(c.get(app.url("/realm/")), &root).expect(200).value();
     assert_eq!(v.as_object().expect("obj").len(), 3);
+    // helpdesk's only policy names no realm either; a realm-bound one narrows it
+    put_policy(&app, "helpdesk_realm3", "admin", "userlist", |p| {
+        p.adminrealm = "superuser".into();
+        p.adminuser = "helpdesk".into();
+        p.realm = "realm3".into();
+    });
+    app.store().delete_policy("helpdesk_read").expect("delete");
+    let v = send(c.get(app.url("/realm/")), &helpdesk)
+        .expect(200)
+        .value();
+    assert_eq!(
+        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
+        ["realm3"]
+    );
+    // the other blueprints gate superuser-realm admins the same way
+    for path in ["/policy/", "/privacyideaserver/"] {
+        let a = send(c.get(app.url(path)), &root).expect(403);
+        assert_eq!(a.code(), 303, "{path}");
+    }
+    put_policy(
+        &app,
+        "root_policyread",
+        "admin",
+        "policyread, privacyideaserver_read",
+        |p| {
+            p.adminrealm = "superuser".into();
+            p.adminuser = "root".into();
+        },
+    );
+    send(c.get(app.url("/policy/")), &root).expect(200);
+    send(c.get(app.url("/privacyideaserver/")), &root).expect(200);
+    send(c.get(app.url("/policy/")), &helpdesk).expect(403);
+    // endpoints without an action gate stay open to every admin
+    send(c.get(app.url("/system/nodes")), &helpdesk).expect(200);
+    send(c.get(app.url("/realm/superuser")), &helpdesk).expect(200);
+    send(c.get(app.url("/defaultrealm")), &helpdesk).expect(200);
+    send(
+        c.get(app.url("/resolver/passwdresolver/default")),
+        &helpdesk,
+    )
+    .expect(200);
 }
 
 #[test]
