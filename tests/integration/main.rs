@@ -9,6 +9,7 @@ mod auth_users;
 mod foundation;
 mod manage;
 mod nodes;
+mod policy_api;
 mod realm;
 mod remote;
 mod resolver;

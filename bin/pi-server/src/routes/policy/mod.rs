@@ -52,21 +52,24 @@ fn validation_error(e: ValidationError) -> ApiError {
     ApiError::generic(i64::from(e.code()), e.message())
 }
 
-fn validation_context(snap: &Snapshot, state: &AppState) -> ValidationContext {
+fn validation_context(snap: &Snapshot, state: &AppState, nodes: Vec<String>) -> ValidationContext {
     ValidationContext {
         realms: snap.realms.iter().map(|r| r.name.clone()).collect(),
         resolvers: snap.resolvers.iter().map(|r| r.name.clone()).collect(),
-        nodes: node_names(snap),
+        nodes,
         superuser_realms: state.cfg.superuser_realm.clone(),
     }
 }
 
-fn node_names(snap: &Snapshot) -> Vec<String> {
-    snap.nodes
-        .iter()
+/// Known node names, read from `nodename` (a node registering itself does
+/// not change the configuration version, so the snapshot may lag behind).
+async fn node_names(state: &AppState) -> ApiResult<Vec<String>> {
+    let nodes = state.db(|s| s.list_nodes()).await?;
+    Ok(nodes
+        .into_iter()
         .filter(|n| !n.name.is_empty())
-        .map(|n| n.name.clone())
-        .collect()
+        .map(|n| n.name)
+        .collect())
 }
 
 // ----- the serialised policy list, cached per snapshot -----
@@ -219,7 +222,12 @@ async fn set(
     let name = path.into_inner();
     let snap = gated(&state, &admin, WRITE, &params).await?;
     params.insert_path("name", &name);
-    let ctx = validation_context(&snap, &state);
+    let nodes = if params.get("pinode").is_some() || params.get("edumfanode").is_some() {
+        node_names(&state).await?
+    } else {
+        Vec::new()
+    };
+    let ctx = validation_context(&snap, &state, nodes);
     let existing = snap.policies.iter().find(|p| p.name == name);
     let write = PolicyWrite::from_params(&name, params.all());
     let rec = write.validate(&ctx, existing).map_err(validation_error)?;
@@ -453,7 +461,7 @@ async fn import(
     let items = transfer::items(&sections).map_err(ApiError::parameter)?;
     // Validate everything against one snapshot before writing anything.
     let snap = state.snapshot().await?;
-    let ctx = validation_context(&snap, &state);
+    let ctx = validation_context(&snap, &state, node_names(&state).await?);
     let mut writes = Vec::with_capacity(items.len());
     let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
     for item in &items {
@@ -545,7 +553,7 @@ async fn policy_defs(
     let snap = gated(state, admin, READ, &params).await?;
     let value = match scope.as_deref() {
         Some("conditions") => pi_model::condition::conditions_defs_json(),
-        Some("pinodes" | "edumfanodes") => json!(node_names(&snap)),
+        Some("pinodes" | "edumfanodes") => json!(node_names(state).await?),
         other => defs::defs_json(other, &snap),
     };
     Ok(envelope::ok(value))
