@@ -69,7 +69,7 @@ impl Section {
         Section::ALL.iter().copied().find(|x| x.as_str() == s)
     }
 
-    /// The object name used in "…but a <obj> is unavailable!" messages.
+    /// The object name used in "…but a `<obj>` is unavailable!" messages.
     pub fn object_name(self) -> &'static str {
         match self {
             Section::UserInfo => "user",
