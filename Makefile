@@ -20,8 +20,8 @@ run: ## first start: write pi.cfg + key + SQLite DB + admin (password printed on
 
 test: ## the whole suite (unit, property, end-to-end); PostgreSQL too when PI_TEST_POSTGRES_URL is set
 	$(CARGO) build -p pi-server -p pi-manage
-	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
+	$(CARGO) nextest run --workspace --no-fail-fast
 
 lint: ## rustfmt check, clippy with -D warnings, rustdoc with -D warnings
 	$(CARGO) fmt --all -- --check
