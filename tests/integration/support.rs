@@ -415,10 +415,10 @@ fn uuid_like() -> String {
     format!("{:x}{:x}", nanos, std::process::id())
 }
 
-/// The fixture schema privacyIDEA 3.14 creates.
+/// The fixture schema privacyIDEA 3.14 creates (kept once, with pi-store's tests).
 pub fn fixture(name: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
+        .join("../crates/pi-store/tests/fixtures")
         .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
