@@ -35,6 +35,34 @@ pub(crate) struct Entry {
 /// Compiled regular expressions shared by identical entries of a build.
 pub(crate) type RegexCache = std::collections::HashMap<Box<str>, Result<Regex, String>>;
 
+/// The regular expressions of the previous builds, so that rebuilding a set
+/// after one policy changed does not compile every entry again (compiling
+/// dominated the rebuild of a 1,000-policy set). Compiling is a pure
+/// function of the entry text, so sharing is safe; the cache is dropped when
+/// it grows far beyond the entries of one build.
+static SHARED_REGEXES: std::sync::Mutex<Option<RegexCache>> = std::sync::Mutex::new(None);
+
+/// Take the shared cache for a build of `entries` list entries.
+pub(crate) fn take_shared_cache(entries: usize) -> RegexCache {
+    let taken = SHARED_REGEXES
+        .lock()
+        .map(|mut g| g.take())
+        .unwrap_or_default()
+        .unwrap_or_default();
+    if taken.len() > 4 * entries + 1024 {
+        RegexCache::new()
+    } else {
+        taken
+    }
+}
+
+/// Give the cache back after a build.
+pub(crate) fn return_shared_cache(cache: RegexCache) {
+    if let Ok(mut g) = SHARED_REGEXES.lock() {
+        *g = Some(cache);
+    }
+}
+
 impl Entry {
     fn new(raw: &str, cache: &mut RegexCache) -> Entry {
         let neg = match raw.as_bytes().first() {

@@ -116,11 +116,23 @@ impl PolicySet {
     /// Compile and index `policies` (kept in the given load order, which
     /// decides ties of equal priority).
     pub fn build(policies: Vec<Policy>, ctx: BuildContext) -> PolicySet {
-        let mut cache = crate::compiled::RegexCache::new();
+        let entries: usize = policies
+            .iter()
+            .map(|p| {
+                p.action().len()
+                    + p.realm().len()
+                    + p.adminrealm().len()
+                    + p.user().len()
+                    + p.adminuser().len()
+                    + p.resolver().len()
+            })
+            .sum();
+        let mut cache = crate::compiled::take_shared_cache(entries);
         let compiled: Vec<CompiledPolicy> = policies
             .into_iter()
             .map(|p| CompiledPolicy::new(p, &mut cache))
             .collect();
+        crate::compiled::return_shared_cache(cache);
         let has_uci = compiled.iter().any(|p| p.policy.user_case_insensitive());
         let index = Index::build(&compiled);
         let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();

@@ -2711,3 +2711,27 @@ fn policy_set_is_send_sync() {
     fn check<T: Send + Sync>() {}
     check::<PolicySet>();
 }
+
+#[test]
+fn rebuilds_share_compiled_regexes() {
+    // Regular expressions compiled by one build are reused by the next; the
+    // outcome of matching must not depend on it, invalid entries included.
+    let recs = || {
+        vec![
+            pol("re", "authorization", "tokentype=hotp").user("u.*1, *admin"),
+            pol("lit", "authorization", "tokentype=totp").user("u11"),
+        ]
+    };
+    for _ in 0..3 {
+        let s = set(recs());
+        let q = |u: &'static str| Query {
+            scope: Some("authorization"),
+            user: Some(u),
+            ..Query::default()
+        };
+        assert_eq!(m(&s, q("u11")), n(&["re", "lit"]));
+        assert_eq!(m(&s, q("u21")), n(&["re"]));
+        assert_eq!(m(&s, q("*admin")), n(&["re"]));
+        assert_eq!(m(&s, q("superadmin")), n(&[]));
+    }
+}

@@ -27,9 +27,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use arc_swap::ArcSwapOption;
 use futures_util::StreamExt;
 use pi_model::record::PolicyRecord;
-use pi_model::{PolicyWrite, ValidationContext, ValidationError};
+use pi_model::{Policy, PolicyWrite, ValidationContext, ValidationError};
 use pi_policy::GenericParams;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 const READ: &str = "policyread";
@@ -79,6 +81,18 @@ struct PolicyJson {
     snap: Arc<Snapshot>,
     items: Vec<String>,
     all: String,
+    /// Policy id → index into `items`.
+    by_id: HashMap<i64, usize>,
+}
+
+impl PolicyJson {
+    /// The JSON of a policy of this snapshot.
+    fn of(&self, p: &Policy) -> Cow<'_, str> {
+        match self.by_id.get(&p.id()) {
+            Some(&i) => Cow::Borrowed(self.items[i].as_str()),
+            None => Cow::Owned(p.to_json().to_string()),
+        }
+    }
 }
 
 static POLICY_JSON: ArcSwapOption<PolicyJson> = ArcSwapOption::const_empty();
@@ -95,10 +109,17 @@ fn policy_json(snap: &Arc<Snapshot>) -> Arc<PolicyJson> {
         .map(|p| p.to_json().to_string())
         .collect();
     let all = format!("[{}]", items.join(","));
+    let by_id = snap
+        .policy_set
+        .policies()
+        .enumerate()
+        .map(|(i, p)| (p.id(), i))
+        .collect();
     let built = Arc::new(PolicyJson {
         snap: snap.clone(),
         items,
         all,
+        by_id,
     });
     POLICY_JSON.store(Some(built.clone()));
     built
@@ -519,15 +540,28 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
             ..GenericParams::default()
         },
     );
-    let mut value = Map::new();
     let policies = m.policies();
-    if explain {
-        let e = m.explain().map_err(map_match_error)?;
-        value.insert(
-            "explain".into(),
-            serde_json::to_value(e).map_err(ApiError::internal)?,
-        );
+    if !explain {
+        let policies = policies.map_err(map_match_error)?;
+        if policies.is_empty() {
+            return Ok(envelope::ok(
+                json!({"allowed": false, "info": "No policies found"}),
+            ));
+        }
+        // the serialised policies of this snapshot, keys in Flask's order
+        let cache = policy_json(&snap);
+        let items: Vec<Cow<'_, str>> = policies.iter().map(|p| cache.of(p)).collect();
+        return Ok(ok_raw(&format!(
+            "{{\"allowed\":true,\"policy\":[{}]}}",
+            items.join(",")
+        )));
     }
+    let mut value = Map::new();
+    let e = m.explain().map_err(map_match_error)?;
+    value.insert(
+        "explain".into(),
+        serde_json::to_value(e).map_err(ApiError::internal)?,
+    );
     let policies = policies.map_err(map_match_error)?;
     if policies.is_empty() {
         value.insert("allowed".into(), json!(false));
