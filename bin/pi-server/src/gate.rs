@@ -76,3 +76,13 @@ pub async fn check(
     let snap = state.snapshot().await?;
     check_in(&snap, admin, action, target)
 }
+
+/// The gate for a request: the target comes from its merged parameters.
+pub async fn require(
+    state: &AppState,
+    admin: &Admin,
+    action: &str,
+    params: &Params,
+) -> ApiResult<()> {
+    check(state, admin, action, &Target::from_params(params)).await
+}

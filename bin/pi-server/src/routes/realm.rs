@@ -4,7 +4,7 @@ use super::resource;
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, Target};
+use crate::gate;
 use crate::params::Params;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -159,13 +159,7 @@ async fn set_realm(
 ) -> ApiResult<HttpResponse> {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::check(
-        &state,
-        &admin,
-        "resolverwrite",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverwrite", &params).await?;
     let name = normalize_realm_name(&raw)?;
     let names = match params.get("resolvers") {
         None | Some(Value::Null) => return Err(ApiError::missing("resolvers")),
@@ -218,13 +212,7 @@ async fn set_realm_node(
 ) -> ApiResult<HttpResponse> {
     let (raw, node_id) = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::check(
-        &state,
-        &admin,
-        "resolverwrite",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverwrite", &params).await?;
     let snap = state.snapshot().await?;
     // A node registered after the snapshot was built does not move the config
     // version: ask `nodename` itself when the snapshot does not know it.
@@ -297,13 +285,7 @@ async fn delete_realm(
 ) -> ApiResult<HttpResponse> {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::check(
-        &state,
-        &admin,
-        "resolverdelete",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverdelete", &params).await?;
     let confirm = params.is_true("delete_custom_attributes", false);
     let name = raw.clone();
     // Exact name as typed (privacyIDEA does not lower-case here).
@@ -360,13 +342,7 @@ async fn set_default(
 ) -> ApiResult<HttpResponse> {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::check(
-        &state,
-        &admin,
-        "resolverwrite",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverwrite", &params).await?;
     let name = raw.trim().to_lowercase();
     let id = state.db(move |s| s.set_default_realm(&name)).await?;
     let Some(id) = id else {
@@ -383,13 +359,7 @@ async fn clear_default(
     admin: Admin,
     params: Params,
 ) -> ApiResult<HttpResponse> {
-    gate::check(
-        &state,
-        &admin,
-        "resolverdelete",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverdelete", &params).await?;
     let id = state.db(|s| s.clear_default_realm()).await?;
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))

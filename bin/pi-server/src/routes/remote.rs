@@ -5,7 +5,7 @@ use super::resource;
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, Target};
+use crate::gate;
 use crate::params::Params;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -22,7 +22,7 @@ fn checked_url(params: &Params) -> ApiResult<String> {
 }
 
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::check(&state, &admin, READ, &Target::from_params(&params)).await?;
+    gate::require(&state, &admin, READ, &params).await?;
     let servers = state.db(|s| s.list_remote_servers()).await?;
     let mut out = Map::new();
     for s in servers {
@@ -42,7 +42,7 @@ async fn save(
 ) -> ApiResult<HttpResponse> {
     let identifier = path.into_inner().replace(' ', "_");
     params.insert_path("identifier", &identifier);
-    gate::check(&state, &admin, WRITE, &Target::from_params(&params)).await?;
+    gate::require(&state, &admin, WRITE, &params).await?;
     let url = checked_url(&params)?;
     let tls = params.is_true("tls", true);
     let description = params.get_str("description");
@@ -84,7 +84,7 @@ async fn delete(
 ) -> ApiResult<HttpResponse> {
     let identifier = path.into_inner();
     params.insert_path("identifier", &identifier);
-    gate::check(&state, &admin, WRITE, &Target::from_params(&params)).await?;
+    gate::require(&state, &admin, WRITE, &params).await?;
     let deleted = state
         .db(move |s| s.delete_remote_server(&identifier))
         .await?;
@@ -102,7 +102,7 @@ async fn test_request(
     admin: Admin,
     params: Params,
 ) -> ApiResult<HttpResponse> {
-    gate::check(&state, &admin, WRITE, &Target::from_params(&params)).await?;
+    gate::require(&state, &admin, WRITE, &params).await?;
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;

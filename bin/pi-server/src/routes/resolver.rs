@@ -4,7 +4,7 @@ use super::resource;
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, Target};
+use crate::gate;
 use crate::params::{python_str, Params};
 use crate::state::{AppState, Snapshot};
 use actix_web::{web, HttpResponse};
@@ -75,13 +75,7 @@ fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Optio
 }
 
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::check(
-        &state,
-        &admin,
-        "resolverread",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverread", &params).await?;
     let snap = state.snapshot().await?;
     Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
@@ -94,13 +88,7 @@ async fn get_one(
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
     params.insert_path("resolver", &name);
-    gate::check(
-        &state,
-        &admin,
-        "resolverread",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverread", &params).await?;
     let snap = state.snapshot().await?;
     Ok(envelope::ok(resolver_list(
         &state,
@@ -148,13 +136,7 @@ async fn save(
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
     params.insert_path("resolver", &name);
-    gate::check(
-        &state,
-        &admin,
-        "resolverwrite",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
     if !valid_resolver_name(&name) {
         return Err(ApiError::parameter(format!(
@@ -254,13 +236,7 @@ async fn delete(
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
     params.insert_path("resolver", &name);
-    gate::check(
-        &state,
-        &admin,
-        "resolverdelete",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverdelete", &params).await?;
     let n = name.clone();
     match state.db(move |s| s.delete_resolver(&n)).await? {
         DeleteResolverOutcome::NotFound => Ok(envelope::ok(json!(-1))),
@@ -276,13 +252,7 @@ async fn delete(
 }
 
 async fn test(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::check(
-        &state,
-        &admin,
-        "resolverwrite",
-        &Target::from_params(&params),
-    )
-    .await?;
+    gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
     known_type(&rtype)?;
     let mut config = Map::new();
