@@ -106,6 +106,43 @@ impl Snapshot {
     }
 }
 
+/// The shared version checks of [`AppState::snapshot`] (µs since `epoch`).
+#[derive(Debug, Default)]
+struct CheckState {
+    /// Start of the running check.
+    running: Option<u64>,
+    /// Start of the latest successful check.
+    checked_from: Option<u64>,
+    /// Start and error of the latest failed check.
+    failed: Option<(u64, ApiError)>,
+}
+
+/// Ends a running check, also when the request that runs it is dropped.
+struct CheckGuard<'a> {
+    state: &'a AppState,
+}
+
+impl CheckGuard<'_> {
+    fn finish(self, started: u64, error: Option<&ApiError>) {
+        if let Ok(mut st) = self.state.checks.lock() {
+            match error {
+                None => st.checked_from = Some(st.checked_from.map_or(started, |c| c.max(started))),
+                Some(e) => st.failed = Some((started, e.clone())),
+            }
+        }
+        // Drop clears `running` and wakes the waiters.
+    }
+}
+
+impl Drop for CheckGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut st) = self.state.checks.lock() {
+            st.running = None;
+        }
+        self.state.check_done.notify_waiters();
+    }
+}
+
 /// State shared by all workers.
 pub struct AppState {
     /// The parsed pi.cfg.
@@ -117,6 +154,10 @@ pub struct AppState {
     snapshot: ArcSwap<Snapshot>,
     node_registered: AtomicBool,
     last_check: AtomicI64,
+    /// Version checks shared by concurrent requests (see [`AppState::snapshot`]).
+    checks: std::sync::Mutex<CheckState>,
+    check_done: tokio::sync::Notify,
+    epoch: std::time::Instant,
     secret: Vec<u8>,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
@@ -185,6 +226,9 @@ impl AppState {
             node,
             node_registered: AtomicBool::new(false),
             last_check: AtomicI64::new(0),
+            checks: std::sync::Mutex::new(CheckState::default()),
+            check_done: tokio::sync::Notify::new(),
+            epoch: std::time::Instant::now(),
             secret,
             pepper,
             enc_key,
@@ -256,7 +300,45 @@ impl AppState {
             }
             self.last_check.store(now, Ordering::Relaxed);
         }
-        self.reload(false).await
+        // Concurrent requests share version checks: a check that *started*
+        // after this request arrived proves the snapshot current for it. A
+        // request joins such a check (or waits for the running one to end
+        // and then starts or joins the next), so under load there are a few
+        // checks per check duration instead of one per request, and every
+        // answer still reflects a version read after its request arrived.
+        let arrived = self.micros();
+        loop {
+            let notified = self.check_done.notified();
+            let started = {
+                let mut st = self.checks.lock().map_err(ApiError::internal)?;
+                if st.checked_from.is_some_and(|c| c > arrived) {
+                    return Ok(self.snapshot.load_full());
+                }
+                if let Some((_, e)) = st.failed.as_ref().filter(|(f, _)| *f > arrived) {
+                    return Err(e.clone());
+                }
+                match st.running {
+                    Some(_) => None,
+                    None => {
+                        let started = self.micros();
+                        st.running = Some(started);
+                        Some(started)
+                    }
+                }
+            };
+            let Some(started) = started else {
+                notified.await;
+                continue;
+            };
+            let guard = CheckGuard { state: self };
+            let result = self.reload(false).await;
+            guard.finish(started, result.as_ref().err());
+            return result;
+        }
+    }
+
+    fn micros(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
     /// Rebuild the snapshot after a write of ours (always reloads).
