@@ -300,12 +300,16 @@ impl AppState {
             }
             self.last_check.store(now, Ordering::Relaxed);
         }
-        // Concurrent requests share version checks: a check that *started*
-        // after this request arrived proves the snapshot current for it. A
-        // request joins such a check (or waits for the running one to end
-        // and then starts or joins the next), so under load there are a few
-        // checks per check duration instead of one per request, and every
-        // answer still reflects a version read after its request arrived.
+        self.shared_check().await
+    }
+
+    /// The snapshot as of a configuration-version check that started after
+    /// this call. Concurrent callers share checks: a request joins a running
+    /// check that started after it arrived (or waits for the running one to
+    /// end and then starts or joins the next), so under load there are a few
+    /// checks per check duration instead of one per request, and every
+    /// answer still reflects a version read after its request arrived.
+    async fn shared_check(&self) -> ApiResult<Arc<Snapshot>> {
         let arrived = self.micros();
         loop {
             let notified = self.check_done.notified();
@@ -331,7 +335,7 @@ impl AppState {
                 continue;
             };
             let guard = CheckGuard { state: self };
-            let result = self.reload(false).await;
+            let result = self.reload().await;
             guard.finish(started, result.as_ref().err());
             return result;
         }
@@ -341,12 +345,15 @@ impl AppState {
         u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
-    /// Rebuild the snapshot after a write of ours (always reloads).
+    /// The snapshot after a write of ours: a version check that starts after
+    /// the write (the write bumped the version, so it reloads); concurrent
+    /// writers share the rebuild.
     pub async fn refresh(&self) -> ApiResult<Arc<Snapshot>> {
-        self.reload(true).await
+        self.shared_check().await
     }
 
-    async fn reload(&self, force: bool) -> ApiResult<Arc<Snapshot>> {
+    /// Reload the snapshot if the store's version moved.
+    async fn reload(&self) -> ApiResult<Arc<Snapshot>> {
         let store = self.store.clone();
         let node = self.node.clone();
         let need_register = !self.node_registered.load(Ordering::Relaxed);
@@ -359,7 +366,7 @@ impl AppState {
                 store.register_node(&node.uuid, &node.name, chrono::Utc::now().naive_utc())?;
             }
             let version = store.config_version()?;
-            if !force && current.version.as_ref() == Some(&version) {
+            if current.version.as_ref() == Some(&version) {
                 return Ok(None);
             }
             let data = store.load_snapshot()?;
