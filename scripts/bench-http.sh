@@ -53,6 +53,11 @@ request = function()
 end
 LUA
 
+run_one() { # label path lua: one connection (latency without queueing)
+    echo "### $1 (1 connection)"
+    wrk -t1 -c1 -d"$DURATION" --latency -s "$3" "$BASE$2" | grep -E "Requests/sec|Latency|50%|99%"
+}
+
 run() { # label path [lua]
     echo "### $1"
     if [ -n "${3:-}" ]; then
@@ -68,8 +73,10 @@ echo "## 10 policies"
 run "GET /policy/check" "$CHECK"
 run "GET /policy/" "/policy/"
 run "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
+run_one "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
 make_policies 11 1000
 echo "## 1000 policies"
 run "GET /policy/check" "$CHECK"
 run "GET /policy/" "/policy/"
 run "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
+run_one "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
