@@ -241,8 +241,8 @@ async fn set(
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
-    let snap = gated(&state, &admin, WRITE, &params).await?;
     params.insert_path("name", &name);
+    let snap = gated(&state, &admin, WRITE, &params).await?;
     let nodes = if params.get("pinode").is_some() || params.get("edumfanode").is_some() {
         node_names(&state).await?
     } else {
