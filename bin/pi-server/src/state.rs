@@ -15,7 +15,7 @@ use pi_model::record::{NodeRecord, PolicyRecord, RealmRecord, ResolverRecord};
 use pi_store::{ConfigSnapshot, ConfigVersion, Store};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// This server's node identity.
 #[derive(Debug, Clone)]
@@ -41,6 +41,8 @@ pub struct Snapshot {
     pub resolvers: Vec<ResolverRecord>,
     /// Known nodes.
     pub nodes: Vec<NodeRecord>,
+    /// The JSON of every policy, serialised on first use.
+    policy_json: OnceLock<PolicyJson>,
     /// Resolver objects by name (built without I/O; files are read on use).
     resolver_objects: BTreeMap<String, Arc<dyn pi_realm::Resolver>>,
 }
@@ -80,8 +82,29 @@ impl Snapshot {
             realms,
             resolvers,
             nodes,
+            policy_json: OnceLock::new(),
             resolver_objects,
         }
+    }
+
+    /// The JSON of every policy of this snapshot (id order), serialised once
+    /// per snapshot: `GET /policy/` and `/policy/check` answer from it.
+    pub fn policy_json(&self) -> &PolicyJson {
+        self.policy_json.get_or_init(|| {
+            let items: Vec<String> = self
+                .policy_set
+                .policies()
+                .map(|p| p.to_json().to_string())
+                .collect();
+            let all = format!("[{}]", items.join(","));
+            let by_id = self
+                .policy_set
+                .policies()
+                .enumerate()
+                .map(|(i, p)| (p.id(), i))
+                .collect();
+            PolicyJson { items, all, by_id }
+        })
     }
 
     /// A usable resolver object by exact name.
@@ -140,6 +163,26 @@ impl Drop for CheckGuard<'_> {
             st.running = None;
         }
         self.state.check_done.notify_waiters();
+    }
+}
+
+/// The serialised policies of one snapshot.
+pub struct PolicyJson {
+    /// One JSON object per policy, id order.
+    pub items: Vec<String>,
+    /// The JSON array of all of them.
+    pub all: String,
+    /// Policy id → index into `items`.
+    by_id: std::collections::HashMap<i64, usize>,
+}
+
+impl PolicyJson {
+    /// The JSON of a policy of this snapshot.
+    pub fn of(&self, p: &pi_model::Policy) -> std::borrow::Cow<'_, str> {
+        match self.by_id.get(&p.id()) {
+            Some(&i) => std::borrow::Cow::Borrowed(self.items[i].as_str()),
+            None => std::borrow::Cow::Owned(p.to_json().to_string()),
+        }
     }
 }
 

@@ -24,14 +24,12 @@ use crate::state::{AppState, Snapshot};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use arc_swap::ArcSwapOption;
 use futures_util::StreamExt;
 use pi_model::record::PolicyRecord;
-use pi_model::{Policy, PolicyWrite, ValidationContext, ValidationError};
+use pi_model::{PolicyWrite, ValidationContext, ValidationError};
 use pi_policy::GenericParams;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 const READ: &str = "policyread";
@@ -72,57 +70,6 @@ async fn node_names(state: &AppState) -> ApiResult<Vec<String>> {
         .filter(|n| !n.name.is_empty())
         .map(|n| n.name)
         .collect())
-}
-
-// ----- the serialised policy list, cached per snapshot -----
-
-/// The JSON of every policy of one snapshot (id order), serialised once.
-struct PolicyJson {
-    snap: Arc<Snapshot>,
-    items: Vec<String>,
-    all: String,
-    /// Policy id → index into `items`.
-    by_id: HashMap<i64, usize>,
-}
-
-impl PolicyJson {
-    /// The JSON of a policy of this snapshot.
-    fn of(&self, p: &Policy) -> Cow<'_, str> {
-        match self.by_id.get(&p.id()) {
-            Some(&i) => Cow::Borrowed(self.items[i].as_str()),
-            None => Cow::Owned(p.to_json().to_string()),
-        }
-    }
-}
-
-static POLICY_JSON: ArcSwapOption<PolicyJson> = ArcSwapOption::const_empty();
-
-fn policy_json(snap: &Arc<Snapshot>) -> Arc<PolicyJson> {
-    if let Some(c) = POLICY_JSON.load_full() {
-        if Arc::ptr_eq(&c.snap, snap) {
-            return c;
-        }
-    }
-    let items: Vec<String> = snap
-        .policy_set
-        .policies()
-        .map(|p| p.to_json().to_string())
-        .collect();
-    let all = format!("[{}]", items.join(","));
-    let by_id = snap
-        .policy_set
-        .policies()
-        .enumerate()
-        .map(|(i, p)| (p.id(), i))
-        .collect();
-    let built = Arc::new(PolicyJson {
-        snap: snap.clone(),
-        items,
-        all,
-        by_id,
-    });
-    POLICY_JSON.store(Some(built.clone()));
-    built
 }
 
 /// The success envelope around an already serialised JSON value.
@@ -199,7 +146,7 @@ async fn list_policies(
         scope: params.get_str("scope"),
         active: params.get("active").filter(|v| !v.is_null()).map(is_true),
     };
-    let cache = policy_json(&snap);
+    let cache = snap.policy_json();
     if filter.is_empty() {
         return Ok(ok_raw(&cache.all));
     }
@@ -549,7 +496,7 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
             ));
         }
         // the serialised policies of this snapshot, keys in Flask's order
-        let cache = policy_json(&snap);
+        let cache = snap.policy_json();
         let items: Vec<Cow<'_, str>> = policies.iter().map(|p| cache.of(p)).collect();
         return Ok(ok_raw(&format!(
             "{{\"allowed\":true,\"policy\":[{}]}}",
