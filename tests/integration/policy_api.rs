@@ -1405,3 +1405,51 @@ fn writes_are_seen_by_the_next_read() {
     app.put_admin_policy("from_db", "policyread, policywrite, policydelete", "admin");
     assert_eq!(get(&app, "from_db")["adminuser"], json!(["admin"]));
 }
+
+/// A policy write is applied to the in-memory snapshot without a reload; what
+/// it serves must equal what a full reload from the database gives.
+#[test]
+fn applied_write_equals_reloaded_state() {
+    let app = spawn_app();
+    let bodies = [
+        (
+            "pa",
+            json!({"scope": "authentication", "action": {"otppin": "none", "passthru": true}, "user": "a, b", "priority": 3, "description": "d", "client": "10.0.0.0/8, -10.0.0.1"}),
+        ),
+        (
+            "pb",
+            json!({"scope": "admin", "action": "enable, disable, policyread, policywrite", "adminuser": "admin, x", "user_case_insensitive": "true"}),
+        ),
+        (
+            "pc",
+            json!({"scope": "webui", "action": "logout_time=30", "conditions": [["HTTP Request header", "User-Agent", "equals", "App", true, "condition_is_false"]], "user_agents": "PAM, , cp", "active": false}),
+        ),
+        ("pd", json!({"scope": "user", "time": "Mon-Fri: 9-18"})),
+    ];
+    for (name, body) in &bodies {
+        app.post_json(&format!("/policy/{name}"), body).expect(200);
+    }
+    // update one policy without conditions: the stored conditions are kept
+    app.post_json(
+        "/policy/pc",
+        &json!({"scope": "webui", "action": "logout_time=60"}),
+    )
+    .expect(200);
+    let applied = app.get("/policy/").expect(200).value();
+    // a write by "another node" forces a full reload from the database
+    app.store().set_policy_active("pd", true).expect("store");
+    let mut reloaded = app.get("/policy/").expect(200).value();
+    for p in reloaded.as_array_mut().expect("list") {
+        if p["name"] == "pd" {
+            p["active"] = json!(true);
+        }
+    }
+    let mut applied = applied;
+    for p in applied.as_array_mut().expect("list") {
+        if p["name"] == "pd" {
+            p["active"] = json!(true);
+        }
+    }
+    assert_eq!(applied, reloaded);
+    assert_eq!(applied.as_array().map(Vec::len), Some(4));
+}

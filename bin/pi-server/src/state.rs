@@ -395,6 +395,54 @@ impl AppState {
         self.shared_check().await
     }
 
+    /// After a policy write of ours: when the snapshot is still at the version
+    /// the write started from, apply the stored record to it (no reload from
+    /// the database); otherwise somebody else wrote in between and the
+    /// snapshot is reloaded as after any other write.
+    pub async fn apply_policy_write(
+        &self,
+        step: pi_store::VersionStep,
+        stored: PolicyRecord,
+    ) -> ApiResult<()> {
+        let current = self.snapshot.load_full();
+        if current.version.as_ref() != Some(&step.before) {
+            return self.refresh().await.map(|_| ());
+        }
+        let node = self.node.clone();
+        let key = self.enc_key_or_ephemeral().clone();
+        let base = current.clone();
+        let after = step.after.clone();
+        let snap = web::block(move || {
+            let mut policies = base.policies.clone();
+            match policies.iter_mut().find(|p| p.id == stored.id) {
+                Some(slot) => *slot = stored,
+                None => {
+                    policies.push(stored);
+                    policies.sort_by_key(|p| p.id);
+                }
+            }
+            let data = ConfigSnapshot {
+                version: after.clone(),
+                policies,
+                realms: base.realms.clone(),
+                resolvers: base.resolvers.clone(),
+                nodes: base.nodes.clone(),
+            };
+            Arc::new(Snapshot::build(Some(after), data, &node, &key))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        // Only replace the snapshot the write started from; a newer one wins.
+        self.snapshot.rcu(|cur| {
+            if cur.version.as_ref() == Some(&step.before) {
+                snap.clone()
+            } else {
+                cur.clone()
+            }
+        });
+        Ok(())
+    }
+
     /// Reload the snapshot if the store's version moved.
     async fn reload(&self) -> ApiResult<Arc<Snapshot>> {
         let store = self.store.clone();
@@ -412,13 +460,16 @@ impl AppState {
             if current.version.as_ref() == Some(&version) {
                 return Ok(None);
             }
+            let started = std::time::Instant::now();
             let data = store.load_snapshot()?;
-            Ok(Some(Snapshot::build(
-                Some(data.version.clone()),
-                data,
-                &node,
-                &key,
-            )))
+            let loaded = started.elapsed();
+            let (count, counter) = (data.policies.len(), data.version.version);
+            let snap = Snapshot::build(Some(data.version.clone()), data, &node, &key);
+            log::debug!(
+                "configuration version {counter} read in {loaded:?}, built in {:?} ({count} policies)",
+                started.elapsed() - loaded
+            );
+            Ok(Some(snap))
         })
         .await
         .map_err(ApiError::internal)?

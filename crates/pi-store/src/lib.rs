@@ -19,7 +19,7 @@ pub use policy::{wildcard_to_like, PolicyFilter};
 pub use realm::{DeleteRealmOutcome, SetRealmOutcome};
 pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
 pub use store::{
-    ConfigVersion, Store, StoreOptions, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,
+    ConfigVersion, Store, StoreOptions, VersionStep, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,
 };
 pub use uri::{normalize_sqlite_uri, parse_database_uri, Backend, DatabaseUrl};
 

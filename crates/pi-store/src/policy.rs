@@ -9,7 +9,7 @@ use pi_model::record::{ConditionRecord, PolicyRecord};
 use crate::conn::AnyConnection;
 use crate::schema::{description, policy, policycondition};
 use crate::store::{new_id, now_naive, to_i32};
-use crate::{RenameError, Store, StoreError};
+use crate::{RenameError, Store, StoreError, VersionStep};
 
 diesel::define_sql_function! {
     /// SQL `lower()`.
@@ -387,6 +387,16 @@ impl Store {
         conditions: Option<&[ConditionRecord]>,
     ) -> Result<i64, StoreError> {
         self.config_write(|c| Ok((i64::from(save_policy_in(c, rec, conditions)?), true)))
+    }
+
+    /// [`Store::save_policy`] that also returns the configuration version
+    /// before and after the write (read in the same transaction).
+    pub fn save_policy_versioned(
+        &self,
+        rec: &PolicyRecord,
+        conditions: Option<&[ConditionRecord]>,
+    ) -> Result<(i64, VersionStep), StoreError> {
+        self.config_write_versioned(|c| Ok(i64::from(save_policy_in(c, rec, conditions)?)))
     }
 
     /// Sets only `active`; returns the id, `None` if there is no such policy.

@@ -121,6 +121,15 @@ pub struct ConfigVersion {
     pub timestamp: Option<String>,
 }
 
+/// The configuration version right before and right after one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionStep {
+    /// The version the write started from.
+    pub before: ConfigVersion,
+    /// The version the write produced.
+    pub after: ConfigVersion,
+}
+
 /// Handle to the database: a connection pool plus the schema state. Cheap to
 /// clone; all clones share the pool. Every method is blocking.
 #[derive(Clone)]
@@ -319,6 +328,26 @@ impl Store {
                 bump_config_version(c)?;
             }
             Ok(value)
+        })
+    }
+
+    /// [`Store::config_write`] that also reports the configuration version
+    /// right before and right after the write, read inside the same
+    /// transaction: a caller whose in-memory view was at `before` may apply
+    /// its own change to that view and call it `after` without reloading.
+    pub(crate) fn config_write_versioned<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+    ) -> Result<(T, VersionStep), StoreError> {
+        let mut conn = self.conn()?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.transaction(|c| {
+            lock_config(c)?;
+            let before = read_config_version(c)?;
+            let value = f(c)?;
+            bump_config_version(c)?;
+            let after = read_config_version(c)?;
+            Ok((value, VersionStep { before, after }))
         })
     }
 

@@ -307,6 +307,21 @@ fn import_is_all_or_nothing() {
 }
 
 #[test]
+fn save_policy_versioned_reports_the_step_of_its_own_transaction() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.save_policy(&policy("a"), None).unwrap();
+        let before = store.config_version().unwrap();
+        let (id, step) = store.save_policy_versioned(&policy("b"), None).unwrap();
+        assert!(id > 0);
+        assert_eq!(step.before, before);
+        assert_eq!(step.after.version, before.version + 1);
+        assert_eq!(step.after, store.config_version().unwrap());
+        assert_eq!(store.get_policy("b").unwrap().unwrap().id, id);
+    });
+}
+
+#[test]
 fn config_version_and_timestamp_change_on_every_write() {
     each_backend(|db| {
         let store = db.open().unwrap();

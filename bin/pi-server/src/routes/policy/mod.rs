@@ -202,10 +202,13 @@ async fn set(
     let replace_conditions =
         existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
     let conditions = replace_conditions.then(|| rec.conditions.clone());
-    let id = state
-        .db(move |s| s.save_policy(&rec, conditions.as_deref()))
+    let (id, stored, step) = state
+        .db(move |s| {
+            let (id, step) = s.save_policy_versioned(&rec, conditions.as_deref())?;
+            Ok((id, PolicyRecord { id, ..rec }, step))
+        })
         .await?;
-    state.refresh().await?;
+    state.apply_policy_write(step, stored).await?;
     let mut value = Map::new();
     value.insert(format!("setPolicy {name}"), json!(id));
     Ok(envelope::ok(Value::Object(value)))
