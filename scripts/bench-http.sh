@@ -32,7 +32,7 @@ TOKEN=$(curl -s -d username=admin -d password=bench-password "$BASE/auth" | pyth
 make_policies() { # from to
     for i in $(seq "$1" "$2"); do
         case $((i % 4)) in
-            0) body="{\"scope\":\"authentication\",\"action\":\"otppin=userstore\",\"user\":\"user$i, *\",\"priority\":$((i % 7 + 1))}";;
+            0) body="{\"scope\":\"authentication\",\"action\":\"otppin=userstore\",\"user\":\"user$i\",\"priority\":$((i % 7 + 1))}";;
             1) body="{\"scope\":\"authorization\",\"action\":\"tokentype=hotp totp\",\"client\":\"10.$((i % 250)).0.0/16\"}";;
             2) body="{\"scope\":\"enrollment\",\"action\":\"max_token_per_user=$((i % 9 + 1))\",\"user\":\"u.*$i\"}";;
             3) body="{\"scope\":\"webui\",\"action\":\"logout_time=$((i + 60))\",\"user_agents\":\"PAM\"}";;
@@ -48,7 +48,7 @@ wrk.headers["Content-Type"] = "application/json"
 counter = 0
 request = function()
   counter = counter + 1
-  local body = '{"scope":"authentication","action":"otppin=none","realm":"","priority":' .. (counter % 5 + 1) .. '}'
+  local body = '{"scope":"enrollment","action":"max_token_per_user=3","realm":"","priority":' .. (counter % 5 + 1) .. '}'
   return wrk.format(nil, "/policy/benchpost" .. (counter % 50), nil, body)
 end
 LUA
@@ -67,7 +67,7 @@ run() { # label path [lua]
     fi
 }
 
-CHECK="/policy/check?user=user5&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3"
+CHECK="/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3"
 make_policies 1 10
 echo "## 10 policies"
 run "GET /policy/check" "$CHECK"
