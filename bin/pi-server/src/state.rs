@@ -321,11 +321,19 @@ impl AppState {
         F: FnOnce(&Store) -> Result<T, pi_store::StoreError> + Send + 'static,
         T: Send + 'static,
     {
+        self.blocking(f).await?.map_err(ApiError::from)
+    }
+
+    /// Run a blocking store call with its own error type on the blocking pool.
+    pub async fn blocking<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let store = self.store.clone();
         web::block(move || f(&store))
             .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::from)
+            .map_err(ApiError::internal)
     }
 
     /// The current snapshot, rebuilt first if the store's config version moved.

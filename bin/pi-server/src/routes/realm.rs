@@ -55,8 +55,20 @@ fn map_set_realm(e: SetRealmError) -> ApiError {
     }
 }
 
-fn outcome_json(o: &SetRealmOutcome) -> Value {
-    json!({"added": o.added, "failed": o.failed})
+/// Replace the realm's assignments and answer `{"added": …, "failed": …}`.
+async fn write_realm(
+    state: &AppState,
+    name: String,
+    assignments: Vec<RealmResolverAssignment>,
+) -> ApiResult<HttpResponse> {
+    let outcome: SetRealmOutcome = state
+        .blocking(move |store| store.set_realm(&name, &assignments))
+        .await?
+        .map_err(map_set_realm)?;
+    state.refresh().await?;
+    Ok(envelope::ok(
+        json!({"added": outcome.added, "failed": outcome.failed}),
+    ))
 }
 
 async fn list(state: web::Data<AppState>, admin: Admin) -> ApiResult<HttpResponse> {
@@ -189,15 +201,7 @@ async fn set_realm(
             }
         }
     }
-    let outcome = web::block({
-        let store = state.store.clone();
-        move || store.set_realm(&name, &assignments)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(map_set_realm)?;
-    state.refresh().await?;
-    Ok(envelope::ok(outcome_json(&outcome)))
+    write_realm(&state, name, assignments).await
 }
 
 fn verify_error() -> ApiError {
@@ -266,15 +270,7 @@ async fn set_realm_node(
             }
         }
     }
-    let outcome = web::block({
-        let store = state.store.clone();
-        move || store.set_realm(&name, &assignments)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(map_set_realm)?;
-    state.refresh().await?;
-    Ok(envelope::ok(outcome_json(&outcome)))
+    write_realm(&state, name, assignments).await
 }
 
 async fn delete_realm(

@@ -209,12 +209,9 @@ async fn save(
             *description = descs.get(key.as_str()).map(python_str);
         }
     }
-    let result = web::block({
-        let store = state.store.clone();
-        move || store.save_resolver(&name, &rtype, &changes)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let result = state
+        .blocking(move |store| store.save_resolver(&name, &rtype, &changes))
+        .await?;
     let id = match result {
         Ok(id) => id,
         Err(SaveResolverError::TypeMismatch(existing)) => {

@@ -227,13 +227,12 @@ async fn rename(
     gated(&state, &admin, WRITE, &params).await?;
     let new = params.required_str("name")?;
     pi_model::PolicyName::for_rename(&new).map_err(validation_error)?;
-    let result = web::block({
-        let store = state.store.clone();
-        let (old, new) = (old.clone(), new.clone());
-        move || store.rename_policy(&old, &new)
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let result = state
+        .blocking({
+            let (old, new) = (old.clone(), new.clone());
+            move |store| store.rename_policy(&old, &new)
+        })
+        .await?;
     let id = match result {
         Ok(id) => id,
         Err(pi_store::RenameError::NotFound(_)) => {
