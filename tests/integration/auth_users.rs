@@ -895,3 +895,41 @@ fn superuser_realm_without_config_gives_users() {
     );
     let _ = HASH_OTHER;
 }
+
+fn token_exp(token: &str) -> i64 {
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &v,
+    )
+    .expect("token");
+    data.claims["exp"].as_i64().expect("exp")
+}
+
+/// Case 75: webui `jwt_validity` sets the token lifetime for admins and users;
+/// one restricted to realm1 applies to realm1 users only.
+#[test]
+fn case_075_jwt_validity_from_webui_policies() {
+    let app = spawn_app();
+    crate::realm::passwd_resolver(&app, "resolver1", &crate::realm::passwords_file());
+    crate::realm::form_realm(&app, "realm1", "resolver1");
+    let now = || chrono::Utc::now().timestamp();
+    crate::realm::put_policy(&app, "jwt1800", "webui", "jwt_validity=1800", |_| {});
+    let admin = app.login(ADMIN, ADMIN_PW);
+    assert!((token_exp(&admin) - (now() + 1800)).abs() < 30);
+    let user = app.login("cornelius@realm1", "test");
+    assert!((token_exp(&user) - (now() + 1800)).abs() < 30);
+    app.store().delete_policy("jwt1800").expect("delete");
+    crate::realm::put_policy(&app, "jwt7200", "webui", "jwt_validity=7200", |p| {
+        p.realm = "realm1".into();
+    });
+    let admin = app.login(ADMIN, ADMIN_PW);
+    assert!(
+        (token_exp(&admin) - (now() + 3600)).abs() < 30,
+        "admins match only unrestricted policies"
+    );
+    let user = app.login("cornelius@realm1", "test");
+    assert!((token_exp(&user) - (now() + 7200)).abs() < 30);
+}
