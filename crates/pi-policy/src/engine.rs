@@ -275,6 +275,18 @@ impl PolicySet {
         p: &CompiledPolicy,
         pq: &Prepared<'_>,
     ) -> Result<u8, Option<Attribute>> {
+        self.check_impl(p, pq, false)
+    }
+
+    /// [`PolicySet::check`]; `scope_known`: the caller guarantees that the
+    /// policy's scope equals the queried one (an index candidate).
+    #[inline]
+    fn check_impl(
+        &self,
+        p: &CompiledPolicy,
+        pq: &Prepared<'_>,
+        scope_known: bool,
+    ) -> Result<u8, Option<Attribute>> {
         let q = &pq.q;
         let pol = &p.policy;
         if q.name.is_some_and(|n| pol.name() != n) {
@@ -283,7 +295,7 @@ impl PolicySet {
         if q.active.is_some_and(|a| pol.active() != a) {
             return Err(Some(Attribute::Active));
         }
-        if q.scope.is_some_and(|s| pol.scope() != s) {
+        if !scope_known && q.scope.is_some_and(|s| pol.scope() != s) {
             return Err(Some(Attribute::Scope));
         }
         if let Some(a) = q.action {
@@ -396,12 +408,15 @@ impl PolicySet {
         }
     }
 
-    fn collect(&self, pq: &Prepared<'_>, linear: bool) -> Result<Vec<(i64, u8, u32)>, MatchError> {
-        let mut out: Vec<(i64, u8, u32)> = Vec::new();
+    fn collect(&self, pq: &Prepared<'_>, linear: bool, out: &mut Hits) -> Result<(), MatchError> {
         let mut bad_client = false;
+        // Index candidates of a scope query (without a name) are of that scope.
+        let scope_known = !linear && pq.q.name.is_none() && pq.q.scope.is_some();
         let mut visit = |id: u32| {
-            let p = &self.policies[id as usize];
-            match self.check(p, pq) {
+            let Some(p) = self.policies.get(id as usize) else {
+                return;
+            };
+            match self.check_impl(p, pq, scope_known) {
                 Ok(group) => out.push((p.policy.priority(), group, id)),
                 Err(None) => bad_client = true,
                 Err(Some(_)) => {}
@@ -427,12 +442,13 @@ impl PolicySet {
                 pq.q.client.unwrap_or_default().to_string(),
             ));
         }
+        let hits = out.as_mut_slice();
         if pq.q.unsorted {
-            out.sort_by_key(|&(_, g, id)| (g, id));
+            hits.sort_unstable_by_key(|&(_, g, id)| (g, id));
         } else {
-            out.sort_by_key(|&(prio, g, id)| (prio, g, id));
+            hits.sort_unstable_by_key(|&(prio, g, id)| (prio, g, id));
         }
-        Ok(out)
+        Ok(())
     }
 
     /// privacyIDEA's `list_policies`: the attribute filters, sorted by
@@ -441,10 +457,12 @@ impl PolicySet {
     /// is honoured like in `match_policies`.
     pub fn list<'s>(&'s self, q: &Query<'_>) -> Result<Vec<&'s Policy>, MatchError> {
         let pq = self.prepare(q)?;
-        Ok(self
-            .collect(&pq, false)?
-            .into_iter()
-            .map(|(_, _, id)| &self.policies[id as usize].policy)
+        let mut hits = Hits::new();
+        self.collect(&pq, false, &mut hits)?;
+        Ok(hits
+            .as_slice()
+            .iter()
+            .map(|&(_, _, id)| &self.policies[id as usize].policy)
             .collect())
     }
 
@@ -471,14 +489,16 @@ impl PolicySet {
         linear: bool,
     ) -> Result<Vec<&'s Policy>, MatchError> {
         let pq = self.prepare(q)?;
-        let ids = self.collect(&pq, linear)?;
+        let mut hits = Hits::new();
+        self.collect(&pq, linear, &mut hits)?;
+        let ids = hits.as_slice();
         let mut out = Vec::with_capacity(ids.len());
-        for (_, _, id) in ids {
+        for &(_, _, id) in ids {
             let p = &self.policies[id as usize];
-            if !Self::check_time(p, q) {
+            if p.time.is_some() && !Self::check_time(p, q) {
                 continue;
             }
-            if self.conditions_hold(p, q)? {
+            if p.conditions.is_empty() || self.conditions_hold(p, q)? {
                 out.push(&p.policy);
             }
         }
@@ -545,6 +565,59 @@ impl PolicySet {
             }
         }
         Ok(true)
+    }
+}
+
+/// The policies passing the attribute filters of one query: `(priority,
+/// group, id)`, on the stack unless many.
+struct Hits {
+    fixed: [(i64, u8, u32); HITS_FIXED],
+    len: usize,
+    more: Vec<(i64, u8, u32)>,
+}
+
+const HITS_FIXED: usize = 32;
+
+impl Hits {
+    #[inline]
+    fn new() -> Hits {
+        Hits {
+            fixed: [(0, 0, 0); HITS_FIXED],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, hit: (i64, u8, u32)) {
+        if !self.more.is_empty() {
+            self.more.push(hit);
+        } else if let Some(slot) = self.fixed.get_mut(self.len) {
+            *slot = hit;
+            self.len += 1;
+        } else {
+            self.more.reserve(2 * HITS_FIXED);
+            self.more.extend_from_slice(&self.fixed);
+            self.more.push(hit);
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[(i64, u8, u32)] {
+        if self.more.is_empty() {
+            &self.fixed[..self.len]
+        } else {
+            &self.more
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [(i64, u8, u32)] {
+        if self.more.is_empty() {
+            &mut self.fixed[..self.len]
+        } else {
+            &mut self.more
+        }
     }
 }
 

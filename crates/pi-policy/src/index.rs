@@ -43,6 +43,18 @@ impl Hasher for FxHasher {
         self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
     #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
     fn finish(&self) -> u64 {
         self.0
     }
@@ -99,16 +111,75 @@ const ADMINREALM: usize = 1;
 const USER: usize = 2;
 const ADMINUSER: usize = 3;
 
+/// The literal attribute values of all splits, numbered: a query value is
+/// looked up once per query instead of once per bucket.
+#[derive(Debug, Default, Clone)]
+struct Interner {
+    ids: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, v: &str) -> u32 {
+        if let Some(&id) = self.ids.get(v) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(v.into(), id);
+        id
+    }
+
+    /// The numbers of `v` and of `v` without a trailing newline (Python's
+    /// `$` also matches before it).
+    #[inline]
+    fn key(&self, v: &str) -> ValueKey {
+        ValueKey {
+            exact: self.ids.get(v).copied(),
+            stripped: v.strip_suffix('\n').and_then(|s| self.ids.get(s).copied()),
+        }
+    }
+}
+
+/// A query value as numbers of the [`Interner`] (`None`: no split has it).
+#[derive(Debug, Clone, Copy)]
+struct ValueKey {
+    exact: Option<u32>,
+    stripped: Option<u32>,
+}
+
+/// The query values of the four split attributes, looked up in the
+/// [`Interner`] on first use (most buckets are too small to need them).
+struct QueryKeys<'q, 'i> {
+    values: &'i Interner,
+    strs: [Option<&'q str>; 4],
+    keys: [std::cell::Cell<Option<ValueKey>>; 4],
+}
+
+impl QueryKeys<'_, '_> {
+    #[inline]
+    fn get(&self, i: usize) -> Option<ValueKey> {
+        let v = self.strs[i]?;
+        let cell = &self.keys[i];
+        match cell.get() {
+            Some(k) => Some(k),
+            None => {
+                let k = self.values.key(v);
+                cell.set(Some(k));
+                Some(k)
+            }
+        }
+    }
+}
+
 /// One attribute's split of a bucket.
 #[derive(Debug, Default, Clone)]
 struct Split {
     unrestricted: Vec<u32>,
-    by_value: HashMap<Box<str>, Vec<u32>>,
+    by_value: HashMap<u32, Vec<u32>>,
     complex: Vec<u32>,
 }
 
 impl Split {
-    fn add(&mut self, id: u32, list: &EntryList, force_complex: bool) {
+    fn add(&mut self, id: u32, list: &EntryList, force_complex: bool, values: &mut Interner) {
         if list.is_empty() {
             self.unrestricted.push(id);
             return;
@@ -123,23 +194,26 @@ impl Split {
             return;
         }
         for e in &list.entries {
-            match self.by_value.get_mut(&*e.raw) {
-                Some(v) => {
-                    if v.last() != Some(&id) {
-                        v.push(id);
-                    }
-                }
-                None => {
-                    self.by_value.insert(e.raw.clone(), vec![id]);
-                }
+            let v = self.by_value.entry(values.intern(&e.raw)).or_default();
+            if v.last() != Some(&id) {
+                v.push(id);
             }
         }
     }
 
-    fn lists<'a>(&'a self, v: &str) -> [&'a [u32]; 4] {
-        let get = |k: &str| self.by_value.get(k).map(Vec::as_slice).unwrap_or(&[]);
-        let stripped = v.strip_suffix('\n').map(get).unwrap_or(&[]);
-        [&self.unrestricted, get(v), stripped, &self.complex]
+    #[inline]
+    fn lists(&self, v: ValueKey) -> [&[u32]; 4] {
+        let get = |k: Option<u32>| {
+            k.and_then(|k| self.by_value.get(&k))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+        };
+        [
+            &self.unrestricted,
+            get(v.exact),
+            get(v.stripped),
+            &self.complex,
+        ]
     }
 }
 
@@ -151,29 +225,29 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
-    fn add(&mut self, id: u32, p: &CompiledPolicy) {
+    fn add(&mut self, id: u32, p: &CompiledPolicy, values: &mut Interner) {
         if self.ids.last() == Some(&id) {
             return;
         }
         self.ids.push(id);
         let uci = p.policy.user_case_insensitive();
-        self.splits[REALM].add(id, &p.realm, false);
-        self.splits[ADMINREALM].add(id, &p.adminrealm, false);
-        self.splits[USER].add(id, &p.user, uci);
-        self.splits[ADMINUSER].add(id, &p.adminuser, uci);
+        self.splits[REALM].add(id, &p.realm, false, values);
+        self.splits[ADMINREALM].add(id, &p.adminrealm, false, values);
+        self.splits[USER].add(id, &p.user, uci, values);
+        self.splits[ADMINUSER].add(id, &p.adminuser, uci, values);
     }
 
     /// Push the smallest candidate lists of this bucket for the query values.
-    fn push_candidates<'a>(&'a self, keys: &[Option<&str>; 4], out: &mut Lists<'a>) {
+    fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_, '_>, out: &mut Lists<'a>) {
         if self.ids.is_empty() {
             return;
         }
         let mut best: Option<[&'a [u32]; 4]> = None;
         let mut best_len = self.ids.len();
         if best_len > GOOD_ENOUGH {
-            for (i, k) in keys.iter().enumerate() {
-                if let Some(v) = k {
-                    let l = self.splits[i].lists(v);
+            for (i, split) in self.splits.iter().enumerate() {
+                if let Some(v) = keys.get(i) {
+                    let l = split.lists(v);
                     let len: usize = l.iter().map(|x| x.len()).sum();
                     if len < best_len {
                         best_len = len;
@@ -209,22 +283,22 @@ pub(crate) struct ScopeIndex {
 }
 
 impl ScopeIndex {
-    fn add(&mut self, id: u32, p: &CompiledPolicy) {
-        self.all.add(id, p);
+    fn add(&mut self, id: u32, p: &CompiledPolicy, values: &mut Interner) {
+        self.all.add(id, p, values);
         if p.action.is_empty() {
-            self.empty.add(id, p);
+            self.empty.add(id, p, values);
             return;
         }
         for e in &p.action.entries {
             match e.kind {
-                EntryKind::Star => self.star.add(id, p),
-                EntryKind::Regex(_) => self.regex.add(id, p),
+                EntryKind::Star => self.star.add(id, p, values),
+                EntryKind::Regex(_) => self.regex.add(id, p, values),
                 EntryKind::Literal | EntryKind::Invalid(_) => match self.by_action.get_mut(&*e.raw)
                 {
-                    Some(b) => b.add(id, p),
+                    Some(b) => b.add(id, p, values),
                     None => {
                         let mut b = Bucket::default();
-                        b.add(id, p);
+                        b.add(id, p, values);
                         self.by_action.insert(e.raw.clone(), b);
                     }
                 },
@@ -235,7 +309,7 @@ impl ScopeIndex {
     fn push_candidates<'a>(
         &'a self,
         action: Option<&str>,
-        keys: &[Option<&str>; 4],
+        keys: &QueryKeys<'_, '_>,
         out: &mut Lists<'a>,
     ) {
         let Some(a) = action else {
@@ -259,6 +333,7 @@ impl ScopeIndex {
 pub(crate) struct Index {
     scopes: HashMap<Box<str>, ScopeIndex>,
     by_name: HashMap<Box<str>, Vec<u32>>,
+    values: Interner,
 }
 
 /// Attribute values of a query usable for level 2 (`None`: not filtered
@@ -276,10 +351,10 @@ impl Index {
         for (i, p) in policies.iter().enumerate() {
             let id = i as u32;
             match idx.scopes.get_mut(p.policy.scope()) {
-                Some(si) => si.add(id, p),
+                Some(si) => si.add(id, p, &mut idx.values),
                 None => {
                     let mut si = ScopeIndex::default();
-                    si.add(id, p);
+                    si.add(id, p, &mut idx.values);
                     idx.scopes.insert(p.policy.scope().into(), si);
                 }
             }
@@ -307,7 +382,11 @@ impl Index {
             }
             return;
         }
-        let k = [keys.realm, keys.adminrealm, keys.user, keys.adminuser];
+        let k = QueryKeys {
+            values: &self.values,
+            strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
+            keys: Default::default(),
+        };
         let mut lists = Lists::new();
         match scope {
             None => {

@@ -112,13 +112,13 @@ fn query(n: usize) -> impl Strategy<Value = Q> {
                 "*x",
                 "-enable",
             ]),
-            o(&["alice", "bob", "ALICE", "", "carl"]),
+            o(&["alice", "bob", "ALICE", "", "carl", "alice\n"]),
         ),
         (
-            o(&["realm1", "realm2", "", "REALM1"]),
+            o(&["realm1", "realm2", "", "REALM1", "realm1\n"]),
             o(&["res1", "res2", ""]),
-            o(&["alice", "bob", ""]),
-            o(&["realm1", "realm2", ""]),
+            o(&["alice", "bob", "", "bob\n"]),
+            o(&["realm1", "realm2", "", "realm2\n"]),
         ),
         (
             o(&["10.0.0.1", "10.1.1.1", "192.168.1.1", "192.168.2.2", "::1"]),
