@@ -71,7 +71,7 @@ pub(crate) enum RealmQ<'q> {
 
 /// A query with everything computed once.
 pub(crate) struct Prepared<'q> {
-    pub q: Query<'q>,
+    pub q: &'q Query<'q>,
     pub user: Option<&'q str>,
     pub realm: Option<&'q str>,
     pub resolver: Option<&'q str>,
@@ -95,6 +95,8 @@ pub struct PolicySet {
     active_by_scope: FxMap<Box<str>, usize>,
     active_total: usize,
     has_uci: bool,
+    /// `ctx.realm_resolvers` with the faster hasher (looked up per query).
+    realm_resolvers: FxMap<Box<str>, Vec<String>>,
 }
 
 /// Python `str.lower()`, borrowing when nothing changes.
@@ -141,6 +143,11 @@ impl PolicySet {
             *active_by_scope.entry(p.policy.scope().into()).or_default() += 1;
             active_total += 1;
         }
+        let realm_resolvers = ctx
+            .realm_resolvers
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.clone()))
+            .collect();
         PolicySet {
             policies: compiled,
             index,
@@ -148,6 +155,7 @@ impl PolicySet {
             active_by_scope,
             active_total,
             has_uci,
+            realm_resolvers,
         }
     }
 
@@ -185,7 +193,7 @@ impl PolicySet {
         }
     }
 
-    pub(crate) fn prepare<'q>(&'q self, q: &Query<'q>) -> Result<Prepared<'q>, MatchError> {
+    pub(crate) fn prepare<'q>(&'q self, q: &'q Query<'q>) -> Result<Prepared<'q>, MatchError> {
         let (mut user, mut realm, mut resolver) = (q.user, q.realm, q.resolver);
         if let Some(uo) = q.user_object {
             let ul = |s: &str| s.trim().to_lowercase();
@@ -242,8 +250,7 @@ impl PolicySet {
         };
         let ordered_resolvers = match (resolver, realm, user) {
             (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(
-                self.ctx
-                    .realm_resolvers
+                self.realm_resolvers
                     .get(r)
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
@@ -251,7 +258,7 @@ impl PolicySet {
             _ => None,
         };
         Ok(Prepared {
-            q: *q,
+            q,
             user,
             realm,
             resolver,
