@@ -211,6 +211,13 @@ pub(crate) enum CompiledCondition {
 /// A policy compiled for matching.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledPolicy {
+    /// Copies of the policy's flags read for every candidate, next to each
+    /// other (the `Policy` itself spans many cache lines).
+    pub active: bool,
+    pub check_all_resolvers: bool,
+    pub has_pinode: bool,
+    pub has_user_agents: bool,
+    pub has_client: bool,
     pub policy: Policy,
     pub action: EntryList,
     pub realm: EntryList,
@@ -244,6 +251,11 @@ impl CompiledPolicy {
             })
             .collect();
         let cp = CompiledPolicy {
+            active: policy.active(),
+            check_all_resolvers: policy.check_all_resolvers(),
+            has_pinode: !policy.pinode().is_empty(),
+            has_user_agents: !policy.user_agents().is_empty(),
+            has_client: !policy.client().is_empty(),
             action: EntryList::with_cache(&keys, cache),
             realm: EntryList::with_cache(policy.realm(), cache),
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),

@@ -299,7 +299,7 @@ impl PolicySet {
         if q.name.is_some_and(|n| pol.name() != n) {
             return Err(Some(Attribute::Name));
         }
-        if q.active.is_some_and(|a| pol.active() != a) {
+        if q.active.is_some_and(|a| p.active != a) {
             return Err(Some(Attribute::Active));
         }
         if !scope_known && q.scope.is_some_and(|s| pol.scope() != s) {
@@ -358,7 +358,7 @@ impl PolicySet {
             }
         }
         if let Some(res) = pq.resolver {
-            if pol.check_all_resolvers() {
+            if p.check_all_resolvers {
                 let ok = pq
                     .ordered_resolvers
                     .is_some_and(|rs| rs.iter().any(|r| p.resolver.found(r)));
@@ -370,12 +370,12 @@ impl PolicySet {
             }
         }
         if let Some(node) = q.pinode {
-            if !pol.pinode().is_empty() && !pol.pinode().iter().any(|n| n == node) {
+            if p.has_pinode && !pol.pinode().iter().any(|n| n == node) {
                 return Err(Some(Attribute::Pinode));
             }
         }
         if let Some(ua) = &pq.ua_lower {
-            if !pol.user_agents().is_empty()
+            if p.has_user_agents
                 && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua.as_ref()))
             {
                 return Err(Some(Attribute::UserAgent));
@@ -383,7 +383,7 @@ impl PolicySet {
         }
         let mut group = 0;
         if let Some(c) = &pq.client {
-            if pol.client().is_empty() {
+            if !p.has_client {
                 group = 1;
             } else {
                 let list = pol.client_list();
