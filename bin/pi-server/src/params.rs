@@ -178,55 +178,9 @@ impl Params {
     }
 }
 
-/// privacyIDEA's `is_true`: `1`, `"1"`, `true`, `"True"`, `"true"`, `"TRUE"`.
-pub fn is_true(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_i64() == Some(1) || n.as_f64() == Some(1.0),
-        Value::String(s) => matches!(s.as_str(), "1" | "True" | "true" | "TRUE"),
-        _ => false,
-    }
-}
-
-/// Python's `str()` of a JSON value (`True`, `None`, `['a', 'b']`, …).
-pub fn python_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => python_repr(other),
-    }
-}
-
-/// Python's `repr()` of a JSON value.
-pub fn python_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => {
-            if s.contains('\'') && !s.contains('"') {
-                format!("\"{s}\"")
-            } else {
-                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-            }
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!(
-                    "{}: {}",
-                    python_repr(&Value::String(k.clone())),
-                    python_repr(v)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
+/// privacyIDEA's `is_true`, Python's `str()` and `repr()` of request values:
+/// the model's implementations, named for this module's callers.
+pub use pi_model::pyrepr::{is_true, repr_value as python_repr, str_value as python_str};
 
 impl FromRequest for Params {
     type Error = ApiError;

@@ -8,13 +8,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 /// The product token of a User-Agent header: `^[A-Za-z0-9_-]+` (so
 /// `privacyidea-cp/2.1 Windows/…` gives `privacyidea-cp`); `""` when there is none.
-pub fn user_agent_product(ua: &str) -> &str {
-    let end = ua
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-        .map(|(i, _)| i)
-        .unwrap_or(ua.len());
-    &ua[..end]
+pub fn user_agent_product(ua: &str) -> String {
+    pi_model::lists::user_agent_product(Some(ua))
 }
 
 /// Facts about the calling request used for policy matching.
@@ -42,7 +37,7 @@ impl RequestInfo {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let user_agent = user_agent_product(ua).to_string();
+        let user_agent = user_agent_product(ua);
         let mut headers = BTreeMap::new();
         for (name, value) in req.headers() {
             let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
