@@ -2,15 +2,19 @@
 //!
 //! Level 1: scope → action key. The candidates of a query with an action
 //! are the policies of the scope whose action dict has the literal key (or
-//! the key without a trailing newline, Python's `$` rule), plus every policy
-//! with a `*` key, with a regular-expression key, or with no action at all
-//! (quirk Q1). Without an action: all policies of the scope.
+//! the key without a trailing newline, Python's `$` rule), plus every
+//! *wild* policy: one with a `*` key, with a regular-expression key, or with
+//! no action at all (quirk Q1). The wild policies are merged into every
+//! action's bucket when the set is built, so a query reads one bucket; an
+//! action no policy names literally reads the bucket of the wild policies.
+//! Without an action: all policies of the scope.
 //!
-//! Level 2: inside every such bucket, the policies are split per attribute
+//! Level 2: inside every bucket, the policies are split per attribute
 //! (realm, admin realm, user, admin user) into *unrestricted* (empty list),
 //! *by literal entry* and *complex* (`*`, regular expressions,
 //! case-insensitive users). A query value `v` needs only unrestricted ∪
-//! literal[v] ∪ complex; the attribute with the fewest candidates is used.
+//! literal[v] ∪ complex — three disjoint lists; the attribute with the
+//! fewest candidates is used. A bucket stores its splits in one flat array.
 //!
 //! Every candidate is then checked completely, so the index only has to
 //! return a superset of the matches — the property test compares it with a
@@ -64,24 +68,30 @@ type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher
 
 /// Candidate lists collected for one query (on the stack unless many).
 pub(crate) struct Lists<'a> {
-    fixed: [&'a [u32]; 24],
+    fixed: [&'a [u32]; 16],
     len: usize,
     more: Vec<&'a [u32]>,
+    /// Some id may be in two lists (they must be merged and de-duplicated).
+    overlap: bool,
 }
 
 impl<'a> Lists<'a> {
     fn new() -> Lists<'a> {
         Lists {
-            fixed: [&[]; 24],
+            fixed: [&[]; 16],
             len: 0,
             more: Vec::new(),
+            overlap: false,
         }
     }
 
     #[inline]
     fn push(&mut self, l: &'a [u32]) {
-        if self.len < self.fixed.len() {
-            self.fixed[self.len] = l;
+        if l.is_empty() {
+            return;
+        }
+        if let Some(slot) = self.fixed.get_mut(self.len) {
+            *slot = l;
             self.len += 1;
         } else {
             self.more.push(l);
@@ -100,69 +110,59 @@ impl<'a> Lists<'a> {
     }
 }
 
-/// Candidate lists up to this total size are merged on the stack.
+/// Overlapping candidate lists up to this total size are merged on the stack.
 const SMALL: usize = 64;
 
 /// Below this many candidates a split is good enough; no further attributes are tried.
 const GOOD_ENOUGH: usize = 4;
 
-const REALM: usize = 0;
-const ADMINREALM: usize = 1;
-const USER: usize = 2;
-const ADMINUSER: usize = 3;
-
-/// The literal attribute values of all splits, numbered: a query value is
-/// looked up once per query instead of once per bucket.
-#[derive(Debug, Default, Clone)]
-struct Interner {
-    ids: HashMap<Box<str>, u32>,
+/// FxHash of a string: the index is keyed by hashes, not strings. Two
+/// values with the same hash share their candidate lists, which only adds
+/// candidates (every candidate is checked completely), so collisions cost
+/// time, never correctness — and a query never touches a heap string.
+#[inline]
+fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    // One more round so that short strings spread over the high bits.
+    h.write_u8(0xff);
+    h.finish()
 }
 
-impl Interner {
-    fn intern(&mut self, v: &str) -> u32 {
-        if let Some(&id) = self.ids.get(v) {
-            return id;
-        }
-        let id = self.ids.len() as u32;
-        self.ids.insert(v.into(), id);
-        id
-    }
-
-    /// The numbers of `v` and of `v` without a trailing newline (Python's
-    /// `$` also matches before it).
-    #[inline]
-    fn key(&self, v: &str) -> ValueKey {
-        ValueKey {
-            exact: self.ids.get(v).copied(),
-            stripped: v.strip_suffix('\n').and_then(|s| self.ids.get(s).copied()),
-        }
-    }
-}
-
-/// A query value as numbers of the [`Interner`] (`None`: no split has it).
+/// A query value as hashes: of `v`, and of `v` without a trailing newline
+/// (Python's `$` also matches before it).
 #[derive(Debug, Clone, Copy)]
 struct ValueKey {
-    exact: Option<u32>,
-    stripped: Option<u32>,
+    exact: u64,
+    stripped: Option<u64>,
 }
 
-/// The query values of the four split attributes, looked up in the
-/// [`Interner`] on first use (most buckets are too small to need them).
-struct QueryKeys<'q, 'i> {
-    values: &'i Interner,
+impl ValueKey {
+    #[inline]
+    fn of(v: &str) -> ValueKey {
+        ValueKey {
+            exact: hash_str(v),
+            stripped: v.strip_suffix('\n').map(hash_str),
+        }
+    }
+}
+
+/// The query values of the four split attributes, hashed on first use
+/// (most buckets are too small to need them).
+struct QueryKeys<'q> {
     strs: [Option<&'q str>; 4],
     keys: [std::cell::Cell<Option<ValueKey>>; 4],
 }
 
-impl QueryKeys<'_, '_> {
+impl QueryKeys<'_> {
     #[inline]
     fn get(&self, i: usize) -> Option<ValueKey> {
-        let v = self.strs[i]?;
-        let cell = &self.keys[i];
+        let v = *self.strs.get(i)?;
+        let cell = self.keys.get(i)?;
         match cell.get() {
             Some(k) => Some(k),
             None => {
-                let k = self.values.key(v);
+                let k = ValueKey::of(v?);
                 cell.set(Some(k));
                 Some(k)
             }
@@ -170,19 +170,22 @@ impl QueryKeys<'_, '_> {
     }
 }
 
-/// One attribute's split of a bucket.
-#[derive(Debug, Default, Clone)]
-struct Split {
-    unrestricted: Vec<u32>,
-    by_value: HashMap<u32, Vec<u32>>,
-    complex: Vec<u32>,
+/// How one policy is indexed for one split attribute (classified once per
+/// policy at build, used for every bucket the policy is in).
+#[derive(Debug)]
+enum Class {
+    /// Empty list: a candidate for every value.
+    Unrestricted,
+    /// `*`, regular expressions, case-insensitive users: always a candidate.
+    Complex,
+    /// Only literal entries, as hashes.
+    Values(Box<[u64]>),
 }
 
-impl Split {
-    fn add(&mut self, id: u32, list: &EntryList, force_complex: bool, values: &mut Interner) {
+impl Class {
+    fn of(list: &EntryList, force_complex: bool) -> Class {
         if list.is_empty() {
-            self.unrestricted.push(id);
-            return;
+            return Class::Unrestricted;
         }
         let complex = force_complex
             || list
@@ -190,64 +193,200 @@ impl Split {
                 .iter()
                 .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)));
         if complex {
-            self.complex.push(id);
-            return;
+            return Class::Complex;
         }
-        for e in &list.entries {
-            let v = self.by_value.entry(values.intern(&e.raw)).or_default();
-            if v.last() != Some(&id) {
-                v.push(id);
+        Class::Values(list.entries.iter().map(|e| hash_str(&e.raw)).collect())
+    }
+}
+
+/// State shared by the buckets of one build.
+struct Builder {
+    /// Per policy id, its class for each split attribute.
+    classes: Vec<[Class; 4]>,
+    /// Reused `(value hash, id)` buffer.
+    pairs: Vec<(u64, u32)>,
+}
+
+/// A range of [`Bucket::data`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// One attribute's split of a bucket: spans of the bucket's flat data.
+#[derive(Debug, Default, Clone)]
+struct Split {
+    unrestricted: Span,
+    complex: Span,
+    by_value: ValueTable,
+}
+
+/// Value hash → span: a linear list when short, else an open-addressing
+/// hash table (power-of-two size, at most half full, linear probing) — one
+/// probe instead of a binary search's chain of dependent loads.
+#[derive(Debug, Default, Clone)]
+struct ValueTable {
+    slots: Box<[(u64, Span)]>,
+    /// `0`: `slots` is a plain list; else log2 of the table size.
+    bits: u32,
+}
+
+/// Marks a free slot; a value hashing to it is stored in the list form.
+const EMPTY: u64 = u64::MAX;
+const LINEAR: usize = 8;
+
+impl ValueTable {
+    fn new(entries: Vec<(u64, Span)>) -> ValueTable {
+        if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
+            return ValueTable {
+                slots: entries.into_boxed_slice(),
+                bits: 0,
+            };
+        }
+        let bits = (2 * entries.len()).next_power_of_two().trailing_zeros();
+        let mut slots = vec![(EMPTY, Span::default()); 1 << bits];
+        let mask = slots.len() - 1;
+        for (v, span) in entries {
+            let mut i = Self::home(v, bits);
+            while slots.get(i).is_some_and(|s| s.0 != EMPTY) {
+                i = (i + 1) & mask;
             }
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = (v, span);
+            }
+        }
+        ValueTable {
+            slots: slots.into_boxed_slice(),
+            bits,
         }
     }
 
     #[inline]
-    fn lists(&self, v: ValueKey) -> [&[u32]; 4] {
-        let get = |k: Option<u32>| {
-            k.and_then(|k| self.by_value.get(&k))
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-        };
-        [
-            &self.unrestricted,
-            get(v.exact),
-            get(v.stripped),
-            &self.complex,
-        ]
+    fn home(v: u64, bits: u32) -> usize {
+        (v >> (64 - bits)) as usize
+    }
+
+    #[inline]
+    fn get(&self, v: Option<u64>) -> Option<Span> {
+        let v = v?;
+        if self.bits == 0 {
+            return self.slots.iter().find(|s| s.0 == v).map(|s| s.1);
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = Self::home(v, self.bits);
+        loop {
+            let &(k, span) = self.slots.get(i)?;
+            if k == v {
+                return Some(span);
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
-/// The policies of one bucket with their attribute splits.
+/// The policies of one bucket (ascending ids, each once) with their
+/// attribute splits.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Bucket {
-    ids: Vec<u32>,
+    ids: Box<[u32]>,
+    /// The lists of all splits, one after the other.
+    data: Box<[u32]>,
     splits: [Split; 4],
 }
 
 impl Bucket {
-    fn add(&mut self, id: u32, p: &CompiledPolicy, values: &mut Interner) {
-        if self.ids.last() == Some(&id) {
-            return;
+    fn new(ids: Vec<u32>, b: &mut Builder) -> Bucket {
+        let mut data: Vec<u32> = Vec::with_capacity(ids.len() * 4);
+        let mut splits: [Split; 4] = Default::default();
+        let pos = |d: &Vec<u32>| d.len() as u32;
+        for (attr, split) in splits.iter_mut().enumerate() {
+            let class = |id: u32| b.classes.get(id as usize).map(|c| &c[attr]);
+            let start = pos(&data);
+            data.extend(
+                ids.iter()
+                    .copied()
+                    .filter(|&id| matches!(class(id), Some(Class::Unrestricted))),
+            );
+            split.unrestricted = Span {
+                start,
+                end: pos(&data),
+            };
+            let start = pos(&data);
+            data.extend(
+                ids.iter()
+                    .copied()
+                    .filter(|&id| matches!(class(id), Some(Class::Complex))),
+            );
+            split.complex = Span {
+                start,
+                end: pos(&data),
+            };
+            b.pairs.clear();
+            for &id in &ids {
+                if let Some(Class::Values(vs)) = class(id) {
+                    b.pairs.extend(vs.iter().map(|&v| (v, id)));
+                }
+            }
+            b.pairs.sort_unstable();
+            b.pairs.dedup();
+            let mut by_value: Vec<(u64, Span)> = Vec::new();
+            for &(v, id) in &b.pairs {
+                let end = pos(&data) + 1;
+                match by_value.last_mut() {
+                    Some((last, span)) if *last == v => span.end = end,
+                    _ => by_value.push((
+                        v,
+                        Span {
+                            start: end - 1,
+                            end,
+                        },
+                    )),
+                }
+                data.push(id);
+            }
+            split.by_value = ValueTable::new(by_value);
         }
-        self.ids.push(id);
-        let uci = p.policy.user_case_insensitive();
-        self.splits[REALM].add(id, &p.realm, false, values);
-        self.splits[ADMINREALM].add(id, &p.adminrealm, false, values);
-        self.splits[USER].add(id, &p.user, uci, values);
-        self.splits[ADMINUSER].add(id, &p.adminuser, uci, values);
+        Bucket {
+            ids: ids.into_boxed_slice(),
+            data: data.into_boxed_slice(),
+            splits,
+        }
+    }
+
+    #[inline]
+    fn span(&self, s: Span) -> &[u32] {
+        self.data
+            .get(s.start as usize..s.end as usize)
+            .unwrap_or(&[])
     }
 
     /// Push the smallest candidate lists of this bucket for the query values.
-    fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_, '_>, out: &mut Lists<'a>) {
-        if self.ids.is_empty() {
-            return;
-        }
+    fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         let mut best: Option<[&'a [u32]; 4]> = None;
         let mut best_len = self.ids.len();
         if best_len > GOOD_ENOUGH {
             for (i, split) in self.splits.iter().enumerate() {
                 if let Some(v) = keys.get(i) {
-                    let l = split.lists(v);
+                    let exact = split
+                        .by_value
+                        .get(Some(v.exact))
+                        .map(|s| self.span(s))
+                        .unwrap_or(&[]);
+                    let stripped = split
+                        .by_value
+                        .get(v.stripped)
+                        .map(|s| self.span(s))
+                        .unwrap_or(&[]);
+                    let l = [
+                        self.span(split.unrestricted),
+                        exact,
+                        stripped,
+                        self.span(split.complex),
+                    ];
                     let len: usize = l.iter().map(|x| x.len()).sum();
                     if len < best_len {
                         best_len = len;
@@ -262,69 +401,119 @@ impl Bucket {
         match best {
             None => out.push(&self.ids),
             Some(lists) => {
+                // One policy can list both `v` and `v` without its newline.
+                if !lists[2].is_empty() {
+                    out.overlap = true;
+                }
                 for l in lists {
-                    if !l.is_empty() {
-                        out.push(l);
-                    }
+                    out.push(l);
                 }
             }
         }
     }
 }
 
-/// Buckets of one scope (or of all policies).
+/// Buckets of one scope.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ScopeIndex {
     all: Bucket,
-    by_action: HashMap<Box<str>, Bucket>,
-    star: Bucket,
-    regex: Bucket,
-    empty: Bucket,
+    /// Per literal action key (hash): the policies with that key and the wild ones.
+    by_action: HashMap<u64, Bucket>,
+    /// Policies with a `*` or regular-expression action key, or without actions.
+    wild: Bucket,
 }
 
-impl ScopeIndex {
-    fn add(&mut self, id: u32, p: &CompiledPolicy, values: &mut Interner) {
-        self.all.add(id, p, values);
+/// A scope's policies while the index is built.
+#[derive(Default)]
+struct ScopeLists {
+    all: Vec<u32>,
+    by_action: HashMap<u64, Vec<u32>>,
+    wild: Vec<u32>,
+}
+
+impl ScopeLists {
+    fn add(&mut self, id: u32, p: &CompiledPolicy) {
+        self.all.push(id);
         if p.action.is_empty() {
-            self.empty.add(id, p, values);
+            self.wild.push(id);
             return;
         }
         for e in &p.action.entries {
-            match e.kind {
-                EntryKind::Star => self.star.add(id, p, values),
-                EntryKind::Regex(_) => self.regex.add(id, p, values),
-                EntryKind::Literal | EntryKind::Invalid(_) => match self.by_action.get_mut(&*e.raw)
-                {
-                    Some(b) => b.add(id, p, values),
-                    None => {
-                        let mut b = Bucket::default();
-                        b.add(id, p, values);
-                        self.by_action.insert(e.raw.clone(), b);
-                    }
-                },
+            let list = match e.kind {
+                EntryKind::Star | EntryKind::Regex(_) => &mut self.wild,
+                EntryKind::Literal | EntryKind::Invalid(_) => {
+                    self.by_action.entry(hash_str(&e.raw)).or_default()
+                }
+            };
+            if list.last() != Some(&id) {
+                list.push(id);
             }
         }
     }
 
+    fn build(self, b: &mut Builder) -> ScopeIndex {
+        let by_action = self
+            .by_action
+            .into_iter()
+            .map(|(key, ids)| {
+                let merged = merge_sorted(&ids, &self.wild);
+                (key, Bucket::new(merged, b))
+            })
+            .collect();
+        ScopeIndex {
+            all: Bucket::new(self.all, b),
+            by_action,
+            wild: Bucket::new(self.wild, b),
+        }
+    }
+}
+
+/// The union of two ascending lists, ascending, each id once.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x <= y {
+            out.push(x);
+            i += 1;
+            if x == y {
+                j += 1;
+            }
+        } else {
+            out.push(y);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
+}
+
+impl ScopeIndex {
     fn push_candidates<'a>(
         &'a self,
         action: Option<&str>,
-        keys: &QueryKeys<'_, '_>,
+        keys: &QueryKeys<'_>,
         out: &mut Lists<'a>,
     ) {
         let Some(a) = action else {
             self.all.push_candidates(keys, out);
             return;
         };
-        if let Some(b) = self.by_action.get(a) {
-            b.push_candidates(keys, out);
+        let exact = self.by_action.get(&hash_str(a));
+        let stripped = a
+            .strip_suffix('\n')
+            .and_then(|s| self.by_action.get(&hash_str(s)));
+        match (exact, stripped) {
+            (Some(b), None) | (None, Some(b)) => b.push_candidates(keys, out),
+            (None, None) => self.wild.push_candidates(keys, out),
+            (Some(b), Some(c)) => {
+                // Both buckets hold the wild policies.
+                out.overlap = true;
+                b.push_candidates(keys, out);
+                c.push_candidates(keys, out);
+            }
         }
-        if let Some(b) = a.strip_suffix('\n').and_then(|s| self.by_action.get(s)) {
-            b.push_candidates(keys, out);
-        }
-        self.star.push_candidates(keys, out);
-        self.regex.push_candidates(keys, out);
-        self.empty.push_candidates(keys, out);
     }
 }
 
@@ -333,7 +522,6 @@ impl ScopeIndex {
 pub(crate) struct Index {
     scopes: HashMap<Box<str>, ScopeIndex>,
     by_name: HashMap<Box<str>, Vec<u32>>,
-    values: Interner,
 }
 
 /// Attribute values of a query usable for level 2 (`None`: not filtered
@@ -347,27 +535,44 @@ pub(crate) struct IndexKeys<'q> {
 
 impl Index {
     pub fn build(policies: &[CompiledPolicy]) -> Index {
-        let mut idx = Index::default();
+        let mut b = Builder {
+            classes: Vec::with_capacity(policies.len()),
+            pairs: Vec::new(),
+        };
+        let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
+        let mut by_name: HashMap<Box<str>, Vec<u32>> = HashMap::default();
         for (i, p) in policies.iter().enumerate() {
             let id = i as u32;
-            match idx.scopes.get_mut(p.policy.scope()) {
-                Some(si) => si.add(id, p, &mut idx.values),
+            let uci = p.policy.user_case_insensitive();
+            b.classes.push([
+                Class::of(&p.realm, false),
+                Class::of(&p.adminrealm, false),
+                Class::of(&p.user, uci),
+                Class::of(&p.adminuser, uci),
+            ]);
+            match scopes.get_mut(p.policy.scope()) {
+                Some(s) => s.add(id, p),
+                None => scopes
+                    .entry(p.policy.scope().into())
+                    .or_default()
+                    .add(id, p),
+            }
+            match by_name.get_mut(p.policy.name()) {
+                Some(ids) => ids.push(id),
                 None => {
-                    let mut si = ScopeIndex::default();
-                    si.add(id, p, &mut idx.values);
-                    idx.scopes.insert(p.policy.scope().into(), si);
+                    by_name.insert(p.policy.name().into(), vec![id]);
                 }
             }
-            idx.by_name
-                .entry(p.policy.name().into())
-                .or_default()
-                .push(id);
         }
-        idx
+        let scopes = scopes
+            .into_iter()
+            .map(|(k, s)| (k, s.build(&mut b)))
+            .collect();
+        Index { scopes, by_name }
     }
 
-    /// Call `f` with every candidate for the query, ascending load order,
-    /// each once.
+    /// Call `f` with every candidate for the query, each once, in no
+    /// particular order.
     pub fn for_each_candidate(
         &self,
         name: Option<&str>,
@@ -383,12 +588,12 @@ impl Index {
             return;
         }
         let k = QueryKeys {
-            values: &self.values,
             strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
             keys: Default::default(),
         };
         let mut lists = Lists::new();
         match scope {
+            // Scopes are disjoint: their candidates never overlap.
             None => {
                 for si in self.scopes.values() {
                     si.push_candidates(action, &k, &mut lists);
@@ -400,38 +605,37 @@ impl Index {
                 }
             }
         }
-        match lists.count() {
-            0 => {}
-            1 => lists.iter().flatten().copied().for_each(f),
-            _ => {
-                let total: usize = lists.iter().map(|l| l.len()).sum();
-                if total <= SMALL {
-                    // Small: sort on the stack.
-                    let mut buf = [0u32; SMALL];
-                    let mut n = 0;
-                    for l in lists.iter() {
-                        buf[n..n + l.len()].copy_from_slice(l);
-                        n += l.len();
-                    }
-                    let ids = &mut buf[..n];
-                    ids.sort_unstable();
-                    let mut last = None;
-                    for &id in ids.iter() {
-                        if last != Some(id) {
-                            f(id);
-                            last = Some(id);
-                        }
-                    }
-                } else {
-                    let mut ids: Vec<u32> = Vec::with_capacity(total);
-                    for l in lists.iter() {
-                        ids.extend_from_slice(l);
-                    }
-                    ids.sort_unstable();
-                    ids.dedup();
-                    ids.into_iter().for_each(&mut f);
+        if !lists.overlap || lists.count() < 2 {
+            lists.iter().flatten().copied().for_each(f);
+            return;
+        }
+        let total: usize = lists.iter().map(|l| l.len()).sum();
+        if total <= SMALL {
+            let mut buf = [0u32; SMALL];
+            let mut n = 0;
+            for l in lists.iter() {
+                if let Some(dst) = buf.get_mut(n..n + l.len()) {
+                    dst.copy_from_slice(l);
+                    n += l.len();
                 }
             }
+            let ids = &mut buf[..n];
+            ids.sort_unstable();
+            let mut last = None;
+            for &id in ids.iter() {
+                if last != Some(id) {
+                    f(id);
+                    last = Some(id);
+                }
+            }
+        } else {
+            let mut ids: Vec<u32> = Vec::with_capacity(total);
+            for l in lists.iter() {
+                ids.extend_from_slice(l);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            ids.into_iter().for_each(&mut f);
         }
     }
 }

@@ -213,3 +213,87 @@ proptest! {
         }
     }
 }
+
+/// Many distinct literal values per attribute, so that buckets use the
+/// hashed value tables (not only their short-list form) and wild policies
+/// are merged into many action buckets.
+fn numbered(prefix: &'static str, n: usize) -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::collection::vec(0..n, 1..3).prop_map(move |v| v
+            .iter()
+            .map(|k| format!("{prefix}{k}"))
+            .collect::<Vec<_>>()
+            .join(", ")),
+        2 => Just(String::new()),
+        1 => Just("*".to_string()),
+        1 => (0..n).prop_map(move |k| format!("*, !{prefix}{k}")),
+    ]
+}
+
+fn many_policy() -> impl Strategy<Value = PolicyRecord> {
+    (
+        select(SCOPES),
+        prop_oneof![
+            8 => prop::collection::vec(0..30usize, 1..4)
+                .prop_map(|v| v.iter().map(|k| format!("a{k}")).collect::<Vec<_>>().join(", ")),
+            1 => Just("*".to_string()),
+            1 => Just("a1.*".to_string()),
+            1 => Just(String::new()),
+        ],
+        numbered("realm", 60),
+        numbered("u", 60),
+        numbered("admin", 20),
+        1i64..4,
+    )
+        .prop_map(
+            |(scope, action, realm, user, adminuser, priority)| PolicyRecord {
+                scope: scope.into(),
+                action,
+                realm,
+                user,
+                adminuser,
+                priority,
+                active: true,
+                ..PolicyRecord::default()
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+    #[test]
+    fn index_equals_linear_scan_many_values(
+        recs in prop::collection::vec(many_policy(), 20..300),
+        queries in prop::collection::vec(
+            (select(SCOPES), 0..32usize, 0..62usize, 0..62usize, 0..22usize, any::<bool>()),
+            1..16,
+        ),
+    ) {
+        let recs: Vec<PolicyRecord> = recs
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| { r.name = format!("p{i}"); r })
+            .collect();
+        let set = PolicySet::from_records(&recs, ctx());
+        for &(scope, a, r, u, au, newline) in &queries {
+            let nl = if newline { "\n" } else { "" };
+            let (action, realm, user, adminuser) = (
+                format!("a{a}{nl}"),
+                format!("realm{r}"),
+                format!("u{u}{nl}"),
+                format!("admin{au}"),
+            );
+            let query = Query {
+                scope: Some(scope),
+                action: Some(&action),
+                realm: Some(&realm),
+                user: Some(&user),
+                adminuser: Some(&adminuser),
+                ..Query::default()
+            };
+            let a = set.match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            let b = set.linear_match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            prop_assert_eq!(a, b);
+        }
+    }
+}
