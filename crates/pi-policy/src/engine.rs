@@ -80,10 +80,26 @@ pub(crate) struct Prepared<'q> {
     pub user_lower: Option<Cow<'q, str>>,
     pub adminuser_lower: Option<Cow<'q, str>>,
     pub admin_scope: bool,
-    pub ordered_resolvers: Option<&'q [String]>,
+    /// The realm whose ordered resolvers `check_all_resolvers` uses (only
+    /// when user, realm and resolver are given), looked up on demand.
+    ordered_realm: Option<&'q str>,
+    realm_resolvers: &'q FxMap<Box<str>, Vec<String>>,
     pub client: Option<&'q str>,
     client_ip: std::cell::OnceCell<Result<IpAddr, ()>>,
     pub ua_lower: Option<Cow<'q, str>>,
+}
+
+impl<'q> Prepared<'q> {
+    /// The realm's resolvers in `get_ordered_resolvers` order, if
+    /// `check_all_resolvers` applies to this query (user, realm and resolver given).
+    pub fn ordered_resolvers(&self) -> Option<&'q [String]> {
+        self.ordered_realm.map(|r| {
+            self.realm_resolvers
+                .get(r)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+        })
+    }
 }
 
 /// An immutable, indexed set of policies; cheap to query from many threads.
@@ -193,6 +209,7 @@ impl PolicySet {
         }
     }
 
+    #[inline]
     pub(crate) fn prepare<'q>(&'q self, q: &'q Query<'q>) -> Result<Prepared<'q>, MatchError> {
         let (mut user, mut realm, mut resolver) = (q.user, q.realm, q.resolver);
         if let Some(uo) = q.user_object {
@@ -248,13 +265,8 @@ impl PolicySet {
             }
             Some(c) => Some(c),
         };
-        let ordered_resolvers = match (resolver, realm, user) {
-            (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(
-                self.realm_resolvers
-                    .get(r)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]),
-            ),
+        let ordered_realm = match (resolver, realm, user) {
+            (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(r),
             _ => None,
         };
         Ok(Prepared {
@@ -267,7 +279,8 @@ impl PolicySet {
             user_lower: user.filter(|_| self.has_uci).map(lower),
             adminuser_lower: q.adminuser.filter(|_| self.has_uci).map(lower),
             admin_scope: q.scope == Some("admin"),
-            ordered_resolvers,
+            ordered_realm,
+            realm_resolvers: &self.realm_resolvers,
             client,
             client_ip: std::cell::OnceCell::new(),
             ua_lower: q.user_agent.map(lower),
@@ -360,7 +373,7 @@ impl PolicySet {
         if let Some(res) = pq.resolver {
             if p.check_all_resolvers {
                 let ok = pq
-                    .ordered_resolvers
+                    .ordered_resolvers()
                     .is_some_and(|rs| rs.iter().any(|r| p.resolver.found(r)));
                 if !ok {
                     return Err(Some(Attribute::Resolver));
@@ -449,11 +462,10 @@ impl PolicySet {
                 pq.q.client.unwrap_or_default().to_string(),
             ));
         }
-        let hits = out.as_mut_slice();
         if pq.q.unsorted {
-            hits.sort_unstable_by_key(|&(_, g, id)| (g, id));
+            out.sort_unstable_by_key(|&(_, g, id)| (g, id));
         } else {
-            hits.sort_unstable_by_key(|&(prio, g, id)| (prio, g, id));
+            out.sort_unstable();
         }
         Ok(())
     }
@@ -577,56 +589,7 @@ impl PolicySet {
 
 /// The policies passing the attribute filters of one query: `(priority,
 /// group, id)`, on the stack unless many.
-struct Hits {
-    fixed: [(i64, u8, u32); HITS_FIXED],
-    len: usize,
-    more: Vec<(i64, u8, u32)>,
-}
-
-const HITS_FIXED: usize = 32;
-
-impl Hits {
-    #[inline]
-    fn new() -> Hits {
-        Hits {
-            fixed: [(0, 0, 0); HITS_FIXED],
-            len: 0,
-            more: Vec::new(),
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, hit: (i64, u8, u32)) {
-        if !self.more.is_empty() {
-            self.more.push(hit);
-        } else if let Some(slot) = self.fixed.get_mut(self.len) {
-            *slot = hit;
-            self.len += 1;
-        } else {
-            self.more.reserve(2 * HITS_FIXED);
-            self.more.extend_from_slice(&self.fixed);
-            self.more.push(hit);
-        }
-    }
-
-    #[inline]
-    fn as_slice(&self) -> &[(i64, u8, u32)] {
-        if self.more.is_empty() {
-            &self.fixed[..self.len]
-        } else {
-            &self.more
-        }
-    }
-
-    #[inline]
-    fn as_mut_slice(&mut self) -> &mut [(i64, u8, u32)] {
-        if self.more.is_empty() {
-            &mut self.fixed[..self.len]
-        } else {
-            &mut self.more
-        }
-    }
-}
+type Hits = smallvec::SmallVec<[(i64, u8, u32); 32]>;
 
 fn missing(h: HandleMissingData, msg: String) -> Result<bool, MatchError> {
     match h {

@@ -155,12 +155,12 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
             if pol.check_all_resolvers() {
                 if pol.resolver().is_empty() {
                     "check_all_resolvers is set but the policy lists no resolver (dropped whenever a resolver is queried)".into()
-                } else if pq.ordered_resolvers.is_none() {
+                } else if pq.ordered_resolvers().is_none() {
                     "check_all_resolvers needs a user and a realm in the query".into()
                 } else {
                     format!(
                         "none of the realm's resolvers [{}] is listed in {}",
-                        pq.ordered_resolvers.unwrap_or(&[]).join(", "),
+                        pq.ordered_resolvers().unwrap_or(&[]).join(", "),
                         list(pol.resolver())
                     )
                 }

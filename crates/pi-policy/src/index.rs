@@ -68,45 +68,17 @@ type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher
 
 /// Candidate lists collected for one query (on the stack unless many).
 pub(crate) struct Lists<'a> {
-    fixed: [&'a [u32]; 16],
-    len: usize,
-    more: Vec<&'a [u32]>,
+    lists: smallvec::SmallVec<[&'a [u32]; 16]>,
     /// Some id may be in two lists (they must be merged and de-duplicated).
     overlap: bool,
 }
 
 impl<'a> Lists<'a> {
-    fn new() -> Lists<'a> {
-        Lists {
-            fixed: [&[]; 16],
-            len: 0,
-            more: Vec::new(),
-            overlap: false,
-        }
-    }
-
     #[inline]
     fn push(&mut self, l: &'a [u32]) {
-        if l.is_empty() {
-            return;
+        if !l.is_empty() {
+            self.lists.push(l);
         }
-        if let Some(slot) = self.fixed.get_mut(self.len) {
-            *slot = l;
-            self.len += 1;
-        } else {
-            self.more.push(l);
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.len + self.more.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &'a [u32]> + '_ {
-        self.fixed[..self.len]
-            .iter()
-            .copied()
-            .chain(self.more.iter().copied())
     }
 }
 
@@ -591,7 +563,10 @@ impl Index {
             strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
             keys: Default::default(),
         };
-        let mut lists = Lists::new();
+        let mut lists = Lists {
+            lists: smallvec::SmallVec::new(),
+            overlap: false,
+        };
         match scope {
             // Scopes are disjoint: their candidates never overlap.
             None => {
@@ -605,15 +580,17 @@ impl Index {
                 }
             }
         }
-        if !lists.overlap || lists.count() < 2 {
-            lists.iter().flatten().copied().for_each(f);
+        let overlap = lists.overlap;
+        let lists = &lists.lists;
+        if !overlap || lists.len() < 2 {
+            lists.iter().copied().flatten().copied().for_each(f);
             return;
         }
         let total: usize = lists.iter().map(|l| l.len()).sum();
         if total <= SMALL {
             let mut buf = [0u32; SMALL];
             let mut n = 0;
-            for l in lists.iter() {
+            for l in lists.iter().copied() {
                 if let Some(dst) = buf.get_mut(n..n + l.len()) {
                     dst.copy_from_slice(l);
                     n += l.len();
@@ -630,7 +607,7 @@ impl Index {
             }
         } else {
             let mut ids: Vec<u32> = Vec::with_capacity(total);
-            for l in lists.iter() {
+            for l in lists.iter().copied() {
                 ids.extend_from_slice(l);
             }
             ids.sort_unstable();
