@@ -15,6 +15,7 @@ pub mod pyrepr;
 pub mod record;
 pub mod scope;
 pub mod timerange;
+pub mod tokentypes;
 
 pub use action::{ActionInput, ActionMap, ActionValue};
 pub use client::ClientList;

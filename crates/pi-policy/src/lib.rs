@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 mod compiled;
+mod custom;
 mod engine;
 mod error;
 mod explain;
@@ -11,6 +12,10 @@ mod query;
 mod ui;
 mod values;
 
+pub use custom::{
+    convert_action_dict, parse_string_to_dict, CustomAttributes, DELETE_USER_ATTRIBUTES,
+    SET_USER_ATTRIBUTES,
+};
 pub use engine::{Attribute, BuildContext, PolicySet};
 pub use error::MatchError;
 pub use explain::{ExplainEntry, Explanation, Outcome};

@@ -1183,6 +1183,132 @@ fn set_093() -> PolicySet {
 }
 
 #[test]
+fn case_091_allowed_custom_attributes() {
+    let admin = LoggedInUser {
+        username: "admin".into(),
+        realm: "".into(),
+        role: "admin".into(),
+    };
+    let mut ctx = mctx();
+    ctx.logged_in_user = Some(&admin);
+    let none = set(vec![]).allowed_custom_attributes(&ctx, None).unwrap();
+    assert_eq!(none, CustomAttributes::default());
+    assert_eq!(
+        serde_json::to_value(&none).unwrap(),
+        json!({"set": {}, "delete": []})
+    );
+    let s = set(vec![
+        pol(
+            "custom_attr",
+            "admin",
+            "set_custom_user_attributes=:hello: one two",
+        ),
+        pol(
+            "custom_attr2",
+            "admin",
+            "set_custom_user_attributes=:hello2: * :hello: three",
+        ),
+        pol(
+            "custom_attr3",
+            "admin",
+            "set_custom_user_attributes=:*: on off",
+        ),
+        pol("custom_attr4", "admin", "delete_custom_user_attributes=*"),
+        pol(
+            "custom_attr5",
+            "admin",
+            "set_custom_user_attributes=:hello: one",
+        ),
+    ]);
+    let got = s.allowed_custom_attributes(&ctx, None).unwrap();
+    assert_eq!(got.delete, vec!["*"]);
+    let sv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let want: std::collections::BTreeMap<String, Vec<String>> = [
+        ("*".to_string(), sv(&["off", "on"])),
+        ("hello".to_string(), sv(&["one", "three", "two"])),
+        ("hello2".to_string(), sv(&["*"])),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(got.set, want);
+    // A user gets the user-scope policies of their realm.
+    let user = LoggedInUser {
+        username: "alice".into(),
+        realm: "realm1".into(),
+        role: "user".into(),
+    };
+    ctx.logged_in_user = Some(&user);
+    let s = set(vec![
+        pol(
+            "u1",
+            "user",
+            "delete_custom_user_attributes=department  room",
+        )
+        .realm("realm1"),
+        pol("u2", "user", "delete_custom_user_attributes=room phone").realm("realm1"),
+        pol("u3", "user", "delete_custom_user_attributes=secret").realm("realm2"),
+        // Matches every action without defining it: contributes nothing.
+        pol("u4", "user", "*").realm("realm1"),
+    ]);
+    let got = s.allowed_custom_attributes(&ctx, None).unwrap();
+    assert_eq!(got.delete, vec!["department", "phone", "room"]);
+    assert!(got.set.is_empty());
+    // No logged-in user: Match.admin_or_user's error.
+    ctx.logged_in_user = None;
+    assert!(s.allowed_custom_attributes(&ctx, None).is_err());
+}
+
+#[test]
+fn case_091_parse_string_to_dict() {
+    let d = |s: &str| parse_string_to_dict(s);
+    let sv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        d(":key1: a b  c :key2: d"),
+        vec![
+            ("key1".into(), sv(&["a", "b", "c"])),
+            ("key2".into(), sv(&["d"]))
+        ]
+    );
+    assert!(d("").is_empty());
+    // A key without values is dropped; a repeated key keeps its last values.
+    assert_eq!(d(":k: x :k: y :lonely:"), vec![("k".into(), sv(&["y"]))]);
+    // Without a leading colon the first piece is a key as well.
+    assert_eq!(d("k: v w"), vec![("k".into(), sv(&["v", "w"]))]);
+}
+
+#[test]
+fn case_092_convert_action_dict() {
+    let pairs = |v: &[(&str, &str)]| {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        convert_action_dict("'News':'https://example.org/feed.rss'-'Key 2':'Value2'-'K3':'v3'"),
+        pairs(&[
+            ("News", "https://example.org/feed.rss"),
+            ("Key 2", "Value2"),
+            ("K3", "v3")
+        ])
+    );
+    assert_eq!(
+        convert_action_dict("'only':'one'"),
+        pairs(&[("only", "one")])
+    );
+    assert!(convert_action_dict("").is_empty());
+    // Malformed: wrong pair separator, no quotes, wrong key/value separator.
+    for bad in [
+        "'a':'1'- 'b':'2','c':'3'",
+        "a:1-b:2",
+        "'a' '1'-'b': '2'-'c'-'3'",
+    ] {
+        assert!(convert_action_dict(bad).is_empty(), "{bad}");
+    }
+    // A good pair next to a malformed one is kept.
+    assert_eq!(convert_action_dict("'a':'1'-'b'"), pairs(&[("a", "1")]));
+}
+
+#[test]
 fn case_093_condition_user_unavailable() {
     let e = merr(&set_093(), Query::default());
     assert_eq!(e.code(), 303);
@@ -2098,6 +2224,96 @@ fn case_124_rights_users_in_different_resolvers() {
     };
     assert_eq!(r(&postfix), n(&["enable", "disable"]));
     assert_eq!(r(&unt), n(&["disable", "delete"]));
+}
+
+fn enroll_types(s: &PolicySet, role: &str, username: &str, realm: &str) -> Vec<String> {
+    let lu = LoggedInUser {
+        username: username.into(),
+        realm: realm.into(),
+        role: role.into(),
+    };
+    s.ui_get_enroll_tokentypes(Some("127.0.0.1"), &lu, Some(""), None, now())
+        .unwrap()
+        .into_keys()
+        .collect()
+}
+
+#[test]
+fn case_125_enroll_tokentypes() {
+    let all = enroll_types(&set(vec![]), "admin", "admin", "");
+    for t in [
+        "hotp",
+        "totp",
+        "spass",
+        "motp",
+        "sshkey",
+        "yubikey",
+        "remote",
+        "yubico",
+        "radius",
+        "email",
+        "sms",
+        "certificate",
+        "4eyes",
+        "registration",
+        "webauthn",
+        "passkey",
+    ] {
+        assert!(all.iter().any(|a| a == t), "{t} missing in {all:?}");
+    }
+    // Not UI-enrollable at all.
+    for t in ["pw", "ocra", "daplug"] {
+        assert!(!all.iter().any(|a| a == t), "{t}");
+    }
+    // Admin-only types are not offered to users.
+    let user_all = enroll_types(&set(vec![]), "user", "kurt", "realm1");
+    assert!(user_all.iter().any(|a| a == "hotp"));
+    assert!(!user_all.iter().any(|a| a == "remote" || a == "4eyes"));
+    let s = set(vec![
+        pol("tokenEnroll", "admin", "enrollYUBIKEY"),
+        pol("someUserAction", "user", "disable"),
+    ]);
+    assert_eq!(enroll_types(&s, "admin", "admin", ""), vec!["yubikey"]);
+    assert!(enroll_types(&s, "user", "kurt", "realm1").is_empty());
+    let s = set(vec![
+        pol("u", "user", "enrollHOTP, enrollREMOTE").realm("realm1")
+    ]);
+    // enrollREMOTE is not a user action; remote is admin-only anyway.
+    assert_eq!(enroll_types(&s, "user", "kurt", "realm1"), vec!["hotp"]);
+    assert!(enroll_types(&s, "user", "kurt", "realm2").is_empty());
+    // The descriptions come along.
+    let lu = LoggedInUser {
+        username: "admin".into(),
+        realm: "".into(),
+        role: "admin".into(),
+    };
+    let map = set(vec![])
+        .ui_get_enroll_tokentypes(None, &lu, None, None, now())
+        .unwrap();
+    assert!(map.get("hotp").is_some_and(|d| d.contains("HOTP")));
+    let bad = LoggedInUser {
+        role: "auditor".into(),
+        ..lu
+    };
+    assert_eq!(
+        set(vec![])
+            .ui_get_enroll_tokentypes(None, &bad, None, None, now())
+            .unwrap_err()
+            .to_string(),
+        "Unknown role: auditor"
+    );
+}
+
+#[test]
+fn case_126_enroll_tokentypes_per_adminrealm() {
+    let s = set(vec![
+        pol("tokenEnroll", "admin", "enrollYUBIKEY").with(|p| p.adminrealm = "realm1".into())
+    ]);
+    assert_eq!(
+        enroll_types(&s, "admin", "admin", "realm1"),
+        vec!["yubikey"]
+    );
+    assert!(enroll_types(&s, "admin", "admin", "OtherRealm").is_empty());
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! UI helpers (§2.10): rights and main menus for `/auth`.
+//! UI helpers (§2.10): rights and main menus for `/auth`, enrollable token
+//! types for `/auth/rights`.
 
 use crate::engine::PolicySet;
 use crate::error::MatchError;
@@ -7,6 +8,8 @@ use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
 use chrono::{DateTime, FixedOffset, Utc};
 use pi_model::condition::Section;
 use pi_model::defs::policy_defs;
+use pi_model::tokentypes::TOKEN_TYPES;
+use std::collections::BTreeMap;
 
 const USERINFO_ONLY: &[Section] = &[Section::UserInfo];
 
@@ -89,6 +92,72 @@ impl PolicySet {
             }
         }
         Ok(rights)
+    }
+
+    /// privacyIDEA's `ui_get_enroll_tokentypes(client, logged_in_user,
+    /// user_agent)` (`GET /auth/rights`): the token types the role may enroll
+    /// in the web UI, type → description. If the role's scope has active
+    /// policies, a type stays only if a policy grants `enroll<TYPE>` to the
+    /// login (admins: matched on adminuser/adminrealm, no conditions;
+    /// users: user object `user` or `username@realm`, only `userinfo`
+    /// conditions; time ranges at `now`; no node filter).
+    /// A role other than `admin`/`user`: PolicyError `Unknown role: <role>`.
+    pub fn ui_get_enroll_tokentypes(
+        &self,
+        client: Option<&str>,
+        logged_in_user: &LoggedInUser,
+        user_agent: Option<&str>,
+        user: Option<&UserObject>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<BTreeMap<String, String>, MatchError> {
+        let role = logged_in_user.role.as_str();
+        if role != "admin" && role != "user" {
+            return Err(MatchError::Policy(format!("Unknown role: {role}")));
+        }
+        let types = TOKEN_TYPES.iter().filter(|t| t.ui_enroll(role));
+        if !self.has_active_policies(Some(role)) {
+            return Ok(types
+                .map(|t| (t.name.to_string(), t.description.to_string()))
+                .collect());
+        }
+        let fallback;
+        let mut q = Query {
+            scope: Some(role),
+            active: Some(true),
+            client,
+            user_agent,
+            time: Some(now.naive_local()),
+            input: ConditionInput {
+                now: Some(now.with_timezone(&Utc)),
+                ..ConditionInput::default()
+            },
+            ..Query::default()
+        };
+        if role == "admin" {
+            q.adminuser = Some(&logged_in_user.username);
+            q.adminrealm = Some(&logged_in_user.realm);
+            q.conditions = ConditionCheck::Skip;
+        } else {
+            let uo = match user {
+                Some(u) => u,
+                None => {
+                    fallback = UserObject::new(&logged_in_user.username, &logged_in_user.realm, "");
+                    &fallback
+                }
+            };
+            q.user_object = Some(uo);
+            q.conditions = ConditionCheck::Sections(USERINFO_ONLY);
+        }
+        let mut out = BTreeMap::new();
+        for t in types {
+            let action = t.enroll_action();
+            let mut tq = q;
+            tq.action = Some(&action);
+            if !self.match_policies(&tq)?.is_empty() {
+                out.insert(t.name.to_string(), t.description.to_string());
+            }
+        }
+        Ok(out)
     }
 
     /// privacyIDEA's `ui_get_main_menus(logged_in_user, client, user_agent)`:
