@@ -933,3 +933,65 @@ fn case_075_jwt_validity_from_webui_policies() {
     let user = app.login("cornelius@realm1", "test");
     assert!((token_exp(&user) - (now() + 7200)).abs() < 30);
 }
+
+// ----- GET /auth/rights -----
+
+/// The token types of `GET /auth/rights` for a JWT.
+fn enroll_types(app: &TestApp, token: &str) -> Vec<String> {
+    let a = app
+        .send(app.client().get(app.url("/auth/rights")), Some(token))
+        .expect(200);
+    a.value()
+        .as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, v)| {
+            assert!(v.as_str().is_some_and(|d| !d.is_empty()), "{k}: {v}");
+            k.clone()
+        })
+        .collect()
+}
+
+#[test]
+fn case_125_126_auth_rights_enrollable_token_types() {
+    let app = realms_app(AppOptions::default());
+    let admin = app.token();
+    // No policies: every type the web UI offers to admins.
+    let all = enroll_types(&app, &admin);
+    assert_eq!(all.len(), 25, "{all:?}");
+    for t in ["hotp", "totp", "remote", "4eyes", "registration", "webauthn", "yubikey"] {
+        assert!(all.iter().any(|a| a == t), "{t} missing");
+    }
+    assert!(!all.iter().any(|a| a == "pw" || a == "ocra" || a == "daplug"));
+    // A realm user logs in; no user policies: the user types (no admin-only ones).
+    let user = app.login("cornelius@realm1", "test");
+    let types = enroll_types(&app, &user);
+    assert!(types.iter().any(|a| a == "hotp"));
+    assert!(!types.iter().any(|a| a == "remote" || a == "4eyes" || a == "vasco"));
+    assert_eq!(types.len(), 21, "{types:?}");
+
+    // Admin policies: only what they grant to this admin.
+    put_policy(&app, "tokenEnroll", "admin", "enrollYUBIKEY, enrollHOTP", |_| {});
+    put_policy(&app, "otherAdmin", "admin", "enrollTOTP", |p| {
+        p.adminuser = "someoneelse".into()
+    });
+    assert_eq!(enroll_types(&app, &admin), ["hotp", "yubikey"]);
+    // User policies: per realm.
+    put_policy(&app, "userEnroll", "user", "enrollTOTP, enrollSPASS", |p| {
+        p.realm = "realm1".into()
+    });
+    put_policy(&app, "otherRealm", "user", "enrollSMS", |p| {
+        p.realm = "realm3".into()
+    });
+    assert_eq!(enroll_types(&app, &user), ["spass", "totp"]);
+    let other = app.login("other@realm3", "other");
+    assert_eq!(enroll_types(&app, &other), ["sms"]);
+
+    // Without a token: the authentication error, nothing else.
+    let a = app.send(app.client().get(app.url("/auth/rights")), Some(""));
+    assert_eq!(a.status, 401, "{}", a.text);
+    assert_eq!(a.json()["result"]["status"], false);
+    // POST is not a route of /auth/rights.
+    app.send(app.client().post(app.url("/auth/rights")), Some(&admin))
+        .expect(405);
+}

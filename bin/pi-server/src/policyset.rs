@@ -132,6 +132,23 @@ pub fn rights(
         .map_err(map_match_error)
 }
 
+/// Token types the caller may enroll in the web UI (`ui_get_enroll_tokentypes`).
+pub fn enroll_tokentypes(
+    snap: &Snapshot,
+    caller: &Caller,
+) -> ApiResult<std::collections::BTreeMap<String, String>> {
+    let parts = match_context_parts(caller);
+    snap.policy_set
+        .ui_get_enroll_tokentypes(
+            Some(&parts.client),
+            &parts.user,
+            Some(&parts.user_agent),
+            None,
+            parts.now,
+        )
+        .map_err(map_match_error)
+}
+
 /// Main menus for rights.
 pub fn menus(_snap: &Snapshot, scope: &str, rights: &[String]) -> Vec<String> {
     pi_policy::menus_for_rights(scope, rights)

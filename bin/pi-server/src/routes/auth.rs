@@ -1,7 +1,8 @@
 //! `POST /auth`: admin and user login, answering privacyIDEA's JWT response
-//! (spec/realm-auth-server.md §5.2–5.3).
+//! (spec/realm-auth-server.md §5.2–5.3); `GET /auth/rights`: enrollable token types.
 
 use super::resource;
+use crate::auth::Caller;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -197,7 +198,16 @@ fn webui_defaults() -> Value {
     })
 }
 
+/// `GET /auth/rights`: the token types the caller (admin or user) may
+/// enroll in the web UI, type → description (`ui_get_enroll_tokentypes`).
+async fn enroll_rights(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let snap = state.snapshot().await?;
+    let types = crate::policyset::enroll_tokentypes(&snap, &caller)?;
+    Ok(envelope::ok(json!(types)))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth").route(web::post().to(login)))
-        .service(resource("/auth/").route(web::post().to(login)));
+        .service(resource("/auth/").route(web::post().to(login)))
+        .service(resource("/auth/rights").route(web::get().to(enroll_rights)));
 }
