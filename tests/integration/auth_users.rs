@@ -959,19 +959,37 @@ fn case_125_126_auth_rights_enrollable_token_types() {
     // No policies: every type the web UI offers to admins.
     let all = enroll_types(&app, &admin);
     assert_eq!(all.len(), 25, "{all:?}");
-    for t in ["hotp", "totp", "remote", "4eyes", "registration", "webauthn", "yubikey"] {
+    for t in [
+        "hotp",
+        "totp",
+        "remote",
+        "4eyes",
+        "registration",
+        "webauthn",
+        "yubikey",
+    ] {
         assert!(all.iter().any(|a| a == t), "{t} missing");
     }
-    assert!(!all.iter().any(|a| a == "pw" || a == "ocra" || a == "daplug"));
+    assert!(!all
+        .iter()
+        .any(|a| a == "pw" || a == "ocra" || a == "daplug"));
     // A realm user logs in; no user policies: the user types (no admin-only ones).
     let user = app.login("cornelius@realm1", "test");
     let types = enroll_types(&app, &user);
     assert!(types.iter().any(|a| a == "hotp"));
-    assert!(!types.iter().any(|a| a == "remote" || a == "4eyes" || a == "vasco"));
+    assert!(!types
+        .iter()
+        .any(|a| a == "remote" || a == "4eyes" || a == "vasco"));
     assert_eq!(types.len(), 21, "{types:?}");
 
     // Admin policies: only what they grant to this admin.
-    put_policy(&app, "tokenEnroll", "admin", "enrollYUBIKEY, enrollHOTP", |_| {});
+    put_policy(
+        &app,
+        "tokenEnroll",
+        "admin",
+        "enrollYUBIKEY, enrollHOTP",
+        |_| {},
+    );
     put_policy(&app, "otherAdmin", "admin", "enrollTOTP", |p| {
         p.adminuser = "someoneelse".into()
     });
