@@ -177,6 +177,10 @@ struct Builder {
     classes: Vec<[Class; 4]>,
     /// Reused `(value hash, id)` buffer.
     pairs: Vec<(u64, u32)>,
+    /// Reused buffer of complex ids.
+    complex: Vec<u32>,
+    /// Reused `(value hash, span)` buffer.
+    spans: Vec<(u64, Span)>,
 }
 
 /// A range of [`Bucket::data`].
@@ -189,9 +193,67 @@ struct Span {
 /// One attribute's split of a bucket: spans of the bucket's flat data.
 #[derive(Debug, Default, Clone)]
 struct Split {
+    /// `false`: not built, because the bucket is small or no policy of it
+    /// restricts the attribute (the split could never be smaller than the bucket).
+    useful: bool,
     unrestricted: Span,
     complex: Span,
     by_value: ValueTable,
+}
+
+impl Split {
+    /// Build the split of attribute `attr` for the bucket `ids`, appending
+    /// its lists to `data`: one pass over the ids.
+    fn fill(&mut self, attr: usize, ids: &[u32], b: &mut Builder, data: &mut Vec<u32>) {
+        let class = |id: u32| b.classes.get(id as usize).and_then(|c| c.get(attr));
+        if ids
+            .iter()
+            .all(|&id| matches!(class(id), Some(Class::Unrestricted) | None))
+        {
+            return;
+        }
+        let pos = |d: &Vec<u32>| d.len() as u32;
+        let start = pos(data);
+        b.complex.clear();
+        b.pairs.clear();
+        for &id in ids {
+            match class(id) {
+                Some(Class::Unrestricted) | None => data.push(id),
+                Some(Class::Complex) => b.complex.push(id),
+                Some(Class::Values(vs)) => b.pairs.extend(vs.iter().map(|&v| (v, id))),
+            }
+        }
+        self.unrestricted = Span {
+            start,
+            end: pos(data),
+        };
+        let start = pos(data);
+        data.extend_from_slice(&b.complex);
+        self.complex = Span {
+            start,
+            end: pos(data),
+        };
+        b.pairs.sort_unstable();
+        b.pairs.dedup();
+        let by_value = &mut b.spans;
+        by_value.clear();
+        for &(v, id) in &b.pairs {
+            let end = pos(data) + 1;
+            match by_value.last_mut() {
+                Some((last, span)) if *last == v => span.end = end,
+                _ => by_value.push((
+                    v,
+                    Span {
+                        start: end - 1,
+                        end,
+                    },
+                )),
+            }
+            data.push(id);
+        }
+        self.by_value = ValueTable::new(by_value);
+        self.useful = true;
+    }
 }
 
 /// Value hash → span: a linear list when short, else an open-addressing
@@ -209,17 +271,17 @@ const EMPTY: u64 = u64::MAX;
 const LINEAR: usize = 8;
 
 impl ValueTable {
-    fn new(entries: Vec<(u64, Span)>) -> ValueTable {
+    fn new(entries: &[(u64, Span)]) -> ValueTable {
         if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
             return ValueTable {
-                slots: entries.into_boxed_slice(),
+                slots: entries.into(),
                 bits: 0,
             };
         }
         let bits = (2 * entries.len()).next_power_of_two().trailing_zeros();
         let mut slots = vec![(EMPTY, Span::default()); 1 << bits];
         let mask = slots.len() - 1;
-        for (v, span) in entries {
+        for &(v, span) in entries {
             let mut i = Self::home(v, bits);
             while slots.get(i).is_some_and(|s| s.0 != EMPTY) {
                 i = (i + 1) & mask;
@@ -264,69 +326,27 @@ impl ValueTable {
 /// attribute splits.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Bucket {
-    ids: Box<[u32]>,
+    ids: Vec<u32>,
     /// The lists of all splits, one after the other.
-    data: Box<[u32]>,
+    data: Vec<u32>,
     splits: [Split; 4],
 }
 
 impl Bucket {
     fn new(ids: Vec<u32>, b: &mut Builder) -> Bucket {
-        let mut data: Vec<u32> = Vec::with_capacity(ids.len() * 4);
+        let mut data: Vec<u32> = Vec::with_capacity(if ids.len() > GOOD_ENOUGH {
+            2 * ids.len()
+        } else {
+            0
+        });
         let mut splits: [Split; 4] = Default::default();
-        let pos = |d: &Vec<u32>| d.len() as u32;
-        for (attr, split) in splits.iter_mut().enumerate() {
-            let class = |id: u32| b.classes.get(id as usize).map(|c| &c[attr]);
-            let start = pos(&data);
-            data.extend(
-                ids.iter()
-                    .copied()
-                    .filter(|&id| matches!(class(id), Some(Class::Unrestricted))),
-            );
-            split.unrestricted = Span {
-                start,
-                end: pos(&data),
-            };
-            let start = pos(&data);
-            data.extend(
-                ids.iter()
-                    .copied()
-                    .filter(|&id| matches!(class(id), Some(Class::Complex))),
-            );
-            split.complex = Span {
-                start,
-                end: pos(&data),
-            };
-            b.pairs.clear();
-            for &id in &ids {
-                if let Some(Class::Values(vs)) = class(id) {
-                    b.pairs.extend(vs.iter().map(|&v| (v, id)));
-                }
+        // A bucket this small is used as a whole (see `push_candidates`).
+        if ids.len() > GOOD_ENOUGH {
+            for (attr, split) in splits.iter_mut().enumerate() {
+                split.fill(attr, &ids, b, &mut data);
             }
-            b.pairs.sort_unstable();
-            b.pairs.dedup();
-            let mut by_value: Vec<(u64, Span)> = Vec::new();
-            for &(v, id) in &b.pairs {
-                let end = pos(&data) + 1;
-                match by_value.last_mut() {
-                    Some((last, span)) if *last == v => span.end = end,
-                    _ => by_value.push((
-                        v,
-                        Span {
-                            start: end - 1,
-                            end,
-                        },
-                    )),
-                }
-                data.push(id);
-            }
-            split.by_value = ValueTable::new(by_value);
         }
-        Bucket {
-            ids: ids.into_boxed_slice(),
-            data: data.into_boxed_slice(),
-            splits,
-        }
+        Bucket { ids, data, splits }
     }
 
     #[inline]
@@ -342,6 +362,9 @@ impl Bucket {
         let mut best_len = self.ids.len();
         if best_len > GOOD_ENOUGH {
             for (i, split) in self.splits.iter().enumerate() {
+                if !split.useful {
+                    continue;
+                }
                 if let Some(v) = keys.get(i) {
                     let exact = split
                         .by_value
@@ -510,6 +533,8 @@ impl Index {
         let mut b = Builder {
             classes: Vec::with_capacity(policies.len()),
             pairs: Vec::new(),
+            complex: Vec::new(),
+            spans: Vec::new(),
         };
         let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
         let mut by_name: HashMap<Box<str>, Vec<u32>> = HashMap::default();
