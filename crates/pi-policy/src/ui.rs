@@ -13,6 +13,50 @@ use std::collections::BTreeMap;
 
 const USERINFO_ONLY: &[Section] = &[Section::UserInfo];
 
+/// The query for a login's own policies (`ui_get_rights`,
+/// `ui_get_enroll_tokentypes`): admins by adminuser/adminrealm without
+/// conditions; users by their user object (`user`, else `username@realm`
+/// kept in `fallback`) with only `userinfo` conditions; time ranges at
+/// `now`. `None` for a scope other than `admin`/`user`.
+fn login_query<'a>(
+    scope: &'a str,
+    username: &'a str,
+    realm: &'a str,
+    (client, user_agent, user): (Option<&'a str>, Option<&'a str>, Option<&'a UserObject>),
+    fallback: &'a mut Option<UserObject>,
+    now: DateTime<FixedOffset>,
+) -> Option<Query<'a>> {
+    let mut q = Query {
+        scope: Some(scope),
+        active: Some(true),
+        client,
+        user_agent,
+        time: Some(now.naive_local()),
+        input: ConditionInput {
+            now: Some(now.with_timezone(&Utc)),
+            ..ConditionInput::default()
+        },
+        ..Query::default()
+    };
+    match scope {
+        "admin" => {
+            q.adminuser = Some(username);
+            q.adminrealm = Some(realm);
+            q.conditions = ConditionCheck::Skip;
+        }
+        "user" => {
+            let uo: &'a UserObject = match user {
+                Some(u) => u,
+                None => fallback.insert(UserObject::new(username, realm, "")),
+            };
+            q.user_object = Some(uo);
+            q.conditions = ConditionCheck::Sections(USERINFO_ONLY);
+        }
+        _ => return None,
+    }
+    Some(q)
+}
+
 impl PolicySet {
     /// privacyIDEA's `ui_get_rights(scope, realm, username, client, user_agent)`.
     ///
@@ -37,38 +81,17 @@ impl PolicySet {
         user: Option<&UserObject>,
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<String>, MatchError> {
-        let fallback;
-        let mut q = Query {
-            scope: Some(scope),
-            active: Some(true),
-            client,
-            user_agent,
-            time: Some(now.naive_local()),
-            input: ConditionInput {
-                now: Some(now.with_timezone(&Utc)),
-                ..ConditionInput::default()
-            },
-            ..Query::default()
+        let mut fallback = None;
+        let Some(q) = login_query(
+            scope,
+            username,
+            realm,
+            (client, user_agent, user),
+            &mut fallback,
+            now,
+        ) else {
+            return Err(MatchError::Policy(format!("Unknown scope: {scope}")));
         };
-        match scope {
-            "admin" => {
-                q.adminuser = Some(username);
-                q.adminrealm = Some(realm);
-                q.conditions = ConditionCheck::Skip;
-            }
-            "user" => {
-                let uo = match user {
-                    Some(u) => u,
-                    None => {
-                        fallback = UserObject::new(username, realm, "");
-                        &fallback
-                    }
-                };
-                q.user_object = Some(uo);
-                q.conditions = ConditionCheck::Sections(USERINFO_ONLY);
-            }
-            other => return Err(MatchError::Policy(format!("Unknown scope: {other}"))),
-        }
         if !self.has_active_policies(Some(scope)) {
             return Ok(policy_defs()
                 .scope(scope)
@@ -120,34 +143,17 @@ impl PolicySet {
                 .map(|t| (t.name.to_string(), t.description.to_string()))
                 .collect());
         }
-        let fallback;
-        let mut q = Query {
-            scope: Some(role),
-            active: Some(true),
-            client,
-            user_agent,
-            time: Some(now.naive_local()),
-            input: ConditionInput {
-                now: Some(now.with_timezone(&Utc)),
-                ..ConditionInput::default()
-            },
-            ..Query::default()
+        let mut fallback = None;
+        let Some(q) = login_query(
+            role,
+            &logged_in_user.username,
+            &logged_in_user.realm,
+            (client, user_agent, user),
+            &mut fallback,
+            now,
+        ) else {
+            return Err(MatchError::Policy(format!("Unknown role: {role}")));
         };
-        if role == "admin" {
-            q.adminuser = Some(&logged_in_user.username);
-            q.adminrealm = Some(&logged_in_user.realm);
-            q.conditions = ConditionCheck::Skip;
-        } else {
-            let uo = match user {
-                Some(u) => u,
-                None => {
-                    fallback = UserObject::new(&logged_in_user.username, &logged_in_user.realm, "");
-                    &fallback
-                }
-            };
-            q.user_object = Some(uo);
-            q.conditions = ConditionCheck::Sections(USERINFO_ONLY);
-        }
         let mut out = BTreeMap::new();
         for t in types {
             let action = t.enroll_action();

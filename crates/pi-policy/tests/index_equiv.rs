@@ -169,6 +169,19 @@ fn ctx() -> BuildContext {
     }
 }
 
+/// The policy set of `recs`, named `p0`, `p1`, … in order.
+fn named_set(recs: Vec<PolicyRecord>) -> PolicySet {
+    let recs: Vec<PolicyRecord> = recs
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut r)| {
+            r.name = format!("p{i}");
+            r
+        })
+        .collect();
+    PolicySet::from_records(&recs, ctx())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
     #[test]
@@ -176,12 +189,7 @@ proptest! {
         recs in prop::collection::vec(policy(), 0..40),
         queries in prop::collection::vec(query(40), 1..8),
     ) {
-        let recs: Vec<PolicyRecord> = recs
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut r)| { r.name = format!("p{i}"); r })
-            .collect();
-        let set = PolicySet::from_records(&recs, ctx());
+        let set = named_set(recs);
         let t = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
         for q in &queries {
             let query = Query {
@@ -269,12 +277,7 @@ proptest! {
             1..16,
         ),
     ) {
-        let recs: Vec<PolicyRecord> = recs
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut r)| { r.name = format!("p{i}"); r })
-            .collect();
-        let set = PolicySet::from_records(&recs, ctx());
+        let set = named_set(recs);
         for &(scope, a, r, u, au, newline) in &queries {
             let nl = if newline { "\n" } else { "" };
             let (action, realm, user, adminuser) = (
