@@ -1,11 +1,12 @@
 //! `POST /auth` for realm users and superuser-realm admins, the realm
 //! precedence of §3.5, the local-admin/user name clash, rights, and the admin
-//! policy gate on superuser-realm admins (§5.2, §5.6–5.7, §8 cases 54–57, 62–74).
+//! policy gate on superuser-realm admins, trusted external JWTs and
+//! `GET /auth/rights` (§5.2–5.7, §8 cases 54–57, 62–77).
 //!
 //! Not covered here: audit rows (cases 62–63, 14: this server writes no audit
 //! yet), `login_mode=privacyIDEA` (case 71: needs tokens), LDAP (case 69 uses a
 //! passwd resolver whose file is missing as the failing user store), JWT
-//! lifetimes (case 75, webui policies) and trusted JWTs (case 77).
+//! lifetimes (case 75, webui policies).
 
 use crate::realm::{
     form_realm, passwd_resolver, passwords_file, put_policy, sqlite_exec, HASH_OTHER, HASH_TEST,
@@ -1012,4 +1013,108 @@ fn case_125_126_auth_rights_enrollable_token_types() {
     // POST is not a route of /auth/rights.
     app.send(app.client().post(app.url("/auth/rights")), Some(&admin))
         .expect(405);
+}
+
+// ----- trusted external JWTs (PI_TRUSTED_JWT, case 77) -----
+
+fn auth_fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../crates/pi-auth/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+fn rs256(claims: &Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(auth_fixture("trusted-rsa.key").as_bytes())
+        .expect("key");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        claims,
+        &key,
+    )
+    .expect("sign")
+}
+
+#[test]
+fn case_077_trusted_jwt_over_http() {
+    let pem = auth_fixture("trusted-rsa.pub");
+    let entry = |role: &str, realm: &str, resolver: &str, username: &str| {
+        format!(
+            "{{'public_key': '''{pem}''', 'algorithm': 'RS256', 'role': '{role}', \
+             'realm': '{realm}', 'resolver': '{resolver}', 'username': '{username}'}}"
+        )
+    };
+    let cfg = format!(
+        "PI_TRUSTED_JWT = [{}, {}, {{'public_key': 'x', 'algorithm': 'HS256', 'username': '.*'}}]",
+        entry("user", "realmX", "resolverX", "h.*s"),
+        entry("admin", "", "", "sso-admin"),
+    );
+    let app = spawn_app_with(AppOptions {
+        extra_cfg: vec![cfg],
+        ..AppOptions::default()
+    });
+    let exp = chrono::Utc::now().timestamp() + 600;
+    let user = |name: &str, exp: i64| {
+        rs256(
+            &json!({"username": name, "realm": "realmX", "resolver": "resolverX",
+                      "role": "user", "exp": exp}),
+        )
+    };
+    let get = |path: &str, token: &str| app.send(app.client().get(app.url(path)), Some(token));
+
+    // hans: a user of realmX; may use user routes, not admin routes.
+    get("/auth/rights", &user("hans", exp)).expect(200);
+    let a = get("/policy/", &user("hans", exp)).expect(401);
+    assert_eq!(a.code(), 4306);
+    // hanswurst does not match `h.*s`.
+    let a = get("/auth/rights", &user("hanswurst", exp)).expect(401);
+    assert_eq!(a.code(), 403);
+    assert_eq!(
+        a.message(),
+        "Authentication failure. The username hanswurst is not allowed to impersonate via JWT."
+    );
+    // Expired, garbage.
+    assert_eq!(
+        get("/auth/rights", &user("hans", exp - 1200))
+            .expect(401)
+            .code(),
+        4305
+    );
+    assert_eq!(get("/auth/rights", "garbage").expect(401).code(), 4304);
+    // The admin entry: an SSO admin reaches the admin routes.
+    let admin = rs256(
+        &json!({"username": "sso-admin", "realm": "", "resolver": "",
+                              "role": "admin", "exp": exp}),
+    );
+    get("/policy/", &admin).expect(200);
+    // Our own tokens keep working.
+    let own = app.token();
+    get("/policy/", &own).expect(200);
+}
+
+#[test]
+fn trusted_jwt_with_an_unusable_key_stops_the_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("pi.cfg");
+    let db = dir.path().join("pi.sqlite");
+    std::fs::write(
+        &cfg,
+        format!(
+            "SQLALCHEMY_DATABASE_URI = 'sqlite:///{}'\nSECRET_KEY = 'x'\nPI_PEPPER = 'y'\n\
+             PI_TRUSTED_JWT = [{{'public_key': 'not a key', 'algorithm': 'RS256', 'username': '.*'}}]\n",
+            db.display()
+        ),
+    )
+    .expect("cfg");
+    let out = std::process::Command::new(bin("pi-server"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PI_TRUSTED_JWT entry 0"), "{err}");
 }

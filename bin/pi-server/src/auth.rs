@@ -62,7 +62,8 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         header(req, "Authorization"),
     )
     .map_err(map)?;
-    let claims = pi_auth::verify(state.jwt_secret(), token, None).map_err(map)?;
+    let claims = pi_auth::verify_with_trusted(state.jwt_secret(), token, None, state.trusted_jwt())
+        .map_err(map)?;
     let role = match claims.role {
         pi_auth::Role::Admin => Role::Admin,
         pi_auth::Role::User => Role::User,

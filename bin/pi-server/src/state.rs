@@ -202,6 +202,7 @@ pub struct AppState {
     check_done: tokio::sync::Notify,
     epoch: std::time::Instant,
     secret: Vec<u8>,
+    trusted_jwt: Vec<pi_auth::TrustedJwt>,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
@@ -213,6 +214,41 @@ fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut buf);
     buf
+}
+
+/// Build the `PI_TRUSTED_JWT` entries. Entries with an algorithm that is
+/// not asymmetric are skipped with a warning (privacyIDEA ignores them); an
+/// entry whose key or user-name pattern is unusable stops the start.
+fn trusted_jwt_entries(
+    entries: &[pi_config::TrustedJwtConfig],
+) -> anyhow::Result<Vec<pi_auth::TrustedJwt>> {
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if !pi_auth::TRUSTED_ALGORITHMS.contains(&e.algorithm.as_str()) {
+            log::warn!(
+                "PI_TRUSTED_JWT entry {i}: unsupported JWT algorithm {:?}, entry ignored",
+                e.algorithm
+            );
+            continue;
+        }
+        if e.algorithm == "ES512" {
+            log::warn!(
+                "PI_TRUSTED_JWT entry {i}: ES512 is not supported by this server, entry ignored"
+            );
+            continue;
+        }
+        let entry = pi_auth::TrustedJwt::new(
+            &e.public_key,
+            &e.algorithm,
+            e.role.clone(),
+            e.realm.clone(),
+            e.resolver.clone(),
+            &e.username,
+        )
+        .map_err(|msg| anyhow::anyhow!("PI_TRUSTED_JWT entry {i}: {msg}"))?;
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 impl AppState {
@@ -233,6 +269,7 @@ impl AppState {
                 random_bytes(32)
             }
         };
+        let trusted_jwt = trusted_jwt_entries(&cfg.pi_trusted_jwt)?;
         let Some(pepper) = cfg.pi_pepper.clone() else {
             anyhow::bail!("PI_PEPPER is not set in the configuration");
         };
@@ -273,6 +310,7 @@ impl AppState {
             check_done: tokio::sync::Notify::new(),
             epoch: std::time::Instant::now(),
             secret,
+            trusted_jwt,
             pepper,
             enc_key,
             remote,
@@ -287,6 +325,11 @@ impl AppState {
     /// The JWT key.
     pub fn jwt_secret(&self) -> &[u8] {
         &self.secret
+    }
+
+    /// The `PI_TRUSTED_JWT` entries that can verify tokens.
+    pub fn trusted_jwt(&self) -> &[pi_auth::TrustedJwt] {
+        &self.trusted_jwt
     }
 
     /// The request-body cap.

@@ -132,6 +132,12 @@ pub enum AuthError {
         /// The roles that would have been accepted.
         required: Vec<Role>,
     },
+    /// A trusted external JWT names a user its entry does not allow (code 403).
+    #[error("the user {0} may not impersonate via JWT")]
+    NotAllowedToImpersonate(String),
+    /// The token names no user (code 4032).
+    #[error("the token names no user")]
+    MissingUsername,
 }
 
 impl AuthError {
@@ -143,6 +149,8 @@ impl AuthError {
             Self::Decode(_) => 4304,
             Self::Expired => 4305,
             Self::MissingRole { .. } => 4306,
+            Self::NotAllowedToImpersonate(_) => 403,
+            Self::MissingUsername => 4032,
         }
     }
 
@@ -159,6 +167,12 @@ impl AuthError {
             Self::Expired => {
                 "Authentication failure. Your token has expired: Signature has expired".to_owned()
             }
+            Self::NotAllowedToImpersonate(user) => format!(
+                "Authentication failure. The username {user} is not allowed to impersonate via JWT."
+            ),
+            Self::MissingUsername => {
+                "Authentication failure. The Authorization token does not name a user.".to_owned()
+            }
             Self::MissingRole { required } => {
                 let list: Vec<String> = required.iter().map(|r| format!("'{r}'")).collect();
                 format!(
@@ -170,12 +184,12 @@ impl AuthError {
     }
 }
 
-fn decode_err(detail: impl Into<String>) -> AuthError {
+pub(crate) fn decode_err(detail: impl Into<String>) -> AuthError {
     AuthError::Decode(detail.into())
 }
 
 /// Removes a leading `Bearer ` (any case) and surrounding whitespace.
-fn strip_bearer(value: &str) -> &str {
+pub(crate) fn strip_bearer(value: &str) -> &str {
     let value = value.trim();
     match value.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value[7..].trim_start(),
@@ -303,8 +317,33 @@ pub fn verify(secret: &[u8], token: &str, now: Option<i64>) -> Result<Claims, Au
         .map_err(|e| decode_err(format!("Invalid payload string: {e}")))
 }
 
+/// The `alg` of a token's header without verifying anything (PyJWT's
+/// `get_unverified_header`); `None` when the header has no string `alg`.
+///
+/// # Errors
+///
+/// [`AuthError::Decode`] when the token or its header is malformed.
+pub(crate) fn header_algorithm(token: &str) -> Result<Option<String>, AuthError> {
+    let token = strip_bearer(token);
+    let (signing_input, _) = token
+        .rsplit_once('.')
+        .ok_or_else(|| decode_err("Not enough segments"))?;
+    let (header_segment, _) = signing_input
+        .split_once('.')
+        .ok_or_else(|| decode_err("Not enough segments"))?;
+    let header_bytes = B64URL
+        .decode(header_segment)
+        .map_err(|_| decode_err("Invalid header padding"))?;
+    let header: Value = serde_json::from_slice(&header_bytes)
+        .map_err(|e| decode_err(format!("Invalid header string: {e}")))?;
+    match header {
+        Value::Object(h) => Ok(h.get("alg").and_then(Value::as_str).map(str::to_string)),
+        _ => Err(decode_err("Invalid header string: must be a json object")),
+    }
+}
+
 /// Python's `int(x)` for JSON numbers (floats are truncated).
-fn int_claim(v: &Value) -> Option<i64> {
+pub(crate) fn int_claim(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64().or_else(|| {
             n.as_f64()

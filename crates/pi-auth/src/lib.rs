@@ -2,6 +2,7 @@
 
 mod hash;
 mod jwt;
+mod trusted;
 
 pub use hash::{
     hash_password, verify_password, HashError, ARGON2_HASH_LEN, ARGON2_M_COST, ARGON2_P_COST,
@@ -11,3 +12,4 @@ pub use jwt::{
     extract_token, issue, new_nonce, require_role, verify, AuthError, Claims, IssueError, Role,
     ALGORITHM,
 };
+pub use trusted::{verify_with_trusted, TrustedJwt, TRUSTED_ALGORITHMS};

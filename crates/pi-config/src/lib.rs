@@ -38,6 +38,7 @@ pub const USED_KEYS: &[&str] = &[
     "PI_REMOTE_ALLOW_LINK_LOCAL",
     "PI_JWT_VALIDITY",
     "PI_MAX_BODY_SIZE",
+    "PI_TRUSTED_JWT",
 ];
 
 /// Errors of loading a configuration.
@@ -136,8 +137,60 @@ pub struct PiConfig {
     pub pi_jwt_validity: u64,
     /// `PI_MAX_BODY_SIZE` (ours, bytes, default 1 MiB).
     pub pi_max_body_size: usize,
+    /// `PI_TRUSTED_JWT`: external JWT signers whose tokens are accepted (default `[]`).
+    pub pi_trusted_jwt: Vec<TrustedJwtConfig>,
     /// Every key after merging file and environment, as JSON (`None` is `null`).
     pub raw: Map<String, Value>,
+}
+
+/// One entry of `PI_TRUSTED_JWT`: `{"public_key": PEM, "algorithm": "RS256",
+/// "role": …, "realm": …, "resolver": …, "username": regex}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustedJwtConfig {
+    /// The signer's public key (PEM).
+    pub public_key: String,
+    /// The JWT algorithm (`RS256`, `PS256`, `ES256`, …).
+    pub algorithm: String,
+    /// `role` the token must carry (`null` when the entry has none).
+    pub role: Value,
+    /// `realm` the token must carry.
+    pub realm: Value,
+    /// `resolver` the token must carry.
+    pub resolver: Value,
+    /// Regular expression the token's `username` must match.
+    pub username: String,
+}
+
+fn trusted_jwt(raw: &Map<String, Value>) -> Result<Vec<TrustedJwtConfig>, LoadError> {
+    const KEY: &str = "PI_TRUSTED_JWT";
+    const EXPECTED: &str =
+        "a list of dicts with the string keys `public_key`, `algorithm` and `username`";
+    let items = match present(raw, KEY) {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(v) => return Err(invalid(KEY, EXPECTED, v)),
+    };
+    items
+        .iter()
+        .map(|item| {
+            let Value::Object(m) = item else {
+                return Err(invalid(KEY, EXPECTED, item));
+            };
+            let text = |k: &str| match m.get(k) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                _ => Err(invalid(KEY, EXPECTED, item)),
+            };
+            let claim = |k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+            Ok(TrustedJwtConfig {
+                public_key: text("public_key")?,
+                algorithm: text("algorithm")?,
+                role: claim("role"),
+                realm: claim("realm"),
+                resolver: claim("resolver"),
+                username: text("username")?,
+            })
+        })
+        .collect()
 }
 
 /// Which config file to read: `explicit` (from `--config FILE`), else the value of the
@@ -370,6 +423,7 @@ impl PiConfig {
                 .unwrap_or(false),
             pi_jwt_validity: opt_u64(&raw, "PI_JWT_VALIDITY")?.unwrap_or(3600),
             pi_max_body_size,
+            pi_trusted_jwt: trusted_jwt(&raw)?,
             sqlalchemy_database_uri,
             raw,
         })

@@ -361,3 +361,51 @@ fn raw_loading_and_typing_separately() -> Result<(), LoadError> {
     assert_eq!(cfg.get("X"), Some(&json!(1)));
     Ok(())
 }
+
+#[test]
+fn trusted_jwt_entries() -> Result<(), LoadError> {
+    let text = "SQLALCHEMY_DATABASE_URI = 'sqlite://'\n\
+        PI_TRUSTED_JWT = [{'public_key': '''-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----''',\n\
+                           'algorithm': 'RS256', 'role': 'user', 'realm': 'realm1',\n\
+                           'username': 'h.*s'}]\n";
+    let cfg = load_str(text, "x", no_env())?;
+    assert_eq!(cfg.pi_trusted_jwt.len(), 1);
+    let e = &cfg.pi_trusted_jwt[0];
+    assert!(e.public_key.starts_with("-----BEGIN PUBLIC KEY-----\nabc"));
+    assert_eq!(
+        (e.algorithm.as_str(), e.username.as_str()),
+        ("RS256", "h.*s")
+    );
+    assert_eq!(
+        (&e.role, &e.realm, &e.resolver),
+        (&json!("user"), &json!("realm1"), &json!(null))
+    );
+    assert!(
+        load_str("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n", "x", no_env())?
+            .pi_trusted_jwt
+            .is_empty()
+    );
+    for bad in [
+        "PI_TRUSTED_JWT = 'x'",
+        "PI_TRUSTED_JWT = ['x']",
+        "PI_TRUSTED_JWT = [{'algorithm': 'RS256', 'username': '.*'}]",
+        "PI_TRUSTED_JWT = [{'public_key': 'k', 'algorithm': 'RS256', 'username': 3}]",
+    ] {
+        let err = load_str(
+            &format!("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n{bad}\n"),
+            "x",
+            no_env(),
+        );
+        assert!(
+            matches!(
+                err,
+                Err(LoadError::InvalidValue {
+                    key: "PI_TRUSTED_JWT",
+                    ..
+                })
+            ),
+            "{bad}: {err:?}"
+        );
+    }
+    Ok(())
+}
