@@ -351,3 +351,124 @@ fn opens_a_privacyidea_postgresql_database_as_is() {
     app.get("/system/nodes").expect(200);
     drop(app);
 }
+
+// ----- response signing (§7.3) -----
+
+fn key_fixture(name: &str) -> String {
+    format!(
+        "{}/../crates/pi-auth/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Verify a signed answer the way a privacyIDEA client does: the body
+/// without `signature`, as Python's `json.dumps(…, sort_keys=True)`.
+fn verify_signed(a: &Answer) -> serde_json::Value {
+    let verifier = pi_auth::SignatureVerifier::from_pem(
+        &std::fs::read_to_string(key_fixture("trusted-rsa.pub")).expect("pub"),
+    )
+    .expect("key");
+    let mut body = a.json();
+    // The body is written in json.dumps form, byte for byte.
+    assert_eq!(pi_model::pyrepr::py_json_dumps(&body), a.text);
+    let sig = body
+        .as_object_mut()
+        .and_then(|o| o.remove("signature"))
+        .expect("signature");
+    let sig = sig.as_str().expect("str");
+    assert!(
+        verifier.verify(&pi_model::pyrepr::py_json_dumps(&body), sig),
+        "{}",
+        a.text
+    );
+    body
+}
+
+#[test]
+fn responses_are_signed_with_the_audit_key() {
+    let app = spawn_app_with(AppOptions {
+        extra_cfg: vec![
+            format!(
+                "PI_AUDIT_KEY_PRIVATE = '{}'",
+                key_fixture("trusted-rsa.key")
+            ),
+            format!("PI_AUDIT_KEY_PUBLIC = '{}'", key_fixture("trusted-rsa.pub")),
+        ],
+        ..AppOptions::default()
+    });
+    // Success, with the nonce of the query string echoed.
+    let body = verify_signed(&app.get("/policy/?nonce=n-123").expect(200));
+    assert_eq!(body["nonce"], "n-123");
+    // A nonce in a JSON body, and non-ASCII text.
+    let a = app.send(
+        app.client()
+            .post(app.url("/policy/signed"))
+            .json(&json!({"scope": "webui", "action": "login_mode=userstore",
+                          "description": "Grüße 😀", "nonce": "body-nonce"})),
+        None,
+    );
+    let body = verify_signed(&a.expect(200));
+    assert_eq!(body["nonce"], "body-nonce");
+    assert!(a_contains_escaped_unicode(&app));
+    // Errors are signed too; an empty nonce is not echoed.
+    let body = verify_signed(&app.delete("/policy/nosuch?nonce=").expect(404));
+    assert!(body.get("nonce").is_none());
+    assert_eq!(body["result"]["status"], false);
+    verify_signed(&app.get("/no/such/route").expect(404));
+    verify_signed(
+        &app.send(app.client().get(app.url("/policy/")), Some(""))
+            .expect(401),
+    );
+    // A policy export is a file, not JSON: not signed.
+    let export = app.get("/policy/export/all.cfg").expect(200);
+    assert!(export.text.starts_with("[signed]"), "{}", export.text);
+    assert!(!export.text.contains("rsa_sha256_pss"));
+}
+
+fn a_contains_escaped_unicode(app: &TestApp) -> bool {
+    let a = app.get("/policy/signed").expect(200);
+    verify_signed(&a);
+    a.text.contains(r"Gr\u00fc\u00dfe \ud83d\ude00")
+}
+
+#[test]
+fn no_signature_without_keys_or_when_switched_off() {
+    let plain = spawn_app();
+    assert!(plain
+        .get("/policy/")
+        .expect(200)
+        .json()
+        .get("signature")
+        .is_none());
+    let off = spawn_app_with(AppOptions {
+        extra_cfg: vec![
+            format!(
+                "PI_AUDIT_KEY_PRIVATE = '{}'",
+                key_fixture("trusted-rsa.key")
+            ),
+            format!("PI_AUDIT_KEY_PUBLIC = '{}'", key_fixture("trusted-rsa.pub")),
+            "PI_NO_RESPONSE_SIGN = True".into(),
+        ],
+        ..AppOptions::default()
+    });
+    assert!(off
+        .get("/policy/")
+        .expect(200)
+        .json()
+        .get("signature")
+        .is_none());
+    // Only the private key: privacyIDEA signs nothing.
+    let half = spawn_app_with(AppOptions {
+        extra_cfg: vec![format!(
+            "PI_AUDIT_KEY_PRIVATE = '{}'",
+            key_fixture("trusted-rsa.key")
+        )],
+        ..AppOptions::default()
+    });
+    assert!(half
+        .get("/policy/")
+        .expect(200)
+        .json()
+        .get("signature")
+        .is_none());
+}

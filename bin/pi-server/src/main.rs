@@ -15,6 +15,7 @@ mod params;
 mod policyset;
 mod request;
 mod routes;
+mod signing;
 mod state;
 mod users;
 
@@ -74,6 +75,7 @@ async fn run(
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(signing::sign_responses))
             .configure(app::configure(data.clone(), limit))
             .default_service(web::to(app::not_found))
     });

@@ -79,7 +79,7 @@ fn merge_urlencoded(values: &mut Map<String, Value>, raw: &str, decode: bool) {
 }
 
 /// `application/x-www-form-urlencoded` decoding (`+` is a space).
-fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
+pub(crate) fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
@@ -92,6 +92,14 @@ fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
 impl Params {
     /// Build from the request head and its body bytes.
     pub fn parse(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
+        let params = Self::parse_values(req, body)?;
+        if let Some(n) = params.values.get("nonce") {
+            actix_web::HttpMessage::extensions_mut(req).insert(crate::signing::Nonce(n.clone()));
+        }
+        Ok(params)
+    }
+
+    fn parse_values(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
         let decode = !skip_unquote(req);
         let mut values = Map::new();
         merge_urlencoded(&mut values, req.query_string(), decode);

@@ -203,6 +203,7 @@ pub struct AppState {
     epoch: std::time::Instant,
     secret: Vec<u8>,
     trusted_jwt: Vec<pi_auth::TrustedJwt>,
+    signer: Option<pi_auth::Signer>,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
@@ -214,6 +215,32 @@ fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut buf);
     buf
+}
+
+/// The response signer: both `PI_AUDIT_KEY_PRIVATE` and
+/// `PI_AUDIT_KEY_PUBLIC` configured, `PI_NO_RESPONSE_SIGN` not set, and the
+/// private key readable. privacyIDEA answers unsigned when the key cannot be
+/// loaded; so does this server, with a warning at the start.
+fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
+    if cfg.pi_no_response_sign {
+        return None;
+    }
+    let (Some(private), Some(_)) = (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) else {
+        return None;
+    };
+    let loaded = std::fs::read_to_string(private)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| pi_auth::Signer::from_pem(&pem).map_err(|e| e.to_string()));
+    match loaded {
+        Ok(signer) => Some(signer),
+        Err(e) => {
+            log::warn!(
+                "PI_AUDIT_KEY_PRIVATE `{}` cannot be used ({e}); responses are not signed",
+                private.display()
+            );
+            None
+        }
+    }
 }
 
 /// Build the `PI_TRUSTED_JWT` entries. Entries with an algorithm that is
@@ -270,6 +297,7 @@ impl AppState {
             }
         };
         let trusted_jwt = trusted_jwt_entries(&cfg.pi_trusted_jwt)?;
+        let signer = response_signer(&cfg);
         let Some(pepper) = cfg.pi_pepper.clone() else {
             anyhow::bail!("PI_PEPPER is not set in the configuration");
         };
@@ -311,6 +339,7 @@ impl AppState {
             epoch: std::time::Instant::now(),
             secret,
             trusted_jwt,
+            signer,
             pepper,
             enc_key,
             remote,
@@ -330,6 +359,11 @@ impl AppState {
     /// The `PI_TRUSTED_JWT` entries that can verify tokens.
     pub fn trusted_jwt(&self) -> &[pi_auth::TrustedJwt] {
         &self.trusted_jwt
+    }
+
+    /// The response signer, when responses are signed.
+    pub fn signer(&self) -> Option<&pi_auth::Signer> {
+        self.signer.as_ref()
     }
 
     /// The request-body cap.

@@ -2,6 +2,7 @@
 
 mod hash;
 mod jwt;
+mod sign;
 mod trusted;
 
 pub use hash::{
@@ -12,4 +13,5 @@ pub use jwt::{
     extract_token, issue, new_nonce, require_role, verify, AuthError, Claims, IssueError, Role,
     ALGORITHM,
 };
+pub use sign::{KeyError, SignatureVerifier, Signer, SIGNATURE_PREFIX};
 pub use trusted::{verify_with_trusted, TrustedJwt, TRUSTED_ALGORITHMS};

@@ -39,6 +39,9 @@ pub const USED_KEYS: &[&str] = &[
     "PI_JWT_VALIDITY",
     "PI_MAX_BODY_SIZE",
     "PI_TRUSTED_JWT",
+    "PI_AUDIT_KEY_PRIVATE",
+    "PI_AUDIT_KEY_PUBLIC",
+    "PI_NO_RESPONSE_SIGN",
 ];
 
 /// Errors of loading a configuration.
@@ -139,6 +142,12 @@ pub struct PiConfig {
     pub pi_max_body_size: usize,
     /// `PI_TRUSTED_JWT`: external JWT signers whose tokens are accepted (default `[]`).
     pub pi_trusted_jwt: Vec<TrustedJwtConfig>,
+    /// `PI_AUDIT_KEY_PRIVATE`: RSA private key (PEM file) signing responses.
+    pub pi_audit_key_private: Option<PathBuf>,
+    /// `PI_AUDIT_KEY_PUBLIC`: the matching public key; without both keys nothing is signed.
+    pub pi_audit_key_public: Option<PathBuf>,
+    /// `PI_NO_RESPONSE_SIGN` (default `False`): do not sign responses.
+    pub pi_no_response_sign: bool,
     /// Every key after merging file and environment, as JSON (`None` is `null`).
     pub raw: Map<String, Value>,
 }
@@ -424,6 +433,9 @@ impl PiConfig {
             pi_jwt_validity: opt_u64(&raw, "PI_JWT_VALIDITY")?.unwrap_or(3600),
             pi_max_body_size,
             pi_trusted_jwt: trusted_jwt(&raw)?,
+            pi_audit_key_private: opt_string(&raw, "PI_AUDIT_KEY_PRIVATE")?.map(PathBuf::from),
+            pi_audit_key_public: opt_string(&raw, "PI_AUDIT_KEY_PUBLIC")?.map(PathBuf::from),
+            pi_no_response_sign: opt_bool(&raw, "PI_NO_RESPONSE_SIGN")?.unwrap_or(false),
             sqlalchemy_database_uri,
             raw,
         })

@@ -78,6 +78,75 @@ fn repr_number(n: &serde_json::Number) -> String {
     }
 }
 
+/// Python's `json.dumps(v, sort_keys=True)` with its defaults: separators
+/// `", "` and `": "`, `ensure_ascii=True` (everything outside printable
+/// ASCII as `\uXXXX`, astral characters as surrogate pairs), floats as
+/// `repr()`. privacyIDEA signs exactly this text (response signatures).
+/// Keys sort by code point, which is the byte order of `serde_json`'s map.
+pub fn py_json_dumps(v: &Value) -> String {
+    let mut out = String::new();
+    dumps_into(v, &mut out);
+    out
+}
+
+fn dumps_into(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => out.push_str(&repr_number(n)),
+        Value::String(s) => dumps_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                dumps_into(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                dumps_str(k, out);
+                out.push_str(": ");
+                dumps_into(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn dumps_str(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{u:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
 /// Python `repr()` of a JSON value as Python would hold it after `json.loads`.
 pub fn repr_value(v: &Value) -> String {
     match v {
@@ -192,5 +261,31 @@ mod tests {
         assert_eq!(parse_int("1.0"), None);
         assert_eq!(parse_int("-3"), Some(-3));
         assert!(is_true(&json!(1.0)) && is_true(&json!("TRUE")) && !is_true(&json!("yes")));
+    }
+
+    /// Expected texts printed by CPython 3.11's `json.dumps(v, sort_keys=True)`.
+    #[test]
+    fn json_dumps_like_python() {
+        let cases = [
+            (
+                json!({"b": 1, "a": [1.5, 2, null, true, false], "é": "ü😀\u{7f}\u{1}\t\n\"\\/"}),
+                r#"{"a": [1.5, 2, null, true, false], "b": 1, "\u00e9": "\u00fc\ud83d\ude00\u007f\u0001\t\n\"\\/"}"#,
+            ),
+            (
+                json!({"time": 1795473881.0747218, "x": 1e16, "y": 1.5e-05, "z": 0.0001, "w": -0.0,
+                       "v": 123456789012345678_i64, "u": 1.0, "t": 100.0}),
+                r#"{"t": 100.0, "time": 1795473881.0747218, "u": 1.0, "v": 123456789012345678, "w": -0.0, "x": 1e+16, "y": 1.5e-05, "z": 0.0001}"#,
+            ),
+            (json!([]), "[]"),
+            (json!({}), "{}"),
+            (json!(""), r#""""#),
+            (
+                json!({"nested": {"z": [{"b": "x", "a": {}}], "A": "upper"}}),
+                r#"{"nested": {"A": "upper", "z": [{"a": {}, "b": "x"}]}}"#,
+            ),
+        ];
+        for (v, want) in cases {
+            assert_eq!(py_json_dumps(&v), want);
+        }
     }
 }

@@ -1,0 +1,96 @@
+//! Response signing (spec §7.3): with `PI_AUDIT_KEY_PRIVATE`/`_PUBLIC`
+//! configured, every JSON answer — success or error — carries
+//! `signature = rsa_sha256_pss:<hex>` over Python's
+//! `json.dumps(body, sort_keys=True)`, after the request's `nonce` (if any)
+//! was copied into the body; the body is then written in that same form.
+//! Other answers (policy export files) are not signed.
+
+use crate::state::AppState;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+use pi_model::pyrepr::py_json_dumps;
+use serde_json::Value;
+
+/// The `nonce` request parameter, stored by the parameter extractor (body
+/// parameters included) so that the signature can echo it.
+#[derive(Debug, Clone)]
+pub struct Nonce(pub Value);
+
+/// Python truthiness of a parameter value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+fn query_nonce(req: &ServiceRequest) -> Option<Value> {
+    crate::params::form_urlencoded_pairs(req.query_string())
+        .into_iter()
+        .find(|(k, _)| k == "nonce")
+        .map(|(_, v)| Value::String(v))
+}
+
+/// The signing middleware (a no-op without a signer).
+pub async fn sign_responses(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let Some(signer) = state.as_ref().and_then(|s| s.signer().cloned()) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let from_query = query_nonce(&req);
+    let res = next.call(req).await?;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !is_json {
+        return Ok(res.map_into_boxed_body());
+    }
+    let nonce = res
+        .request()
+        .extensions()
+        .get::<Nonce>()
+        .map(|n| n.0.clone())
+        .or(from_query);
+    let (req, res) = res.into_parts();
+    let (mut head, body) = res.into_parts();
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(()))));
+        }
+    };
+    let Ok(Value::Object(mut obj)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(ServiceResponse::new(
+            req,
+            head.set_body(BoxBody::new(bytes)),
+        ));
+    };
+    if let Some(n) = nonce.filter(truthy) {
+        obj.insert("nonce".into(), n);
+    }
+    obj.remove("signature");
+    let mut body = Value::Object(obj);
+    let signature = signer.sign(&py_json_dumps(&body));
+    if let Value::Object(obj) = &mut body {
+        obj.insert("signature".into(), Value::String(signature));
+    }
+    let text = py_json_dumps(&body);
+    head.headers_mut().remove(header::CONTENT_LENGTH);
+    head.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(text))))
+}
