@@ -361,6 +361,17 @@ fn key_fixture(name: &str) -> String {
     )
 }
 
+/// pi.cfg lines configuring the audit (signing) keys.
+fn signing_keys() -> Vec<String> {
+    vec![
+        format!(
+            "PI_AUDIT_KEY_PRIVATE = '{}'",
+            key_fixture("trusted-rsa.key")
+        ),
+        format!("PI_AUDIT_KEY_PUBLIC = '{}'", key_fixture("trusted-rsa.pub")),
+    ]
+}
+
 /// Verify a signed answer the way a privacyIDEA client does: the body
 /// without `signature`, as Python's `json.dumps(…, sort_keys=True)`.
 fn verify_signed(a: &Answer) -> serde_json::Value {
@@ -387,13 +398,7 @@ fn verify_signed(a: &Answer) -> serde_json::Value {
 #[test]
 fn responses_are_signed_with_the_audit_key() {
     let app = spawn_app_with(AppOptions {
-        extra_cfg: vec![
-            format!(
-                "PI_AUDIT_KEY_PRIVATE = '{}'",
-                key_fixture("trusted-rsa.key")
-            ),
-            format!("PI_AUDIT_KEY_PUBLIC = '{}'", key_fixture("trusted-rsa.pub")),
-        ],
+        extra_cfg: signing_keys(),
         ..AppOptions::default()
     });
     // Success, with the nonce of the query string echoed.
@@ -441,14 +446,7 @@ fn no_signature_without_keys_or_when_switched_off() {
         .get("signature")
         .is_none());
     let off = spawn_app_with(AppOptions {
-        extra_cfg: vec![
-            format!(
-                "PI_AUDIT_KEY_PRIVATE = '{}'",
-                key_fixture("trusted-rsa.key")
-            ),
-            format!("PI_AUDIT_KEY_PUBLIC = '{}'", key_fixture("trusted-rsa.pub")),
-            "PI_NO_RESPONSE_SIGN = True".into(),
-        ],
+        extra_cfg: [signing_keys(), vec!["PI_NO_RESPONSE_SIGN = True".into()]].concat(),
         ..AppOptions::default()
     });
     assert!(off

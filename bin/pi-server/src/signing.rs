@@ -11,25 +11,13 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
-use pi_model::pyrepr::py_json_dumps;
+use pi_model::pyrepr::{py_json_dumps, py_truthy};
 use serde_json::Value;
 
 /// The `nonce` request parameter, stored by the parameter extractor (body
 /// parameters included) so that the signature can echo it.
 #[derive(Debug, Clone)]
 pub struct Nonce(pub Value);
-
-/// Python truthiness of a parameter value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
 
 fn query_nonce(req: &ServiceRequest) -> Option<Value> {
     crate::params::form_urlencoded_pairs(req.query_string())
@@ -77,7 +65,7 @@ pub async fn sign_responses(
             head.set_body(BoxBody::new(bytes)),
         ));
     };
-    if let Some(n) = nonce.filter(truthy) {
+    if let Some(n) = nonce.filter(py_truthy) {
         obj.insert("nonce".into(), n);
     }
     obj.remove("signature");

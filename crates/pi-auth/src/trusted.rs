@@ -4,6 +4,7 @@
 
 use crate::jwt::{decode_err, int_claim, strip_bearer, verify, AuthError, Claims};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use pi_model::pyrepr::py_truthy;
 use regex::Regex;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -113,18 +114,6 @@ fn py_str(v: &Value) -> String {
     }
 }
 
-/// Python truthiness of a claim value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// [`verify`] with trusted external JWTs first, as privacyIDEA's
 /// `verify_auth_token`: a token whose header algorithm is one of
 /// [`TRUSTED_ALGORITHMS`] is checked against every entry in order; the first
@@ -185,7 +174,7 @@ pub fn verify_with_trusted(
                 }
                 _ => {
                     // privacyIDEA: `r = wrong_username = username`.
-                    if truthy(&username) {
+                    if py_truthy(&username) {
                         wrong_username = Some(username);
                     }
                 }

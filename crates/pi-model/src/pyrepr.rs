@@ -147,6 +147,19 @@ fn dumps_str(s: &str, out: &mut String) {
     out.push('"');
 }
 
+/// Python truthiness of a JSON value (`bool(v)` after `json.loads`): `null`,
+/// `false`, `0`, `""`, `[]` and `{}` are false.
+pub fn py_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 /// Python `repr()` of a JSON value as Python would hold it after `json.loads`.
 pub fn repr_value(v: &Value) -> String {
     match v {
