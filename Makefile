@@ -5,7 +5,7 @@ CARGO ?= cargo
 CONFIG ?= pi.cfg
 LISTEN ?= 127.0.0.1:5000
 
-.PHONY: help run build test lint fmt doc bench bench-engine bench-http clean
+.PHONY: help run build test lint fmt doc bench bench-engine bench-http fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -25,11 +25,13 @@ test: ## the whole suite (unit, property, end-to-end); PostgreSQL too when PI_TE
 
 lint: ## rustfmt check, clippy with -D warnings, rustdoc with -D warnings
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 fmt: ## format the code
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml
 
 doc: ## API documentation (target/doc)
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
@@ -41,6 +43,9 @@ bench-engine: ## criterion benchmarks of the policy engine
 
 bench-http: ## HTTP load benchmark (wrk) against a release build on SQLite
 	bash scripts/bench-http.sh
+
+fuzz: ## build the fuzz targets with coverage and run each (SECONDS_PER_TARGET, default 60)
+	bash fuzz/run.sh
 
 clean: ## remove build output
 	$(CARGO) clean
