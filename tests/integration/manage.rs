@@ -1,6 +1,8 @@
-//! `pi-manage`: setup on a fresh machine, admin add/list/change/delete, create_tables, create_enckey.
+//! `pi-manage`: setup on a fresh machine, admin add/list/change/delete, create_tables,
+//! create_enckey, and the `config policy|realm|resolver` commands.
 
 use crate::support::*;
+use serde_json::json;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -203,4 +205,178 @@ fn config_errors_stop_startup_with_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pi.cfg"), "{err}");
     assert!(err.contains('3'), "line number expected: {err}");
+}
+
+// ----- pi-manage config policy|realm|resolver (§7.6) -----
+
+#[track_caller]
+fn ok_out(cfg: &std::path::Path, args: &[&str]) -> String {
+    let (ok, out, err) = manage(cfg, args, None);
+    assert!(ok, "pi-manage {args:?}: {err}");
+    out
+}
+
+#[track_caller]
+fn fails(cfg: &std::path::Path, args: &[&str]) -> String {
+    let (ok, _, err) = manage(cfg, args, None);
+    assert!(!ok, "pi-manage {args:?} should fail");
+    err
+}
+
+#[test]
+fn config_commands_change_what_the_running_server_serves() {
+    let app = spawn_app();
+    let cfg = app.cfg.clone();
+    crate::realm::passwd_resolver(&app, "files", "alice:x:1000:1000:Alice::\n");
+    let passwd = app.dir.path().join("files.passwd").display().to_string();
+
+    // Resolvers (privacyIDEA's format: name padded to 16, then the type).
+    assert_eq!(
+        ok_out(&cfg, &["config", "resolver", "list"]),
+        "files            - (passwdresolver)\n"
+    );
+    let verbose = ok_out(&cfg, &["config", "resolver", "list", "-v"]);
+    assert!(
+        verbose.contains(&format!("                fileName: '{passwd}'")),
+        "{verbose}"
+    );
+
+    // Realms: create (replace semantics, unknown resolvers reported), default, list.
+    assert_eq!(
+        ok_out(
+            &cfg,
+            &["config", "realm", "create", "Realm A", "files", "nosuch"]
+        ),
+        "Realm 'realm-a' created. Following resolvers could not be assigned: ['nosuch']\n"
+    );
+    assert_eq!(
+        ok_out(&cfg, &["config", "realm", "create", "second", "files"]),
+        "Successfully created realm 'second' with resolver: ['files'].\n"
+    );
+    ok_out(&cfg, &["config", "realm", "set_default", "second"]);
+    assert_eq!(
+        ok_out(&cfg, &["config", "realm", "list"]),
+        "realm-a         : ['files']\n* second        : ['files']\n"
+    );
+    let served = app.get("/realm/").expect(200).value();
+    assert_eq!(served["second"]["default"], true);
+    assert!(fails(&cfg, &["config", "realm", "set_default", "nosuch"]).contains("does not exist"));
+    assert!(
+        fails(&cfg, &["config", "realm", "create", "bad#name", "files"])
+            .contains("Invalid realm name")
+    );
+
+    // Policies: create from arguments and from a Python dict file, list, switch, delete.
+    ok_out(
+        &cfg,
+        &[
+            "config",
+            "policy",
+            "create",
+            "webpol",
+            "webui",
+            "login_mode=userstore",
+        ],
+    );
+    let file = crate::realm::write_file(
+        &app,
+        "pol.py",
+        "{'name': 'fromfile', 'action': 'login_mode=privacyIDEA',\n 'realm': 'second', 'priority': 3}\n",
+    );
+    let out = ok_out(
+        &cfg,
+        &[
+            "config",
+            "policy",
+            "create",
+            "cli",
+            "webui",
+            "login_mode=userstore",
+            "-f",
+            &file,
+        ],
+    );
+    assert_eq!(
+        out,
+        "Found name 'fromfile' in file, will use that instead of 'cli'.\n\
+         scope not defined in file, will use the cli value webui.\n\
+         Found action in file: 'login_mode=privacyIDEA', will use that instead of: 'login_mode=userstore'.\n"
+    );
+    ok_out(&cfg, &["config", "policy", "disable", "webpol"]);
+    assert_eq!(
+        ok_out(&cfg, &["config", "policy", "list"]),
+        "Active   Name                 Scope\n\
+         ========================================\n\
+         False    webpol               webui\n\
+         True     fromfile             webui\n"
+    );
+    // The server serves what pi-manage wrote.
+    let p = app.get("/policy/fromfile").expect(200).value();
+    assert_eq!(p[0]["realm"], json!(["second"]));
+    assert_eq!(p[0]["priority"], 3);
+    assert_eq!(p[0]["action"], json!({"login_mode": "privacyIDEA"}));
+    assert_eq!(
+        app.get("/policy/webpol").expect(200).value()[0]["active"],
+        false
+    );
+
+    // Invalid input changes nothing.
+    assert!(fails(
+        &cfg,
+        &["config", "policy", "create", "x", "webui", "nosuchaction"]
+    )
+    .contains("Invalid actions"));
+    assert!(fails(
+        &cfg,
+        &[
+            "config",
+            "policy",
+            "create",
+            "bad name",
+            "webui",
+            "login_mode=userstore"
+        ]
+    )
+    .contains("bad name"));
+    let not_a_dict = crate::realm::write_file(&app, "list.py", "['a']\n");
+    assert!(fails(
+        &cfg,
+        &[
+            "config",
+            "policy",
+            "create",
+            "x",
+            "webui",
+            "a",
+            "-f",
+            &not_a_dict
+        ]
+    )
+    .contains("dict"));
+    assert!(fails(&cfg, &["config", "policy", "enable", "nosuch"]).contains("does not exist"));
+    assert_eq!(
+        app.get("/policy/")
+            .expect(200)
+            .value()
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    assert_eq!(
+        ok_out(&cfg, &["config", "policy", "delete", "webpol"]),
+        "Successfully deleted policy 'webpol'\n"
+    );
+    assert!(fails(&cfg, &["config", "policy", "delete", "webpol"]).contains("does not exist"));
+    ok_out(&cfg, &["config", "realm", "clear_default"]);
+    assert_eq!(
+        ok_out(&cfg, &["config", "realm", "delete", "realm-a"]),
+        "Realm 'realm-a' successfully deleted.\n"
+    );
+    assert!(app
+        .get("/realm/")
+        .expect(200)
+        .value()
+        .get("realm-a")
+        .is_none());
 }

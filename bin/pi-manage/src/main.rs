@@ -8,7 +8,14 @@
 //! pi-manage [--config FILE] admin list
 //! pi-manage [--config FILE] admin delete NAME
 //! pi-manage [--config FILE] admin change NAME [--email E] [--password] [--password-stdin]
+//! pi-manage [--config FILE] config policy list|enable NAME|disable NAME|delete NAME
+//! pi-manage [--config FILE] config policy create NAME SCOPE ACTION [-f FILE]
+//! pi-manage [--config FILE] config realm list|create NAME RESOLVER...|delete REALM [--delete-custom-attributes]
+//! pi-manage [--config FILE] config realm set_default REALM|clear_default
+//! pi-manage [--config FILE] config resolver list [-v]
 //! ```
+
+mod config;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -45,6 +52,9 @@ enum Command {
     /// Local administrators.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Policies, realms and resolvers (privacyIDEA's `pi-manage config`).
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,6 +175,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&load(&path)?, cmd),
+        Command::Config(cmd) => {
+            let cfg = load(&path)?;
+            let store = open_store(&cfg)?;
+            config::run(&cfg, &store, cmd, &mut std::io::stdout().lock())
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod lists;
 pub mod names;
 pub mod pattern;
 pub mod policy;
+pub mod pyliteral;
 pub mod pyrepr;
 pub mod record;
 pub mod scope;

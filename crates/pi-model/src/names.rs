@@ -75,6 +75,24 @@ impl AsRef<str> for PolicyName {
     }
 }
 
+/// privacyIDEA's realm-name rule: lower-cased, stripped, spaces become `-`,
+/// then only `a-z`, `0-9`, `_`, `-` and `.` remain allowed. The normalised
+/// name, or the message for an invalid one.
+pub fn normalize_realm_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim().to_lowercase().replace(' ', "-");
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "Invalid realm name `{raw}`: only the characters a-z, 0-9, '_', '-' and '.' are allowed."
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,21 +22,10 @@ pub fn realm_json(r: &RealmRecord) -> Value {
     json!({"id": r.id, "default": r.default, "resolver": resolvers})
 }
 
-/// Lower-case, strip, spaces to `-`, then `^[A-Za-z0-9_\-.]+$`. privacyIDEA
-/// raises a plain exception (HTTP 500) for an invalid name; we answer 400.
+/// [`pi_model::names::normalize_realm_name`]; privacyIDEA raises a plain
+/// exception (HTTP 500) for an invalid name, we answer 400.
 pub fn normalize_realm_name(raw: &str) -> ApiResult<String> {
-    let name = raw.trim().to_lowercase().replace(' ', "-");
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if valid {
-        Ok(name)
-    } else {
-        Err(ApiError::parameter(format!(
-            "Invalid realm name `{raw}`: only the characters a-z, 0-9, '_', '-' and '.' are allowed."
-        )))
-    }
+    pi_model::names::normalize_realm_name(raw).map_err(ApiError::parameter)
 }
 
 fn map_set_realm(e: SetRealmError) -> ApiError {

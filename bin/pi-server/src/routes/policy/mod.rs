@@ -10,7 +10,6 @@
 
 mod configobj;
 mod defs;
-mod pyliteral;
 mod transfer;
 
 use super::resource;

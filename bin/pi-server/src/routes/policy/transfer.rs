@@ -11,7 +11,7 @@
 //! actions, realms, …), the raw text of the line is read as the literal.
 
 use super::configobj::{self, CoValue, Entry, Section};
-use super::pyliteral::{self, PyValue};
+use pi_model::pyliteral::{self, PyValue};
 use pi_model::Policy;
 use serde_json::{Map, Value};
 

@@ -3,18 +3,25 @@
 //! lists, tuples and dicts. Dicts keep their source order (the order of
 //! actions in an `action = {...}` line is the order they are stored in).
 
-use pi_model::pyrepr::repr_str;
+use crate::pyrepr::repr_str;
 use serde_json::{Map, Number, Value};
 
 /// A Python literal value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PyValue {
+    /// `None`.
     None,
+    /// `True` / `False`.
     Bool(bool),
+    /// An integer that fits 64 bits.
     Int(i64),
+    /// A float.
     Float(f64),
+    /// A string (adjacent literals concatenated).
     Str(String),
+    /// `[...]`.
     List(Vec<PyValue>),
+    /// `(...)` with a comma (a parenthesised single value is that value).
     Tuple(Vec<PyValue>),
     /// Entries in source order; a repeated key keeps its first position.
     Dict(Vec<(PyValue, PyValue)>),
@@ -83,6 +90,10 @@ impl PyValue {
 }
 
 /// Parse one complete literal (surrounding whitespace allowed).
+///
+/// # Errors
+///
+/// A message saying what is not understood.
 pub fn parse(text: &str) -> Result<PyValue, String> {
     let mut p = Parser {
         s: text.chars().collect(),

@@ -1,0 +1,366 @@
+//! `pi-manage config policy|realm|resolver …`: privacyIDEA's configuration
+//! commands (spec realm-auth-server.md §7.6), writing through `pi-store` so
+//! that running servers pick the change up by the configuration version.
+//!
+//! Output lines are privacyIDEA's; unlike privacyIDEA, a failure exits with
+//! status 1 (privacyIDEA prints the error and exits 0).
+
+use anyhow::{anyhow, bail, Context};
+use clap::Subcommand;
+use pi_model::pyliteral::{self, PyValue};
+use pi_model::pyrepr::{repr_str, repr_str_list};
+use pi_model::record::{PolicyRecord, RealmResolverAssignment};
+use pi_model::{PolicyWrite, ValidationContext};
+use pi_store::{DeleteRealmOutcome, SetRealmError, Store};
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// `pi-manage config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Manage policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Manage realms.
+    #[command(subcommand)]
+    Realm(RealmCommand),
+    /// Manage user resolvers.
+    #[command(subcommand)]
+    Resolver(ResolverCommand),
+}
+
+/// `pi-manage config policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// List the policies.
+    List,
+    /// Enable the policy NAME.
+    Enable {
+        /// Policy name.
+        name: String,
+    },
+    /// Disable the policy NAME.
+    Disable {
+        /// Policy name.
+        name: String,
+    },
+    /// Delete the policy NAME.
+    Delete {
+        /// Policy name.
+        name: String,
+    },
+    /// Create (or replace) a policy. With `-f FILE` the file holds a Python
+    /// dict whose `name`, `scope` and `action` win over the arguments.
+    Create {
+        /// Policy name.
+        name: String,
+        /// Scope.
+        scope: String,
+        /// Action string.
+        action: String,
+        /// A file with a Python dict of policy attributes.
+        #[arg(long, short = 'f')]
+        file: Option<PathBuf>,
+    },
+}
+
+/// `pi-manage config realm …`.
+#[derive(Debug, Subcommand)]
+pub enum RealmCommand {
+    /// List the realms; `*` marks the default realm.
+    List,
+    /// Create a realm with the given resolvers (an existing realm is replaced).
+    Create {
+        /// Realm name.
+        name: String,
+        /// Resolver names.
+        resolvers: Vec<String>,
+    },
+    /// Delete a realm.
+    Delete {
+        /// Realm name.
+        realm: String,
+        /// Also delete the realm's custom user attributes instead of refusing.
+        #[arg(long)]
+        delete_custom_attributes: bool,
+    },
+    /// Make REALM the default realm.
+    #[command(name = "set_default")]
+    SetDefault {
+        /// Realm name.
+        realm: String,
+    },
+    /// Unset the default realm.
+    #[command(name = "clear_default")]
+    ClearDefault,
+}
+
+/// `pi-manage config resolver …`.
+#[derive(Debug, Subcommand)]
+pub enum ResolverCommand {
+    /// List the resolvers and their types.
+    List {
+        /// Also print each resolver's configuration (passwords masked).
+        #[arg(long, short = 'v')]
+        verbose: bool,
+    },
+}
+
+/// Run a `config` command.
+pub fn run(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    cmd: ConfigCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match cmd {
+        ConfigCommand::Policy(c) => policy(cfg, store, c, out),
+        ConfigCommand::Realm(c) => realm(store, c, out),
+        ConfigCommand::Resolver(c) => resolver(store, c, out),
+    }
+}
+
+/// Python's `repr()` of a boolean.
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+fn policy(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    cmd: PolicyCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    match cmd {
+        PolicyCommand::List => {
+            writeln!(out, "Active   Name {}Scope", " ".repeat(16))?;
+            writeln!(out, "{}", "=".repeat(40))?;
+            for p in store.list_policies()? {
+                writeln!(out, "{:8} {:20} {}", py_bool(p.active), p.name, p.scope)?;
+            }
+        }
+        PolicyCommand::Enable { name } => {
+            if store.set_policy_active(&name, true)?.is_none() {
+                bail!("Could not enable policy {name}: the policy does not exist");
+            }
+            writeln!(out, "Successfully enabled policy '{name}'")?;
+        }
+        PolicyCommand::Disable { name } => {
+            if store.set_policy_active(&name, false)?.is_none() {
+                bail!("Could not disable policy {name}: the policy does not exist");
+            }
+            writeln!(out, "Successfully disabled policy '{name}'")?;
+        }
+        PolicyCommand::Delete { name } => {
+            if store.delete_policy(&name)?.is_none() {
+                bail!("Could not delete policy {name}: the policy does not exist");
+            }
+            writeln!(out, "Successfully deleted policy '{name}'")?;
+        }
+        PolicyCommand::Create {
+            name,
+            scope,
+            action,
+            file,
+        } => {
+            let params = match file {
+                None => {
+                    let mut m = Map::new();
+                    m.insert("scope".into(), Value::String(scope));
+                    m.insert("action".into(), Value::String(action));
+                    m.insert("name".into(), Value::String(name));
+                    m
+                }
+                Some(path) => policy_file_params(&path, name, scope, action, out)?,
+            };
+            let name = params
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let ctx = ValidationContext {
+                realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
+                resolvers: store
+                    .list_resolvers()?
+                    .into_iter()
+                    .map(|r| r.name)
+                    .collect(),
+                nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
+                superuser_realms: cfg.superuser_realm.clone(),
+            };
+            let existing = store.get_policy(&name)?;
+            let write = PolicyWrite::from_params(&name, &params);
+            let rec: PolicyRecord = write
+                .validate(&ctx, existing.as_ref())
+                .map_err(|e| anyhow!("Could not create the policy {name}: {}", e.message()))?;
+            let replace_conditions =
+                existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
+            let conditions = replace_conditions.then(|| rec.conditions.clone());
+            store.save_policy(&rec, conditions.as_deref())?;
+        }
+    }
+    Ok(())
+}
+
+/// The parameters of `policy create -f FILE`, with privacyIDEA's messages
+/// about which of name/scope/action come from the file.
+fn policy_file_params(
+    path: &std::path::Path,
+    name: String,
+    scope: String,
+    action: String,
+    out: &mut impl Write,
+) -> anyhow::Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let fail = |why: String| {
+        anyhow!(
+            "Could not create the policy from the file {}: {why}",
+            path.display()
+        )
+    };
+    let value = pyliteral::parse(&text).map_err(fail)?;
+    if !matches!(value, PyValue::Dict(_)) {
+        return Err(fail("the file does not hold a Python dict".into()));
+    }
+    let Value::Object(mut params) = value.to_json() else {
+        return Err(fail("the file does not hold a Python dict".into()));
+    };
+    // privacyIDEA's `create` sets `active` to True and the two flags to False
+    // when the file does not name them.
+    params.entry("active").or_insert(Value::Bool(true));
+    params
+        .entry("check_all_resolvers")
+        .or_insert(Value::Bool(false));
+    for (key, cli) in [("name", name), ("scope", scope), ("action", action)] {
+        let from_file = params
+            .get(key)
+            .filter(|v| pi_model::pyrepr::py_truthy(v))
+            .cloned();
+        match from_file {
+            Some(v) if v != Value::String(cli.clone()) => {
+                let shown = match &v {
+                    Value::String(s) => s.clone(),
+                    other => pi_model::pyrepr::str_value(other),
+                };
+                match key {
+                    "action" => writeln!(
+                        out,
+                        "Found action in file: '{shown}', will use that instead of: '{cli}'."
+                    )?,
+                    _ => writeln!(
+                        out,
+                        "Found {key} '{shown}' in file, will use that instead of '{cli}'."
+                    )?,
+                }
+            }
+            _ => {
+                writeln!(
+                    out,
+                    "{key} not defined in file, will use the cli value {cli}."
+                )?;
+                params.insert(key.into(), Value::String(cli));
+            }
+        }
+    }
+    Ok(params)
+}
+
+fn realm(store: &Store, cmd: RealmCommand, out: &mut impl Write) -> anyhow::Result<()> {
+    match cmd {
+        RealmCommand::List => {
+            for r in store.list_realms()? {
+                let name = if r.default {
+                    format!("* {}", r.name)
+                } else {
+                    r.name.clone()
+                };
+                let names: Vec<&str> = r.resolvers.iter().map(|x| x.name.as_str()).collect();
+                writeln!(out, "{name:16}: {}", repr_str_list(&names))?;
+            }
+        }
+        RealmCommand::Create { name, resolvers } => {
+            let name = pi_model::names::normalize_realm_name(&name).map_err(|e| anyhow!(e))?;
+            let assignments: Vec<RealmResolverAssignment> = resolvers
+                .iter()
+                .map(|r| RealmResolverAssignment {
+                    name: r.clone(),
+                    priority: None,
+                    node: String::new(),
+                })
+                .collect();
+            let outcome = store.set_realm(&name, &assignments).map_err(|e| match e {
+                SetRealmError::Store(s) => anyhow!(s),
+                other => anyhow!("Could not create realm '{name}': {other}"),
+            })?;
+            if outcome.failed.is_empty() {
+                writeln!(
+                    out,
+                    "Successfully created realm '{name}' with resolver: {}.",
+                    repr_str_list(&outcome.added)
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "Realm '{name}' created. Following resolvers could not be assigned: {}",
+                    repr_str_list(&outcome.failed)
+                )?;
+            }
+        }
+        RealmCommand::Delete {
+            realm,
+            delete_custom_attributes,
+        } => match store.delete_realm_checked(&realm, delete_custom_attributes)? {
+            DeleteRealmOutcome::Deleted(_) => {
+                writeln!(out, "Realm '{realm}' successfully deleted.")?;
+            }
+            DeleteRealmOutcome::NotFound => {
+                bail!("Could not delete realm '{realm}': the realm does not exist")
+            }
+            DeleteRealmOutcome::TokenOwned | DeleteRealmOutcome::ContainerOwned => bail!(
+                "Could not delete realm '{realm}': tokens or containers are still assigned to users of the realm"
+            ),
+            DeleteRealmOutcome::CustomAttributes(keys) => bail!(
+                "Could not delete realm '{realm}': users of the realm have custom attributes ({}); \
+                 use --delete-custom-attributes to delete them too",
+                keys.join(", ")
+            ),
+        },
+        RealmCommand::SetDefault { realm } => {
+            if store.set_default_realm(&realm)?.is_none() {
+                bail!("Could not set realm {realm} as default: the realm does not exist");
+            }
+            writeln!(out, "Realm {realm} set as default realm.")?;
+        }
+        RealmCommand::ClearDefault => {
+            store.clear_default_realm()?;
+            writeln!(out, "cleared default realm.")?;
+        }
+    }
+    Ok(())
+}
+
+fn resolver(store: &Store, cmd: ResolverCommand, out: &mut impl Write) -> anyhow::Result<()> {
+    let ResolverCommand::List { verbose } = cmd;
+    for r in store.list_resolvers()? {
+        writeln!(out, "{:16} - ({})", r.name, r.rtype)?;
+        if verbose {
+            writeln!(out, "{}", ".".repeat(32))?;
+            for c in &r.config {
+                let value = if matches!(c.key.to_lowercase().as_str(), "bindpw" | "password") {
+                    repr_str("xxxxx")
+                } else {
+                    repr_str(c.value.as_deref().unwrap_or(""))
+                };
+                writeln!(out, "{:>24}: {value}", c.key)?;
+            }
+            writeln!(out, "\n")?;
+        }
+    }
+    Ok(())
+}
