@@ -70,9 +70,13 @@ pub async fn sign_responses(
     }
     obj.remove("signature");
     let mut body = Value::Object(obj);
-    let signature = signer.sign(&py_json_dumps(&body));
-    if let Value::Object(obj) = &mut body {
-        obj.insert("signature".into(), Value::String(signature));
+    match signer.sign(&py_json_dumps(&body)) {
+        Ok(signature) => {
+            if let Value::Object(obj) = &mut body {
+                obj.insert("signature".into(), Value::String(signature));
+            }
+        }
+        Err(e) => log::error!("cannot sign the response: {e}"),
     }
     let text = py_json_dumps(&body);
     head.headers_mut().remove(header::CONTENT_LENGTH);

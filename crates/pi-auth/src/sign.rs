@@ -1,34 +1,31 @@
 //! privacyIDEA's response and audit signatures: RSA-PSS with SHA-256, MGF1
 //! SHA-256 and the maximal salt length, written `rsa_sha256_pss:<hex>`
-//! (spec §7.3).
+//! (spec §7.3). OpenSSL does the RSA work, as it does for privacyIDEA
+//! (through Python's `cryptography`).
 
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::pss::{BlindedSigningKey, Signature, VerifyingKey};
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier as _};
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
-use sha2::Sha256;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private, Public};
+use openssl::rsa::Padding;
+use openssl::sign::RsaPssSaltlen;
 
 /// The version prefix of every signature.
 pub const SIGNATURE_PREFIX: &str = "rsa_sha256_pss";
 
-/// A key that could not be used.
+/// A key that could not be used, or a failed signature.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct KeyError(String);
 
-/// PSS's largest salt for a modulus of `bits` bits and SHA-256
-/// (what Python's `cryptography` uses for `PSS.MAX_LENGTH`).
-fn max_salt_len(bits: usize) -> usize {
-    let em_len = bits.saturating_sub(1).div_ceil(8);
-    em_len.saturating_sub(32 + 2)
+impl From<openssl::error::ErrorStack> for KeyError {
+    fn from(e: openssl::error::ErrorStack) -> Self {
+        KeyError(e.to_string())
+    }
 }
 
 /// Signs texts with a private RSA key (PEM, PKCS#8 or PKCS#1).
 #[derive(Clone)]
 pub struct Signer {
-    key: BlindedSigningKey<Sha256>,
+    key: PKey<Private>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -44,28 +41,39 @@ impl Signer {
     ///
     /// [`KeyError`] when the text is not an RSA private key.
     pub fn from_pem(pem: &str) -> Result<Signer, KeyError> {
-        let key = RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|e| KeyError(format!("not an RSA private key in PEM form: {e}")))?;
-        let salt = max_salt_len(key.n().bits());
-        Ok(Signer {
-            key: BlindedSigningKey::new_with_salt_len(key, salt),
-        })
+        let key = PKey::private_key_from_pem(pem.as_bytes())
+            .map_err(|e| KeyError(format!("not a private key in PEM form: {e}")))?;
+        if key.rsa().is_err() {
+            return Err(KeyError("not an RSA private key".into()));
+        }
+        Ok(Signer { key })
     }
 
     /// `rsa_sha256_pss:<lower-case hex>` of `text` (privacyIDEA's `Sign.sign`).
-    pub fn sign(&self, text: &str) -> String {
-        let sig = self
-            .key
-            .sign_with_rng(&mut rand::rngs::OsRng, text.as_bytes());
-        format!("{SIGNATURE_PREFIX}:{}", hex::encode(sig.to_bytes()))
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError`] if OpenSSL fails to sign (not expected for a loaded key).
+    pub fn sign(&self, text: &str) -> Result<String, KeyError> {
+        let mut s = openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)?;
+        s.set_rsa_padding(Padding::PKCS1_PSS)?;
+        s.set_rsa_mgf1_md(MessageDigest::sha256())?;
+        s.set_rsa_pss_saltlen(RsaPssSaltlen::MAXIMUM_LENGTH)?;
+        s.update(text.as_bytes())?;
+        Ok(format!("{SIGNATURE_PREFIX}:{}", hex::encode(s.sign_to_vec()?)))
     }
 }
 
 /// Checks signatures with a public RSA key (PEM, SPKI or PKCS#1).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignatureVerifier {
-    key: VerifyingKey<Sha256>,
+    key: PKey<Public>,
+}
+
+impl std::fmt::Debug for SignatureVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignatureVerifier { .. }")
+    }
 }
 
 impl SignatureVerifier {
@@ -75,13 +83,16 @@ impl SignatureVerifier {
     ///
     /// [`KeyError`] when the text is not an RSA public key.
     pub fn from_pem(pem: &str) -> Result<SignatureVerifier, KeyError> {
-        let key = RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|e| KeyError(format!("not an RSA public key in PEM form: {e}")))?;
-        let salt = max_salt_len(key.n().bits());
-        Ok(SignatureVerifier {
-            key: VerifyingKey::new_with_salt_len(key, salt),
-        })
+        let key = PKey::public_key_from_pem(pem.as_bytes())
+            .or_else(|_| {
+                openssl::rsa::Rsa::public_key_from_pem_pkcs1(pem.as_bytes())
+                    .and_then(PKey::from_rsa)
+            })
+            .map_err(|e| KeyError(format!("not a public key in PEM form: {e}")))?;
+        if key.rsa().is_err() {
+            return Err(KeyError("not an RSA public key".into()));
+        }
+        Ok(SignatureVerifier { key })
     }
 
     /// Whether `signature` (`rsa_sha256_pss:<hex>`) signs `text`.
@@ -92,12 +103,18 @@ impl SignatureVerifier {
         else {
             return false;
         };
-        let Ok(bytes) = hex::decode(hex_sig) else {
+        let Ok(sig) = hex::decode(hex_sig) else {
             return false;
         };
-        let Ok(sig) = Signature::try_from(bytes.as_slice()) else {
-            return false;
-        };
-        self.key.verify(text.as_bytes(), &sig).is_ok()
+        self.check(text, &sig).unwrap_or(false)
+    }
+
+    fn check(&self, text: &str, sig: &[u8]) -> Result<bool, openssl::error::ErrorStack> {
+        let mut v = openssl::sign::Verifier::new(MessageDigest::sha256(), &self.key)?;
+        v.set_rsa_padding(Padding::PKCS1_PSS)?;
+        v.set_rsa_mgf1_md(MessageDigest::sha256())?;
+        v.set_rsa_pss_saltlen(RsaPssSaltlen::MAXIMUM_LENGTH)?;
+        v.update(text.as_bytes())?;
+        v.verify(sig)
     }
 }

@@ -48,8 +48,8 @@ fn our_signatures_verify_and_are_randomised() {
     let signer = Signer::from_pem(&fixture("trusted-rsa.key")).expect("key");
     let verifier = SignatureVerifier::from_pem(&fixture("trusted-rsa.pub")).expect("key");
     let text = r#"{"id": 1, "result": {"status": true, "value": "Gr\u00fc\u00dfe"}}"#;
-    let a = signer.sign(text);
-    let b = signer.sign(text);
+    let a = signer.sign(text).expect("sign");
+    let b = signer.sign(text).expect("sign");
     assert!(a.starts_with("rsa_sha256_pss:"));
     // 2048-bit key: 256 bytes, lower-case hex.
     assert_eq!(a.len(), "rsa_sha256_pss:".len() + 512);
@@ -72,5 +72,8 @@ fn our_signatures_verify_and_are_randomised() {
         SignatureVerifier::from_pem(&fixture("ref-3.14-signed/ref-public.pem")).expect("key");
     assert!(!other.verify(text, &a));
     assert!(Signer::from_pem("not a key").is_err());
+    // An EC key is a key, but not an RSA key.
+    assert!(Signer::from_pem(&fixture("trusted-ec.pk8")).is_err());
+    assert!(SignatureVerifier::from_pem(&fixture("trusted-ec.pub")).is_err());
     assert!(SignatureVerifier::from_pem("not a key").is_err());
 }
