@@ -241,6 +241,59 @@ fn config_commands_change_what_the_running_server_serves() {
         "{verbose}"
     );
 
+    // A resolver from a Python dict file, as privacyIDEA's `resolver create` reads it.
+    let conf = crate::realm::write_file(&app, "res.py", &format!("{{'fileName': '{passwd}'}}\n"));
+    assert_eq!(
+        ok_out(
+            &cfg,
+            &[
+                "config",
+                "resolver",
+                "create",
+                "fromcli",
+                "passwdresolver",
+                &conf
+            ]
+        ),
+        ""
+    );
+    let served = app.get("/resolver/fromcli").expect(200).value();
+    assert_eq!(served["fromcli"]["type"], "passwdresolver");
+    assert_eq!(served["fromcli"]["data"]["fileName"], json!(passwd));
+    assert!(fails(
+        &cfg,
+        &["config", "resolver", "create", "x", "nosuchtype", &conf]
+    )
+    .contains("resolver type : nosuchtype not in"));
+    assert!(fails(
+        &cfg,
+        &[
+            "config",
+            "resolver",
+            "create",
+            "bad name",
+            "passwdresolver",
+            &conf
+        ]
+    )
+    .contains("Invalid resolver name"));
+    assert!(fails(
+        &cfg,
+        &[
+            "config",
+            "resolver",
+            "create",
+            "fromcli",
+            "ldapresolver",
+            &conf
+        ]
+    )
+    .contains("other type"));
+    assert_eq!(
+        ok_out(&cfg, &["config", "resolver", "list"]),
+        "files            - (passwdresolver)\nfromcli          - (passwdresolver)\n"
+    );
+
     // Realms: create (replace semantics, unknown resolvers reported), default, list.
     assert_eq!(
         ok_out(

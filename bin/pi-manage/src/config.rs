@@ -105,6 +105,16 @@ pub enum ResolverCommand {
         #[arg(long, short = 'v')]
         verbose: bool,
     },
+    /// Create (or update) a resolver; CONF_FILE holds a Python dict of its
+    /// parameters (as `POST /resolver/<name>` takes them).
+    Create {
+        /// Resolver name.
+        name: String,
+        /// Resolver type (`passwdresolver`, `ldapresolver`, `sqlresolver`, …).
+        rtype: String,
+        /// File with a Python dict of the resolver's parameters.
+        conf_file: PathBuf,
+    },
 }
 
 /// Run a `config` command.
@@ -117,7 +127,7 @@ pub fn run(
     match cmd {
         ConfigCommand::Policy(c) => policy(cfg, store, c, out),
         ConfigCommand::Realm(c) => realm(store, c, out),
-        ConfigCommand::Resolver(c) => resolver(store, c, out),
+        ConfigCommand::Resolver(c) => resolver(cfg, store, c, out),
     }
 }
 
@@ -345,8 +355,20 @@ fn realm(store: &Store, cmd: RealmCommand, out: &mut impl Write) -> anyhow::Resu
     Ok(())
 }
 
-fn resolver(store: &Store, cmd: ResolverCommand, out: &mut impl Write) -> anyhow::Result<()> {
-    let ResolverCommand::List { verbose } = cmd;
+fn resolver(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    cmd: ResolverCommand,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let verbose = match cmd {
+        ResolverCommand::List { verbose } => verbose,
+        ResolverCommand::Create {
+            name,
+            rtype,
+            conf_file,
+        } => return resolver_create(cfg, store, &name, &rtype, &conf_file),
+    };
     for r in store.list_resolvers()? {
         writeln!(out, "{:16} - ({})", r.name, r.rtype)?;
         if verbose {
@@ -362,5 +384,40 @@ fn resolver(store: &Store, cmd: ResolverCommand, out: &mut impl Write) -> anyhow
             writeln!(out, "\n")?;
         }
     }
+    Ok(())
+}
+
+/// `config resolver create`: privacyIDEA's `save_resolver` with the file's
+/// parameters; prints nothing on success, as privacyIDEA.
+fn resolver_create(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    name: &str,
+    rtype: &str,
+    conf_file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(conf_file)
+        .with_context(|| format!("cannot read `{}`", conf_file.display()))?;
+    let fail = |why: String| anyhow!("Could not create resolver {name}: {why}");
+    let value = pyliteral::parse(&text).map_err(fail)?;
+    let Value::Object(params) = value.to_json() else {
+        return Err(fail(format!(
+            "`{}` does not hold a Python dict",
+            conf_file.display()
+        )));
+    };
+    let enc = match cfg.pi_encfile.as_deref() {
+        Some(path) if path.exists() => Some(pi_realm::EncKey::load(path)?),
+        _ => None,
+    };
+    let changes = pi_realm::resolver_changes(name, rtype, &params, enc.as_ref()).map_err(fail)?;
+    store
+        .save_resolver(name, rtype, &changes)
+        .map_err(|e| match e {
+            pi_store::SaveResolverError::TypeMismatch(existing) => fail(format!(
+                "resolver with similar name and other type already exists: {existing}"
+            )),
+            pi_store::SaveResolverError::Store(s) => anyhow!(s),
+        })?;
     Ok(())
 }

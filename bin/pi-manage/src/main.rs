@@ -12,7 +12,7 @@
 //! pi-manage [--config FILE] config policy create NAME SCOPE ACTION [-f FILE]
 //! pi-manage [--config FILE] config realm list|create NAME RESOLVER...|delete REALM [--delete-custom-attributes]
 //! pi-manage [--config FILE] config realm set_default REALM|clear_default
-//! pi-manage [--config FILE] config resolver list [-v]
+//! pi-manage [--config FILE] config resolver list [-v]|create NAME RTYPE CONF_FILE
 //! ```
 
 mod config;

@@ -188,7 +188,7 @@ impl Params {
 
 /// privacyIDEA's `is_true`, Python's `str()` and `repr()` of request values:
 /// the model's implementations, named for this module's callers.
-pub use pi_model::pyrepr::{is_true, repr_value as python_repr, str_value as python_str};
+pub use pi_model::pyrepr::{is_true, str_value as python_str};
 
 impl FromRequest for Params {
     type Error = ApiError;

@@ -60,7 +60,10 @@ impl Signer {
         s.set_rsa_mgf1_md(MessageDigest::sha256())?;
         s.set_rsa_pss_saltlen(RsaPssSaltlen::MAXIMUM_LENGTH)?;
         s.update(text.as_bytes())?;
-        Ok(format!("{SIGNATURE_PREFIX}:{}", hex::encode(s.sign_to_vec()?)))
+        Ok(format!(
+            "{SIGNATURE_PREFIX}:{}",
+            hex::encode(s.sign_to_vec()?)
+        ))
     }
 }
 

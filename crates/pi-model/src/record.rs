@@ -169,3 +169,25 @@ pub struct AdminRecord {
     /// `email`.
     pub email: Option<String>,
 }
+
+/// One change of a resolver's configuration (`pi-store`'s `save_resolver`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverConfigChange {
+    /// Create or overwrite the row `key`. `typ`/`description` `None` store
+    /// `""` (privacyIDEA overwrites both on every save, defaulting to `""`).
+    Set {
+        /// `Key`.
+        key: String,
+        /// `Value` (already encrypted if password-typed).
+        value: String,
+        /// `Type`.
+        typ: Option<String>,
+        /// `Description`.
+        description: Option<String>,
+    },
+    /// Delete the row `key` (if any).
+    Delete {
+        /// `Key`.
+        key: String,
+    },
+}

@@ -10,28 +10,7 @@ use crate::policy::lower;
 use crate::schema::{realm, resolver, resolverconfig, resolverrealm};
 use crate::store::new_id;
 use crate::{SaveResolverError, Store, StoreError};
-
-/// One change of a resolver's configuration for [`Store::save_resolver`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolverConfigChange {
-    /// Create or overwrite the row `key`. `typ`/`description` `None` store
-    /// `""` (privacyIDEA overwrites both on every save, defaulting to `""`).
-    Set {
-        /// `Key`.
-        key: String,
-        /// `Value` (already encrypted if password-typed).
-        value: String,
-        /// `Type`.
-        typ: Option<String>,
-        /// `Description`.
-        description: Option<String>,
-    },
-    /// Delete the row `key` (if any).
-    Delete {
-        /// `Key`.
-        key: String,
-    },
-}
+pub use pi_model::record::ResolverConfigChange;
 
 /// Result of [`Store::delete_resolver`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,12 @@ use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::gate;
-use crate::params::{python_str, Params};
+use crate::params::Params;
 use crate::state::{AppState, Snapshot};
 use actix_web::{web, HttpResponse};
 use pi_model::record::ResolverRecord;
-use pi_realm::{ConfigType, DecodedResolver, CENSORED};
-use pi_store::{DeleteResolverOutcome, ResolverConfigChange, SaveResolverError};
+use pi_realm::{DecodedResolver, CENSORED};
+use pi_store::{DeleteResolverOutcome, SaveResolverError};
 use serde_json::{json, Map, Value};
 
 /// A number for the handling thread, like privacyIDEA's `threading.get_ident()`
@@ -98,34 +98,8 @@ async fn get_one(
     )))
 }
 
-fn valid_resolver_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
 fn known_type(rtype: &str) -> ApiResult<()> {
-    if pi_realm::descriptor(rtype).is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::parameter(format!(
-            "resolver type : {rtype} not in {}",
-            crate::params::python_repr(&json!(pi_realm::RESOLVER_TYPES))
-        )))
-    }
-}
-
-/// A value is "falsy" for privacyIDEA's save: `""`, `null`, `0` (not `false`).
-fn deletes(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::String(s) => s.is_empty(),
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        Value::Bool(_) => false,
-    }
+    pi_realm::check_resolver_type(rtype).map_err(ApiError::parameter)
 }
 
 async fn save(
@@ -138,77 +112,8 @@ async fn save(
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
-    if !valid_resolver_name(&name) {
-        return Err(ApiError::parameter(format!(
-            "Invalid resolver name `{name}`: only the characters a-z, A-Z, 0-9, '_', '-' and '.' are allowed."
-        )));
-    }
-    known_type(&rtype)?;
-    let mut types: Map<String, Value> = Map::new();
-    let mut descs: Map<String, Value> = Map::new();
-    let mut values: Vec<(String, Value)> = Vec::new();
-    for (k, v) in params.all() {
-        if k == "resolver" || k == "type" {
-            continue;
-        }
-        if let Some(key) = k.strip_prefix("type.") {
-            types.insert(key.to_string(), v.clone());
-        } else if let Some(key) = k.strip_prefix("desc.") {
-            descs.insert(key.to_string(), v.clone());
-        } else {
-            values.push((k.clone(), v.clone()));
-        }
-    }
-    for key in types.keys().chain(descs.keys()) {
-        if !values.iter().any(|(k, _)| k == key) {
-            return Err(ApiError::parameter(format!(
-                "type or description without value: {key}"
-            )));
-        }
-    }
-    let mut changes = Vec::new();
-    for (key, value) in values {
-        let typ = types
-            .get(&key)
-            .map(python_str)
-            .or_else(|| pi_realm::config_type(&rtype, &key).map(|t| t.as_str().to_string()));
-        let is_password = typ.as_deref().and_then(ConfigType::parse) == Some(ConfigType::Password);
-        if deletes(&value) {
-            changes.push(ResolverConfigChange::Delete { key });
-            continue;
-        }
-        let text = match &value {
-            Value::Object(_) | Value::Array(_) => value.to_string(),
-            other => python_str(other),
-        };
-        if is_password && text == CENSORED {
-            continue; // keep the stored password
-        }
-        let stored = if is_password {
-            let Some(key) = state.enc_key() else {
-                return Err(ApiError::parameter(
-                    "PI_ENCFILE is not configured: passwords cannot be stored.",
-                ));
-            };
-            key.encrypt_password(&text)
-        } else {
-            text
-        };
-        changes.push(ResolverConfigChange::Set {
-            key: key.clone(),
-            value: stored,
-            typ,
-            description: None,
-        });
-    }
-    for change in changes.iter_mut() {
-        if let ResolverConfigChange::Set {
-            key, description, ..
-        } = change
-        {
-            *description = descs.get(key.as_str()).map(python_str);
-        }
-    }
+    let changes = pi_realm::resolver_changes(&name, &rtype, params.all(), state.enc_key())
+        .map_err(ApiError::parameter)?;
     let result = state
         .blocking(move |store| store.save_resolver(&name, &rtype, &changes))
         .await?;
