@@ -270,14 +270,4 @@ mod tests {
             assert!(!is_true(&v), "{v}");
         }
     }
-
-    #[test]
-    fn python_repr_forms() {
-        assert_eq!(python_repr(&json!(["a", "b"])), "['a', 'b']");
-        assert_eq!(
-            python_repr(&json!({"otppin": "none"})),
-            "{'otppin': 'none'}"
-        );
-        assert_eq!(python_str(&json!(false)), "False");
-    }
 }
