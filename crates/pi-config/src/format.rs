@@ -111,7 +111,7 @@ fn to_config_value(value: PyValue, origin: Option<&String>) -> Value {
         PyValue::Int(i) => ValueKind::I64(i),
         PyValue::Float(f) => ValueKind::Float(f),
         PyValue::Str(s) => ValueKind::String(s),
-        PyValue::List(items) => ValueKind::Array(
+        PyValue::List(items) | PyValue::Tuple(items) => ValueKind::Array(
             items
                 .into_iter()
                 .map(|v| to_config_value(v, origin))
@@ -120,7 +120,7 @@ fn to_config_value(value: PyValue, origin: Option<&String>) -> Value {
         PyValue::Dict(entries) => ValueKind::Table(
             entries
                 .into_iter()
-                .map(|(k, v)| (k, to_config_value(v, origin)))
+                .map(|(k, v)| (k.py_str(), to_config_value(v, origin)))
                 .collect(),
         ),
     };

@@ -6,19 +6,9 @@
 //! Errors are reported per statement so that the caller can decide whether a broken statement is
 //! fatal (a key we use) or only worth a warning (anything else).
 
-/// A value of the supported Python-literal subset.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum PyValue {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    /// Lists and tuples.
-    List(Vec<PyValue>),
-    /// Dicts with string keys, in source order.
-    Dict(Vec<(String, PyValue)>),
-}
+/// Values are `pi_model`'s Python literals (the same type the policy import
+/// parser produces); tuples stay tuples, dict keys are strings here.
+pub(crate) use pi_model::pyliteral::PyValue;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum StrKind {
@@ -631,7 +621,7 @@ impl Parser<'_> {
             Tok::Op('(') => {
                 if self.peek_tok() == Some(&Tok::Op(')')) {
                     self.next();
-                    return Ok(PyValue::List(Vec::new()));
+                    return Ok(PyValue::Tuple(Vec::new()));
                 }
                 let first = self.value()?;
                 match self.next().cloned() {
@@ -643,7 +633,7 @@ impl Parser<'_> {
                     }) => {
                         let mut items = vec![first];
                         items.extend(self.sequence(')', "tuple")?);
-                        Ok(PyValue::List(items))
+                        Ok(PyValue::Tuple(items))
                     }
                     Some(t) => Err((
                         t.line,
@@ -694,7 +684,7 @@ impl Parser<'_> {
     }
 
     fn dict(&mut self) -> PResult<PyValue> {
-        let mut entries: Vec<(String, PyValue)> = Vec::new();
+        let mut entries: Vec<(PyValue, PyValue)> = Vec::new();
         loop {
             if self.peek_tok() == Some(&Tok::Op('}')) {
                 self.next();
@@ -702,7 +692,7 @@ impl Parser<'_> {
             }
             let key_line = self.tokens.get(self.pos).map_or(self.last_line, |t| t.line);
             let key = match self.value()? {
-                PyValue::Str(s) => s,
+                k @ PyValue::Str(_) => k,
                 _ => return Err((key_line, "only string dict keys are supported".to_owned())),
             };
             match self.next().cloned() {
@@ -718,8 +708,11 @@ impl Parser<'_> {
                 None => return Err(self.eof("`:`")),
             }
             let value = self.value()?;
-            entries.retain(|(k, _)| k != &key);
-            entries.push((key, value));
+            // Like a Python dict: a repeated key keeps its first position.
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = value,
+                None => entries.push((key, value)),
+            }
             match self.next().cloned() {
                 Some(Token {
                     tok: Tok::Op(','), ..
@@ -864,10 +857,18 @@ mod tests {
         );
         assert_eq!(
             value("A = (1, 2)"),
-            PyValue::List(vec![PyValue::Int(1), PyValue::Int(2)])
+            PyValue::Tuple(vec![PyValue::Int(1), PyValue::Int(2)])
         );
-        assert_eq!(value("A = (1,)"), PyValue::List(vec![PyValue::Int(1)]));
-        assert_eq!(value("A = ()"), PyValue::List(vec![]));
+        assert_eq!(value("A = (1,)"), PyValue::Tuple(vec![PyValue::Int(1)]));
+        assert_eq!(value("A = ()"), PyValue::Tuple(vec![]));
+        // A repeated key keeps its first position, as in a Python dict.
+        assert_eq!(
+            value("A = {'a': 1, 'b': 2, 'a': 3}"),
+            PyValue::Dict(vec![
+                ("a".into(), PyValue::Int(3)),
+                ("b".into(), PyValue::Int(2)),
+            ])
+        );
         assert_eq!(value("A = (7)"), PyValue::Int(7));
         assert_eq!(
             value("A = {'x': {'y': 30}, 'z': [True]}"),

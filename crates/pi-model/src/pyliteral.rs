@@ -27,6 +27,12 @@ pub enum PyValue {
     Dict(Vec<(PyValue, PyValue)>),
 }
 
+impl From<&str> for PyValue {
+    fn from(s: &str) -> Self {
+        PyValue::Str(s.to_string())
+    }
+}
+
 impl PyValue {
     /// Python `str()`.
     pub fn py_str(&self) -> String {
