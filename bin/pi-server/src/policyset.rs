@@ -10,24 +10,32 @@ use chrono::{DateTime, FixedOffset};
 use pi_model::record::{PolicyRecord, RealmRecord};
 use pi_policy::{
     BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet,
+    RegexCache,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// Build the engine over the snapshot's policies; `check_all_resolvers` uses
-/// each realm's ordered resolvers on this node.
-pub fn build(policies: &[PolicyRecord], realms: &[RealmRecord], node: &NodeIdentity) -> PolicySet {
+/// each realm's ordered resolvers on this node. `regexes` keeps compiled
+/// regular expressions between rebuilds.
+pub fn build(
+    policies: &[PolicyRecord],
+    realms: &[RealmRecord],
+    node: &NodeIdentity,
+    regexes: &Mutex<RegexCache>,
+) -> PolicySet {
     let realm_resolvers: HashMap<String, Vec<String>> = realms
         .iter()
         .map(|r| (r.name.clone(), pi_realm::ordered_resolvers(r, &node.uuid)))
         .collect();
-    PolicySet::from_records(
-        policies,
-        BuildContext {
-            realm_resolvers,
-            local_node: node.name.clone(),
-        },
-    )
+    let ctx = BuildContext {
+        realm_resolvers,
+        local_node: node.name.clone(),
+    };
+    // A panic during an earlier build leaves a usable cache behind.
+    let mut cache = regexes.lock().unwrap_or_else(|e| e.into_inner());
+    PolicySet::from_records_with_cache(policies, ctx, &mut cache)
 }
 
 /// Map an engine error to privacyIDEA's error.

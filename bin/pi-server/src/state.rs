@@ -49,7 +49,8 @@ pub struct Snapshot {
 
 impl Snapshot {
     fn empty(node: &NodeIdentity, key: &pi_realm::EncKey) -> Snapshot {
-        Snapshot::build(None, ConfigSnapshot::default(), node, key)
+        let regexes = std::sync::Mutex::new(pi_policy::RegexCache::new());
+        Snapshot::build(None, ConfigSnapshot::default(), node, key, &regexes)
     }
 
     fn build(
@@ -57,6 +58,7 @@ impl Snapshot {
         data: ConfigSnapshot,
         node: &NodeIdentity,
         key: &pi_realm::EncKey,
+        regexes: &std::sync::Mutex<pi_policy::RegexCache>,
     ) -> Snapshot {
         let ConfigSnapshot {
             policies,
@@ -65,7 +67,7 @@ impl Snapshot {
             nodes,
             ..
         } = data;
-        let policy_set = crate::policyset::build(&policies, &realms, node);
+        let policy_set = crate::policyset::build(&policies, &realms, node, regexes);
         let mut resolver_objects = BTreeMap::new();
         for rec in &resolvers {
             match pi_realm::build_from_record(rec, key) {
@@ -207,6 +209,8 @@ pub struct AppState {
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
+    /// Compiled regular expressions kept between policy-set rebuilds.
+    regexes: Arc<std::sync::Mutex<pi_policy::RegexCache>>,
     remote: pi_remote::RemoteClient,
 }
 
@@ -343,6 +347,7 @@ impl AppState {
             pepper,
             enc_key,
             remote,
+            regexes: Arc::default(),
         };
         match state.snapshot().await {
             Ok(_) => log::info!("configuration loaded"),
@@ -495,6 +500,7 @@ impl AppState {
         }
         let node = self.node.clone();
         let key = self.enc_key_or_ephemeral().clone();
+        let regexes = self.regexes.clone();
         let base = current.clone();
         let after = step.after.clone();
         let snap = web::block(move || {
@@ -513,7 +519,7 @@ impl AppState {
                 resolvers: base.resolvers.clone(),
                 nodes: base.nodes.clone(),
             };
-            Arc::new(Snapshot::build(Some(after), data, &node, &key))
+            Arc::new(Snapshot::build(Some(after), data, &node, &key, &regexes))
         })
         .await
         .map_err(ApiError::internal)?;
@@ -536,6 +542,7 @@ impl AppState {
         // The closure needs 'static data: hand it what it needs and swap on return.
         let current = self.snapshot.load_full();
         let key = self.enc_key_or_ephemeral().clone();
+        let regexes = self.regexes.clone();
         let result = web::block(move || -> Result<Option<Snapshot>, pi_store::StoreError> {
             store.ensure_schema()?;
             if need_register {
@@ -549,7 +556,7 @@ impl AppState {
             let data = store.load_snapshot()?;
             let loaded = started.elapsed();
             let (count, counter) = (data.policies.len(), data.version.version);
-            let snap = Snapshot::build(Some(data.version.clone()), data, &node, &key);
+            let snap = Snapshot::build(Some(data.version.clone()), data, &node, &key, &regexes);
             log::debug!(
                 "configuration version {counter} read in {loaded:?}, built in {:?} ({count} policies)",
                 started.elapsed() - loaded

@@ -32,39 +32,48 @@ pub(crate) struct Entry {
     pub kind: EntryKind,
 }
 
-/// Compiled regular expressions shared by identical entries of a build.
-pub(crate) type RegexCache = std::collections::HashMap<Box<str>, Result<Regex, String>>;
+/// Compiled regular expressions of list entries, by entry text.
+pub(crate) type RegexMap = std::collections::HashMap<Box<str>, Result<Regex, String>>;
 
-/// The regular expressions of the previous builds, so that rebuilding a set
-/// after one policy changed does not compile every entry again (compiling
-/// dominated the rebuild of a 1,000-policy set). Compiling is a pure
-/// function of the entry text, so sharing is safe; the cache is dropped when
-/// it grows far beyond the entries of one build.
-static SHARED_REGEXES: std::sync::Mutex<Option<RegexCache>> = std::sync::Mutex::new(None);
-
-/// Take the shared cache for a build of `entries` list entries.
-pub(crate) fn take_shared_cache(entries: usize) -> RegexCache {
-    let taken = SHARED_REGEXES
-        .lock()
-        .map(|mut g| g.take())
-        .unwrap_or_default()
-        .unwrap_or_default();
-    if taken.len() > 4 * entries + 1024 {
-        RegexCache::new()
-    } else {
-        taken
-    }
+/// Compiled regular expressions kept between builds of a [`crate::PolicySet`]
+/// ([`crate::PolicySet::build_with_cache`]): rebuilding a set after one policy
+/// changed then compiles only new entries (compiling was half of a rebuild of
+/// a 1,000-policy set). Compiling is a pure function of the entry text, so
+/// reuse cannot change a decision. Owned by the caller — the engine keeps no
+/// global state; a build clears it when it has grown far beyond the entries
+/// of that build.
+#[derive(Debug, Default, Clone)]
+pub struct RegexCache {
+    pub(crate) map: RegexMap,
 }
 
-/// Give the cache back after a build.
-pub(crate) fn return_shared_cache(cache: RegexCache) {
-    if let Ok(mut g) = SHARED_REGEXES.lock() {
-        *g = Some(cache);
+impl RegexCache {
+    /// An empty cache.
+    pub fn new() -> RegexCache {
+        RegexCache::default()
+    }
+
+    /// Number of distinct entries compiled.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// `true` when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Drop everything when the cache holds far more than a build of
+    /// `entries` list entries needs.
+    pub(crate) fn trim_for(&mut self, entries: usize) {
+        if self.map.len() > 4 * entries + 1024 {
+            self.map.clear();
+        }
     }
 }
 
 impl Entry {
-    fn new(raw: &str, cache: &mut RegexCache) -> Entry {
+    fn new(raw: &str, cache: &mut RegexMap) -> Entry {
         let neg = match raw.as_bytes().first() {
             Some(b'!' | b'-') => Some(raw[1..].into()),
             _ => None,
@@ -125,10 +134,10 @@ pub(crate) struct EntryList {
 impl EntryList {
     #[cfg(test)]
     pub fn new<S: AsRef<str>>(items: &[S]) -> EntryList {
-        EntryList::with_cache(items, &mut RegexCache::new())
+        EntryList::with_cache(items, &mut RegexMap::new())
     }
 
-    pub fn with_cache<S: AsRef<str>>(items: &[S], cache: &mut RegexCache) -> EntryList {
+    pub fn with_cache<S: AsRef<str>>(items: &[S], cache: &mut RegexMap) -> EntryList {
         EntryList {
             entries: items
                 .iter()
@@ -234,7 +243,7 @@ pub(crate) struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
-    pub fn new(policy: Policy, cache: &mut RegexCache) -> CompiledPolicy {
+    pub fn new(policy: Policy, cache: &mut RegexMap) -> CompiledPolicy {
         let keys: Vec<&str> = policy.action().keys().collect();
         let uci = policy.user_case_insensitive();
         let lower = |l: &[String]| -> Vec<String> { l.iter().map(|s| s.to_lowercase()).collect() };

@@ -1,6 +1,6 @@
 //! The policy set and privacyIDEA's `list_policies` / `match_policies`.
 
-use crate::compiled::{CompiledCondition, CompiledPolicy, Search};
+use crate::compiled::{CompiledCondition, CompiledPolicy, RegexCache, Search};
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
@@ -134,6 +134,17 @@ impl PolicySet {
     /// Compile and index `policies` (kept in the given load order, which
     /// decides ties of equal priority).
     pub fn build(policies: Vec<Policy>, ctx: BuildContext) -> PolicySet {
+        PolicySet::build_with_cache(policies, ctx, &mut RegexCache::new())
+    }
+
+    /// [`PolicySet::build`] reusing (and filling) the regular expressions
+    /// compiled by earlier builds — for a service that rebuilds its set after
+    /// every configuration change.
+    pub fn build_with_cache(
+        policies: Vec<Policy>,
+        ctx: BuildContext,
+        cache: &mut RegexCache,
+    ) -> PolicySet {
         let entries: usize = policies
             .iter()
             .map(|p| {
@@ -145,12 +156,11 @@ impl PolicySet {
                     + p.resolver().len()
             })
             .sum();
-        let mut cache = crate::compiled::take_shared_cache(entries);
+        cache.trim_for(entries);
         let compiled: Vec<CompiledPolicy> = policies
             .into_iter()
-            .map(|p| CompiledPolicy::new(p, &mut cache))
+            .map(|p| CompiledPolicy::new(p, &mut cache.map))
             .collect();
-        crate::compiled::return_shared_cache(cache);
         let has_uci = compiled.iter().any(|p| p.policy.user_case_insensitive());
         let index = Index::build(&compiled);
         let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();
@@ -178,6 +188,15 @@ impl PolicySet {
     /// [`PolicySet::build`] from stored records (lenient, see [`Policy::from_record`]).
     pub fn from_records(records: &[PolicyRecord], ctx: BuildContext) -> PolicySet {
         PolicySet::build(records.iter().map(Policy::from_record).collect(), ctx)
+    }
+
+    /// [`PolicySet::build_with_cache`] from stored records.
+    pub fn from_records_with_cache(
+        records: &[PolicyRecord],
+        ctx: BuildContext,
+        cache: &mut RegexCache,
+    ) -> PolicySet {
+        PolicySet::build_with_cache(records.iter().map(Policy::from_record).collect(), ctx, cache)
     }
 
     /// All policies in load order.

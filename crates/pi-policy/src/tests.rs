@@ -2938,8 +2938,17 @@ fn rebuilds_share_compiled_regexes() {
             pol("lit", "authorization", "tokentype=totp").user("u11"),
         ]
     };
-    for _ in 0..3 {
-        let s = set(recs());
+    let mut cache = RegexCache::new();
+    for round in 0..3 {
+        let s = if round == 0 {
+            set(recs())
+        } else {
+            PolicySet::from_records_with_cache(&recs(), ctx(), &mut cache)
+        };
+        if round > 0 {
+            // `u.*1` and the invalid `*admin` are cached; literals are not.
+            assert_eq!(cache.len(), 2);
+        }
         let q = |u: &'static str| Query {
             scope: Some("authorization"),
             user: Some(u),
