@@ -196,7 +196,11 @@ impl PolicySet {
         ctx: BuildContext,
         cache: &mut RegexCache,
     ) -> PolicySet {
-        PolicySet::build_with_cache(records.iter().map(Policy::from_record).collect(), ctx, cache)
+        PolicySet::build_with_cache(
+            records.iter().map(Policy::from_record).collect(),
+            ctx,
+            cache,
+        )
     }
 
     /// All policies in load order.

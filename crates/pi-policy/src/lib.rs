@@ -12,11 +12,11 @@ mod query;
 mod ui;
 mod values;
 
+pub use compiled::RegexCache;
 pub use custom::{
     convert_action_dict, parse_string_to_dict, CustomAttributes, DELETE_USER_ATTRIBUTES,
     SET_USER_ATTRIBUTES,
 };
-pub use compiled::RegexCache;
 pub use engine::{Attribute, BuildContext, PolicySet};
 pub use error::MatchError;
 pub use explain::{ExplainEntry, Explanation, Outcome};
