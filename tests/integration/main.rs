@@ -11,5 +11,6 @@ mod manage;
 mod nodes;
 mod policy_api;
 mod realm;
+mod release;
 mod remote;
 mod resolver;
