@@ -126,6 +126,7 @@ pub fn rights(
     realm: &str,
     client: &str,
     user_agent: &str,
+    user: Option<&pi_policy::UserObject>,
 ) -> ApiResult<Vec<String>> {
     snap.policy_set
         .ui_get_rights(
@@ -134,7 +135,7 @@ pub fn rights(
             username,
             Some(client),
             Some(user_agent),
-            None,
+            user,
             now(),
         )
         .map_err(map_match_error)
@@ -168,6 +169,7 @@ pub fn jwt_validity(
     scope: &str,
     username: &str,
     realm: &str,
+    user: Option<&pi_policy::UserObject>,
     info: &RequestInfo,
 ) -> Option<u64> {
     let parts = request_context_parts(info);
@@ -179,7 +181,9 @@ pub fn jwt_validity(
         ..GenericParams::default()
     };
     if scope == "user" {
-        user_object = pi_policy::UserObject::new(username, realm, "");
+        user_object = user
+            .cloned()
+            .unwrap_or_else(|| pi_policy::UserObject::new(username, realm, ""));
         params.user_object = Some(&user_object);
     } else {
         // local admins and superusers: an empty user object (only unrestricted policies)

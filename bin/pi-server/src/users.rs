@@ -14,8 +14,10 @@ pub struct AuthenticatedUser {
     /// Lower-case realm.
     pub realm: String,
     /// Resolver the user was found in.
-    #[allow(dead_code)]
     pub resolver: String,
+    /// The user's attributes from the resolver (`get_user_info`), for
+    /// `userinfo` policy conditions; empty if they could not be read.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// privacyIDEA's system setting `splitAtSign` (`config` table, written by
@@ -75,11 +77,24 @@ pub async fn authenticate(
         };
         let resolver = snap.resolver_object(&user.resolver)?;
         match resolver.check_password(&user.uid, &password) {
-            Ok(true) => Some(AuthenticatedUser {
-                login: user.login,
-                realm: user.realm,
-                resolver: user.resolver,
-            }),
+            Ok(true) => {
+                let attributes = match resolver.user_info(&user.uid) {
+                    Ok(info) => match serde_json::to_value(info) {
+                        Ok(serde_json::Value::Object(map)) => map,
+                        _ => serde_json::Map::new(),
+                    },
+                    Err(e) => {
+                        log::warn!("user info of `{login}` not readable: {e}");
+                        serde_json::Map::new()
+                    }
+                };
+                Some(AuthenticatedUser {
+                    login: user.login,
+                    realm: user.realm,
+                    resolver: user.resolver,
+                    attributes,
+                })
+            }
             Ok(false) => None,
             Err(e) => {
                 log::warn!("password check of `{login}` failed: {e}");

@@ -631,6 +631,14 @@ fn connection_reuse_and_cache() {
         h.join().unwrap();
     }
     assert!(r.idle_connections() <= 4);
+    // dropping a resolver with open connections on an async executor thread
+    // (the server drops old snapshots there) must not panic
+    let r = std::sync::Arc::try_unwrap(r).unwrap();
+    assert!(r.idle_connections() > 0);
+    let rt = ldap3::tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async move { drop(r) });
     // a resolver whose directory goes away serves cached answers
     let cached = resolver(&ldap1(&l.uri));
     let uid = cached.user_id("eve").unwrap();

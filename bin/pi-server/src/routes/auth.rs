@@ -80,6 +80,7 @@ async fn login(
     // 2. Only if that failed: a realm user (superuser realms give role admin).
     //    A local admin and a default-realm user may share a login: the admin
     //    password logs in the admin, the user password the user (§5.2 step 8).
+    let mut user_object: Option<pi_policy::UserObject> = None;
     let user = match login {
         Some(_) => None,
         None => {
@@ -104,6 +105,17 @@ async fn login(
                 user.realm
             );
         }
+        if role == pi_auth::Role::User {
+            // privacyIDEA matches user-scope login policies with the user
+            // object, whose resolver attributes `userinfo` conditions read
+            user_object = Some(pi_policy::UserObject {
+                login: user.login.clone(),
+                used_login: None,
+                realm: user.realm.clone(),
+                resolver: user.resolver.clone(),
+                attributes: user.attributes,
+            });
+        }
         login = Some(Login {
             username: user.login,
             realm: user.realm,
@@ -123,11 +135,18 @@ async fn login(
         &login.realm,
         &client,
         &info.user_agent,
+        user_object.as_ref(),
     )?;
     let menus = crate::policyset::menus(&snap, scope, &rights);
-    let validity =
-        crate::policyset::jwt_validity(&snap, scope, &login.username, &login.realm, &info)
-            .unwrap_or(state.cfg.pi_jwt_validity);
+    let validity = crate::policyset::jwt_validity(
+        &snap,
+        scope,
+        &login.username,
+        &login.realm,
+        user_object.as_ref(),
+        &info,
+    )
+    .unwrap_or(state.cfg.pi_jwt_validity);
     let claims = pi_auth::Claims::new(
         login.username.clone(),
         login.realm.clone(),

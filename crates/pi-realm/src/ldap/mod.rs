@@ -471,20 +471,34 @@ impl LdapResolver {
         let mut info = UserInfo::new();
         for (key, attr) in &self.cfg.userinfo {
             let multi = self.cfg.multivalue.iter().any(|m| m == key);
-            let returned = entry.attrs.iter().find(|(n, _)| n == attr);
-            let values: Vec<String> = match returned {
-                Some((_, v)) => v.clone(),
+            // binary values: 16-byte GUIDs as their text, anything else dropped
+            let returned: Option<Vec<String>> = entry
+                .attrs
+                .iter()
+                .find(|(n, _)| n == attr)
+                .map(|(_, v)| v.clone())
+                .or_else(|| {
+                    entry.bin.iter().find(|(n, _)| n == attr).map(|(_, v)| {
+                        v.iter()
+                            .filter_map(|b| filter::uid_from_bytes(attr, b))
+                            .collect()
+                    })
+                });
+            let values: Vec<String> = match &returned {
+                Some(v) => v.clone(),
                 None => {
+                    // returned under another spelling (the server's), or
+                    // binary: the key stays absent; requested but not in
+                    // the entry: empty
                     let other_case = entry
                         .attrs
                         .iter()
-                        .chain(std::iter::empty())
                         .any(|(n, _)| n.eq_ignore_ascii_case(attr))
                         || entry.bin.iter().any(|(n, _)| n.eq_ignore_ascii_case(attr));
                     let canonical_differs = schema
                         .and_then(|s| s.get(attr))
                         .is_some_and(|t| t.name != *attr);
-                    if other_case || canonical_differs || entry.bin.iter().any(|(n, _)| n == attr) {
+                    if other_case || canonical_differs {
                         continue;
                     }
                     Vec::new()
@@ -668,6 +682,46 @@ impl LdapResolver {
                 )
             },
         }
+    }
+}
+
+impl Drop for LdapResolver {
+    /// Connections own a small tokio runtime, which must not be dropped on
+    /// an async executor thread (the server drops old snapshots there):
+    /// idle connections are closed on a background thread.
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut *lock(&self.idle));
+        if !idle.is_empty() {
+            close_in_background(idle);
+        }
+    }
+}
+
+fn close_in_background(conns: Vec<LdapConn>) {
+    static CLOSER: OnceLock<Option<Mutex<std::sync::mpsc::Sender<Vec<LdapConn>>>>> =
+        OnceLock::new();
+    let closer = CLOSER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<LdapConn>>();
+        std::thread::Builder::new()
+            .name("ldap-closer".into())
+            .spawn(move || {
+                for mut batch in rx {
+                    for conn in &mut batch {
+                        let _ = conn.unbind();
+                    }
+                    drop(batch);
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    let unsent = match closer {
+        Some(tx) => lock(tx).send(conns).err().map(|e| e.0),
+        None => Some(conns),
+    };
+    if let Some(conns) = unsent {
+        // no closer thread: leak rather than panic on an executor thread
+        std::mem::forget(conns);
     }
 }
 
@@ -986,5 +1040,104 @@ impl Resolver for LdapResolver {
         } else {
             Ok(None)
         }
+    }
+}
+
+/// Languages privacyIDEA 3.14 ships translations for (plus English).
+const UI_LANGUAGES: &[&str] = &[
+    "en", "cs", "de", "es", "fr", "id", "it", "lo", "nl", "pl", "pt", "ro", "ru", "si", "sk", "sv",
+    "ta", "tr", "uk", "zh",
+];
+
+/// The language of an `Accept-Language` header privacyIDEA would answer in
+/// (the highest-weighted listed language it has a translation for).
+pub fn preferred_language(accept_language: &str) -> Option<String> {
+    let mut langs: Vec<(f32, String)> = accept_language
+        .split(',')
+        .filter_map(|part| {
+            let mut it = part.split(';');
+            let tag = it.next()?.trim().to_lowercase();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split(['-', '_']).next()?.to_owned();
+            (!primary.is_empty() && q > 0.0).then_some((q, primary))
+        })
+        .collect();
+    langs.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    langs
+        .into_iter()
+        .map(|(_, l)| l)
+        .find(|l| UI_LANGUAGES.contains(&l.as_str()))
+}
+
+/// The success text of the connection test in the caller's language
+/// (privacyIDEA translates it; error texts stay English). Only the German
+/// translation is known here (observed on the release); other languages
+/// get the English text.
+pub fn localize_test_description(description: &str, accept_language: Option<&str>) -> String {
+    let german = accept_language
+        .and_then(preferred_language)
+        .is_some_and(|l| l == "de");
+    if !german {
+        return description.to_owned();
+    }
+    let parsed = description
+        .strip_prefix("Your LDAP config seems to be OK, ")
+        .and_then(|r| r.split_once(" user objects found in "))
+        .and_then(|(n, t)| Some((n, t.strip_suffix("s.")?)));
+    match parsed {
+        Some((n, t)) => format!(
+            "Die LDAP-Konfiguration scheint in Ordnung zu sein. Es wurden {n} Benutzerobjekte in {t}s gefunden."
+        ),
+        None => description.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_test_message_l16() {
+        let en = "Your LDAP config seems to be OK, 5 user objects found in 0.0386s.";
+        assert_eq!(
+            localize_test_description(en, Some("de")),
+            "Die LDAP-Konfiguration scheint in Ordnung zu sein. Es wurden 5 Benutzerobjekte in 0.0386s gefunden."
+        );
+        assert_eq!(
+            localize_test_description(en, Some("de-DE,de;q=0.9,en;q=0.8")),
+            "Die LDAP-Konfiguration scheint in Ordnung zu sein. Es wurden 5 Benutzerobjekte in 0.0386s gefunden."
+        );
+        assert_eq!(localize_test_description(en, Some("en-US,de;q=0.5")), en);
+        assert!(localize_test_description(en, Some("xx,de;q=0.5")).starts_with("Die LDAP"));
+        assert_eq!(localize_test_description(en, None), en);
+        let err = "ERR907: Unable to perform bind operation: invalidCredentials (49)!";
+        assert_eq!(localize_test_description(err, Some("de")), err);
+        assert_eq!(preferred_language("fr;q=0.2, de;q=0.7"), Some("de".into()));
+        assert_eq!(preferred_language("*"), None);
+    }
+
+    #[test]
+    fn result_names() {
+        assert_eq!(result_name(49), "invalidCredentials");
+        assert_eq!(result_name(2), "protocolError");
+        assert_eq!(result_name(999), "unknown");
+        assert_eq!(
+            Fail::Bind("invalidCredentials (49)".into()).text(),
+            "ERR907: Unable to perform bind operation: invalidCredentials (49)"
+        );
+        assert_eq!(Fail::NoServer.text(), NO_ACTIVE_SERVER);
+    }
+
+    #[test]
+    fn build_does_no_io_and_hides_the_password() {
+        let cfg = serde_json::json!({"LDAPURI": "ldap://192.0.2.1:389", "BINDPW": "s3cret"});
+        let r = LdapResolver::from_config(cfg.as_object().unwrap()).unwrap();
+        assert_eq!(r.idle_connections(), 0);
+        assert!(!format!("{r:?}").contains("s3cret"));
+        assert_eq!(r.rtype(), "ldapresolver");
+        assert!(!r.editable());
     }
 }
