@@ -92,6 +92,7 @@ CASES = [
     ("test base nothere", "POST", "/resolver/test", dict(L1, LDAPBASE="dc=nothere,dc=org"), None, True),
     ("test failover", "POST", "/resolver/test", dict(L1, LDAPURI="ldap://127.0.0.1:3899, " + LDAP), None, True),
     ("test yaml userinfo", "POST", "/resolver/test", dict(L1, USERINFO="{username: uid, email: mail}"), None, True),
+    ("test StartTLS on a plain slapd", "POST", "/resolver/test", dict(L1, START_TLS="1"), None, True),
     ("test no type", "POST", "/resolver/test", without(L1, "type"), None, True),
     ("save ldap1", "POST", "/resolver/ldap1", L1, None, True),
     ("save ldap2", "POST", "/resolver/ldap2", L2, None, True),

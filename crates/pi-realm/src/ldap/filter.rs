@@ -323,4 +323,41 @@ mod tests {
             Ok(())
         );
     }
+
+    fn only_escapes(v: &str) -> bool {
+        let b = v.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'(' | b')' | b'*' => return false,
+                b'\\' => {
+                    if i + 2 >= b.len() {
+                        return false;
+                    }
+                    if !(b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit()) {
+                        return false;
+                    }
+                    i += 3;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        true
+    }
+
+    proptest::proptest! {
+        /// Whatever a login contains, it stays one equality assertion: no
+        /// unescaped `(`, `)`, `*`, `\`, and the whole filter parses.
+        #[test]
+        fn escaped_logins_never_change_the_filter(login in "[^\u{0}]{0,24}") {
+            let esc = escape_login(&login);
+            proptest::prop_assert!(only_escapes(&esc), "{esc}");
+            let f = login_filter(F, &["uid".to_owned()], &login).unwrap();
+            proptest::prop_assert!(check_filter(&f).is_ok(), "{f}");
+            let v = escape_value(&login, false);
+            proptest::prop_assert!(only_escapes(&v), "{v}");
+        }
+    }
 }

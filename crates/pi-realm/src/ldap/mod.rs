@@ -606,6 +606,34 @@ impl LdapResolver {
         Ok(dn)
     }
 
+    /// The filter of a user listing (privacyIDEA's `_create_search_filter`):
+    /// `(&F` + one term per search key (`username` first) + `)`.
+    pub fn list_filter(
+        &self,
+        search: &SearchFilter,
+        now_ticks: u64,
+    ) -> Result<String, ResolverError> {
+        let sf = self.search_filter()?;
+        if let Some(k) = search.keys().find(|k| self.cfg.attr_of(k).is_none()) {
+            return Err(ResolverError::InvalidSearch(format!(
+                "ERR905: Search parameter (['{k}']) not available in attribute mapping."
+            )));
+        }
+        let ordered = search
+            .get_key_value("username")
+            .into_iter()
+            .chain(search.iter().filter(|(k, _)| k.as_str() != "username"));
+        let mut f = format!("(&{sf}");
+        for (key, value) in ordered {
+            let attr = self.cfg.attr_of(key).unwrap_or_default();
+            if let Some(term) = filter::list_term(key, attr, value, now_ticks) {
+                f.push_str(&term);
+            }
+        }
+        f.push(')');
+        Ok(f)
+    }
+
     fn test(&self) -> ConnectionTest {
         let fail = |d: String| ConnectionTest {
             success: false,
@@ -980,29 +1008,7 @@ impl Resolver for LdapResolver {
 
     fn user_list(&self, search: &SearchFilter) -> Result<Vec<UserInfo>, ResolverError> {
         self.problem()?;
-        let sf = self.search_filter()?;
-        let unknown: Vec<&String> = search
-            .keys()
-            .filter(|k| self.cfg.attr_of(k).is_none())
-            .collect();
-        if let Some(k) = unknown.first() {
-            return Err(ResolverError::InvalidSearch(format!(
-                "ERR905: Search parameter (['{k}']) not available in attribute mapping."
-            )));
-        }
-        let now = filter::ad_ticks_now();
-        let ordered = search
-            .get_key_value("username")
-            .into_iter()
-            .chain(search.iter().filter(|(k, _)| k.as_str() != "username"));
-        let mut f = format!("(&{sf}");
-        for (key, value) in ordered {
-            let attr = self.cfg.attr_of(key).unwrap_or_default();
-            if let Some(term) = filter::list_term(key, attr, value, now) {
-                f.push_str(&term);
-            }
-        }
-        f.push(')');
+        let f = self.list_filter(search, filter::ad_ticks_now())?;
         let attrs = self.cfg.requested_attrs();
         let entries = self.search(
             self.base(),
@@ -1129,6 +1135,54 @@ mod tests {
             "ERR907: Unable to perform bind operation: invalidCredentials (49)"
         );
         assert_eq!(Fail::NoServer.text(), NO_ACTIVE_SERVER);
+    }
+
+    fn upstream(userinfo: &str) -> LdapResolver {
+        let cfg = serde_json::json!({"LDAPURI": "ldap://localhost", "LDAPBASE": "o=test",
+            "LDAPSEARCHFILTER": "(cn=*)", "LOGINNAMEATTRIBUTE": "cn", "USERINFO": userinfo});
+        LdapResolver::from_config(cfg.as_object().unwrap()).unwrap()
+    }
+
+    fn search(pairs: &[(&str, &str)]) -> SearchFilter {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn list_filters_l42_l43_and_spec_3_4() {
+        let r = upstream(
+            r#"{"username": "cn", "surname": "sn", "email": "mail", "givenname": "givenName"}"#,
+        );
+        let f = |pairs: &[(&str, &str)]| r.list_filter(&search(pairs), 0);
+        assert_eq!(f(&[("surname", "***")]).unwrap(), "(&(cn=*))");
+        assert_eq!(f(&[("surname", "*")]).unwrap(), "(&(cn=*))");
+        assert_eq!(
+            f(&[("username", "*hans*"), ("email", "*.*@example*")]).unwrap(),
+            "(&(cn=*)(cn=*hans*)(mail=*.*@example*))"
+        );
+        // username first whatever the key order
+        assert_eq!(
+            f(&[
+                ("email", "*@example.org"),
+                ("username", "a*"),
+                ("surname", "***")
+            ])
+            .unwrap(),
+            "(&(cn=*)(cn=a*)(mail=*@example.org))"
+        );
+        assert_eq!(
+            f(&[("username", "*)(cn=*"), ("givenname", "x\0(y)\\")]).unwrap(),
+            "(&(cn=*)(cn=*\\29\\28cn=*)(givenName=x\\00\\28y\\29\\5c))"
+        );
+        assert_eq!(
+            f(&[("nokey", "x")]).unwrap_err(),
+            ResolverError::InvalidSearch(
+                "ERR905: Search parameter (['nokey']) not available in attribute mapping.".into()
+            )
+        );
+        assert_eq!(upstream("{}").resolver_id().len(), 40);
     }
 
     #[test]
