@@ -691,3 +691,41 @@ fn tls_ldaps_and_starttls() {
     let (ok, _) = test(&with(ldap1(&plain_as_tls), json!({"TIMEOUT": 2})));
     assert!(!ok);
 }
+
+#[test]
+fn reconnects_after_a_server_restart() {
+    let l = ldap_or_skip!();
+    let Some((dir, port, tls_port)) = &l.own else {
+        eprintln!("SKIPPED: needs its own slapd (PI_TEST_LDAP_URI is shared)");
+        return;
+    };
+    let r = resolver(&with(ldap1(&l.uri), json!({"CACHE_TIMEOUT": "0"})));
+    assert!(r.user_id("alice").is_ok());
+    assert_eq!(r.idle_connections(), 1);
+    let run = |cmd: &str| {
+        let out = Command::new("bash")
+            .arg(script())
+            .arg(cmd)
+            .env("LDAP_TEST_DIR", dir.path())
+            .env("LDAP_TEST_PORT", port.to_string())
+            .env("LDAP_TEST_TLS_PORT", tls_port.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run("stop");
+    // the directory is down: a clean error, quickly
+    let started = Instant::now();
+    assert!(matches!(r.user_id("bob"), Err(ResolverError::Backend(_))));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    run("start");
+    // the stale connection was dropped; a new one is opened
+    assert!(r.user_id("bob").is_ok());
+    assert!(r
+        .check_password("uid=bob,ou=people,dc=example,dc=org", "bobpw")
+        .unwrap());
+}
