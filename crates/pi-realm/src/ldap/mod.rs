@@ -1186,6 +1186,36 @@ mod tests {
     }
 
     #[test]
+    fn cache_semantics_l53_l54() {
+        let r = upstream("{}");
+        assert_eq!(r.cfg.cache_timeout, 120);
+        assert_eq!(r.cached(|c| &mut c.user_id, "bob"), None);
+        r.store(|c| &mut c.user_id, "bob", Some("uid=bob".to_owned()));
+        r.store(|c| &mut c.user_id, "nobody", None);
+        assert_eq!(
+            r.cached(|c| &mut c.user_id, "bob"),
+            Some(Some("uid=bob".to_owned()))
+        );
+        // negative answers are cached too; keys are the login as passed
+        assert_eq!(r.cached(|c| &mut c.user_id, "nobody"), Some(None));
+        assert_eq!(r.cached(|c| &mut c.user_id, "BOB"), None);
+        // expiry: entries older than CACHE_TIMEOUT are evicted on access
+        let mut short = upstream("{}");
+        short.cfg.cache_timeout = 1;
+        short.store(|c| &mut c.dn, "u1", Some("dn1".to_owned()));
+        assert!(short.cached(|c| &mut c.dn, "u1").is_some());
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(short.cached(|c| &mut c.dn, "u1"), None);
+        assert!(lock(&short.cache).dn.is_empty());
+        // CACHE_TIMEOUT 0 disables it
+        let mut off = upstream("{}");
+        off.cfg.cache_timeout = 0;
+        off.store(|c| &mut c.user_id, "bob", Some("x".to_owned()));
+        assert_eq!(off.cached(|c| &mut c.user_id, "bob"), None);
+        assert!(lock(&off.cache).user_id.is_empty());
+    }
+
+    #[test]
     fn build_does_no_io_and_hides_the_password() {
         let cfg = serde_json::json!({"LDAPURI": "ldap://192.0.2.1:389", "BINDPW": "s3cret"});
         let r = LdapResolver::from_config(cfg.as_object().unwrap()).unwrap();
