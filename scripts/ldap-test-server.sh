@@ -173,11 +173,11 @@ EOF
 make_tls() {
     [ -f "$TLS_DIR/server.pem" ] && return 0
     mkdir -p "$TLS_DIR"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pi-ldap-test CA" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=pi-ldap-test CA" \
         -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
         >/dev/null 2>&1
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
         -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" >/dev/null 2>&1
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$TLS_DIR/ext.cnf"
     openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
