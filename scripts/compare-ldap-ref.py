@@ -101,13 +101,18 @@ CASES = [
     ("test censored LDAP1", "POST", "/resolver/test", dict(L1, BINDPW="__CENSORED__", resolver="LDAP1"), None, True),
     ("realm superuser", "POST", "/realm/superuser", None, {"resolvers": "ldap1"}, True),
     ("realm ldapusers", "POST", "/realm/ldapusers", None, {"resolvers": "ldap2"}, True),
+    ("realm ldaprealm", "POST", "/realm/ldaprealm", None, {"resolvers": "ldap1"}, True),
+    ("policy userinfo condition", "POST", "/policy/mailpol",
+     {"scope": "user", "action": "disable", "realm": "ldaprealm",
+      "conditions": [["userinfo", "email", "equals", "alice@example.org", True]]}, None, True),
+    ("policy for all", "POST", "/policy/allpol", {"scope": "user", "action": "enable", "realm": "ldaprealm"}, None, True),
 ]
 AUTHS = [
     ("alice@superuser", "alicepw"), ("carol@superuser", "cärolpw"), ("ALICE@superuser", "alicepw"),
     ("alice@superuser", "wrong"), ("alice@superuser", ""), ("dave@superuser", "anything"),
     ("*@superuser", "alicepw"), ("al*@superuser", "alicepw"), ("alice)(uid=*@superuser", "alicepw"),
     ("nobody@superuser", "x"), ("alice@example.org@ldapusers", "alicepw"), ("bob@ldapusers", "bobpw"),
-    ("bob@example.org@ldapusers", "x"),
+    ("bob@example.org@ldapusers", "x"), ("alice@ldaprealm", "alicepw"), ("bob@ldaprealm", "bobpw"),
 ]
 
 diffs = 0
@@ -128,7 +133,8 @@ for user, pw in AUTHS:
         status, a = call(base, "POST", "/auth", form={"username": user, "password": pw})
         if status == 200:
             v = a["result"]["value"]
-            out[base] = (status, v.get("username"), v.get("realm"), v.get("role"))
+            out[base] = (status, v.get("username"), v.get("realm"), v.get("role"),
+                         sorted(v.get("rights") or []) if v.get("role") == "user" else None)
         else:
             out[base] = (status, a["result"].get("error") if isinstance(a, dict) else a)
     same = out[REF] == out[OURS]

@@ -6,10 +6,15 @@
 //!
 //! Expected values: the answers of the released privacyIDEA 3.14 against the
 //! same slapd fixture (`scripts/ldap-test-server.sh`), taken from the spec's
-//! observed transcript (§7.1, §7.5) and re-checked by running the reference
-//! server (`/work/shared/tools/ref-server.sh`, private instance on port 5102)
-//! against the test slapd with the same requests; where our answer differs
-//! on purpose the test says so.
+//! observed transcript (§7.1, §7.5) and re-checked on 2026-12-06 with
+//! `scripts/compare-ldap-ref.py REF OURS LDAP_URI`, which sends the same
+//! requests (resolver tests, save/get, censored-password tests, StartTLS on a
+//! plain slapd, realms, a `userinfo` policy, 13 logins) to a private reference
+//! instance (`/work/shared/tools/ref-server.sh`, `REF_PORT=5102`) and to this
+//! server: identical answers except the project-wide 401 message
+//! (`Authentication failure. Wrong credentials` vs the release's
+//! `Authentication failed.`, docs/compatibility.md). Where our answer
+//! differs on purpose the test says so.
 //!
 //! Needs a directory: `PI_TEST_LDAP_URI` (set by `.ci/run`), else a
 //! throw-away slapd if installed, else the tests are skipped.
