@@ -312,8 +312,13 @@ impl LdapResolver {
 
     /// A connection bound as the service account (or anonymous).
     fn service_connection(&self) -> Result<LdapConn, Fail> {
+        self.service_connection_reused().map(|(c, _)| c)
+    }
+
+    /// [`Self::service_connection`] and whether it is a reused idle one.
+    fn service_connection_reused(&self) -> Result<(LdapConn, bool), Fail> {
         if let Some(c) = lock(&self.idle).pop() {
-            return Ok(c);
+            return Ok((c, true));
         }
         let mut conn = self.connect()?;
         let anonymous = self.cfg.bind_dn.is_empty() || self.cfg.authtype == "Anonymous";
@@ -326,7 +331,7 @@ impl LdapResolver {
                 }
                 Err(e) => {
                     return Err(Fail::Other(format!(
-                        "Error performing bind operation: {}",
+                        "ERR907: Error performing bind operation: {}",
                         ldap_err(&e)
                     )))
                 }
@@ -338,7 +343,7 @@ impl LdapResolver {
                 Err(e) => log::warn!("ldap schema of {} not readable: {e}", self.cfg.uri),
             }
         }
-        Ok(conn)
+        Ok((conn, false))
     }
 
     fn give_back(&self, conn: LdapConn) {
@@ -369,7 +374,7 @@ impl LdapResolver {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut conn = self.service_connection()?;
+            let (mut conn, reused) = self.service_connection_reused()?;
             // the release's client checks requested attributes against the schema
             if let Some(schema) = self.current_schema() {
                 if let Some(bad) = attrs.iter().find(|a| schema.get(a).is_none()) {
@@ -396,7 +401,8 @@ impl LdapResolver {
                 }
                 Err(SearchFail::Transport(text)) => {
                     drop(conn);
-                    if attempt >= 2 {
+                    // only a reused connection may have gone stale
+                    if attempt >= 2 || !reused {
                         return Err(Fail::Other(text));
                     }
                     log::info!(
