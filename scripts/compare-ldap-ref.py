@@ -79,6 +79,7 @@ CASES = [
     ("test L1", "POST", "/resolver/test", L1, None, True),
     ("test wrong pw", "POST", "/resolver/test", dict(L1, BINDPW="wrong"), None, True),
     ("test nobody", "POST", "/resolver/test", dict(L1, BINDDN="cn=nobody,dc=example,dc=org"), None, True),
+    ("test DN without password", "POST", "/resolver/test", without(L1, "BINDPW"), None, True),
     ("test anonymous", "POST", "/resolver/test", dict(L1, BINDDN="", BINDPW=""), None, True),
     ("test authtype", "POST", "/resolver/test", dict(L1, AUTHTYPE="unknown"), None, True),
     ("test entryUUID", "POST", "/resolver/test", dict(L1, UIDTYPE="entryUUID"), None, True),

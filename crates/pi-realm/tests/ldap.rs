@@ -215,6 +215,13 @@ fn resolver_test_messages_l1_to_l13() {
         ok5(),
         "L4 anonymous"
     );
+    // a bind DN without a password is never an (unauthenticated) bind
+    assert_eq!(
+        test(&with(base.clone(), json!({"BINDPW": null}))),
+        (false, "password is mandatory in simple bind".into())
+    );
+    let no_pw = resolver(&with(base.clone(), json!({"BINDPW": ""})));
+    assert!(no_pw.user_id("alice").is_err());
     assert_eq!(
         untimed_test(&with(base.clone(), json!({"AUTHTYPE": "unknown"}))),
         (

@@ -273,7 +273,6 @@ impl LdapResolver {
     /// Opens a connection to the first reachable server of the pool
     /// (TCP connect bounded by `TIMEOUT`, then TLS/StartTLS). No bind.
     fn connect(&self) -> Result<LdapConn, Fail> {
-        let tls = self.tls_config()?;
         for idx in self.server_order() {
             let Some(server) = self.cfg.servers.get(idx) else {
                 continue;
@@ -291,6 +290,7 @@ impl LdapResolver {
                 .set_conn_timeout(self.cfg.timeout)
                 .set_std_stream(StdStream::Tcp(stream));
             if server.ssl || self.cfg.start_tls {
+                let tls = self.tls_config()?;
                 settings = settings.set_starttls(self.cfg.start_tls && !server.ssl);
                 match &tls {
                     _ if !self.cfg.tls_verify => settings = settings.set_no_tls_verify(true),
@@ -323,6 +323,12 @@ impl LdapResolver {
         let mut conn = self.connect()?;
         let anonymous = self.cfg.bind_dn.is_empty() || self.cfg.authtype == "Anonymous";
         if !anonymous {
+            // a DN with an empty password would be an unauthenticated bind
+            // (RFC 4513), which servers accept as anonymous; the release's
+            // client refuses it with this text
+            if self.cfg.bind_pw.0.is_empty() {
+                return Err(Fail::Other("password is mandatory in simple bind".into()));
+            }
             conn.with_timeout(self.cfg.timeout);
             match conn.simple_bind(&self.cfg.bind_dn, &self.cfg.bind_pw.0) {
                 Ok(r) if r.rc == 0 => {}
