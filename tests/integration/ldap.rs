@@ -480,3 +480,40 @@ fn userinfo_condition_sees_ldap_attributes() {
         .expect(200);
     assert_eq!(a.value()["allowed"], true);
 }
+
+#[test]
+fn unreachable_directory_never_blocks_the_workers() {
+    // a directory that accepts TCP but never answers (the server runs with
+    // two workers: two such logins would stall every other request if the
+    // resolver ran on a worker thread)
+    let hole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let uri = format!("ldap://127.0.0.1:{}", hole.local_addr().unwrap().port());
+    let app = app_with_superuser();
+    app.post_json("/resolver/hole", &with(l1(&uri), json!({"TIMEOUT": 3})))
+        .expect(200);
+    app.post_form("/realm/superuser", &[("resolvers", "hole")])
+        .expect(200);
+    let app = std::sync::Arc::new(app);
+    let started = std::time::Instant::now();
+    let logins: Vec<_> = (0..2)
+        .map(|_| {
+            let app = app.clone();
+            std::thread::spawn(move || auth(&app, "alice@superuser", "alicepw").status)
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        app.get("/realm/").expect(200);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "a worker was blocked: {:?}",
+            t.elapsed()
+        );
+    }
+    for l in logins {
+        assert_eq!(l.join().unwrap(), 401);
+    }
+    // a clean failure after about TIMEOUT, not a hang
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
