@@ -7,6 +7,7 @@ mod support;
 
 mod auth_users;
 mod foundation;
+mod ldap;
 mod manage;
 mod nodes;
 mod policy_api;

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod crypto;
+pub mod ldap;
 pub mod passwd;
 pub mod realm;
 pub mod registry;
@@ -11,6 +12,7 @@ mod write;
 
 pub use config::{DecodedResolver, ResolverConfig, CENSORED};
 pub use crypto::{CryptoError, EncKey, FAILED_TO_DECRYPT_PASSWORD};
+pub use ldap::LdapResolver;
 pub use passwd::PasswdResolver;
 pub use realm::{
     find_user, find_user_in_realm, ordered_resolver_names, ordered_resolvers, User,

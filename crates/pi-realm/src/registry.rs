@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::config::{DecodedResolver, ResolverConfig};
 use crate::crypto::EncKey;
+use crate::ldap::LdapResolver;
 use crate::passwd::PasswdResolver;
 use crate::resolver::{ConnectionTest, Resolver};
 
@@ -317,6 +318,7 @@ const KEYCLOAK_DEFAULT: &str = r#"{"config_get_user_by_id": {"method": "GET", "e
 pub fn build(rtype: &str, config: &ResolverConfig) -> Result<Box<dyn Resolver>, BuildError> {
     match rtype {
         "passwdresolver" => Ok(Box::new(PasswdResolver::from_config(config)?)),
+        "ldapresolver" => Ok(Box::new(LdapResolver::from_config(config)?)),
         t if descriptor(t).is_some() => Err(BuildError::Unsupported(t.to_owned())),
         t => Err(BuildError::UnknownType(t.to_owned())),
     }
@@ -445,9 +447,13 @@ mod tests {
             BuildError::UnknownType("nosuch".into())
         );
         assert_eq!(
-            build("ldapresolver", &cfg).unwrap_err(),
-            BuildError::Unsupported("ldapresolver".into())
+            build("sqlresolver", &cfg).unwrap_err(),
+            BuildError::Unsupported("sqlresolver".into())
         );
+        assert!(matches!(
+            build("ldapresolver", &cfg).unwrap_err(),
+            BuildError::InvalidConfig { key, .. } if key == "LDAPURI"
+        ));
         assert!(build("passwdresolver", &cfg).is_ok());
         let t = test_connection("passwdresolver", &cfg).unwrap();
         assert!(!t.success);

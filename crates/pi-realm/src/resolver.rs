@@ -123,6 +123,14 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
     /// privacyIDEA answers); `Err` is for failures the test itself hits.
     fn test_connection(&self) -> Result<ConnectionTest, ResolverError>;
 
+    /// The primary login name of a user found by an alternative login
+    /// attribute (LDAP with several `LOGINNAMEATTRIBUTE`s: privacyIDEA then
+    /// replaces the login by the first attribute's value). `None` (the
+    /// default) keeps the login as typed.
+    fn primary_login(&self, _uid: &str) -> Result<Option<String>, ResolverError> {
+        Ok(None)
+    }
+
     /// Whether users can be created/edited in this store. Default `false`.
     fn editable(&self) -> bool {
         false
