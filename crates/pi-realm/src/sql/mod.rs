@@ -732,3 +732,6 @@ impl Resolver for SqlResolver {
         self.editable
     }
 }
+
+#[cfg(test)]
+mod tests;

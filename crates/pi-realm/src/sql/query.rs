@@ -500,3 +500,212 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_escaping_as_the_release() {
+        assert_eq!(escape_sql_like("wal_ter"), "wal/_ter");
+        assert_eq!(escape_sql_like("100%/x"), "100/%//x");
+        assert_eq!(escape_sql_like("a*b"), "a*b");
+        assert_eq!(wildcard_to_sql_like("w*l_%/x"), "w%l/_/%//x");
+        assert_eq!(wildcard_to_sql_like("*"), "%");
+        assert_eq!(wildcard_to_sql_like("**"), "%%");
+        assert_eq!(wildcard_to_sql_like(""), "");
+        assert_eq!(wildcard_to_sql_like("' OR 1=1 --*"), "' OR 1=1 --%");
+    }
+
+    #[test]
+    fn where_parsing() {
+        let c = |column: &str, op, value: &str| WhereCond {
+            column: column.into(),
+            op,
+            value: value.into(),
+        };
+        assert_eq!(parse_where("").unwrap(), vec![]);
+        assert_eq!(
+            parse_where("active == 1").unwrap(),
+            vec![c("active", WhereOp::Eq, "1")]
+        );
+        assert_eq!(
+            parse_where("givenname == hans and name == dampf").unwrap(),
+            vec![
+                c("givenname", WhereOp::Eq, "hans"),
+                c("name", WhereOp::Eq, "dampf")
+            ]
+        );
+        assert_eq!(
+            parse_where("givenname == hans AND name == dampf")
+                .unwrap()
+                .len(),
+            2
+        );
+        // more blanks are tolerated: each part is split on whitespace
+        assert_eq!(
+            parse_where("givenname == hans   AND name == dampf")
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            parse_where("id > 2").unwrap(),
+            vec![c("id", WhereOp::Gt, "2")]
+        );
+        assert_eq!(
+            parse_where("id < 5").unwrap(),
+            vec![c("id", WhereOp::Lt, "5")]
+        );
+        assert_eq!(
+            parse_where("username LiKe wal%").unwrap(),
+            vec![c("username", WhereOp::Like, "wal%")]
+        );
+        // unsupported operators are dropped silently
+        assert_eq!(parse_where("active != 1").unwrap(), vec![]);
+        assert_eq!(parse_where("a >= 1 and b = 2 and c <> 3").unwrap(), vec![]);
+        // not three tokens
+        assert!(parse_where("active 1").is_err());
+        assert!(parse_where("a == b c").is_err());
+        assert!(parse_where("a == 1 or b == 2").is_err());
+        assert!(parse_where("name == 'two words'").is_err());
+        // `and` only splits with single blanks around it
+        assert!(parse_where("a == 1\tand b == 2").is_err());
+        // the value is one token: SQL in it stays a value
+        assert_eq!(
+            parse_where("id > 0;DROP").unwrap(),
+            vec![c("id", WhereOp::Gt, "0;DROP")]
+        );
+    }
+
+    #[test]
+    fn table_split() {
+        assert_eq!(split_table("users"), (None, "users"));
+        assert_eq!(split_table("public.users"), (Some("public"), "users"));
+        assert_eq!(split_table("a.b.c"), (Some("a"), "c"));
+    }
+
+    fn cols() -> Vec<Column> {
+        vec![
+            Column {
+                name: "id".into(),
+                kind: ColumnKind::Int,
+            },
+            Column {
+                name: "user\"name".into(),
+                kind: ColumnKind::Text,
+            },
+            Column {
+                name: "pic`".into(),
+                kind: ColumnKind::Binary,
+            },
+        ]
+    }
+
+    #[test]
+    fn statements_per_dialect() {
+        let cols = cols();
+        for (dialect, expect_count, expect_select) in [
+            (
+                Dialect::Sqlite,
+                "SELECT count(*) AS n FROM \"s\".\"t\"\"x\" WHERE \"user\"\"name\" LIKE ? ESCAPE '/' AND \"id\" > ?",
+                "SELECT json_array(CAST(\"id\" AS TEXT), CAST(\"user\"\"name\" AS TEXT), hex(\"pic`\")) AS j FROM \"s\".\"t\"\"x\" WHERE \"id\" = ? LIMIT 5",
+            ),
+            (
+                Dialect::Postgres,
+                "SELECT count(*) AS n FROM \"s\".\"t\"\"x\" WHERE \"user\"\"name\" LIKE $1 ESCAPE '/' AND \"id\" > $2",
+                "SELECT CAST(json_build_array(CAST(\"id\" AS TEXT), CAST(\"user\"\"name\" AS TEXT), encode(\"pic`\", 'hex')) AS TEXT) AS j FROM \"s\".\"t\"\"x\" WHERE \"id\" = $1 LIMIT 5",
+            ),
+            (
+                Dialect::Mysql,
+                "SELECT count(*) AS n FROM `s`.`t\"x` WHERE `user\"name` LIKE ? ESCAPE '/' AND `id` > ?",
+                "SELECT CAST(JSON_ARRAY(CAST(`id` AS CHAR), CAST(`user\"name` AS CHAR), HEX(`pic```)) AS CHAR) AS j FROM `s`.`t\"x` WHERE `id` = ? LIMIT 5",
+            ),
+        ] {
+            let b = Builder {
+                dialect,
+                schema: Some("s"),
+                table: "t\"x",
+                columns: &cols,
+            };
+            let name = b.column("user\"name").unwrap();
+            let w = b
+                .where_conds(&parse_where("id > 15").unwrap())
+                .unwrap();
+            let mut conds = vec![Cond::LikeEscaped(name, escape_sql_like("a'b_"))];
+            conds.extend(w);
+            let st = b.count(&conds).unwrap();
+            assert_eq!(st.sql, expect_count, "{dialect:?}");
+            // values are parameters; PostgreSQL gets the `Where` value typed
+            let where_bind = if dialect == Dialect::Postgres {
+                Bind::Int(15)
+            } else {
+                Bind::Text("15".into())
+            };
+            assert_eq!(st.binds, vec![Bind::Text("a'b/_".into()), where_bind]);
+            let all: Vec<&Column> = cols.iter().collect();
+            let id = b.column("id").unwrap();
+            let st = b
+                .select(&all, &[Cond::IdEquals(id, Bind::Int(1))], Some(5))
+                .unwrap();
+            assert_eq!(st.sql, expect_select, "{dialect:?}");
+        }
+    }
+
+    #[test]
+    fn postgres_compares_non_text_columns_as_text_in_like() {
+        let cols = cols();
+        let b = Builder {
+            dialect: Dialect::Postgres,
+            schema: None,
+            table: "users",
+            columns: &cols,
+        };
+        let id = b.column("id").unwrap();
+        let st = b.count(&[Cond::LikeEscaped(id, "1%".into())]).unwrap();
+        assert_eq!(
+            st.sql,
+            "SELECT count(*) AS n FROM \"users\" WHERE CAST(\"id\" AS TEXT) LIKE $1 ESCAPE '/'"
+        );
+        // a non-number against an integer column cannot be bound
+        let w = b.where_conds(&parse_where("id > abc").unwrap()).unwrap();
+        assert!(matches!(b.count(&w), Err(BuildSqlError::BadValue { .. })));
+        // unknown `Where` column
+        assert_eq!(
+            b.where_conds(&parse_where("nocol == 1").unwrap())
+                .unwrap_err(),
+            BuildSqlError::NoColumn("nocol".into())
+        );
+    }
+
+    #[test]
+    fn column_kinds() {
+        use ColumnKind::*;
+        for (t, k) in [
+            ("INTEGER", Int),
+            ("BIGINT", Int),
+            ("VARCHAR(64)", Text),
+            ("TEXT", Text),
+            ("BLOB", Binary),
+            ("", Other),
+            ("REAL", Float),
+            ("BOOLEAN", Other),
+            ("DATETIME", Other),
+        ] {
+            assert_eq!(ColumnKind::classify(Dialect::Sqlite, t), k, "{t}");
+        }
+        for (t, k) in [
+            ("integer", Int),
+            ("character varying", Text),
+            ("text", Text),
+            ("uuid", Other),
+            ("bytea", Binary),
+            ("double precision", Float),
+        ] {
+            assert_eq!(ColumnKind::classify(Dialect::Postgres, t), k, "{t}");
+        }
+        for (t, k) in [("int", Int), ("varchar", Text), ("varbinary", Binary)] {
+            assert_eq!(ColumnKind::classify(Dialect::Mysql, t), k, "{t}");
+        }
+    }
+}
