@@ -13,3 +13,4 @@ mod policy_api;
 mod realm;
 mod remote;
 mod resolver;
+mod sql_resolver;

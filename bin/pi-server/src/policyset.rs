@@ -118,7 +118,8 @@ pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
     }
 }
 
-/// Rights of a login (`ui_get_rights`).
+/// Rights of a login (`ui_get_rights`); `user` is a realm user's policy
+/// view (resolver, attributes), `None` for admins.
 pub fn rights(
     snap: &Snapshot,
     scope: &str,
@@ -126,6 +127,7 @@ pub fn rights(
     realm: &str,
     client: &str,
     user_agent: &str,
+    user: Option<&pi_policy::UserObject>,
 ) -> ApiResult<Vec<String>> {
     snap.policy_set
         .ui_get_rights(
@@ -134,7 +136,7 @@ pub fn rights(
             username,
             Some(client),
             Some(user_agent),
-            None,
+            user,
             now(),
         )
         .map_err(map_match_error)
@@ -169,6 +171,7 @@ pub fn jwt_validity(
     username: &str,
     realm: &str,
     info: &RequestInfo,
+    user: Option<&pi_policy::UserObject>,
 ) -> Option<u64> {
     let parts = request_context_parts(info);
     let ctx = parts.context(None);
@@ -178,7 +181,9 @@ pub fn jwt_validity(
         action: Some("jwt_validity"),
         ..GenericParams::default()
     };
-    if scope == "user" {
+    if let (true, Some(u)) = (scope == "user", user) {
+        params.user_object = Some(u);
+    } else if scope == "user" {
         user_object = pi_policy::UserObject::new(username, realm, "");
         params.user_object = Some(&user_object);
     } else {

@@ -14,8 +14,48 @@ pub struct AuthenticatedUser {
     /// Lower-case realm.
     pub realm: String,
     /// Resolver the user was found in.
-    #[allow(dead_code)]
     pub resolver: String,
+    /// User id in that resolver.
+    pub uid: String,
+}
+
+/// The policy engine's view of an authenticated realm user: login, realm,
+/// resolver and the resolver's attributes (for `userinfo` conditions). A
+/// resolver failure leaves the attributes empty (logged).
+pub async fn user_object(
+    snap: &Arc<Snapshot>,
+    user: &AuthenticatedUser,
+) -> ApiResult<pi_policy::UserObject> {
+    let mut object = pi_policy::UserObject::new(&user.login, &user.realm, &user.resolver);
+    let Some(resolver) = snap.resolver_object(&user.resolver) else {
+        return Ok(object);
+    };
+    let uid = user.uid.clone();
+    let info = web::block(move || resolver.user_info(&uid))
+        .await
+        .map_err(ApiError::internal)?;
+    match info {
+        Ok(info) => {
+            object.attributes = info
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        pi_realm::AttrValue::Str(s) => serde_json::Value::String(s),
+                        pi_realm::AttrValue::List(l) => {
+                            serde_json::Value::Array(l.into_iter().map(Into::into).collect())
+                        }
+                    };
+                    (k, v)
+                })
+                .collect();
+        }
+        Err(e) => log::warn!(
+            "attributes of `{}` in resolver `{}`: {e}",
+            user.login,
+            user.resolver
+        ),
+    }
+    Ok(object)
 }
 
 /// privacyIDEA's system setting `splitAtSign` (`config` table, written by
@@ -79,6 +119,7 @@ pub async fn authenticate(
                 login: user.login,
                 realm: user.realm,
                 resolver: user.resolver,
+                uid: user.uid,
             }),
             Ok(false) => None,
             Err(e) => {

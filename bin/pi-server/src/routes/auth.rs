@@ -22,6 +22,9 @@ struct Login {
     username: String,
     realm: String,
     role: pi_auth::Role,
+    /// A realm user's policy view (resolver and attributes for `userinfo`
+    /// conditions); `None` for admins.
+    user_object: Option<pi_policy::UserObject>,
 }
 
 async fn login(
@@ -73,6 +76,7 @@ async fn login(
                 username: username.clone(),
                 realm: String::new(),
                 role: pi_auth::Role::Admin,
+                user_object: None,
             });
         }
     }
@@ -104,10 +108,17 @@ async fn login(
                 user.realm
             );
         }
+        // privacyIDEA matches user-scope rights with `User(login, realm)`:
+        // its resolver and its attributes (userinfo conditions)
+        let user_object = match role {
+            pi_auth::Role::User => Some(users::user_object(&snap, &user).await?),
+            _ => None,
+        };
         login = Some(Login {
             username: user.login,
             realm: user.realm,
             role,
+            user_object,
         });
     }
     let Some(login) = login else {
@@ -123,11 +134,18 @@ async fn login(
         &login.realm,
         &client,
         &info.user_agent,
+        login.user_object.as_ref(),
     )?;
     let menus = crate::policyset::menus(&snap, scope, &rights);
-    let validity =
-        crate::policyset::jwt_validity(&snap, scope, &login.username, &login.realm, &info)
-            .unwrap_or(state.cfg.pi_jwt_validity);
+    let validity = crate::policyset::jwt_validity(
+        &snap,
+        scope,
+        &login.username,
+        &login.realm,
+        &info,
+        login.user_object.as_ref(),
+    )
+    .unwrap_or(state.cfg.pi_jwt_validity);
     let claims = pi_auth::Claims::new(
         login.username.clone(),
         login.realm.clone(),
