@@ -40,9 +40,6 @@ pub const UNABLE_TO_CONNECT: &str = "Unable to connect to database.";
 /// `/resolver/test` description when the count query fails.
 pub const FAILED_TO_RETRIEVE: &str = "Failed to retrieve users.";
 
-/// Start of [`ConnError::Connect`]'s message.
-const CONNECT_PREFIX: &str = "cannot connect to the user database";
-
 const DEFAULT_LIMIT: i64 = 100;
 const DEFAULT_POOL_SIZE: u64 = 5;
 const DEFAULT_POOL_TIMEOUT: u64 = 10;
@@ -212,6 +209,38 @@ fn map_entries(m: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A failed select; `unreachable` when the database could not be used at
+/// all (as opposed to a statement that failed).
+#[derive(Debug)]
+struct SelectError {
+    unreachable: bool,
+    error: ResolverError,
+}
+
+impl SelectError {
+    fn unreachable(error: ResolverError) -> SelectError {
+        SelectError {
+            unreachable: true,
+            error,
+        }
+    }
+}
+
+impl From<ResolverError> for SelectError {
+    fn from(error: ResolverError) -> Self {
+        SelectError {
+            unreachable: false,
+            error,
+        }
+    }
+}
+
+impl From<SelectError> for ResolverError {
+    fn from(e: SelectError) -> Self {
+        e.error
+    }
+}
+
 /// A row: column name → value as text (`None` = NULL).
 type Row = BTreeMap<String, Option<String>>;
 
@@ -356,7 +385,7 @@ impl SqlResolver {
         cols: &[Column],
         conds: impl for<'b> FnOnce(&Builder<'b>) -> Result<Vec<Cond<'b>>, ResolverError>,
         limit: Option<i64>,
-    ) -> Result<Vec<Row>, ResolverError> {
+    ) -> Result<Vec<Row>, SelectError> {
         let dialect = self
             .dialect()
             .ok_or_else(|| ResolverError::Backend(UNABLE_TO_CONNECT.to_owned()))?;
@@ -388,9 +417,15 @@ impl SqlResolver {
             .select(&wanted, &all, limit)
             .map_err(|e| ResolverError::Backend(e.to_string()))?;
         let raw = self
-            .pool()?
+            .pool()
+            .map_err(SelectError::unreachable)?
             .with(|c: &mut Conn| c.rows(&st))
-            .map_err(Self::backend)?;
+            .map_err(|e| match e {
+                ConnError::Query(_) => SelectError::from(Self::backend(e)),
+                ConnError::Connect(_) | ConnError::Driver(_) => {
+                    SelectError::unreachable(Self::backend(e))
+                }
+            })?;
         raw.into_iter()
             .map(|j| {
                 let values: Vec<Option<String>> = match j {
@@ -604,11 +639,15 @@ impl Resolver for SqlResolver {
         );
         let rows = match rows {
             Ok(r) => r,
-            Err(e) => {
-                if e.to_string().contains(CONNECT_PREFIX) {
-                    return Err(e);
-                }
-                log::error!("sql resolver: could not get the user id of `{login}`: {e}");
+            // the database cannot be reached: an error (privacyIDEA fails
+            // creating the resolver object, which ends the realm lookup)
+            Err(SelectError {
+                unreachable: true,
+                error,
+            }) => return Err(error),
+            // anything else is swallowed like the release's getUserId
+            Err(SelectError { error, .. }) => {
+                log::error!("sql resolver: could not get the user id of `{login}`: {error}");
                 return Err(not_found());
             }
         };
