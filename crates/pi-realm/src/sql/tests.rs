@@ -727,3 +727,72 @@ fn unreachable_servers_answer_cleanly_and_in_time() {
     assert!(start.elapsed() < Duration::from_secs(10));
     drop(silent);
 }
+
+/// Resolver overhead over the database's own round trips (not a test:
+/// `cargo nextest run -p pi-realm --run-ignored only bench_` with
+/// `PI_TEST_POSTGRES_URL`; numbers go to docs/performance.md).
+#[test]
+#[ignore = "benchmark"]
+fn bench_overhead_over_round_trips() {
+    const N: u32 = 2000;
+    let time = |label: &str, f: &mut dyn FnMut()| {
+        for _ in 0..50 {
+            f();
+        }
+        let start = Instant::now();
+        for _ in 0..N {
+            f();
+        }
+        let per = start.elapsed() / N;
+        eprintln!("{label}: {per:?} per iteration");
+        per
+    };
+    // one /auth needs two statements: login → uid, uid → record (password)
+    let db = sqlite();
+    let r = resolver(&sqlite_cfg(&db, json!({})));
+    time(
+        "sqlite resolver user_id + check_password ({SSHA256})",
+        &mut || {
+            let uid = r.user_id("alice").unwrap();
+            assert!(r.check_password(&uid, "alicepw").unwrap());
+        },
+    );
+    let mut raw = SqliteConnection::establish(&db.path).unwrap();
+    time("sqlite 2 × SELECT 1 (same connection)", &mut || {
+        raw.batch_execute("SELECT 1; SELECT 1").unwrap();
+    });
+    let Some(pg) = pg() else {
+        return;
+    };
+    let r = resolver(&pg.base);
+    let with_resolver = time(
+        "postgres resolver user_id + check_password ({SSHA256})",
+        &mut || {
+            let uid = r.user_id("alice").unwrap();
+            assert!(r.check_password(&uid, "alicepw").unwrap());
+        },
+    );
+    let mut raw = PgConnection::establish(&pg.url).unwrap();
+    let round_trips = time("postgres 2 × SELECT 1 round trip", &mut || {
+        raw.batch_execute("SELECT 1").unwrap();
+        raw.batch_execute("SELECT 1").unwrap();
+    });
+    let table = format!("{}.users", pg.schema);
+    let same_sql = time("postgres the same two SELECTs sent raw", &mut || {
+        raw.batch_execute(&format!(
+            "SELECT CAST(json_build_array(CAST(id AS TEXT), CAST(username AS TEXT), CAST(password AS TEXT)) AS TEXT) \
+             FROM {table} WHERE username LIKE 'alice' ESCAPE '/' AND active = 1 LIMIT 1"
+        ))
+        .unwrap();
+        raw.batch_execute(&format!(
+            "SELECT CAST(json_build_array(CAST(id AS TEXT), CAST(username AS TEXT), CAST(password AS TEXT)) AS TEXT) \
+             FROM {table} WHERE id = 1 AND active = 1"
+        ))
+        .unwrap();
+    });
+    eprintln!(
+        "postgres: resolver adds {:?} over two SELECT 1 round trips, {:?} over the same SQL sent raw",
+        with_resolver.saturating_sub(round_trips),
+        with_resolver.saturating_sub(same_sql)
+    );
+}
