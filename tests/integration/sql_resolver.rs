@@ -269,6 +269,42 @@ fn realms_mixing_passwd_and_sql_resolve_by_priority() {
     auth(&app, "alice@mixed", "test").expect(200);
     auth(&app, "alice@mixed", "alicepw").expect(401);
     auth(&app, "bob@mixed", "bobpw").expect(200);
+    // a SQL resolver whose database is down ends the lookup (release §1.6 /
+    // §7.5 "PG closed port … 401 immediately"): lower priorities are not asked
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    app.post_json(
+        "/resolver/down",
+        &json!({"type": "sqlresolver", "Driver": "postgresql", "Server": "127.0.0.1",
+                "Port": closed, "Database": "x", "User": "u", "Password": "p",
+                "Table": "users", "Map": MAP}),
+    )
+    .expect(200);
+    app.post_form(
+        "/realm/downfirst",
+        &[
+            ("resolvers", "down,files"),
+            ("priority.down", "1"),
+            ("priority.files", "2"),
+        ],
+    )
+    .expect(200);
+    let start = std::time::Instant::now();
+    auth(&app, "hans@downfirst", "test").expect(401);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    app.post_form(
+        "/realm/downfirst",
+        &[
+            ("resolvers", "down,files"),
+            ("priority.down", "3"),
+            ("priority.files", "2"),
+        ],
+    )
+    .expect(200);
+    auth(&app, "hans@downfirst", "test").expect(200);
 }
 
 #[test]

@@ -796,3 +796,63 @@ fn bench_overhead_over_round_trips() {
         with_resolver.saturating_sub(same_sql)
     );
 }
+
+/// `*`-only glob with ASCII case folding (SQLite's LIKE semantics for the
+/// pattern the release builds).
+fn glob(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('*', rest)) => (0..=text.len()).any(|i| glob(rest, &text[i..])),
+        Some((c, rest)) => match text.split_first() {
+            Some((t, trest)) => c.eq_ignore_ascii_case(t) && glob(rest, trest),
+            None => false,
+        },
+    }
+}
+
+mod escaping_against_sqlite {
+    use super::*;
+    use diesel::sql_types::{Integer, Text};
+    use diesel::{QueryableByName, RunQueryDsl};
+    use proptest::prelude::*;
+
+    #[derive(QueryableByName)]
+    struct Hit {
+        #[diesel(sql_type = Integer)]
+        m: i32,
+    }
+
+    fn like(conn: &mut SqliteConnection, text: &str, pattern: &str) -> bool {
+        diesel::sql_query("SELECT (? LIKE ? ESCAPE '/') AS m")
+            .bind::<Text, _>(text)
+            .bind::<Text, _>(pattern)
+            .get_result::<Hit>(conn)
+            .unwrap()
+            .m
+            == 1
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A login matches exactly itself (ASCII case aside): `%`, `_`, `/`
+        /// and `*` are literal.
+        #[test]
+        fn login_patterns_match_literally(s in "[aA%_/*ä]{0,6}", t in "[aA%_/*ä]{0,6}") {
+            let mut conn = SqliteConnection::establish(":memory:").unwrap();
+            let p = query::escape_sql_like(&s);
+            prop_assert!(like(&mut conn, &s, &p));
+            prop_assert_eq!(like(&mut conn, &t, &p), t.eq_ignore_ascii_case(&s));
+        }
+
+        /// A search value: `*` is the only wildcard.
+        #[test]
+        fn search_patterns_are_star_globs(s in "[aA%_/*]{0,5}", t in "[aA%_/*]{0,6}") {
+            let mut conn = SqliteConnection::establish(":memory:").unwrap();
+            let p = query::wildcard_to_sql_like(&s);
+            let sc: Vec<char> = s.chars().collect();
+            let tc: Vec<char> = t.chars().collect();
+            prop_assert_eq!(like(&mut conn, &t, &p), glob(&sc, &tc));
+        }
+    }
+}
