@@ -5,6 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "mysql")]
+use diesel::mysql::{Mysql, MysqlConnection};
 use diesel::pg::{Pg, PgConnection};
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
@@ -41,9 +43,14 @@ pub enum Target {
         /// `host='…' port='…' …` (secret inside; never logged).
         conninfo: String,
     },
-    /// MySQL/MariaDB: the dialect is known (SQL is generated for it), the
-    /// client library is not built into this server.
-    Mysql,
+    /// MySQL/MariaDB: a `mysql://` URL for diesel (user, password and
+    /// database percent-encoded; `conParams` as its query: `ssl_mode`,
+    /// `ssl_ca`, `unix_socket` … are honoured, others ignored). Usable only
+    /// with the `mysql` cargo feature (needs libmysqlclient).
+    Mysql {
+        /// The URL (secret inside; never logged).
+        url: String,
+    },
     /// Anything else.
     Unknown(String),
 }
@@ -53,7 +60,7 @@ impl std::fmt::Debug for Target {
         match self {
             Target::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
             Target::Postgres { .. } => f.write_str("Postgres { .. }"),
-            Target::Mysql => f.write_str("Mysql"),
+            Target::Mysql { .. } => f.write_str("Mysql { .. }"),
             Target::Unknown(d) => f.debug_tuple("Unknown").field(d).finish(),
         }
     }
@@ -110,9 +117,43 @@ impl ConnectParams {
             Some(Dialect::Postgres) => Ok(Target::Postgres {
                 conninfo: self.pg_conninfo(connect_timeout)?,
             }),
-            Some(Dialect::Mysql) => Ok(Target::Mysql),
+            Some(Dialect::Mysql) => Ok(Target::Mysql {
+                url: self.mysql_url()?,
+            }),
             None => Ok(Target::Unknown(self.driver.clone())),
         }
+    }
+
+    fn mysql_url(&self) -> Result<String, ConnError> {
+        let mut url = String::from("mysql://");
+        if !self.user.is_empty() || !self.password.is_empty() {
+            url.push_str(&percent_encode(&self.user));
+            if !self.password.is_empty() {
+                url.push(':');
+                url.push_str(&percent_encode(&self.password));
+            }
+            url.push('@');
+        }
+        url.push_str(if self.server.is_empty() {
+            "localhost"
+        } else {
+            &self.server
+        });
+        if !self.port.is_empty() {
+            let port: u16 = self
+                .port
+                .trim()
+                .parse()
+                .map_err(|_| ConnError::Connect(format!("invalid port `{}`", self.port)))?;
+            url.push_str(&format!(":{port}"));
+        }
+        url.push('/');
+        url.push_str(&percent_encode(&self.database));
+        if !self.con_params.is_empty() {
+            url.push('?');
+            url.push_str(&self.con_params);
+        }
+        Ok(url)
     }
 
     fn pg_conninfo(&self, connect_timeout: u64) -> Result<String, ConnError> {
@@ -153,6 +194,19 @@ impl ConnectParams {
             .collect::<Vec<_>>()
             .join(" "))
     }
+}
+
+/// Percent-encoding of everything but RFC 3986's unreserved characters.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `%xx` and `+` decoding as Python's `parse_qsl` does for URL queries.
@@ -206,6 +260,9 @@ pub enum Conn {
     Sqlite(SqliteConnection),
     /// PostgreSQL.
     Postgres(PgConnection),
+    /// MySQL/MariaDB (`mysql` feature).
+    #[cfg(feature = "mysql")]
+    Mysql(MysqlConnection),
 }
 
 impl std::fmt::Debug for Conn {
@@ -213,6 +270,8 @@ impl std::fmt::Debug for Conn {
         f.write_str(match self {
             Conn::Sqlite(_) => "Conn::Sqlite",
             Conn::Postgres(_) => "Conn::Postgres",
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(_) => "Conn::Mysql",
         })
     }
 }
@@ -249,8 +308,13 @@ impl Conn {
             Target::Postgres { conninfo } => PgConnection::establish(conninfo)
                 .map(Conn::Postgres)
                 .map_err(|e| ConnError::Connect(e.to_string())),
-            Target::Mysql => Err(ConnError::Driver(
-                "mysql (this server is built without a MySQL/MariaDB client)".into(),
+            #[cfg(feature = "mysql")]
+            Target::Mysql { url } => MysqlConnection::establish(url)
+                .map(Conn::Mysql)
+                .map_err(|e| ConnError::Connect(e.to_string())),
+            #[cfg(not(feature = "mysql"))]
+            Target::Mysql { .. } => Err(ConnError::Driver(
+                "mysql (this server is built without the `mysql` feature)".into(),
             )),
             Target::Unknown(d) => Err(ConnError::Driver(d.clone())),
         }
@@ -262,6 +326,8 @@ impl Conn {
         let rows = match self {
             Conn::Sqlite(c) => load!(c, Sqlite, st, JsonRow),
             Conn::Postgres(c) => load!(c, Pg, st, JsonRow),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => load!(c, Mysql, st, JsonRow),
         }
         .map_err(|e| ConnError::Query(e.to_string()))?;
         Ok(rows.into_iter().map(|r| r.j).collect())
@@ -272,6 +338,8 @@ impl Conn {
         let rows = match self {
             Conn::Sqlite(c) => load!(c, Sqlite, st, CountRow),
             Conn::Postgres(c) => load!(c, Pg, st, CountRow),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => load!(c, Mysql, st, CountRow),
         }
         .map_err(|e| ConnError::Query(e.to_string()))?;
         Ok(rows.first().map_or(0, |r| r.n))
@@ -282,6 +350,8 @@ impl Conn {
         let rows = match self {
             Conn::Sqlite(c) => load!(c, Sqlite, st, ColRow),
             Conn::Postgres(c) => load!(c, Pg, st, ColRow),
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(c) => load!(c, Mysql, st, ColRow),
         }
         .map_err(|e| ConnError::Query(e.to_string()))?;
         Ok(rows

@@ -541,8 +541,8 @@ impl SqlResolver {
             log::warn!("sql resolver test: unusable driver `{}`", params.driver);
             return Ok(fail(UNABLE_TO_CONNECT));
         };
-        if matches!(target, Target::Mysql) {
-            log::warn!("sql resolver test: no MySQL/MariaDB client in this build");
+        if matches!(target, Target::Mysql { .. }) && !cfg!(feature = "mysql") {
+            log::warn!("sql resolver test: built without the `mysql` feature");
             return Ok(fail(UNABLE_TO_CONNECT));
         }
         let (schema, table) = split_table(&table_key);

@@ -314,7 +314,17 @@ fn sqlite_connection_test_texts_s43_s45_s46_s47() {
             .count,
         Some(20)
     );
-    for driver in ["nosuchdb", "", "Sqlite", "mysql+pymysql"] {
+    // the release (PyMySQL installed) cannot reach a MySQL server here:
+    // "Failed to retrieve users."; without the `mysql` feature there is no
+    // client to try with
+    let t = SqlResolver::test_config(&sqlite_cfg(&db, json!({"Driver": "mysql+pymysql"}))).unwrap();
+    let mysql_text = if cfg!(feature = "mysql") {
+        FAILED_TO_RETRIEVE
+    } else {
+        UNABLE_TO_CONNECT
+    };
+    assert_eq!((t.count, t.description.as_str()), (Some(-1), mysql_text));
+    for driver in ["nosuchdb", "", "Sqlite"] {
         let t = SqlResolver::test_config(&sqlite_cfg(&db, json!({ "Driver": driver }))).unwrap();
         assert_eq!(
             (t.count, t.description.as_str()),
@@ -855,4 +865,84 @@ mod escaping_against_sqlite {
             prop_assert_eq!(like(&mut conn, &t, &p), glob(&sc, &tc));
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// MySQL/MariaDB (`--features mysql`, PI_TEST_MYSQL_URL=mysql://user:pw@host:port/db)
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_fixture_when_available() {
+    use diesel::MysqlConnection;
+    let Ok(url) = std::env::var("PI_TEST_MYSQL_URL") else {
+        eprintln!("PI_TEST_MYSQL_URL not set; skipped");
+        return;
+    };
+    let rest = url.split_once("://").unwrap().1;
+    let (auth_part, hostdb) = rest.rsplit_once('@').unwrap_or(("", rest));
+    let (user, password) = auth_part.split_once(':').unwrap_or((auth_part, ""));
+    let (hostport, _) = hostdb.split_once('/').unwrap_or((hostdb, ""));
+    let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "3306"));
+    let db = format!("pi_sqlres_{}", uuid_like());
+    let mut admin = MysqlConnection::establish(&url).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    struct Drop_(String, String);
+    impl Drop for Drop_ {
+        fn drop(&mut self) {
+            if let Ok(mut c) = MysqlConnection::establish(&self.0) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.1));
+            }
+        }
+    }
+    let _guard = Drop_(url.clone(), db.clone());
+    let base_url = url.rsplit_once('/').unwrap().0.to_owned();
+    let mut c = MysqlConnection::establish(&format!("{base_url}/{db}")).unwrap();
+    // the default collation is case-insensitive: `zoe` and `ZOE` cannot both be UNIQUE
+    c.batch_execute(&fixture_sql().replace("NOT NULL UNIQUE", "NOT NULL"))
+        .unwrap();
+    let base = cfg(json!({
+        "Driver": "mysql+pymysql", "Server": host, "Port": port, "Database": db,
+        "User": user, "Password": password, "Table": "users", "Map": MAP,
+        "Where": "active == 1", "conParams": "charset=utf8",
+    }));
+    let t = SqlResolver::test_config(&base).unwrap();
+    assert_eq!(
+        (t.count, t.description.as_str()),
+        (Some(19), "Found 19 users.")
+    );
+    assert_eq!(
+        SqlResolver::test_config(&with(&base, json!({"Table": "nosuchtable"})))
+            .unwrap()
+            .count,
+        Some(-1)
+    );
+    assert_eq!(
+        SqlResolver::test_config(&with(
+            &base,
+            json!({"Table": format!("{db}.users"), "Where": null})
+        ))
+        .unwrap()
+        .count,
+        Some(20)
+    );
+    let r = resolver(&base);
+    assert_eq!(uid(&r, "alice"), "1");
+    assert_eq!(uid(&r, "ALICE"), "1", "*_ci collation");
+    assert_eq!(uid(&r, "wal%ter"), "");
+    assert_eq!(uid(&r, "inactive"), "");
+    assert_eq!(uid(&r, "alice' OR '1'='1"), "");
+    for (login, pw) in GOOD.iter().filter(|(l, _)| *l != "inactive") {
+        assert!(auth(&r, login, pw), "{login}");
+    }
+    assert_eq!(
+        names(&r.user_list(&search(&[("username", "wal*ter")])).unwrap()),
+        ["wal_ter", "walXter"]
+    );
+    assert_eq!(r.user_list(&SearchFilter::new()).unwrap().len(), 19);
+    assert_eq!(
+        serde_json::to_value(r.user_info("2").unwrap()).unwrap(),
+        json!({"email":"bob@example.org","givenname":"Bob","id":"2","surname":"Builder","userid":"2","username":"bob"})
+    );
 }
