@@ -685,14 +685,24 @@ fn postgres_pool_reuses_connections_and_survives_restarts_of_them() {
     }
     // kill the pooled connections: the next lookup reconnects
     let mut admin = PgConnection::establish(&pg.url).unwrap();
-    admin
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE pid <> pg_backend_pid() AND application_name = '' AND backend_type = 'client backend' \
-             AND query LIKE '%json_build_array%'",
-        )
-        .unwrap();
+    // only this test's connections: their last query names its schema
+    #[derive(diesel::QueryableByName)]
+    struct Killed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let killed: Killed = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(format!(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND query LIKE '%\"{}\".\"users\"%'",
+            pg.schema
+        )),
+        &mut admin,
+    )
+    .unwrap();
+    assert!(killed.n >= 1, "no pooled connection found");
     assert_eq!(uid(&r, "alice"), "1");
+    assert!(auth(&r, "alice", "alicepw"));
 }
 
 #[test]
