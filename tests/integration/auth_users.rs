@@ -64,7 +64,7 @@ fn ok(app: &TestApp, form: &[(&str, &str)]) -> (String, String, String) {
 fn wrong(app: &TestApp, form: &[(&str, &str)]) {
     let a = auth(app, form).expect(401);
     assert_eq!(a.code(), 4031);
-    assert_eq!(a.message(), "Authentication failure. Wrong credentials");
+    assert_eq!(a.message(), "Authentication failed.");
     assert_eq!(a.json()["detail"], json!({}));
 }
 

@@ -78,7 +78,7 @@ fn auth_errors() {
         |form: &[(&str, &str)]| app.send(app.client().post(app.url("/auth")).form(form), Some(""));
     let a = post(&[("username", ADMIN), ("password", "wrong")]).expect(401);
     assert_eq!(a.code(), 4031);
-    assert_eq!(a.message(), "Authentication failure. Wrong credentials");
+    assert_eq!(a.message(), "Authentication failed.");
     assert_eq!(a.json()["result"]["status"], false);
     let a = post(&[("username", "nobody"), ("password", "x")]).expect(401);
     assert_eq!(a.code(), 4031);

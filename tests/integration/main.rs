@@ -11,6 +11,7 @@ mod manage;
 mod nodes;
 mod policy_api;
 mod realm;
+mod release;
 mod remote;
 mod resolver;
 mod sql_resolver;

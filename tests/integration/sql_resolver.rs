@@ -223,9 +223,8 @@ fn sql_users_log_in_through_realms() {
         ("nobody", "x"),
     ] {
         let a = auth(&app, &format!("{login}@superuser"), pw).expect(401);
-        // the message text (`Authentication failed.` in the release,
-        // release-differences.md (b)) is the /auth handler's business
         assert_eq!(a.code(), 4031, "{login}");
+        assert_eq!(a.message(), "Authentication failed.", "{login}");
     }
     // a SQL superuser's token works on admin routes
     let a = auth(&app, "alice@superuser", "alicepw").expect(200);

@@ -13,11 +13,13 @@ mod gate;
 mod node;
 mod params;
 mod policyset;
+mod qr;
 mod request;
 mod routes;
 mod signing;
 mod state;
 mod users;
+mod webui;
 
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;

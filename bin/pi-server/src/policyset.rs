@@ -119,7 +119,7 @@ pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
 }
 
 /// Rights of a login (`ui_get_rights`); `user` is a realm user's policy
-/// view (resolver, attributes), `None` for admins.
+/// view (resolver, attributes), `None` for local admins.
 pub fn rights(
     snap: &Snapshot,
     scope: &str,
@@ -162,39 +162,6 @@ pub fn enroll_tokentypes(
 /// Main menus for rights.
 pub fn menus(_snap: &Snapshot, scope: &str, rights: &[String]) -> Vec<String> {
     pi_policy::menus_for_rights(scope, rights)
-}
-
-/// `jwt_validity` from webui policies matching the login, if any.
-pub fn jwt_validity(
-    snap: &Snapshot,
-    scope: &str,
-    username: &str,
-    realm: &str,
-    info: &RequestInfo,
-    user: Option<&pi_policy::UserObject>,
-) -> Option<u64> {
-    let parts = request_context_parts(info);
-    let ctx = parts.context(None);
-    let user_object;
-    let mut params = GenericParams {
-        scope: Some("webui"),
-        action: Some("jwt_validity"),
-        ..GenericParams::default()
-    };
-    if let (true, Some(u)) = (scope == "user", user) {
-        params.user_object = Some(u);
-    } else if scope == "user" {
-        user_object = pi_policy::UserObject::new(username, realm, "");
-        params.user_object = Some(&user_object);
-    } else {
-        // local admins and superusers: an empty user object (only unrestricted policies)
-        user_object = pi_policy::UserObject::default();
-        params.user_object = Some(&user_object);
-    }
-    let m = snap.policy_set.match_generic(&ctx, params);
-    let values = m.action_values(true, false).ok()?;
-    let first = values.first().flatten()?;
-    first.trim().parse::<u64>().ok().filter(|v| *v > 0)
 }
 
 /// `GET /realm/` for a realm-restricted admin: `None` = all realms; else the

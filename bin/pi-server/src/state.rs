@@ -30,7 +30,7 @@ pub struct NodeIdentity {
 pub struct Snapshot {
     /// The store version this snapshot was built from (`None`: never loaded).
     pub version: Option<ConfigVersion>,
-    /// Policies in id order.
+    /// Policies in privacyIDEA's load order (see `pi_store::NullsOrder`).
     #[allow(dead_code)] // read by the /policy routes
     pub policies: Vec<PolicyRecord>,
     /// The engine over `policies`.
@@ -45,6 +45,9 @@ pub struct Snapshot {
     policy_json: OnceLock<PolicyJson>,
     /// Resolver objects by name (built without I/O; files are read on use).
     resolver_objects: BTreeMap<String, Arc<dyn pi_realm::Resolver>>,
+    /// Whether an active `userinfo` condition exists (logins then read the
+    /// user's attributes).
+    userinfo_conditions: bool,
 }
 
 impl Snapshot {
@@ -68,6 +71,11 @@ impl Snapshot {
             ..
         } = data;
         let policy_set = crate::policyset::build(&policies, &realms, node, regexes);
+        let userinfo_conditions = policies.iter().any(|p| {
+            p.conditions
+                .iter()
+                .any(|c| c.active && c.section == "userinfo")
+        });
         let mut resolver_objects = BTreeMap::new();
         for rec in &resolvers {
             match pi_realm::build_from_record(rec, key) {
@@ -86,7 +94,13 @@ impl Snapshot {
             nodes,
             policy_json: OnceLock::new(),
             resolver_objects,
+            userinfo_conditions,
         }
+    }
+
+    /// Whether a policy has an active `userinfo` condition.
+    pub fn has_userinfo_conditions(&self) -> bool {
+        self.userinfo_conditions
     }
 
     /// The JSON of every policy of this snapshot (id order), serialised once
@@ -493,6 +507,7 @@ impl AppState {
         &self,
         step: pi_store::VersionStep,
         stored: PolicyRecord,
+        conditions_written: bool,
     ) -> ApiResult<()> {
         let current = self.snapshot.load_full();
         if current.version.as_ref() != Some(&step.before) {
@@ -503,15 +518,10 @@ impl AppState {
         let regexes = self.regexes.clone();
         let base = current.clone();
         let after = step.after.clone();
+        let nulls = pi_store::NullsOrder::from(self.store.backend());
         let snap = web::block(move || {
             let mut policies = base.policies.clone();
-            match policies.iter_mut().find(|p| p.id == stored.id) {
-                Some(slot) => *slot = stored,
-                None => {
-                    policies.push(stored);
-                    policies.sort_by_key(|p| p.id);
-                }
-            }
+            pi_store::place_written_policy(&mut policies, stored, conditions_written, nulls);
             let data = ConfigSnapshot {
                 version: after.clone(),
                 policies,

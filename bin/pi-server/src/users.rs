@@ -6,56 +6,41 @@ use crate::state::{AppState, Snapshot};
 use actix_web::web;
 use std::sync::Arc;
 
-/// A realm user that authenticated.
-#[derive(Debug, Clone)]
-pub struct AuthenticatedUser {
+/// The user a login names (privacyIDEA's `request.User` at `/auth`): found
+/// in the realm's resolvers, or only login and realm when no resolver knows
+/// the login (`resolver` and `uid` empty), or empty when the realm cannot be
+/// determined.
+#[derive(Debug, Clone, Default)]
+pub struct LoginUser {
     /// Login without realm.
     pub login: String,
     /// Lower-case realm.
     pub realm: String,
-    /// Resolver the user was found in.
+    /// Resolver the user was found in (`""`: not found).
     pub resolver: String,
-    /// User id in that resolver.
+    /// The user's id in that resolver (`""`: not found).
     pub uid: String,
+    /// User attributes (`userinfo` conditions), read only when a policy
+    /// has a userinfo condition.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The policy engine's view of an authenticated realm user: login, realm,
-/// resolver and the resolver's attributes (for `userinfo` conditions). A
-/// resolver failure leaves the attributes empty (logged).
-pub async fn user_object(
-    snap: &Arc<Snapshot>,
-    user: &AuthenticatedUser,
-) -> ApiResult<pi_policy::UserObject> {
-    let mut object = pi_policy::UserObject::new(&user.login, &user.realm, &user.resolver);
-    let Some(resolver) = snap.resolver_object(&user.resolver) else {
-        return Ok(object);
-    };
-    let uid = user.uid.clone();
-    let info = web::block(move || resolver.user_info(&uid))
-        .await
-        .map_err(ApiError::internal)?;
-    match info {
-        Ok(info) => {
-            object.attributes = info
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        pi_realm::AttrValue::Str(s) => serde_json::Value::String(s),
-                        pi_realm::AttrValue::List(l) => {
-                            serde_json::Value::Array(l.into_iter().map(Into::into).collect())
-                        }
-                    };
-                    (k, v)
-                })
-                .collect();
-        }
-        Err(e) => log::warn!(
-            "attributes of `{}` in resolver `{}`: {e}",
-            user.login,
-            user.resolver
-        ),
+impl LoginUser {
+    /// privacyIDEA's `User.exist()`.
+    pub fn exists(&self) -> bool {
+        !self.uid.is_empty()
     }
-    Ok(object)
+
+    /// The user object policies are matched with.
+    pub fn user_object(&self) -> pi_policy::UserObject {
+        pi_policy::UserObject {
+            login: self.login.clone(),
+            realm: self.realm.clone(),
+            resolver: self.resolver.clone(),
+            attributes: self.attributes.clone(),
+            ..pi_policy::UserObject::default()
+        }
+    }
 }
 
 /// privacyIDEA's system setting `splitAtSign` (`config` table, written by
@@ -69,18 +54,15 @@ pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
     })
 }
 
-/// Authenticate `username` (maybe `user@realm`) with `password`; `Ok(None)`
-/// for an unknown realm or user, or a wrong password.
-pub async fn authenticate(
+/// Resolve the user a login names: split `user@realm` (realm parameter,
+/// then the `@` part, then the default realm) and find the login in the
+/// realm's resolvers. An unknown realm gives an empty user.
+pub async fn resolve(
     state: &AppState,
     snap: &Arc<Snapshot>,
     username: &str,
     realm_param: Option<&str>,
-    password: &str,
-) -> ApiResult<Option<AuthenticatedUser>> {
-    if password.is_empty() {
-        return Ok(None);
-    }
+) -> ApiResult<LoginUser> {
     let split_at_sign = split_at_sign(state).await?;
     let default = snap.default_realm().map(|r| r.name.clone());
     let split = pi_realm::auth_user_realm(
@@ -91,40 +73,74 @@ pub async fn authenticate(
         default.as_deref(),
     );
     let Ok((login, realm)) = split else {
-        return Ok(None);
+        return Ok(LoginUser::default());
     };
     let realm = realm.to_lowercase();
     if snap.realm(&realm).is_none() {
-        return Ok(None);
+        return Ok(LoginUser::default());
     }
     let snap = snap.clone();
-    let password = password.to_string();
     let node_uuid = state.node.uuid.clone();
-    web::block(move || -> Option<AuthenticatedUser> {
-        let realm_rec = snap.realm(&realm)?;
-        let found = pi_realm::find_user_in_realm(&login, realm_rec, &node_uuid, |name| {
-            snap.resolver_object(name)
-        });
-        let user = match found {
-            Ok(Some(u)) => u,
-            Ok(None) => return None,
-            Err(e) => {
-                log::warn!("user lookup of `{login}` in realm `{realm}` failed: {e}");
-                return None;
-            }
+    web::block(move || -> LoginUser {
+        let mut user = LoginUser {
+            login: login.clone(),
+            realm: realm.clone(),
+            ..LoginUser::default()
         };
-        let resolver = snap.resolver_object(&user.resolver)?;
-        match resolver.check_password(&user.uid, &password) {
-            Ok(true) => Some(AuthenticatedUser {
-                login: user.login,
-                realm: user.realm,
-                resolver: user.resolver,
-                uid: user.uid,
-            }),
-            Ok(false) => None,
+        let Some(realm_rec) = snap.realm(&realm) else {
+            return user;
+        };
+        match pi_realm::find_user_in_realm(&login, realm_rec, &node_uuid, |name| {
+            snap.resolver_object(name)
+        }) {
+            Ok(Some(u)) => {
+                user.resolver = u.resolver;
+                user.uid = u.uid;
+            }
+            Ok(None) => {}
+            Err(e) => log::warn!("user lookup of `{login}` in realm `{realm}` failed: {e}"),
+        }
+        if user.exists() && snap.has_userinfo_conditions() {
+            if let Some(r) = snap.resolver_object(&user.resolver) {
+                match r.user_info(&user.uid) {
+                    Ok(info) => {
+                        user.attributes = info
+                            .into_iter()
+                            .map(|(k, v)| (k, serde_json::to_value(v).unwrap_or_default()))
+                            .collect();
+                    }
+                    Err(e) => log::warn!("user info of `{login}` could not be read: {e}"),
+                }
+            }
+        }
+        user
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+/// Check the password of a resolved user against its resolver; `false`
+/// for an unknown user, an empty password or a wrong one.
+pub async fn check_password(
+    snap: &Arc<Snapshot>,
+    user: &LoginUser,
+    password: &str,
+) -> ApiResult<bool> {
+    if password.is_empty() || !user.exists() {
+        return Ok(false);
+    }
+    let snap = snap.clone();
+    let (resolver, uid, login) = (user.resolver.clone(), user.uid.clone(), user.login.clone());
+    let password = password.to_string();
+    web::block(move || {
+        let Some(r) = snap.resolver_object(&resolver) else {
+            return false;
+        };
+        match r.check_password(&uid, &password) {
+            Ok(ok) => ok,
             Err(e) => {
                 log::warn!("password check of `{login}` failed: {e}");
-                None
+                false
             }
         }
     })

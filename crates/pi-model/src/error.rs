@@ -34,6 +34,9 @@ pub enum ValidationError {
     /// Priority that is not an integer (privacyIDEA: unhandled `ValueError`, HTTP 500).
     #[error("Priority must be an integer, got {0}")]
     PriorityNotInteger(String),
+    /// Priority beyond the database's integer column (privacyIDEA: HTTP 500).
+    #[error("Priority must be an integer between 1 and 2147483647, got {0}")]
+    PriorityOutOfRange(String),
     /// Priority ≤ 0.
     #[error("Priority must be at least 1")]
     PriorityTooSmall,

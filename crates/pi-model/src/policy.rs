@@ -509,6 +509,10 @@ impl PolicyWrite {
             None => 1,
             Some(v) => py_int(v)?,
         };
+        if priority > crate::pyrepr::DB_INT_MAX {
+            let v = self.priority.as_ref().map(str_value).unwrap_or_default();
+            return Err(ValidationError::PriorityOutOfRange(v));
+        }
         validate_values(
             self.adminrealm.as_ref(),
             &ctx.superuser_realms,
@@ -593,7 +597,9 @@ impl PolicyWrite {
         let check = |field: &str, raw: &Option<String>| -> Result<(), ValidationError> {
             if let Some(raw) = raw {
                 for e in split_list(raw) {
-                    if e != "*" && compile_entry(&e).is_err() {
+                    // Negated entries (`!x`, `-x`) only exclude by equality.
+                    let negated = e.starts_with(['!', '-']);
+                    if e != "*" && !negated && compile_entry(&e).is_err() {
                         return Err(ValidationError::InvalidRegex {
                             field: field.into(),
                             entry: e,
@@ -610,7 +616,7 @@ impl PolicyWrite {
         check("resolver", &resolver)?;
         if let Some(a) = &action_string {
             for k in ActionMap::parse(a).keys() {
-                if k != "*" && compile_entry(k).is_err() {
+                if k != "*" && !k.starts_with(['!', '-']) && compile_entry(k).is_err() {
                     return Err(ValidationError::InvalidRegex {
                         field: "action".into(),
                         entry: k.to_string(),

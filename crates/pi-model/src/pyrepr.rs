@@ -215,6 +215,19 @@ pub fn capitalize(s: &str) -> String {
     }
 }
 
+/// Largest value of privacyIDEA's `Integer` columns (32-bit on PostgreSQL
+/// and MySQL): priorities and other integers written to the database must
+/// fit, on every backend, so a database can move between backends.
+pub const DB_INT_MAX: i64 = i32::MAX as i64;
+
+/// Smallest value of privacyIDEA's `Integer` columns.
+pub const DB_INT_MIN: i64 = i32::MIN as i64;
+
+/// Whether `i` fits privacyIDEA's `Integer` columns.
+pub fn fits_db_int(i: i64) -> bool {
+    (DB_INT_MIN..=DB_INT_MAX).contains(&i)
+}
+
 /// Python `int(str)` parsing: surrounding whitespace, optional sign, ASCII
 /// digits with single underscores between digits. `None` where Python raises.
 pub fn parse_int(s: &str) -> Option<i64> {

@@ -78,7 +78,10 @@ impl Entry {
             Some(b'!' | b'-') => Some(raw[1..].into()),
             _ => None,
         };
-        let kind = if raw == "*" {
+        let kind = if neg.is_some() {
+            // Negated entries only exclude, by equality; never a pattern.
+            EntryKind::Literal
+        } else if raw == "*" {
             EntryKind::Star
         } else if is_literal(raw) {
             EntryKind::Literal
@@ -151,22 +154,27 @@ impl EntryList {
         self.entries.is_empty()
     }
 
-    /// `_search_value(P, q)` for a string query. Stops early once excluded
-    /// (the outcome can no longer pass).
+    /// `_search_value(P, q)` for a string query. A negated entry (`!x`/`-x`)
+    /// only excludes (when `x == q`); it is never compared as a pattern.
+    /// Stops early once excluded (the outcome can no longer pass).
     #[inline]
     pub fn search(&self, q: &str) -> Search {
         let mut found = false;
         for e in &self.entries {
-            if let Some(n) = &e.neg {
-                if &**n == q {
-                    return Search {
-                        found,
-                        excluded: true,
-                    };
+            match &e.neg {
+                Some(n) => {
+                    if &**n == q {
+                        return Search {
+                            found,
+                            excluded: true,
+                        };
+                    }
                 }
-            }
-            if !found && e.found(q) {
-                found = true;
+                None => {
+                    if !found && e.found(q) {
+                        found = true;
+                    }
+                }
             }
         }
         Search {
@@ -175,21 +183,21 @@ impl EntryList {
         }
     }
 
-    /// Only the "found" part (exclusions ignored; resolvers, Q3).
-    #[inline]
-    pub fn found(&self, q: &str) -> bool {
-        self.entries.iter().any(|e| e.found(q))
-    }
-
-    /// `_search_value(P, list)`: exact membership or `*`; no negation, no regex.
+    /// `_search_value(P, list)`: a plain entry is found when it is `*` or an
+    /// element of the list (no regular expressions); a negated entry
+    /// excludes when the list contains the negated value.
     pub fn search_list(&self, q: &[&str]) -> Search {
-        Search {
-            found: self
-                .entries
-                .iter()
-                .any(|e| &*e.raw == "*" || q.contains(&&*e.raw)),
+        let mut s = Search {
+            found: false,
             excluded: false,
+        };
+        for e in &self.entries {
+            match &e.neg {
+                Some(n) => s.excluded |= q.contains(&&**n),
+                None => s.found |= &*e.raw == "*" || q.contains(&&*e.raw),
+            }
         }
+        s
     }
 
     /// Raw entries whose regular expression does not compile.

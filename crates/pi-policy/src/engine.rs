@@ -397,11 +397,11 @@ impl PolicySet {
             if p.check_all_resolvers {
                 let ok = pq
                     .ordered_resolvers()
-                    .is_some_and(|rs| rs.iter().any(|r| p.resolver.found(r)));
+                    .is_some_and(|rs| rs.iter().any(|r| p.resolver.search(r).passes()));
                 if !ok {
                     return Err(Some(Attribute::Resolver));
                 }
-            } else if !p.resolver.is_empty() && !p.resolver.found(res) {
+            } else if !p.resolver.is_empty() && !p.resolver.search(res).passes() {
                 return Err(Some(Attribute::Resolver));
             }
         }

@@ -159,17 +159,14 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
                     "check_all_resolvers needs a user and a realm in the query".into()
                 } else {
                     format!(
-                        "none of the realm's resolvers [{}] is listed in {}",
+                        "none of the realm's resolvers [{}] is admitted by {} (listed and not excluded)",
                         pq.ordered_resolvers().unwrap_or(&[]).join(", "),
                         list(pol.resolver())
                     )
                 }
             } else {
-                format!(
-                    "resolver `{}` not listed in {} (exclusions are ignored for resolvers)",
-                    pq.resolver.unwrap_or(""),
-                    list(pol.resolver())
-                )
+                let r = pq.resolver.unwrap_or("");
+                format!("resolver `{r}` {} {}", search_word(&p.resolver, r), list(pol.resolver()))
             }
         }
         Attribute::Pinode => format!("node {} not in {}", opt(q.pinode), list(pol.pinode())),

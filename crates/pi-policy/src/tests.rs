@@ -2457,7 +2457,9 @@ fn case_v05_realm_wildcards() {
 }
 
 #[test]
-fn case_v06_resolver_exclusion_ignored() {
+/// V6 as the released 3.14 decides it (release-differences.md (a)): the
+/// exclusion counts, `resneg` does not match `resolver1`.
+fn case_v06_resolver_exclusion_counts() {
     let s = set(vec![
         pol("resneg", "authorization", "x").resolver("*, !resolver1"),
         pol("resonly", "authorization", "x").resolver("resolver1"),
@@ -2466,7 +2468,7 @@ fn case_v06_resolver_exclusion_ignored() {
         resolver: Some(r),
         ..Query::default()
     };
-    assert_eq!(m(&s, q("resolver1")), n(&["resneg", "resonly"]));
+    assert_eq!(m(&s, q("resolver1")), n(&["resonly"]));
     assert_eq!(m(&s, q("reso3")), n(&["resneg"]));
     assert_eq!(m(&s, q("")), n(&["resneg"]));
 }
@@ -2510,6 +2512,64 @@ fn case_v07_check_all_resolvers() {
             }
         ),
         n(&["car_empty", "car_r1"])
+    );
+}
+
+/// check_all_resolvers with an exclusion (released 3.14: an excluded
+/// resolver of the realm is left out, the others still count).
+#[test]
+fn check_all_resolvers_skips_excluded_resolvers() {
+    let s = set(vec![
+        pol("car_not_r1", "authorization", "x")
+            .car()
+            .resolver("*, !resolver1"),
+        pol("car_not_reso3", "authorization", "x")
+            .car()
+            .resolver("*, -reso3"),
+    ]);
+    let q = |realm| Query {
+        user: Some("cornelius"),
+        realm: Some(realm),
+        resolver: Some("resolver1"),
+        ..Query::default()
+    };
+    // realm1 = [resolver1]: only the excluded resolver is there.
+    assert_eq!(m(&s, q("realm1")), n(&["car_not_reso3"]));
+    // realm4 = [resolver1, reso3]: each policy admits one of them.
+    assert_eq!(m(&s, q("realm4")), n(&["car_not_r1", "car_not_reso3"]));
+    // realm3 = [reso3].
+    assert_eq!(m(&s, q("realm3")), n(&["car_not_r1"]));
+}
+
+/// List queries (token realms / additional realms): a negated entry excludes
+/// when the list contains it (release-differences.md item 3); negated
+/// entries are never patterns (item 4).
+#[test]
+fn list_query_exclusions_and_negated_entries_are_literal() {
+    let s = set(vec![pol("p", "admin", "enable").realm("*, !realm2")]);
+    let cp = &s.policies[0];
+    assert!(cp.realm.search_list(&["realm1"]).passes());
+    assert!(!cp.realm.search_list(&["realm1", "realm2"]).passes());
+    let s = set(vec![pol("u", "admin", "enable").user("*, !(")]);
+    assert_eq!(
+        m(
+            &s,
+            Query {
+                user: Some("bob"),
+                ..Query::default()
+            }
+        ),
+        n(&["u"])
+    );
+    assert_eq!(
+        m(
+            &s,
+            Query {
+                user: Some("("),
+                ..Query::default()
+            }
+        ),
+        n(&[])
     );
 }
 
@@ -2708,20 +2768,18 @@ fn quirk_q2_check_all_resolvers_without_resolvers_is_dropped() {
 }
 
 #[test]
-fn quirk_q3_resolver_exclusions_are_ignored() {
+fn quirk_q3_resolver_exclusions_count_in_the_release() {
     let s = set(vec![
-        pol("p", "admin", "enable").resolver("*, !resolver1, -resolver1")
+        pol("p", "admin", "enable").resolver("*, !resolver1, -resolver1"),
+        pol("dash", "admin", "enable").resolver("*, -resolver2"),
     ]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                resolver: Some("resolver1"),
-                ..Query::default()
-            }
-        ),
-        n(&["p"])
-    );
+    let q = |r| Query {
+        resolver: Some(r),
+        ..Query::default()
+    };
+    assert_eq!(m(&s, q("resolver1")), n(&["dash"]));
+    assert_eq!(m(&s, q("resolver2")), n(&["p"]));
+    assert_eq!(m(&s, q("resolver3")), n(&["dash", "p"]));
 }
 
 #[test]

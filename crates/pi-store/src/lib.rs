@@ -10,17 +10,19 @@ mod resolver;
 mod schema;
 mod store;
 pub mod testing;
+mod tokens;
 mod uri;
 
 pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
 pub use other::ConfigSnapshot;
-pub use policy::{wildcard_to_like, PolicyFilter};
+pub use policy::{place_written_policy, wildcard_to_like, NullsOrder, PolicyFilter};
 pub use realm::{DeleteRealmOutcome, SetRealmOutcome};
 pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
 pub use store::{
     ConfigVersion, Store, StoreOptions, VersionStep, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,
 };
+pub use tokens::Owner;
 pub use uri::{normalize_sqlite_uri, parse_database_uri, Backend, DatabaseUrl};
 
 /// The raw record types this crate reads and writes (from `pi-model`).

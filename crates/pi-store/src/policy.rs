@@ -134,8 +134,101 @@ enum Selection<'a> {
 
 type ConditionRow = (i32, String, String, String, String, bool, Option<String>);
 
+/// Where policies without conditions go in privacyIDEA's load order.
+///
+/// privacyIDEA loads policies joined with their conditions `ORDER BY
+/// policycondition.id` (release-differences.md §D), so the database's
+/// placement of `NULL` decides: first on SQLite and MySQL, last on
+/// PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    /// SQLite, MySQL/MariaDB: condition-less policies first.
+    First,
+    /// PostgreSQL: condition-less policies last.
+    Last,
+}
+
+impl NullsOrder {
+    pub(crate) fn of(c: &AnyConnection) -> NullsOrder {
+        match c {
+            AnyConnection::Postgres(_) => NullsOrder::Last,
+            AnyConnection::Sqlite(_) => NullsOrder::First,
+        }
+    }
+
+    /// The sort key of a policy (its id and smallest condition id) in
+    /// privacyIDEA's load order: policies without conditions in id order on
+    /// one side, those with conditions by their smallest condition id on the
+    /// other. (Upstream the condition-less policies come in table-scan
+    /// order, which is id order on SQLite and unspecified on PostgreSQL.)
+    pub fn key(self, id: i64, first_condition: Option<i64>) -> (bool, i64, i64) {
+        match (self, first_condition) {
+            (NullsOrder::First, None) => (false, id, 0),
+            (NullsOrder::First, Some(c)) => (true, c, id),
+            (NullsOrder::Last, Some(c)) => (false, c, id),
+            (NullsOrder::Last, None) => (true, id, 0),
+        }
+    }
+}
+
+impl From<crate::Backend> for NullsOrder {
+    fn from(b: crate::Backend) -> NullsOrder {
+        match b {
+            crate::Backend::Postgres => NullsOrder::Last,
+            crate::Backend::Sqlite => NullsOrder::First,
+        }
+    }
+}
+
+/// Puts a policy that was just written into a list kept in privacyIDEA's
+/// load order, where the database would now return it: a policy whose
+/// conditions were not rewritten keeps its place; one whose conditions were
+/// (re)written with at least one condition has the newest condition ids
+/// (the end of the policies with conditions); one without conditions sits
+/// among the condition-less policies by id.
+pub fn place_written_policy(
+    policies: &mut Vec<PolicyRecord>,
+    rec: PolicyRecord,
+    conditions_written: bool,
+    nulls: NullsOrder,
+) {
+    let old = policies.iter().position(|p| p.id == rec.id);
+    if let (Some(i), false) = (old, conditions_written) {
+        policies[i] = rec;
+        return;
+    }
+    if let Some(i) = old {
+        policies.remove(i);
+    }
+    let with_conditions = |p: &PolicyRecord| !p.conditions.is_empty();
+    // The run of condition-less policies, and of those with conditions.
+    let (none_start, none_end) = match nulls {
+        NullsOrder::First => (
+            0,
+            policies.iter().take_while(|p| !with_conditions(p)).count(),
+        ),
+        NullsOrder::Last => (
+            policies.iter().take_while(|p| with_conditions(p)).count(),
+            policies.len(),
+        ),
+    };
+    let at = if with_conditions(&rec) {
+        match nulls {
+            NullsOrder::First => policies.len(),
+            NullsOrder::Last => none_start,
+        }
+    } else {
+        none_start
+            + policies[none_start..none_end]
+                .iter()
+                .take_while(|p| p.id < rec.id)
+                .count()
+    };
+    policies.insert(at, rec);
+}
+
 /// Loads policies (filtered or all) with their conditions and descriptions in
-/// three queries, all in id order.
+/// three queries, in privacyIDEA's load order ([`NullsOrder`]).
 fn load_policies(
     c: &mut AnyConnection,
     selection: Selection<'_>,
@@ -220,7 +313,9 @@ fn load_policies(
         .load(c)?;
 
     let mut conds: HashMap<i32, Vec<ConditionRecord>> = HashMap::new();
-    for (pid, (_, section, key, comparator, value, active, handle_missing_data)) in conditions {
+    let mut first_condition: HashMap<i32, i64> = HashMap::new();
+    for (pid, (cid, section, key, comparator, value, active, handle_missing_data)) in conditions {
+        first_condition.entry(pid).or_insert(i64::from(cid));
         conds.entry(pid).or_default().push(ConditionRecord {
             section,
             key,
@@ -235,6 +330,9 @@ fn load_policies(
         // privacyIDEA reads the first description row of a policy.
         descs.entry(oid).or_insert(d);
     }
+    let nulls = NullsOrder::of(c);
+    let mut rows = rows;
+    rows.sort_by_cached_key(|r| nulls.key(i64::from(r.id), first_condition.get(&r.id).copied()));
     Ok(rows
         .into_iter()
         .map(|row| {

@@ -136,3 +136,41 @@ diesel::joinable!(resolverrealm -> resolver (resolver_id));
 diesel::joinable!(resolverrealm -> realm (realm_id));
 
 diesel::allow_tables_to_appear_in_same_query!(resolverrealm, resolver, realm);
+
+// privacyIDEA's token tables: read only (counts for the WebUI settings at
+// `/auth`), and only when they exist.
+diesel::table! {
+    token (id) {
+        id -> Integer,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    tokenowner (id) {
+        id -> Integer,
+        token_id -> Nullable<Integer>,
+        resolver -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        realm_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    tokencontainerowner (id) {
+        id -> Integer,
+        container_id -> Nullable<Integer>,
+        resolver -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        realm_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    subscription (id) {
+        id -> Integer,
+        application -> Nullable<Text>,
+        date_till -> Nullable<Timestamp>,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(token, tokenowner);

@@ -105,10 +105,16 @@ fn policy_round_trip() {
         );
         let all = store.list_policies().unwrap();
         assert_eq!(all.len(), 2);
-        assert_eq!(all[0], expected);
-        assert_eq!(all[1].name, "pol_plain");
-        assert!(all[1].conditions.is_empty());
-        assert_eq!(all[1].description, None);
+        // privacyIDEA's load order: condition-less policies first on SQLite,
+        // last on PostgreSQL (release-differences.md §D).
+        let (full_at, plain_at) = match store.backend() {
+            pi_store::Backend::Sqlite => (1, 0),
+            pi_store::Backend::Postgres => (0, 1),
+        };
+        assert_eq!(all[full_at], expected);
+        assert_eq!(all[plain_at].name, "pol_plain");
+        assert!(all[plain_at].conditions.is_empty());
+        assert_eq!(all[plain_at].description, None);
         assert_eq!(store.get_policy("nope").unwrap(), None);
         assert_eq!(
             store.get_policy("pol_*").unwrap(),
@@ -1168,4 +1174,67 @@ fn mysql_is_refused_clearly() {
         err.to_string(),
         "database backend `mysql+pymysql` is not supported yet"
     );
+}
+
+/// The list order privacyIDEA 3.14 gives (release-differences.md §D,
+/// observed on the release with SQLite [G 144/205] and PostgreSQL 15):
+/// by smallest condition id, condition-less policies first on SQLite and
+/// last on PostgreSQL; re-sent conditions move a policy to the end of the
+/// policies with conditions, `[]` moves it among the condition-less ones.
+/// `place_written_policy` (the server's in-place snapshot patch) must put a
+/// written policy where a reload would.
+#[test]
+fn policy_load_order_follows_condition_ids() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        let nulls = pi_store::NullsOrder::from(store.backend());
+        let names = |v: &[PolicyRecord]| v.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+        let mut mirror: Vec<PolicyRecord> = Vec::new();
+        let write =
+            |mirror: &mut Vec<PolicyRecord>, name: &str, conds: Option<Vec<ConditionRecord>>| {
+                let mut rec = policy(name);
+                let written = conds.is_some() || store.get_policy(name).unwrap().is_none();
+                if let Some(c) = &conds {
+                    rec.conditions = c.clone();
+                } else if let Some(old) = store.get_policy(name).unwrap() {
+                    rec.conditions = old.conditions;
+                }
+                let cs = if written {
+                    Some(rec.conditions.clone())
+                } else {
+                    None
+                };
+                rec.id = store.save_policy(&rec, cs.as_deref()).unwrap();
+                pi_store::place_written_policy(mirror, rec, written, nulls);
+                let loaded = store.list_policies().unwrap();
+                assert_eq!(
+                    names(mirror),
+                    names(&loaded),
+                    "patched order differs from a reload"
+                );
+            };
+        write(&mut mirror, "p1", None);
+        write(&mut mirror, "c1", Some(vec![cond("a")]));
+        write(&mut mirror, "p2", None);
+        write(&mut mirror, "c2", Some(vec![cond("b"), cond("c")]));
+        write(&mut mirror, "p3", None);
+        let loaded = names(&store.list_policies().unwrap());
+        match store.backend() {
+            pi_store::Backend::Sqlite => assert_eq!(loaded, ["p1", "p2", "p3", "c1", "c2"]),
+            pi_store::Backend::Postgres => assert_eq!(loaded, ["c1", "c2", "p1", "p2", "p3"]),
+        }
+        // Re-sending c1's conditions moves it behind c2.
+        write(&mut mirror, "c1", Some(vec![cond("a")]));
+        // An update without conditions keeps p1's place; `[]` moves c2 among
+        // the condition-less policies (by id).
+        write(&mut mirror, "p1", None);
+        write(&mut mirror, "c2", Some(vec![]));
+        // A condition added to p2 moves it to the end of the conditioned run.
+        write(&mut mirror, "p2", Some(vec![cond("z")]));
+        let loaded = names(&store.list_policies().unwrap());
+        match store.backend() {
+            pi_store::Backend::Sqlite => assert_eq!(loaded, ["p1", "c2", "p3", "c1", "p2"]),
+            pi_store::Backend::Postgres => assert_eq!(loaded, ["c1", "p2", "p1", "c2", "p3"]),
+        }
+    });
 }

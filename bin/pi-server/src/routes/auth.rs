@@ -9,12 +9,14 @@ use crate::params::Params;
 use crate::request::RequestInfo;
 use crate::state::AppState;
 use crate::users;
+use crate::webui;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+/// The released 3.14's answer to wrong credentials (`GENERIC_AUTH_FAILURE`).
 fn wrong_credentials() -> ApiError {
-    ApiError::auth(4031, "Authentication failure. Wrong credentials").with_detail(json!({}))
+    ApiError::auth(4031, "Authentication failed.").with_detail(json!({}))
 }
 
 /// Who logged in.
@@ -22,9 +24,8 @@ struct Login {
     username: String,
     realm: String,
     role: pi_auth::Role,
-    /// A realm user's policy view (resolver and attributes for `userinfo`
-    /// conditions); `None` for admins.
-    user_object: Option<pi_policy::UserObject>,
+    /// The realm user (`None`: a local admin).
+    user: Option<users::LoginUser>,
 }
 
 async fn login(
@@ -44,53 +45,72 @@ async fn login(
             .with_detail(json!({})));
         }
     }
+    // Only an absent (or null) user name is "missing"; an empty one is an
+    // ordinary failed login in the release (4031).
     let username = match params.get_str("username") {
-        Some(u) if !u.is_empty() => u,
-        _ => {
+        Some(u) if u.is_empty() => return Err(wrong_credentials()),
+        Some(u) => u,
+        None => {
             return Err(
                 ApiError::auth(4032, "Authentication failure. Missing Username")
                     .with_detail(json!({})),
             )
         }
     };
-    let password = params.get_str("password").unwrap_or_default();
+    let password = params.get_str("password");
 
     // 1. Local admin (username as sent, unsplit), tried first.
     let pepper = state.pepper().to_string();
     let admin_name = username.clone();
     let admin = state.db(move |s| s.get_admin(&admin_name)).await?;
-    let mut login: Option<Login> = None;
     let admin_exists = admin.is_some();
-    if let Some(admin) = admin {
+    let mut admin_ok = false;
+    if let (Some(admin), Some(pw)) = (admin, password.clone()) {
         let hash = admin.password.unwrap_or_default();
-        let pw = password.clone();
-        let ok = web::block(move || pi_auth::verify_password(&pepper, &pw, &hash))
+        admin_ok = web::block(move || pi_auth::verify_password(&pepper, &pw, &hash))
             .await
             .map_err(ApiError::internal)?
             .unwrap_or_else(|e| {
                 log::warn!("cannot verify the hash of admin `{}`: {e}", admin.username);
                 false
             });
-        if ok {
-            login = Some(Login {
-                username: username.clone(),
-                realm: String::new(),
-                role: pi_auth::Role::Admin,
-                user_object: None,
-            });
-        }
     }
 
-    // 2. Only if that failed: a realm user (superuser realms give role admin).
-    //    A local admin and a default-realm user may share a login: the admin
-    //    password logs in the admin, the user password the user (§5.2 step 8).
-    let user = match login {
-        Some(_) => None,
-        None => {
-            users::authenticate(&state, &snap, &username, realm_param.as_deref(), &password).await?
+    let parts = crate::policyset::request_context_parts(&info);
+    let ctx = parts.context(None);
+    let login = if admin_ok {
+        Login {
+            username: username.clone(),
+            realm: String::new(),
+            role: pi_auth::Role::Admin,
+            user: None,
         }
-    };
-    if let Some(user) = user {
+    } else {
+        // 2. A realm user (superuser realms give role admin). An absent
+        //    password fails at once; otherwise the login mode of the user's
+        //    webui policies decides first (not for a local admin's wrong
+        //    password when no such realm user exists).
+        let Some(password) = password else {
+            return Err(wrong_credentials());
+        };
+        let user = users::resolve(&state, &snap, &username, realm_param.as_deref()).await?;
+        if !admin_exists || user.exists() {
+            let mode = webui::login_mode(&snap.policy_set, &ctx, &user.user_object())?;
+            if mode == webui::LoginMode::PrivacyIdea {
+                // No tokens are managed here: the token check cannot succeed.
+                return Err(wrong_credentials());
+            }
+        }
+        if !users::check_password(&snap, &user, &password).await? {
+            return Err(wrong_credentials());
+        }
+        if admin_exists {
+            log::warn!(
+                "a user `{}` exists as local admin and as user in realm `{}`",
+                user.login,
+                user.realm
+            );
+        }
         let role = if state
             .cfg
             .superuser_realm
@@ -101,32 +121,24 @@ async fn login(
         } else {
             pi_auth::Role::User
         };
-        if admin_exists {
-            log::warn!(
-                "a user `{}` exists as local admin and as user in realm `{}`",
-                user.login,
-                user.realm
-            );
-        }
-        // privacyIDEA matches user-scope rights with `User(login, realm)`:
-        // its resolver and its attributes (userinfo conditions)
-        let user_object = match role {
-            pi_auth::Role::User => Some(users::user_object(&snap, &user).await?),
-            _ => None,
-        };
-        login = Some(Login {
-            username: user.login,
-            realm: user.realm,
+        Login {
+            username: user.login.clone(),
+            realm: user.realm.clone(),
             role,
-            user_object,
-        });
-    }
-    let Some(login) = login else {
-        return Err(wrong_credentials());
+            user: Some(user),
+        }
     };
 
     let scope = login.role.as_str();
     let client = info.client_ip.to_string();
+    // `request.User`: the realm user, or an empty user for a local admin.
+    let user_object = login
+        .user
+        .as_ref()
+        .map(users::LoginUser::user_object)
+        .unwrap_or_default();
+    // privacyIDEA's `get_rights` matches user-scope policies with
+    // `User(login, realm)`: its resolver and attributes (userinfo conditions)
     let rights = crate::policyset::rights(
         &snap,
         scope,
@@ -134,18 +146,11 @@ async fn login(
         &login.realm,
         &client,
         &info.user_agent,
-        login.user_object.as_ref(),
+        login.user.as_ref().map(|_| &user_object),
     )?;
     let menus = crate::policyset::menus(&snap, scope, &rights);
-    let validity = crate::policyset::jwt_validity(
-        &snap,
-        scope,
-        &login.username,
-        &login.realm,
-        &info,
-        login.user_object.as_ref(),
-    )
-    .unwrap_or(state.cfg.pi_jwt_validity);
+    let default_validity = i64::try_from(state.cfg.pi_jwt_validity).unwrap_or(i64::MAX);
+    let validity = webui::jwt_validity(&snap.policy_set, &ctx, &user_object, default_validity)?;
     let claims = pi_auth::Claims::new(
         login.username.clone(),
         login.realm.clone(),
@@ -156,21 +161,59 @@ async fn login(
     let token = pi_auth::issue(
         state.jwt_secret(),
         &claims,
-        validity,
+        u64::try_from(validity).unwrap_or(0),
         chrono::Utc::now().timestamp(),
     )
     .map_err(ApiError::internal)?;
-    let mut value = webui_defaults();
-    if let Value::Object(obj) = &mut value {
-        obj.insert("token".into(), json!(token));
-        obj.insert("role".into(), json!(login.role.as_str()));
-        obj.insert("username".into(), json!(login.username));
-        obj.insert("realm".into(), json!(login.realm));
-        obj.insert("rights".into(), json!(rights));
-        obj.insert("menus".into(), json!(menus));
-        obj.insert("log_level".into(), json!(state.cfg.pi_loglevel));
-    }
-    let mut body = envelope::success_body(value);
+
+    let (tokens, containers) = match (&login.user, login.role) {
+        (Some(u), pi_auth::Role::User) if u.exists() => {
+            let (resolver, uid, realm) = (u.resolver.clone(), u.uid.clone(), u.realm.clone());
+            state
+                .db(move |s| {
+                    let owner = pi_store::Owner {
+                        resolver: &resolver,
+                        user_id: &uid,
+                        realm: &realm,
+                    };
+                    Ok((s.user_token_count(owner)?, s.user_container_count(owner)?))
+                })
+                .await?
+        }
+        _ => (0, 0),
+    };
+    let (assigned, ends) = state
+        .db(|s| {
+            Ok((
+                s.assigned_active_token_count()?,
+                s.subscription_end_dates("privacyidea")?,
+            ))
+        })
+        .await?;
+    let subscription_status =
+        webui::subscription_status(assigned, &ends, chrono::Utc::now().naive_utc());
+    let settings_login = webui::Login {
+        role: scope,
+        username: &login.username,
+        realm: &login.realm,
+        user: login.user.as_ref().map(|_| &user_object),
+        tokens,
+        containers,
+        node_name: &state.node.name,
+        subscription_status,
+    };
+    let settings = webui::settings(&snap.policy_set, &ctx, &settings_login)?;
+
+    let mut value = settings;
+    value.insert("token".into(), json!(token));
+    value.insert("role".into(), json!(login.role.as_str()));
+    value.insert("username".into(), json!(login.username));
+    value.insert("realm".into(), json!(login.realm));
+    value.insert("rights".into(), json!(rights));
+    value.insert("menus".into(), json!(menus));
+    value.insert("log_level".into(), json!(state.cfg.pi_loglevel));
+    value.insert("auth".into(), json!(true));
+    let mut body = envelope::success_body(Value::Object(value));
     if let Value::Object(obj) = &mut body {
         obj.insert("id".into(), json!(2));
         if let Some(Value::Object(result)) = obj.get_mut("result") {
@@ -178,42 +221,6 @@ async fn login(
         }
     }
     Ok(envelope::json_response(StatusCode::OK, &body))
-}
-
-/// The WebUI settings privacyIDEA 3.14 sends when no webui policy says otherwise.
-fn webui_defaults() -> Value {
-    json!({
-        "admin_dashboard": false,
-        "audit_page_size": 10,
-        "auth": true,
-        "container_wizard": {"enabled": false},
-        "default_container_type": "generic",
-        "default_tokentype": "hotp",
-        "deletion_confirmation": false,
-        "dialog_no_token": false,
-        "hide_buttons": false,
-        "hide_welcome": false,
-        "logout_redirect_url": "",
-        "logout_time": 120,
-        "policy_template_url": "/static/policy-templates/",
-        "qr_image_android": null,
-        "qr_image_custom": null,
-        "qr_image_ios": null,
-        "require_description": [],
-        "rss_age": 180,
-        "search_on_enter": false,
-        "session_persistence": "tab",
-        "show_node": "",
-        "show_seed": false,
-        "subscription_status": 0,
-        "timeout_action": "lockscreen",
-        "token_page_size": 15,
-        "token_rollover": {},
-        "token_wizard": false,
-        "token_wizard_2nd": false,
-        "user_details": false,
-        "user_page_size": 15,
-    })
 }
 
 /// `GET /auth/rights`: the token types the caller (admin or user) may

@@ -149,6 +149,11 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
             )))
         }
     };
+    if p.is_some_and(|i| !pi_model::pyrepr::fits_db_int(i)) {
+        return Err(ApiError::parameter(format!(
+            "The value of {key} is out of range (-2147483648 to 2147483647)."
+        )));
+    }
     Ok(p.filter(|&i| i != 0))
 }
 
@@ -239,6 +244,11 @@ async fn set_realm_node(
             Some(Value::String(s)) => Some(s.trim().parse::<i64>().map_err(|_| verify_error())?),
             Some(_) => return Err(verify_error()),
         };
+        if let Some(p) = priority.filter(|&p| !pi_model::pyrepr::fits_db_int(p)) {
+            return Err(ApiError::parameter(format!(
+                "The priority {p} of resolver '{name}' is out of range (-2147483648 to 2147483647)."
+            )));
+        }
         assignments.push(RealmResolverAssignment {
             name: name.trim().to_string(),
             priority: priority.filter(|&p| p != 0),

@@ -207,7 +207,9 @@ async fn set(
             Ok((id, PolicyRecord { id, ..rec }, step))
         })
         .await?;
-    state.apply_policy_write(step, stored).await?;
+    state
+        .apply_policy_write(step, stored, replace_conditions)
+        .await?;
     let mut value = Map::new();
     value.insert(format!("setPolicy {name}"), json!(id));
     Ok(envelope::ok(Value::Object(value)))
