@@ -468,3 +468,126 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
         .decode(s.trim_end_matches('='))
         .unwrap()
 }
+
+/// release-differences.md item 18: with `hide_specific_error_message`
+/// (scope authentication, matched with the user the request names) every
+/// `/auth` error becomes `Authentication failed.` with code 403 and
+/// `detail.message`; the HTTP status stays. Recorded from the release.
+#[test]
+fn hide_specific_error_message_masks_auth_errors() {
+    let app = app();
+    policy(
+        &app,
+        "h1",
+        json!({"scope": "authentication", "action": "hide_specific_error_message"}),
+    );
+    let masked = |a: Answer, status: u16| {
+        let a = a.expect(status);
+        assert_eq!(a.code(), 403);
+        assert_eq!(a.message(), "Authentication failed.");
+        assert_eq!(a.json()["detail"]["message"], "Authentication failed.");
+    };
+    masked(auth(&app, "bob", "wrong"), 401);
+    masked(auth(&app, "bob@nosuchrealm", "wrong"), 401);
+    masked(auth(&app, ADMIN, "wrong"), 401);
+    let no_user = app.send(
+        app.client()
+            .post(app.url("/auth"))
+            .json(&json!({"password": "x"})),
+        Some(""),
+    );
+    masked(no_user, 401);
+    auth(&app, "bob", "bobpw").expect(200);
+    // Restricted to alice: bob's errors are specific again.
+    policy(
+        &app,
+        "h1",
+        json!({"scope": "authentication", "action": "hide_specific_error_message", "user": "alice"}),
+    );
+    assert_eq!(auth(&app, "bob", "wrong").expect(401).code(), 4031);
+    masked(auth(&app, "alice", "wrong"), 401);
+}
+
+/// release-differences.md items 13/22: a validly signed token that names no
+/// user is 4032; a missing or unknown role is 4306 naming the required roles.
+#[test]
+fn tokens_without_a_user_or_role_are_refused() {
+    let app = app();
+    let sign = |claims: Value| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let exp = chrono::Utc::now().timestamp() + 600;
+    for claims in [
+        json!({"role": "admin", "realm": "", "exp": exp}),
+        json!({"role": "admin", "realm": "", "username": "", "exp": exp}),
+        json!({"role": "admin", "realm": "", "username": 5, "exp": exp}),
+    ] {
+        let a = app
+            .send(app.client().get(app.url("/policy/")), Some(&sign(claims)))
+            .expect(401);
+        assert_eq!(a.code(), 4032);
+        assert_eq!(
+            a.message(),
+            "Authentication failure. The Authorization token does not name a user."
+        );
+    }
+    let t = sign(json!({"username": "admin", "realm": "", "exp": exp}));
+    let a = app
+        .send(app.client().get(app.url("/policy/")), Some(&t))
+        .expect(401);
+    assert_eq!(
+        (a.code(), a.message().as_str()),
+        (4306, "Authentication failure. You do not have the necessary role (['admin']) to access this resource!")
+    );
+    let a = app
+        .send(app.client().get(app.url("/auth/rights")), Some(&t))
+        .expect(401);
+    assert_eq!(
+        (a.code(), a.message().as_str()),
+        (4306, "Authentication failure. You do not have the necessary role (['user', 'admin']) to access this resource!")
+    );
+    assert_eq!(a.json()["detail"], json!({}));
+}
+
+/// release-differences.md items 6 and 23: the admin gate splits the realm
+/// parameter (comma string or JSON list), lower-cases the names and checks
+/// each; all must be allowed. Recorded from the release with a local admin
+/// restricted to realm1.
+#[test]
+fn admin_gate_checks_every_realm_of_the_request() {
+    let mut app = app();
+    app.add_admin("radmin", "test");
+    policy(
+        &app,
+        "adm_all",
+        json!({"scope": "admin", "action": "*", "adminuser": ADMIN}),
+    );
+    policy(
+        &app,
+        "adm_r1",
+        json!({"scope": "admin", "action": "*", "adminuser": "radmin", "realm": "realm1"}),
+    );
+    let radmin = app.login("radmin", "test");
+    app.set_token(Some(radmin));
+    let r = &app;
+    // `POST /realm/REALM1` is gated as realm1.
+    r.post_form("/realm/REALM1", &[("resolvers", "reso1")])
+        .expect(200);
+    let p = |body: Value| r.post_json("/policy/rp", &body);
+    p(json!({"scope": "authorization", "action": "tokentype=hotp", "realm": "realm1, realm2"}))
+        .expect(403);
+    p(json!({"scope": "authorization", "action": "tokentype=hotp", "realm": ["realm1", "realm2"]}))
+        .expect(403);
+    // Passes the gate as realm1; then the realm name itself is undefined.
+    let a = p(json!({"scope": "authorization", "action": "tokentype=hotp", "realm": "REALM1"}))
+        .expect(400);
+    assert_eq!(a.message(), "ERR905: Undefined User-realms: ['REALM1']!");
+    // An explicit empty realm matches only realm-unrestricted admin policies.
+    p(json!({"scope": "authorization", "action": "tokentype=hotp", "realm": ""})).expect(403);
+    p(json!({"scope": "authorization", "action": "tokentype=hotp", "realm": "realm1"})).expect(200);
+}

@@ -51,12 +51,26 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Verify the request's token.
+/// Verify the request's token (a route open to both roles).
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+    authenticate_for(req, &[pi_auth::Role::User, pi_auth::Role::Admin])
+}
+
+/// Verify the request's token for a route that requires one of `required`
+/// (named in the 4306 message when the token's role is missing or unknown).
+fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let map = |e: pi_auth::AuthError| ApiError::auth(i64::from(e.code()), e.message());
+    let map = |e: pi_auth::AuthError| {
+        let e = match e {
+            pi_auth::AuthError::MissingRole { .. } => pi_auth::AuthError::MissingRole {
+                required: required.to_vec(),
+            },
+            e => e,
+        };
+        ApiError::auth(i64::from(e.code()), e.message())
+    };
     let token = pi_auth::extract_token(
         header(req, "PI-Authorization"),
         header(req, "Authorization"),
@@ -88,7 +102,7 @@ impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|c| match c.role {
+        ready(authenticate_for(req, &[pi_auth::Role::Admin]).and_then(|c| match c.role {
             Role::Admin => Ok(Admin(c)),
             Role::User => Err(ApiError::auth(
                 4306,

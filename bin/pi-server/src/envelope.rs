@@ -67,3 +67,14 @@ pub fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
 pub fn ok(value: Value) -> HttpResponse {
     json_response(StatusCode::OK, &success_body(value))
 }
+
+/// A number for the handling thread, like privacyIDEA's
+/// `threading.get_ident()` in `detail.threadid`.
+pub fn thread_id() -> u64 {
+    let text = format!("{:?}", std::thread::current().id());
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0)
+}

@@ -15,55 +15,95 @@ use serde_json::Value;
 pub struct Target {
     /// `user` parameter.
     pub user: Option<String>,
-    /// `realm` parameter (a single-element list is unwrapped).
-    pub realm: Option<String>,
+    /// The realm names of the `realm` parameter (privacyIDEA's
+    /// `split_realms`: a name, a comma list or a JSON list of either;
+    /// lower-cased, empty and repeated names dropped). Each is checked on
+    /// its own and all must be allowed.
+    pub realms: Vec<String>,
+    /// The raw `realm` parameter when it names no realm (`None`: absent,
+    /// no realm filter; `Some("")`: only realm-unrestricted policies).
+    pub raw_realm: Option<String>,
     /// `resolver` parameter.
     pub resolver: Option<String>,
     /// All parameters (conditions on `Request Data`).
     pub data: Value,
 }
 
+/// privacyIDEA's `split_realms` over a parameter value.
+pub fn split_realms(value: Option<&Value>) -> Vec<String> {
+    let items: Vec<&Value> = match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().filter(|v| !v.is_null()).collect(),
+        Some(v) => vec![v],
+    };
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let text = match item {
+            Value::String(s) => s.clone(),
+            other => pi_model::pyrepr::str_value(other),
+        };
+        for part in text.split(',') {
+            let name = part.trim().to_lowercase();
+            if !name.is_empty() && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
 impl Target {
     /// From the merged request parameters.
     pub fn from_params(params: &Params) -> Target {
-        let realm = match params.get("realm") {
-            Some(Value::Array(a)) if a.len() == 1 => a[0].as_str().map(str::to_string),
-            Some(Value::Array(_)) | None | Some(Value::Null) => None,
+        let value = params.get("realm");
+        let realms = split_realms(value);
+        let raw_realm = match value {
+            _ if !realms.is_empty() => None,
+            None | Some(Value::Null) => None,
+            Some(Value::Array(_)) => Some(String::new()),
             Some(_) => params.get_str("realm"),
         };
         Target {
             user: params.get_str("user"),
-            realm,
+            realms,
+            raw_realm,
             resolver: params.get_str("resolver"),
             data: Value::Object(params.all().clone()),
         }
     }
 }
 
-/// The gate against a given snapshot.
+/// The gate against a given snapshot: every realm of the target is checked
+/// on its own (privacyIDEA's `check_base_action`).
 pub fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -> ApiResult<()> {
     let caller = &admin.0;
     let parts = match_context_parts(caller);
     let ctx = parts.context(Some(&target.data));
-    let allowed = snap
-        .policy_set
-        .admin_allowed(
-            &ctx,
-            action,
-            &caller.username,
-            &caller.realm,
-            target.user.as_deref(),
-            target.realm.as_deref(),
-            target.resolver.as_deref(),
-        )
-        .map_err(map_match_error)?;
-    if allowed {
-        Ok(())
+    let single: Vec<Option<&str>> = if target.realms.is_empty() {
+        vec![target.raw_realm.as_deref()]
     } else {
-        Err(ApiError::policy(format!(
-            "Admin actions are defined, but the action {action} is not allowed!"
-        )))
+        target.realms.iter().map(|r| Some(r.as_str())).collect()
+    };
+    for realm in single {
+        let allowed = snap
+            .policy_set
+            .admin_allowed(
+                &ctx,
+                action,
+                &caller.username,
+                &caller.realm,
+                target.user.as_deref(),
+                realm,
+                target.resolver.as_deref(),
+            )
+            .map_err(map_match_error)?;
+        if !allowed {
+            return Err(ApiError::policy(format!(
+                "Admin actions are defined, but the action {action} is not allowed!"
+            )));
+        }
     }
+    Ok(())
 }
 
 /// The gate against the current snapshot.

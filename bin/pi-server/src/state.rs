@@ -53,15 +53,19 @@ pub struct Snapshot {
 impl Snapshot {
     fn empty(node: &NodeIdentity, key: &pi_realm::EncKey) -> Snapshot {
         let regexes = std::sync::Mutex::new(pi_policy::RegexCache::new());
-        Snapshot::build(None, ConfigSnapshot::default(), node, key, &regexes)
+        Snapshot::build(None, ConfigSnapshot::default(), node, key, &regexes, None)
     }
 
+    /// Build a snapshot. Resolver objects of `previous` whose configuration
+    /// is unchanged are reused, so their connections, pools and caches
+    /// survive writes of other parts of the configuration.
     fn build(
         version: Option<ConfigVersion>,
         data: ConfigSnapshot,
         node: &NodeIdentity,
         key: &pi_realm::EncKey,
         regexes: &std::sync::Mutex<pi_policy::RegexCache>,
+        previous: Option<&Snapshot>,
     ) -> Snapshot {
         let ConfigSnapshot {
             policies,
@@ -78,6 +82,15 @@ impl Snapshot {
         });
         let mut resolver_objects = BTreeMap::new();
         for rec in &resolvers {
+            let unchanged = previous.and_then(|p| {
+                let old = p.resolvers.iter().find(|r| r.name == rec.name)?;
+                let obj = p.resolver_objects.get(&rec.name)?;
+                (old == rec).then(|| obj.clone())
+            });
+            if let Some(obj) = unchanged {
+                resolver_objects.insert(rec.name.clone(), obj);
+                continue;
+            }
             match pi_realm::build_from_record(rec, key) {
                 Ok(r) => {
                     resolver_objects.insert(rec.name.clone(), Arc::from(r));
@@ -529,7 +542,14 @@ impl AppState {
                 resolvers: base.resolvers.clone(),
                 nodes: base.nodes.clone(),
             };
-            Arc::new(Snapshot::build(Some(after), data, &node, &key, &regexes))
+            Arc::new(Snapshot::build(
+                Some(after),
+                data,
+                &node,
+                &key,
+                &regexes,
+                Some(&base),
+            ))
         })
         .await
         .map_err(ApiError::internal)?;
@@ -566,7 +586,14 @@ impl AppState {
             let data = store.load_snapshot()?;
             let loaded = started.elapsed();
             let (count, counter) = (data.policies.len(), data.version.version);
-            let snap = Snapshot::build(Some(data.version.clone()), data, &node, &key, &regexes);
+            let snap = Snapshot::build(
+                Some(data.version.clone()),
+                data,
+                &node,
+                &key,
+                &regexes,
+                Some(&current),
+            );
             log::debug!(
                 "configuration version {counter} read in {loaded:?}, built in {:?} ({count} policies)",
                 started.elapsed() - loaded

@@ -313,6 +313,21 @@ pub fn verify(secret: &[u8], token: &str, now: Option<i64>) -> Result<Claims, Au
             return Err(decode_err("The token is not yet valid (nbf)"));
         }
     }
+    // privacyIDEA's `verify_auth_token`: the token must name a user (a
+    // non-empty string), then its role must be one the route requires — a
+    // missing or unknown role is refused as not required (4306).
+    match payload.get("username") {
+        Some(Value::String(u)) if !u.is_empty() => {}
+        _ => return Err(AuthError::MissingUsername),
+    }
+    match payload.get("role") {
+        Some(Value::String(r)) if r == "admin" || r == "user" => {}
+        _ => {
+            return Err(AuthError::MissingRole {
+                required: Vec::new(),
+            })
+        }
+    }
     serde_json::from_value(Value::Object(payload))
         .map_err(|e| decode_err(format!("Invalid payload string: {e}")))
 }

@@ -266,16 +266,33 @@ fn wrong_role() {
         required: vec![Role::Admin, Role::User],
     };
     assert!(both.message().contains("(['admin', 'user'])"));
-    // An unknown role does not decode.
-    let mut body = payload();
-    body["role"] = json!("superadmin");
-    let token = forge(
-        &json!({"alg": "HS256"}),
-        &body,
-        Some(Algorithm::HS256),
-        SECRET,
-    );
-    assert!(decode_detail(verify(SECRET, &token, Some(NOW))).starts_with("Invalid payload string"));
+    // An unknown or missing role is refused like a role the route does not
+    // require (4306; the server names the required roles), as the release.
+    for role in [json!("superadmin"), json!(null)] {
+        let mut body = payload();
+        body["role"] = role;
+        let token = forge(
+            &json!({"alg": "HS256"}),
+            &body,
+            Some(Algorithm::HS256),
+            SECRET,
+        );
+        let err = verify(SECRET, &token, Some(NOW)).unwrap_err();
+        assert_eq!(err.code(), 4306);
+    }
+    // A token that names no user is 4032 (before the role).
+    for user in [json!(""), json!(5), json!(null)] {
+        let mut body = payload();
+        body["username"] = user;
+        body["role"] = json!("superadmin");
+        let token = forge(
+            &json!({"alg": "HS256"}),
+            &body,
+            Some(Algorithm::HS256),
+            SECRET,
+        );
+        assert_eq!(verify(SECRET, &token, Some(NOW)).unwrap_err().code(), 4032);
+    }
 }
 
 #[test]

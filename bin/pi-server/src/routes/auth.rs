@@ -14,9 +14,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-/// The released 3.14's answer to wrong credentials (`GENERIC_AUTH_FAILURE`).
+/// privacyIDEA's `GENERIC_AUTH_FAILURE`.
+const GENERIC_AUTH_FAILURE: &str = "Authentication failed.";
+
+/// The released 3.14's answer to wrong credentials.
 fn wrong_credentials() -> ApiError {
-    ApiError::auth(4031, "Authentication failed.").with_detail(json!({}))
+    ApiError::auth(4031, GENERIC_AUTH_FAILURE).with_detail(json!({}))
 }
 
 /// Who logged in.
@@ -28,12 +31,72 @@ struct Login {
     user: Option<users::LoginUser>,
 }
 
+/// `POST /auth`. With a matching `hide_specific_error_message` policy
+/// (scope authentication, `Match.user` with the user the request names),
+/// every error becomes `Authentication failed.` with code 403; the HTTP
+/// status stays.
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     params: Params,
 ) -> ApiResult<HttpResponse> {
-    let info = RequestInfo::from_request(&req);
+    let result = login_inner(&state, &req, &params).await;
+    match result {
+        Err(e) if hide_errors(&state, &req, &params).await => {
+            let status = actix_web::ResponseError::status_code(&e);
+            let mut hidden = ApiError::http(status, GENERIC_AUTH_FAILURE);
+            hidden.code = 403;
+            hidden.detail = json!({
+                "message": GENERIC_AUTH_FAILURE,
+                "threadid": envelope::thread_id(),
+            });
+            Err(hidden)
+        }
+        other => other,
+    }
+}
+
+/// Whether a `hide_specific_error_message` policy applies to the user the
+/// request names (an empty user when it names none or an unknown realm).
+async fn hide_errors(state: &AppState, req: &HttpRequest, params: &Params) -> bool {
+    let Ok(snap) = state.snapshot().await else {
+        return false;
+    };
+    let info = RequestInfo::from_request(req);
+    let parts = crate::policyset::request_context_parts(&info);
+    let ctx = parts.context(None);
+    let action = Some("hide_specific_error_message");
+    // Nothing to resolve when no such policy could match anybody.
+    let any = snap
+        .policy_set
+        .match_user(&ctx, "authentication", action, None)
+        .and_then(|m| m.any())
+        .unwrap_or(false);
+    if !any {
+        return false;
+    }
+    let user = match params.get_str("username") {
+        Some(name) => {
+            let realm = params.get_str("realm").filter(|r| !r.is_empty());
+            users::resolve(state, &snap, &name, realm.as_deref())
+                .await
+                .map(|u| u.user_object())
+                .unwrap_or_default()
+        }
+        None => pi_policy::UserObject::default(),
+    };
+    snap.policy_set
+        .match_user(&ctx, "authentication", action, Some(&user))
+        .and_then(|m| m.any())
+        .unwrap_or(false)
+}
+
+async fn login_inner(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    params: &Params,
+) -> ApiResult<HttpResponse> {
+    let info = RequestInfo::from_request(req);
     let snap = state.snapshot().await?;
     let realm_param = params.get_str("realm").filter(|r| !r.is_empty());
     if let Some(r) = &realm_param {
@@ -93,7 +156,7 @@ async fn login(
         let Some(password) = password else {
             return Err(wrong_credentials());
         };
-        let user = users::resolve(&state, &snap, &username, realm_param.as_deref()).await?;
+        let user = users::resolve(state, &snap, &username, realm_param.as_deref()).await?;
         if !admin_exists || user.exists() {
             let mode = webui::login_mode(&snap.policy_set, &ctx, &user.user_object())?;
             if mode == webui::LoginMode::PrivacyIdea {
@@ -225,7 +288,9 @@ async fn login(
 
 /// `GET /auth/rights`: the token types the caller (admin or user) may
 /// enroll in the web UI, type → description (`ui_get_enroll_tokentypes`).
-async fn enroll_rights(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    // The auth blueprint answers authentication errors with `detail: {}`.
+    let caller: Caller = crate::auth::authenticate(&req).map_err(|e| e.with_detail(json!({})))?;
     let snap = state.snapshot().await?;
     let types = crate::policyset::enroll_tokentypes(&snap, &caller)?;
     Ok(envelope::ok(json!(types)))

@@ -13,17 +13,6 @@ use pi_realm::{DecodedResolver, CENSORED};
 use pi_store::{DeleteResolverOutcome, SaveResolverError};
 use serde_json::{json, Map, Value};
 
-/// A number for the handling thread, like privacyIDEA's `threading.get_ident()`
-/// in `detail.threadid`.
-fn thread_id() -> u64 {
-    let text = format!("{:?}", std::thread::current().id());
-    text.chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or(0)
-}
-
 fn resolver_json(d: &DecodedResolver) -> Value {
     json!({
         "resolvername": d.name,
@@ -194,7 +183,7 @@ async fn test(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
     };
     let body = envelope::success_body_with_detail(
         value,
-        json!({"description": description, "threadid": thread_id()}),
+        json!({"description": description, "threadid": crate::envelope::thread_id()}),
     );
     Ok(envelope::json_response(
         actix_web::http::StatusCode::OK,

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The differential test against the released privacyIDEA 3.14, self-contained:
+# installs the release (scripts/ref/ref-server.sh, pinned by its lock file)
+# into $PI_REF_DIR, starts it and our debug build on free loopback ports with
+# fresh databases, runs scripts/differential.py, stops both.
+#
+#   ROUNDS=3 QUERIES=100 scripts/differential-ci.sh     # CI: 300 queries
+#   ROUNDS=20 QUERIES=100 scripts/differential-ci.sh    # 2,000 queries
+#
+# Needs python3 (with venv) and network access to PyPI for the first install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${ROUNDS:-3}"
+QUERIES="${QUERIES:-100}"
+SEED="${SEED:-$(date +%s)}"
+export PI_REF_DIR="${PI_REF_DIR:-$HOME/.cache/privacyidea-ref-ci}"
+REF_PORT="${REF_PORT:-5301}"
+OURS_PORT="${OURS_PORT:-5302}"
+export REF_PORT
+REF=scripts/ref/ref-server.sh
+
+work=$(mktemp -d /tmp/pi-diff.XXXXXX)
+ours_pid=""
+cleanup() {
+    [ -n "$ours_pid" ] && kill "$ours_pid" 2>/dev/null || true
+    bash "$REF" stop >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash "$REF" install >/dev/null
+bash "$REF" reset >/dev/null
+bash "$REF" start >/dev/null
+
+cargo build -q -p pi-server -p pi-manage
+cat > "$work/pi.cfg" <<EOF
+import logging
+SQLALCHEMY_DATABASE_URI = 'sqlite:///$work/pi.sqlite'
+SECRET_KEY = '$(openssl rand -hex 32)'
+PI_PEPPER = '$(openssl rand -hex 24)'
+PI_ENCFILE = '$work/enckey'
+PI_UUID_FILE = '$work/uuid.txt'
+PI_NODE = 'refnode'
+PI_LOGLEVEL = logging.WARNING
+SUPERUSER_REALM = ['superuser']
+EOF
+./target/debug/pi-manage --config "$work/pi.cfg" create_enckey >/dev/null
+./target/debug/pi-manage --config "$work/pi.cfg" create_tables >/dev/null
+printf 'test\n' | ./target/debug/pi-manage --config "$work/pi.cfg" admin add admin --password-stdin >/dev/null
+./target/debug/pi-server --config "$work/pi.cfg" --listen "127.0.0.1:$OURS_PORT" >"$work/server.log" 2>&1 &
+ours_pid=$!
+for _ in $(seq 1 50); do
+    curl -fs "http://127.0.0.1:$OURS_PORT/healthz/" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+echo "differential test: $ROUNDS rounds x $QUERIES queries, seed $SEED"
+python3 scripts/differential.py \
+    --ours "http://127.0.0.1:$OURS_PORT" --ref "http://127.0.0.1:$REF_PORT" \
+    --data-dir "$PI_REF_DIR/data" --rounds "$ROUNDS" --queries "$QUERIES" --seed "$SEED"
