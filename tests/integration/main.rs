@@ -15,3 +15,4 @@ mod realm;
 mod release;
 mod remote;
 mod resolver;
+mod sql_resolver;

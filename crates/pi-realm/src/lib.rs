@@ -8,6 +8,7 @@ pub mod realm;
 pub mod registry;
 pub mod resolver;
 pub mod split;
+pub mod sql;
 mod write;
 
 pub use config::{DecodedResolver, ResolverConfig, CENSORED};
@@ -24,4 +25,5 @@ pub use registry::{
 };
 pub use resolver::{AttrValue, ConnectionTest, Resolver, ResolverError, SearchFilter, UserInfo};
 pub use split::{auth_user_realm, param_user_realm, split_user, UnknownRealm};
+pub use sql::SqlResolver;
 pub use write::{check_resolver_type, resolver_changes, valid_resolver_name};

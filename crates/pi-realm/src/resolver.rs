@@ -55,6 +55,10 @@ pub struct ConnectionTest {
     pub success: bool,
     /// What happened.
     pub description: String,
+    /// The value `POST /resolver/test` answers instead of `success` when
+    /// set: the SQL resolver reports the user count (`-1` on failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
 }
 
 /// Errors of resolver operations.

@@ -200,6 +200,8 @@ async fn login_inner(
         .as_ref()
         .map(users::LoginUser::user_object)
         .unwrap_or_default();
+    // privacyIDEA's `get_rights` matches user-scope policies with
+    // `User(login, realm)`: its resolver and attributes (userinfo conditions)
     let rights = crate::policyset::rights(
         &snap,
         scope,

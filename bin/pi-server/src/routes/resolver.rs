@@ -191,9 +191,18 @@ async fn test(
     let outcome = web::block(move || pi_realm::test_connection(&rtype, &config))
         .await
         .map_err(ApiError::internal)?;
-    let (success, description) = match outcome {
-        Ok(t) => (t.success, t.description),
-        Err(e) => (false, e.to_string()),
+    let (value, description) = match outcome {
+        // the SQL resolver answers its user count (-1 on failure), not a bool
+        Ok(t) => (
+            t.count.map_or_else(|| json!(t.success), |n| json!(n)),
+            t.description,
+        ),
+        // privacyIDEA answers 500 for a configuration its test cannot even
+        // start with (SQL without `Table`); we answer a parameter error
+        Err(e @ pi_realm::BuildError::InvalidConfig { .. }) => {
+            return Err(ApiError::parameter(e.to_string()))
+        }
+        Err(e) => (json!(false), e.to_string()),
     };
     // privacyIDEA translates the LDAP success text by Accept-Language
     let language = req
@@ -202,7 +211,7 @@ async fn test(
         .and_then(|v| v.to_str().ok());
     let description = pi_realm::ldap::localize_test_description(&description, language);
     let body = envelope::success_body_with_detail(
-        json!(success),
+        value,
         json!({"description": description, "threadid": crate::envelope::thread_id()}),
     );
     Ok(envelope::json_response(

@@ -648,6 +648,7 @@ impl LdapResolver {
 
     fn test(&self) -> ConnectionTest {
         let fail = |d: String| ConnectionTest {
+            count: None,
             success: false,
             description: d,
         };
@@ -711,6 +712,7 @@ impl LdapResolver {
             (count, with_uid)
         };
         ConnectionTest {
+            count: None,
             success: true,
             description: if with_uid < count {
                 format!(
