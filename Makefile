@@ -5,7 +5,7 @@ CARGO ?= cargo
 CONFIG ?= pi.cfg
 LISTEN ?= 127.0.0.1:5000
 
-.PHONY: help run build test lint fmt doc bench bench-engine bench-http fuzz clean
+.PHONY: help run build test test-e2e-mysql lint fmt doc bench bench-engine bench-http fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -18,10 +18,15 @@ run: ## first start: write pi.cfg + key + SQLite DB + admin (password printed on
 	./target/release/pi-manage --config $(CONFIG) setup
 	./target/release/pi-server --config $(CONFIG) --listen $(LISTEN)
 
-test: ## the whole suite (unit, property, end-to-end); PostgreSQL when PI_TEST_POSTGRES_URL is set; LDAP against PI_TEST_LDAP_URI, else a throw-away slapd if installed
+test: ## the whole suite (unit, property, end-to-end); PostgreSQL when PI_TEST_POSTGRES_URL is set, MariaDB/MySQL when PI_TEST_MYSQL_URL is set (store suite + end-to-end suite again on it); LDAP against PI_TEST_LDAP_URI, else a throw-away slapd if installed
 	$(CARGO) build -p pi-server -p pi-manage
 	$(CARGO) test --workspace --doc
 	$(CARGO) nextest run --workspace --no-fail-fast
+	@if [ -n "$$PI_TEST_MYSQL_URL" ]; then $(MAKE) --no-print-directory test-e2e-mysql; fi
+
+test-e2e-mysql: ## the end-to-end suite with every test server on a fresh MariaDB/MySQL database (needs PI_TEST_MYSQL_URL)
+	@test -n "$$PI_TEST_MYSQL_URL" || { echo "PI_TEST_MYSQL_URL is not set" >&2; exit 2; }
+	PI_TEST_E2E_DB=mysql $(CARGO) nextest run -p pi-tests --no-fail-fast
 
 lint: ## rustfmt check, clippy with -D warnings, rustdoc with -D warnings
 	$(CARGO) fmt --all -- --check

@@ -6,6 +6,7 @@
 mod support;
 
 mod auth_users;
+mod cluster;
 mod foundation;
 mod ldap;
 mod manage;

@@ -22,7 +22,7 @@ fn hash(pw: &str) -> String {
 }
 
 /// A passwd resolver named `name` knowing `cornelius` with password `pw`.
-fn cornelius_resolver(app: &TestApp, name: &str, pw: &str) {
+pub(crate) fn cornelius_resolver(app: &TestApp, name: &str, pw: &str) {
     passwd_resolver(
         app,
         name,
@@ -41,7 +41,7 @@ fn login_status(app: &TestApp, user: &str, pw: &str) -> u16 {
 }
 
 /// The password (of `pws`) that logs `user` in: tells which resolver won.
-fn winner(app: &TestApp, user: &str, pws: &[&str]) -> Option<String> {
+pub(crate) fn winner(app: &TestApp, user: &str, pws: &[&str]) -> Option<String> {
     let ok: Vec<&str> = pws
         .iter()
         .copied()

@@ -257,9 +257,49 @@ pub fn sqlite_exec(app: &TestApp, sql: &str) {
     sqlite_query(app, sql);
 }
 
+/// On an app whose database is MariaDB/MySQL (`PI_TEST_E2E_DB=mysql`): run
+/// the SQL with the `mariadb` client (ANSI quotes, like the server's
+/// sessions) and return the first column of the first row.
+fn mysql_query(app: &TestApp, sql: &str) -> Option<String> {
+    let rest = app.db_uri.strip_prefix("mysql://")?;
+    let (auth, hostdb) = rest.rsplit_once('@').unwrap_or(("root", rest));
+    let (user, pw) = auth.split_once(':').unwrap_or((auth, ""));
+    let (hostport, db) = hostdb.split_once('/').expect("database");
+    let db = db.split('?').next().unwrap_or(db);
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+    let out = std::process::Command::new("mariadb")
+        .args(["--no-defaults", "-N", "-B", "-h", host, "-P", port, "-u", user])
+        .arg(format!("--password={pw}"))
+        .arg("--init-command=SET SESSION sql_mode = CONCAT_WS(',', @@SESSION.sql_mode, 'ANSI_QUOTES')")
+        .arg(db)
+        .arg("-e")
+        .arg(sql)
+        .output()
+        .expect("mariadb client");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split('\t')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string(),
+    )
+}
+
 /// Run SQL on the app's SQLite database and return the first column of the
 /// first row as text (`""` if none).
 pub fn sqlite_query(app: &TestApp, sql: &str) -> String {
+    if let Some(out) = mysql_query(app, sql) {
+        return out;
+    }
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg("import sqlite3,sys\nc=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchone(); c.commit(); print('' if r is None else r[0])")

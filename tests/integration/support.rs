@@ -85,9 +85,13 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The pi.cfg path.
     pub cfg: PathBuf,
+    /// The SQLAlchemy URI of the app's database.
+    pub db_uri: String,
     child: Child,
     client: reqwest::blocking::Client,
     token: Option<String>,
+    /// A server database created for this app (dropped with it).
+    _db: Option<std::sync::Arc<pi_store::testing::TestDb>>,
 }
 
 impl Drop for TestApp {
@@ -151,9 +155,45 @@ fn py_str(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
+/// Environment variable that moves the end-to-end suite off SQLite: `mysql`
+/// (a fresh database on `PI_TEST_MYSQL_URL` per app) or `postgresql` (on
+/// `PI_TEST_POSTGRES_URL`). Apps that preload a SQLite file stay on SQLite.
+pub const E2E_DB_ENV: &str = "PI_TEST_E2E_DB";
+
+/// A fresh server database for an app, when [`E2E_DB_ENV`] asks for one.
+pub fn e2e_server_db() -> Option<pi_store::testing::TestDb> {
+    let which = std::env::var(E2E_DB_ENV).ok()?;
+    let db = match which.trim() {
+        "mysql" | "mariadb" => pi_store::testing::TestDb::mysql(),
+        "postgresql" | "postgres" => pi_store::testing::TestDb::postgres(),
+        "" | "sqlite" => return None,
+        other => panic!("{E2E_DB_ENV}={other}: expected mysql, postgresql or sqlite"),
+    };
+    Some(
+        db.unwrap_or_else(|| panic!("{E2E_DB_ENV}={which} but its server URL is not set"))
+            .expect("create the e2e database"),
+    )
+}
+
 /// Start an app with options.
 pub fn spawn_app_with(opts: AppOptions) -> TestApp {
+    spawn_app_on(opts, None)
+}
+
+/// Start an app with options on a shared server database (several nodes on
+/// one database: pass the same `TestDb` to each).
+pub fn spawn_app_on(
+    mut opts: AppOptions,
+    shared: Option<std::sync::Arc<pi_store::testing::TestDb>>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
+    let mut keep_db = shared;
+    if keep_db.is_none() && matches!(opts.db, Db::Sqlite) && opts.sqlite_preload.is_none() {
+        keep_db = e2e_server_db().map(std::sync::Arc::new);
+    }
+    if let Some(db) = &keep_db {
+        opts.db = Db::Uri(db.uri().to_owned());
+    }
     let uri = match &opts.db {
         Db::Sqlite => format!("sqlite:///{}", dir.path().join("pi.sqlite").display()),
         Db::Uri(u) => u.clone(),
@@ -254,9 +294,11 @@ pub fn spawn_app_with(opts: AppOptions) -> TestApp {
         base,
         dir,
         cfg,
+        db_uri: uri,
         child,
         client,
         token: None,
+        _db: keep_db,
     };
     if opts.create_admin {
         app.token = Some(app.login(ADMIN, ADMIN_PW));
@@ -424,11 +466,10 @@ pub fn fixture(name: &str) -> String {
 }
 
 impl TestApp {
-    /// The app's database through pi-store (SQLite apps only): for setting up
-    /// state the way another node (or privacyIDEA itself) would write it.
+    /// The app's database through pi-store: for setting up state the way
+    /// another node (or privacyIDEA itself) would write it.
     pub fn store(&self) -> pi_store::Store {
-        let uri = format!("sqlite:///{}", self.dir.path().join("pi.sqlite").display());
-        pi_store::Store::open(&uri, pi_store::StoreOptions::default()).expect("open store")
+        pi_store::Store::open(&self.db_uri, pi_store::StoreOptions::default()).expect("open store")
     }
 
     /// Add a local admin with `pi-manage admin add` and return its JWT.

@@ -1,14 +1,15 @@
-//! Connections: one diesel connection type for both backends, and the r2d2
+//! Connections: one diesel connection type for all backends, and the r2d2
 //! manager that opens the right variant.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
 use crate::uri::{with_connect_timeout, DatabaseUrl};
 
-/// A connection to either backend.
+/// A connection to one of the backends.
 ///
 /// `#[derive(MultiConnection)]` generates a diesel backend (`MultiBackend`)
 /// that renders every query for the backend of the live connection, so each
@@ -19,6 +20,8 @@ pub enum AnyConnection {
     Postgres(PgConnection),
     /// SQLite.
     Sqlite(SqliteConnection),
+    /// MariaDB / MySQL.
+    Mysql(MysqlConnection),
 }
 
 /// r2d2 manager that opens connections for one [`DatabaseUrl`].
@@ -36,7 +39,7 @@ impl ConnManager {
     pub(crate) fn new(url: DatabaseUrl, connect_timeout: Duration) -> Self {
         let pg_url = match &url {
             DatabaseUrl::Postgres(u) => with_connect_timeout(u, connect_timeout.as_secs().max(1)),
-            DatabaseUrl::Sqlite(_) => String::new(),
+            DatabaseUrl::Sqlite(_) | DatabaseUrl::Mysql(_) => String::new(),
         };
         ConnManager { url, pg_url }
     }
@@ -64,6 +67,12 @@ impl r2d2::ManageConnection for ConnManager {
             DatabaseUrl::Postgres(_) => Ok(AnyConnection::Postgres(PgConnection::establish(
                 &self.pg_url,
             )?)),
+            DatabaseUrl::Mysql(u) => {
+                let mut c = MysqlConnection::establish(u)?;
+                c.batch_execute(MYSQL_SESSION)?;
+                note_mysql_flavor(&mut c)?;
+                Ok(AnyConnection::Mysql(c))
+            }
         }
     }
 
@@ -75,6 +84,45 @@ impl r2d2::ManageConnection for ConnManager {
         use diesel::connection::TransactionManager;
         <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
+}
+
+/// Session settings of every MariaDB/MySQL connection (diesel itself sets
+/// `utf8mb4` and `time_zone = '+00:00'`):
+///
+/// * `ANSI_QUOTES`: `"Key"` is an identifier, as on the other backends (the
+///   raw SQL of this crate quotes privacyIDEA's capitalised column names that
+///   way; diesel's own queries use backticks, which still work);
+/// * `STRICT_TRANS_TABLES`: an over-long value is an error, never silently
+///   truncated;
+/// * `READ COMMITTED`: a configuration write that waited for the config lock
+///   reads what the writer before it committed.
+pub(crate) const MYSQL_SESSION: &str = "SET SESSION sql_mode = \
+     CONCAT_WS(',', @@SESSION.sql_mode, 'ANSI_QUOTES', 'STRICT_TRANS_TABLES'); \
+     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+/// Whether the MySQL-protocol server is MariaDB (which has SEQUENCEs, and
+/// privacyIDEA's tables there take their ids from them) or MySQL
+/// (AUTO_INCREMENT ids): 0 = not known yet, 1 = MariaDB, 2 = MySQL. Learnt
+/// from `VERSION()` at every connect.
+static MYSQL_FLAVOR: AtomicU8 = AtomicU8::new(0);
+
+fn note_mysql_flavor(c: &mut MysqlConnection) -> Result<(), ConnError> {
+    #[derive(diesel::QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    use diesel::RunQueryDsl;
+    let rows: Vec<V> = diesel::sql_query("SELECT VERSION() AS v").load(c)?;
+    let mariadb = rows.iter().any(|r| r.v.contains("MariaDB"));
+    MYSQL_FLAVOR.store(if mariadb { 1 } else { 2 }, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Whether the MySQL-protocol server uses SEQUENCEs for ids (MariaDB; also
+/// the assumption before the first connection).
+pub(crate) fn mysql_has_sequences() -> bool {
+    MYSQL_FLAVOR.load(Ordering::Relaxed) != 2
 }
 
 /// Sets the per-connection SQLite pragmas (WAL, busy timeout, foreign keys).

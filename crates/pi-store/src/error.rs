@@ -24,6 +24,18 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An `If-Match` precondition of a configuration write failed: the
+    /// object was changed (or deleted) since the writer read it. Nothing was
+    /// written.
+    #[error("{kind} `{name}` was changed by another writer (precondition failed)")]
+    PreconditionFailed {
+        /// The object's kind.
+        kind: crate::ObjectKind,
+        /// Its name.
+        name: String,
+        /// Its current version (`None`: it does not exist).
+        current: Option<String>,
+    },
     /// A stored value does not fit the type this crate expects (for example
     /// an id beyond the 32-bit column range or a non-numeric config version).
     #[error("invalid data: {0}")]
@@ -60,6 +72,14 @@ fn is_unavailable(e: &DieselError) -> bool {
                     || msg.contains("server closed the connection")
                     || msg.contains("terminating connection")
                     || msg.contains("connection to server")
+                    // MariaDB/MySQL (Connector/C and server messages)
+                    || msg.contains("server has gone away")
+                    || msg.contains("Lost connection to")
+                    || msg.contains("Can't connect to")
+                    || msg.contains("Server shutdown in progress")
+                    || msg.contains("Connection was killed")
+                    || msg.contains("Lock wait timeout exceeded")
+                    || msg.contains("Deadlock found")
             }
         }
         _ => false,

@@ -12,7 +12,7 @@ use crate::policy::list_policies_in;
 use crate::realm::list_realms_in;
 use crate::resolver::list_resolvers_in;
 use crate::schema::{admin, nodename, privacyideaserver};
-use crate::store::{new_id, read_config_version, truncate_micros};
+use crate::store::{inserted_id, new_id, read_config_version, truncate_micros};
 use crate::{ConfigVersion, Store, StoreError};
 
 /// Everything a server needs to build its in-memory configuration, read in
@@ -44,7 +44,7 @@ fn list_nodes_in(c: &mut AnyConnection) -> Result<Vec<NodeRecord>, StoreError> {
         .collect())
 }
 
-fn server_record(
+pub(crate) fn server_record(
     (id, identifier, url, tls, description): (i32, String, String, Option<bool>, Option<String>),
 ) -> RemoteServerRecord {
     RemoteServerRecord {
@@ -161,16 +161,18 @@ impl Store {
             ))
             .execute(c)?;
             let id: i32 = if n == 0 {
-                diesel::insert_into(privacyideaserver::table)
-                    .values((
-                        privacyideaserver::id.eq(new_id(c, "privacyideaserver_seq")),
-                        privacyideaserver::identifier.eq(&rec.identifier),
-                        privacyideaserver::url.eq(&rec.url),
-                        privacyideaserver::tls.eq(Some(rec.tls)),
-                        privacyideaserver::description.eq(Some(&rec.description)),
-                    ))
-                    .returning(privacyideaserver::id)
-                    .get_result(c)?
+                {
+                    diesel::insert_into(privacyideaserver::table)
+                        .values((
+                            privacyideaserver::id.eq(new_id(c, "privacyideaserver_seq")),
+                            privacyideaserver::identifier.eq(&rec.identifier),
+                            privacyideaserver::url.eq(&rec.url),
+                            privacyideaserver::tls.eq(Some(rec.tls)),
+                            privacyideaserver::description.eq(Some(&rec.description)),
+                        ))
+                        .execute(c)?;
+                    inserted_id(c, "privacyideaserver_seq")?
+                }
             } else {
                 privacyideaserver::table
                     .filter(privacyideaserver::identifier.eq(&rec.identifier))

@@ -8,7 +8,7 @@ use pi_model::record::{ConditionRecord, PolicyRecord};
 
 use crate::conn::AnyConnection;
 use crate::schema::{description, policy, policycondition};
-use crate::store::{new_id, now_naive, to_i32};
+use crate::store::{inserted_id, new_id, now_naive, to_i32};
 use crate::{RenameError, Store, StoreError, VersionStep};
 
 diesel::define_sql_function! {
@@ -152,7 +152,7 @@ impl NullsOrder {
     pub(crate) fn of(c: &AnyConnection) -> NullsOrder {
         match c {
             AnyConnection::Postgres(_) => NullsOrder::Last,
-            AnyConnection::Sqlite(_) => NullsOrder::First,
+            AnyConnection::Sqlite(_) | AnyConnection::Mysql(_) => NullsOrder::First,
         }
     }
 
@@ -175,7 +175,7 @@ impl From<crate::Backend> for NullsOrder {
     fn from(b: crate::Backend) -> NullsOrder {
         match b {
             crate::Backend::Postgres => NullsOrder::Last,
-            crate::Backend::Sqlite => NullsOrder::First,
+            crate::Backend::Sqlite | crate::Backend::Mysql => NullsOrder::First,
         }
     }
 }
@@ -345,6 +345,14 @@ fn load_policies(
         .collect())
 }
 
+/// The policy with exactly this name, inside a transaction.
+pub(crate) fn get_policy_in(
+    c: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<PolicyRecord>, StoreError> {
+    Ok(load_policies(c, Selection::Name(name))?.pop())
+}
+
 pub(crate) fn list_policies_in(c: &mut AnyConnection) -> Result<Vec<PolicyRecord>, StoreError> {
     load_policies(c, Selection::All)
 }
@@ -392,14 +400,16 @@ fn save_policy_in(
                 .execute(c)?;
             id
         }
-        None => diesel::insert_into(policy::table)
-            .values((
-                policy::id.eq(new_id(c, "policy_seq")),
-                policy::name.eq(&rec.name),
-                values,
-            ))
-            .returning(policy::id)
-            .get_result(c)?,
+        None => {
+            diesel::insert_into(policy::table)
+                .values((
+                    policy::id.eq(new_id(c, "policy_seq")),
+                    policy::name.eq(&rec.name),
+                    values,
+                ))
+                .execute(c)?;
+            inserted_id(c, "policy_seq")?
+        }
     };
     if let Some(conditions) = conditions {
         diesel::delete(policycondition::table.filter(policycondition::policy_id.eq(pid)))
@@ -461,7 +471,7 @@ impl Store {
 
     /// The policy with exactly this name (no wildcard interpretation).
     pub fn get_policy(&self, name: &str) -> Result<Option<PolicyRecord>, StoreError> {
-        self.read(|c| Ok(load_policies(c, Selection::Name(name))?.pop()))
+        self.read(|c| get_policy_in(c, name))
     }
 
     /// privacyIDEA's `get_policies(name, realm, scope, active, …)` DB query

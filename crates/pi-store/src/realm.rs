@@ -7,7 +7,7 @@ use pi_model::record::{RealmRecord, RealmResolverAssignment, RealmResolverRecord
 
 use crate::conn::AnyConnection;
 use crate::schema::{nodename, realm, resolver, resolverrealm};
-use crate::store::{count_existing, new_id, to_i32};
+use crate::store::{count_existing, inserted_id, new_id, to_i32};
 use crate::{SetRealmError, Store, StoreError};
 
 /// Result of [`Store::set_realm`].
@@ -104,6 +104,17 @@ fn load_realms(
         .collect())
 }
 
+/// The realm with exactly this name, inside a transaction.
+pub(crate) fn get_realm_in(
+    c: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<RealmRecord>, StoreError> {
+    match realm_id_by_name(c, name)? {
+        Some(id) => Ok(load_realms(c, Some(id))?.pop()),
+        None => Ok(None),
+    }
+}
+
 pub(crate) fn list_realms_in(c: &mut AnyConnection) -> Result<Vec<RealmRecord>, StoreError> {
     load_realms(c, None)
 }
@@ -134,10 +145,7 @@ impl Store {
 
     /// The realm with exactly this name.
     pub fn get_realm(&self, name: &str) -> Result<Option<RealmRecord>, StoreError> {
-        self.read(|c| match realm_id_by_name(c, name)? {
-            Some(id) => Ok(load_realms(c, Some(id))?.pop()),
-            None => Ok(None),
-        })
+        self.read(|c| get_realm_in(c, name))
     }
 
     /// privacyIDEA's `set_realm(name, resolvers)` (replace semantics).
@@ -162,14 +170,16 @@ impl Store {
                         .execute(c)?;
                     id
                 }
-                None => diesel::insert_into(realm::table)
-                    .values((
-                        realm::id.eq(new_id(c, "realm_seq")),
-                        realm::name.eq(name),
-                        realm::is_default.eq(Some(false)),
-                    ))
-                    .returning(realm::id)
-                    .get_result(c)?,
+                None => {
+                    diesel::insert_into(realm::table)
+                        .values((
+                            realm::id.eq(new_id(c, "realm_seq")),
+                            realm::name.eq(name),
+                            realm::is_default.eq(Some(false)),
+                        ))
+                        .execute(c)?;
+                    inserted_id(c, "realm_seq")?
+                }
             };
             let mut out = SetRealmOutcome {
                 id: i64::from(realm_id),

@@ -8,7 +8,7 @@ use pi_model::record::{ResolverConfigRecord, ResolverRecord};
 use crate::conn::AnyConnection;
 use crate::policy::lower;
 use crate::schema::{realm, resolver, resolverconfig, resolverrealm};
-use crate::store::new_id;
+use crate::store::{inserted_id, new_id};
 use crate::{SaveResolverError, Store, StoreError};
 pub use pi_model::record::ResolverConfigChange;
 
@@ -76,6 +76,17 @@ fn load_resolvers(
         .collect())
 }
 
+/// The resolver found case-insensitively by name, inside a transaction.
+pub(crate) fn get_resolver_in(
+    c: &mut AnyConnection,
+    name: &str,
+) -> Result<Option<ResolverRecord>, StoreError> {
+    match find_resolver_ci(c, name)? {
+        Some((id, _, _)) => Ok(load_resolvers(c, Some(id))?.pop()),
+        None => Ok(None),
+    }
+}
+
 pub(crate) fn list_resolvers_in(c: &mut AnyConnection) -> Result<Vec<ResolverRecord>, StoreError> {
     load_resolvers(c, None)
 }
@@ -102,10 +113,7 @@ impl Store {
     /// The resolver whose name equals `name` case-insensitively (the first in
     /// id order if the data has several).
     pub fn get_resolver_ci(&self, name: &str) -> Result<Option<ResolverRecord>, StoreError> {
-        self.read(|c| match find_resolver_ci(c, name)? {
-            Some((id, _, _)) => Ok(load_resolvers(c, Some(id))?.pop()),
-            None => Ok(None),
-        })
+        self.read(|c| get_resolver_in(c, name))
     }
 
     /// Creates or updates a resolver (privacyIDEA's `save_resolver` storage
@@ -129,14 +137,16 @@ impl Store {
                     }
                     id
                 }
-                None => diesel::insert_into(resolver::table)
-                    .values((
-                        resolver::id.eq(new_id(c, "resolver_seq")),
-                        resolver::name.eq(name),
-                        resolver::rtype.eq(rtype),
-                    ))
-                    .returning(resolver::id)
-                    .get_result(c)?,
+                None => {
+                    diesel::insert_into(resolver::table)
+                        .values((
+                            resolver::id.eq(new_id(c, "resolver_seq")),
+                            resolver::name.eq(name),
+                            resolver::rtype.eq(rtype),
+                        ))
+                        .execute(c)?;
+                    inserted_id(c, "resolver_seq")?
+                }
             };
             for change in changes {
                 match change {

@@ -50,6 +50,10 @@ const POSTGRES_SEQUENCES: &[&str] = &[
     "resolverrealm_seq",
 ];
 const POSTGRES_SCHEMA: &[&str] = &[include_str!("sql/postgresql/0001_core.sql")];
+const MARIADB_SCHEMA: &[&str] = &[include_str!("sql/mysql/0001_core_mariadb.sql")];
+const MYSQL_SCHEMA: &[&str] = &[include_str!("sql/mysql/0001_core_mysql.sql")];
+/// `GET_LOCK` name that serialises concurrent schema creation on MariaDB/MySQL.
+const MYSQL_SCHEMA_LOCK: &str = "pi_store_schema";
 /// `pg_advisory_xact_lock` key that serialises concurrent schema creation.
 const SCHEMA_LOCK_KEY: i64 = 0x7069_5f73_746f_7265; // "pi_store"
 
@@ -231,18 +235,43 @@ impl Store {
     }
 
     fn ensure_schema_on(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        let with_sequences = match conn {
+            AnyConnection::Postgres(_) => true,
+            AnyConnection::Sqlite(_) => false,
+            AnyConnection::Mysql(_) => crate::conn::mysql_has_sequences(),
+        };
         let expected = SCHEMA_OBJECTS.len()
-            + match conn {
-                AnyConnection::Postgres(_) => POSTGRES_SEQUENCES.len(),
-                AnyConnection::Sqlite(_) => 0,
+            + if with_sequences {
+                POSTGRES_SEQUENCES.len()
+            } else {
+                0
             };
         let present = count_existing(conn, SCHEMA_OBJECTS)?
-            + match conn {
-                AnyConnection::Postgres(_) => count_existing(conn, POSTGRES_SEQUENCES)?,
-                AnyConnection::Sqlite(_) => 0,
+            + if with_sequences {
+                count_existing(conn, POSTGRES_SEQUENCES)?
+            } else {
+                0
             };
         if present == expected {
             self.inner.schema_ready.store(true, Ordering::Release);
+            return Ok(());
+        }
+        if let AnyConnection::Mysql(_) = conn {
+            // DDL commits implicitly on MariaDB/MySQL: no transaction, a
+            // named lock instead; every statement is IF NOT EXISTS.
+            let files = if with_sequences {
+                MARIADB_SCHEMA
+            } else {
+                MYSQL_SCHEMA
+            };
+            diesel::sql_query(format!("SELECT GET_LOCK('{MYSQL_SCHEMA_LOCK}', 30)"))
+                .execute(conn)?;
+            let result = files.iter().try_for_each(|sql| conn.batch_execute(sql));
+            let _ = diesel::sql_query(format!("SELECT RELEASE_LOCK('{MYSQL_SCHEMA_LOCK}')"))
+                .execute(conn);
+            result?;
+            self.inner.schema_ready.store(true, Ordering::Release);
+            log::debug!("database schema ready on {}", self.inner.url);
             return Ok(());
         }
         conn.transaction::<_, StoreError, _>(|c| {
@@ -252,7 +281,7 @@ impl Store {
                         .execute(pg)?;
                     POSTGRES_SCHEMA
                 }
-                AnyConnection::Sqlite(_) => SQLITE_SCHEMA,
+                AnyConnection::Sqlite(_) | AnyConnection::Mysql(_) => SQLITE_SCHEMA,
             };
             for sql in files {
                 c.batch_execute(sql)?;
@@ -281,6 +310,11 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
         let conn: &mut AnyConnection = &mut conn;
+        if let AnyConnection::Mysql(my) = conn {
+            // applies to the next transaction only (the session default is
+            // READ COMMITTED, for the writers)
+            my.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
         conn.transaction(|c| {
             if let AnyConnection::Postgres(pg) = c {
                 pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
@@ -323,6 +357,7 @@ impl Store {
         let conn: &mut AnyConnection = &mut conn;
         conn.transaction(|c| {
             lock_config(c)?;
+            crate::version::check_precondition(c)?;
             let (value, changed) = f(c)?;
             if changed {
                 bump_config_version(c)?;
@@ -343,6 +378,7 @@ impl Store {
         let conn: &mut AnyConnection = &mut conn;
         conn.transaction(|c| {
             lock_config(c)?;
+            crate::version::check_precondition(c)?;
             let before = read_config_version(c)?;
             let value = f(c)?;
             bump_config_version(c)?;
@@ -381,6 +417,16 @@ pub(crate) fn count_existing(c: &mut AnyConnection, names: &[&'static str]) -> Q
             "SELECT COUNT(*) AS n FROM sqlite_master \
              WHERE type IN ('table', 'index') AND name IN ({list})"
         ),
+        // tables and MariaDB sequences are in `tables`, indexes in `statistics`
+        AnyConnection::Mysql(_) => format!(
+            "SELECT CAST(COUNT(DISTINCT name) AS SIGNED) AS n FROM ( \
+               SELECT table_name AS name FROM information_schema.tables \
+                WHERE table_schema = DATABASE() AND table_name IN ({list}) \
+               UNION ALL \
+               SELECT index_name FROM information_schema.statistics \
+                WHERE table_schema = DATABASE() AND index_name IN ({list}) \
+             ) AS objects"
+        ),
     };
     let rows: Vec<Count> = diesel::sql_query(sql).load(c)?;
     Ok(rows
@@ -417,6 +463,20 @@ pub(crate) fn read_config_version(c: &mut AnyConnection) -> Result<ConfigVersion
 /// exists and locks it (SQLite: any write statement takes the database write
 /// lock; PostgreSQL: `FOR UPDATE` on the row).
 fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Mysql(my) = c {
+        // the no-op update of an existing row takes its exclusive lock too
+        diesel::sql_query(format!(
+            "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
+             VALUES ('{CONFIG_VERSION_KEY}', '0', 'int', 'pi-store configuration version') \
+             ON DUPLICATE KEY UPDATE \"Key\" = \"Key\""
+        ))
+        .execute(my)?;
+        diesel::sql_query(format!(
+            "SELECT 1 FROM config WHERE \"Key\" = '{CONFIG_VERSION_KEY}' FOR UPDATE"
+        ))
+        .execute(my)?;
+        return Ok(());
+    }
     diesel::sql_query(format!(
         "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
          VALUES ('{CONFIG_VERSION_KEY}', '0', 'int', 'pi-store configuration version') \
@@ -434,12 +494,26 @@ fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
 
 /// Increments the version counter and writes privacyIDEA's timestamp.
 fn bump_config_version(c: &mut AnyConnection) -> QueryResult<()> {
+    let ts = python_timestamp(Utc::now());
+    if let AnyConnection::Mysql(my) = c {
+        diesel::sql_query(format!(
+            "UPDATE config SET \"Value\" = CAST(CAST(\"Value\" AS SIGNED) + 1 AS CHAR) \
+             WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
+        ))
+        .execute(my)?;
+        diesel::sql_query(format!(
+            "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
+             VALUES ('{PRIVACYIDEA_TIMESTAMP_KEY}', '{ts}', '', 'config timestamp. last changed.') \
+             ON DUPLICATE KEY UPDATE \"Value\" = VALUES(\"Value\")"
+        ))
+        .execute(my)?;
+        return Ok(());
+    }
     diesel::sql_query(format!(
         "UPDATE config SET \"Value\" = CAST(CAST(\"Value\" AS BIGINT) + 1 AS VARCHAR(2000)) \
          WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
     ))
     .execute(c)?;
-    let ts = python_timestamp(Utc::now());
     // `ts` is a number we formatted ourselves: safe to inline.
     diesel::sql_query(format!(
         "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
@@ -470,14 +544,44 @@ pub(crate) fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(nanos - nanos % 1000).unwrap_or(t)
 }
 
-/// The id expression for a new row: `nextval('<seq>')` on PostgreSQL (the
-/// sequences are not column defaults), `NULL` on SQLite (an `INTEGER PRIMARY
-/// KEY` assigns the next rowid itself).
+/// The id expression for a new row: `nextval('<seq>')` on PostgreSQL and
+/// `NEXTVAL(<seq>)` on MariaDB (the sequences are not column defaults),
+/// `NULL` on SQLite (an `INTEGER PRIMARY KEY` assigns the next rowid itself)
+/// and on MySQL (AUTO_INCREMENT).
 pub(crate) fn new_id(c: &AnyConnection, seq: &str) -> diesel::expression::SqlLiteral<Integer> {
     match c {
         AnyConnection::Postgres(_) => diesel::dsl::sql::<Integer>(&format!("nextval('{seq}')")),
-        AnyConnection::Sqlite(_) => diesel::dsl::sql::<Integer>("NULL"),
+        AnyConnection::Mysql(_) if crate::conn::mysql_has_sequences() => {
+            diesel::dsl::sql::<Integer>(&format!("NEXTVAL({seq})"))
+        }
+        AnyConnection::Sqlite(_) | AnyConnection::Mysql(_) => diesel::dsl::sql::<Integer>("NULL"),
     }
+}
+
+/// The id the last insert with [`new_id`]`(c, seq)` on this connection
+/// assigned (session-local on every backend: `currval`, `LASTVAL`,
+/// `last_insert_rowid()`, `LAST_INSERT_ID()`). Stands in for `RETURNING`,
+/// which MySQL lacks.
+pub(crate) fn inserted_id(c: &mut AnyConnection, seq: &str) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let sql = match c {
+        AnyConnection::Postgres(_) => format!("SELECT currval('{seq}') AS id"),
+        AnyConnection::Mysql(_) if crate::conn::mysql_has_sequences() => {
+            format!("SELECT CAST(LASTVAL({seq}) AS SIGNED) AS id")
+        }
+        AnyConnection::Mysql(_) => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id".to_owned(),
+        AnyConnection::Sqlite(_) => "SELECT last_insert_rowid() AS id".to_owned(),
+    };
+    let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
+    let id = rows
+        .first()
+        .map(|r| r.id)
+        .ok_or(diesel::result::Error::NotFound)?;
+    i32::try_from(id).map_err(|_| diesel::result::Error::NotFound)
 }
 
 /// `i64` → `i32` for the 32-bit id/priority columns.

@@ -5,7 +5,10 @@
 //! database is created on the server named by the environment variable
 //! [`POSTGRES_URL_ENV`] (`PI_TEST_POSTGRES_URL`, e.g.
 //! `postgresql://postgres@127.0.0.1:55432/postgres`, a role that may
-//! `CREATE DATABASE`) when it is set. Each [`TestDb`] is a new, empty
+//! `CREATE DATABASE`) when it is set, and a MariaDB/MySQL database on the
+//! server named by [`MYSQL_URL_ENV`] (`PI_TEST_MYSQL_URL`, e.g.
+//! `mysql://root@127.0.0.1:3307/mysql`, a user that may `CREATE DATABASE`)
+//! when that is set. Each [`TestDb`] is a new, empty
 //! database that is removed again when the value is dropped.
 //!
 //! ```no_run
@@ -22,12 +25,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, MysqlConnection, PgConnection, SqliteConnection};
 
 use crate::{AnyConnection, Backend, Store, StoreError, StoreOptions};
 
 /// Environment variable naming a PostgreSQL server for tests.
 pub const POSTGRES_URL_ENV: &str = "PI_TEST_POSTGRES_URL";
+/// Environment variable naming a MariaDB/MySQL server for tests.
+pub const MYSQL_URL_ENV: &str = "PI_TEST_MYSQL_URL";
 
 /// A throwaway database; dropped = deleted.
 #[derive(Debug)]
@@ -41,6 +46,7 @@ pub struct TestDb {
 enum Cleanup {
     Dir(PathBuf),
     Postgres { admin_url: String, name: String },
+    Mysql { admin_url: String, name: String },
 }
 
 fn unique_suffix() -> String {
@@ -104,7 +110,7 @@ impl TestDb {
     fn postgres_at(admin_url: &str) -> Result<TestDb, StoreError> {
         let admin_url = match crate::parse_database_uri(admin_url)? {
             crate::DatabaseUrl::Postgres(u) => u,
-            crate::DatabaseUrl::Sqlite(_) => {
+            crate::DatabaseUrl::Sqlite(_) | crate::DatabaseUrl::Mysql(_) => {
                 return Err(StoreError::InvalidData(format!(
                     "{POSTGRES_URL_ENV} is not a PostgreSQL URL"
                 )))
@@ -122,6 +128,40 @@ impl TestDb {
         })
     }
 
+    /// A new, empty MariaDB/MySQL database (`utf8mb4`) on the server of
+    /// `PI_TEST_MYSQL_URL`; `None` when the variable is not set.
+    pub fn mysql() -> Option<Result<TestDb, StoreError>> {
+        let admin_url = std::env::var(MYSQL_URL_ENV).ok()?;
+        let admin_url = admin_url.trim().to_owned();
+        if admin_url.is_empty() {
+            return None;
+        }
+        Some(Self::mysql_at(&admin_url))
+    }
+
+    fn mysql_at(admin_url: &str) -> Result<TestDb, StoreError> {
+        let admin_url = match crate::parse_database_uri(admin_url)? {
+            crate::DatabaseUrl::Mysql(u) => u,
+            _ => {
+                return Err(StoreError::InvalidData(format!(
+                    "{MYSQL_URL_ENV} is not a MySQL URL"
+                )))
+            }
+        };
+        let name = format!("t_{}", unique_suffix());
+        let mut admin = MysqlConnection::establish(&admin_url).map_err(db_error)?;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+            ))
+            .map_err(db_error)?;
+        Ok(TestDb {
+            uri: with_database(&admin_url, &name),
+            backend: Backend::Mysql,
+            cleanup: Cleanup::Mysql { admin_url, name },
+        })
+    }
+
     /// The SQLAlchemy-style URI of this database.
     pub fn uri(&self) -> &str {
         &self.uri
@@ -132,7 +172,7 @@ impl TestDb {
         self.backend
     }
 
-    /// A label for assertion messages (`"sqlite"` / `"postgresql"`).
+    /// A label for assertion messages (`"sqlite"` / `"postgresql"` / `"mysql"`).
     pub fn label(&self) -> String {
         self.backend.to_string()
     }
@@ -159,6 +199,11 @@ impl TestDb {
             crate::DatabaseUrl::Postgres(u) => Ok(AnyConnection::Postgres(
                 PgConnection::establish(&u).map_err(db_error)?,
             )),
+            crate::DatabaseUrl::Mysql(u) => {
+                let mut c = MysqlConnection::establish(&u).map_err(db_error)?;
+                c.batch_execute(crate::conn::MYSQL_SESSION)?;
+                Ok(AnyConnection::Mysql(c))
+            }
         }
     }
 
@@ -182,18 +227,33 @@ impl Drop for TestDb {
                         c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
+            Cleanup::Mysql { admin_url, name } => {
+                if let Ok(mut c) = MysqlConnection::establish(admin_url) {
+                    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+                }
+            }
         }
     }
 }
 
 /// A fresh SQLite database plus, when `PI_TEST_POSTGRES_URL` is set, a fresh
-/// PostgreSQL database. Write a test once and run it on each.
+/// PostgreSQL database, and when `PI_TEST_MYSQL_URL` is set, a fresh
+/// MariaDB/MySQL database. Write a test once and run it on each.
 pub fn all_test_dbs() -> Result<Vec<TestDb>, StoreError> {
     let mut out = vec![TestDb::sqlite()?];
     if let Some(pg) = TestDb::postgres() {
         out.push(pg?);
     }
+    if let Some(my) = TestDb::mysql() {
+        out.push(my?);
+    }
     Ok(out)
+}
+
+/// The URI of a fresh MariaDB/MySQL database (see [`TestDb::mysql`]); keep
+/// the returned [`TestDb`] alive while you use it.
+pub fn fresh_mysql_url() -> Option<Result<TestDb, StoreError>> {
+    TestDb::mysql()
 }
 
 /// The URI of a fresh PostgreSQL database (see [`TestDb::postgres`]); keep

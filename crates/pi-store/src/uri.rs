@@ -12,6 +12,8 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL (through libpq).
     Postgres,
+    /// MariaDB or MySQL (through libmysqlclient / MariaDB Connector/C).
+    Mysql,
 }
 
 impl fmt::Display for Backend {
@@ -19,6 +21,7 @@ impl fmt::Display for Backend {
         f.write_str(match self {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgresql",
+            Backend::Mysql => "mysql",
         })
     }
 }
@@ -31,6 +34,9 @@ pub enum DatabaseUrl {
     Sqlite(PathBuf),
     /// A libpq connection URL (`postgresql://…`, driver part removed).
     Postgres(String),
+    /// A `mysql://` URL as diesel's MySQL connection reads it (driver part
+    /// removed, only the query parameters libmysqlclient understands kept).
+    Mysql(String),
 }
 
 impl DatabaseUrl {
@@ -39,6 +45,7 @@ impl DatabaseUrl {
         match self {
             DatabaseUrl::Sqlite(_) => Backend::Sqlite,
             DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Mysql(_) => Backend::Mysql,
         }
     }
 
@@ -46,7 +53,7 @@ impl DatabaseUrl {
     pub fn redacted(&self) -> String {
         match self {
             DatabaseUrl::Sqlite(p) => format!("sqlite:///{}", p.display()),
-            DatabaseUrl::Postgres(u) => redact_password(u),
+            DatabaseUrl::Postgres(u) | DatabaseUrl::Mysql(u) => redact_password(u),
         }
     }
 }
@@ -72,7 +79,14 @@ impl fmt::Display for DatabaseUrl {
 ///   empty database.
 /// * `postgresql://…`, `postgres://…`, `postgresql+<driver>://…` → a libpq URL
 ///   `postgresql://…` (the driver part is dropped, everything else kept).
-/// * `mysql…://`, `mariadb…://` → [`StoreError::UnsupportedBackend`].
+/// * `mysql://…`, `mysql+<driver>://…` (`pymysql`, `mysqldb`,
+///   `mysqlconnector`), `mariadb+<driver>://…` → a `mysql://` URL: the driver
+///   part is dropped, user, password, host, port and database are kept; of
+///   the query parameters `unix_socket`, `ssl_ca`, `ssl_cert`, `ssl_key` and
+///   `ssl_mode` are kept, the others (`charset=utf8`, `binary_prefix`, …) are
+///   dropped — the connection always speaks `utf8mb4`. An empty host with a
+///   `unix_socket` (`mysql+pymysql://u:p@/db?unix_socket=/run/mysqld/mysqld.sock`)
+///   becomes `localhost`.
 pub fn parse_database_uri(uri: &str) -> Result<DatabaseUrl, StoreError> {
     let uri = uri.trim();
     let invalid = |reason: &str| StoreError::InvalidUri {
@@ -97,7 +111,7 @@ pub fn parse_database_uri(uri: &str) -> Result<DatabaseUrl, StoreError> {
             }
             Ok(DatabaseUrl::Postgres(format!("postgresql://{rest}")))
         }
-        "mysql" | "mariadb" => Err(StoreError::UnsupportedBackend(scheme)),
+        "mysql" | "mariadb" => Ok(DatabaseUrl::Mysql(mysql_url(rest).map_err(invalid)?)),
         "" => Err(invalid("empty scheme")),
         _ => Err(StoreError::UnsupportedBackend(scheme)),
     }
@@ -111,7 +125,7 @@ pub fn parse_database_uri(uri: &str) -> Result<DatabaseUrl, StoreError> {
 pub fn normalize_sqlite_uri(uri: &str) -> Result<PathBuf, StoreError> {
     match parse_database_uri(uri)? {
         DatabaseUrl::Sqlite(p) => Ok(p),
-        DatabaseUrl::Postgres(_) => Err(StoreError::InvalidUri {
+        DatabaseUrl::Postgres(_) | DatabaseUrl::Mysql(_) => Err(StoreError::InvalidUri {
             uri: redact_password(uri),
             reason: "not a SQLite URI".to_owned(),
         }),
@@ -129,6 +143,54 @@ fn normalize_sqlite_path(rest: &str) -> Option<PathBuf> {
         return None;
     }
     Some(PathBuf::from(path))
+}
+
+/// Query parameters of a SQLAlchemy MySQL URL that libmysqlclient (diesel)
+/// understands; the others are dropped.
+const MYSQL_KEPT_PARAMS: &[&str] = &["unix_socket", "ssl_ca", "ssl_cert", "ssl_key", "ssl_mode"];
+
+/// `rest` is what follows `mysql+driver://`: `user:pw@host:port/db?params`.
+fn mysql_url(rest: &str) -> Result<String, &'static str> {
+    let (main, query) = match rest.split_once('?') {
+        Some((m, q)) => (m, q),
+        None => (rest, ""),
+    };
+    let Some((authority, database)) = main.split_once('/') else {
+        return Err("no database name in the MySQL URL");
+    };
+    if database.is_empty() || database.contains('/') {
+        return Err("no database name in the MySQL URL");
+    }
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let host = if host.is_empty() { "localhost" } else { host };
+    if let Some((_, port)) = host.rsplit_once(':') {
+        if !host.ends_with(']') && port.parse::<u16>().is_err() {
+            return Err("invalid port in the MySQL URL");
+        }
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            let key = p.split('=').next().unwrap_or_default();
+            MYSQL_KEPT_PARAMS.contains(&key)
+        })
+        .collect();
+    let mut url = String::from("mysql://");
+    if let Some(u) = userinfo {
+        url.push_str(u);
+        url.push('@');
+    }
+    url.push_str(host);
+    url.push('/');
+    url.push_str(database);
+    if !kept.is_empty() {
+        url.push('?');
+        url.push_str(&kept.join("&"));
+    }
+    Ok(url)
 }
 
 /// Replaces the password of `scheme://user:password@host/…` by `***`.
@@ -197,19 +259,73 @@ mod tests {
     }
 
     #[test]
+    fn mysql_uris_as_privacyidea_writes_them() {
+        let m = |u: &str| match parse_database_uri(u).unwrap() {
+            DatabaseUrl::Mysql(s) => s,
+            other => panic!("{u}: {other:?}"),
+        };
+        // pi-manage / the packages write `?charset=utf8`
+        assert_eq!(
+            m("mysql+pymysql://pi:secret@localhost/pi?charset=utf8"),
+            "mysql://pi:secret@localhost/pi"
+        );
+        assert_eq!(
+            m("mysql+pymysql://pi:p%40ss@db.example.org:3306/pi?charset=utf8mb4"),
+            "mysql://pi:p%40ss@db.example.org:3306/pi"
+        );
+        assert_eq!(
+            m("mysql://pi:pw@127.0.0.1:3307/privacyidea"),
+            "mysql://pi:pw@127.0.0.1:3307/privacyidea"
+        );
+        assert_eq!(m("mysql+mysqldb://pi@h/pi"), "mysql://pi@h/pi");
+        assert_eq!(
+            m("mariadb+mariadbconnector://pi:x@h/pi"),
+            "mysql://pi:x@h/pi"
+        );
+        // unix socket forms
+        assert_eq!(
+            m("mysql+pymysql://pi:pw@/pi?unix_socket=/run/mysqld/mysqld.sock&charset=utf8"),
+            "mysql://pi:pw@localhost/pi?unix_socket=/run/mysqld/mysqld.sock"
+        );
+        assert_eq!(
+            m("mysql+pymysql://pi:pw@localhost/pi?charset=utf8mb4&unix_socket=/tmp/my.sock"),
+            "mysql://pi:pw@localhost/pi?unix_socket=/tmp/my.sock"
+        );
+        assert_eq!(
+            m("mysql+pymysql://pi:pw@h/pi?ssl_ca=/etc/ca.pem&ssl_mode=required"),
+            "mysql://pi:pw@h/pi?ssl_ca=/etc/ca.pem&ssl_mode=required"
+        );
+        let u = parse_database_uri("mysql+pymysql://pi:secret@h/pi").unwrap();
+        assert_eq!(u.backend(), Backend::Mysql);
+        assert_eq!(u.redacted(), "mysql://pi:***@h/pi");
+        assert!(!format!("{u:?}").contains("secret"));
+        for bad in [
+            "mysql://u:p@h",
+            "mysql://u:p@h/",
+            "mysql://u:p@h:x/db",
+            "mysql://h/a/b",
+        ] {
+            assert!(
+                matches!(parse_database_uri(bad), Err(StoreError::InvalidUri { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn unsupported_and_invalid() {
         assert!(matches!(
-            parse_database_uri("mysql+pymysql://u:p@h/db"),
-            Err(StoreError::UnsupportedBackend(s)) if s == "mysql+pymysql"
+            parse_database_uri("oracle+cx_oracle://u:p@h/db"),
+            Err(StoreError::UnsupportedBackend(s)) if s == "oracle+cx_oracle"
         ));
         assert!(matches!(
             parse_database_uri("nonsense"),
             Err(StoreError::InvalidUri { .. })
         ));
-        let e = parse_database_uri("mysql://u:p@h/db")
+        let e = parse_database_uri("mssql://u:p@h/db")
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "database backend `mysql` is not supported yet");
+        assert_eq!(e, "database backend `mssql` is not supported yet");
     }
 
     #[test]

@@ -62,7 +62,12 @@ fn set(key: &str, value: &str) -> ResolverConfigChange {
 
 fn count(db: &TestDb, sql: &str) -> i64 {
     let mut c = db.connect().unwrap();
-    scalar(&mut c, &format!("SELECT CAST(({sql}) AS TEXT) AS s"))
+    let text = if db.backend() == Backend::Mysql {
+        "CHAR"
+    } else {
+        "TEXT"
+    };
+    scalar(&mut c, &format!("SELECT CAST(({sql}) AS {text}) AS s"))
         .parse()
         .unwrap()
 }
@@ -108,7 +113,7 @@ fn policy_round_trip() {
         // privacyIDEA's load order: condition-less policies first on SQLite,
         // last on PostgreSQL (release-differences.md §D).
         let (full_at, plain_at) = match store.backend() {
-            pi_store::Backend::Sqlite => (1, 0),
+            pi_store::Backend::Sqlite | pi_store::Backend::Mysql => (1, 0),
             pi_store::Backend::Postgres => (0, 1),
         };
         assert_eq!(all[full_at], expected);
@@ -229,13 +234,19 @@ fn policy_filters_follow_privacyidea_get_policies() {
             }),
             ["pol_a", "pol_b"]
         );
-        // No wildcard: exact, case-sensitive.
+        // No wildcard: exact, case-sensitive — except on MariaDB/MySQL,
+        // whose utf8mb4_general_ci collation (privacyIDEA's tables there)
+        // compares case-insensitively, for privacyIDEA too.
         assert_eq!(
             names(PolicyFilter {
                 name: Some("polc".into()),
                 ..Default::default()
             }),
-            Vec::<String>::new()
+            if db.backend() == Backend::Mysql {
+                vec!["Polc".to_owned()]
+            } else {
+                Vec::<String>::new()
+            }
         );
         assert_eq!(
             names(PolicyFilter {
@@ -519,7 +530,10 @@ fn realms_follow_set_realm_semantics() {
         assert_eq!(store.default_realm().unwrap(), None);
 
         // Deleting down to one realm makes it default.
-        assert_eq!(store.delete_realm("REALM2").unwrap(), None, "exact name");
+        if db.backend() != Backend::Mysql {
+            // (MariaDB/MySQL: the collation is case-insensitive)
+            assert_eq!(store.delete_realm("REALM2").unwrap(), None, "exact name");
+        }
         assert_eq!(store.delete_realm("realm2").unwrap(), Some(id2));
         assert_eq!(store.default_realm().unwrap().unwrap().id, out.id);
         assert_eq!(store.delete_realm("realm1").unwrap(), Some(out.id));
@@ -595,10 +609,13 @@ fn resolvers_merge_and_delete() {
             store.delete_resolver("Reso1").unwrap(),
             DeleteResolverOutcome::InRealm("realm1".into())
         );
-        assert_eq!(
-            store.delete_resolver("reso1").unwrap(),
-            DeleteResolverOutcome::NotFound
-        );
+        if db.backend() != Backend::Mysql {
+            // (MariaDB/MySQL: the collation is case-insensitive)
+            assert_eq!(
+                store.delete_resolver("reso1").unwrap(),
+                DeleteResolverOutcome::NotFound
+            );
+        }
         store.set_realm("realm1", &[]).unwrap();
         assert_eq!(
             store.delete_resolver("Reso1").unwrap(),
@@ -725,10 +742,10 @@ fn fresh_schema_equals_privacyidea_fixture() {
         store.ensure_schema().unwrap();
         let ours = describe_schema(db);
         let pi = TestDb::sqlite().unwrap();
-        let pi = if db.backend() == Backend::Postgres {
-            TestDb::postgres().unwrap().unwrap()
-        } else {
-            pi
+        let pi = match db.backend() {
+            Backend::Postgres => TestDb::postgres().unwrap().unwrap(),
+            Backend::Mysql => TestDb::mysql().unwrap().unwrap(),
+            Backend::Sqlite => pi,
         };
         pi.execute_script(fixture_sql(db)).unwrap();
         let theirs = describe_schema(&pi);
@@ -760,6 +777,11 @@ fn privacyidea_database_opens_unchanged_and_is_usable() {
                 "nextval('realm_seq')",
             ),
             AnyConnection::Sqlite(_) => ("NULL", "NULL", "NULL"),
+            AnyConnection::Mysql(_) => (
+                "NEXTVAL(policy_seq)",
+                "NEXTVAL(resolver_seq)",
+                "NEXTVAL(realm_seq)",
+            ),
         };
         c.batch_execute_helper(&format!(
             "INSERT INTO policy (id, active, check_all_resolvers, name, user_case_insensitive, scope, action, realm, adminrealm, adminuser, resolver, pinode, \"user\", client, \"time\", user_agents, priority) \
@@ -1111,6 +1133,50 @@ fn unreachable_database_is_unavailable_then_recovers() {
                 });
                 (store, create2)
             }
+            Backend::Mysql => {
+                let admin = std::env::var("PI_TEST_MYSQL_URL").unwrap();
+                let name = format!("t_later_{}", std::process::id());
+                let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
+                let store = Store::open(
+                    &url,
+                    StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
+                )
+                .unwrap();
+                let admin_url = match pi_store::parse_database_uri(&admin).unwrap() {
+                    pi_store::DatabaseUrl::Mysql(u) => u,
+                    other => panic!("{other:?}"),
+                };
+                let (admin2, name2) = (admin_url.clone(), name.clone());
+                let create: Box<dyn Fn()> = Box::new(move || {
+                    let mut c = <diesel::MysqlConnection as diesel::Connection>::establish(&admin2)
+                        .unwrap();
+                    for sql in [
+                        format!("DROP DATABASE IF EXISTS {name2}"),
+                        format!("CREATE DATABASE {name2} CHARACTER SET utf8mb4"),
+                    ] {
+                        diesel::connection::SimpleConnection::batch_execute(&mut c, &sql).unwrap();
+                    }
+                });
+                struct DropDb(String, String);
+                impl Drop for DropDb {
+                    fn drop(&mut self) {
+                        if let Ok(mut c) =
+                            <diesel::MysqlConnection as diesel::Connection>::establish(&self.0)
+                        {
+                            let _ = diesel::connection::SimpleConnection::batch_execute(
+                                &mut c,
+                                &format!("DROP DATABASE IF EXISTS {}", self.1),
+                            );
+                        }
+                    }
+                }
+                let guard = DropDb(admin_url, name);
+                let create2: Box<dyn Fn()> = Box::new(move || {
+                    let _ = &guard;
+                    create();
+                });
+                (store, create2)
+            }
         };
         let started = Instant::now();
         let err = store.list_policies().unwrap_err();
@@ -1167,12 +1233,26 @@ fn dead_postgres_port_fails_fast_with_unavailable() {
 }
 
 #[test]
-fn mysql_is_refused_clearly() {
-    let err = Store::open("mysql+pymysql://u:p@h/db", StoreOptions::default()).unwrap_err();
+fn other_backends_are_refused_clearly() {
+    let err = Store::open("mssql+pyodbc://u:p@h/db", StoreOptions::default()).unwrap_err();
     assert!(matches!(err, StoreError::UnsupportedBackend(_)));
     assert_eq!(
         err.to_string(),
-        "database backend `mysql+pymysql` is not supported yet"
+        "database backend `mssql+pyodbc` is not supported yet"
+    );
+}
+
+#[test]
+fn mysql_uri_opens_without_connecting() {
+    let store = Store::open(
+        "mysql+pymysql://u:secret@127.0.0.1:1/db?charset=utf8",
+        StoreOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(store.backend(), Backend::Mysql);
+    assert_eq!(
+        store.database_url().to_string(),
+        "mysql://u:***@127.0.0.1:1/db"
     );
 }
 
@@ -1220,7 +1300,9 @@ fn policy_load_order_follows_condition_ids() {
         write(&mut mirror, "p3", None);
         let loaded = names(&store.list_policies().unwrap());
         match store.backend() {
-            pi_store::Backend::Sqlite => assert_eq!(loaded, ["p1", "p2", "p3", "c1", "c2"]),
+            pi_store::Backend::Sqlite | pi_store::Backend::Mysql => {
+                assert_eq!(loaded, ["p1", "p2", "p3", "c1", "c2"])
+            }
             pi_store::Backend::Postgres => assert_eq!(loaded, ["c1", "c2", "p1", "p2", "p3"]),
         }
         // Re-sending c1's conditions moves it behind c2.
@@ -1233,7 +1315,9 @@ fn policy_load_order_follows_condition_ids() {
         write(&mut mirror, "p2", Some(vec![cond("z")]));
         let loaded = names(&store.list_policies().unwrap());
         match store.backend() {
-            pi_store::Backend::Sqlite => assert_eq!(loaded, ["p1", "c2", "p3", "c1", "p2"]),
+            pi_store::Backend::Sqlite | pi_store::Backend::Mysql => {
+                assert_eq!(loaded, ["p1", "c2", "p3", "c1", "p2"])
+            }
             pi_store::Backend::Postgres => assert_eq!(loaded, ["c1", "p2", "p1", "c2", "p3"]),
         }
     });

@@ -106,6 +106,39 @@ pub fn describe_schema(db: &TestDb) -> Vec<String> {
                 seqs = in_list(OUR_SEQUENCES)
             ),
         ),
+        // SHOW CREATE TABLE is what mysqldump prints: compare it verbatim
+        // (AUTO_INCREMENT counters removed), plus the sequences' definitions.
+        AnyConnection::Mysql(_) => {
+            let mut out = Vec::new();
+            for t in OUR_TABLES {
+                #[derive(QueryableByName)]
+                struct Create {
+                    #[diesel(sql_type = Text, column_name = "Create Table")]
+                    ddl: String,
+                }
+                let rows: Vec<Create> = diesel::sql_query(format!("SHOW CREATE TABLE `{t}`"))
+                    .load(&mut c)
+                    .unwrap_or_else(|e| panic!("{t}: {e}"));
+                for r in rows {
+                    let ddl = r
+                        .ddl
+                        .split(' ')
+                        .filter(|w| !w.starts_with("AUTO_INCREMENT="))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    out.push(ddl);
+                }
+            }
+            out.extend(lines(
+                &mut c,
+                &format!(
+                    "SELECT CONCAT('seq ', table_name, ' ', table_type) AS s FROM information_schema.tables \
+                     WHERE table_schema = DATABASE() AND table_name IN ({}) ORDER BY table_name",
+                    in_list(OUR_SEQUENCES)
+                ),
+            ));
+            out
+        }
     }
 }
 
@@ -116,5 +149,6 @@ pub fn fixture_sql(db: &TestDb) -> &'static str {
         pi_store::Backend::Postgres => {
             include_str!("../fixtures/privacyidea-3.14-postgresql-schema.sql")
         }
+        pi_store::Backend::Mysql => include_str!("../fixtures/privacyidea-3.14-mariadb-schema.sql"),
     }
 }
