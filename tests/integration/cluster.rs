@@ -16,7 +16,7 @@ use pi_store::testing::TestDb;
 use serde_json::json;
 
 /// The shared databases to run the cluster on.
-fn cluster_dbs() -> Vec<Arc<TestDb>> {
+pub(crate) fn cluster_dbs() -> Vec<Arc<TestDb>> {
     let mut out = Vec::new();
     if let Some(pg) = TestDb::postgres() {
         out.push(Arc::new(pg.expect("postgres test db")));

@@ -7,6 +7,7 @@ mod support;
 
 mod auth_users;
 mod cluster;
+mod etag;
 mod foundation;
 mod ldap;
 mod manage;

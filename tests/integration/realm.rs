@@ -371,8 +371,14 @@ fn case_015_016_unknown_realm() {
     passwd_resolver(&app, "r1", &passwords_file());
     form_realm(&app, "MyRealm", "r1");
     assert!(!get_realm(&app, "myrealm").is_null(), "stored lower-case");
-    app.delete("/realm/MyRealm").expect(404);
-    app.delete("/realm/myrealm").expect(200);
+    if app.db_uri.starts_with("mysql") {
+        // MariaDB/MySQL: privacyIDEA's tables compare names
+        // case-insensitively (utf8mb4_general_ci), privacyIDEA's too
+        app.delete("/realm/MyRealm").expect(200);
+    } else {
+        app.delete("/realm/MyRealm").expect(404);
+        app.delete("/realm/myrealm").expect(200);
+    }
 }
 
 #[test]

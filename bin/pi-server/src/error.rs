@@ -138,6 +138,17 @@ impl From<pi_store::StoreError> for ApiError {
                 log::warn!("database unavailable: {m}");
                 ApiError::unavailable("The database is not available.")
             }
+            pi_store::StoreError::PreconditionFailed {
+                kind,
+                name,
+                current,
+            } => ApiError::http(
+                StatusCode::PRECONDITION_FAILED,
+                format!(
+                    "The {kind} '{name}' was changed or deleted by another request (If-Match does not match)."
+                ),
+            )
+            .with_detail(serde_json::json!({ "etag": current })),
             other => ApiError::internal(other),
         }
     }

@@ -1,15 +1,16 @@
 //! `/realm` and `/defaultrealm` (spec/realm-auth-server.md §1.4).
 
-use super::resource;
+use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::gate;
 use crate::params::Params;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use pi_model::record::{RealmRecord, RealmResolverAssignment};
 use pi_store::{DeleteRealmOutcome, SetRealmError, SetRealmOutcome};
+use pi_store::{ObjectKind, Precondition};
 use serde_json::{json, Map, Value};
 
 /// privacyIDEA's representation of one realm.
@@ -49,9 +50,10 @@ async fn write_realm(
     state: &AppState,
     name: String,
     assignments: Vec<RealmResolverAssignment>,
+    pre: Option<Precondition>,
 ) -> ApiResult<HttpResponse> {
     let outcome: SetRealmOutcome = state
-        .blocking(move |store| store.set_realm(&name, &assignments))
+        .blocking(move |store| store.with_precondition(pre, |s| s.set_realm(&name, &assignments)))
         .await?
         .map_err(map_set_realm)?;
     state.refresh().await?;
@@ -60,7 +62,21 @@ async fn write_realm(
     ))
 }
 
-async fn list(state: web::Data<AppState>, admin: Admin) -> ApiResult<HttpResponse> {
+/// `GET /realm/`; with `?realm=<name>` the answer (still the whole list, as
+/// privacyIDEA's) also carries that realm's `ETag` for `If-Match`.
+async fn list(
+    state: web::Data<AppState>,
+    admin: Admin,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let one =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("realm").map(|r| r.to_lowercase()));
+    let etag = match &one {
+        Some(name) => current_etag(&state, ObjectKind::Realm, name).await?,
+        None => None,
+    };
     let snap = state.snapshot().await?;
     let allowed = crate::policyset::admin_realms(&snap, &admin.0)?;
     let mut out = Map::new();
@@ -78,7 +94,7 @@ async fn list(state: web::Data<AppState>, admin: Admin) -> ApiResult<HttpRespons
             }
         }
     }
-    Ok(envelope::ok(Value::Object(out)))
+    Ok(with_etag(envelope::ok(Value::Object(out)), etag))
 }
 
 /// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
@@ -160,6 +176,7 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
 async fn set_realm(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
@@ -195,7 +212,8 @@ async fn set_realm(
             }
         }
     }
-    write_realm(&state, name, assignments).await
+    let pre = if_match(&req, ObjectKind::Realm, &name);
+    write_realm(&state, name, assignments, pre).await
 }
 
 fn verify_error() -> ApiError {
@@ -205,6 +223,7 @@ fn verify_error() -> ApiError {
 async fn set_realm_node(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
@@ -269,12 +288,14 @@ async fn set_realm_node(
             }
         }
     }
-    write_realm(&state, name, assignments).await
+    let pre = if_match(&req, ObjectKind::Realm, &name);
+    write_realm(&state, name, assignments, pre).await
 }
 
 async fn delete_realm(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
@@ -283,9 +304,10 @@ async fn delete_realm(
     gate::require(&state, &admin, "resolverdelete", &params).await?;
     let confirm = params.is_true("delete_custom_attributes", false);
     let name = raw.clone();
+    let pre = if_match(&req, ObjectKind::Realm, &name);
     // Exact name as typed (privacyIDEA does not lower-case here).
     let outcome = state
-        .db(move |s| s.delete_realm_checked(&name, confirm))
+        .db(move |s| s.with_precondition(pre, |s| s.delete_realm_checked(&name, confirm)))
         .await?;
     let id = match outcome {
         DeleteRealmOutcome::Deleted(id) => id,

@@ -1,15 +1,16 @@
 //! `/privacyideaserver`: definitions of remote privacyIDEA servers and the test
 //! request to their `/validate/check` (spec/realm-auth-server.md §6).
 
-use super::resource;
+use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::gate;
 use crate::params::Params;
 use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use pi_model::record::RemoteServerRecord;
+use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
 
 const READ: &str = "privacyideaserver_read";
@@ -21,8 +22,14 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     Ok(url)
 }
 
+/// `GET /privacyideaserver/`; with `?identifier=<id>` the answer (still the
+/// whole list) also carries that definition's `ETag` for `If-Match`.
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     gate::require(&state, &admin, READ, &params).await?;
+    let etag = match params.get_str("identifier") {
+        Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
+        None => None,
+    };
     let servers = state.db(|s| s.list_remote_servers()).await?;
     let mut out = Map::new();
     for s in servers {
@@ -31,16 +38,18 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
             json!({"id": s.id, "url": s.url, "tls": s.tls, "description": s.description}),
         );
     }
-    Ok(envelope::ok(Value::Object(out)))
+    Ok(with_etag(envelope::ok(Value::Object(out)), etag))
 }
 
 async fn save(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let identifier = path.into_inner().replace(' ', "_");
+    let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     params.insert_path("identifier", &identifier);
     gate::require(&state, &admin, WRITE, &params).await?;
     let url = checked_url(&params)?;
@@ -49,27 +58,29 @@ async fn save(
     let ident = identifier.clone();
     state
         .db(move |s| {
-            let existing = s.get_remote_server(&ident)?;
-            let record = match existing {
-                // Deviation: privacyIDEA cannot switch `tls` off or clear the
-                // description on update; here what is sent is what is stored, and an
-                // omitted description is kept.
-                Some(old) => RemoteServerRecord {
-                    id: old.id,
-                    identifier: old.identifier,
-                    url,
-                    tls,
-                    description: description.unwrap_or(old.description),
-                },
-                None => RemoteServerRecord {
-                    id: 0,
-                    identifier: ident,
-                    url,
-                    tls,
-                    description: description.unwrap_or_default(),
-                },
-            };
-            s.save_remote_server(&record)
+            s.with_precondition(pre, |s| {
+                let existing = s.get_remote_server(&ident)?;
+                let record = match existing {
+                    // Deviation: privacyIDEA cannot switch `tls` off or clear the
+                    // description on update; here what is sent is what is stored, and an
+                    // omitted description is kept.
+                    Some(old) => RemoteServerRecord {
+                        id: old.id,
+                        identifier: old.identifier,
+                        url,
+                        tls,
+                        description: description.unwrap_or(old.description),
+                    },
+                    None => RemoteServerRecord {
+                        id: 0,
+                        identifier: ident,
+                        url,
+                        tls,
+                        description: description.unwrap_or_default(),
+                    },
+                };
+                s.save_remote_server(&record)
+            })
         })
         .await?;
     state.refresh().await?;
@@ -79,14 +90,16 @@ async fn save(
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let identifier = path.into_inner();
     params.insert_path("identifier", &identifier);
     gate::require(&state, &admin, WRITE, &params).await?;
+    let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     let deleted = state
-        .db(move |s| s.delete_remote_server(&identifier))
+        .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
         .await?;
     if deleted.is_none() {
         return Err(ApiError::not_found(

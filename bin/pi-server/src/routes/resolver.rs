@@ -1,6 +1,6 @@
 //! `/resolver` (spec/realm-auth-server.md §2.3–2.4).
 
-use super::resource;
+use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
@@ -10,6 +10,7 @@ use crate::state::{AppState, Snapshot};
 use actix_web::{web, HttpRequest, HttpResponse};
 use pi_model::record::ResolverRecord;
 use pi_realm::{DecodedResolver, CENSORED};
+use pi_store::ObjectKind;
 use pi_store::{DeleteResolverOutcome, SaveResolverError};
 use serde_json::{json, Map, Value};
 
@@ -69,6 +70,7 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
     Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
 
+/// `GET /resolver/<name>`, with the resolver's `ETag` (for `If-Match`).
 async fn get_one(
     state: web::Data<AppState>,
     admin: Admin,
@@ -78,13 +80,12 @@ async fn get_one(
     let name = path.into_inner();
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverread", &params).await?;
+    let etag = current_etag(&state, ObjectKind::Resolver, &name).await?;
     let snap = state.snapshot().await?;
-    Ok(envelope::ok(resolver_list(
-        &state,
-        &snap,
-        &params,
-        Some(&name),
-    )))
+    Ok(with_etag(
+        envelope::ok(resolver_list(&state, &snap, &params, Some(&name))),
+        etag,
+    ))
 }
 
 fn known_type(rtype: &str) -> ApiResult<()> {
@@ -94,10 +95,12 @@ fn known_type(rtype: &str) -> ApiResult<()> {
 async fn save(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    let pre = if_match(&req, ObjectKind::Resolver, &name);
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
@@ -122,7 +125,9 @@ async fn save(
     let changes = pi_realm::resolver_changes(&name, &rtype, &values, state.enc_key())
         .map_err(ApiError::parameter)?;
     let result = state
-        .blocking(move |store| store.save_resolver(&name, &rtype, &changes))
+        .blocking(move |store| {
+            store.with_precondition(pre, |s| s.save_resolver(&name, &rtype, &changes))
+        })
         .await?;
     let id = match result {
         Ok(id) => id,
@@ -140,6 +145,7 @@ async fn save(
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
@@ -147,7 +153,11 @@ async fn delete(
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverdelete", &params).await?;
     let n = name.clone();
-    match state.db(move |s| s.delete_resolver(&n)).await? {
+    let pre = if_match(&req, ObjectKind::Resolver, &name);
+    match state
+        .db(move |s| s.with_precondition(pre, |s| s.delete_resolver(&n)))
+        .await?
+    {
         DeleteResolverOutcome::NotFound => Ok(envelope::ok(json!(-1))),
         DeleteResolverOutcome::InRealm(realm) => Err(ApiError::generic(
             302,

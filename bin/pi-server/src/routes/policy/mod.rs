@@ -12,7 +12,7 @@ mod configobj;
 mod defs;
 mod transfer;
 
-use super::resource;
+use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +27,7 @@ use futures_util::StreamExt;
 use pi_model::record::PolicyRecord;
 use pi_model::{PolicyWrite, ValidationContext, ValidationError};
 use pi_policy::GenericParams;
+use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -164,6 +165,9 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 }
 
 /// `GET /policy/<name>`; `defs` and `check` are the static routes.
+///
+/// A name without `*` also gets the policy's `ETag` (its version, for
+/// `If-Match` on the writes); it is read before the answer is built.
 async fn get_named(
     state: web::Data<AppState>,
     admin: Admin,
@@ -174,7 +178,12 @@ async fn get_named(
     match name.as_str() {
         "defs" => policy_defs(&state, &admin, None, params).await,
         "check" => check(&state, &admin, params).await,
-        _ => list_policies(&state, &admin, Some(name), params).await,
+        _ if name.contains('*') => list_policies(&state, &admin, Some(name), params).await,
+        _ => {
+            let etag = current_etag(&state, ObjectKind::Policy, &name).await?;
+            let resp = list_policies(&state, &admin, Some(name), params).await?;
+            Ok(with_etag(resp, etag))
+        }
     }
 }
 
@@ -183,10 +192,12 @@ async fn get_named(
 async fn set(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    let pre = if_match(&req, ObjectKind::Policy, &name);
     params.insert_path("name", &name);
     let snap = gated(&state, &admin, WRITE, &params).await?;
     let nodes = if params.get("pinode").is_some() || params.get("edumfanode").is_some() {
@@ -203,7 +214,9 @@ async fn set(
     let conditions = replace_conditions.then(|| rec.conditions.clone());
     let (id, stored, step) = state
         .db(move |s| {
-            let (id, step) = s.save_policy_versioned(&rec, conditions.as_deref())?;
+            let (id, step) = s.with_precondition(pre, |s| {
+                s.save_policy_versioned(&rec, conditions.as_deref())
+            })?;
             Ok((id, PolicyRecord { id, ..rec }, step))
         })
         .await?;
@@ -220,10 +233,12 @@ async fn set(
 async fn rename(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let old = path.into_inner();
+    let pre = if_match(&req, ObjectKind::Policy, &old);
     params.insert_path("old_name", &old);
     gated(&state, &admin, WRITE, &params).await?;
     let new = params.required_str("name")?;
@@ -231,7 +246,7 @@ async fn rename(
     let result = state
         .blocking({
             let (old, new) = (old.clone(), new.clone());
-            move |store| store.rename_policy(&old, &new)
+            move |store| store.with_precondition(pre, |s| s.rename_policy(&old, &new))
         })
         .await?;
     let id = match result {
@@ -253,6 +268,7 @@ async fn rename(
 async fn set_active(
     state: &AppState,
     admin: &Admin,
+    req: &HttpRequest,
     name: String,
     mut params: Params,
     active: bool,
@@ -260,8 +276,9 @@ async fn set_active(
     params.insert_path("name", &name);
     gated(state, admin, WRITE, &params).await?;
     let n = name.clone();
+    let pre = if_match(req, ObjectKind::Policy, &name);
     let id = state
-        .db(move |s| s.set_policy_active(&n, active))
+        .db(move |s| s.with_precondition(pre, |s| s.set_policy_active(&n, active)))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!("The policy with name '{name}' does not exist"))
@@ -273,32 +290,36 @@ async fn set_active(
 async fn enable(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     params: Params,
 ) -> ApiResult<HttpResponse> {
-    set_active(&state, &admin, path.into_inner(), params, true).await
+    set_active(&state, &admin, &req, path.into_inner(), params, true).await
 }
 
 async fn disable(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     params: Params,
 ) -> ApiResult<HttpResponse> {
-    set_active(&state, &admin, path.into_inner(), params, false).await
+    set_active(&state, &admin, &req, path.into_inner(), params, false).await
 }
 
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
+    req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
     params.insert_path("name", &name);
     gated(&state, &admin, DELETE, &params).await?;
+    let pre = if_match(&req, ObjectKind::Policy, &name);
     let id = state
-        .db(move |s| s.delete_policy(&name))
+        .db(move |s| s.with_precondition(pre, |s| s.delete_policy(&name)))
         .await?
         .ok_or_else(|| ApiError::not_found("The requested Policy could not be found."))?;
     state.refresh().await?;
