@@ -5,7 +5,7 @@ CARGO ?= cargo
 CONFIG ?= pi.cfg
 LISTEN ?= 127.0.0.1:5000
 
-.PHONY: help run build test test-e2e-mysql lint fmt doc bench bench-engine bench-http fuzz clean
+.PHONY: help run build test test-e2e-mysql test-faults lint fmt doc bench bench-engine bench-http fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,10 @@ test: ## the whole suite (unit, property, end-to-end); PostgreSQL when PI_TEST_P
 test-e2e-mysql: ## the end-to-end suite with every test server on a fresh MariaDB/MySQL database (needs PI_TEST_MYSQL_URL)
 	@test -n "$$PI_TEST_MYSQL_URL" || { echo "PI_TEST_MYSQL_URL is not set" >&2; exit 2; }
 	PI_TEST_E2E_DB=mysql $(CARGO) nextest run -p pi-tests --no-fail-fast
+
+test-faults: ## fault suite: a throw-away MariaDB restarted under load (answers 200/503 only, bounded, service resumes); needs mariadb-server
+	$(CARGO) build -p pi-server -p pi-manage
+	bash tests/faults/run.sh
 
 lint: ## rustfmt check, clippy with -D warnings, rustdoc with -D warnings
 	$(CARGO) fmt --all -- --check

@@ -67,19 +67,24 @@ fn is_unavailable(e: &DieselError) -> bool {
                 kind,
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
             ) || {
-                let msg = info.message();
-                msg.contains("database is locked")
-                    || msg.contains("server closed the connection")
-                    || msg.contains("terminating connection")
-                    || msg.contains("connection to server")
-                    // MariaDB/MySQL (Connector/C and server messages)
-                    || msg.contains("server has gone away")
-                    || msg.contains("Lost connection to")
-                    || msg.contains("Can't connect to")
-                    || msg.contains("Server shutdown in progress")
-                    || msg.contains("Connection was killed")
-                    || msg.contains("Lock wait timeout exceeded")
-                    || msg.contains("Deadlock found")
+                // (case-insensitive: libmysqlclient says "MySQL server has
+                // gone away", MariaDB Connector/C "Server has gone away")
+                let msg = info.message().to_ascii_lowercase();
+                [
+                    "database is locked",
+                    "server closed the connection",
+                    "terminating connection",
+                    "connection to server",
+                    "server has gone away",
+                    "lost connection to",
+                    "can't connect to",
+                    "server shutdown in progress",
+                    "connection was killed",
+                    "lock wait timeout exceeded",
+                    "deadlock found",
+                ]
+                .iter()
+                .any(|p| msg.contains(p))
             }
         }
         _ => false,
