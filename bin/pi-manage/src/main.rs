@@ -161,8 +161,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Setup => setup(&path),
         Command::CreateTables => {
             let cfg = load(&path)?;
-            open_store(&cfg)?;
-            println!("tables created in {}", cfg.sqlalchemy_database_uri);
+            let store = open_store(&cfg)?;
+            // the parsed URL prints without its password
+            println!("tables created in {}", store.database_url());
             Ok(())
         }
         Command::CreateEnckey => {
