@@ -4,6 +4,9 @@
 # at 10 and 1,000 policies. Needs wrk (apt-get install wrk).
 #
 #   scripts/bench-http.sh            # DURATION=10s THREADS=2 CONNECTIONS=32 by default
+#   DB_URI='mysql+pymysql://root@127.0.0.1:3307/pi_bench' scripts/bench-http.sh
+#   DB_URI='postgresql://postgres@127.0.0.1:55439/pi_bench' scripts/bench-http.sh
+#                                    # another backend: an EMPTY existing database
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -14,7 +17,7 @@ cargo build --release -q -p pi-server -p pi-manage
 WORK=$(mktemp -d)
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cat > "$WORK/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = 'sqlite:///$WORK/pi.sqlite'
+SQLALCHEMY_DATABASE_URI = '${DB_URI:-sqlite:///$WORK/pi.sqlite}'
 SECRET_KEY = 'bench-secret'
 PI_PEPPER = 'bench-pepper'
 PI_ENCFILE = '$WORK/enckey'
