@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault suite (issue 12, item 4; `make test-faults`): a throw-away unprivileged
-# MariaDB on a loopback port, one pi-server on it, and the database restarted
-# under load (tests/faults/db_restart.py). Needs mariadb-server (mariadbd,
+# MariaDB on a loopback port, one pi-server on it; the database restarted
+# under load (tests/faults/db_restart.py), then the server SIGKILLed during a
+# large import and a burst of writes (tests/faults/kill_server.py). Needs mariadb-server (mariadbd,
 # mariadb-install-db), python3 and a built pi-server/pi-manage
 # (debug by default; PI_SERVER_BIN / PI_MANAGE_BIN override).
 set -euo pipefail
@@ -71,3 +72,8 @@ if ! python3 "$ROOT/tests/faults/db_restart.py" "$BASE" "$TOKEN" "bash $WORK/db_
     echo "--- pi-server log (errors)"; grep -E "ERROR|internal" "$WORK/server.err" | head -10
     exit 1
 fi
+kill "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+echo "== SIGKILL of the server during a large import and a burst of writes"
+python3 "$ROOT/tests/faults/kill_server.py" "$PI_SERVER_BIN" "$WORK/pi.cfg"
