@@ -4,12 +4,15 @@ use crate::app::method_not_allowed;
 use actix_web::web;
 
 mod auth;
+mod client;
+mod config;
 mod health;
 mod policy;
 mod realm;
 mod remote;
 mod resolver;
 mod system;
+mod user;
 
 /// A resource whose other methods answer 405 in the envelope.
 pub fn resource(path: &str) -> actix_web::Resource {
@@ -25,4 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resolver::configure(cfg);
     remote::configure(cfg);
     policy::configure(cfg);
+    user::configure(cfg);
+    client::configure(cfg);
+    config::configure(cfg);
 }
