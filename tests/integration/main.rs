@@ -14,3 +14,4 @@ mod realm;
 mod release;
 mod remote;
 mod resolver;
+mod webui;

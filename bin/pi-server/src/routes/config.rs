@@ -296,8 +296,14 @@ async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 }
 
 /// The answer; `hide_version` before login strips `version` and
-/// `versionnumber` from the envelope.
-fn respond(value: Value, hidden: bool) -> HttpResponse {
+/// `versionnumber` from the envelope and `privacyideaVersionNumber` from the
+/// value.
+fn respond(mut value: Value, hidden: bool) -> HttpResponse {
+    if hidden {
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("privacyideaVersionNumber");
+        }
+    }
     let mut body = envelope::success_body(value);
     if hidden {
         if let Some(obj) = body.as_object_mut() {

@@ -399,7 +399,11 @@ fn detail(listing: &Listing, limit: usize) -> Option<Value> {
         d.insert("truncated".into(), json!(true));
         d.insert("userlist_max".into(), json!(limit));
     }
-    (!d.is_empty()).then_some(Value::Object(d))
+    if d.is_empty() {
+        return None;
+    }
+    d.insert("threadid".into(), json!(envelope::thread_id()));
+    Some(Value::Object(d))
 }
 
 fn answer(value: Value, detail: Option<Value>) -> HttpResponse {
