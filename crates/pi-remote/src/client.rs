@@ -31,9 +31,10 @@ pub enum ClientError {
 /// What kind of result a [`CheckOutcome`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckKind {
-    /// HTTP 200, `result.status` and `result.value` both exactly `true`.
+    /// HTTP 200 and `(result.status and result.value) > 0` as Python reads
+    /// it: a truthy status and a positive boolean or number as value.
     Accepted,
-    /// HTTP 200 with a JSON `result` object, but not both `true`.
+    /// HTTP 200 with a JSON `result` object that does not say accepted.
     Rejected,
     /// Any HTTP status other than 200 and not a redirect.
     HttpStatus,
@@ -384,7 +385,18 @@ fn judge_body(body: &[u8], code: Option<u16>) -> CheckOutcome {
         .unwrap_or_default();
     let status = result.get("status");
     let value = result.get("value");
-    let mut outcome = if status != Some(&Value::Bool(true)) {
+    // privacyIDEA: `r = result.get("status") and result.get("value")`, then
+    // `r > 0`: a truthy status hands over the value; only booleans and
+    // numbers compare (anything else raises there, HTTP 500; a rejection
+    // with the reason here).
+    let status_truthy = status.is_some_and(pi_model::pyrepr::py_truthy);
+    let r = if status_truthy { value } else { status };
+    let positive = match r {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::Number(n)) => Some(n.as_f64().is_some_and(|f| f > 0.0)),
+        _ => None,
+    };
+    let mut outcome = if !status_truthy {
         let error = result
             .get("error")
             .and_then(|e| e.get("message"))
@@ -396,7 +408,7 @@ fn judge_body(body: &[u8], code: Option<u16>) -> CheckOutcome {
             format!("remote server reported no success (`result.status` is not true){error}"),
             code,
         )
-    } else if value == Some(&Value::Bool(true)) {
+    } else if positive == Some(true) {
         CheckOutcome::new(
             CheckKind::Accepted,
             format!("accepted by the remote server{message}"),
@@ -460,9 +472,18 @@ mod tests {
 
     #[test]
     fn judge_body_cases() {
-        let accepted = judge_body(br#"{"result":{"status":true,"value":true}}"#, Some(200));
-        assert!(accepted.accepted);
-        assert_eq!(accepted.kind, CheckKind::Accepted);
+        // The release's `(status and value) > 0` (release-differences.md
+        // item 27): a truthy status with a positive boolean or number.
+        for body in [
+            &br#"{"result":{"status":true,"value":true}}"#[..],
+            br#"{"result":{"status":true,"value":1}}"#,
+            br#"{"result":{"status":1,"value":true}}"#,
+            br#"{"result":{"status":"yes","value":2.5}}"#,
+        ] {
+            let accepted = judge_body(body, Some(200));
+            assert!(accepted.accepted, "{body:?}");
+            assert_eq!(accepted.kind, CheckKind::Accepted);
+        }
         for (body, kind) in [
             (
                 &br#"{"result":{"status":true,"value":false}}"#[..],
@@ -477,11 +498,11 @@ mod tests {
                 CheckKind::Rejected,
             ),
             (
-                br#"{"result":{"status":true,"value":1}}"#,
+                br#"{"result":{"status":true,"value":0}}"#,
                 CheckKind::Rejected,
             ),
             (
-                br#"{"result":{"status":1,"value":true}}"#,
+                br#"{"result":{"status":0,"value":true}}"#,
                 CheckKind::Rejected,
             ),
             (br#"{"result":{"status":true}}"#, CheckKind::Rejected),

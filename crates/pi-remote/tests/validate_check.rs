@@ -70,10 +70,18 @@ async fn rejects_value_false() {
 }
 
 #[tokio::test]
-async fn rejects_non_boolean_true() {
+async fn status_and_value_are_read_like_the_release() {
+    // privacyIDEA 3.14: `(status and value) > 0` — a truthy status hands
+    // over the value, which must be a positive boolean or number.
     let server = serve(Reply::json(
         200,
         r#"{"result":{"status":"true","value":1}}"#,
+    ))
+    .await;
+    assert!(check(&server.url()).await.accepted);
+    let server = serve(Reply::json(
+        200,
+        r#"{"result":{"status":true,"value":"true"}}"#,
     ))
     .await;
     assert_rejected(&check(&server.url()).await, CheckKind::Rejected);
