@@ -249,3 +249,96 @@ impl Names for Answer {
             .collect()
     }
 }
+
+/// `PI_WEBUI_STATIC_DIR`: the start page and `/app/v2/…` as the release
+/// serves them (redirects and the `pi-script-root` meta tag checked against
+/// the release on its own package: `/` → 302 `/app/v2/`,
+/// `/app/v2/EN` → 302 `/app/v2/en/`, `/app/v2/en/login` → the shell,
+/// `Accept-Language: de` → 302 `/app/v2/de/`), and the files below
+/// `/static/`.
+#[test]
+fn serves_the_webui_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist/privacyidea-webui/browser");
+    for locale in ["en", "de"] {
+        std::fs::create_dir_all(dist.join(locale).join("assets")).unwrap();
+        std::fs::write(
+            dist.join(locale).join("index.html"),
+            format!("<html><head><base href=\"/static/dist/privacyidea-webui/browser/{locale}/\"></head><body>{locale}</body></html>"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dist.join("en/main-X.js"), "console.log(1)").unwrap();
+    let app = spawn_app_with(AppOptions {
+        extra_cfg: vec![format!("PI_WEBUI_STATIC_DIR = '{}'", dir.path().display())],
+        ..AppOptions::default()
+    });
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut rb = app.client().get(app.url(path));
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        app.send(rb, Some(""))
+    };
+    let location = |a: &Answer| {
+        a.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let a = get("/", &[("Accept-Language", "en")]).expect(302);
+    assert_eq!(location(&a), "/app/v2/");
+    let a = get("/", &[("Accept-Language", "de-DE,de;q=0.9")]).expect(302);
+    assert_eq!(location(&a), "/app/v2/de/");
+    let a = get("/", &[("Cookie", "pi_ui_locale=de")]).expect(302);
+    assert_eq!(location(&a), "/app/v2/de/");
+    let a = get("/app/v2/EN", &[]).expect(302);
+    assert_eq!(location(&a), "/app/v2/en/");
+    let a = get("/app/v2/en?x=1", &[]).expect(302);
+    assert_eq!(location(&a), "/app/v2/en/?x=1");
+    for path in [
+        "/app/v2/en/",
+        "/app/v2/en/users",
+        "/app/v2/en/policies/details/p1",
+    ] {
+        let a = get(path, &[("Accept", "text/html")]).expect(200);
+        assert!(a
+            .text
+            .contains("<meta name=\"pi-script-root\" content=\"\"></head><body>en</body>"));
+        assert!(a.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+    }
+    // an unknown first segment: the shell for browsers, 404 for others
+    get("/app/v2/login", &[("Accept", "text/html")]).expect(200);
+    get("/app/v2/login", &[("Accept", "application/json")]).expect(404);
+    get("/app/v2/", &[("Accept", "text/html")]).expect(200);
+    let a = get("/static/dist/privacyidea-webui/browser/en/main-X.js", &[]).expect(200);
+    assert_eq!(a.text, "console.log(1)");
+    assert!(a.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    get("/static/dist/../../etc/passwd", &[]).expect(404);
+    get("/static/dist/privacyidea-webui/browser/en/nope.js", &[]).expect(404);
+    get("/static/dist", &[]).expect(404);
+    // the API is unchanged
+    assert_eq!(
+        app.get("/config").expect(200).value()["theme"],
+        "static/contrib/css/bootstrap-theme.css"
+    );
+}
+
+/// Without `PI_WEBUI_STATIC_DIR` nothing of the WebUI is served.
+#[test]
+fn no_webui_by_default() {
+    let app = spawn_app();
+    app.send(app.client().get(app.url("/")), Some(""))
+        .expect(404);
+    app.send(app.client().get(app.url("/app/v2/en/")), Some(""))
+        .expect(404);
+    app.send(app.client().get(app.url("/static/x.js")), Some(""))
+        .expect(404);
+}

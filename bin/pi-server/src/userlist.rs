@@ -60,10 +60,10 @@ pub struct Listing {
     pub truncated: bool,
 }
 
-fn attr_json(v: &AttrValue) -> Value {
+fn attr_json(v: AttrValue) -> Value {
     match v {
-        AttrValue::Str(s) => Value::String(s.clone()),
-        AttrValue::List(l) => Value::Array(l.iter().cloned().map(Value::String).collect()),
+        AttrValue::Str(s) => Value::String(s),
+        AttrValue::List(l) => Value::Array(l.into_iter().map(Value::String).collect()),
     }
 }
 
@@ -146,9 +146,9 @@ pub fn list_users(snap: &Arc<Snapshot>, node_uuid: &str, spec: &ListSpec) -> Lis
                     continue;
                 }
                 let mut obj = Map::new();
-                for (k, v) in &info {
-                    if requested.map_or(true, |r| r.iter().any(|a| a == k)) {
-                        obj.insert(k.clone(), attr_json(v));
+                for (k, v) in info {
+                    if requested.map_or(true, |r| r.contains(&k)) {
+                        obj.insert(k, attr_json(v));
                     }
                 }
                 if wants("realm") {

@@ -45,7 +45,7 @@ fn cfg_truthy(state: &AppState, key: &str) -> bool {
 }
 
 /// `PI_PREFERRED_LANGUAGE` (a list, or a comma-separated string).
-fn languages(state: &AppState) -> Vec<String> {
+pub fn languages(state: &AppState) -> Vec<String> {
     let list: Vec<String> = match state.cfg.get("PI_PREFERRED_LANGUAGE") {
         Some(Value::Array(a)) => a.iter().map(crate::params::python_str).collect(),
         Some(Value::String(s)) => s

@@ -11,6 +11,7 @@ mod policy;
 mod realm;
 mod remote;
 mod resolver;
+pub mod static_ui;
 mod system;
 mod user;
 

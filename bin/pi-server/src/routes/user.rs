@@ -458,16 +458,17 @@ async fn list(
         Some(_) if !listing.users.is_empty() => Some(state.db(|s| s.token_owner_keys()).await?),
         _ => None,
     };
+    let detail = detail(&listing, limit);
     let users: Vec<Value> = listing
         .users
-        .iter()
+        .into_iter()
         .filter(|u| match (&owners, wanted_tokens) {
             (Some(o), Some(want)) => u.owner_key.as_ref().is_some_and(|k| o.contains(k)) == want,
             _ => true,
         })
-        .map(|u| Value::Object(u.info.clone()))
+        .map(|u| Value::Object(u.info))
         .collect();
-    Ok(answer(Value::Array(users), detail(&listing, limit)))
+    Ok(answer(Value::Array(users), detail))
 }
 
 /// `GET /user/count`.
