@@ -37,6 +37,7 @@ class Ws:
             resp += self.sock.recv(1)
         assert b" 101 " in resp.split(b"\r\n")[0], resp
         self.next_id = 0
+        self.events = []
 
     def _recv_exact(self, n):
         buf = b""
@@ -82,6 +83,8 @@ class Ws:
             m = self.recv()
             if m.get("id") == self.next_id:
                 return m.get("result", m)
+            if "method" in m:
+                self.events.append(m)
 
 
 def evaluate(ws, js):
@@ -121,6 +124,7 @@ def main():
         ws = Ws(page["webSocketDebuggerUrl"])
         ws.call("Page.enable")
         ws.call("Runtime.enable")
+        ws.call("Network.enable")
         ws.call("Page.navigate", url=BASE + "/")
         ok = wait_for(ws, "!!document.querySelector('input[type=password]')")
         print("login page:", "password field shown" if ok else "NO LOGIN FORM")
@@ -128,17 +132,16 @@ def main():
             failures.append("login form")
             print(evaluate(ws, "document.body && document.body.innerText.slice(0, 500)"))
             return failures
-        evaluate(ws, f"""(() => {{
-            const set = (el, v) => {{ el.focus(); el.value = v;
-                el.dispatchEvent(new Event('input', {{bubbles: true}}));
-                el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
-            const inputs = [...document.querySelectorAll('input')];
-            const user = inputs.find(i => i.type !== 'password' && i.type !== 'hidden' && i.type !== 'checkbox');
-            const pw = inputs.find(i => i.type === 'password');
-            set(user, {json.dumps(USER)}); set(pw, {json.dumps(PASSWORD)});
-            const btn = [...document.querySelectorAll('button')].find(b => /log ?in|sign ?in/i.test(b.innerText)) ||
-                        document.querySelector('button[type=submit]');
-            btn.click(); return true; }})()""")
+        # Type like a user: focus each field, insert the text (real input
+        # events for Angular's forms), then click "Log In".
+        for kind, text in (("user", USER), ("password", PASSWORD)):
+            sel = ("input[type=password]" if kind == "password" else
+                   "input:not([type=password]):not([type=hidden]):not([type=checkbox])")
+            evaluate(ws, f"document.querySelector({json.dumps(sel)}).focus()")
+            ws.call("Input.insertText", text=text)
+        evaluate(ws, """(() => { const b = [...document.querySelectorAll('button')]
+            .find(b => /^\\s*log in\\s*$/i.test(b.innerText)) || document.querySelector('button[type=submit]');
+            b.click(); return b.innerText; })()""")
         logged_in = wait_for(ws, "!document.querySelector('input[type=password]') && location.pathname")
         print("after login:", logged_in)
         if not logged_in:
@@ -146,10 +149,13 @@ def main():
             print(evaluate(ws, "document.body.innerText.slice(0, 800)"))
             return failures
         for name, path, expect in [("Users", "users", EXPECT_USER), ("Policies", "policies", None),
-                                   ("Realms", "realms", REALM)]:
-            evaluate(ws, f"""(() => {{ const a = [...document.querySelectorAll('a')].find(a =>
+                                   ("Realms", "users/realms", REALM)]:
+            clicked = evaluate(ws, f"""(() => {{ const a = [...document.querySelectorAll('a')].find(a =>
                 (a.getAttribute('href') || '').endsWith('/{path}')); if (a) {{ a.click(); return true; }}
                 return false; }})()""")
+            if not clicked:
+                # not in the visible menu: open the address (the session stays in this tab)
+                ws.call("Page.navigate", url=f"{BASE}/app/v2/{path}")
             shown = wait_for(ws, f"location.pathname.endsWith('/{path}') && document.body.innerText.length > 0 "
                                  f"&& ({json.dumps(expect)} === null || document.body.innerText.includes({json.dumps(expect)}))"
                                  " && location.pathname")
@@ -162,6 +168,11 @@ def main():
             if not shown:
                 failures.append(name)
                 print(text[:1500])
+        api = [(e["params"]["response"]["status"], e["params"]["response"]["url"])
+               for e in ws.events if e["method"] == "Network.responseReceived"]
+        print(f"{len(api)} responses; 4xx/5xx:", [a for a in api if a[0] >= 400] or "none")
+        print("user/config/client requests:", sorted({f"{a[0]} {a[1].split(BASE, 1)[-1]}" for a in api
+              if any(p in a[1] for p in ("/user/", "/config", "/client/"))}))
         return failures
     finally:
         proc.terminate()

@@ -57,7 +57,10 @@ CASES = [
         "/user/?realm=realm1&include_custom_attributes=0",
         "/user/?realm=realm1&attributes=username,department", "/user/?realm=realm1&department=sales",
         "/user/count?realm=realm1", "/user/count", "/user/count?realm=nope",
-        "/user/count?realm=realm1,realm2", "/user/settings", "/client/", "/config"]},
+        "/user/count?realm=realm1,realm2", "/user/settings", "/client/", "/config",
+        # what the WebUI's Users page asks (seen in headless Chromium)
+        "/user/?realm=realm1&attributes=username,userid,givenname,surname,email,phone,mobile,"
+        "description,resolver,editable&include_custom_attributes=false"]},
 ]
 for i, pol in enumerate([
         {"action": "userlist", "realm": "realm2"},
