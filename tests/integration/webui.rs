@@ -342,3 +342,21 @@ fn no_webui_by_default() {
     app.send(app.client().get(app.url("/static/x.js")), Some(""))
         .expect(404);
 }
+
+/// `PI_UI_DEACTIVATED`: the release renders no settings but still adds the
+/// logo (`get_ui_config`); checked against the release with
+/// `PI_UI_DEACTIVATED = True` and `PI_LOGO = 'mylogo.png'` in its pi.cfg.
+#[test]
+fn config_with_the_ui_deactivated() {
+    let app = spawn_app_with(AppOptions {
+        extra_cfg: vec![
+            "PI_UI_DEACTIVATED = True".into(),
+            "PI_LOGO = 'mylogo.png'".into(),
+        ],
+        ..AppOptions::default()
+    });
+    let a = app
+        .send(app.client().get(app.url("/config")), Some(""))
+        .expect(200);
+    assert_eq!(a.value(), json!({"logo": "mylogo.png"}));
+}

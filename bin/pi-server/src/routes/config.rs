@@ -128,7 +128,11 @@ async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
         .is_empty();
     let hidden = hide_version && !logged_in;
     if cfg_truthy(&state, "PI_UI_DEACTIVATED") {
-        return Ok(respond(json!({}), hidden));
+        // The release renders nothing, then still sets the logo.
+        return Ok(respond(
+            json!({"logo": cfg_value(&state, "PI_LOGO", json!(""))}),
+            hidden,
+        ));
     }
     let assigned_and_ends = state
         .db(|s| {
