@@ -18,7 +18,7 @@ run: ## first start: write pi.cfg + key + SQLite DB + admin (password printed on
 	./target/release/pi-manage --config $(CONFIG) setup
 	./target/release/pi-server --config $(CONFIG) --listen $(LISTEN)
 
-test: ## the whole suite (unit, property, end-to-end); PostgreSQL too when PI_TEST_POSTGRES_URL is set
+test: ## the whole suite (unit, property, end-to-end); PostgreSQL when PI_TEST_POSTGRES_URL is set; LDAP against PI_TEST_LDAP_URI, else a throw-away slapd if installed
 	$(CARGO) build -p pi-server -p pi-manage
 	$(CARGO) test --workspace --doc
 	$(CARGO) nextest run --workspace --no-fail-fast

@@ -7,6 +7,7 @@ mod support;
 
 mod auth_users;
 mod foundation;
+mod ldap;
 mod manage;
 mod nodes;
 mod policy_api;
@@ -14,4 +15,5 @@ mod realm;
 mod release;
 mod remote;
 mod resolver;
+mod sql_resolver;
 mod webui;

@@ -118,7 +118,9 @@ pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
     }
 }
 
-/// Rights of a login (`ui_get_rights`).
+/// Rights of a login (`ui_get_rights`); `user` is the realm user (its
+/// resolver and attributes feed user-scope policies and their `userinfo`
+/// conditions).
 pub fn rights(
     snap: &Snapshot,
     scope: &str,
@@ -126,6 +128,7 @@ pub fn rights(
     realm: &str,
     client: &str,
     user_agent: &str,
+    user: Option<&pi_policy::UserObject>,
 ) -> ApiResult<Vec<String>> {
     snap.policy_set
         .ui_get_rights(
@@ -134,7 +137,7 @@ pub fn rights(
             username,
             Some(client),
             Some(user_agent),
-            None,
+            user,
             now(),
         )
         .map_err(map_match_error)

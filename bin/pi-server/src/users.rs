@@ -94,6 +94,9 @@ pub async fn resolve(
             snap.resolver_object(name)
         }) {
             Ok(Some(u)) => {
+                // The resolver may name the user by its primary login
+                // (LDAP with several login attributes, §3.7).
+                user.login = u.login;
                 user.resolver = u.resolver;
                 user.uid = u.uid;
             }

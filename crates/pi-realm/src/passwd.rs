@@ -154,6 +154,7 @@ impl Resolver for PasswdResolver {
         Ok(ConnectionTest {
             success: false,
             description: "Not implemented".to_owned(),
+            count: None,
         })
     }
 }
@@ -184,7 +185,7 @@ pub fn verify_crypt(password: &str, hash: &str) -> bool {
 }
 
 /// Checks `[rounds=N$]salt$checksum` (the part after `$5$`/`$6$`).
-fn sha_crypt_check(
+pub(crate) fn sha_crypt_check(
     password: &str,
     rest: &str,
     crypt: impl Fn(&[u8], &[u8], usize) -> Result<String, sha_crypt::CryptError>,

@@ -72,12 +72,16 @@ pub fn find_user(
     for &(name, resolver) in resolvers {
         match resolver.user_id(login) {
             Ok(uid) if !uid.is_empty() => {
+                let login = match resolver.primary_login(&uid)? {
+                    Some(primary) if !primary.is_empty() => primary,
+                    _ => login.to_owned(),
+                };
                 return Ok(Some(User {
-                    login: login.to_owned(),
+                    login,
                     realm: realm.to_lowercase(),
                     resolver: name.to_owned(),
                     uid,
-                }))
+                }));
             }
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}

@@ -55,6 +55,10 @@ pub struct ConnectionTest {
     pub success: bool,
     /// What happened.
     pub description: String,
+    /// The value `POST /resolver/test` answers instead of `success` when
+    /// set: the SQL resolver reports the user count (`-1` on failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
 }
 
 /// Errors of resolver operations.
@@ -136,6 +140,14 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
         let cut = list.len() > limit;
         list.truncate(limit);
         Ok((list, cut))
+    }
+
+    /// The primary login name of a user found by an alternative login
+    /// attribute (LDAP with several `LOGINNAMEATTRIBUTE`s: privacyIDEA then
+    /// replaces the login by the first attribute's value). `None` (the
+    /// default) keeps the login as typed.
+    fn primary_login(&self, _uid: &str) -> Result<Option<String>, ResolverError> {
+        Ok(None)
     }
 
     /// Whether users can be created/edited in this store. Default `false`.

@@ -194,6 +194,14 @@ async fn login_inner(
 
     let scope = login.role.as_str();
     let client = info.client_ip.to_string();
+    // `request.User`: the realm user, or an empty user for a local admin.
+    let user_object = login
+        .user
+        .as_ref()
+        .map(users::LoginUser::user_object)
+        .unwrap_or_default();
+    // privacyIDEA's `get_rights` matches user-scope policies with
+    // `User(login, realm)`: its resolver and attributes (userinfo conditions)
     let rights = crate::policyset::rights(
         &snap,
         scope,
@@ -201,14 +209,9 @@ async fn login_inner(
         &login.realm,
         &client,
         &info.user_agent,
+        (login.role == pi_auth::Role::User).then_some(&user_object),
     )?;
     let menus = crate::policyset::menus(&snap, scope, &rights);
-    // `request.User`: the realm user, or an empty user for a local admin.
-    let user_object = login
-        .user
-        .as_ref()
-        .map(users::LoginUser::user_object)
-        .unwrap_or_default();
     let default_validity = i64::try_from(state.cfg.pi_jwt_validity).unwrap_or(i64::MAX);
     let validity = webui::jwt_validity(&snap.policy_set, &ctx, &user_object, default_validity)?;
     let claims = pi_auth::Claims::new(

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::gate;
 use crate::params::Params;
 use crate::state::{AppState, Snapshot};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use pi_model::record::ResolverRecord;
 use pi_realm::{DecodedResolver, CENSORED};
 use pi_store::{DeleteResolverOutcome, SaveResolverError};
@@ -101,7 +101,25 @@ async fn save(
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
-    let changes = pi_realm::resolver_changes(&name, &rtype, params.all(), state.enc_key())
+    // privacyIDEA stores a JSON bool as "True"/"False" when it creates the
+    // row, but as "1"/"0" when the row already exists (its update path
+    // assigns the raw bool; spec resolvers-sql-ldap.md §1.1, L20)
+    let mut values = params.all().clone();
+    let snap = state.snapshot().await?;
+    if let Some(stored) = snap
+        .resolvers
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(&name))
+    {
+        for (k, v) in values.iter_mut() {
+            if let Value::Bool(b) = v {
+                if stored.config.iter().any(|row| &row.key == k) {
+                    *v = Value::String(if *b { "1" } else { "0" }.into());
+                }
+            }
+        }
+    }
+    let changes = pi_realm::resolver_changes(&name, &rtype, &values, state.enc_key())
         .map_err(ApiError::parameter)?;
     let result = state
         .blocking(move |store| store.save_resolver(&name, &rtype, &changes))
@@ -142,7 +160,12 @@ async fn delete(
     }
 }
 
-async fn test(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
+async fn test(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: Params,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     gate::require(&state, &admin, "resolverwrite", &params).await?;
     let rtype = params.required_str("type")?;
     known_type(&rtype)?;
@@ -168,12 +191,27 @@ async fn test(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
     let outcome = web::block(move || pi_realm::test_connection(&rtype, &config))
         .await
         .map_err(ApiError::internal)?;
-    let (success, description) = match outcome {
-        Ok(t) => (t.success, t.description),
-        Err(e) => (false, e.to_string()),
+    let (value, description) = match outcome {
+        // the SQL resolver answers its user count (-1 on failure), not a bool
+        Ok(t) => (
+            t.count.map_or_else(|| json!(t.success), |n| json!(n)),
+            t.description,
+        ),
+        // privacyIDEA answers 500 for a configuration its test cannot even
+        // start with (SQL without `Table`); we answer a parameter error
+        Err(e @ pi_realm::BuildError::InvalidConfig { .. }) => {
+            return Err(ApiError::parameter(e.to_string()))
+        }
+        Err(e) => (json!(false), e.to_string()),
     };
+    // privacyIDEA translates the LDAP success text by Accept-Language
+    let language = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let description = pi_realm::ldap::localize_test_description(&description, language);
     let body = envelope::success_body_with_detail(
-        json!(success),
+        value,
         json!({"description": description, "threadid": crate::envelope::thread_id()}),
     );
     Ok(envelope::json_response(
