@@ -7,6 +7,8 @@
 #   scripts/bench-userlist.sh        # USERS=10000 DURATION=10s THREADS=2 CONNECTIONS=8
 #   REF=http://127.0.0.1:5104 REF_PASSWORD=test scripts/bench-userlist.sh
 #                                    # also the release (scripts/ref/ref-server.sh) on the same file
+#   LDAP=1 scripts/bench-userlist.sh # also an LDAP resolver over slapd (scripts/ldap-test-server.sh)
+#                                    # holding LDAP_USERS (default 10000) more users, SIZELIMIT above that
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${USERS:-10000}
@@ -16,7 +18,15 @@ CONNECTIONS=${CONNECTIONS:-8}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p pi-server -p pi-manage
 WORK=$(mktemp -d)
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+export LDAP_TEST_DIR="$WORK/ldap"
+export LDAP_TEST_PORT=${LDAP_TEST_PORT:-38932}
+cleanup() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    [ -z "${LDAP:-}" ] || bash scripts/ldap-test-server.sh stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+SERVER_PID=""
+trap cleanup EXIT
 python3 - "$WORK/users.passwd" "$USERS" <<'PY'
 import sys
 with open(sys.argv[1], "w") as f:
@@ -63,4 +73,32 @@ if [ -n "${REF:-}" ]; then
     run "release GET /user/?realm=benchrealm ($USERS users)" "$REF" "$RTOKEN" "/user/?realm=benchrealm"
     run "release GET /user/count?realm=benchrealm" "$REF" "$RTOKEN" "/user/count?realm=benchrealm"
     run "release GET /user/?realm=benchrealm&username=user0001* (10 users)" "$REF" "$RTOKEN" "/user/?realm=benchrealm&username=user0001*"
+fi
+if [ -n "${LDAP:-}" ]; then
+    LDAP_USERS=${LDAP_USERS:-10000}
+    bash scripts/ldap-test-server.sh start 2>/dev/null
+    URI="ldap://127.0.0.1:$LDAP_TEST_PORT"
+    python3 - "$LDAP_USERS" > "$WORK/users.ldif" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    print(f"dn: uid=luser{i:05d},ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: luser{i:05d}\n"
+          f"cn: Given{i} Sur{i}\nsn: Sur{i}\ngivenName: Given{i}\nmail: luser{i}@example.org\n"
+          f"telephoneNumber: +49 {i}\nmobile: +49 {i + 1}\n")
+PY
+    ldapadd -x -H "$URI" -D cn=admin,dc=example,dc=org -w adminpw -f "$WORK/users.ldif" >/dev/null
+    python3 - "$URI" "$LDAP_USERS" > "$WORK/ldapresolver.json" <<'PY'
+import json, sys
+print(json.dumps({
+    "type": "ldapresolver", "LDAPURI": sys.argv[1], "LDAPBASE": "ou=people,dc=example,dc=org",
+    "BINDDN": "cn=admin,dc=example,dc=org", "BINDPW": "adminpw", "LOGINNAMEATTRIBUTE": "uid",
+    "LDAPSEARCHFILTER": "(objectClass=inetOrgPerson)", "UIDTYPE": "entryUUID",
+    "USERINFO": json.dumps({"username": "uid", "givenname": "givenName", "surname": "sn",
+                            "email": "mail", "phone": "telephoneNumber", "mobile": "mobile"}),
+    "SIZELIMIT": int(sys.argv[2]) + 100}))
+PY
+    curl -s -o /dev/null -H "Authorization: $TOKEN" -H 'Content-Type: application/json' \
+        -d @"$WORK/ldapresolver.json" "$BASE/resolver/ldapusers"
+    curl -s -o /dev/null -H "Authorization: $TOKEN" -d resolvers=ldapusers "$BASE/realm/ldaprealm"
+    run "pi-server LDAP GET /user/?realm=ldaprealm ($LDAP_USERS + 5 users)" "$BASE" "$TOKEN" "/user/?realm=ldaprealm"
+    run "pi-server LDAP GET /user/?realm=ldaprealm&username=luser0001* (10 users)" "$BASE" "$TOKEN" "/user/?realm=ldaprealm&username=luser0001*"
 fi

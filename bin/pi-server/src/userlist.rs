@@ -74,7 +74,7 @@ pub fn list_users(snap: &Arc<Snapshot>, node_uuid: &str, spec: &ListSpec) -> Lis
     let mut failures: Vec<String> = Vec::new();
     let mut succeeded: HashSet<String> = HashSet::new();
     let requested = spec.requested.as_deref();
-    let wants = |name: &str| requested.map_or(true, |r| r.iter().any(|a| a == name));
+    let wants = |name: &str| requested.is_none_or(|r| r.iter().any(|a| a == name));
     'realms: for (realm, resolver_filter) in &spec.realm_filters {
         let Some(realm_rec) = snap.realm(realm) else {
             continue;
@@ -147,7 +147,7 @@ pub fn list_users(snap: &Arc<Snapshot>, node_uuid: &str, spec: &ListSpec) -> Lis
                 }
                 let mut obj = Map::new();
                 for (k, v) in info {
-                    if requested.map_or(true, |r| r.contains(&k)) {
+                    if requested.is_none_or(|r| r.contains(&k)) {
                         obj.insert(k, attr_json(v));
                     }
                 }

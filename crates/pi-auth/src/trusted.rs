@@ -155,7 +155,7 @@ pub fn verify_with_trusted(
                 }
             }
             if let Some(nbf) = claims.get("nbf") {
-                if !int_claim(nbf).is_some_and(|nbf| nbf <= now) {
+                if int_claim(nbf).is_none_or(|nbf| nbf > now) {
                     continue;
                 }
             }

@@ -463,6 +463,6 @@ trait NoneOrEmpty {
 
 impl NoneOrEmpty for Option<&UserObject> {
     fn is_none_or_empty(&self) -> bool {
-        self.map_or(true, |u| u.is_empty())
+        self.is_none_or(|u| u.is_empty())
     }
 }

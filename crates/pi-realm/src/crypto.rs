@@ -201,7 +201,7 @@ impl EncKey {
         rand::rngs::OsRng.fill_bytes(&mut iv);
         let mut buf = data.to_vec();
         let pad = 16 - buf.len() % 16;
-        buf.extend(std::iter::repeat(pad as u8).take(pad));
+        buf.extend(std::iter::repeat_n(pad as u8, pad));
         let key = &self.keys[slot];
         let len = buf.len();
         // The buffer is a whole number of blocks, so this cannot fail; fall

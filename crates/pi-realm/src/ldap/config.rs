@@ -446,7 +446,7 @@ impl<'a> Flow<'a> {
                         && self
                             .s
                             .get(self.pos + 1)
-                            .map_or(true, |n| n.is_ascii_whitespace() || stops.contains(n))
+                            .is_none_or(|n| n.is_ascii_whitespace() || stops.contains(n))
                     {
                         break;
                     }
