@@ -360,3 +360,65 @@ fn config_with_the_ui_deactivated() {
         .expect(200);
     assert_eq!(a.value(), json!({"logo": "mylogo.png"}));
 }
+
+/// The same reads on privacyIDEA's PostgreSQL schema (token owners, custom
+/// attributes, client applications, settings): the answers the release gave
+/// on SQLite for the recorded data. Skipped without `PI_TEST_POSTGRES_URL`.
+#[test]
+fn privacyidea_tables_on_postgresql() {
+    let Some(pg) = PgDb::create() else {
+        eprintln!("PI_TEST_POSTGRES_URL not set; PostgreSQL part skipped");
+        return;
+    };
+    pg.exec(&fixture("privacyidea-3.14-postgresql-schema.sql"));
+    let rec: Value = serde_json::from_str(RECORDED).unwrap();
+    let app = spawn_app_with(AppOptions {
+        db: Db::Uri(pg.uri.clone()),
+        ..Default::default()
+    });
+    for (name, content) in rec["passwd"].as_object().unwrap() {
+        write_file(&app, name, content.as_str().unwrap());
+    }
+    for step in rec["setup"].as_array().unwrap() {
+        let mut body = step[1].clone();
+        for v in body.as_object_mut().unwrap().values_mut() {
+            if let Some(file) = v.as_str().and_then(|s| s.strip_prefix('@')) {
+                *v = json!(app.dir.path().join(file).display().to_string());
+            }
+        }
+        app.post_json(step[0].as_str().unwrap(), &body).expect(200);
+    }
+    // PostgreSQL booleans and JSON columns
+    let sql = rec["data_sql"]
+        .as_str()
+        .unwrap()
+        .replace("'hotp',1,0)", "'hotp',true,false)")
+        .replace("'hotp',1,1)", "'hotp',true,true)")
+        .replace("'hotp',0,NULL)", "'hotp',false,NULL)");
+    pg.exec(&sql);
+    let no_policies = &rec["cases"][0]["answers"];
+    let mut compared = 0;
+    for want in no_policies.as_array().unwrap() {
+        let path = want["path"].as_str().unwrap();
+        if ![
+            "/user/count?realm=realm1,realm2",
+            "/client/",
+            "/user/settings",
+        ]
+        .contains(&path)
+            && !path.contains("has_tokens=true")
+            && !path.contains("department")
+        {
+            continue;
+        }
+        let got = app.get(path);
+        assert_eq!(
+            got.status,
+            want["status"].as_u64().unwrap() as u16,
+            "{path}"
+        );
+        assert_eq!(got.json()["result"], want["result"], "{path}");
+        compared += 1;
+    }
+    assert_eq!(compared, 6);
+}
