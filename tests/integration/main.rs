@@ -18,3 +18,4 @@ mod release;
 mod remote;
 mod resolver;
 mod sql_resolver;
+mod webui;

@@ -51,6 +51,7 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
         let path_cfg = web::PathConfig::default().error_handler(|e, _| {
             ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid path: {e}")).into()
         });
+        let serve_webui = routes::static_ui::static_dir(&state).is_some();
         cfg.app_data(state)
             .app_data(web::Data::new(BodyLimit(limit)))
             .app_data(json_cfg)
@@ -58,5 +59,8 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
             .app_data(query_cfg)
             .app_data(path_cfg);
         routes::configure(cfg);
+        if serve_webui {
+            routes::static_ui::configure(cfg);
+        }
     }
 }

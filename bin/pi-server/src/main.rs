@@ -18,6 +18,7 @@ mod request;
 mod routes;
 mod signing;
 mod state;
+mod userlist;
 mod users;
 mod webui;
 

@@ -150,6 +150,16 @@ impl Params {
             .insert(key.to_string(), Value::String(value.to_string()));
     }
 
+    /// Set a parameter (privacyIDEA's pre-policies rewriting `request.all_data`).
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.values.insert(key.to_string(), value);
+    }
+
+    /// Remove a parameter.
+    pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.values.remove(key)
+    }
+
     /// The raw value.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.values.get(key)

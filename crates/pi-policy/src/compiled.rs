@@ -325,3 +325,49 @@ impl CompiledPolicy {
         literal_matches(entry, q)
     }
 }
+
+/// A policy target field (`user`, `resolver`, `realm`) compiled once and
+/// compared the way the engine compares it (privacyIDEA's `_field_matches`
+/// in the user-list restriction): an empty field matches every value;
+/// otherwise the value must be found (literally, as `*` or as a full-match
+/// regular expression) and not excluded by a `!`/`-` entry.
+#[derive(Debug, Clone)]
+pub struct FieldMatcher {
+    list: EntryList,
+    case_insensitive: bool,
+}
+
+impl FieldMatcher {
+    /// Compile a field; `case_insensitive` lower-cases the entries and every
+    /// compared value (`user_case_insensitive`).
+    pub fn new<S: AsRef<str>>(values: &[S], case_insensitive: bool) -> FieldMatcher {
+        let list = if case_insensitive {
+            let lower: Vec<String> = values.iter().map(|v| v.as_ref().to_lowercase()).collect();
+            EntryList::with_cache(&lower, &mut RegexMap::new())
+        } else {
+            EntryList::with_cache(values, &mut RegexMap::new())
+        };
+        FieldMatcher {
+            list,
+            case_insensitive,
+        }
+    }
+
+    /// Whether the field restricts nothing.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether `value` matches the field.
+    pub fn matches(&self, value: &str) -> bool {
+        if self.list.is_empty() {
+            return true;
+        }
+        let s = if self.case_insensitive {
+            self.list.search(&value.to_lowercase())
+        } else {
+            self.list.search(value)
+        };
+        s.found && !s.excluded
+    }
+}

@@ -12,7 +12,7 @@ mod query;
 mod ui;
 mod values;
 
-pub use compiled::RegexCache;
+pub use compiled::{FieldMatcher, RegexCache};
 pub use custom::{
     convert_action_dict, parse_string_to_dict, CustomAttributes, DELETE_USER_ATTRIBUTES,
     SET_USER_ATTRIBUTES,

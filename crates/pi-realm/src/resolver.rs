@@ -127,6 +127,21 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
     /// privacyIDEA answers); `Err` is for failures the test itself hits.
     fn test_connection(&self) -> Result<ConnectionTest, ResolverError>;
 
+    /// [`Resolver::user_list`] with a cap: at most `limit` users, and
+    /// whether more matched (the list was cut). Resolvers that can stop
+    /// early (LDAP size limit, SQL `LIMIT`) override this so a directory of
+    /// a million users never reaches memory; the default lists and cuts.
+    fn user_list_limited(
+        &self,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> Result<(Vec<UserInfo>, bool), ResolverError> {
+        let mut list = self.user_list(filter)?;
+        let cut = list.len() > limit;
+        list.truncate(limit);
+        Ok((list, cut))
+    }
+
     /// The primary login name of a user found by an alternative login
     /// attribute (LDAP with several `LOGINNAMEATTRIBUTE`s: privacyIDEA then
     /// replaces the login by the first attribute's value). `None` (the

@@ -13,6 +13,7 @@ pub mod testing;
 mod tokens;
 mod uri;
 mod version;
+mod webui;
 
 pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
@@ -26,6 +27,7 @@ pub use store::{
 pub use tokens::Owner;
 pub use uri::{normalize_sqlite_uri, parse_database_uri, Backend, DatabaseUrl};
 pub use version::{etag_of, ObjectKind, Precondition};
+pub use webui::{ClientApplication, CustomAttribute, SettingsSubject};
 
 /// The raw record types this crate reads and writes (from `pi-model`).
 pub use pi_model::record;

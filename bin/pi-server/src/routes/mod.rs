@@ -8,12 +8,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use pi_store::{ObjectKind, Precondition};
 
 mod auth;
+mod client;
+mod config;
 mod health;
 mod policy;
 mod realm;
 mod remote;
 mod resolver;
+pub mod static_ui;
 mod system;
+mod user;
 
 /// A resource whose other methods answer 405 in the envelope.
 pub fn resource(path: &str) -> actix_web::Resource {
@@ -58,4 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resolver::configure(cfg);
     remote::configure(cfg);
     policy::configure(cfg);
+    user::configure(cfg);
+    client::configure(cfg);
+    config::configure(cfg);
 }
