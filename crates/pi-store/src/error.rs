@@ -62,6 +62,14 @@ impl From<r2d2::Error> for StoreError {
 /// than "this statement is wrong".
 fn is_unavailable(e: &DieselError) -> bool {
     match e {
+        // A connection lost during COMMIT, whose rollback then fails too
+        // (MariaDB killed under load), or a transaction manager left broken
+        // by such a loss: the database went away, the statement was fine.
+        DieselError::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_unavailable(commit_error) || is_unavailable(rollback_error),
+        DieselError::BrokenTransactionManager => true,
         DieselError::DatabaseError(kind, info) => {
             matches!(
                 kind,
@@ -82,6 +90,7 @@ fn is_unavailable(e: &DieselError) -> bool {
                     "connection was killed",
                     "lock wait timeout exceeded",
                     "deadlock found",
+                    "commands out of sync",
                 ]
                 .iter()
                 .any(|p| msg.contains(p))
@@ -145,3 +154,28 @@ macro_rules! from_diesel_via_store {
     )*};
 }
 from_diesel_via_store!(RenameError, SetRealmError, SaveResolverError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(msg: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(msg.to_string()))
+    }
+
+    #[test]
+    fn lost_connections_are_unavailable() {
+        assert!(is_unavailable(&db(
+            "Lost connection to server during query"
+        )));
+        assert!(!is_unavailable(&db("Unknown column 'x' in 'field list'")));
+        // Seen when MariaDB is killed during a COMMIT under load: must be a
+        // 503, not a 500.
+        let e = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(db("Server has gone away")),
+            commit_error: Box::new(db("Lost connection to server during query")),
+        };
+        assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        assert!(is_unavailable(&DieselError::BrokenTransactionManager));
+    }
+}
