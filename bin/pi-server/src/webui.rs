@@ -26,7 +26,7 @@ const ANDROID_APP_URL: &str =
     "https://play.google.com/store/apps/details?id=it.netknights.piauthenticator";
 const IOS_APP_URL: &str = "https://apps.apple.com/us/app/privacyidea-authenticator/id1445401301";
 /// Tokens a deployment may assign without a subscription.
-const FREE_TOKENS: i64 = 50;
+pub const FREE_TOKENS: i64 = 50;
 
 /// The WebUI login mode a `login_mode` policy selects.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -229,28 +229,35 @@ async fn login_inner(
     )
     .map_err(ApiError::internal)?;
 
-    let (tokens, containers) = match (&login.user, login.role) {
+    // The counts the settings depend on, in one trip to the database: the
+    // user's tokens and containers (role user), the assigned active tokens,
+    // and the subscriptions only when those exceed the free tier.
+    let owner = match (&login.user, login.role) {
         (Some(u), pi_auth::Role::User) if u.exists() => {
-            let (resolver, uid, realm) = (u.resolver.clone(), u.uid.clone(), u.realm.clone());
-            state
-                .db(move |s| {
-                    let owner = pi_store::Owner {
-                        resolver: &resolver,
-                        user_id: &uid,
-                        realm: &realm,
-                    };
-                    Ok((s.user_token_count(owner)?, s.user_container_count(owner)?))
-                })
-                .await?
+            Some((u.resolver.clone(), u.uid.clone(), u.realm.clone()))
         }
-        _ => (0, 0),
+        _ => None,
     };
-    let (assigned, ends) = state
-        .db(|s| {
-            Ok((
-                s.assigned_active_token_count()?,
-                s.subscription_end_dates("privacyidea")?,
-            ))
+    let (tokens, containers, assigned, ends) = state
+        .db(move |s| {
+            let (tokens, containers) = match &owner {
+                Some((resolver, uid, realm)) => {
+                    let owner = pi_store::Owner {
+                        resolver,
+                        user_id: uid,
+                        realm,
+                    };
+                    (s.user_token_count(owner)?, s.user_container_count(owner)?)
+                }
+                None => (0, 0),
+            };
+            let assigned = s.assigned_active_token_count()?;
+            let ends = if assigned > webui::FREE_TOKENS {
+                s.subscription_end_dates("privacyidea")?
+            } else {
+                Vec::new()
+            };
+            Ok((tokens, containers, assigned, ends))
         })
         .await?;
     let subscription_status =
