@@ -13,6 +13,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What the engine needs to know beyond the policies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,17 +103,82 @@ impl<'q> Prepared<'q> {
     }
 }
 
+/// Policies by *slot*: a slot number stays with a policy for the life of
+/// the set (the index refers to slots), load order is kept separately.
+/// Stored in chunks shared between the sets that [`PolicySet::edited`]
+/// derives from each other: an edit copies one chunk, not every policy.
+#[derive(Debug, Clone, Default)]
+struct Slots {
+    chunks: Vec<Arc<Vec<Option<CompiledPolicy>>>>,
+}
+
+/// Policies per chunk of [`Slots`].
+const CHUNK: usize = 16;
+
+impl Slots {
+    fn from_policies(policies: Vec<CompiledPolicy>) -> Slots {
+        let mut chunks = Vec::with_capacity(policies.len().div_ceil(CHUNK));
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for p in policies {
+            chunk.push(Some(p));
+            if chunk.len() == CHUNK {
+                chunks.push(Arc::new(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK),
+                )));
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(Arc::new(chunk));
+        }
+        Slots { chunks }
+    }
+
+    #[inline]
+    fn get(&self, slot: u32) -> Option<&CompiledPolicy> {
+        let s = slot as usize;
+        self.chunks.get(s / CHUNK)?.get(s % CHUNK)?.as_ref()
+    }
+
+    /// Put `p` into `slot` (copying its chunk if it is shared).
+    fn set(&mut self, slot: u32, p: Option<CompiledPolicy>) {
+        let s = slot as usize;
+        while self.chunks.len() <= s / CHUNK {
+            self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+        }
+        if let Some(chunk) = self.chunks.get_mut(s / CHUNK) {
+            let chunk = Arc::make_mut(chunk);
+            if chunk.len() <= s % CHUNK {
+                chunk.resize_with(s % CHUNK + 1, || None);
+            }
+            if let Some(x) = chunk.get_mut(s % CHUNK) {
+                *x = p;
+            }
+        }
+    }
+}
+
 /// An immutable, indexed set of policies; cheap to query from many threads.
+///
+/// A changed policy is applied with [`PolicySet::edited`], which shares
+/// everything it does not change with the set it starts from.
 #[derive(Debug, Clone)]
 pub struct PolicySet {
-    pub(crate) policies: Vec<CompiledPolicy>,
+    slots: Slots,
+    /// Load position → slot.
+    order: Vec<u32>,
+    /// Slot → load position (`u32::MAX`: free slot).
+    rank: Vec<u32>,
+    /// Free slots.
+    free: Vec<u32>,
     pub(crate) index: Index,
-    pub(crate) ctx: BuildContext,
+    pub(crate) ctx: Arc<BuildContext>,
     active_by_scope: FxMap<Box<str>, usize>,
     active_total: usize,
-    has_uci: bool,
+    /// Number of `user_case_insensitive` policies.
+    uci: usize,
     /// `ctx.realm_resolvers` with the faster hasher (looked up per query).
-    realm_resolvers: FxMap<Box<str>, Vec<String>>,
+    realm_resolvers: Arc<FxMap<Box<str>, Vec<String>>>,
 }
 
 /// Python `str.lower()`, borrowing when nothing changes.
@@ -161,8 +227,11 @@ impl PolicySet {
             .into_iter()
             .map(|p| CompiledPolicy::new(p, &mut cache.map))
             .collect();
-        let has_uci = compiled.iter().any(|p| p.policy.user_case_insensitive());
-        let index = Index::build(&compiled);
+        let uci = compiled
+            .iter()
+            .filter(|p| p.policy.user_case_insensitive())
+            .count();
+        let index = Index::build(compiled.iter().enumerate().map(|(i, p)| (i as u32, p)));
         let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();
         let mut active_total = 0;
         for p in compiled.iter().filter(|p| p.policy.active()) {
@@ -174,15 +243,117 @@ impl PolicySet {
             .iter()
             .map(|(k, v)| (k.as_str().into(), v.clone()))
             .collect();
+        let n = compiled.len() as u32;
         PolicySet {
-            policies: compiled,
+            slots: Slots::from_policies(compiled),
+            order: (0..n).collect(),
+            rank: (0..n).collect(),
+            free: Vec::new(),
             index,
-            ctx,
+            ctx: Arc::new(ctx),
             active_by_scope,
             active_total,
-            has_uci,
-            realm_resolvers,
+            uci,
+            realm_resolvers: Arc::new(realm_resolvers),
         }
+    }
+
+    /// A new set with the policy at load position `remove_at` taken out
+    /// and/or `insert = (position, policy)` put in at that load position
+    /// (counted after the removal) — one changed, added, renamed or deleted
+    /// policy, with the same decisions as [`PolicySet::build`] of the
+    /// resulting list. Takes time in the size of the index buckets the
+    /// policy is in, not in the size of the set: what it does not change
+    /// (other policies, other buckets) is shared with `self`. `None` when a
+    /// position is out of range.
+    ///
+    /// Load order decides ties of equal priority, so the caller places the
+    /// policy where its store's load order puts it.
+    pub fn edited(
+        &self,
+        remove_at: Option<usize>,
+        insert: Option<(usize, Policy)>,
+        cache: &mut RegexCache,
+    ) -> Option<PolicySet> {
+        let mut new = self.clone();
+        let mut removed: Option<(u32, &CompiledPolicy)> = None;
+        if let Some(at) = remove_at {
+            let slot = *self.order.get(at)?;
+            let old = self.slots.get(slot)?;
+            new.order.remove(at);
+            new.count(old, false);
+            removed = Some((slot, old));
+        }
+        let mut first = remove_at.unwrap_or(usize::MAX);
+        let mut added: Option<u32> = None;
+        if let Some((pos, policy)) = insert {
+            if pos > new.order.len() {
+                return None;
+            }
+            let compiled = CompiledPolicy::new(policy, &mut cache.map);
+            new.count(&compiled, true);
+            let slot = match removed {
+                Some((s, _)) => s,
+                None => match new.free.pop() {
+                    Some(s) => s,
+                    None => new.rank.len() as u32,
+                },
+            };
+            new.slots.set(slot, Some(compiled));
+            new.order.insert(pos, slot);
+            first = first.min(pos);
+            added = Some(slot);
+        }
+        if let Some((slot, _)) = removed {
+            if added != Some(slot) {
+                new.slots.set(slot, None);
+                new.free.push(slot);
+                if let Some(r) = new.rank.get_mut(slot as usize) {
+                    *r = u32::MAX;
+                }
+            }
+        }
+        if let Some(slot) = added {
+            if new.rank.len() <= slot as usize {
+                new.rank.resize(slot as usize + 1, u32::MAX);
+            }
+        }
+        for (pos, &slot) in new.order.iter().enumerate().skip(first) {
+            if let Some(r) = new.rank.get_mut(slot as usize) {
+                *r = pos as u32;
+            }
+        }
+        let PolicySet { index, slots, .. } = &mut new;
+        let add = added.and_then(|s| Some((s, slots.get(s)?)));
+        index.edit(removed, add, &|s| self.slots.get(s));
+        Some(new)
+    }
+
+    /// Count `p` into (or out of) the per-scope totals.
+    fn count(&mut self, p: &CompiledPolicy, add: bool) {
+        let step = |n: &mut usize| {
+            if add {
+                *n += 1
+            } else {
+                *n = n.saturating_sub(1)
+            }
+        };
+        if p.policy.user_case_insensitive() {
+            step(&mut self.uci);
+        }
+        if p.policy.active() {
+            step(&mut self.active_total);
+            step(
+                self.active_by_scope
+                    .entry(p.policy.scope().into())
+                    .or_default(),
+            );
+        }
+    }
+
+    /// The compiled policies in load order.
+    pub(crate) fn in_load_order(&self) -> impl Iterator<Item = &CompiledPolicy> {
+        self.order.iter().filter_map(|&s| self.slots.get(s))
     }
 
     /// [`PolicySet::build`] from stored records (lenient, see [`Policy::from_record`]).
@@ -205,17 +376,17 @@ impl PolicySet {
 
     /// All policies in load order.
     pub fn policies(&self) -> impl Iterator<Item = &Policy> {
-        self.policies.iter().map(|p| &p.policy)
+        self.in_load_order().map(|p| &p.policy)
     }
 
     /// Number of policies.
     pub fn len(&self) -> usize {
-        self.policies.len()
+        self.order.len()
     }
 
     /// `true` without policies.
     pub fn is_empty(&self) -> bool {
-        self.policies.is_empty()
+        self.order.is_empty()
     }
 
     /// The build context.
@@ -299,8 +470,8 @@ impl PolicySet {
             resolver,
             realm_q,
             pairing,
-            user_lower: user.filter(|_| self.has_uci).map(lower),
-            adminuser_lower: q.adminuser.filter(|_| self.has_uci).map(lower),
+            user_lower: user.filter(|_| self.uci > 0).map(lower),
+            adminuser_lower: q.adminuser.filter(|_| self.uci > 0).map(lower),
             admin_scope: q.scope == Some("admin"),
             ordered_realm,
             realm_resolvers: &self.realm_resolvers,
@@ -456,17 +627,20 @@ impl PolicySet {
         // Index candidates of a scope query (without a name) are of that scope.
         let scope_known = !linear && pq.q.name.is_none() && pq.q.scope.is_some();
         let mut visit = |id: u32| {
-            let Some(p) = self.policies.get(id as usize) else {
+            let Some(p) = self.slots.get(id) else {
                 return;
             };
             match self.check_impl(p, pq, scope_known) {
-                Ok(group) => out.push((p.policy.priority(), group, id)),
+                Ok(group) => {
+                    let rank = self.rank.get(id as usize).copied().unwrap_or(u32::MAX);
+                    out.push((p.policy.priority(), group, rank, id))
+                }
                 Err(None) => bad_client = true,
                 Err(Some(_)) => {}
             }
         };
         if linear {
-            (0..self.policies.len() as u32).for_each(&mut visit);
+            self.order.iter().copied().for_each(&mut visit);
         } else {
             let keys = IndexKeys {
                 realm: match &pq.realm_q {
@@ -486,7 +660,7 @@ impl PolicySet {
             ));
         }
         if pq.q.unsorted {
-            out.sort_unstable_by_key(|&(_, g, id)| (g, id));
+            out.sort_unstable_by_key(|&(_, g, rank, _)| (g, rank));
         } else {
             out.sort_unstable();
         }
@@ -504,7 +678,8 @@ impl PolicySet {
         Ok(hits
             .as_slice()
             .iter()
-            .map(|&(_, _, id)| &self.policies[id as usize].policy)
+            .filter_map(|&(_, _, _, slot)| self.slots.get(slot))
+            .map(|p| &p.policy)
             .collect())
     }
 
@@ -535,8 +710,10 @@ impl PolicySet {
         self.collect(&pq, linear, &mut hits)?;
         let ids = hits.as_slice();
         let mut out = Vec::with_capacity(ids.len());
-        for &(_, _, id) in ids {
-            let p = &self.policies[id as usize];
+        for p in ids
+            .iter()
+            .filter_map(|&(_, _, _, slot)| self.slots.get(slot))
+        {
             if p.time.is_some() && !Self::check_time(p, q) {
                 continue;
             }
@@ -611,8 +788,8 @@ impl PolicySet {
 }
 
 /// The policies passing the attribute filters of one query: `(priority,
-/// group, id)`, on the stack unless many.
-type Hits = smallvec::SmallVec<[(i64, u8, u32); 32]>;
+/// group, load position, slot)`, on the stack unless many.
+type Hits = smallvec::SmallVec<[(i64, u8, u32, u32); 32]>;
 
 fn missing(h: HandleMissingData, msg: String) -> Result<bool, MatchError> {
     match h {

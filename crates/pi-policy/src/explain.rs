@@ -189,7 +189,7 @@ impl PolicySet {
         let pq = self.prepare(q)?;
         let mut entries = Vec::new();
         let mut passing: Vec<(i64, u8, usize)> = Vec::new();
-        for (i, p) in self.policies.iter().enumerate() {
+        for (i, p) in self.in_load_order().enumerate() {
             if q.scope.is_some_and(|s| p.policy.scope() != s) {
                 continue;
             }

@@ -22,6 +22,7 @@
 
 use crate::compiled::{CompiledPolicy, EntryKind, EntryList};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// FxHash (as in rustc): fast for the short keys of policy values. Keys are
 /// written by administrators, so hash flooding is not a concern.
@@ -144,9 +145,10 @@ impl QueryKeys<'_> {
 
 /// How one policy is indexed for one split attribute (classified once per
 /// policy at build, used for every bucket the policy is in).
-#[derive(Debug)]
+#[derive(Debug, Clone, Default)]
 enum Class {
     /// Empty list: a candidate for every value.
+    #[default]
     Unrestricted,
     /// `*`, regular expressions, case-insensitive users: always a candidate.
     Complex,
@@ -171,10 +173,26 @@ impl Class {
     }
 }
 
-/// State shared by the buckets of one build.
-struct Builder {
-    /// Per policy id, its class for each split attribute.
-    classes: Vec<[Class; 4]>,
+/// The classes of a policy for the four split attributes.
+type Classes = [Class; 4];
+
+fn classes_of(p: &CompiledPolicy) -> Classes {
+    let uci = p.policy.user_case_insensitive();
+    [
+        Class::of(&p.realm, false),
+        Class::of(&p.adminrealm, false),
+        Class::of(&p.user, uci),
+        Class::of(&p.adminuser, uci),
+    ]
+}
+
+/// The class of slot `id` for split attribute `attr` (`None`: unknown,
+/// treated as unrestricted).
+type ClassFn<'c> = dyn Fn(u32, usize) -> Option<&'c Class> + 'c;
+
+/// Buffers reused by the splits of one build or edit.
+#[derive(Default)]
+struct Scratch {
     /// Reused `(value hash, id)` buffer.
     pairs: Vec<(u64, u32)>,
     /// Reused buffer of complex ids.
@@ -204,8 +222,15 @@ struct Split {
 impl Split {
     /// Build the split of attribute `attr` for the bucket `ids`, appending
     /// its lists to `data`: one pass over the ids.
-    fn fill(&mut self, attr: usize, ids: &[u32], b: &mut Builder, data: &mut Vec<u32>) {
-        let class = |id: u32| b.classes.get(id as usize).and_then(|c| c.get(attr));
+    fn fill(
+        &mut self,
+        attr: usize,
+        ids: &[u32],
+        classes: &ClassFn<'_>,
+        b: &mut Scratch,
+        data: &mut Vec<u32>,
+    ) {
+        let class = |id: u32| classes(id, attr);
         if ids
             .iter()
             .all(|&id| matches!(class(id), Some(Class::Unrestricted) | None))
@@ -296,6 +321,15 @@ impl ValueTable {
         }
     }
 
+    /// The stored `(value hash, span)` pairs, in no particular order.
+    fn entries(&self) -> impl Iterator<Item = (u64, Span)> + '_ {
+        let table = self.bits != 0;
+        self.slots
+            .iter()
+            .copied()
+            .filter(move |e| !table || e.0 != EMPTY)
+    }
+
     #[inline]
     fn home(v: u64, bits: u32) -> usize {
         (v >> (64 - bits)) as usize
@@ -333,7 +367,7 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
-    fn new(ids: Vec<u32>, b: &mut Builder) -> Bucket {
+    fn new(ids: Vec<u32>, classes: &ClassFn<'_>, b: &mut Scratch) -> Bucket {
         let mut data: Vec<u32> = Vec::with_capacity(if ids.len() > GOOD_ENOUGH {
             2 * ids.len()
         } else {
@@ -343,8 +377,123 @@ impl Bucket {
         // A bucket this small is used as a whole (see `push_candidates`).
         if ids.len() > GOOD_ENOUGH {
             for (attr, split) in splits.iter_mut().enumerate() {
-                split.fill(attr, &ids, b, &mut data);
+                split.fill(attr, &ids, classes, b, &mut data);
             }
+        }
+        Bucket { ids, data, splits }
+    }
+
+    /// This bucket with slot `remove` taken out and slot `add` (with its
+    /// classes) put in — the same lists a fresh [`Bucket::new`] would hold,
+    /// up to the order inside a list and splits kept although they no
+    /// longer restrict (both only cost time, never change candidates).
+    /// Copies the lists instead of sorting and hashing again; `lookup` gives
+    /// the classes of other slots when a split must be built from scratch
+    /// (a bucket that grows past [`GOOD_ENOUGH`], or the first policy that
+    /// restricts an attribute).
+    fn edited(
+        &self,
+        remove: Option<u32>,
+        add: Option<(u32, &Classes)>,
+        lookup: &dyn Fn(u32) -> Option<Classes>,
+        b: &mut Scratch,
+    ) -> Bucket {
+        let keep = |id: &u32| Some(*id) != remove;
+        let mut ids: Vec<u32> = self.ids.iter().copied().filter(keep).collect();
+        if let Some((s, _)) = add {
+            if let Err(at) = ids.binary_search(&s) {
+                ids.insert(at, s);
+            }
+        }
+        if ids.len() <= GOOD_ENOUGH {
+            return Bucket {
+                ids,
+                data: Vec::new(),
+                splits: Default::default(),
+            };
+        }
+        // Classes of every slot of the bucket, computed only when a split is
+        // built from scratch.
+        let local: std::cell::OnceCell<Vec<(u32, Classes)>> = std::cell::OnceCell::new();
+        let all_classes = || {
+            local.get_or_init(|| {
+                ids.iter()
+                    .map(|&id| match add {
+                        Some((s, c)) if s == id => (id, c.clone()),
+                        _ => (id, lookup(id).unwrap_or_default()),
+                    })
+                    .collect()
+            })
+        };
+        let scratch_class = |id: u32, attr: usize| -> Option<&Class> {
+            let l = local.get()?;
+            let i = l.binary_search_by_key(&id, |e| e.0).ok()?;
+            l.get(i).and_then(|e| e.1.get(attr))
+        };
+        let was_small = self.ids.len() <= GOOD_ENOUGH;
+        let mut data: Vec<u32> = Vec::with_capacity(self.data.len() + 8);
+        let mut splits: [Split; 4] = Default::default();
+        for (attr, split) in splits.iter_mut().enumerate() {
+            let old = self.splits.get(attr).cloned().unwrap_or_default();
+            let added = add.and_then(|(s, c)| Some((s, c.get(attr)?)));
+            if was_small || !old.useful {
+                // Not useful = every old policy is unrestricted; that stays
+                // true unless the added one restricts the attribute.
+                if !was_small && matches!(added, None | Some((_, Class::Unrestricted))) {
+                    continue;
+                }
+                all_classes();
+                split.fill(attr, &ids, &scratch_class, b, &mut data);
+                continue;
+            }
+            let copy = |span: Span, extra: Option<u32>, data: &mut Vec<u32>| -> Span {
+                let start = data.len() as u32;
+                data.extend(self.span(span).iter().copied().filter(keep));
+                data.extend(extra);
+                Span {
+                    start,
+                    end: data.len() as u32,
+                }
+            };
+            let (mut unrestricted_add, mut complex_add, mut values): (_, _, &[u64]) =
+                (None, None, &[]);
+            match added {
+                Some((s, Class::Unrestricted)) => unrestricted_add = Some(s),
+                Some((s, Class::Complex)) => complex_add = Some(s),
+                Some((_, Class::Values(vs))) => values = vs,
+                None => {}
+            }
+            let add_slot = added.map(|(s, _)| s);
+            split.unrestricted = copy(old.unrestricted, unrestricted_add, &mut data);
+            split.complex = copy(old.complex, complex_add, &mut data);
+            let mut new_values: smallvec::SmallVec<[u64; 4]> = values.iter().copied().collect();
+            new_values.sort_unstable();
+            new_values.dedup();
+            let spans = &mut b.spans;
+            spans.clear();
+            for (v, span) in old.by_value.entries() {
+                let listed = new_values.binary_search(&v).is_ok();
+                let extra = if listed { add_slot } else { None };
+                let s = copy(span, extra, &mut data);
+                if s.start < s.end {
+                    spans.push((v, s));
+                }
+            }
+            for &v in &new_values {
+                if old.by_value.get(Some(v)).is_none() {
+                    let start = data.len() as u32;
+                    data.extend(add_slot);
+                    spans.push((
+                        v,
+                        Span {
+                            start,
+                            end: data.len() as u32,
+                        },
+                    ));
+                }
+            }
+            split.by_value = ValueTable::new(spans);
+            split.useful = true;
         }
         Bucket { ids, data, splits }
     }
@@ -408,14 +557,120 @@ impl Bucket {
     }
 }
 
-/// Buckets of one scope.
+/// A bucket's policies in parts by slot range, so that an edit copies at
+/// most one part of [`PART`] (up to twice that) policies, however large the
+/// bucket. Parts are disjoint; a query reads every part.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Parts {
+    /// `(first slot of the part's range, part)`, ascending; the first range starts at 0.
+    parts: smallvec::SmallVec<[(u32, Arc<Bucket>); 1]>,
+}
+
+/// Policies per part of a large bucket.
+const PART: usize = 4096;
+
+impl Parts {
+    fn new(ids: Vec<u32>, classes: &ClassFn<'_>, b: &mut Scratch) -> Parts {
+        if ids.len() <= PART {
+            let mut parts = smallvec::SmallVec::new();
+            parts.push((0, Arc::new(Bucket::new(ids, classes, b))));
+            return Parts { parts };
+        }
+        let parts = ids
+            .chunks(PART)
+            .enumerate()
+            .map(|(k, c)| {
+                let lo = if k == 0 {
+                    0
+                } else {
+                    c.first().copied().unwrap_or(0)
+                };
+                (lo, Arc::new(Bucket::new(c.to_vec(), classes, b)))
+            })
+            .collect();
+        Parts { parts }
+    }
+
+    #[inline]
+    fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
+        for (_, part) in &self.parts {
+            part.push_candidates(keys, out);
+        }
+    }
+
+    /// The part whose range holds `slot`.
+    fn part_of(&self, slot: u32) -> usize {
+        self.parts
+            .partition_point(|&(lo, _)| lo <= slot)
+            .saturating_sub(1)
+    }
+
+    /// [`Bucket::edited`] on the part(s) holding `remove` and `add`; a
+    /// part grown past twice [`PART`] is split.
+    fn edited(
+        &self,
+        remove: Option<u32>,
+        add: Option<(u32, &Classes)>,
+        lookup: &dyn Fn(u32) -> Option<Classes>,
+        b: &mut Scratch,
+    ) -> Parts {
+        let mut new = self.clone();
+        if new.parts.is_empty() {
+            new.parts.push((0, Arc::default()));
+        }
+        let rm_part = remove.map(|s| new.part_of(s));
+        let add_part = add.map(|(s, _)| new.part_of(s));
+        let mut touched: smallvec::SmallVec<[usize; 2]> = smallvec::SmallVec::new();
+        touched.extend(rm_part);
+        touched.extend(add_part);
+        touched.dedup();
+        for k in touched {
+            let rm = remove.filter(|_| rm_part == Some(k));
+            let ad = add.filter(|_| add_part == Some(k));
+            if let Some((_, part)) = new.parts.get_mut(k) {
+                *part = Arc::new(part.edited(rm, ad, lookup, b));
+            }
+        }
+        let big = new.parts.iter().position(|(_, p)| p.ids.len() > 2 * PART);
+        if let Some(k) = big {
+            if let Some((lo, part)) = new.parts.get(k).cloned() {
+                let ids = part.ids.clone();
+                let classes: Vec<Classes> = ids
+                    .iter()
+                    .map(|&id| match add {
+                        Some((s, c)) if s == id => c.clone(),
+                        _ => lookup(id).unwrap_or_default(),
+                    })
+                    .collect();
+                let class_fn = |id: u32, attr: usize| {
+                    let i = ids.binary_search(&id).ok()?;
+                    classes.get(i).and_then(|c| c.get(attr))
+                };
+                let half = ids.len() / 2;
+                let (a, c) = ids.split_at(half);
+                let mid = c.first().copied().unwrap_or(lo);
+                let first = (lo, Arc::new(Bucket::new(a.to_vec(), &class_fn, b)));
+                let second = (mid, Arc::new(Bucket::new(c.to_vec(), &class_fn, b)));
+                if let Some(x) = new.parts.get_mut(k) {
+                    *x = first;
+                }
+                new.parts.insert(k + 1, second);
+            }
+        }
+        new
+    }
+}
+
+/// Buckets of one scope (shared between the sets an edit derives from
+/// each other; an edit copies only the parts of buckets it changes).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ScopeIndex {
-    all: Bucket,
-    /// Per literal action key (hash): the policies with that key and the wild ones.
-    by_action: HashMap<u64, Bucket>,
-    /// Policies with a `*` or regular-expression action key, or without actions.
-    wild: Bucket,
+    all: Parts,
+    /// Per literal action key (hash): the non-wild policies with that key.
+    by_action: HashMap<u64, Parts>,
+    /// Policies with a `*` or regular-expression action key, or without
+    /// actions: candidates for every action.
+    wild: Parts,
 }
 
 /// A scope's policies while the index is built.
@@ -426,62 +681,52 @@ struct ScopeLists {
     wild: Vec<u32>,
 }
 
+/// Whether a policy is in the wild bucket (a candidate for every action).
+fn is_wild(p: &CompiledPolicy) -> bool {
+    p.action.is_empty()
+        || p.action
+            .entries
+            .iter()
+            .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)))
+}
+
+/// The hashes of a non-wild policy's action keys (none for a wild one:
+/// the wild bucket already holds it).
+fn literal_keys(p: &CompiledPolicy) -> impl Iterator<Item = u64> + '_ {
+    let wild = is_wild(p);
+    p.action
+        .entries
+        .iter()
+        .filter(move |_| !wild)
+        .map(|e| hash_str(&e.raw))
+}
+
 impl ScopeLists {
     fn add(&mut self, id: u32, p: &CompiledPolicy) {
         self.all.push(id);
-        if p.action.is_empty() {
+        if is_wild(p) {
             self.wild.push(id);
-            return;
         }
-        for e in &p.action.entries {
-            let list = match e.kind {
-                EntryKind::Star | EntryKind::Regex(_) => &mut self.wild,
-                EntryKind::Literal | EntryKind::Invalid(_) => {
-                    self.by_action.entry(hash_str(&e.raw)).or_default()
-                }
-            };
+        for key in literal_keys(p) {
+            let list = self.by_action.entry(key).or_default();
             if list.last() != Some(&id) {
                 list.push(id);
             }
         }
     }
 
-    fn build(self, b: &mut Builder) -> ScopeIndex {
+    fn build(self, classes: &ClassFn<'_>, b: &mut Scratch) -> ScopeIndex {
         let by_action = self
             .by_action
             .into_iter()
-            .map(|(key, ids)| {
-                let merged = merge_sorted(&ids, &self.wild);
-                (key, Bucket::new(merged, b))
-            })
+            .map(|(key, ids)| (key, Parts::new(ids, classes, b)))
             .collect();
         ScopeIndex {
-            all: Bucket::new(self.all, b),
+            all: Parts::new(self.all, classes, b),
             by_action,
-            wild: Bucket::new(self.wild, b),
+            wild: Parts::new(self.wild, classes, b),
         }
     }
-}
-
-/// The union of two ascending lists, ascending, each id once.
-fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
-        if x <= y {
-            out.push(x);
-            i += 1;
-            if x == y {
-                j += 1;
-            }
-        } else {
-            out.push(y);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
-    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
-    out
 }
 
 impl ScopeIndex {
@@ -499,24 +744,116 @@ impl ScopeIndex {
         let stripped = a
             .strip_suffix('\n')
             .and_then(|s| self.by_action.get(&hash_str(s)));
-        match (exact, stripped) {
-            (Some(b), None) | (None, Some(b)) => b.push_candidates(keys, out),
-            (None, None) => self.wild.push_candidates(keys, out),
-            (Some(b), Some(c)) => {
-                // Both buckets hold the wild policies.
-                out.overlap = true;
-                b.push_candidates(keys, out);
-                c.push_candidates(keys, out);
+        if let (Some(_), Some(_)) = (exact, stripped) {
+            // One policy can name both `a` and `a` without its newline.
+            out.overlap = true;
+        }
+        for parts in [exact, stripped].into_iter().flatten() {
+            parts.push_candidates(keys, out);
+        }
+        // The wild policies are never in an action bucket: no overlap.
+        self.wild.push_candidates(keys, out);
+    }
+
+    /// Take slot `remove` out of / put slot `add` into this scope's buckets.
+    fn edit(
+        &mut self,
+        remove: Option<(u32, &CompiledPolicy)>,
+        add: Option<(u32, &CompiledPolicy, &Classes)>,
+        lookup: &dyn Fn(u32) -> Option<Classes>,
+        b: &mut Scratch,
+    ) {
+        let rm = remove.map(|(s, _)| s);
+        let ad = add.map(|(s, _, c)| (s, c));
+        self.all = self.all.edited(rm, ad, lookup, b);
+        let wild_rm = remove.is_some_and(|(_, p)| is_wild(p));
+        let wild_add = add.is_some_and(|(_, p, _)| is_wild(p));
+        if wild_rm || wild_add {
+            let r = rm.filter(|_| wild_rm);
+            let a = ad.filter(|_| wild_add);
+            self.wild = self.wild.edited(r, a, lookup, b);
+        }
+        let old_keys: Vec<u64> = remove
+            .map(|(_, p)| literal_keys(p).collect())
+            .unwrap_or_default();
+        let new_keys: Vec<u64> = add
+            .map(|(_, p, _)| literal_keys(p).collect())
+            .unwrap_or_default();
+        let mut keys: Vec<u64> = old_keys.iter().chain(&new_keys).copied().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let r = rm.filter(|_| old_keys.contains(&key));
+            let a = ad.filter(|_| new_keys.contains(&key));
+            let edited = match self.by_action.get(&key) {
+                Some(parts) => parts.edited(r, a, lookup, b),
+                None => Parts::default().edited(None, a, lookup, b),
+            };
+            if edited.parts.iter().all(|(_, p)| p.ids.is_empty()) {
+                self.by_action.remove(&key);
+            } else {
+                self.by_action.insert(key, edited);
             }
         }
     }
 }
 
-/// The whole index.
+/// Name → slots, in shards so that an edit copies one shard, not every name.
+/// Keyed by the name's hash: a collision only adds a candidate (the name is
+/// compared when the candidate is checked).
+#[derive(Debug, Clone)]
+struct NameIndex {
+    shards: Vec<Arc<HashMap<u64, smallvec::SmallVec<[u32; 1]>>>>,
+}
+
+const NAME_SHARDS: usize = 256;
+
+impl NameIndex {
+    fn shard(h: u64) -> usize {
+        (h >> 56) as usize % NAME_SHARDS
+    }
+
+    fn get(&self, name: &str) -> &[u32] {
+        let h = hash_str(name);
+        self.shards
+            .get(Self::shard(h))
+            .and_then(|m| m.get(&h))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn edit(&mut self, name: &str, remove: Option<u32>, add: Option<u32>) {
+        let h = hash_str(name);
+        let Some(shard) = self.shards.get_mut(Self::shard(h)) else {
+            return;
+        };
+        let map = Arc::make_mut(shard);
+        let ids = map.entry(h).or_default();
+        ids.retain(|id| Some(*id) != remove);
+        if let Some(a) = add {
+            if let Err(at) = ids.binary_search(&a) {
+                ids.insert(at, a);
+            }
+        }
+        if ids.is_empty() {
+            map.remove(&h);
+        }
+    }
+}
+
+impl Default for NameIndex {
+    fn default() -> NameIndex {
+        NameIndex {
+            shards: (0..NAME_SHARDS).map(|_| Arc::default()).collect(),
+        }
+    }
+}
+
+/// The whole index, over slot numbers (see [`crate::PolicySet`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Index {
     scopes: HashMap<Box<str>, ScopeIndex>,
-    by_name: HashMap<Box<str>, Vec<u32>>,
+    by_name: NameIndex,
 }
 
 /// Attribute values of a query usable for level 2 (`None`: not filtered
@@ -529,24 +866,19 @@ pub(crate) struct IndexKeys<'q> {
 }
 
 impl Index {
-    pub fn build(policies: &[CompiledPolicy]) -> Index {
-        let mut b = Builder {
-            classes: Vec::with_capacity(policies.len()),
-            pairs: Vec::new(),
-            complex: Vec::new(),
-            spans: Vec::new(),
-        };
+    /// Index `policies` (slot, policy), slots ascending.
+    pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
+        let mut classes: Vec<Classes> = Vec::new();
         let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
-        let mut by_name: HashMap<Box<str>, Vec<u32>> = HashMap::default();
-        for (i, p) in policies.iter().enumerate() {
-            let id = i as u32;
-            let uci = p.policy.user_case_insensitive();
-            b.classes.push([
-                Class::of(&p.realm, false),
-                Class::of(&p.adminrealm, false),
-                Class::of(&p.user, uci),
-                Class::of(&p.adminuser, uci),
-            ]);
+        let mut names: Vec<Vec<(u64, u32)>> = vec![Vec::new(); NAME_SHARDS];
+        for (id, p) in policies {
+            let slot = id as usize;
+            if classes.len() <= slot {
+                classes.resize_with(slot + 1, Default::default);
+            }
+            if let Some(c) = classes.get_mut(slot) {
+                *c = classes_of(p);
+            }
             match scopes.get_mut(p.policy.scope()) {
                 Some(s) => s.add(id, p),
                 None => scopes
@@ -554,18 +886,66 @@ impl Index {
                     .or_default()
                     .add(id, p),
             }
-            match by_name.get_mut(p.policy.name()) {
-                Some(ids) => ids.push(id),
-                None => {
-                    by_name.insert(p.policy.name().into(), vec![id]);
-                }
+            let h = hash_str(p.policy.name());
+            if let Some(shard) = names.get_mut(NameIndex::shard(h)) {
+                shard.push((h, id));
             }
         }
+        let class_fn = |id: u32, attr: usize| classes.get(id as usize).and_then(|c| c.get(attr));
+        let mut b = Scratch::default();
         let scopes = scopes
             .into_iter()
-            .map(|(k, s)| (k, s.build(&mut b)))
+            .map(|(k, s)| (k, s.build(&class_fn, &mut b)))
             .collect();
-        Index { scopes, by_name }
+        let shards = names
+            .into_iter()
+            .map(|pairs| {
+                let mut m: HashMap<u64, smallvec::SmallVec<[u32; 1]>> = HashMap::default();
+                m.reserve(pairs.len());
+                for (h, id) in pairs {
+                    m.entry(h).or_default().push(id);
+                }
+                Arc::new(m)
+            })
+            .collect();
+        Index {
+            scopes,
+            by_name: NameIndex { shards },
+        }
+    }
+
+    /// Take slot `remove` (holding the given policy) out and put slot `add`
+    /// in; `lookup` gives the policy of any other slot. Buckets not
+    /// touched stay shared with the index this one was cloned from.
+    pub fn edit<'p>(
+        &mut self,
+        remove: Option<(u32, &CompiledPolicy)>,
+        add: Option<(u32, &CompiledPolicy)>,
+        lookup: &dyn Fn(u32) -> Option<&'p CompiledPolicy>,
+    ) {
+        if let Some((s, p)) = remove {
+            self.by_name.edit(p.policy.name(), Some(s), None);
+        }
+        if let Some((s, p)) = add {
+            self.by_name.edit(p.policy.name(), None, Some(s));
+        }
+        let add_classes = add.map(|(s, p)| (s, p, classes_of(p)));
+        let class_lookup = |id: u32| lookup(id).map(classes_of);
+        let mut b = Scratch::default();
+        let scope_of = |p: &CompiledPolicy| -> Box<str> { p.policy.scope().into() };
+        let mut touched: Vec<Box<str>> = Vec::new();
+        touched.extend(remove.map(|(_, p)| scope_of(p)));
+        touched.extend(add.map(|(_, p)| scope_of(p)));
+        touched.dedup();
+        for scope in touched {
+            let rm = remove.filter(|(_, p)| p.policy.scope() == &*scope);
+            let ad = add_classes
+                .as_ref()
+                .filter(|(_, p, _)| p.policy.scope() == &*scope)
+                .map(|(s, p, c)| (*s, *p, c));
+            let si = self.scopes.entry(scope).or_default();
+            si.edit(rm, ad, &class_lookup, &mut b);
+        }
     }
 
     /// Call `f` with every candidate for the query, each once, in no
@@ -579,9 +959,7 @@ impl Index {
         mut f: impl FnMut(u32),
     ) {
         if let Some(n) = name {
-            if let Some(ids) = self.by_name.get(n) {
-                ids.iter().copied().for_each(f);
-            }
+            self.by_name.get(n).iter().copied().for_each(f);
             return;
         }
         let k = QueryKeys {

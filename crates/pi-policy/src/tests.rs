@@ -2547,7 +2547,7 @@ fn check_all_resolvers_skips_excluded_resolvers() {
 #[test]
 fn list_query_exclusions_and_negated_entries_are_literal() {
     let s = set(vec![pol("p", "admin", "enable").realm("*, !realm2")]);
-    let cp = &s.policies[0];
+    let cp = s.in_load_order().next().unwrap();
     assert!(cp.realm.search_list(&["realm1"]).passes());
     assert!(!cp.realm.search_list(&["realm1", "realm2"]).passes());
     let s = set(vec![pol("u", "admin", "enable").user("*, !(")]);

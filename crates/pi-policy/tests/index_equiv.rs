@@ -300,3 +300,107 @@ proptest! {
         }
     }
 }
+
+/// One edit: remove the policy at a position (modulo the length) and/or
+/// insert a new one at a position (modulo the length + 1).
+fn edit() -> impl Strategy<Value = (Option<usize>, Option<(usize, PolicyRecord)>)> {
+    prop_oneof![
+        // change in place (same position), as a policy update mostly is
+        (0..1000usize, policy()).prop_map(|(i, p)| (Some(i), Some((i, p)))),
+        // move: remove here, insert there
+        (0..1000usize, 0..1000usize, many_policy()).prop_map(|(i, j, p)| (Some(i), Some((j, p)))),
+        (0..1000usize, policy()).prop_map(|(j, p)| (None, Some((j, p)))),
+        (0..1000usize).prop_map(|i| (Some(i), None)),
+    ]
+}
+
+fn names(
+    v: Result<Vec<&pi_policy::pi_model::Policy>, pi_policy::MatchError>,
+) -> Result<Vec<String>, String> {
+    v.map(|v| v.iter().map(|p| p.name().to_string()).collect())
+        .map_err(|e| e.to_string())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+    /// A set changed one policy at a time (`PolicySet::edited`) decides like
+    /// a set built from the resulting list, and like its linear scan.
+    #[test]
+    fn edited_set_equals_rebuilt_set(
+        recs in prop::collection::vec(prop_oneof![policy(), many_policy()], 0..60),
+        edits in prop::collection::vec(edit(), 1..12),
+        queries in prop::collection::vec(query(80), 1..10),
+        many in prop::collection::vec(
+            (select(SCOPES), 0..32usize, 0..62usize, 0..62usize, 0..22usize),
+            1..8,
+        ),
+    ) {
+        let mut list: Vec<PolicyRecord> = recs;
+        let mut counter = 0;
+        let mut name = |mut r: PolicyRecord| {
+            r.name = format!("p{counter}");
+            counter += 1;
+            r
+        };
+        list = list.into_iter().map(&mut name).collect();
+        let mut set = PolicySet::from_records(&list, ctx());
+        let mut cache = pi_policy::RegexCache::new();
+        for (rm, ins) in edits {
+            let rm = if list.is_empty() { None } else { rm.map(|i| i % list.len()) };
+            if let Some(i) = rm {
+                list.remove(i);
+            }
+            let ins = ins.map(|(j, r)| (j % (list.len() + 1), name(r)));
+            if let Some((j, r)) = &ins {
+                list.insert(*j, r.clone());
+            }
+            set = set
+                .edited(rm, ins.map(|(j, r)| (j, pi_policy::pi_model::Policy::from_record(&r))), &mut cache)
+                .expect("positions in range");
+        }
+        let fresh = PolicySet::from_records(&list, ctx());
+        prop_assert_eq!(set.len(), list.len());
+        let order: Vec<&str> = set.policies().map(|p| p.name()).collect();
+        let expected: Vec<&str> = list.iter().map(|r| r.name.as_str()).collect();
+        prop_assert_eq!(order, expected);
+        let t = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+        for q in &queries {
+            let query = Query {
+                name: q.name.as_deref(),
+                scope: q.scope,
+                action: q.action,
+                user: q.user,
+                realm: q.realm,
+                resolver: q.resolver,
+                adminuser: q.adminuser,
+                adminrealm: q.adminrealm,
+                client: q.client,
+                pinode: q.pinode,
+                user_agent: q.ua,
+                additional_realms: q.extra.as_deref(),
+                active: q.active,
+                time: q.time.then_some(t),
+                ..Query::default()
+            };
+            let a = names(set.match_policies(&query));
+            prop_assert_eq!(&a, &names(fresh.match_policies(&query)));
+            prop_assert_eq!(&a, &names(set.linear_match_policies(&query)));
+            prop_assert_eq!(set.has_active_policies(q.scope), fresh.has_active_policies(q.scope));
+        }
+        for &(scope, a, r, u, au) in &many {
+            let (action, realm, user, adminuser) =
+                (format!("a{a}"), format!("realm{r}"), format!("u{u}"), format!("admin{au}"));
+            let query = Query {
+                scope: Some(scope),
+                action: Some(&action),
+                realm: Some(&realm),
+                user: Some(&user),
+                adminuser: Some(&adminuser),
+                ..Query::default()
+            };
+            let a = names(set.match_policies(&query));
+            prop_assert_eq!(&a, &names(fresh.match_policies(&query)));
+            prop_assert_eq!(&a, &names(set.linear_match_policies(&query)));
+        }
+    }
+}
