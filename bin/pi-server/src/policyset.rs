@@ -8,6 +8,7 @@ use crate::request::RequestInfo;
 use crate::state::{NodeIdentity, Snapshot};
 use chrono::{DateTime, FixedOffset};
 use pi_model::record::{PolicyRecord, RealmRecord};
+use pi_model::Policy;
 use pi_policy::{
     BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet,
     RegexCache,
@@ -36,6 +37,33 @@ pub fn build(
     // A panic during an earlier build leaves a usable cache behind.
     let mut cache = regexes.lock().unwrap_or_else(|e| e.into_inner());
     PolicySet::from_records_with_cache(policies, ctx, &mut cache)
+}
+
+/// The engine after one policy write, edited from `base` instead of rebuilt:
+/// the policy with record id `id` was at load position `old_at` of `base`
+/// (`None`: new) and is now where `policies` (the snapshot's records in load
+/// order after `pi_store::place_written_policy`) has it. Falls back to a full
+/// build when `base` does not line up with `policies`.
+pub fn apply_write(
+    base: &PolicySet,
+    old_at: Option<usize>,
+    id: i64,
+    policies: &[PolicyRecord],
+    realms: &[RealmRecord],
+    node: &NodeIdentity,
+    regexes: &Mutex<RegexCache>,
+) -> PolicySet {
+    let new_at = policies.iter().position(|p| p.id == id);
+    let lined_up = base.len() + usize::from(old_at.is_none()) == policies.len()
+        && old_at.is_none_or(|i| base.get(i).is_some_and(|p| p.id() == id));
+    let edited = match (new_at, lined_up) {
+        (Some(at), true) => policies.get(at).and_then(|rec| {
+            let mut cache = regexes.lock().unwrap_or_else(|e| e.into_inner());
+            base.edited(old_at, Some((at, Policy::from_record(rec))), &mut cache)
+        }),
+        _ => None,
+    };
+    edited.unwrap_or_else(|| build(policies, realms, node, regexes))
 }
 
 /// Map an engine error to privacyIDEA's error.

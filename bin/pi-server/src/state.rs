@@ -67,6 +67,18 @@ impl Snapshot {
         regexes: &std::sync::Mutex<pi_policy::RegexCache>,
         previous: Option<&Snapshot>,
     ) -> Snapshot {
+        let policy_set = crate::policyset::build(&data.policies, &data.realms, node, regexes);
+        Snapshot::assemble(version, data, policy_set, key, previous)
+    }
+
+    /// [`Snapshot::build`] around an engine built (or edited) by the caller.
+    fn assemble(
+        version: Option<ConfigVersion>,
+        data: ConfigSnapshot,
+        policy_set: pi_policy::PolicySet,
+        key: &pi_realm::EncKey,
+        previous: Option<&Snapshot>,
+    ) -> Snapshot {
         let ConfigSnapshot {
             policies,
             realms,
@@ -74,7 +86,6 @@ impl Snapshot {
             nodes,
             ..
         } = data;
-        let policy_set = crate::policyset::build(&policies, &realms, node, regexes);
         let userinfo_conditions = policies.iter().any(|p| {
             p.conditions
                 .iter()
@@ -534,7 +545,19 @@ impl AppState {
         let nulls = pi_store::NullsOrder::from(self.store.backend());
         let snap = web::block(move || {
             let mut policies = base.policies.clone();
+            let id = stored.id;
+            let old_at = policies.iter().position(|p| p.id == id);
             pi_store::place_written_policy(&mut policies, stored, conditions_written, nulls);
+            // The engine is edited, not rebuilt (same load order as `policies`).
+            let policy_set = crate::policyset::apply_write(
+                &base.policy_set,
+                old_at,
+                id,
+                &policies,
+                &base.realms,
+                &node,
+                &regexes,
+            );
             let data = ConfigSnapshot {
                 version: after.clone(),
                 policies,
@@ -542,12 +565,11 @@ impl AppState {
                 resolvers: base.resolvers.clone(),
                 nodes: base.nodes.clone(),
             };
-            Arc::new(Snapshot::build(
+            Arc::new(Snapshot::assemble(
                 Some(after),
                 data,
-                &node,
+                policy_set,
                 &key,
-                &regexes,
                 Some(&base),
             ))
         })
