@@ -109,7 +109,7 @@ impl<'q> Prepared<'q> {
 /// derives from each other: an edit copies one chunk, not every policy.
 #[derive(Debug, Clone, Default)]
 struct Slots {
-    chunks: Vec<Arc<Vec<Option<CompiledPolicy>>>>,
+    chunks: Vec<Arc<[Option<CompiledPolicy>]>>,
 }
 
 /// Policies per chunk of [`Slots`].
@@ -122,20 +122,21 @@ impl Slots {
         self.chunks.get(s / CHUNK)?.get(s % CHUNK)?.as_ref()
     }
 
-    /// Put `p` into `slot` (copying its chunk if it is shared).
+    /// Put `p` into `slot` (a copy of its chunk: chunks are shared).
     fn set(&mut self, slot: u32, p: Option<CompiledPolicy>) {
         let s = slot as usize;
         while self.chunks.len() <= s / CHUNK {
-            self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+            self.chunks.push(Arc::from(Vec::new()));
         }
         if let Some(chunk) = self.chunks.get_mut(s / CHUNK) {
-            let chunk = Arc::make_mut(chunk);
-            if chunk.len() <= s % CHUNK {
-                chunk.resize_with(s % CHUNK + 1, || None);
+            let mut copy: Vec<Option<CompiledPolicy>> = chunk.to_vec();
+            if copy.len() <= s % CHUNK {
+                copy.resize_with(s % CHUNK + 1, || None);
             }
-            if let Some(x) = chunk.get_mut(s % CHUNK) {
+            if let Some(x) = copy.get_mut(s % CHUNK) {
                 *x = p;
             }
+            *chunk = Arc::from(copy);
         }
     }
 }
@@ -232,11 +233,11 @@ impl PolicySet {
             n += 1;
             if chunk.len() == CHUNK {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                slots.chunks.push(Arc::new(full));
+                slots.chunks.push(Arc::from(full));
             }
         }
         if !chunk.is_empty() {
-            slots.chunks.push(Arc::new(chunk));
+            slots.chunks.push(Arc::from(chunk));
         }
         cache.trim_for(entries);
         let index = Index::build((0..n).filter_map(|s| Some((s, slots.get(s)?))));

@@ -4,10 +4,9 @@
 //! are the policies of the scope whose action dict has the literal key (or
 //! the key without a trailing newline, Python's `$` rule), plus every
 //! *wild* policy: one with a `*` key, with a regular-expression key, or with
-//! no action at all (quirk Q1). The wild policies are merged into every
-//! action's bucket when the set is built, so a query reads one bucket; an
-//! action no policy names literally reads the bucket of the wild policies.
-//! Without an action: all policies of the scope.
+//! no action at all (quirk Q1). The wild policies are one bucket per scope
+//! (read by every action query) and are in no action bucket, so the two
+//! never overlap. Without an action: all policies of the scope.
 //!
 //! Level 2: inside every bucket, the policies are split per attribute
 //! (realm, admin realm, user, admin user) into *unrestricted* (empty list),
@@ -16,9 +15,15 @@
 //! literal[v] ∪ complex — three disjoint lists; the attribute with the
 //! fewest candidates is used. A bucket stores its splits in one flat array.
 //!
+//! The index refers to *slots* (see `PolicySet`), not load positions, and is
+//! persistent: buckets are `Arc`-shared, a bucket larger than [`PART`] is
+//! kept in parts by slot range, and [`Index::edit`] copies only the parts a
+//! changed policy is in — one policy changed in a 100,000 set costs a few
+//! hundred microseconds instead of a rebuild.
+//!
 //! Every candidate is then checked completely, so the index only has to
-//! return a superset of the matches — the property test compares it with a
-//! linear scan.
+//! return a superset of the matches — the property tests compare it with a
+//! linear scan, and an edited index with a rebuilt one.
 
 use crate::compiled::{CompiledPolicy, EntryKind, EntryList};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -591,6 +596,12 @@ impl Parts {
         Parts { parts }
     }
 
+    /// No policy in any part.
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.parts.iter().all(|(_, p)| p.ids.is_empty())
+    }
+
     #[inline]
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         for (_, part) in &self.parts {
@@ -752,7 +763,9 @@ impl ScopeIndex {
             parts.push_candidates(keys, out);
         }
         // The wild policies are never in an action bucket: no overlap.
-        self.wild.push_candidates(keys, out);
+        if !self.wild.is_empty() {
+            self.wild.push_candidates(keys, out);
+        }
     }
 
     /// Take slot `remove` out of / put slot `add` into this scope's buckets.
@@ -789,7 +802,7 @@ impl ScopeIndex {
                 Some(parts) => parts.edited(r, a, lookup, b),
                 None => Parts::default().edited(None, a, lookup, b),
             };
-            if edited.parts.iter().all(|(_, p)| p.ids.is_empty()) {
+            if edited.is_empty() {
                 self.by_action.remove(&key);
             } else {
                 self.by_action.insert(key, edited);
