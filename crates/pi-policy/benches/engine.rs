@@ -5,42 +5,13 @@
 
 use chrono::NaiveDate;
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pi_policy::{BuildContext, ConditionInput, HttpData, PolicySet, Query};
+use pi_policy::{BuildContext, ConditionInput, HttpData, PolicySet};
 use std::collections::HashMap;
 
 #[path = "support/mix.rs"]
 #[allow(dead_code)]
 mod mix;
-use mix::{actions_of, mix, Rng, SCOPES};
-
-struct Q {
-    scope: &'static str,
-    action: String,
-    realm: String,
-    user: String,
-    adminuser: Option<String>,
-    client: String,
-}
-
-fn queries(n: usize, seed: u64) -> Vec<Q> {
-    let mut r = Rng(seed);
-    let tenants = (n / 20).max(3);
-    (0..64)
-        .map(|_| {
-            let (scope, _) = SCOPES[r.below(SCOPES.len())];
-            let names = actions_of(scope);
-            let t = r.below(tenants);
-            Q {
-                scope,
-                action: names[r.below(names.len())].clone(),
-                realm: format!("realm{t}"),
-                user: format!("user{t}_{}", r.below(50)),
-                adminuser: (scope == "admin").then(|| format!("admin{t}")),
-                client: format!("10.{}.2.3", r.below(200)),
-            }
-        })
-        .collect()
-}
+use mix::{mix, queries};
 
 fn ctx() -> BuildContext {
     BuildContext {
@@ -60,28 +31,11 @@ fn bench(c: &mut Criterion) {
     for &n in &[10usize, 1_000, 10_000, 100_000] {
         let set = PolicySet::from_records(&mix(n, 0x5eed), ctx());
         let qs = queries(n, 0xbeef);
-        fn mk(q: &Q, t: Option<chrono::NaiveDateTime>) -> Query<'_> {
-            Query {
-                scope: Some(q.scope),
-                action: Some(&q.action),
-                active: Some(true),
-                realm: Some(&q.realm),
-                user: Some(&q.user),
-                resolver: Some("resolver1"),
-                adminuser: q.adminuser.as_deref(),
-                adminrealm: q.adminuser.as_ref().map(|_| ""),
-                client: Some(&q.client),
-                pinode: Some("localnode"),
-                user_agent: Some(""),
-                time: t,
-                ..Query::default()
-            }
-        }
         let mut i = 0usize;
         g.bench_with_input(BenchmarkId::new("indexed", n), &n, |b, _| {
             b.iter(|| {
                 i = (i + 1) % qs.len();
-                let mut q = mk(&qs[i], t);
+                let mut q = mix::query(&qs[i], t);
                 q.input = ConditionInput {
                     http: Some(&http),
                     ..ConditionInput::default()
@@ -97,7 +51,7 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("linear", n), &n, |b, _| {
             b.iter(|| {
                 i = (i + 1) % qs.len();
-                let mut q = mk(&qs[i], t);
+                let mut q = mix::query(&qs[i], t);
                 q.input = ConditionInput {
                     http: Some(&http),
                     ..ConditionInput::default()

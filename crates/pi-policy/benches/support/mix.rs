@@ -171,3 +171,51 @@ pub fn mix(n: usize, seed: u64) -> Vec<PolicyRecord> {
         })
         .collect()
 }
+
+pub struct Q {
+    pub scope: &'static str,
+    pub action: String,
+    pub realm: String,
+    pub user: String,
+    pub adminuser: Option<String>,
+    pub client: String,
+}
+
+pub fn queries(n: usize, seed: u64) -> Vec<Q> {
+    let mut r = Rng(seed);
+    let tenants = (n / 20).max(3);
+    (0..64)
+        .map(|_| {
+            let (scope, _) = SCOPES[r.below(SCOPES.len())];
+            let names = actions_of(scope);
+            let t = r.below(tenants);
+            Q {
+                scope,
+                action: names[r.below(names.len())].clone(),
+                realm: format!("realm{t}"),
+                user: format!("user{t}_{}", r.below(50)),
+                adminuser: (scope == "admin").then(|| format!("admin{t}")),
+                client: format!("10.{}.2.3", r.below(200)),
+            }
+        })
+        .collect()
+}
+
+/// The benchmark's query for `q` at time `t` (conditions input left empty).
+pub fn query(q: &Q, t: Option<chrono::NaiveDateTime>) -> pi_policy::Query<'_> {
+    pi_policy::Query {
+        scope: Some(q.scope),
+        action: Some(&q.action),
+        active: Some(true),
+        realm: Some(&q.realm),
+        user: Some(&q.user),
+        resolver: Some("resolver1"),
+        adminuser: q.adminuser.as_deref(),
+        adminrealm: q.adminuser.as_ref().map(|_| ""),
+        client: Some(&q.client),
+        pinode: Some("localnode"),
+        user_agent: Some(""),
+        time: t,
+        ..pi_policy::Query::default()
+    }
+}
