@@ -8,7 +8,8 @@
 //! Prints the process RSS (from `/proc/self/statm`) before and after
 //! building, the difference per policy, and how long the build took. The
 //! records themselves are generated (and their memory counted) before the
-//! first reading, so the difference is what the engine holds.
+//! first reading, so the difference is what the engine holds. Then the CPU
+//! time of `PolicySet::edited` for one changed policy.
 
 use pi_policy::{BuildContext, PolicySet};
 use std::collections::HashMap;
@@ -26,17 +27,12 @@ fn rss() -> Option<u64> {
     Some(pages * 4096)
 }
 
-/// CPU time (user + system) of this process in milliseconds, from
-/// `/proc/self/stat` (clock ticks of 10 ms): unlike wall time, it does not
-/// count the time spent waiting for a core on a busy machine.
-fn cpu_ms() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses).
-    let rest = stat.rsplit_once(')')?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = f.get(11)?.parse().ok()?;
-    let stime: u64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) * 10)
+/// CPU time this thread has run, in nanoseconds (`/proc/thread-self/schedstat`):
+/// unlike wall time, it does not count the time spent waiting for a core on
+/// a busy machine.
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }
 
 fn mb(b: u64) -> f64 {
@@ -55,10 +51,10 @@ fn main() {
     };
     let before = rss().unwrap_or(0);
     let started = Instant::now();
-    let cpu_before = cpu_ms().unwrap_or(0);
+    let cpu_before = cpu_ns().unwrap_or(0);
     let set = PolicySet::from_records(&records, ctx);
     let took = started.elapsed();
-    let cpu = cpu_ms().unwrap_or(0).saturating_sub(cpu_before);
+    let cpu = cpu_ns().unwrap_or(0).saturating_sub(cpu_before) / 1_000_000;
     let after = rss().unwrap_or(0);
     let delta = after.saturating_sub(before);
     println!("policies:        {}", set.len());
@@ -73,6 +69,40 @@ fn main() {
         mb(delta),
         delta / n.max(1) as u64
     );
+    // One policy changed in place (`POST /policy/<name>`): a tenant policy,
+    // and a policy with a `*` action (in the wild bucket).
+    let mut cache = pi_policy::RegexCache::new();
+    let rounds = 200;
+    let stars: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.action == "*")
+        .map(|(i, _)| i)
+        .collect();
+    for (what, wild) in [("tenant policy", false), ("`*` policy", true)] {
+        let mut spent = 0u64;
+        for k in 0..rounds {
+            let at = if wild {
+                stars.get(k % stars.len().max(1)).copied().unwrap_or(0)
+            } else {
+                (k * 7919 + n / 3) % n.max(1)
+            };
+            let Some(rec) = records.get(at) else {
+                continue;
+            };
+            let mut rec = rec.clone();
+            rec.realm = format!("realm{k}");
+            let policy = pi_policy::pi_model::Policy::from_record(&rec);
+            let t0 = cpu_ns().unwrap_or(0);
+            let edited = set.edited(Some(at), Some((at, policy)), &mut cache);
+            spent += cpu_ns().unwrap_or(0).saturating_sub(t0);
+            drop(edited);
+        }
+        println!(
+            "edit ({what}): {:.0} µs CPU per edit (mean of {rounds}; dropping the old set not counted)",
+            spent as f64 / rounds as f64 / 1000.0
+        );
+    }
     drop(records);
     println!("rss without the records: {:.1} MB", mb(rss().unwrap_or(0)));
 }

@@ -302,6 +302,7 @@ impl PolicySet {
         }
         let mut first = remove_at.unwrap_or(usize::MAX);
         let mut added: Option<u32> = None;
+        let insert_at = insert.as_ref().map(|(pos, _)| *pos);
         if let Some((pos, policy)) = insert {
             if pos > new.order.len() {
                 return None;
@@ -334,7 +335,14 @@ impl PolicySet {
                 new.rank.resize(slot as usize + 1, u32::MAX);
             }
         }
-        for (pos, &slot) in new.order.iter().enumerate().skip(first) {
+        // Positions shift only between the removed and the inserted one (to
+        // the end when only one of them is given).
+        let last = match (remove_at, insert_at) {
+            (Some(a), Some(b)) => a.max(b) + 1,
+            _ => new.order.len(),
+        };
+        let span = last.saturating_sub(first);
+        for (pos, &slot) in new.order.iter().enumerate().skip(first).take(span) {
             if let Some(r) = new.rank.get_mut(slot as usize) {
                 *r = pos as u32;
             }
