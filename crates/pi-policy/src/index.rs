@@ -94,6 +94,12 @@ const SMALL: usize = 64;
 /// Below this many candidates a split is good enough; no further attributes are tried.
 const GOOD_ENOUGH: usize = 4;
 
+/// A bucket with more policies than this has attribute splits. Low: with
+/// the wild policies in their own bucket, most action buckets are small,
+/// and probing a split (a cached hash, a short list) is cheaper than fully
+/// checking a candidate of another tenant.
+const SPLIT_MIN: usize = 1;
+
 /// FxHash of a string: the index is keyed by hashes, not strings. Two
 /// values with the same hash share their candidate lists, which only adds
 /// candidates (every candidate is checked completely), so collisions cost
@@ -373,14 +379,14 @@ pub(crate) struct Bucket {
 
 impl Bucket {
     fn new(ids: Vec<u32>, classes: &ClassFn<'_>, b: &mut Scratch) -> Bucket {
-        let mut data: Vec<u32> = Vec::with_capacity(if ids.len() > GOOD_ENOUGH {
+        let mut data: Vec<u32> = Vec::with_capacity(if ids.len() > SPLIT_MIN {
             2 * ids.len()
         } else {
             0
         });
         let mut splits: [Split; 4] = Default::default();
         // A bucket this small is used as a whole (see `push_candidates`).
-        if ids.len() > GOOD_ENOUGH {
+        if ids.len() > SPLIT_MIN {
             for (attr, split) in splits.iter_mut().enumerate() {
                 split.fill(attr, &ids, classes, b, &mut data);
             }
@@ -394,7 +400,7 @@ impl Bucket {
     /// longer restrict (both only cost time, never change candidates).
     /// Copies the lists instead of sorting and hashing again; `lookup` gives
     /// the classes of other slots when a split must be built from scratch
-    /// (a bucket that grows past [`GOOD_ENOUGH`], or the first policy that
+    /// (a bucket that grows past [`SPLIT_MIN`], or the first policy that
     /// restricts an attribute).
     fn edited(
         &self,
@@ -410,7 +416,7 @@ impl Bucket {
                 ids.insert(at, s);
             }
         }
-        if ids.len() <= GOOD_ENOUGH {
+        if ids.len() <= SPLIT_MIN {
             return Bucket {
                 ids,
                 data: Vec::new(),
@@ -435,7 +441,7 @@ impl Bucket {
             let i = l.binary_search_by_key(&id, |e| e.0).ok()?;
             l.get(i).and_then(|e| e.1.get(attr))
         };
-        let was_small = self.ids.len() <= GOOD_ENOUGH;
+        let was_small = self.ids.len() <= SPLIT_MIN;
         let mut data: Vec<u32> = Vec::with_capacity(self.data.len() + 8);
         let mut splits: [Split; 4] = Default::default();
         for (attr, split) in splits.iter_mut().enumerate() {
@@ -514,7 +520,7 @@ impl Bucket {
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         let mut best: Option<[&'a [u32]; 4]> = None;
         let mut best_len = self.ids.len();
-        if best_len > GOOD_ENOUGH {
+        if best_len > SPLIT_MIN {
             for (i, split) in self.splits.iter().enumerate() {
                 if !split.useful {
                     continue;
