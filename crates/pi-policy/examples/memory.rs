@@ -103,6 +103,17 @@ fn main() {
             spent as f64 / rounds as f64 / 1000.0
         );
     }
+    // For comparison: copying the record list, as pi-server's write path
+    // still does per policy write (`Snapshot::policies`).
+    let t0 = cpu_ns().unwrap_or(0);
+    let copy = records.clone();
+    let spent = cpu_ns().unwrap_or(0).saturating_sub(t0);
+    drop(copy);
+    println!(
+        "copy of the {} records: {:.1} ms CPU",
+        records.len(),
+        spent as f64 / 1e6
+    );
     drop(records);
     println!("rss without the records: {:.1} MB", mb(rss().unwrap_or(0)));
 }
