@@ -10,6 +10,7 @@ mod cluster;
 mod etag;
 mod foundation;
 mod ldap;
+mod lint;
 mod manage;
 mod nodes;
 mod policy_api;

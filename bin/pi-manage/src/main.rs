@@ -13,9 +13,11 @@
 //! pi-manage [--config FILE] config realm list|create NAME RESOLVER...|delete REALM [--delete-custom-attributes]
 //! pi-manage [--config FILE] config realm set_default REALM|clear_default
 //! pi-manage [--config FILE] config resolver list [-v]|create NAME RTYPE CONF_FILE
+//! pi-manage [--config FILE] policy lint [--format text|json]
 //! ```
 
 mod config;
+mod lint;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -55,6 +57,17 @@ enum Command {
     /// Policies, realms and resolvers (privacyIDEA's `pi-manage config`).
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Policy tools beyond privacyIDEA's (`policy lint`).
+    #[command(subcommand)]
+    Policy(PolicyTool),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyTool {
+    /// Report shadowed and conflicting policies, unknown references, regular
+    /// expressions that match everything or nothing, admin lock-outs and
+    /// time ranges that never match; exit status 1 when an error is found.
+    Lint(lint::LintArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,6 +193,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = load(&path)?;
             let store = open_store(&cfg)?;
             config::run(&cfg, &store, cmd, &mut std::io::stdout().lock())
+        }
+        Command::Policy(PolicyTool::Lint(args)) => {
+            let cfg = load(&path)?;
+            let store = open_store(&cfg)?;
+            if lint::run(&cfg, &store, &args, &mut std::io::stdout().lock())? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
     }
 }

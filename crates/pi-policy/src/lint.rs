@@ -173,6 +173,20 @@ pub fn lint(records: &[PolicyRecord], ctx: &LintContext) -> Vec<Finding> {
     out
 }
 
+/// The report as `GET /policy/lint` and `pi-manage policy lint --format
+/// json` give it: `{"findings": [...], "summary": {"error": n, "warning": n, "info": n}}`.
+pub fn report(findings: &[Finding]) -> serde_json::Value {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    serde_json::json!({
+        "findings": findings,
+        "summary": {
+            "error": count(Severity::Error),
+            "warning": count(Severity::Warning),
+            "info": count(Severity::Info),
+        },
+    })
+}
+
 /// Whether any finding is an error (for a CI exit code).
 pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)

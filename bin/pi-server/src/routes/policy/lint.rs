@@ -1,0 +1,50 @@
+//! `GET /policy/lint`: the policy linter (`pi_policy::lint`) over the
+//! current snapshot — not part of privacyIDEA.
+//!
+//! Gate: `policyread`, as `GET /policy/`. A policy literally named `lint`
+//! keeps privacyIDEA's meaning of `GET /policy/lint` (that policy); the
+//! linter is then reached at `GET /policy/lint/` (which privacyIDEA answers
+//! with 404), see docs/compatibility.md.
+
+use super::{gated, node_names, READ};
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::ApiResult;
+use crate::params::Params;
+use crate::state::{AppState, Snapshot};
+use actix_web::{web, HttpResponse};
+use pi_policy::lint::{lint, report, LintContext};
+
+async fn answer(state: &AppState, snap: &Snapshot) -> ApiResult<HttpResponse> {
+    let ctx = LintContext {
+        realms: snap.realms.iter().map(|r| r.name.clone()).collect(),
+        resolvers: snap.resolvers.iter().map(|r| r.name.clone()).collect(),
+        nodes: node_names(state).await?,
+        superuser_realms: state.cfg.superuser_realm.clone(),
+    };
+    Ok(envelope::ok(report(&lint(&snap.policies, &ctx))))
+}
+
+/// `GET /policy/lint` when no policy is named `lint` (`None`: there is
+/// one, answer it as privacyIDEA does).
+pub(super) async fn unless_named_policy(
+    state: &AppState,
+    admin: &Admin,
+    params: &Params,
+) -> ApiResult<Option<HttpResponse>> {
+    let snap = gated(state, admin, READ, params).await?;
+    if snap.policies.iter().any(|p| p.name == "lint") {
+        return Ok(None);
+    }
+    answer(state, &snap).await.map(Some)
+}
+
+/// `GET /policy/lint/`: always the linter.
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let snap = gated(&state, &admin, READ, &params).await?;
+    answer(&state, &snap).await
+}
