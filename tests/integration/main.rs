@@ -19,4 +19,5 @@ mod release;
 mod remote;
 mod resolver;
 mod sql_resolver;
+mod transfer;
 mod webui;

@@ -28,6 +28,14 @@ pub enum ConfigCommand {
     /// Manage user resolvers.
     #[command(subcommand)]
     Resolver(ResolverCommand),
+    /// Import policies, realms and resolvers from privacyIDEA's
+    /// configuration file (JSON or a Python literal).
+    #[command(alias = "importer")]
+    Import(crate::transfer::ImportArgs),
+    /// Export policies, realms and resolvers in privacyIDEA's
+    /// configuration file format.
+    #[command(alias = "exporter")]
+    Export(crate::transfer::ExportArgs),
 }
 
 /// `pi-manage config policy …`.
@@ -128,8 +136,28 @@ pub fn run(
         ConfigCommand::Policy(c) => policy(cfg, store, c, out),
         ConfigCommand::Realm(c) => realm(store, c, out),
         ConfigCommand::Resolver(c) => resolver(cfg, store, c, out),
+        ConfigCommand::Export(args) => crate::transfer::export(cfg, store, &args, out),
+        ConfigCommand::Import(args) => {
+            if crate::transfer::import(cfg, store, &args, out)? {
+                Ok(())
+            } else {
+                Err(anyhow!(ImportFailed))
+            }
+        }
     }
 }
+
+/// `config import` failed for some type (the details are printed already).
+#[derive(Debug)]
+pub struct ImportFailed;
+
+impl std::fmt::Display for ImportFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the import finished with errors")
+    }
+}
+
+impl std::error::Error for ImportFailed {}
 
 /// Python's `repr()` of a boolean.
 fn py_bool(b: bool) -> &'static str {
@@ -193,27 +221,41 @@ fn policy(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let ctx = ValidationContext {
-                realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
-                resolvers: store
-                    .list_resolvers()?
-                    .into_iter()
-                    .map(|r| r.name)
-                    .collect(),
-                nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
-                superuser_realms: cfg.superuser_realm.clone(),
-            };
-            let existing = store.get_policy(&name)?;
-            let write = PolicyWrite::from_params(&name, &params);
-            let rec: PolicyRecord = write
-                .validate(&ctx, existing.as_ref())
-                .map_err(|e| anyhow!("Could not create the policy {name}: {}", e.message()))?;
-            let replace_conditions =
-                existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
-            let conditions = replace_conditions.then(|| rec.conditions.clone());
-            store.save_policy(&rec, conditions.as_deref())?;
+            write_policy(cfg, store, &name, &params)
+                .map_err(|e| anyhow!("Could not create the policy {name}: {e:#}"))?;
         }
     }
+    Ok(())
+}
+
+/// Create or update the policy `name` from `POST /policy/<name>`-style
+/// parameters, with the server's validation (pi-model's `PolicyWrite`
+/// against the stored realms, resolvers, nodes and superuser realms).
+pub fn write_policy(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    name: &str,
+    params: &Map<String, Value>,
+) -> anyhow::Result<()> {
+    let ctx = ValidationContext {
+        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
+        resolvers: store
+            .list_resolvers()?
+            .into_iter()
+            .map(|r| r.name)
+            .collect(),
+        nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
+        superuser_realms: cfg.superuser_realm.clone(),
+    };
+    let existing = store.get_policy(name)?;
+    let write = PolicyWrite::from_params(name, params);
+    let rec: PolicyRecord = write
+        .validate(&ctx, existing.as_ref())
+        .map_err(|e| anyhow!("{}", e.message()))?;
+    let replace_conditions =
+        existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
+    let conditions = replace_conditions.then(|| rec.conditions.clone());
+    store.save_policy(&rec, conditions.as_deref())?;
     Ok(())
 }
 

@@ -13,11 +13,14 @@
 //! pi-manage [--config FILE] config realm list|create NAME RESOLVER...|delete REALM [--delete-custom-attributes]
 //! pi-manage [--config FILE] config realm set_default REALM|clear_default
 //! pi-manage [--config FILE] config resolver list [-v]|create NAME RTYPE CONF_FILE
+//! pi-manage [--config FILE] config export [-o FILE] [-t TYPE]... [-n NAME] [--censor]
+//! pi-manage [--config FILE] config import [-i FILE] [-t TYPE]... [-n NAME] [--skip-invalid]
 //! pi-manage [--config FILE] policy lint [--format text|json]
 //! ```
 
 mod config;
 mod lint;
+mod transfer;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
