@@ -241,3 +241,46 @@ fn import_formats() {
     assert!(!ok);
     assert!(err.contains("cannot read `/nonexistent/x.json`"), "{err}");
 }
+
+#[test]
+fn resolver_create_internal() {
+    let app = spawn_app();
+    let (ok, out, err) = manage(
+        &app,
+        &["config", "resolver", "create_internal", "intern1"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "", "prints nothing, as privacyIDEA");
+    let data = app.get("/resolver/intern1").expect(200).value()["intern1"].clone();
+    assert_eq!(data["type"], json!("sqlresolver"));
+    assert_eq!(data["data"]["Table"], json!("users_intern1"));
+    assert_eq!(data["data"]["Editable"], json!("1"));
+    assert_eq!(data["data"]["Limit"], json!("500"));
+    // the table exists and the resolver reads it: an empty user list, no
+    // skipped resolver
+    app.post_json("/realm/internal", &json!({"resolvers": "intern1"}))
+        .expect(200);
+    let a = app.get("/user/?realm=internal").expect(200);
+    assert_eq!(a.value(), json!([]), "{}", a.text);
+    assert!(
+        a.json()["detail"]["skipped_resolvers"].is_null(),
+        "{}",
+        a.text
+    );
+    // again: the existing table is kept
+    let (ok, _, err) = manage(
+        &app,
+        &["config", "resolver", "create_internal", "intern1"],
+        None,
+    );
+    assert!(ok, "{err}");
+    // an invalid name is refused before anything is written
+    let (ok, _, err) = manage(
+        &app,
+        &["config", "resolver", "create_internal", "bad name"],
+        None,
+    );
+    assert!(!ok);
+    assert!(err.contains("Invalid resolver name"), "{err}");
+}

@@ -100,8 +100,10 @@ enum AdminCommand {
         /// New e-mail address.
         #[arg(long, short = 'e')]
         email: Option<String>,
-        /// Ask for a new password.
-        #[arg(long)]
+        /// Ask for a new password (without echo, twice); also the default
+        /// when neither `--email` nor `--password-stdin` is given, as in
+        /// privacyIDEA.
+        #[arg(long, short = 'p')]
         password: bool,
         /// Read the new password as one line from standard input.
         #[arg(long)]
@@ -247,10 +249,11 @@ fn admin(cfg: &pi_config::PiConfig, cmd: AdminCommand) -> anyhow::Result<()> {
             let Some(mut rec) = store.get_admin(&name)? else {
                 bail!("no admin `{name}`");
             };
+            let ask = password || password_stdin || email.is_none();
             if let Some(e) = email {
                 rec.email = Some(e);
             }
-            if password || password_stdin {
+            if ask {
                 let pw = read_password(password_stdin, &format!("New password for {name}: "))?;
                 rec.password = Some(hash(cfg, &pw)?);
             }
