@@ -154,8 +154,9 @@ pub struct LintContext {
 pub fn lint(records: &[PolicyRecord], ctx: &LintContext) -> Vec<Finding> {
     let policies: Vec<Policy> = records.iter().map(Policy::from_record).collect();
     let mut out = Vec::new();
+    let mut regexes = RegexVerdicts::new();
     for p in &policies {
-        per_policy(p, ctx, &mut out);
+        per_policy(p, ctx, &mut regexes, &mut out);
     }
     let active: Vec<&Policy> = policies.iter().filter(|p| p.active()).collect();
     shadowed(&active, &mut out);
@@ -217,7 +218,11 @@ fn regex_fields(p: &Policy) -> [(&'static str, Vec<String>); 6] {
     ]
 }
 
-fn per_policy(p: &Policy, ctx: &LintContext, out: &mut Vec<Finding>) {
+/// Per entry text: the compile error, or what the expression can match
+/// (entries repeat across policies; each is analysed once).
+type RegexVerdicts = std::collections::HashMap<String, Result<RegexClass, String>>;
+
+fn per_policy(p: &Policy, ctx: &LintContext, regexes: &mut RegexVerdicts, out: &mut Vec<Finding>) {
     // references
     for (field, list, known, code) in [
         ("realm", p.realm(), &ctx.realms, Code::UnknownRealm),
@@ -277,8 +282,14 @@ fn per_policy(p: &Policy, ctx: &LintContext, out: &mut Vec<Finding>) {
             if e.is_empty() || e == "*" || negated(e).is_some() || is_literal(e) {
                 continue;
             }
-            if let Err(err) = compile_entry(e) {
-                push(
+            let verdict = regexes
+                .entry(e.clone())
+                .or_insert_with(|| compile_entry(e).map(|_| classify(e)))
+                .clone();
+            let class = match verdict {
+                Ok(class) => class,
+                Err(err) => {
+                    push(
                     out,
                     Code::InvalidRegex,
                     Severity::Error,
@@ -287,9 +298,10 @@ fn per_policy(p: &Policy, ctx: &LintContext, out: &mut Vec<Finding>) {
                         "{field} entry `{e}` is not a valid regular expression ({err}); privacyIDEA fails every request that reaches this policy"
                     ),
                 );
-                continue;
-            }
-            match classify(e) {
+                    continue;
+                }
+            };
+            match class {
                 RegexClass::Everything => push(
                     out,
                     Code::RegexMatchesEverything,
@@ -449,198 +461,252 @@ fn set(list: &[String], lower: bool) -> BTreeSet<String> {
         .collect()
 }
 
-fn star_only(list: &[String]) -> bool {
-    let s = set(list, false);
+/// What the pairwise checks compare, computed once per policy.
+struct Facts<'a> {
+    p: &'a Policy,
+    realm: BTreeSet<String>,
+    adminrealm: BTreeSet<String>,
+    user: BTreeSet<String>,
+    user_lower: BTreeSet<String>,
+    adminuser: BTreeSet<String>,
+    adminuser_lower: BTreeSet<String>,
+    resolver: BTreeSet<String>,
+    pinode: BTreeSet<String>,
+    client: BTreeSet<String>,
+    user_agents: BTreeSet<String>,
+    plain_keys: BTreeSet<&'a str>,
+    negated_keys: BTreeSet<&'a str>,
+    /// Active conditions; `None` when one of them is invalid.
+    conditions: Option<Vec<pi_model::record::ConditionRecord>>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(p: &'a Policy) -> Facts<'a> {
+        Facts {
+            p,
+            realm: set(p.realm(), false),
+            adminrealm: set(p.adminrealm(), false),
+            user: set(p.user(), false),
+            user_lower: set(p.user(), true),
+            adminuser: set(p.adminuser(), false),
+            adminuser_lower: set(p.adminuser(), true),
+            resolver: set(p.resolver(), false),
+            pinode: set(p.pinode(), false),
+            client: set(p.client(), false),
+            user_agents: set(p.user_agents(), true),
+            plain_keys: p
+                .action()
+                .keys()
+                .filter(|k| negated(k).is_none() && !k.is_empty())
+                .collect(),
+            negated_keys: p.action().keys().filter_map(negated).collect(),
+            conditions: p
+                .conditions()
+                .iter()
+                .filter(|c| !matches!(c.parsed, Ok(None)))
+                .map(|c| c.parsed.is_ok().then(|| c.record.clone()))
+                .collect(),
+        }
+    }
+}
+
+fn star_only(s: &BTreeSet<String>) -> bool {
     s.len() == 1 && s.contains("*")
 }
 
 /// Whether a `_search_value` list `q` admits every value `p` admits
 /// (conservative: empty, `*` only, or the same entries).
-fn search_covers(q: &[String], p: &[String]) -> bool {
-    set(q, false).is_empty() || star_only(q) || set(q, false) == set(p, false)
+fn search_covers(q: &BTreeSet<String>, p: &BTreeSet<String>) -> bool {
+    q.is_empty() || star_only(q) || q == p
 }
 
 /// Whether `q` matches every request `p` matches, all attributes but the
 /// action (conservative: `false` when unsure).
-fn covers(q: &Policy, p: &Policy) -> bool {
-    let q_user = set(q.user(), false);
-    let user_ok = q_user.is_empty()
-        || (q.user_case_insensitive() == p.user_case_insensitive()
-            && q_user == set(p.user(), false)
+fn covers(q: &Facts<'_>, p: &Facts<'_>) -> bool {
+    let same_uci = q.p.user_case_insensitive() == p.p.user_case_insensitive();
+    let user_ok = q.user.is_empty()
+        || (same_uci
+            && q.user == p.user
             // with several token realms a user-restricted policy needs the
             // user/realm pair listed literally (§2.4.2)
-            && set(q.realm(), false) == set(p.realm(), false));
-    let adminuser_ok = set(q.adminuser(), false).is_empty()
-        || (q.user_case_insensitive() == p.user_case_insensitive()
-            && set(q.adminuser(), false) == set(p.adminuser(), false));
-    let resolver_ok = if q.check_all_resolvers() {
-        q.check_all_resolvers() == p.check_all_resolvers()
-            && set(q.resolver(), false) == set(p.resolver(), false)
+            && q.realm == p.realm);
+    let adminuser_ok = q.adminuser.is_empty() || (same_uci && q.adminuser == p.adminuser);
+    let resolver_ok = if q.p.check_all_resolvers() {
+        p.p.check_all_resolvers() && q.resolver == p.resolver
     } else {
-        search_covers(q.resolver(), p.resolver())
+        search_covers(&q.resolver, &p.resolver)
     };
-    let exact = |a: &[String], b: &[String], lower: bool| {
-        set(a, lower).is_empty() || set(a, lower) == set(b, lower)
-    };
-    let conditions_ok = {
-        let active = |x: &Policy| -> Option<Vec<pi_model::record::ConditionRecord>> {
-            x.conditions()
-                .iter()
-                .filter(|c| !matches!(c.parsed, Ok(None)))
-                .map(|c| c.parsed.is_ok().then(|| c.record.clone()))
-                .collect()
-        };
-        match (active(q), active(p)) {
-            (Some(qc), _) if qc.is_empty() => true,
-            (Some(qc), Some(pc)) => qc.iter().all(|c| pc.contains(c)),
-            _ => false,
-        }
+    let exact = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.is_empty() || a == b;
+    let conditions_ok = match (&q.conditions, &p.conditions) {
+        (Some(qc), _) if qc.is_empty() => true,
+        (Some(qc), Some(pc)) => qc.iter().all(|c| pc.contains(c)),
+        _ => false,
     };
     user_ok
         && adminuser_ok
         && resolver_ok
-        && search_covers(q.realm(), p.realm())
-        && search_covers(q.adminrealm(), p.adminrealm())
-        && exact(q.pinode(), p.pinode(), false)
-        && exact(q.client(), p.client(), false)
-        && exact(q.user_agents(), p.user_agents(), true)
-        && (q.time().is_empty() || q.time() == p.time())
+        && search_covers(&q.realm, &p.realm)
+        && search_covers(&q.adminrealm, &p.adminrealm)
+        && exact(&q.pinode, &p.pinode)
+        && exact(&q.client, &p.client)
+        && exact(&q.user_agents, &p.user_agents)
+        && (q.p.time().is_empty() || q.p.time() == p.p.time())
         && conditions_ok
 }
 
 /// Whether no request can match both (conservative: `false` when unsure).
 /// Realm lists count as disjoint when their literal entries differ, although
 /// a token in both realms would reach both policies.
-fn disjoint(a: &Policy, b: &Policy) -> bool {
-    let literal_disjoint = |x: &[String], y: &[String], lower: bool| {
-        let plain = |l: &[String]| {
-            let s = set(l, lower);
-            (!s.is_empty()
-                && s.iter()
-                    .all(|e| e != "*" && negated(e).is_none() && is_literal(e)))
-            .then_some(s)
-        };
-        match (plain(x), plain(y)) {
-            (Some(sx), Some(sy)) => sx.is_disjoint(&sy),
-            _ => false,
-        }
+fn disjoint(a: &Facts<'_>, b: &Facts<'_>) -> bool {
+    let plain = |s: &BTreeSet<String>| {
+        !s.is_empty()
+            && s.iter()
+                .all(|e| e != "*" && negated(e).is_none() && is_literal(e))
     };
-    let either_uci = a.user_case_insensitive() || b.user_case_insensitive();
-    let sets_disjoint = |x: &[String], y: &[String], lower: bool| {
-        let (sx, sy) = (set(x, lower), set(y, lower));
-        !sx.is_empty() && !sy.is_empty() && sx.is_disjoint(&sy)
+    let literal_disjoint =
+        |x: &BTreeSet<String>, y: &BTreeSet<String>| plain(x) && plain(y) && x.is_disjoint(y);
+    let sets_disjoint = |x: &BTreeSet<String>, y: &BTreeSet<String>| {
+        !x.is_empty() && !y.is_empty() && x.is_disjoint(y)
     };
-    literal_disjoint(a.realm(), b.realm(), false)
-        || literal_disjoint(a.user(), b.user(), either_uci)
-        || literal_disjoint(a.resolver(), b.resolver(), false)
-        || literal_disjoint(a.adminrealm(), b.adminrealm(), false)
-        || literal_disjoint(a.adminuser(), b.adminuser(), either_uci)
-        || sets_disjoint(a.pinode(), b.pinode(), false)
-        || sets_disjoint(a.user_agents(), b.user_agents(), true)
-}
-
-/// Plain (non-negated) action keys.
-fn plain_keys(p: &Policy) -> BTreeSet<&str> {
-    p.action()
-        .keys()
-        .filter(|k| negated(k).is_none() && !k.is_empty())
-        .collect()
-}
-
-fn negated_keys(p: &Policy) -> BTreeSet<&str> {
-    p.action().keys().filter_map(negated).collect()
+    let either_uci = a.p.user_case_insensitive() || b.p.user_case_insensitive();
+    let (au, bu, aau, bau) = if either_uci {
+        (
+            &a.user_lower,
+            &b.user_lower,
+            &a.adminuser_lower,
+            &b.adminuser_lower,
+        )
+    } else {
+        (&a.user, &b.user, &a.adminuser, &b.adminuser)
+    };
+    literal_disjoint(&a.realm, &b.realm)
+        || literal_disjoint(au, bu)
+        || literal_disjoint(&a.resolver, &b.resolver)
+        || literal_disjoint(&a.adminrealm, &b.adminrealm)
+        || literal_disjoint(aau, bau)
+        || sets_disjoint(&a.pinode, &b.pinode)
+        || sets_disjoint(&a.user_agents, &b.user_agents)
 }
 
 /// Whether `q` matches every action query `p` matches and has a value for
 /// every action `p` sets.
-fn actions_cover(q: &Policy, p: &Policy) -> bool {
-    if p.action().is_empty() {
-        return q.action().is_empty();
+fn actions_cover(q: &Facts<'_>, p: &Facts<'_>) -> bool {
+    if p.p.action().is_empty() {
+        return q.p.action().is_empty();
     }
-    let qk = plain_keys(q);
-    plain_keys(p).iter().all(|k| qk.contains(k)) && negated_keys(q).is_subset(&negated_keys(p))
+    p.plain_keys.is_subset(&q.plain_keys) && q.negated_keys.is_subset(&p.negated_keys)
+}
+
+/// The active policies grouped by scope, each with its facts.
+fn by_scope<'a>(active: &[&'a Policy]) -> Vec<Vec<Facts<'a>>> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<Facts<'a>>> = Default::default();
+    for p in active {
+        groups.entry(p.scope()).or_default().push(Facts::new(p));
+    }
+    groups.into_values().collect()
 }
 
 fn shadowed(active: &[&Policy], out: &mut Vec<Finding>) {
-    for p in active {
-        let by = active
-            .iter()
-            .filter(|q| {
-                q.scope() == p.scope()
-                    && q.priority() < p.priority()
-                    && actions_cover(q, p)
-                    && covers(q, p)
-            })
-            .min_by_key(|q| q.priority());
-        if let Some(q) = by {
-            push(
-                out,
-                Code::Shadowed,
-                Severity::Warning,
-                p,
-                format!(
-                    "never decisive: `{}` (priority {}) matches every request this policy (priority {}) matches and sets the same actions",
-                    q.name(),
-                    q.priority(),
-                    p.priority()
-                ),
-            );
+    for group in by_scope(active) {
+        for p in &group {
+            let by = group
+                .iter()
+                .filter(|q| q.p.priority() < p.p.priority() && actions_cover(q, p) && covers(q, p))
+                .min_by_key(|q| q.p.priority());
+            if let Some(q) = by {
+                push(
+                    out,
+                    Code::Shadowed,
+                    Severity::Warning,
+                    p.p,
+                    format!(
+                        "never decisive: `{}` (priority {}) matches every request this policy (priority {}) matches and sets the same actions",
+                        q.p.name(),
+                        q.p.priority(),
+                        p.p.priority()
+                    ),
+                );
+            }
         }
     }
 }
 
+/// One policy's conflicts on one action: the other policies, whether the
+/// conflict is certain, and their values.
+type Partners<'a> = Vec<(&'a Policy, bool, &'a ActionValue)>;
+
 fn conflicts(active: &[&Policy], out: &mut Vec<Finding>) {
-    for (i, a) in active.iter().enumerate() {
-        for b in &active[i + 1..] {
-            if a.scope() != b.scope() || a.priority() != b.priority() {
-                continue;
-            }
-            let mut differing: Vec<(&str, &ActionValue, &ActionValue)> = Vec::new();
-            for (k, va) in a.action().iter() {
-                if k == "*" || negated(k).is_some() {
+    for group in by_scope(active) {
+        // (policy index in group, action) -> partners
+        let mut found: std::collections::BTreeMap<(usize, &str), Partners<'_>> = Default::default();
+        for (i, fa) in group.iter().enumerate() {
+            for (j, fb) in group.iter().enumerate().skip(i + 1) {
+                let (a, b) = (fa.p, fb.p);
+                if a.priority() != b.priority() {
                     continue;
                 }
-                if let Some(vb) = b.action().get(k) {
-                    if va != vb {
-                        differing.push((k, va, vb));
+                let mut differing: Vec<(&str, &ActionValue, &ActionValue)> = Vec::new();
+                for (k, va) in a.action().iter() {
+                    if k == "*" || negated(k).is_some() {
+                        continue;
+                    }
+                    if let Some(vb) = b.action().get(k) {
+                        if va != vb {
+                            differing.push((k, va, vb));
+                        }
                     }
                 }
-            }
-            if differing.is_empty() || disjoint(a, b) {
-                continue;
-            }
-            let certain = covers(a, b) || covers(b, a);
-            let shown = |v: &ActionValue| match v {
-                ActionValue::Flag => "True".to_string(),
-                ActionValue::Text(t) => format!("`{t}`"),
-            };
-            for (k, va, vb) in differing {
-                for (me, other, mine, theirs) in [(a, b, va, vb), (b, a, vb, va)] {
-                    let message = format!(
-                        "{} `{k}` = {} here and {} in `{}` at the same priority {}",
-                        if certain {
-                            "conflicting action values:"
-                        } else {
-                            "possibly conflicting action values (the policies may match one request):"
-                        },
-                        shown(mine),
-                        shown(theirs),
-                        other.name(),
-                        me.priority()
-                    );
-                    push(
-                        out,
-                        Code::ConflictingValues,
-                        if certain {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
-                        },
-                        me,
-                        message,
-                    );
+                if differing.is_empty() || disjoint(fa, fb) {
+                    continue;
+                }
+                let certain = covers(fa, fb) || covers(fb, fa);
+                for (k, va, vb) in differing {
+                    found.entry((i, k)).or_default().push((b, certain, vb));
+                    found.entry((j, k)).or_default().push((a, certain, va));
                 }
             }
+        }
+        let shown = |v: &ActionValue| match v {
+            ActionValue::Flag => "True".to_string(),
+            ActionValue::Text(t) => format!("`{t}`"),
+        };
+        for ((i, k), partners) in found {
+            let me = group[i].p;
+            let Some(mine) = me.action().get(k) else {
+                continue;
+            };
+            let certain = partners.iter().any(|(_, c, _)| *c);
+            const SHOWN: usize = 5;
+            let mut others: Vec<String> = partners
+                .iter()
+                .take(SHOWN)
+                .map(|(o, _, v)| format!("{} in `{}`", shown(v), o.name()))
+                .collect();
+            if partners.len() > SHOWN {
+                others.push(format!("{} more", partners.len() - SHOWN));
+            }
+            let message = format!(
+                "{} `{k}` = {} here but {} at the same priority {}",
+                if certain {
+                    "conflicting action values:"
+                } else {
+                    "possibly conflicting action values (the policies may match one request):"
+                },
+                shown(mine),
+                others.join(", "),
+                me.priority()
+            );
+            push(
+                out,
+                Code::ConflictingValues,
+                if certain {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                me,
+                message,
+            );
         }
     }
 }
@@ -795,7 +861,12 @@ mod tests {
         b2.priority = 2;
         assert!(codes(&[a.clone(), b2], Code::ConflictingValues).is_empty());
         let c = rec("c", "webui", "tokenlabel=<s>");
-        assert!(codes(&[a, c], Code::ConflictingValues).is_empty());
+        assert!(codes(&[a.clone(), c], Code::ConflictingValues).is_empty());
+        // one finding per policy and action, naming every other policy
+        let d = rec("d", "enrollment", "tokenlabel=<d>");
+        let f = lint(&[a, b, d], &ctx());
+        assert_eq!(f.len(), 3, "{f:?}");
+        assert!(f[0].message.contains("`<s>` in `b`, `<d>` in `d`"), "{f:?}");
     }
 
     #[test]
@@ -938,6 +1009,32 @@ mod tests {
         assert!(codes(&[p.clone()], Code::TimeNeverMatches).is_empty());
         p.time = "Mon-Fri: 8:00-18:00".into();
         assert!(codes(&[p], Code::TimeNeverMatches).is_empty());
+    }
+
+    /// Timing aid (run with `--ignored --nocapture`), not an assertion.
+    #[test]
+    #[ignore]
+    fn many_policies() {
+        let mut set = Vec::new();
+        for i in 0..2000 {
+            let mut p = rec(
+                &format!("p{i}"),
+                "enrollment",
+                &format!("tokenlabel=<{}>", i % 7),
+            );
+            p.realm = format!("realm{}", i % 3);
+            p.user = format!("user{i}, .*x");
+            p.priority = i % 5;
+            set.push(p);
+        }
+        let t = std::time::Instant::now();
+        let f = lint(&set, &ctx());
+        eprintln!(
+            "{} findings for {} policies in {:?}",
+            f.len(),
+            set.len(),
+            t.elapsed()
+        );
     }
 
     #[test]

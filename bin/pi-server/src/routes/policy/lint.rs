@@ -9,20 +9,26 @@
 use super::{gated, node_names, READ};
 use crate::auth::Admin;
 use crate::envelope;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::state::{AppState, Snapshot};
 use actix_web::{web, HttpResponse};
 use pi_policy::lint::{lint, report, LintContext};
+use std::sync::Arc;
 
-async fn answer(state: &AppState, snap: &Snapshot) -> ApiResult<HttpResponse> {
+async fn answer(state: &AppState, snap: &Arc<Snapshot>) -> ApiResult<HttpResponse> {
     let ctx = LintContext {
         realms: snap.realms.iter().map(|r| r.name.clone()).collect(),
         resolvers: snap.resolvers.iter().map(|r| r.name.clone()).collect(),
         nodes: node_names(state).await?,
         superuser_realms: state.cfg.superuser_realm.clone(),
     };
-    Ok(envelope::ok(report(&lint(&snap.policies, &ctx))))
+    // thousands of policies take a noticeable moment: off the worker thread
+    let snap = Arc::clone(snap);
+    let value = web::block(move || report(&lint(&snap.policies, &ctx)))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(envelope::ok(value))
 }
 
 /// `GET /policy/lint` when no policy is named `lint` (`None`: there is
