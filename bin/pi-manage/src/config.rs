@@ -28,6 +28,14 @@ pub enum ConfigCommand {
     /// Manage user resolvers.
     #[command(subcommand)]
     Resolver(ResolverCommand),
+    /// Import policies, realms and resolvers from privacyIDEA's
+    /// configuration file (JSON or a Python literal).
+    #[command(alias = "importer")]
+    Import(crate::transfer::ImportArgs),
+    /// Export policies, realms and resolvers in privacyIDEA's
+    /// configuration file format.
+    #[command(alias = "exporter")]
+    Export(crate::transfer::ExportArgs),
 }
 
 /// `pi-manage config policy …`.
@@ -115,6 +123,13 @@ pub enum ResolverCommand {
         /// File with a Python dict of the resolver's parameters.
         conf_file: PathBuf,
     },
+    /// Create an editable SQL resolver NAME whose users live in the
+    /// configuration database, table `users_<NAME>` (created if missing).
+    #[command(name = "create_internal")]
+    CreateInternal {
+        /// Resolver name.
+        name: String,
+    },
 }
 
 /// Run a `config` command.
@@ -128,8 +143,28 @@ pub fn run(
         ConfigCommand::Policy(c) => policy(cfg, store, c, out),
         ConfigCommand::Realm(c) => realm(store, c, out),
         ConfigCommand::Resolver(c) => resolver(cfg, store, c, out),
+        ConfigCommand::Export(args) => crate::transfer::export(cfg, store, &args, out),
+        ConfigCommand::Import(args) => {
+            if crate::transfer::import(cfg, store, &args, out)? {
+                Ok(())
+            } else {
+                Err(anyhow!(ImportFailed))
+            }
+        }
     }
 }
+
+/// `config import` failed for some type (the details are printed already).
+#[derive(Debug)]
+pub struct ImportFailed;
+
+impl std::fmt::Display for ImportFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the import finished with errors")
+    }
+}
+
+impl std::error::Error for ImportFailed {}
 
 /// Python's `repr()` of a boolean.
 fn py_bool(b: bool) -> &'static str {
@@ -193,27 +228,41 @@ fn policy(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let ctx = ValidationContext {
-                realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
-                resolvers: store
-                    .list_resolvers()?
-                    .into_iter()
-                    .map(|r| r.name)
-                    .collect(),
-                nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
-                superuser_realms: cfg.superuser_realm.clone(),
-            };
-            let existing = store.get_policy(&name)?;
-            let write = PolicyWrite::from_params(&name, &params);
-            let rec: PolicyRecord = write
-                .validate(&ctx, existing.as_ref())
-                .map_err(|e| anyhow!("Could not create the policy {name}: {}", e.message()))?;
-            let replace_conditions =
-                existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
-            let conditions = replace_conditions.then(|| rec.conditions.clone());
-            store.save_policy(&rec, conditions.as_deref())?;
+            write_policy(cfg, store, &name, &params)
+                .map_err(|e| anyhow!("Could not create the policy {name}: {e:#}"))?;
         }
     }
+    Ok(())
+}
+
+/// Create or update the policy `name` from `POST /policy/<name>`-style
+/// parameters, with the server's validation (pi-model's `PolicyWrite`
+/// against the stored realms, resolvers, nodes and superuser realms).
+pub fn write_policy(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    name: &str,
+    params: &Map<String, Value>,
+) -> anyhow::Result<()> {
+    let ctx = ValidationContext {
+        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
+        resolvers: store
+            .list_resolvers()?
+            .into_iter()
+            .map(|r| r.name)
+            .collect(),
+        nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
+        superuser_realms: cfg.superuser_realm.clone(),
+    };
+    let existing = store.get_policy(name)?;
+    let write = PolicyWrite::from_params(name, params);
+    let rec: PolicyRecord = write
+        .validate(&ctx, existing.as_ref())
+        .map_err(|e| anyhow!("{}", e.message()))?;
+    let replace_conditions =
+        existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
+    let conditions = replace_conditions.then(|| rec.conditions.clone());
+    store.save_policy(&rec, conditions.as_deref())?;
     Ok(())
 }
 
@@ -368,6 +417,9 @@ fn resolver(
             rtype,
             conf_file,
         } => return resolver_create(cfg, store, &name, &rtype, &conf_file),
+        ResolverCommand::CreateInternal { name } => {
+            return resolver_create_internal(cfg, store, &name)
+        }
     };
     for r in store.list_resolvers()? {
         writeln!(out, "{:16} - ({})", r.name, r.rtype)?;
@@ -384,6 +436,86 @@ fn resolver(
             writeln!(out, "\n")?;
         }
     }
+    Ok(())
+}
+
+/// The parameters privacyIDEA's `create_internal` derives from
+/// `SQLALCHEMY_DATABASE_URI` (split at `/`: driver, `user:password@host`,
+/// database path), for resolver `name`.
+fn internal_resolver_params(uri: &str, name: &str) -> Result<Map<String, Value>, String> {
+    let parts: Vec<&str> = uri.split('/').collect();
+    if parts.len() < 3 || parts[0].is_empty() {
+        return Err("Invalid database URI".into());
+    }
+    let mut driver = parts[0].to_string();
+    driver.pop();
+    let database = parts[3..].join("/");
+    let hostparts: Vec<&str> = parts[2].split('@').collect();
+    let or_root = |h: &str| {
+        if h.is_empty() {
+            "/".to_string()
+        } else {
+            h.to_string()
+        }
+    };
+    let (user, password, host) = match hostparts.as_slice() {
+        [host] => (String::new(), String::new(), or_root(host)),
+        [userinfo, host] => {
+            let up: Vec<&str> = userinfo.split(':').collect();
+            match up.as_slice() {
+                [u] => (u.to_string(), String::new(), or_root(host)),
+                [u, p] => (u.to_string(), p.to_string(), or_root(host)),
+                _ => return Err("Invalid username and password in database URI".into()),
+            }
+        }
+        _ => return Err("Invalid database URI".into()),
+    };
+    let mut m = Map::new();
+    for (k, v) in [
+        ("Server", host),
+        ("Driver", driver),
+        ("User", user),
+        ("Password", password),
+        ("Database", database),
+        ("Table", format!("users_{name}")),
+        ("Limit", "500".into()),
+        ("Editable", "1".into()),
+        (
+            "Map",
+            "{\"userid\": \"id\", \"username\": \"username\", \"email\":\"email\", \"password\": \"password\", \"phone\":\"phone\", \"mobile\":\"mobile\", \"surname\":\"surname\", \"givenname\":\"givenname\", \"description\": \"description\"}".into(),
+        ),
+    ] {
+        m.insert(k.into(), Value::String(v));
+    }
+    Ok(m)
+}
+
+/// `config resolver create_internal`: save the SQL resolver (as privacyIDEA,
+/// through the same validation as `POST /resolver/<name>`), then create its
+/// table in the configuration database. Prints nothing on success, as
+/// privacyIDEA.
+fn resolver_create_internal(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    name: &str,
+) -> anyhow::Result<()> {
+    let fail = |why: String| anyhow!("Could not create resolver {name}: {why}");
+    let params = internal_resolver_params(&cfg.sqlalchemy_database_uri, name).map_err(fail)?;
+    let enc = match cfg.pi_encfile.as_deref() {
+        Some(path) if path.exists() => Some(pi_realm::EncKey::load(path)?),
+        _ => None,
+    };
+    let changes =
+        pi_realm::resolver_changes(name, "sqlresolver", &params, enc.as_ref()).map_err(fail)?;
+    store
+        .save_resolver(name, "sqlresolver", &changes)
+        .map_err(|e| match e {
+            pi_store::SaveResolverError::TypeMismatch(existing) => fail(format!(
+                "resolver with similar name and other type already exists: {existing}"
+            )),
+            pi_store::SaveResolverError::Store(s) => anyhow!(s),
+        })?;
+    store.create_internal_user_table(name)?;
     Ok(())
 }
 

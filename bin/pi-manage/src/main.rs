@@ -13,9 +13,14 @@
 //! pi-manage [--config FILE] config realm list|create NAME RESOLVER...|delete REALM [--delete-custom-attributes]
 //! pi-manage [--config FILE] config realm set_default REALM|clear_default
 //! pi-manage [--config FILE] config resolver list [-v]|create NAME RTYPE CONF_FILE
+//! pi-manage [--config FILE] config export [-o FILE] [-t TYPE]... [-n NAME] [--censor]
+//! pi-manage [--config FILE] config import [-i FILE] [-t TYPE]... [-n NAME] [--skip-invalid]
+//! pi-manage [--config FILE] policy lint [--format text|json]
 //! ```
 
 mod config;
+mod lint;
+mod transfer;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -55,6 +60,17 @@ enum Command {
     /// Policies, realms and resolvers (privacyIDEA's `pi-manage config`).
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Policy tools beyond privacyIDEA's (`policy lint`).
+    #[command(subcommand)]
+    Policy(PolicyTool),
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyTool {
+    /// Report shadowed and conflicting policies, unknown references, regular
+    /// expressions that match everything or nothing, admin lock-outs and
+    /// time ranges that never match; exit status 1 when an error is found.
+    Lint(lint::LintArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,8 +100,10 @@ enum AdminCommand {
         /// New e-mail address.
         #[arg(long, short = 'e')]
         email: Option<String>,
-        /// Ask for a new password.
-        #[arg(long)]
+        /// Ask for a new password (without echo, twice); also the default
+        /// when neither `--email` nor `--password-stdin` is given, as in
+        /// privacyIDEA.
+        #[arg(long, short = 'p')]
         password: bool,
         /// Read the new password as one line from standard input.
         #[arg(long)]
@@ -181,6 +199,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&cfg)?;
             config::run(&cfg, &store, cmd, &mut std::io::stdout().lock())
         }
+        Command::Policy(PolicyTool::Lint(args)) => {
+            let cfg = load(&path)?;
+            let store = open_store(&cfg)?;
+            if lint::run(&cfg, &store, &args, &mut std::io::stdout().lock())? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
@@ -223,10 +249,11 @@ fn admin(cfg: &pi_config::PiConfig, cmd: AdminCommand) -> anyhow::Result<()> {
             let Some(mut rec) = store.get_admin(&name)? else {
                 bail!("no admin `{name}`");
             };
+            let ask = password || password_stdin || email.is_none();
             if let Some(e) = email {
                 rec.email = Some(e);
             }
-            if password || password_stdin {
+            if ask {
                 let pw = read_password(password_stdin, &format!("New password for {name}: "))?;
                 rec.password = Some(hash(cfg, &pw)?);
             }

@@ -7,6 +7,7 @@ mod engine;
 mod error;
 mod explain;
 mod index;
+pub mod lint;
 mod matcher;
 mod query;
 mod ui;

@@ -3,6 +3,7 @@
 
 mod conn;
 mod error;
+mod internal;
 mod other;
 mod policy;
 mod realm;

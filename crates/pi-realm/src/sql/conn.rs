@@ -163,8 +163,20 @@ impl ConnectParams {
                 parts.push((k.to_owned(), v.to_owned()));
             }
         };
-        push("host", &self.server);
-        if !self.port.is_empty() {
+        // privacyIDEA splices `Server` into the SQLAlchemy URL, so
+        // `host:port` there works (what `create_internal` stores)
+        // (with an explicit Port, Server is the host as it is)
+        let (host, server_port) = if self.port.is_empty() {
+            split_server_port(&self.server)
+        } else {
+            (self.server.as_str(), None)
+        };
+        push("host", host);
+        if self.port.is_empty() {
+            if let Some(p) = server_port {
+                push("port", p);
+            }
+        } else {
             if self.port.trim().parse::<u16>().is_err() {
                 return Err(ConnError::Connect(format!("invalid port `{}`", self.port)));
             }
@@ -194,6 +206,24 @@ impl ConnectParams {
             .collect::<Vec<_>>()
             .join(" "))
     }
+}
+
+/// `host:port` → (`host`, `port`) when the part after the last `:` is a port
+/// number and the host is a name, an IPv4 address or a bracketed IPv6
+/// address; otherwise the whole text is the host.
+fn split_server_port(server: &str) -> (&str, Option<&str>) {
+    if let Some((host, port)) = server.rsplit_once(':') {
+        let bracketed = host.starts_with('[') && host.ends_with(']');
+        if port.parse::<u16>().is_ok() && (bracketed || !host.contains(':')) && !host.is_empty() {
+            let host = if bracketed {
+                &host[1..host.len() - 1]
+            } else {
+                host
+            };
+            return (host, Some(port));
+        }
+    }
+    (server, None)
 }
 
 /// Percent-encoding of everything but RFC 3986's unreserved characters.

@@ -507,6 +507,23 @@ fn connect_params_to_targets() {
         }
         other => panic!("{other:?}"),
     }
+    // `Server` = `host:port` (privacyIDEA splices it into a URL; pi-manage
+    // config resolver create_internal stores it so); an explicit Port wins
+    let conninfo = |server: &str, port: &str| {
+        let mut c = pg.clone();
+        c.server = server.into();
+        c.port = port.into();
+        c.con_params = String::new();
+        match c.target(7).unwrap() {
+            Target::Postgres { conninfo } => conninfo,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(conninfo("127.0.0.1:5131", "").starts_with("host='127.0.0.1' port='5131' "));
+    assert!(conninfo("[::1]:5131", "").starts_with("host='::1' port='5131' "));
+    assert!(conninfo("db:5131", "5433").starts_with("host='db:5131' port='5433' "));
+    assert!(conninfo("::1", "").starts_with("host='::1' dbname="));
+    assert!(conninfo("/run/pg", "").starts_with("host='/run/pg' dbname="));
     // the secret is not in Debug output
     assert!(!format!("{:?}", pg.target(7).unwrap()).contains("p@ss"));
     let mut bad = pg.clone();

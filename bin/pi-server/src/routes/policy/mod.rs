@@ -10,6 +10,7 @@
 
 mod configobj;
 mod defs;
+mod lint;
 mod transfer;
 
 use super::{current_etag, if_match, resource, with_etag};
@@ -175,6 +176,11 @@ async fn get_named(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    if name == "lint" {
+        if let Some(resp) = lint::unless_named_policy(&state, &admin, &params).await? {
+            return Ok(resp);
+        }
+    }
     match name.as_str() {
         "defs" => policy_defs(&state, &admin, None, params).await,
         "check" => check(&state, &admin, params).await,
@@ -581,6 +587,7 @@ async fn defs_scope(
 /// privacyIDEA (`POST /policy/check` answers the reserved-name error).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/policy/").route(web::get().to(list)))
+        .service(resource("/policy/lint/").route(web::get().to(lint::get)))
         .service(resource("/policy/defs/{scope}").route(web::get().to(defs_scope)))
         .service(resource("/policy/export/{filename}").route(web::get().to(export)))
         .service(resource("/policy/import/{filename}").route(web::post().to(import)))

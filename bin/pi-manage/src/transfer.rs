@@ -1,0 +1,559 @@
+//! `pi-manage config export|import`: privacyIDEA's configuration file
+//! (`{"policy": [...], "realm": {...}, "resolver": {...},
+//! "privacyIDEA_version": "3.14"}`) for the types this server manages.
+//!
+//! Export writes what the release's `pi-manage config export` writes for
+//! these types (JSON with two-space indentation; resolver passwords in clear
+//! text unless `--censor`). Import reads JSON or a Python literal, imports
+//! resolvers, then realms, then policies, each object through the same
+//! validation as the API (pi-realm's `resolver_changes`, pi-store's
+//! `set_realm`, pi-model's `PolicyWrite`), and — like the release — goes on
+//! after a failed object and exits 1 at the end naming the failed types.
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use pi_model::record::RealmResolverAssignment;
+use pi_realm::{DecodedResolver, EncKey};
+use pi_store::{SetRealmError, Store};
+use serde_json::{json, Map, Value};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+/// The version written into exports and compared on import.
+const VERSION: &str = "3.14";
+
+/// Configuration types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfType {
+    /// Every type below.
+    All,
+    /// Policies.
+    Policy,
+    /// Realms.
+    Realm,
+    /// Resolvers.
+    Resolver,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON, indented by two spaces.
+    Json,
+}
+
+/// `pi-manage config export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (standard output when not given or `-`).
+    #[arg(long, short = 'o')]
+    output: Option<PathBuf>,
+    /// Output format.
+    #[arg(long = "format", short = 'f', value_enum, default_value_t = ExportFormat::Json)]
+    format: ExportFormat,
+    /// The types to export (repeatable).
+    #[arg(long, short = 't', value_enum, default_values_t = [ConfType::All])]
+    types: Vec<ConfType>,
+    /// Export only the object of this name.
+    #[arg(long, short = 'n')]
+    name: Option<String>,
+    /// Replace resolver secrets with `__CENSORED__` (such a file can only be
+    /// imported where the original secrets are kept).
+    #[arg(long)]
+    censor: bool,
+}
+
+/// `pi-manage config import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to read (standard input when not given).
+    #[arg(long = "input", short = 'i')]
+    input: Option<PathBuf>,
+    /// The types to import (repeatable).
+    #[arg(long, short = 't', value_enum, default_values_t = [ConfType::All])]
+    types: Vec<ConfType>,
+    /// Import only the object of this name.
+    #[arg(long, short = 'n')]
+    name: Option<String>,
+    /// Drop policy actions that do not exist in their scope instead of
+    /// failing the policy; a policy left without actions is skipped.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+fn wants(types: &[ConfType], t: ConfType) -> bool {
+    types.contains(&ConfType::All) || types.contains(&t)
+}
+
+/// A progress bar on standard error, hidden when that is not a terminal.
+fn progress(len: u64, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn enc_key(cfg: &pi_config::PiConfig) -> anyhow::Result<Option<EncKey>> {
+    match cfg.pi_encfile.as_deref() {
+        Some(path) if path.exists() => Ok(Some(EncKey::load(path)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Run `config export`.
+pub fn export(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    args: &ExportArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let name = args.name.as_deref();
+    let policies = if wants(&args.types, ConfType::Policy) {
+        Some(store.list_policies()?)
+    } else {
+        None
+    };
+    let realms = if wants(&args.types, ConfType::Realm) {
+        Some(store.list_realms()?)
+    } else {
+        None
+    };
+    let resolvers = if wants(&args.types, ConfType::Resolver) {
+        Some(store.list_resolvers()?)
+    } else {
+        None
+    };
+    let total = policies.as_ref().map_or(0, Vec::len)
+        + realms.as_ref().map_or(0, Vec::len)
+        + resolvers.as_ref().map_or(0, Vec::len);
+    let bar = progress(total as u64, "exporting");
+    let mut doc = Map::new();
+    if let Some(records) = policies {
+        let mut list = Vec::new();
+        for r in records {
+            bar.inc(1);
+            if name.is_none_or(|n| n == r.name) {
+                list.push(pi_model::Policy::from_record(&r).to_json());
+            }
+        }
+        doc.insert("policy".into(), Value::Array(list));
+    }
+    if let Some(records) = realms {
+        let mut map = Map::new();
+        for r in records {
+            bar.inc(1);
+            if name.is_some_and(|n| n != r.name) {
+                continue;
+            }
+            let resolvers: Vec<Value> = r
+                .resolvers
+                .iter()
+                .map(|rr| {
+                    json!({"name": rr.name, "type": rr.rtype, "priority": rr.priority,
+                           "node": rr.node.clone().unwrap_or_default()})
+                })
+                .collect();
+            map.insert(
+                r.name.clone(),
+                json!({"id": r.id, "default": r.default, "resolver": resolvers}),
+            );
+        }
+        doc.insert("realm".into(), Value::Object(map));
+    }
+    if let Some(records) = resolvers {
+        let needs_key = records
+            .iter()
+            .flat_map(|r| &r.config)
+            .any(|c| c.typ.as_deref() == Some("password"));
+        let key = match enc_key(cfg)? {
+            Some(k) => k,
+            None if needs_key => bail!(
+                "PI_ENCFILE is not configured or missing: resolver passwords cannot be decrypted"
+            ),
+            // no secrets to decrypt: any key will do
+            None => EncKey::from_bytes(&[0u8; 96]).ok_or_else(|| anyhow!("no key"))?,
+        };
+        let mut map = Map::new();
+        for r in records {
+            bar.inc(1);
+            if name.is_some_and(|n| n != r.name) {
+                continue;
+            }
+            let d = DecodedResolver::from_record(&r, &key);
+            let data = if args.censor {
+                d.censored_data()
+            } else {
+                d.data.clone()
+            };
+            map.insert(
+                d.name.clone(),
+                json!({"type": d.rtype, "resolvername": d.name,
+                       "censor_keys": d.censor_keys, "data": data}),
+            );
+        }
+        doc.insert("resolver".into(), Value::Object(map));
+    }
+    bar.finish_and_clear();
+    if args.censor {
+        eprintln!(
+            "Secrets have been replaced with '__CENSORED__'. This export can only be re-imported on the same instance."
+        );
+    }
+    doc.insert("privacyIDEA_version".into(), Value::String(VERSION.into()));
+    let ExportFormat::Json = args.format;
+    let text = serde_json::to_string_pretty(&Value::Object(doc))? + "\n";
+    match args.output.as_deref() {
+        None => out.write_all(text.as_bytes())?,
+        Some(p) if p.as_os_str() == "-" => out.write_all(text.as_bytes())?,
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write `{}`", p.display()))?
+        }
+    }
+    Ok(())
+}
+
+/// Parse an import file: JSON, else a Python literal (`ast.literal_eval`).
+fn parse(text: &str) -> Option<Map<String, Value>> {
+    let value = serde_json::from_str::<Value>(text)
+        .ok()
+        .or_else(|| pi_model::pyliteral::parse(text).ok().map(|v| v.to_json()))?;
+    match value {
+        Value::Object(m) if !m.is_empty() => Some(m),
+        _ => None,
+    }
+}
+
+/// Run `config import`; `Ok(false)` when some type failed (exit status 1).
+pub fn import(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    args: &ImportArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let mut text = String::new();
+    match args.input.as_deref() {
+        None => {
+            std::io::stdin().read_to_string(&mut text)?;
+        }
+        Some(p) if p.as_os_str() == "-" => {
+            std::io::stdin().read_to_string(&mut text)?;
+        }
+        Some(p) => {
+            text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read `{}`", p.display()))?;
+        }
+    }
+    let Some(data) = parse(&text) else {
+        bail!("Could not determine input format! Accepted formats are: json, python.");
+    };
+    let minor = |s: &str| s.split('.').take(2).collect::<Vec<_>>().join(".");
+    match data.get("privacyIDEA_version").and_then(Value::as_str) {
+        None => {
+            eprintln!("Unable to determine the version of exported data.");
+            eprintln!("Please make sure that the imported configuration works as expected.");
+        }
+        Some(v) if minor(v) != VERSION => {
+            eprintln!(
+                "Version of export ({}) does not match current privacyIDEA version ({VERSION}).",
+                minor(v)
+            );
+            eprintln!("Please make sure that the imported configuration works as expected.");
+        }
+        Some(_) => {}
+    }
+    for key in data.keys() {
+        if !matches!(
+            key.as_str(),
+            "policy" | "realm" | "resolver" | "privacyIDEA_version"
+        ) {
+            eprintln!("Skipping configuration type '{key}': not managed by this server.");
+        }
+    }
+    let count = |k: &str| match data.get(k) {
+        Some(Value::Array(a)) => a.len(),
+        Some(Value::Object(o)) => o.len(),
+        _ => 0,
+    };
+    let bar = progress(
+        (count("resolver") + count("realm") + count("policy")) as u64,
+        "importing",
+    );
+    let name = args.name.as_deref();
+    let mut failed_types = Vec::new();
+    for (typ, key) in [
+        (ConfType::Resolver, "resolver"),
+        (ConfType::Realm, "realm"),
+        (ConfType::Policy, "policy"),
+    ] {
+        let Some(section) = data.get(key) else {
+            continue;
+        };
+        if !wants(&args.types, typ) {
+            continue;
+        }
+        bar.suspend(|| writeln!(out, "Importing configuration type '{key}'."))?;
+        let result = match typ {
+            ConfType::Resolver => import_resolvers(cfg, store, section, name, &bar),
+            ConfType::Realm => import_realms(store, section, name, &bar),
+            _ => import_policies(cfg, store, section, name, args.skip_invalid, &bar),
+        };
+        if let Err(e) = result {
+            bar.suspend(|| {
+                eprintln!("Could not successfully import data of type {key}: {e:#}");
+                if typ == ConfType::Policy && !args.skip_invalid {
+                    eprintln!(
+                        "  Hint: some entries may use configuration not available in this version. \
+                         Re-run with '--skip-invalid' to skip them and import the rest."
+                    );
+                }
+            });
+            failed_types.push(key);
+        }
+    }
+    bar.finish_and_clear();
+    if failed_types.is_empty() {
+        Ok(true)
+    } else {
+        eprintln!(
+            "Import finished with errors. Failed configuration types: {}.",
+            failed_types.join(", ")
+        );
+        Ok(false)
+    }
+}
+
+/// Collect per-object failures into one error naming every failed object.
+fn summary(failed: Vec<(String, String)>, imported: Vec<String>) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = failed
+        .iter()
+        .map(|(n, e)| format!("\"{n}\" ({e})"))
+        .collect();
+    Err(anyhow!(
+        "Could not import the following: {}. Successfully imported: {}.",
+        list.join(", "),
+        pi_model::pyrepr::repr_str_list(&imported)
+    ))
+}
+
+fn import_resolvers(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    section: &Value,
+    only: Option<&str>,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    // privacyIDEA < 3.8 exported a list of resolvers
+    let entries: Vec<(String, Value)> = match section {
+        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| {
+                let n = v
+                    .get("resolvername")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (n.to_string(), v.clone())
+            })
+            .collect(),
+        _ => bail!("the resolver section is neither a dict nor a list"),
+    };
+    let enc = enc_key(cfg)?;
+    let (mut failed, mut imported) = (Vec::new(), Vec::new());
+    for (name, entry) in entries {
+        bar.inc(1);
+        if only.is_some_and(|n| n != name) {
+            continue;
+        }
+        let outcome = (|| -> Result<(), String> {
+            let Value::Object(obj) = &entry else {
+                return Err("not a dict".into());
+            };
+            let rtype = obj.get("type").and_then(Value::as_str).ok_or("no `type`")?;
+            let rname = obj
+                .get("resolvername")
+                .and_then(Value::as_str)
+                .unwrap_or(&name);
+            let params = match obj.get("data") {
+                Some(Value::Object(d)) => d.clone(),
+                None => Map::new(),
+                Some(_) => return Err("`data` is not a dict".into()),
+            };
+            let changes = pi_realm::resolver_changes(rname, rtype, &params, enc.as_ref())?;
+            store
+                .save_resolver(rname, rtype, &changes)
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => imported.push(name),
+            Err(e) => failed.push((name, e)),
+        }
+    }
+    summary(failed, imported)
+}
+
+fn priority_of(v: Option<&Value>) -> Result<Option<i64>, String> {
+    let p = match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_i64().ok_or(format!("invalid priority {n}"))?),
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => Some(
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("invalid priority `{s}`"))?,
+        ),
+        Some(other) => return Err(format!("invalid priority {other}")),
+    };
+    match p {
+        Some(p) if !pi_model::pyrepr::fits_db_int(p) => Err(format!(
+            "the priority {p} is out of range (-2147483648 to 2147483647)"
+        )),
+        Some(0) => Ok(None),
+        p => Ok(p),
+    }
+}
+
+fn import_realms(
+    store: &Store,
+    section: &Value,
+    only: Option<&str>,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let Value::Object(realms) = section else {
+        bail!("the realm section is not a dict");
+    };
+    let (mut failed, mut imported) = (Vec::new(), Vec::new());
+    for (raw, conf) in realms {
+        bar.inc(1);
+        if only.is_some_and(|n| n != raw) {
+            continue;
+        }
+        let outcome = (|| -> Result<(), String> {
+            let name = pi_model::names::normalize_realm_name(raw)?;
+            let entries = match conf.get("resolver") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a.clone(),
+                Some(_) => return Err("`resolver` is not a list".into()),
+            };
+            let mut assignments = Vec::new();
+            for e in &entries {
+                let (rname, priority, node) = match e {
+                    // a plain name (older exports)
+                    Value::String(s) => (s.clone(), None, String::new()),
+                    Value::Object(o) => (
+                        o.get("name")
+                            .and_then(Value::as_str)
+                            .ok_or("a resolver entry without `name`")?
+                            .to_string(),
+                        priority_of(o.get("priority"))?,
+                        o.get("node")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    _ => return Err("a resolver entry is neither a name nor a dict".into()),
+                };
+                assignments.push(RealmResolverAssignment {
+                    name: rname.trim().to_string(),
+                    priority,
+                    node,
+                });
+            }
+            let outcome = store.set_realm(&name, &assignments).map_err(|e| match e {
+                SetRealmError::Store(s) => s.to_string(),
+                other => other.to_string(),
+            })?;
+            if !outcome.failed.is_empty() {
+                log::warn!(
+                    "realm {name}: resolvers not assigned: {}",
+                    outcome.failed.join(", ")
+                );
+            }
+            let default = match conf.get("default") {
+                Some(v) => pi_model::pyrepr::is_true(v),
+                None => false,
+            };
+            if default {
+                store.set_default_realm(&name).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => imported.push(raw.clone()),
+            Err(e) => failed.push((raw.clone(), e)),
+        }
+    }
+    summary(failed, imported)
+}
+
+fn import_policies(
+    cfg: &pi_config::PiConfig,
+    store: &Store,
+    section: &Value,
+    only: Option<&str>,
+    skip_invalid: bool,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let Value::Array(list) = section else {
+        bail!("the policy section is not a list");
+    };
+    let (mut failed, mut imported) = (Vec::new(), Vec::new());
+    for entry in list {
+        bar.inc(1);
+        let Value::Object(params) = entry else {
+            failed.push(("?".into(), "not a dict".into()));
+            continue;
+        };
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if only.is_some_and(|n| n != name) {
+            continue;
+        }
+        let mut params = params.clone();
+        if skip_invalid {
+            let scope = params
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(Value::Object(actions)) = params.get("action") {
+                let before = actions.len();
+                let kept: Map<String, Value> = actions
+                    .iter()
+                    .filter(|(k, _)| {
+                        let bare = k.trim_start_matches(['!', '-']);
+                        bare == "*"
+                            || bare.is_empty()
+                            || pi_model::defs::is_action_allowed(&scope, bare)
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if kept.len() != before {
+                    log::warn!("policy {name}: dropping actions not valid for this version");
+                    if kept.is_empty() {
+                        log::warn!("skipping policy {name}: no valid actions remain");
+                        continue;
+                    }
+                    params.insert("action".into(), Value::Object(kept));
+                }
+            }
+        }
+        match crate::config::write_policy(cfg, store, &name, &params) {
+            Ok(()) => imported.push(name),
+            Err(e) => failed.push((name, format!("{e:#}"))),
+        }
+    }
+    summary(failed, imported)
+}

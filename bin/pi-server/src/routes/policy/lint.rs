@@ -1,0 +1,56 @@
+//! `GET /policy/lint`: the policy linter (`pi_policy::lint`) over the
+//! current snapshot — not part of privacyIDEA.
+//!
+//! Gate: `policyread`, as `GET /policy/`. A policy literally named `lint`
+//! keeps privacyIDEA's meaning of `GET /policy/lint` (that policy); the
+//! linter is then reached at `GET /policy/lint/` (which privacyIDEA answers
+//! with 404), see docs/compatibility.md.
+
+use super::{gated, node_names, READ};
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::params::Params;
+use crate::state::{AppState, Snapshot};
+use actix_web::{web, HttpResponse};
+use pi_policy::lint::{lint, report, LintContext};
+use std::sync::Arc;
+
+async fn answer(state: &AppState, snap: &Arc<Snapshot>) -> ApiResult<HttpResponse> {
+    let ctx = LintContext {
+        realms: snap.realms.iter().map(|r| r.name.clone()).collect(),
+        resolvers: snap.resolvers.iter().map(|r| r.name.clone()).collect(),
+        nodes: node_names(state).await?,
+        superuser_realms: state.cfg.superuser_realm.clone(),
+    };
+    // thousands of policies take a noticeable moment: off the worker thread
+    let snap = Arc::clone(snap);
+    let value = web::block(move || report(&lint(&snap.policies, &ctx)))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(envelope::ok(value))
+}
+
+/// `GET /policy/lint` when no policy is named `lint` (`None`: there is
+/// one, answer it as privacyIDEA does).
+pub(super) async fn unless_named_policy(
+    state: &AppState,
+    admin: &Admin,
+    params: &Params,
+) -> ApiResult<Option<HttpResponse>> {
+    let snap = gated(state, admin, READ, params).await?;
+    if snap.policies.iter().any(|p| p.name == "lint") {
+        return Ok(None);
+    }
+    answer(state, &snap).await.map(Some)
+}
+
+/// `GET /policy/lint/`: always the linter.
+pub(super) async fn get(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let snap = gated(&state, &admin, READ, &params).await?;
+    answer(&state, &snap).await
+}
