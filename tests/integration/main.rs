@@ -12,6 +12,7 @@ mod foundation;
 mod ldap;
 mod manage;
 mod nodes;
+mod ops;
 mod policy_api;
 mod realm;
 mod release;
