@@ -106,6 +106,10 @@ fn metrics_count_requests_by_route_template_on_loopback() {
     app.get("/policy/pol1").expect(200);
     app.get("/policy/nosuch").expect(200);
     app.get("/no/such/route").expect(404);
+    // an invented method is not a label value of its own
+    let foo = reqwest::Method::from_bytes(b"FOO").unwrap();
+    let a = app.send(app.client().request(foo, app.url("/realm/")), None);
+    assert_eq!(a.status, 405);
     let m = app.get("/metrics").expect(200);
     assert!(m.headers["content-type"]
         .to_str()
@@ -145,6 +149,16 @@ fn metrics_count_requests_by_route_template_on_loopback() {
         "{t}"
     );
     assert!(!t.contains("pol1") && !t.contains("nosuch") && !t.contains("/no/such"));
+    assert_eq!(
+        sample(
+            t,
+            "pi_http_requests_total",
+            &["method=\"OTHER\"", "route=\"/realm/\"", "status=\"405\""]
+        ),
+        Some(1.0),
+        "{t}"
+    );
+    assert!(!t.contains("FOO"));
     // latency histogram with buckets
     assert!(
         sample(

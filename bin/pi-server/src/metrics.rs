@@ -17,12 +17,16 @@ use crate::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::Method;
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
@@ -120,21 +124,84 @@ fn static_aliases() -> &'static HashSet<String> {
     })
 }
 
+/// The route template of a resource, attached as resource data by
+/// `routes::resource` so the middleware learns it without re-matching the
+/// path against every route.
+#[derive(Debug, Clone)]
+pub struct RouteLabel(pub Arc<str>);
+
 /// The route label of a request: the matched template, a documented static
-/// path served by a template, or `unmatched` (no route: 404).
-fn route_label(req: &HttpRequest) -> String {
-    match req.match_pattern() {
-        Some(pattern) if pattern.contains('{') => {
-            let path = req.path();
-            if static_aliases().contains(path) {
-                path.to_owned()
-            } else {
-                pattern
+/// path served by a template (`/policy/check`), the pattern of a route
+/// registered without [`RouteLabel`] (the WebUI's files), or `unmatched`.
+fn route_label(req: &HttpRequest) -> Cow<'_, str> {
+    match req.app_data::<RouteLabel>() {
+        Some(RouteLabel(t)) if t.contains('{') => Cow::Borrowed(
+            static_aliases()
+                .get(req.path())
+                .map_or(&**t, String::as_str),
+        ),
+        Some(RouteLabel(t)) => Cow::Borrowed(&**t),
+        None => req
+            .match_pattern()
+            .map_or(Cow::Borrowed("unmatched"), Cow::Owned),
+    }
+}
+
+/// The method label: the standard methods by name, anything else `OTHER`
+/// (a client must not be able to create series at will).
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::PUT => "PUT",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// A worker's metric handles for one route, so a request neither builds a
+/// metric key nor looks one up in the shared registry.
+#[derive(Default)]
+struct RouteHandles {
+    latency: Vec<(&'static str, Histogram)>,
+    requests: Vec<(&'static str, u16, Counter)>,
+}
+
+thread_local! {
+    static HANDLES: RefCell<HashMap<String, RouteHandles>> = RefCell::new(HashMap::new());
+}
+
+fn record(method: &'static str, route: &str, status: u16, elapsed: f64) {
+    HANDLES.with(|cell| {
+        let mut map = cell.borrow_mut();
+        if !map.contains_key(route) {
+            map.insert(route.to_owned(), RouteHandles::default());
+        }
+        let Some(h) = map.get_mut(route) else { return };
+        match h.latency.iter().find(|(m, _)| *m == method) {
+            Some((_, hist)) => hist.record(elapsed),
+            None => {
+                let hist = metrics::histogram!("pi_http_request_duration_seconds", "method" => method, "route" => route.to_owned());
+                hist.record(elapsed);
+                h.latency.push((method, hist));
             }
         }
-        Some(pattern) => pattern,
-        None => "unmatched".to_owned(),
-    }
+        match h
+            .requests
+            .iter()
+            .find(|(m, st, _)| *m == method && *st == status)
+        {
+            Some((_, _, c)) => c.increment(1),
+            None => {
+                let c = metrics::counter!("pi_http_requests_total", "method" => method, "route" => route.to_owned(), "status" => status.to_string());
+                c.increment(1);
+                h.requests.push((method, status, c));
+            }
+        }
+    });
 }
 
 /// The middleware: one counter and one histogram sample per request.
@@ -143,14 +210,15 @@ pub async fn track(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let res = next.call(req).await?;
-    let route = route_label(res.request());
-    let status = res.status().as_u16().to_string();
     let elapsed = started.elapsed().as_secs_f64();
-    metrics::counter!("pi_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("pi_http_request_duration_seconds", "method" => method, "route" => route)
-        .record(elapsed);
+    record(
+        method,
+        &route_label(res.request()),
+        res.status().as_u16(),
+        elapsed,
+    );
     Ok(res)
 }
 

@@ -26,7 +26,9 @@ pub(crate) mod user;
 pub fn resource(path: &str) -> actix_web::Resource {
     #[cfg(test)]
     record(path);
-    web::resource(path).default_service(web::to(method_not_allowed))
+    web::resource(path)
+        .app_data(crate::metrics::RouteLabel(path.into()))
+        .default_service(web::to(method_not_allowed))
 }
 
 #[cfg(test)]
