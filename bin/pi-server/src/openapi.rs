@@ -20,8 +20,10 @@ use actix_web::HttpResponse;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 /// The generated document.
@@ -226,6 +228,22 @@ const ERRORS: [(&str, &str); 8] = [
     ("503", "The database is not available (902)"),
 ];
 
+/// The writes that honour `If-Match` (decisions/0008).
+const IF_MATCH: [(&str, &str); 12] = [
+    ("post", "/policy/{name}"),
+    ("patch", "/policy/{name}"),
+    ("delete", "/policy/{name}"),
+    ("post", "/policy/enable/{name}"),
+    ("post", "/policy/disable/{name}"),
+    ("post", "/realm/{realm}"),
+    ("delete", "/realm/{realm}"),
+    ("post", "/realm/{realm}/node/{nodeid}"),
+    ("post", "/resolver/{name}"),
+    ("delete", "/resolver/{name}"),
+    ("post", "/privacyideaserver/{identifier}"),
+    ("delete", "/privacyideaserver/{identifier}"),
+];
+
 /// Adds the shared error answers to every operation and the two ways of
 /// sending the JWT to the components.
 pub struct StandardErrors;
@@ -286,13 +304,35 @@ impl Modify for StandardErrors {
                 let Some(op) = op else { continue };
                 // unique across the document (handler names repeat per module)
                 op.operation_id = Some(operation_id(method, path));
+                // `/openapi.json` and `/metrics` describe their own answers
+                if op
+                    .tags
+                    .as_ref()
+                    .is_some_and(|t| t.iter().any(|t| t == "operations"))
+                {
+                    continue;
+                }
                 // `security(())` marks a route that needs no JWT.
                 let public = op
                     .security
                     .as_ref()
                     .is_some_and(|s| s.iter().all(|r| r == &Default::default()));
+                let versioned = IF_MATCH.contains(&(method, path.as_str()));
+                if versioned {
+                    op.parameters.get_or_insert_with(Vec::new).push(
+                        ParameterBuilder::new()
+                            .name("If-Match")
+                            .parameter_in(ParameterIn::Header)
+                            .required(Required::False)
+                            .description(Some("The object's `ETag` (from its GET): the write happens only if the object is unchanged, else 412. Without it the write behaves as privacyIDEA's."))
+                            .schema(Some(Object::with_type(Type::String)))
+                            .build(),
+                    );
+                }
                 for (status, _) in ERRORS {
-                    if public && matches!(status, "401" | "403" | "412") {
+                    if (public && matches!(status, "401" | "403"))
+                        || (status == "412" && !versioned)
+                    {
                         continue;
                     }
                     op.responses
@@ -608,7 +648,25 @@ mod tests {
             "#/components/responses/Error403"
         );
         assert!(op["requestBody"]["content"]["application/json"].is_object());
-        // public routes do not list 401
+        // public routes do not list 401; only versioned writes list 412 and If-Match
         assert!(v["paths"]["/healthz/livez"]["get"]["responses"]["401"].is_null());
+        assert!(v["paths"]["/policy/{name}"]["get"]["responses"]["412"].is_null());
+        let params = op["parameters"].as_array().unwrap();
+        assert!(params
+            .iter()
+            .any(|p| p["name"] == "If-Match" && p["in"] == "header"));
+        for (m, path) in IF_MATCH {
+            assert!(v["paths"][path][m].is_object(), "{m} {path}");
+        }
+        for (path, item) in v["paths"].as_object().unwrap() {
+            for (m, op) in item.as_object().unwrap() {
+                let has = !op["responses"]["412"].is_null();
+                assert_eq!(
+                    has,
+                    IF_MATCH.contains(&(m.as_str(), path.as_str())),
+                    "{m} {path}"
+                );
+            }
+        }
     }
 }
