@@ -334,3 +334,26 @@ fn json_logs_are_one_object_per_line() {
     assert!(warn["ts"].as_str().unwrap().ends_with('Z'));
     assert!(warn["target"].is_string());
 }
+
+#[test]
+fn openapi_document_is_not_signed_with_audit_keys() {
+    let key = |name: &str| {
+        format!(
+            "{}/../crates/pi-auth/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let app = spawn_app_with(AppOptions {
+        extra_cfg: vec![
+            format!("PI_AUDIT_KEY_PRIVATE = '{}'", key("trusted-rsa.key")),
+            format!("PI_AUDIT_KEY_PUBLIC = '{}'", key("trusted-rsa.pub")),
+        ],
+        ..AppOptions::default()
+    });
+    // envelopes are signed …
+    assert!(app.get("/realm/").expect(200).json()["signature"].is_string());
+    // … the document is served as generated
+    let doc = app.get("/openapi.json").expect(200).json();
+    assert!(doc.get("signature").is_none());
+    assert_eq!(doc["openapi"], "3.1.0");
+}
