@@ -647,6 +647,28 @@ mod tests {
     }
 
     #[test]
+    fn pool_stats_count_failed_checkouts() {
+        let store = Store::open(
+            "postgresql://nobody@127.0.0.1:1/none",
+            StoreOptions::default().with_connection_timeout(Duration::from_millis(200)),
+        )
+        .unwrap();
+        let before = store.pool_stats();
+        assert_eq!(
+            (before.connections, before.waiting, before.timeouts),
+            (0, 0, 0)
+        );
+        assert!(before.max_size >= 1);
+        assert!(matches!(store.ping(), Err(StoreError::Unavailable(_))));
+        assert!(store.ping().is_err());
+        let after = store.pool_stats();
+        assert_eq!(
+            (after.connections, after.waiting, after.timeouts),
+            (0, 0, 2)
+        );
+    }
+
+    #[test]
     fn truncation() {
         let t = Utc.timestamp_opt(5, 123_456_789).unwrap().naive_utc();
         assert_eq!(truncate_micros(t).nanosecond(), 123_456_000);
