@@ -481,24 +481,17 @@ pub struct ImportUpload {
 
 // ----- query parameters -----
 
-/// Filters of `GET /policy/` and `GET /policy/{name}`.
+/// Filters of `GET /policy/` and `GET /policy/{name}`: each compares the
+/// stored column case-insensitively, `*` as a wildcard.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PolicyFilter {
     /// Policy scope.
     scope: Option<String>,
-    /// `true`/`false`.
-    active: Option<String>,
-    /// A realm the policy names (glob `*`).
+    /// The policy's realm column (`realm1`; `*` wildcards).
     realm: Option<String>,
-    resolver: Option<String>,
-    user: Option<String>,
-    client: Option<String>,
-    adminrealm: Option<String>,
-    adminuser: Option<String>,
-    /// A node the policy names.
-    pinode: Option<String>,
-    action: Option<String>,
+    /// `true`/`false`: only active / inactive policies.
+    active: Option<String>,
 }
 
 /// `GET /policy/check`.
