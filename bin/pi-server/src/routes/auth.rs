@@ -36,7 +36,7 @@ struct Login {
 /// every error becomes `Authentication failed.` with code 403; the HTTP
 /// status stays.
 #[utoipa::path(
-    post, path = "/auth", tag = "auth", security(()), request_body(content((crate::openapi::AuthRequest = "application/json"), (crate::openapi::AuthRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/auth", tag = "auth", security(()), request_body(content((crate::openapi::AuthRequest = "application/json"), (crate::openapi::AuthRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The JWT in `value.token`, role, rights, WebUI settings", body = crate::openapi::Envelope)),
 )]
 async fn login(
@@ -300,7 +300,7 @@ async fn login_inner(
 /// `GET /auth/rights`: the token types the caller (admin or user) may
 /// enroll in the web UI, type → description (`ui_get_enroll_tokentypes`).
 #[utoipa::path(
-    get, path = "/auth/rights", tag = "auth", 
+    get, path = "/auth/rights", tag = "auth",
     responses((status = 200, description = "Token types the caller may enroll, type → description", body = crate::openapi::Envelope)),
 )]
 async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {

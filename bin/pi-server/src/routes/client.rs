@@ -27,7 +27,7 @@ fn http_date(db: &str) -> Value {
 }
 
 #[utoipa::path(
-    get, path = "/client/", tag = "client", 
+    get, path = "/client/", tag = "client",
     responses((status = 200, description = "Clients by type: `{clienttype: [{hostname, ip, lastseen}]}`", body = crate::openapi::Envelope)),
 )]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {

@@ -112,7 +112,7 @@ pub fn best_language(header: Option<&str>, server: &[String]) -> String {
 }
 
 #[utoipa::path(
-    get, path = "/config", tag = "webui", security(()), 
+    get, path = "/config", tag = "webui", security(()),
     responses((status = 200, description = "The WebUI's configuration (logo, languages, login mode …)", body = crate::openapi::Envelope)),
 )]
 async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {

@@ -21,7 +21,7 @@ fn probe(value: Value) -> HttpResponse {
 }
 
 #[utoipa::path(
-    get, path = "/healthz/livez", tag = "health", security(()), 
+    get, path = "/healthz/livez", tag = "health", security(()),
     responses((status = 200, description = "The process answers", body = crate::openapi::HealthEnvelope)),
 )]
 async fn livez() -> HttpResponse {
@@ -29,7 +29,7 @@ async fn livez() -> HttpResponse {
 }
 
 #[utoipa::path(
-    get, path = "/healthz/startupz", tag = "health", security(()), 
+    get, path = "/healthz/startupz", tag = "health", security(()),
     responses((status = 200, description = "Started", body = crate::openapi::HealthEnvelope)),
 )]
 async fn startupz() -> HttpResponse {
@@ -37,7 +37,7 @@ async fn startupz() -> HttpResponse {
 }
 
 #[utoipa::path(
-    get, path = "/healthz/readyz", tag = "health", security(()), 
+    get, path = "/healthz/readyz", tag = "health", security(()),
     responses((status = 200, description = "The database answers", body = crate::openapi::HealthEnvelope)),
 )]
 async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {

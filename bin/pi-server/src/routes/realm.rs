@@ -65,7 +65,7 @@ async fn write_realm(
 /// `GET /realm/`; with `?realm=<name>` the answer (still the whole list, as
 /// privacyIDEA's) also carries that realm's `ETag` for `If-Match`.
 #[utoipa::path(
-    get, path = "/realm/", tag = "realm", params(("realm" = Option<String>, Query, description = "Also answer this realm's `ETag`")), 
+    get, path = "/realm/", tag = "realm", params(("realm" = Option<String>, Query, description = "Also answer this realm's `ETag`")),
     responses((status = 200, description = "Every realm with its resolvers (`ETag` of `realm` when given)", body = crate::openapi::Envelope)),
 )]
 async fn list(
@@ -103,7 +103,7 @@ async fn list(
 
 /// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
 #[utoipa::path(
-    get, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Only `superuser`", example = "superuser")), 
+    get, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Only `superuser`", example = "superuser")),
     responses((status = 200, description = "The superuser realms (only `GET /realm/superuser`; any other name is 405)", body = crate::openapi::Envelope)),
 )]
 async fn superuser(
@@ -182,7 +182,7 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
 }
 
 #[utoipa::path(
-    post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
 )]
 async fn set_realm(
@@ -233,7 +233,7 @@ fn verify_error() -> ApiError {
 }
 
 #[utoipa::path(
-    post, path = "/realm/{realm}/node/{nodeid}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("nodeid" = String, Path, description = "Node UUID")), request_body(content = crate::openapi::RealmNodeRequest, content_type = "application/json"), 
+    post, path = "/realm/{realm}/node/{nodeid}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("nodeid" = String, Path, description = "Node UUID")), request_body(content = crate::openapi::RealmNodeRequest, content_type = "application/json"),
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
 )]
 async fn set_realm_node(
@@ -309,8 +309,8 @@ async fn set_realm_node(
 }
 
 #[utoipa::path(
-    delete, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("delete_custom_attributes" = Option<String>, Query, description = "Also delete the realm's custom user attributes")), 
-    responses((status = 200, description = "The number of deleted realms", body = crate::openapi::Envelope)),
+    delete, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("delete_custom_attributes" = Option<String>, Query, description = "Also delete the realm's custom user attributes")),
+    responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
 )]
 async fn delete_realm(
     state: web::Data<AppState>,
@@ -363,7 +363,7 @@ async fn delete_realm(
 }
 
 #[utoipa::path(
-    get, path = "/defaultrealm", tag = "realm", 
+    get, path = "/defaultrealm", tag = "realm",
     responses((status = 200, description = "`{<name>: realm}` of the default realm, or `{}`", body = crate::openapi::Envelope)),
 )]
 async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
@@ -376,7 +376,7 @@ async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<Htt
 }
 
 #[utoipa::path(
-    post, path = "/defaultrealm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), 
+    post, path = "/defaultrealm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")),
     responses((status = 200, description = "The id of the new default realm", body = crate::openapi::Envelope)),
 )]
 async fn set_default(
@@ -400,8 +400,8 @@ async fn set_default(
 }
 
 #[utoipa::path(
-    delete, path = "/defaultrealm", tag = "realm", 
-    responses((status = 200, description = "The number of cleared defaults", body = crate::openapi::Envelope)),
+    delete, path = "/defaultrealm", tag = "realm",
+    responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
 )]
 async fn clear_default(
     state: web::Data<AppState>,

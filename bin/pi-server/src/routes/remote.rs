@@ -25,7 +25,7 @@ fn checked_url(params: &Params) -> ApiResult<String> {
 /// `GET /privacyideaserver/`; with `?identifier=<id>` the answer (still the
 /// whole list) also carries that definition's `ETag` for `If-Match`.
 #[utoipa::path(
-    get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")), 
+    get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
@@ -46,8 +46,8 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 }
 
 #[utoipa::path(
-    post, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), request_body(content((crate::openapi::RemoteServerRequest = "application/json"), (crate::openapi::RemoteServerRequest = "application/x-www-form-urlencoded"))), 
-    responses((status = 200, description = "The id of the definition", body = crate::openapi::Envelope)),
+    post, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), request_body(content((crate::openapi::RemoteServerRequest = "application/json"), (crate::openapi::RemoteServerRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
 async fn save(
     state: web::Data<AppState>,
@@ -96,8 +96,8 @@ async fn save(
 }
 
 #[utoipa::path(
-    delete, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), 
-    responses((status = 200, description = "The id of the deleted definition", body = crate::openapi::Envelope)),
+    delete, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")),
+    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
 async fn delete(
     state: web::Data<AppState>,
@@ -123,7 +123,7 @@ async fn delete(
 }
 
 #[utoipa::path(
-    post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
 )]
 async fn test_request(

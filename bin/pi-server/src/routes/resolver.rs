@@ -65,7 +65,7 @@ fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Optio
 }
 
 #[utoipa::path(
-    get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery), 
+    get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
     responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
 )]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
@@ -76,7 +76,7 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 
 /// `GET /resolver/<name>`, with the resolver's `ETag` (for `If-Match`).
 #[utoipa::path(
-    get, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), 
+    get, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
     responses((status = 200, description = "The resolver (secrets censored), with its `ETag`", body = crate::openapi::Envelope)),
 )]
 async fn get_one(
@@ -101,7 +101,7 @@ fn known_type(rtype: &str) -> ApiResult<()> {
 }
 
 #[utoipa::path(
-    post, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The resolver id", body = crate::openapi::Envelope)),
 )]
 async fn save(
@@ -155,8 +155,8 @@ async fn save(
 }
 
 #[utoipa::path(
-    delete, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), 
-    responses((status = 200, description = "The id of the deleted resolver", body = crate::openapi::Envelope)),
+    delete, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
+    responses((status = 200, description = "The id of the deleted resolver (`-1` when there was none)", body = crate::openapi::Envelope)),
 )]
 async fn delete(
     state: web::Data<AppState>,
@@ -187,7 +187,7 @@ async fn delete(
 }
 
 #[utoipa::path(
-    post, path = "/resolver/test", tag = "resolver", request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/resolver/test", tag = "resolver", request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{result, description}` of the connection test", body = crate::openapi::Envelope)),
 )]
 async fn test(
@@ -251,7 +251,7 @@ async fn test(
 }
 
 #[utoipa::path(
-    get, path = "/resolver/{rtype}/default", tag = "resolver", params(("rtype" = String, Path, description = "`passwdresolver`, `sqlresolver` or `ldapresolver`")), 
+    get, path = "/resolver/{rtype}/default", tag = "resolver", params(("rtype" = String, Path, description = "`passwdresolver`, `sqlresolver` or `ldapresolver`")),
     responses((status = 200, description = "The default configuration of a resolver type", body = crate::openapi::Envelope)),
 )]
 async fn defaults(_admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {

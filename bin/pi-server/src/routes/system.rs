@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 #[utoipa::path(
-    get, path = "/system/nodes", tag = "system", 
+    get, path = "/system/nodes", tag = "system",
     responses((status = 200, description = "The nodes: `[{name, uuid}]`", body = crate::openapi::Envelope)),
 )]
 async fn nodes(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {

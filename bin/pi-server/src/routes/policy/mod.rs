@@ -161,7 +161,7 @@ async fn list_policies(
 }
 
 #[utoipa::path(
-    get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter), 
+    get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
     responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
 )]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
@@ -173,7 +173,7 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 /// A name without `*` also gets the policy's `ETag` (its version, for
 /// `If-Match` on the writes); it is read before the answer is built.
 #[utoipa::path(
-    get, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name or glob"), crate::openapi::PolicyFilter), 
+    get, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name or glob"), crate::openapi::PolicyFilter),
     responses((status = 200, description = "The policy (a list; `*` in the name is a glob), with its `ETag`", body = crate::openapi::Envelope)),
 )]
 async fn get_named(
@@ -198,7 +198,7 @@ async fn get_named(
 // ----- POST /policy/<name> -----
 
 #[utoipa::path(
-    post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))), 
+    post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
 )]
 async fn set(
@@ -243,7 +243,7 @@ async fn set(
 // ----- PATCH /policy/<old_name> -----
 
 #[utoipa::path(
-    patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))), 
+    patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
 async fn rename(
@@ -304,7 +304,7 @@ async fn set_active(
 }
 
 #[utoipa::path(
-    post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), 
+    post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
 async fn enable(
@@ -318,7 +318,7 @@ async fn enable(
 }
 
 #[utoipa::path(
-    post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), 
+    post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
 async fn disable(
@@ -332,7 +332,7 @@ async fn disable(
 }
 
 #[utoipa::path(
-    delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), 
+    delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
 )]
 async fn delete(
@@ -390,7 +390,7 @@ fn content_disposition(raw: &str) -> String {
 }
 
 #[utoipa::path(
-    get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")), 
+    get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")),
     responses((status = 200, description = "The policies as a file in privacyIDEA's export format", body = String)),
 )]
 async fn export(
@@ -463,7 +463,7 @@ async fn read_file_part(
 }
 
 #[utoipa::path(
-    post, path = "/policy/import/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name")), request_body(content = crate::openapi::ImportUpload, content_type = "multipart/form-data"), 
+    post, path = "/policy/import/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name")), request_body(content = crate::openapi::ImportUpload, content_type = "multipart/form-data"),
     responses((status = 200, description = "The number of imported policies", body = crate::openapi::Envelope)),
 )]
 async fn import(
@@ -523,7 +523,7 @@ async fn import(
 // ----- GET /policy/check -----
 
 #[utoipa::path(
-    get, path = "/policy/check", tag = "policy", params(crate::openapi::PolicyCheckQuery), 
+    get, path = "/policy/check", tag = "policy", params(crate::openapi::PolicyCheckQuery),
     responses((status = 200, description = "`{allowed, policy: […]}` or `{allowed: false, info}`; `explain` with `explain=1` (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
 )]
 async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult<HttpResponse> {
@@ -590,7 +590,7 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
 // ----- GET /policy/defs[/<scope>] -----
 
 #[utoipa::path(
-    get, path = "/policy/defs", tag = "policy", 
+    get, path = "/policy/defs", tag = "policy",
     responses((status = 200, description = "Every scope's action definitions (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
 )]
 async fn policy_defs(
@@ -609,7 +609,7 @@ async fn policy_defs(
 }
 
 #[utoipa::path(
-    get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")), 
+    get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")),
     responses((status = 200, description = "The action definitions of a scope; `conditions`, `pinodes`/`edumfanodes` are special", body = crate::openapi::Envelope)),
 )]
 async fn defs_scope(
