@@ -5,7 +5,7 @@ CARGO ?= cargo
 CONFIG ?= pi.cfg
 LISTEN ?= 127.0.0.1:5000
 
-.PHONY: help run build test test-e2e-mysql test-faults lint fmt doc bench bench-engine bench-http fuzz clean
+.PHONY: help run build test test-e2e-mysql test-faults lint fmt doc bench bench-engine bench-http bench-metrics openapi fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ bench-engine: ## criterion benchmarks of the policy engine
 
 bench-http: ## HTTP load benchmark (wrk) against a release build on SQLite
 	bash scripts/bench-http.sh
+
+bench-metrics: ## GET /policy/check throughput with PI_METRICS on vs off (wrk, release build)
+	bash scripts/bench-metrics.sh
+
+openapi: ## validate the OpenAPI document (openapi-spec-validator in a venv under ~/.cache)
+	bash scripts/openapi-validate.sh
 
 fuzz: ## build the fuzz targets with coverage and run each (SECONDS_PER_TARGET, default 60)
 	bash fuzz/run.sh

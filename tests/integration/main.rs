@@ -13,6 +13,7 @@ mod ldap;
 mod lint;
 mod manage;
 mod nodes;
+mod ops;
 mod policy_api;
 mod realm;
 mod release;

@@ -3,7 +3,8 @@
 //! `signature = rsa_sha256_pss:<hex>` over Python's
 //! `json.dumps(body, sort_keys=True)`, after the request's `nonce` (if any)
 //! was copied into the body; the body is then written in that same form.
-//! Other answers (policy export files) are not signed.
+//! Other answers (policy export files, `/config`, `/openapi.json`, metrics)
+//! are not signed.
 
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
@@ -35,8 +36,9 @@ pub async fn sign_responses(
     let Some(signer) = state.as_ref().and_then(|s| s.signer().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    // privacyIDEA's WebUI blueprint (`/config`) answers unsigned.
-    if req.path() == "/config" {
+    // privacyIDEA's WebUI blueprint (`/config`) answers unsigned; the OpenAPI
+    // document is no envelope (a `signature` key would make it invalid).
+    if req.path() == "/config" || req.path() == "/openapi.json" {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let from_query = query_nonce(&req);

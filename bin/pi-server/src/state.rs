@@ -263,7 +263,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
 /// `PI_AUDIT_KEY_PUBLIC` configured, `PI_NO_RESPONSE_SIGN` not set, and the
 /// private key readable. privacyIDEA answers unsigned when the key cannot be
 /// loaded; so does this server, with a warning at the start.
-fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
+pub(crate) fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
     if cfg.pi_no_response_sign {
         return None;
     }
@@ -288,7 +288,7 @@ fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
 /// Build the `PI_TRUSTED_JWT` entries. Entries with an algorithm that is
 /// not asymmetric are skipped with a warning (privacyIDEA ignores them); an
 /// entry whose key or user-name pattern is unusable stops the start.
-fn trusted_jwt_entries(
+pub(crate) fn trusted_jwt_entries(
     entries: &[pi_config::TrustedJwtConfig],
 ) -> anyhow::Result<Vec<pi_auth::TrustedJwt>> {
     let mut out = Vec::new();
@@ -456,6 +456,11 @@ impl AppState {
             .map_err(ApiError::internal)
     }
 
+    /// The config version of the snapshot in use (no database read).
+    pub fn current_version(&self) -> Option<i64> {
+        self.snapshot.load().version.as_ref().map(|v| v.version)
+    }
+
     /// The current snapshot, rebuilt first if the store's config version moved.
     pub async fn snapshot(self: &AppState) -> ApiResult<Arc<Snapshot>> {
         let current = self.snapshot.load_full();
@@ -620,6 +625,7 @@ impl AppState {
                 "configuration version {counter} read in {loaded:?}, built in {:?} ({count} policies)",
                 started.elapsed() - loaded
             );
+            crate::metrics::snapshot_rebuilt(started.elapsed(), counter);
             Ok(Some(snap))
         })
         .await

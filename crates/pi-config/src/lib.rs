@@ -42,6 +42,9 @@ pub const USED_KEYS: &[&str] = &[
     "PI_AUDIT_KEY_PRIVATE",
     "PI_AUDIT_KEY_PUBLIC",
     "PI_NO_RESPONSE_SIGN",
+    "PI_METRICS",
+    "PI_METRICS_TOKEN",
+    "PI_LOGFORMAT",
 ];
 
 /// Errors of loading a configuration.
@@ -148,8 +151,25 @@ pub struct PiConfig {
     pub pi_audit_key_public: Option<PathBuf>,
     /// `PI_NO_RESPONSE_SIGN` (default `False`): do not sign responses.
     pub pi_no_response_sign: bool,
+    /// `PI_METRICS` (ours, default `True`): serve Prometheus metrics at `GET /metrics`.
+    pub pi_metrics: bool,
+    /// `PI_METRICS_TOKEN` (ours): when set, `GET /metrics` needs
+    /// `Authorization: Bearer <token>`; when not set, it answers loopback clients only.
+    pub pi_metrics_token: Option<String>,
+    /// `PI_LOGFORMAT` (ours): `text` (default) or `json` (one JSON object per line).
+    pub pi_logformat: LogFormat,
     /// Every key after merging file and environment, as JSON (`None` is `null`).
     pub raw: Map<String, Value>,
+}
+
+/// How the binaries write log lines (`PI_LOGFORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// env_logger's human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line: `ts`, `level`, `target`, `msg`.
+    Json,
 }
 
 /// One entry of `PI_TRUSTED_JWT`: `{"public_key": PEM, "algorithm": "RS256",
@@ -408,7 +428,21 @@ impl PiConfig {
                 found: n.to_string(),
             })?,
         };
+        let pi_logformat = match opt_string(&raw, "PI_LOGFORMAT")?.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(LoadError::InvalidValue {
+                    key: "PI_LOGFORMAT",
+                    expected: "`text` or `json`",
+                    found: other.to_owned(),
+                })
+            }
+        };
         Ok(Self {
+            pi_metrics: opt_bool(&raw, "PI_METRICS")?.unwrap_or(true),
+            pi_metrics_token: opt_string(&raw, "PI_METRICS_TOKEN")?.filter(|t| !t.is_empty()),
+            pi_logformat,
             secret_key: opt_string(&raw, "SECRET_KEY")?,
             pi_pepper: opt_string(&raw, "PI_PEPPER")?,
             superuser_realm: opt_string_list(&raw, "SUPERUSER_REALM")?.unwrap_or_default(),

@@ -409,3 +409,25 @@ fn trusted_jwt_entries() -> Result<(), LoadError> {
     }
     Ok(())
 }
+
+#[test]
+fn metrics_and_log_format_keys() {
+    let base = "SQLALCHEMY_DATABASE_URI = 'sqlite://'\n";
+    let cfg = pi_config::load_str(base, "t", pi_config::EnvOverrides::none()).unwrap();
+    assert!(cfg.pi_metrics);
+    assert_eq!(cfg.pi_metrics_token, None);
+    assert_eq!(cfg.pi_logformat, pi_config::LogFormat::Text);
+    let text =
+        format!("{base}PI_METRICS = False\nPI_METRICS_TOKEN = 'tok'\nPI_LOGFORMAT = 'json'\n");
+    let cfg = pi_config::load_str(&text, "t", pi_config::EnvOverrides::none()).unwrap();
+    assert!(!cfg.pi_metrics);
+    assert_eq!(cfg.pi_metrics_token.as_deref(), Some("tok"));
+    assert_eq!(cfg.pi_logformat, pi_config::LogFormat::Json);
+    // an empty token is no token (loopback only), not "any bearer"
+    let text = format!("{base}PI_METRICS_TOKEN = ''\n");
+    let cfg = pi_config::load_str(&text, "t", pi_config::EnvOverrides::none()).unwrap();
+    assert_eq!(cfg.pi_metrics_token, None);
+    let text = format!("{base}PI_LOGFORMAT = 'xml'\n");
+    let err = pi_config::load_str(&text, "t", pi_config::EnvOverrides::none()).unwrap_err();
+    assert!(err.to_string().contains("PI_LOGFORMAT"), "{err}");
+}

@@ -23,7 +23,8 @@ pub use policy::{place_written_policy, wildcard_to_like, NullsOrder, PolicyFilte
 pub use realm::{DeleteRealmOutcome, SetRealmOutcome};
 pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
 pub use store::{
-    ConfigVersion, Store, StoreOptions, VersionStep, CONFIG_VERSION_KEY, PRIVACYIDEA_TIMESTAMP_KEY,
+    ConfigVersion, PoolStats, Store, StoreOptions, VersionStep, CONFIG_VERSION_KEY,
+    PRIVACYIDEA_TIMESTAMP_KEY,
 };
 pub use tokens::Owner;
 pub use uri::{normalize_sqlite_uri, parse_database_uri, Backend, DatabaseUrl};

@@ -1,7 +1,7 @@
 //! The [`Store`]: pool, schema, transactions and the configuration version.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,6 +145,23 @@ struct Inner {
     pool: r2d2::Pool<ConnManager>,
     url: DatabaseUrl,
     schema_ready: AtomicBool,
+    waiting: AtomicUsize,
+    timeouts: AtomicU64,
+}
+
+/// The connection pool's state, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections (idle and in use).
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The pool's maximum size.
+    pub max_size: u32,
+    /// Callers waiting for a connection right now.
+    pub waiting: usize,
+    /// Checkouts that failed (timeout or connection error) since the start.
+    pub timeouts: u64,
 }
 
 impl fmt::Debug for Store {
@@ -197,6 +214,8 @@ impl Store {
                 pool,
                 url,
                 schema_ready: AtomicBool::new(false),
+                waiting: AtomicUsize::new(0),
+                timeouts: AtomicU64::new(0),
             }),
         })
     }
@@ -212,9 +231,32 @@ impl Store {
         &self.inner.url
     }
 
+    /// A connection from the pool; counts waiters and failed checkouts.
+    fn checkout(&self) -> Result<PooledConn, StoreError> {
+        self.inner.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.inner.pool.get();
+        self.inner.waiting.fetch_sub(1, Ordering::Relaxed);
+        if conn.is_err() {
+            self.inner.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(conn?)
+    }
+
+    /// The pool's current state.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.inner.pool.state();
+        PoolStats {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: self.inner.pool.max_size(),
+            waiting: self.inner.waiting.load(Ordering::Relaxed),
+            timeouts: self.inner.timeouts.load(Ordering::Relaxed),
+        }
+    }
+
     /// Checks that the database answers (`SELECT 1`).
     pub fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.inner.pool.get()?;
+        let mut conn = self.checkout()?;
         conn.batch_execute("SELECT 1")?;
         Ok(())
     }
@@ -230,7 +272,7 @@ impl Store {
         if self.inner.schema_ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        let mut conn = self.inner.pool.get()?;
+        let mut conn = self.checkout()?;
         self.ensure_schema_on(&mut conn)
     }
 
@@ -295,7 +337,7 @@ impl Store {
 
     /// A pooled connection with the schema in place.
     pub(crate) fn conn(&self) -> Result<PooledConn, StoreError> {
-        let mut conn = self.inner.pool.get()?;
+        let mut conn = self.checkout()?;
         if !self.inner.schema_ready.load(Ordering::Acquire) {
             self.ensure_schema_on(&mut conn)?;
         }
@@ -602,6 +644,28 @@ mod tests {
         assert_eq!(python_timestamp(t), "1732390000.0");
         let t = Utc.timestamp_opt(1_732_390_000, 500_000_000).unwrap();
         assert_eq!(python_timestamp(t), "1732390000.5");
+    }
+
+    #[test]
+    fn pool_stats_count_failed_checkouts() {
+        let store = Store::open(
+            "postgresql://nobody@127.0.0.1:1/none",
+            StoreOptions::default().with_connection_timeout(Duration::from_millis(200)),
+        )
+        .unwrap();
+        let before = store.pool_stats();
+        assert_eq!(
+            (before.connections, before.waiting, before.timeouts),
+            (0, 0, 0)
+        );
+        assert!(before.max_size >= 1);
+        assert!(matches!(store.ping(), Err(StoreError::Unavailable(_))));
+        assert!(store.ping().is_err());
+        let after = store.pool_stats();
+        assert_eq!(
+            (after.connections, after.waiting, after.timeouts),
+            (0, 0, 2)
+        );
     }
 
     #[test]

@@ -26,6 +26,10 @@ fn http_date(db: &str) -> Value {
     }
 }
 
+#[utoipa::path(
+    get, path = "/client/", tag = "client",
+    responses((status = 200, description = "Clients by type: `{clienttype: [{hostname, ip, lastseen}]}`", body = crate::openapi::Envelope)),
+)]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     gate::require(&state, &admin, "clienttype", &params).await?;
     let rows = state.db(|s| s.client_applications()).await?;

@@ -111,6 +111,10 @@ pub fn best_language(header: Option<&str>, server: &[String]) -> String {
     default
 }
 
+#[utoipa::path(
+    get, path = "/config", tag = "webui", security(()),
+    responses((status = 200, description = "The WebUI's configuration (logo, languages, login mode …)", body = crate::openapi::Envelope)),
+)]
 async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let logged_in = crate::auth::authenticate(&req).is_ok();
     let snap = state.snapshot().await?;

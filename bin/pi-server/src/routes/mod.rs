@@ -7,21 +7,48 @@ use actix_web::http::header::{HeaderValue, ETAG, IF_MATCH};
 use actix_web::{web, HttpRequest, HttpResponse};
 use pi_store::{ObjectKind, Precondition};
 
-mod auth;
-mod client;
-mod config;
-mod health;
-mod policy;
-mod realm;
-mod remote;
-mod resolver;
+pub(crate) mod auth;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod health;
+pub(crate) mod policy;
+pub(crate) mod realm;
+pub(crate) mod remote;
+pub(crate) mod resolver;
 pub mod static_ui;
-mod system;
-mod user;
+pub(crate) mod system;
+pub(crate) mod user;
 
 /// A resource whose other methods answer 405 in the envelope.
+///
+/// Every API route is registered through here, so the OpenAPI test sees it
+/// (`openapi.rs`).
 pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+    #[cfg(test)]
+    record(path);
+    web::resource(path)
+        .app_data(crate::metrics::RouteLabel(path.into()))
+        .default_service(web::to(method_not_allowed))
+}
+
+#[cfg(test)]
+static REGISTERED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+#[cfg(test)]
+fn record(path: &str) {
+    if let Ok(mut set) = REGISTERED.lock() {
+        set.insert(path.to_owned());
+    }
+}
+
+/// The paths registered through [`resource`] so far (tests only).
+#[cfg(test)]
+pub fn registered_paths() -> Vec<String> {
+    REGISTERED
+        .lock()
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// The `If-Match` precondition of a write on one object; `None` without the
@@ -65,4 +92,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user::configure(cfg);
     client::configure(cfg);
     config::configure(cfg);
+    cfg.service(resource("/openapi.json").route(web::get().to(crate::openapi::openapi_json)))
+        .service(resource("/metrics").route(web::get().to(crate::metrics::metrics_route)));
 }

@@ -64,6 +64,10 @@ async fn write_realm(
 
 /// `GET /realm/`; with `?realm=<name>` the answer (still the whole list, as
 /// privacyIDEA's) also carries that realm's `ETag` for `If-Match`.
+#[utoipa::path(
+    get, path = "/realm/", tag = "realm", params(("realm" = Option<String>, Query, description = "Also answer this realm's `ETag`")),
+    responses((status = 200, description = "Every realm with its resolvers (`ETag` of `realm` when given)", body = crate::openapi::Envelope)),
+)]
 async fn list(
     state: web::Data<AppState>,
     admin: Admin,
@@ -98,6 +102,10 @@ async fn list(
 }
 
 /// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
+#[utoipa::path(
+    get, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Only `superuser`", example = "superuser")),
+    responses((status = 200, description = "The superuser realms (only `GET /realm/superuser`; any other name is 405)", body = crate::openapi::Envelope)),
+)]
 async fn superuser(
     state: web::Data<AppState>,
     admin: Admin,
@@ -173,6 +181,10 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
     Ok(p.filter(|&i| i != 0))
 }
 
+#[utoipa::path(
+    post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
+)]
 async fn set_realm(
     state: web::Data<AppState>,
     admin: Admin,
@@ -220,6 +232,10 @@ fn verify_error() -> ApiError {
     ApiError::parameter("Could not verify data in request!")
 }
 
+#[utoipa::path(
+    post, path = "/realm/{realm}/node/{nodeid}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("nodeid" = String, Path, description = "Node UUID")), request_body(content = crate::openapi::RealmNodeRequest, content_type = "application/json"),
+    responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
+)]
 async fn set_realm_node(
     state: web::Data<AppState>,
     admin: Admin,
@@ -292,6 +308,10 @@ async fn set_realm_node(
     write_realm(&state, name, assignments, pre).await
 }
 
+#[utoipa::path(
+    delete, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("delete_custom_attributes" = Option<String>, Query, description = "Also delete the realm's custom user attributes")),
+    responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
+)]
 async fn delete_realm(
     state: web::Data<AppState>,
     admin: Admin,
@@ -342,6 +362,10 @@ async fn delete_realm(
     Ok(envelope::ok(json!(id)))
 }
 
+#[utoipa::path(
+    get, path = "/defaultrealm", tag = "realm",
+    responses((status = 200, description = "`{<name>: realm}` of the default realm, or `{}`", body = crate::openapi::Envelope)),
+)]
 async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
     let snap = state.snapshot().await?;
     let mut out = Map::new();
@@ -351,6 +375,10 @@ async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<Htt
     Ok(envelope::ok(Value::Object(out)))
 }
 
+#[utoipa::path(
+    post, path = "/defaultrealm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")),
+    responses((status = 200, description = "The id of the new default realm", body = crate::openapi::Envelope)),
+)]
 async fn set_default(
     state: web::Data<AppState>,
     admin: Admin,
@@ -371,6 +399,10 @@ async fn set_default(
     Ok(envelope::ok(json!(id)))
 }
 
+#[utoipa::path(
+    delete, path = "/defaultrealm", tag = "realm",
+    responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
+)]
 async fn clear_default(
     state: web::Data<AppState>,
     admin: Admin,

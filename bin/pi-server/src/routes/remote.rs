@@ -24,6 +24,10 @@ fn checked_url(params: &Params) -> ApiResult<String> {
 
 /// `GET /privacyideaserver/`; with `?identifier=<id>` the answer (still the
 /// whole list) also carries that definition's `ETag` for `If-Match`.
+#[utoipa::path(
+    get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
+    responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
+)]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     gate::require(&state, &admin, READ, &params).await?;
     let etag = match params.get_str("identifier") {
@@ -41,6 +45,10 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
     Ok(with_etag(envelope::ok(Value::Object(out)), etag))
 }
 
+#[utoipa::path(
+    post, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), request_body(content((crate::openapi::RemoteServerRequest = "application/json"), (crate::openapi::RemoteServerRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
+)]
 async fn save(
     state: web::Data<AppState>,
     admin: Admin,
@@ -87,6 +95,10 @@ async fn save(
     Ok(envelope::ok(json!(true)))
 }
 
+#[utoipa::path(
+    delete, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")),
+    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
+)]
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
@@ -110,6 +122,10 @@ async fn delete(
     Ok(envelope::ok(json!(true)))
 }
 
+#[utoipa::path(
+    post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
+)]
 async fn test_request(
     state: web::Data<AppState>,
     admin: Admin,
@@ -123,6 +139,7 @@ async fn test_request(
     let tls = params.is_true("tls", true);
     let client = state.remote_client();
     if let Err(e) = pi_remote::check_target(&url, client.options()) {
+        crate::metrics::remote_test_request("refused");
         return Err(ApiError::parameter(format!(
             "The URL may not be reached: {e}"
         )));
@@ -134,6 +151,11 @@ async fn test_request(
             &password,
         )
         .await;
+    crate::metrics::remote_test_request(match (outcome.accepted, outcome.http_status) {
+        (true, _) => "accepted",
+        (false, Some(_)) => "rejected",
+        (false, None) => "error",
+    });
     let body = envelope::success_body_with_detail(
         json!(outcome.accepted),
         json!({"description": outcome.reason, "http_status": outcome.http_status}),

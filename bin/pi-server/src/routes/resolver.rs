@@ -64,6 +64,10 @@ fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Optio
     Value::Object(out)
 }
 
+#[utoipa::path(
+    get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
+    responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
+)]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     gate::require(&state, &admin, "resolverread", &params).await?;
     let snap = state.snapshot().await?;
@@ -71,6 +75,10 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 }
 
 /// `GET /resolver/<name>`, with the resolver's `ETag` (for `If-Match`).
+#[utoipa::path(
+    get, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
+    responses((status = 200, description = "The resolver (secrets censored), with its `ETag`", body = crate::openapi::Envelope)),
+)]
 async fn get_one(
     state: web::Data<AppState>,
     admin: Admin,
@@ -92,6 +100,10 @@ fn known_type(rtype: &str) -> ApiResult<()> {
     pi_realm::check_resolver_type(rtype).map_err(ApiError::parameter)
 }
 
+#[utoipa::path(
+    post, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The resolver id", body = crate::openapi::Envelope)),
+)]
 async fn save(
     state: web::Data<AppState>,
     admin: Admin,
@@ -142,6 +154,10 @@ async fn save(
     Ok(envelope::ok(json!(id)))
 }
 
+#[utoipa::path(
+    delete, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
+    responses((status = 200, description = "The id of the deleted resolver (`-1` when there was none)", body = crate::openapi::Envelope)),
+)]
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
@@ -170,6 +186,10 @@ async fn delete(
     }
 }
 
+#[utoipa::path(
+    post, path = "/resolver/test", tag = "resolver", request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "`{result, description}` of the connection test", body = crate::openapi::Envelope)),
+)]
 async fn test(
     state: web::Data<AppState>,
     admin: Admin,
@@ -230,6 +250,10 @@ async fn test(
     ))
 }
 
+#[utoipa::path(
+    get, path = "/resolver/{rtype}/default", tag = "resolver", params(("rtype" = String, Path, description = "`passwdresolver`, `sqlresolver` or `ldapresolver`")),
+    responses((status = 200, description = "The default configuration of a resolver type", body = crate::openapi::Envelope)),
+)]
 async fn defaults(_admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let rtype = path.into_inner();
     known_type(&rtype)?;

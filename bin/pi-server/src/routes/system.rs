@@ -8,6 +8,10 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
+#[utoipa::path(
+    get, path = "/system/nodes", tag = "system",
+    responses((status = 200, description = "The nodes: `[{name, uuid}]`", body = crate::openapi::Envelope)),
+)]
 async fn nodes(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
     // The snapshot registers this node on first use; the list itself is read
     // from `nodename`, since a node starting elsewhere does not move the

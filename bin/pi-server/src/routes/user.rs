@@ -417,6 +417,10 @@ fn answer(value: Value, detail: Option<Value>) -> HttpResponse {
 }
 
 /// `GET /user/`.
+#[utoipa::path(
+    get, path = "/user/", tag = "user", params(crate::openapi::UserQuery),
+    responses((status = 200, description = "The users of the realm(s), with the attributes asked for", body = crate::openapi::Envelope)),
+)]
 async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -472,6 +476,10 @@ async fn list(
 }
 
 /// `GET /user/count`.
+#[utoipa::path(
+    get, path = "/user/count", tag = "user", params(crate::openapi::UserQuery),
+    responses((status = 200, description = "The number of users the same query would list", body = crate::openapi::Envelope)),
+)]
 async fn count(
     state: web::Data<AppState>,
     caller: Caller,
@@ -515,6 +523,10 @@ async fn count(
 /// `GET /user/settings`: the caller's stored WebUI settings document (an
 /// empty object when none is stored). A local admin is keyed by name; any
 /// caller with a realm by the resolver identity of its login.
+#[utoipa::path(
+    get, path = "/user/settings", tag = "user",
+    responses((status = 200, description = "The calling user's WebUI settings", body = crate::openapi::Envelope)),
+)]
 async fn settings(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let stored = if caller.role == Role::Admin && caller.realm.is_empty() {
         let name = caller.username.clone();

@@ -10,7 +10,7 @@
 
 mod configobj;
 mod defs;
-mod lint;
+pub(crate) mod lint;
 mod transfer;
 
 use super::{current_etag, if_match, resource, with_etag};
@@ -161,6 +161,10 @@ async fn list_policies(
     Ok(ok_raw(&format!("[{}]", selected.join(","))))
 }
 
+#[utoipa::path(
+    get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
+    responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
+)]
 async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
     list_policies(&state, &admin, None, params).await
 }
@@ -169,6 +173,10 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 ///
 /// A name without `*` also gets the policy's `ETag` (its version, for
 /// `If-Match` on the writes); it is read before the answer is built.
+#[utoipa::path(
+    get, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name or glob"), crate::openapi::PolicyFilter),
+    responses((status = 200, description = "The policy (a list; `*` in the name is a glob), with its `ETag`", body = crate::openapi::Envelope)),
+)]
 async fn get_named(
     state: web::Data<AppState>,
     admin: Admin,
@@ -195,6 +203,10 @@ async fn get_named(
 
 // ----- POST /policy/<name> -----
 
+#[utoipa::path(
+    post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
+)]
 async fn set(
     state: web::Data<AppState>,
     admin: Admin,
@@ -236,6 +248,10 @@ async fn set(
 
 // ----- PATCH /policy/<old_name> -----
 
+#[utoipa::path(
+    patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
+)]
 async fn rename(
     state: web::Data<AppState>,
     admin: Admin,
@@ -293,6 +309,10 @@ async fn set_active(
     Ok(envelope::ok(json!(id)))
 }
 
+#[utoipa::path(
+    post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
+)]
 async fn enable(
     state: web::Data<AppState>,
     admin: Admin,
@@ -303,6 +323,10 @@ async fn enable(
     set_active(&state, &admin, &req, path.into_inner(), params, true).await
 }
 
+#[utoipa::path(
+    post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
+)]
 async fn disable(
     state: web::Data<AppState>,
     admin: Admin,
@@ -313,6 +337,10 @@ async fn disable(
     set_active(&state, &admin, &req, path.into_inner(), params, false).await
 }
 
+#[utoipa::path(
+    delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
+    responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
+)]
 async fn delete(
     state: web::Data<AppState>,
     admin: Admin,
@@ -367,6 +395,10 @@ fn content_disposition(raw: &str) -> String {
     out
 }
 
+#[utoipa::path(
+    get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")),
+    responses((status = 200, description = "The policies as a file in privacyIDEA's export format", body = String)),
+)]
 async fn export(
     state: web::Data<AppState>,
     admin: Admin,
@@ -436,6 +468,10 @@ async fn read_file_part(
     file.ok_or_else(|| ApiError::missing("file"))
 }
 
+#[utoipa::path(
+    post, path = "/policy/import/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name")), request_body(content = crate::openapi::ImportUpload, content_type = "multipart/form-data"),
+    responses((status = 200, description = "The number of imported policies", body = crate::openapi::Envelope)),
+)]
 async fn import(
     state: web::Data<AppState>,
     admin: Admin,
@@ -492,6 +528,10 @@ async fn import(
 
 // ----- GET /policy/check -----
 
+#[utoipa::path(
+    get, path = "/policy/check", tag = "policy", params(crate::openapi::PolicyCheckQuery),
+    responses((status = 200, description = "`{allowed, policy: […]}` or `{allowed: false, info}`; `explain` with `explain=1` (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
+)]
 async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult<HttpResponse> {
     let snap = gated(state, admin, READ, &params).await?;
     params.lowercase_keys();
@@ -555,6 +595,10 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
 
 // ----- GET /policy/defs[/<scope>] -----
 
+#[utoipa::path(
+    get, path = "/policy/defs", tag = "policy",
+    responses((status = 200, description = "Every scope's action definitions (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
+)]
 async fn policy_defs(
     state: &AppState,
     admin: &Admin,
@@ -570,6 +614,10 @@ async fn policy_defs(
     Ok(envelope::ok(value))
 }
 
+#[utoipa::path(
+    get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")),
+    responses((status = 200, description = "The action definitions of a scope; `conditions`, `pinodes`/`edumfanodes` are special", body = crate::openapi::Envelope)),
+)]
 async fn defs_scope(
     state: web::Data<AppState>,
     admin: Admin,
