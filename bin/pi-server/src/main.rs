@@ -6,6 +6,7 @@
 //! The configuration file is privacyIDEA's own `pi.cfg`; see `pi.cfg.example`.
 
 mod app;
+mod audit;
 mod auth;
 mod envelope;
 mod error;
@@ -75,9 +76,11 @@ async fn run(
 ) -> anyhow::Result<()> {
     let state = state::AppState::start(cfg).await?;
     let limit = state.body_limit();
+    let audit = state.audit_writer().cloned();
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(audit::record))
             .wrap(actix_web::middleware::from_fn(signing::sign_responses))
             .configure(app::configure(data.clone(), limit))
             .default_service(web::to(app::not_found))
@@ -94,5 +97,9 @@ async fn run(
         let _ = out.flush();
     }
     server.run().await?;
+    if let Some(audit) = audit {
+        // every request is answered: write what is queued, then stop
+        actix_web::rt::task::spawn_blocking(move || audit.close()).await?;
+    }
     Ok(())
 }

@@ -1,0 +1,192 @@
+//! The audit trail through the real server: one `pidea_audit` row per
+//! audited request, filled like privacyIDEA 3.14 fills it for the same
+//! route, signed so that privacyIDEA's reader verifies it.
+
+use crate::support::*;
+use pi_store::{AuditQuery, AuditRecord};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn key(name: &str) -> String {
+    format!(
+        "{}/../crates/pi-auth/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn audited_app(extra: &[&str]) -> TestApp {
+    let mut extra_cfg = vec![
+        format!("PI_AUDIT_KEY_PRIVATE = '{}'", key("trusted-rsa.key")),
+        format!("PI_AUDIT_KEY_PUBLIC = '{}'", key("trusted-rsa.pub")),
+        "PI_AUDIT_SERVERNAME = 'auditnode'".to_owned(),
+    ];
+    extra_cfg.extend(extra.iter().map(|s| (*s).to_owned()));
+    spawn_app_with(AppOptions {
+        extra_cfg,
+        ..AppOptions::default()
+    })
+}
+
+/// Waits until the writer has written `n` rows; returns them in id order.
+fn rows(app: &TestApp, n: usize) -> Vec<AuditRecord> {
+    let store = app.store();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = store.search_audit(&AuditQuery {
+            page: 1,
+            page_size: 1000,
+            ..AuditQuery::default()
+        });
+        if let Ok(p) = page {
+            if p.entries.len() >= n || Instant::now() > deadline {
+                return p.entries;
+            }
+        } else if Instant::now() > deadline {
+            panic!("no audit table: {page:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn every_request_leaves_a_signed_row_like_privacyideas() {
+    let mut app = audited_app(&[]);
+    // a login writes its row; the failed one is REJECT
+    app.post_form("/auth", &[("username", "admin"), ("password", "wrong")])
+        .expect(401);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    app.post_form(
+        "/policy/pol1",
+        &[
+            ("scope", "admin"),
+            ("action", "auditlog, policyread, policywrite, policydelete"),
+        ],
+    )
+    .expect(200);
+    app.get("/policy/check?user=u&realm=r1&scope=admin&action=auditlog")
+        .expect(200);
+    app.delete("/policy/nopol").expect(404);
+    app.get("/policy/").expect(200);
+    // no token: refused before the audit entry exists, as in privacyIDEA
+    app.set_token(None);
+    app.get("/policy/").expect(401);
+
+    let all = rows(&app, 7);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        app.store()
+            .search_audit(&AuditQuery {
+                page: 1,
+                page_size: 100,
+                ..AuditQuery::default()
+            })
+            .expect("search")
+            .total,
+        7
+    );
+    // the first row is the login of spawn_app itself
+    let rows = &all[1..];
+    let summary: Vec<(String, i32)> = rows.iter().map(|r| (r.action.clone(), r.success)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("POST /auth".to_owned(), 0),
+            ("POST /auth".to_owned(), 1),
+            ("POST /policy/<name>".to_owned(), 1),
+            ("GET /policy/check".to_owned(), 1),
+            ("DELETE /policy/<name>".to_owned(), 0),
+            ("GET /policy/".to_owned(), 1),
+        ]
+    );
+    let (fail, login, set, check, del, list) =
+        (&rows[0], &rows[1], &rows[2], &rows[3], &rows[4], &rows[5]);
+    assert_eq!(fail.authentication, "REJECT");
+    assert_eq!(fail.user, "admin");
+    assert_eq!(fail.administrator, "");
+    assert_eq!(login.authentication, "ACCEPT");
+    assert_eq!(login.administrator, "admin");
+    assert_eq!(login.info, "internal admin");
+    assert_eq!(set.action_detail, "pol1");
+    assert_eq!(set.administrator, "admin");
+    assert!(set.info.contains("'scope': 'admin'"), "{}", set.info);
+    assert_eq!(check.user, "u");
+    assert_eq!(check.realm, "r1");
+    assert_eq!(
+        check.action_detail,
+        "action = auditlog, realm = r1, scope = admin"
+    );
+    assert_eq!(check.info, "allowed by policy ['pol1']");
+    assert_eq!(del.info, "The requested Policy could not be found.");
+    assert_eq!(list.info, "name = None, realm = None, scope = None");
+    for r in rows {
+        assert_eq!(r.privacyidea_server, "auditnode");
+        assert_eq!(r.client, "127.0.0.1");
+        assert_eq!(r.loglevel, "default");
+        assert!(r.startdate.is_some() && r.duration.is_some());
+    }
+    // signed over privacyIDEA's text of the stored row
+    let verifier = pi_auth::SignatureVerifier::from_pem(
+        &std::fs::read_to_string(key("trusted-rsa.pub")).expect("public key"),
+    )
+    .expect("verifier");
+    for r in rows {
+        assert!(verifier.verify(&r.sign_text(), &r.signature), "{r:?}");
+    }
+    let mut forged = rows[2].clone();
+    forged.info = "changed".into();
+    assert!(!verifier.verify(&forged.sign_text(), &forged.signature));
+}
+
+#[test]
+fn unsigned_with_no_sign_and_long_values_cut_to_the_column() {
+    let mut app = audited_app(&["PI_AUDIT_NO_SIGN = True"]);
+    app.set_token(Some(app.login(ADMIN, ADMIN_PW)));
+    let long = "x".repeat(700);
+    app.get(&format!(
+        "/policy/check?user={long}&realm=r&scope=admin&action=a"
+    ))
+    .expect(200);
+    let rows = rows(&app, 3);
+    let check = rows.last().expect("row");
+    assert_eq!(check.action, "GET /policy/check");
+    assert_eq!(check.signature, "");
+    assert_eq!(check.user.len(), 100);
+    assert!(check.action_detail.len() <= 500);
+}
+
+#[test]
+fn audit_database_down_answers_503() {
+    // the audit table on a database that refuses connections
+    let mut app = audited_app(&["PI_AUDIT_SQL_URI = 'postgresql://pi@127.0.0.1:9/audit'"]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    // the login's entry cannot be written: the server refuses new work
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = 0;
+    while Instant::now() < deadline {
+        last = app.get("/policy/").status;
+        if last == 503 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(last, 503);
+    let a = app.get("/policy/").expect(503);
+    assert_eq!(a.json()["result"]["status"], json!(false));
+    assert_eq!(a.code(), 902);
+}
+
+#[test]
+fn fail_open_keeps_serving_while_the_audit_database_is_down() {
+    let mut app = audited_app(&[
+        "PI_AUDIT_SQL_URI = 'postgresql://pi@127.0.0.1:9/audit'",
+        "PI_AUDIT_FAIL_OPEN = True",
+    ]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    for _ in 0..5 {
+        app.get("/policy/").expect(200);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
