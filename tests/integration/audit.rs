@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use pi_store::{AuditQuery, AuditRecord};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 fn key(name: &str) -> String {
@@ -189,4 +189,120 @@ fn fail_open_keeps_serving_while_the_audit_database_is_down() {
         app.get("/policy/").expect(200);
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
+    let mut app = audited_app(&[]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    app.post_form(
+        "/resolver/files",
+        &[("type", "passwdresolver"), ("fileName", "/etc/passwd")],
+    )
+    .expect(200);
+    app.post_form("/realm/r0", &[("resolvers", "files")])
+        .expect(200);
+    for i in 0..4 {
+        app.get(&format!(
+            "/policy/check?user=u{i}&realm=r{}&scope=admin&action=x",
+            i % 2
+        ))
+        .expect(200);
+    }
+    // 2 logins, resolver, realm, 4 checks written
+    let written = rows(&app, 8);
+    assert_eq!(written[2].action, "POST /resolver/<resolver>");
+    assert_eq!(written[2].resolver, "files");
+    assert_eq!(written[2].info, "files");
+    assert_eq!(written[3].action, "POST /realm/<realm>");
+    assert_eq!(written[3].realm, "r0");
+    assert_eq!(
+        written[3].info,
+        "realm: 'r0', resolvers: [{'name': 'files', 'priority': None}]"
+    );
+    let a = app
+        .get("/audit/?page_size=2&page=2&action=GET /policy/check")
+        .expect(200);
+    let v = a.value();
+    assert_eq!(v["count"], json!(4));
+    assert_eq!(v["current"], json!(2));
+    assert_eq!(v["prev"], json!(1));
+    assert_eq!(v["next"], Value::Null);
+    let data = v["auditdata"].as_array().expect("auditdata");
+    assert_eq!(data.len(), 2);
+    // newest first by default
+    assert_eq!(data[0]["user"], json!("u1"));
+    assert_eq!(data[0]["sig_check"], json!("OK"));
+    assert_eq!(data[0]["log_level"], json!("default"));
+    assert!(v["auditcolumns"].as_array().expect("columns").len() == 27);
+    let a = app
+        .get("/audit/?realm=r1&sortorder=asc&user=u*")
+        .expect(200);
+    let users: Vec<Value> = a.value()["auditdata"]
+        .as_array()
+        .expect("auditdata")
+        .iter()
+        .map(|e| e["user"].clone())
+        .collect();
+    assert_eq!(users, vec![json!("u1"), json!("u3")]);
+    app.get("/audit/?page=x").expect(400);
+
+    // the CSV download
+    let csv = app.get("/audit/audit.csv?action=GET /policy/check");
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("text/csv"));
+    assert_eq!(csv.text.lines().count(), 4, "{}", csv.text);
+
+    // an admin whose auditlog policy names realm r0 sees r0 and their own entries
+    app.post_form(
+        "/policy/all",
+        &[
+            ("scope", "admin"),
+            ("action", "auditlog, policyread, policywrite"),
+        ],
+    )
+    .expect(200);
+    let t2 = app.add_admin("auditor", "Audit0r!pass");
+    app.post_form(
+        "/policy/all",
+        &[
+            ("scope", "admin"),
+            ("action", "policywrite, policyread"),
+            ("adminuser", "admin"),
+        ],
+    )
+    .expect(200);
+    app.post_form(
+        "/policy/r0only",
+        &[
+            ("scope", "admin"),
+            ("action", "auditlog"),
+            ("realm", "r0"),
+            ("adminuser", "auditor"),
+        ],
+    )
+    .expect(200);
+    let a = app
+        .send(
+            app.client().get(app.url("/audit/?page_size=100")),
+            Some(&t2),
+        )
+        .expect(200);
+    let data = a.value()["auditdata"]
+        .as_array()
+        .expect("auditdata")
+        .clone();
+    assert!(!data.is_empty());
+    for e in &data {
+        assert!(
+            e["realm"] == json!("r0") || e["administrator"] == json!("auditor"),
+            "{e}"
+        );
+    }
+    // the admin without auditlog is refused
+    app.get("/audit/").expect(403);
 }

@@ -234,6 +234,8 @@ pub struct AppState {
     trusted_jwt: Vec<pi_auth::TrustedJwt>,
     signer: Option<pi_auth::Signer>,
     audit: Option<Arc<crate::audit::AuditWriter>>,
+    audit_store: Store,
+    audit_verifier: Option<pi_auth::SignatureVerifier>,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
@@ -275,11 +277,44 @@ fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
     }
 }
 
-/// The audit writer: on `PI_AUDIT_SQL_URI`, else the main database; rows
-/// signed with `PI_AUDIT_KEY_PRIVATE` unless `PI_AUDIT_NO_SIGN`.
+/// The audit database: `PI_AUDIT_SQL_URI`, else the main one.
+fn audit_store(cfg: &pi_config::PiConfig, store: &Store) -> anyhow::Result<Store> {
+    match cfg
+        .get("PI_AUDIT_SQL_URI")
+        .and_then(|v| v.as_str())
+        .filter(|u| !u.is_empty())
+    {
+        Some(uri) => Ok(Store::open(uri, pi_store::StoreOptions::default())?),
+        None => Ok(store.clone()),
+    }
+}
+
+/// The public audit key, unless `PI_AUDIT_NO_SIGN`.
+fn audit_verifier(cfg: &pi_config::PiConfig) -> Option<pi_auth::SignatureVerifier> {
+    if cfg
+        .get("PI_AUDIT_NO_SIGN")
+        .is_some_and(pi_model::pyrepr::py_truthy)
+    {
+        return None;
+    }
+    let path = cfg.pi_audit_key_public.as_ref()?;
+    let loaded = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| pi_auth::SignatureVerifier::from_pem(&pem).map_err(|e| e.to_string()));
+    match loaded {
+        Ok(v) => Some(v),
+        Err(e) => {
+            log::warn!("PI_AUDIT_KEY_PUBLIC `{}`: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// The audit writer on `audit_store`; rows signed with
+/// `PI_AUDIT_KEY_PRIVATE` unless `PI_AUDIT_NO_SIGN`.
 fn audit_writer(
     cfg: &pi_config::PiConfig,
-    store: &Store,
+    audit_store: &Store,
     node: &NodeIdentity,
 ) -> anyhow::Result<Option<Arc<crate::audit::AuditWriter>>> {
     let flag = |key: &str| cfg.get(key).is_some_and(pi_model::pyrepr::py_truthy);
@@ -288,10 +323,7 @@ fn audit_writer(
         return Ok(None);
     }
     let text = |key: &str| cfg.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    let audit_store = match text("PI_AUDIT_SQL_URI").filter(|u| !u.is_empty()) {
-        Some(uri) => Store::open(&uri, pi_store::StoreOptions::default())?,
-        None => store.clone(),
-    };
+    let audit_store = audit_store.clone();
     let signer = if flag("PI_AUDIT_NO_SIGN") {
         None
     } else {
@@ -381,7 +413,9 @@ impl AppState {
         };
         let trusted_jwt = trusted_jwt_entries(&cfg.pi_trusted_jwt)?;
         let signer = response_signer(&cfg);
-        let audit = audit_writer(&cfg, &store, &node)?;
+        let audit_store = audit_store(&cfg, &store)?;
+        let audit = audit_writer(&cfg, &audit_store, &node)?;
+        let audit_verifier = audit_verifier(&cfg);
         let Some(pepper) = cfg.pi_pepper.clone() else {
             anyhow::bail!("PI_PEPPER is not set in the configuration");
         };
@@ -425,6 +459,8 @@ impl AppState {
             trusted_jwt,
             signer,
             audit,
+            audit_store,
+            audit_verifier,
             pepper,
             enc_key,
             remote,
@@ -455,6 +491,18 @@ impl AppState {
     /// The audit writer (`None` with `PI_AUDIT_DISABLE`).
     pub fn audit_writer(&self) -> Option<&Arc<crate::audit::AuditWriter>> {
         self.audit.as_ref()
+    }
+
+    /// The audit database (`PI_AUDIT_SQL_URI`, else the main one).
+    pub fn audit_store(&self) -> &Store {
+        &self.audit_store
+    }
+
+    /// The key that checks audit signatures (`PI_AUDIT_KEY_PUBLIC`; `None`
+    /// with `PI_AUDIT_NO_SIGN`: every entry then reads `sig_check: FAIL`,
+    /// as in privacyIDEA).
+    pub fn audit_verifier(&self) -> Option<&pi_auth::SignatureVerifier> {
+        self.audit_verifier.as_ref()
     }
 
     /// The request-body cap.
