@@ -306,3 +306,31 @@ fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
     // the admin without auditlog is refused
     app.get("/audit/").expect(403);
 }
+
+#[test]
+fn a_graceful_shutdown_writes_every_queued_entry() {
+    let mut app = audited_app(&["PI_AUDIT_QUEUE_SIZE = 16"]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..25 {
+                    app.get("/policy/").expect(200);
+                }
+            });
+        }
+    });
+    let status = app.terminate();
+    assert!(status.success(), "{status:?}");
+    let page = app
+        .store()
+        .search_audit(&AuditQuery {
+            page: 1,
+            page_size: 10,
+            ..AuditQuery::default()
+        })
+        .expect("search");
+    // 2 logins + 200 listings, none lost
+    assert_eq!(page.total, 202);
+}
