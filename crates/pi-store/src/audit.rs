@@ -697,8 +697,25 @@ impl Store {
             r.startdate = r.startdate.map(truncate_micros);
         }
         self.write::<_, StoreError>(|c| {
+            // PostgreSQL: every id of the batch in one round trip
+            let mut ids = if let AnyConnection::Postgres(_) = c {
+                #[derive(QueryableByName)]
+                struct Id {
+                    #[diesel(sql_type = BigInt)]
+                    id: i64,
+                }
+                let rows: Vec<Id> = diesel::sql_query(format!(
+                    "SELECT nextval('audit_seq') AS id FROM generate_series(1, {})",
+                    records.len()
+                ))
+                .load(c)?;
+                rows.into_iter().map(|r| r.id).collect()
+            } else {
+                Vec::new()
+            }
+            .into_iter();
             for r in records.iter_mut() {
-                insert_one(c, r, sign)?;
+                insert_one(c, r, ids.next(), sign)?;
             }
             Ok(())
         })
@@ -786,6 +803,7 @@ const INSERT_COLUMNS: &str = "date, startdate, duration, signature, action, succ
 fn insert_one(
     c: &mut AnyConnection,
     r: &mut AuditRecord,
+    given_id: Option<i64>,
     sign: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), StoreError> {
     #[derive(QueryableByName)]
@@ -822,11 +840,15 @@ fn insert_one(
         }
     };
     if let Some(sql) = pre_id {
-        let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
-        r.id = rows
-            .first()
-            .map(|x| x.id)
-            .ok_or(diesel::result::Error::NotFound)?;
+        r.id = match given_id {
+            Some(id) => id,
+            None => {
+                let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
+                rows.first()
+                    .map(|x| x.id)
+                    .ok_or(diesel::result::Error::NotFound)?
+            }
+        };
         r.signature = sign(&r.sign_text()).unwrap_or_default();
         let sql = format!(
             "INSERT INTO pidea_audit (id, {INSERT_COLUMNS}) VALUES ({}, {})",
