@@ -65,6 +65,11 @@ impl AuditLog {
     }
 }
 
+thread_local! {
+    /// This worker thread's number, as text.
+    static THREAD_ID: String = crate::envelope::thread_id().to_string();
+}
+
 tokio::task_local! {
     /// The entry of the request whose future is running.
     static CURRENT: AuditLog;
@@ -197,7 +202,7 @@ pub async fn record(
         r.user_agent = ua_name;
         r.user_agent_version = ua_version;
         r.privacyidea_server = writer.server_name.clone();
-        r.thread_id = crate::envelope::thread_id().to_string();
+        r.thread_id = THREAD_ID.with(Clone::clone);
     }
     req.extensions_mut().insert(log.clone());
     let res = CURRENT.scope(log.clone(), next.call(req)).await?;

@@ -696,29 +696,7 @@ impl Store {
             r.date = truncate_micros(r.date);
             r.startdate = r.startdate.map(truncate_micros);
         }
-        self.write::<_, StoreError>(|c| {
-            // PostgreSQL: every id of the batch in one round trip
-            let mut ids = if let AnyConnection::Postgres(_) = c {
-                #[derive(QueryableByName)]
-                struct Id {
-                    #[diesel(sql_type = BigInt)]
-                    id: i64,
-                }
-                let rows: Vec<Id> = diesel::sql_query(format!(
-                    "SELECT nextval('audit_seq') AS id FROM generate_series(1, {})",
-                    records.len()
-                ))
-                .load(c)?;
-                rows.into_iter().map(|r| r.id).collect()
-            } else {
-                Vec::new()
-            }
-            .into_iter();
-            for r in records.iter_mut() {
-                insert_one(c, r, ids.next(), sign)?;
-            }
-            Ok(())
-        })
+        self.write::<_, StoreError>(|c| write_batch(c, records, sign))
     }
 
     /// One page of audit entries matching `q`, with the total count and the
@@ -800,10 +778,124 @@ const INSERT_COLUMNS: &str = "date, startdate, duration, signature, action, succ
      resolver, administrator, action_detail, info, privacyidea_server, client, user_agent, \
      user_agent_version, loglevel, clearance_level, thread_id, policies";
 
+/// Rows per multi-row `INSERT` (25 binds each; SQLite allows 32,766).
+const INSERT_CHUNK: usize = 200;
+
+fn write_batch(
+    c: &mut AnyConnection,
+    records: &mut [AuditRecord],
+    sign: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), StoreError> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    match c {
+        AnyConnection::Postgres(_) => {
+            // every id of the batch in one round trip, then signed rows
+            // inserted with their ids
+            let rows: Vec<Id> = diesel::sql_query(format!(
+                "SELECT nextval('audit_seq') AS id FROM generate_series(1, {})",
+                records.len()
+            ))
+            .load(c)?;
+            if rows.len() != records.len() {
+                return Err(diesel::result::Error::NotFound.into());
+            }
+            for (r, id) in records.iter_mut().zip(rows) {
+                r.id = id.id;
+                r.signature = sign(&r.sign_text()).unwrap_or_default();
+            }
+            for chunk in records.chunks(INSERT_CHUNK) {
+                insert_rows(c, chunk, true)?;
+            }
+            Ok(())
+        }
+        AnyConnection::Sqlite(_) => {
+            // One multi-row insert per chunk; SQLite gives each row the
+            // largest rowid + 1 and the write lock is held, so the ids of a
+            // chunk are consecutive, ending at last_insert_rowid().
+            for chunk in records.chunks_mut(INSERT_CHUNK) {
+                for r in chunk.iter_mut() {
+                    r.signature.clear();
+                }
+                insert_rows(c, chunk, false)?;
+                let rows: Vec<Id> =
+                    diesel::sql_query("SELECT last_insert_rowid() AS id").load(c)?;
+                let last = rows
+                    .first()
+                    .map(|r| r.id)
+                    .ok_or(diesel::result::Error::NotFound)?;
+                let first = last - chunk.len() as i64 + 1;
+                for (i, r) in chunk.iter_mut().enumerate() {
+                    r.id = first + i as i64;
+                    r.signature = sign(&r.sign_text()).unwrap_or_default();
+                    if !r.signature.is_empty() {
+                        diesel::sql_query("UPDATE pidea_audit SET signature = $1 WHERE id = $2")
+                            .bind::<Text, _>(r.signature.clone())
+                            .bind::<BigInt, _>(r.id)
+                            .execute(c)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        AnyConnection::Mysql(_) => {
+            for r in records.iter_mut() {
+                insert_one(c, r, sign)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One `INSERT … VALUES (…), (…)` of `rows` (with their ids when `with_id`).
+fn insert_rows(c: &mut AnyConnection, rows: &[AuditRecord], with_id: bool) -> QueryResult<()> {
+    let pg = matches!(c, AnyConnection::Postgres(_));
+    let per_row = if with_id { 26 } else { 25 };
+    let mut n = 0usize;
+    let mut groups = Vec::with_capacity(rows.len());
+    for _ in rows {
+        let mut vals = Vec::with_capacity(per_row);
+        for i in 0..per_row {
+            n += 1;
+            let p = format!("${n}");
+            let col = if with_id { i } else { i + 1 };
+            vals.push(match (pg, col) {
+                (true, 1 | 2) => format!("CAST({p} AS TIMESTAMP)"),
+                (true, 3) => format!("CAST({p} AS INTERVAL)"),
+                _ => p,
+            });
+        }
+        groups.push(format!("({})", vals.join(", ")));
+    }
+    let id_col = if with_id { "id, " } else { "" };
+    let sql = format!(
+        "INSERT INTO pidea_audit ({id_col}{INSERT_COLUMNS}) VALUES {}",
+        groups.join(", ")
+    );
+    let duration_text = |d: &TimeDelta| -> String {
+        if pg {
+            format!("{} microseconds", d.num_microseconds().unwrap_or(0))
+        } else {
+            dt_text(&(epoch() + *d))
+        }
+    };
+    let mut q = diesel::sql_query(sql).into_boxed();
+    for r in rows {
+        if with_id {
+            q = q.bind::<BigInt, _>(r.id);
+        }
+        q = bind_values_boxed(q, r, &duration_text);
+    }
+    q.execute(c)?;
+    Ok(())
+}
+
 fn insert_one(
     c: &mut AnyConnection,
     r: &mut AuditRecord,
-    given_id: Option<i64>,
     sign: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), StoreError> {
     #[derive(QueryableByName)]
@@ -840,15 +932,11 @@ fn insert_one(
         }
     };
     if let Some(sql) = pre_id {
-        r.id = match given_id {
-            Some(id) => id,
-            None => {
-                let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
-                rows.first()
-                    .map(|x| x.id)
-                    .ok_or(diesel::result::Error::NotFound)?
-            }
-        };
+        let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
+        r.id = rows
+            .first()
+            .map(|x| x.id)
+            .ok_or(diesel::result::Error::NotFound)?;
         r.signature = sign(&r.sign_text()).unwrap_or_default();
         let sql = format!(
             "INSERT INTO pidea_audit (id, {INSERT_COLUMNS}) VALUES ({}, {})",

@@ -104,3 +104,30 @@ fn written_rows_read_back_signed_and_filtered() {
         assert_eq!(dates.total, 1, "{}", db.label());
     });
 }
+
+#[test]
+fn large_batches_get_consecutive_ids_and_their_own_signatures() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.ensure_audit_table().unwrap();
+        let sign = |t: &str| Some(format!("sig:{t}").chars().take(1000).collect::<String>());
+        let mut first: Vec<AuditRecord> = (0..3).map(|i| record(i, "r")).collect();
+        store.write_audit(&mut first, &sign).unwrap();
+        let mut batch: Vec<AuditRecord> = (0..450).map(|i| record(i % 60, "r")).collect();
+        store.write_audit(&mut batch, &sign).unwrap();
+        let ids: Vec<i64> = first.iter().chain(&batch).map(|r| r.id).collect();
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{}", db.label());
+        let page = store
+            .search_audit(&AuditQuery {
+                page: 1,
+                page_size: 1000,
+                ..AuditQuery::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 453);
+        for r in &page.entries {
+            let expected: String = format!("sig:{}", r.sign_text()).chars().take(1000).collect();
+            assert_eq!(r.signature, expected, "{} row {}", db.label(), r.id);
+        }
+    });
+}
