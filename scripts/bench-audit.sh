@@ -18,6 +18,10 @@ trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 openssl genrsa -out "$WORK/private.pem" 2048 2>/dev/null
 openssl rsa -in "$WORK/private.pem" -pubout -out "$WORK/public.pem" 2>/dev/null
 
+cpu_ticks() { # utime + stime of a process, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 bench() { # label extra-cfg-lines
     local dir="$WORK/$1"
     mkdir -p "$dir"
@@ -55,9 +59,19 @@ end
 LUA
     echo "## audit $1"
     echo "### GET /policy/check ($CONNECTIONS connections)"
+    # CPU time of the server per request (user+sys, all threads, the audit
+    # writer included, until its queue is empty): robust against other load
+    # on the machine, unlike req/s
+    local before after n
+    before=$(cpu_ticks "$SERVER_PID")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: $token" \
         "$base/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3" \
-        | grep -E "Requests/sec|50%|99%"
+        > "$dir/wrk.txt"
+    sleep 2
+    after=$(cpu_ticks "$SERVER_PID")
+    grep -E "Requests/sec|50%|99%" "$dir/wrk.txt"
+    n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$dir/wrk.txt")
+    echo "server CPU per request: $(( (after - before) * 1000000 / $(getconf CLK_TCK) / n )) us ($n requests)"
     echo "### POST /policy/<name> (1 connection)"
     wrk -t1 -c1 -d"$DURATION" --latency -s "$dir/post.lua" "$base/policy/x" | grep -E "Requests/sec|50%|99%"
     sleep 1

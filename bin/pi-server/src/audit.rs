@@ -34,6 +34,8 @@ use std::time::Duration;
 
 /// Entries one transaction writes at most.
 const BATCH: usize = 256;
+/// How long the writer waits for more entries when several are queued.
+const LINGER: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -402,11 +404,19 @@ fn writer_loop(
             Msg::Entry(r) => batch.push(*r),
             Msg::Stop => stopping = true,
         }
-        while batch.len() < BATCH && !stopping {
-            match rx.try_recv() {
-                Ok(Msg::Entry(r)) => batch.push(*r),
-                Ok(Msg::Stop) => stopping = true,
-                Err(_) => break,
+        // take what is queued; under load wait a moment for more, so one
+        // commit carries many rows (the entries' requests are answered
+        // already: this delays the rows, not the answers)
+        for round in 0..2 {
+            while batch.len() < BATCH && !stopping {
+                match rx.try_recv() {
+                    Ok(Msg::Entry(r)) => batch.push(*r),
+                    Ok(Msg::Stop) => stopping = true,
+                    Err(_) => break,
+                }
+            }
+            if round == 0 && batch.len() > 1 && batch.len() < BATCH && !stopping {
+                std::thread::sleep(LINGER);
             }
         }
         if batch.is_empty() {

@@ -860,7 +860,9 @@ fn insert_rows(c: &mut AnyConnection, rows: &[AuditRecord], with_id: bool) -> Qu
         let mut vals = Vec::with_capacity(per_row);
         for i in 0..per_row {
             n += 1;
-            let p = format!("${n}");
+            // `?` on SQLite: its named `$n` parameters are looked up by
+            // name, quadratic in a statement with thousands of them
+            let p = if pg { format!("${n}") } else { "?".to_owned() };
             let col = if with_id { i } else { i + 1 };
             vals.push(match (pg, col) {
                 (true, 1 | 2) => format!("CAST({p} AS TIMESTAMP)"),

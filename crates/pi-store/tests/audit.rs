@@ -126,7 +126,10 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
             .unwrap();
         assert_eq!(page.total, 453);
         for r in &page.entries {
-            let expected: String = format!("sig:{}", r.sign_text()).chars().take(1000).collect();
+            let expected: String = format!("sig:{}", r.sign_text())
+                .chars()
+                .take(1000)
+                .collect();
             assert_eq!(r.signature, expected, "{} row {}", db.label(), r.id);
         }
     });
