@@ -7,7 +7,7 @@
 //!   refused before authentication leaves no row, as in privacyIDEA) and
 //!   names the administrator; the parameter extractor ([`note_params`])
 //!   records `user`/`realm`/`resolver`; handlers add `info`/`action_detail`
-//!   with [`log`].
+//!   with [`log()`].
 //! * After the handler, `action` (`"<METHOD> <url rule>"`), `success` and the
 //!   error's `info` are filled in and the entry goes to the [`AuditWriter`]:
 //!   a bounded queue and one background thread that writes batches in one
