@@ -5,6 +5,7 @@
 
 mod support;
 
+mod audit;
 mod auth_users;
 mod cluster;
 mod etag;

@@ -466,6 +466,14 @@ pub fn fixture(name: &str) -> String {
 }
 
 impl TestApp {
+    /// Stops the server with SIGTERM (a graceful shutdown) and waits for it.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait for the server")
+    }
+
     /// The app's database through pi-store: for setting up state the way
     /// another node (or privacyIDEA itself) would write it.
     pub fn store(&self) -> pi_store::Store {

@@ -82,12 +82,14 @@ fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Cal
         pi_auth::Role::Admin => Role::Admin,
         pi_auth::Role::User => Role::User,
     };
-    Ok(Caller {
+    let caller = Caller {
         username: claims.username,
         realm: claims.realm,
         role,
         info: RequestInfo::from_request(req),
-    })
+    };
+    crate::audit::note_caller(req, &caller);
+    Ok(caller)
 }
 
 impl FromRequest for Caller {

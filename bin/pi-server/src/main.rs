@@ -8,6 +8,7 @@
 //! The configuration file is privacyIDEA's own `pi.cfg`; see `pi.cfg.example`.
 
 mod app;
+mod audit;
 mod auth;
 mod check;
 mod envelope;
@@ -113,9 +114,11 @@ async fn run(
     let metrics_on = metrics::init(&cfg);
     let state = state::AppState::start(cfg).await?;
     let limit = state.body_limit();
+    let audit = state.audit_writer().cloned();
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(audit::record))
             .wrap(actix_web::middleware::from_fn(signing::sign_responses))
             .wrap(actix_web::middleware::Condition::new(
                 metrics_on,
@@ -136,5 +139,9 @@ async fn run(
         let _ = out.flush();
     }
     server.run().await?;
+    if let Some(audit) = audit {
+        // every request is answered: write what is queued, then stop
+        actix_web::rt::task::spawn_blocking(move || audit.close()).await?;
+    }
     Ok(())
 }

@@ -61,6 +61,8 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         crate::routes::remote::test_request,
         crate::routes::remote::save,
         crate::routes::remote::delete,
+        crate::routes::audit::search,
+        crate::routes::audit::download,
         crate::routes::policy::list,
         crate::routes::policy::lint::get,
         crate::routes::policy::check,
@@ -99,6 +101,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
         (name = "resolver", description = "User resolvers (passwd file, SQL, LDAP)"),
         (name = "privacyideaserver", description = "Remote privacyIDEA servers"),
         (name = "policy", description = "Policies and the policy engine"),
+        (name = "audit", description = "The signed audit log"),
         (name = "user", description = "Users from the realms' resolvers"),
         (name = "client", description = "Clients seen by the server"),
         (name = "webui", description = "Settings the privacyIDEA WebUI reads"),
@@ -493,6 +496,32 @@ pub struct PolicyFilter {
     realm: Option<String>,
     /// `true`/`false`: only active / inactive policies.
     active: Option<String>,
+}
+
+/// Filters of `GET /audit/` (any audit column: `*` wildcards, `!` negates).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    /// Page number (from 1).
+    page: Option<u32>,
+    /// Entries per page (default 15).
+    page_size: Option<u32>,
+    /// `asc` or `desc` (default).
+    sortorder: Option<String>,
+    /// Only entries newer than this (`1d`, `2h`, `30m`).
+    timelimit: Option<String>,
+    /// The URL rule, e.g. `POST /policy/<name>`.
+    action: Option<String>,
+    /// `1`/`0`.
+    success: Option<String>,
+    administrator: Option<String>,
+    user: Option<String>,
+    realm: Option<String>,
+    resolver: Option<String>,
+    policies: Option<String>,
+    info: Option<String>,
+    client: Option<String>,
+    privacyidea_server: Option<String>,
 }
 
 /// `GET /policy/check`.

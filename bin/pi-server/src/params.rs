@@ -238,7 +238,9 @@ impl FromRequest for Params {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Params::parse(&req, &body)
+            let params = Params::parse(&req, &body)?;
+            crate::audit::note_params(&req, &params);
+            Ok(params)
         })
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod audit;
 mod conn;
 mod error;
 mod internal;
@@ -16,6 +17,10 @@ mod uri;
 mod version;
 mod webui;
 
+pub use audit::{
+    python_datetime, python_isoformat, python_timedelta, python_total_seconds, truncate_comma_list,
+    AuditPage, AuditQuery, AuditRecord, AUDIT_COLUMN_LENGTH,
+};
 pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
 pub use other::ConfigSnapshot;

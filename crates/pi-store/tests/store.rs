@@ -740,6 +740,7 @@ fn fresh_schema_equals_privacyidea_fixture() {
     each_backend(|db| {
         let store = db.open().unwrap();
         store.ensure_schema().unwrap();
+        store.ensure_audit_table().unwrap();
         let ours = describe_schema(db);
         let pi = TestDb::sqlite().unwrap();
         let pi = match db.backend() {
@@ -762,6 +763,7 @@ fn privacyidea_database_opens_unchanged_and_is_usable() {
         let store = db.open().unwrap();
         store.ensure_schema().unwrap();
         store.ensure_schema().unwrap();
+        store.ensure_audit_table().unwrap();
         assert_eq!(
             describe_schema(db),
             before,

@@ -101,6 +101,7 @@ async fn login_inner(
     params: &Params,
 ) -> ApiResult<HttpResponse> {
     let info = RequestInfo::from_request(req);
+    crate::audit::audit_request();
     let snap = state.snapshot().await?;
     let realm_param = params.get_str("realm").filter(|r| !r.is_empty());
     if let Some(r) = &realm_param {
@@ -125,6 +126,10 @@ async fn login_inner(
         }
     };
     let password = params.get_str("password");
+    crate::audit::log(|r| {
+        r.user = username.clone();
+        r.realm = realm_param.clone().unwrap_or_default();
+    });
 
     // 1. Local admin (username as sent, unsplit), tried first.
     let pepper = state.pepper().to_string();
@@ -146,6 +151,11 @@ async fn login_inner(
     let parts = crate::policyset::request_context_parts(&info);
     let ctx = parts.context(None);
     let login = if admin_ok {
+        crate::audit::log(|r| {
+            r.user = String::new();
+            r.administrator = username.clone();
+            r.info = "internal admin".into();
+        });
         Login {
             username: username.clone(),
             realm: String::new(),
@@ -188,6 +198,11 @@ async fn login_inner(
         } else {
             pi_auth::Role::User
         };
+        crate::audit::log(|r| {
+            r.user = user.login.clone();
+            r.realm = user.realm.clone();
+            r.info = user.login.clone();
+        });
         Login {
             username: user.login.clone(),
             realm: user.realm.clone(),

@@ -7,6 +7,7 @@ use actix_web::http::header::{HeaderValue, ETAG, IF_MATCH};
 use actix_web::{web, HttpRequest, HttpResponse};
 use pi_store::{ObjectKind, Precondition};
 
+pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod config;
@@ -84,6 +85,7 @@ pub fn with_etag(mut resp: HttpResponse, etag: Option<String>) -> HttpResponse {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     auth::configure(cfg);
+    audit::configure(cfg);
     system::configure(cfg);
     realm::configure(cfg);
     resolver::configure(cfg);

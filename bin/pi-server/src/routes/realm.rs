@@ -56,6 +56,7 @@ async fn write_realm(
         .blocking(move |store| store.with_precondition(pre, |s| s.set_realm(&name, &assignments)))
         .await?
         .map_err(map_set_realm)?;
+    crate::audit::success(outcome.failed.is_empty());
     state.refresh().await?;
     Ok(envelope::ok(
         json!({"added": outcome.added, "failed": outcome.failed}),
@@ -224,6 +225,26 @@ async fn set_realm(
             }
         }
     }
+    crate::audit::log(|r| {
+        let items: Vec<String> = assignments
+            .iter()
+            .filter(|a| a.node.is_empty())
+            .map(|a| {
+                let p = a
+                    .priority
+                    .map_or_else(|| "None".to_owned(), |p| p.to_string());
+                format!(
+                    "{{'name': {}, 'priority': {p}}}",
+                    pi_model::pyrepr::repr_str(&a.name)
+                )
+            })
+            .collect();
+        r.info = format!(
+            "realm: {}, resolvers: [{}]",
+            pi_model::pyrepr::repr_str(&name),
+            items.join(", ")
+        );
+    });
     let pre = if_match(&req, ObjectKind::Realm, &name);
     write_realm(&state, name, assignments, pre).await
 }
@@ -323,6 +344,7 @@ async fn delete_realm(
     params.insert_path("realm", &raw);
     gate::require(&state, &admin, "resolverdelete", &params).await?;
     let confirm = params.is_true("delete_custom_attributes", false);
+    crate::audit::log(|r| r.info = raw.clone());
     let name = raw.clone();
     let pre = if_match(&req, ObjectKind::Realm, &name);
     // Exact name as typed (privacyIDEA does not lower-case here).
@@ -389,6 +411,7 @@ async fn set_default(
     params.insert_path("realm", &raw);
     gate::require(&state, &admin, "resolverwrite", &params).await?;
     let name = raw.trim().to_lowercase();
+    crate::audit::log(|r| r.info = name.clone());
     let id = state.db(move |s| s.set_default_realm(&name)).await?;
     let Some(id) = id else {
         return Err(ApiError::not_found(

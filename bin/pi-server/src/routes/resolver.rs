@@ -86,6 +86,7 @@ async fn get_one(
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverread", &params).await?;
     let etag = current_etag(&state, ObjectKind::Resolver, &name).await?;
@@ -112,6 +113,7 @@ async fn save(
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    crate::audit::log(|r| r.info = name.clone());
     let pre = if_match(&req, ObjectKind::Resolver, &name);
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverwrite", &params).await?;
@@ -166,6 +168,7 @@ async fn delete(
     mut params: Params,
 ) -> ApiResult<HttpResponse> {
     let name = path.into_inner();
+    crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
     gate::require(&state, &admin, "resolverdelete", &params).await?;
     let n = name.clone();
@@ -174,7 +177,10 @@ async fn delete(
         .db(move |s| s.with_precondition(pre, |s| s.delete_resolver(&n)))
         .await?
     {
-        DeleteResolverOutcome::NotFound => Ok(envelope::ok(json!(-1))),
+        DeleteResolverOutcome::NotFound => {
+            crate::audit::success(false);
+            Ok(envelope::ok(json!(-1)))
+        }
         DeleteResolverOutcome::InRealm(realm) => Err(ApiError::generic(
             302,
             format!("The resolver '{name}' is still contained in realm '{realm}'."),

@@ -40,6 +40,7 @@ pub const OUR_TABLES: &[&str] = &[
     "config",
     "description",
     "nodename",
+    "pidea_audit",
     "policy",
     "policycondition",
     "privacyideaserver",
@@ -50,6 +51,7 @@ pub const OUR_TABLES: &[&str] = &[
 ];
 
 pub const OUR_SEQUENCES: &[&str] = &[
+    "audit_seq",
     "description_seq",
     "policy_seq",
     "policycondition_seq",

@@ -141,6 +141,15 @@ async fn list_policies(
 ) -> ApiResult<HttpResponse> {
     let snap = gated(state, admin, READ, &params).await?;
     params.lowercase_keys();
+    let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
+    crate::audit::log(|r| {
+        r.info = format!(
+            "name = {}, realm = {}, scope = {}",
+            none(name.clone()),
+            none(params.get_str("realm")),
+            none(params.get_str("scope"))
+        );
+    });
     let filter = ListFilter {
         name,
         realm: params.get_str("realm"),
@@ -225,6 +234,10 @@ async fn set(
     };
     let ctx = validation_context(&snap, &state, nodes);
     let existing = snap.policies.iter().find(|p| p.name == name);
+    crate::audit::log(|r| {
+        r.action_detail = name.clone();
+        r.info = pi_model::pyrepr::repr_value(&Value::Object(params.all().clone()));
+    });
     let write = PolicyWrite::from_params(&name, params.all());
     let rec = write.validate(&ctx, existing).map_err(validation_error)?;
     let replace_conditions =
@@ -351,11 +364,13 @@ async fn delete(
     let name = path.into_inner();
     params.insert_path("name", &name);
     gated(&state, &admin, DELETE, &params).await?;
+    let name_for_audit = name.clone();
     let pre = if_match(&req, ObjectKind::Policy, &name);
     let id = state
         .db(move |s| s.with_precondition(pre, |s| s.delete_policy(&name)))
         .await?
         .ok_or_else(|| ApiError::not_found("The requested Policy could not be found."))?;
+    crate::audit::log(|r| r.info = name_for_audit);
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))
 }
@@ -542,6 +557,9 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
     let client = params.get_str("client");
     let resolver = params.get_str("resolver");
     let explain = params.is_true("explain", false);
+    crate::audit::log(|r| {
+        r.action_detail = format!("action = {action}, realm = {realm}, scope = {scope}");
+    });
     let data = Value::Object(params.all().clone());
     let parts = match_context_parts(&admin.0);
     let ctx = parts.context(Some(&data));
@@ -565,6 +583,13 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
                 json!({"allowed": false, "info": "No policies found"}),
             ));
         }
+        crate::audit::log(|r| {
+            let names: Vec<&str> = policies.iter().map(|p| p.name()).collect();
+            r.info = format!(
+                "allowed by policy {}",
+                pi_model::pyrepr::repr_str_list(&names)
+            );
+        });
         // the serialised policies of this snapshot, keys in Flask's order
         let cache = snap.policy_json();
         let items: Vec<Cow<'_, str>> = policies.iter().map(|p| cache.of(p)).collect();

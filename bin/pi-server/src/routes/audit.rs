@@ -1,0 +1,407 @@
+//! `GET /audit/` (one page of the audit trail, privacyIDEA's filters and
+//! paging, the `auditlog` admin policy) and `GET /audit/<file>.csv` (the
+//! `auditlog_download` export).
+
+use crate::auth::Admin;
+use crate::envelope;
+use crate::error::{ApiError, ApiResult};
+use crate::gate::{self, Target};
+use crate::params::Params;
+use crate::policyset::{map_match_error, match_context_parts};
+use crate::routes::resource;
+use crate::state::{AppState, Snapshot};
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{Local, TimeDelta};
+use pi_policy::GenericParams;
+use pi_store::{AuditPage, AuditQuery, AuditRecord};
+use serde_json::{json, Map, Value};
+
+/// The columns `GET /audit/` lists (`available_audit_columns`).
+const COLUMNS: &[&str] = &[
+    "number",
+    "action",
+    "success",
+    "authentication",
+    "serial",
+    "date",
+    "startdate",
+    "duration",
+    "token_type",
+    "user",
+    "realm",
+    "administrator",
+    "action_detail",
+    "info",
+    "privacyidea_server",
+    "client",
+    "user_agent",
+    "user_agent_version",
+    "log_level",
+    "policies",
+    "clearance_level",
+    "sig_check",
+    "missing_line",
+    "resolver",
+    "thread_id",
+    "container_serial",
+    "container_type",
+];
+
+/// Parameters that steer the search rather than filter.
+const CONTROL: &[&str] = &[
+    "sortorder",
+    "page",
+    "page_size",
+    "timelimit",
+    "hidden_columns",
+    "sortname",
+];
+
+/// privacyIDEA's `parse_timedelta`: `<n>[smhdy]` (`1d`, `2h`, `30m`).
+fn parse_timedelta(s: &str) -> ApiResult<TimeDelta> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = num
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::parameter(format!("Invalid timelimit `{s}`")))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "y" => n * 365 * 86_400,
+        _ => return Err(ApiError::parameter(format!("Invalid timelimit `{s}`"))),
+    };
+    Ok(TimeDelta::seconds(secs))
+}
+
+fn int_param(params: &Params, key: &str) -> ApiResult<Option<i64>> {
+    match params.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::parameter(format!("{key} must be an integer"))),
+        Some(v) => pi_model::pyrepr::str_value(v)
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::parameter(format!("{key} must be an integer"))),
+    }
+}
+
+/// The realms a realm-restricted `auditlog` admin may read
+/// (`get_admin_audit_params`): `None` when unrestricted.
+fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String>>> {
+    let caller = &admin.0;
+    let parts = match_context_parts(caller);
+    let ctx = parts.context(None);
+    let m = snap.policy_set.match_generic(
+        &ctx,
+        GenericParams {
+            scope: Some("admin"),
+            action: Some("auditlog"),
+            adminrealm: Some(&caller.realm),
+            adminuser: Some(&caller.username),
+            active: Some(Some(true)),
+            extended_condition_check: pi_policy::ConditionCheck::Skip,
+            ..GenericParams::default()
+        },
+    );
+    let matched = m.policies().map_err(map_match_error)?;
+    let mut realms: Vec<String> = Vec::new();
+    let mut restricted = false;
+    for p in matched {
+        let rec = p.record();
+        if !rec.resolver.trim().is_empty() || !rec.user.trim().is_empty() {
+            restricted = true;
+            continue;
+        }
+        let names = pi_model::lists::split_list(&rec.realm);
+        if names.is_empty() {
+            return Ok(None);
+        }
+        restricted = true;
+        for n in names {
+            if !realms.contains(&n) {
+                realms.push(n);
+            }
+        }
+    }
+    Ok(restricted.then_some(realms))
+}
+
+/// The query of a request (its filters, paging and the admin's realms).
+async fn query(
+    state: &AppState,
+    admin: &Admin,
+    params: &Params,
+    action: &str,
+) -> ApiResult<AuditQuery> {
+    // `check_base_action` for auditlog ignores the request's user/realm/resolver
+    gate::check(state, admin, action, &Target::default()).await?;
+    let snap = state.snapshot().await?;
+    let allowed = allowed_realms(&snap, admin)?;
+    let page = int_param(params, "page")?.unwrap_or(1).max(1);
+    let page_size = match int_param(params, "page_size")? {
+        Some(n) if n >= 1 => n,
+        _ => 15,
+    };
+    let descending = params.get_str("sortorder").is_none_or(|s| s != "asc");
+    let newer_than = match params.get_str("timelimit").filter(|s| !s.is_empty()) {
+        Some(t) => Some(Local::now().naive_local() - parse_timedelta(&t)?),
+        None => None,
+    };
+    let filters = params
+        .all()
+        .iter()
+        .filter(|(k, _)| !CONTROL.contains(&k.as_str()))
+        .filter_map(|(k, v)| match v {
+            Value::Null => None,
+            Value::String(s) => Some((k.clone(), s.clone())),
+            other => Some((k.clone(), pi_model::pyrepr::str_value(other))),
+        })
+        .collect();
+    Ok(AuditQuery {
+        filters,
+        admin: allowed
+            .is_some()
+            .then(|| (admin.0.username.clone(), admin.0.realm.clone())),
+        allowed_realms: allowed,
+        newer_than,
+        page,
+        page_size,
+        descending,
+    })
+}
+
+/// One entry as `audit_entry_to_dict` gives it.
+fn entry_json(state: &AppState, r: &AuditRecord, neighbours_ok: bool) -> Map<String, Value> {
+    let sig_ok = state
+        .audit_verifier()
+        .is_some_and(|v| v.verify(&r.sign_text(), &r.signature));
+    let ok = |b: bool| json!(if b { "OK" } else { "FAIL" });
+    let mut m = Map::new();
+    m.insert("number".into(), json!(r.id));
+    m.insert("date".into(), json!(pi_store::python_isoformat(&r.date)));
+    m.insert("sig_check".into(), ok(sig_ok));
+    m.insert("missing_line".into(), ok(neighbours_ok));
+    m.insert("action".into(), json!(r.action));
+    m.insert("authentication".into(), json!(r.authentication));
+    m.insert("success".into(), json!(r.success));
+    m.insert("serial".into(), json!(r.serial));
+    m.insert("token_type".into(), json!(r.token_type));
+    m.insert("container_serial".into(), json!(r.container_serial));
+    m.insert("container_type".into(), json!(r.container_type));
+    m.insert("user".into(), json!(r.user));
+    m.insert("realm".into(), json!(r.realm));
+    m.insert("resolver".into(), json!(r.resolver));
+    m.insert("administrator".into(), json!(r.administrator));
+    m.insert("action_detail".into(), json!(r.action_detail));
+    m.insert("info".into(), json!(r.info));
+    m.insert("privacyidea_server".into(), json!(r.privacyidea_server));
+    m.insert("policies".into(), json!(r.policies));
+    m.insert("client".into(), json!(r.client));
+    m.insert("user_agent".into(), json!(r.user_agent));
+    m.insert("user_agent_version".into(), json!(r.user_agent_version));
+    m.insert("log_level".into(), json!(r.loglevel));
+    m.insert("clearance_level".into(), json!(r.clearance_level));
+    m.insert(
+        "startdate".into(),
+        r.startdate
+            .as_ref()
+            .map_or(Value::Null, |t| json!(pi_store::python_isoformat(t))),
+    );
+    m.insert(
+        "duration".into(),
+        r.duration
+            .filter(|d| !d.is_zero())
+            .map_or(Value::Null, |d| json!(pi_store::python_total_seconds(&d))),
+    );
+    m.insert("thread_id".into(), json!(r.thread_id));
+    m
+}
+
+fn neighbours_ok(page: &AuditPage, id: i64) -> bool {
+    page.neighbours.contains(&(id - 1)) && page.neighbours.contains(&(id + 1))
+}
+
+/// `GET /audit/`: the audit log, filtered and paged as privacyIDEA does.
+#[utoipa::path(
+    get, path = "/audit/", tag = "audit", params(crate::openapi::AuditFilter),
+    responses((status = 200, description = "`{auditcolumns, auditdata, count, current, prev, next}`; `sig_check` per row", body = crate::openapi::Envelope)),
+)]
+pub(crate) async fn search(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let q = query(&state, &admin, &params, "auditlog").await?;
+    let store = state.audit_store().clone();
+    let q2 = q.clone();
+    let page = web::block(move || store.search_audit(&q2))
+        .await
+        .map_err(ApiError::internal)??;
+    let data: Vec<Value> = page
+        .entries
+        .iter()
+        .map(|r| Value::Object(entry_json(&state, r, neighbours_ok(&page, r.id))))
+        .collect();
+    let next = (page.total > q.page_size * q.page).then_some(q.page + 1);
+    let prev = (q.page > 1).then_some(q.page - 1);
+    Ok(envelope::ok(json!({
+        "auditdata": data,
+        "auditcolumns": COLUMNS,
+        "prev": prev,
+        "next": next,
+        "current": q.page,
+        "count": page.total,
+    })))
+}
+
+/// privacyIDEA's `_csv_cell`: a value a spreadsheet would read as a
+/// formula gets a leading apostrophe (plain numbers excepted).
+fn csv_cell(v: &Value) -> String {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "None".into(),
+        other => pi_model::pyrepr::str_value(other),
+    };
+    let starts = text
+        .trim_start()
+        .starts_with(['=', '+', '-', '@', '|', '\t', '\r']);
+    let number = {
+        let t = text.trim();
+        let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+        !t.is_empty()
+            && t.parse::<f64>().is_ok()
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    };
+    if starts && !number {
+        format!("'{text}")
+    } else {
+        text
+    }
+}
+
+/// Python's `csv.writer` quoting (minimal): quote fields with `,`, `"`,
+/// line breaks; double the quotes.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The dict order of `audit_entry_to_dict` (the CSV column order).
+const CSV_ORDER: &[&str] = &[
+    "number",
+    "date",
+    "sig_check",
+    "missing_line",
+    "action",
+    "authentication",
+    "success",
+    "serial",
+    "token_type",
+    "container_serial",
+    "container_type",
+    "user",
+    "realm",
+    "resolver",
+    "administrator",
+    "action_detail",
+    "info",
+    "privacyidea_server",
+    "policies",
+    "client",
+    "user_agent",
+    "user_agent_version",
+    "log_level",
+    "clearance_level",
+    "startdate",
+    "duration",
+    "thread_id",
+];
+
+/// `GET /audit/<file>.csv`: the filtered audit log as CSV (`auditlog_download`).
+#[utoipa::path(
+    get, path = "/audit/{csvfile}", tag = "audit", params(("csvfile" = String, Path, description = "File name of the download"), crate::openapi::AuditFilter),
+    responses((status = 200, description = "The audit rows as CSV", content_type = "text/csv", body = String)),
+)]
+pub(crate) async fn download(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    params: Params,
+) -> ApiResult<HttpResponse> {
+    let filename = path.into_inner();
+    let mut q = query(&state, &admin, &params, "auditlog_download").await?;
+    q.descending = false;
+    q.page_size = 500;
+    let mut out = String::new();
+    let mut page_no = 1;
+    loop {
+        q.page = page_no;
+        let store = state.audit_store().clone();
+        let qq = q.clone();
+        let page = web::block(move || store.search_audit(&qq))
+            .await
+            .map_err(ApiError::internal)??;
+        for r in &page.entries {
+            let m = entry_json(&state, r, neighbours_ok(&page, r.id));
+            let row: Vec<String> = CSV_ORDER
+                .iter()
+                .map(|k| csv_field(&csv_cell(m.get(*k).unwrap_or(&Value::Null))))
+                .collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        if page.entries.len() < 500 {
+            break;
+        }
+        page_no += 1;
+    }
+    let clean: String = filename
+        .chars()
+        .filter(|c| !matches!(c, '/' | '\\' | '"') && !c.is_control())
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename={clean}"),
+        ))
+        .body(out))
+}
+
+/// Register the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/audit/").route(web::get().to(search)))
+        .service(resource("/audit/{csvfile}").route(web::get().to(download)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_like_privacyidea() {
+        assert_eq!(csv_cell(&json!("=1+1")), "'=1+1");
+        assert_eq!(csv_cell(&json!("-5")), "-5");
+        assert_eq!(csv_cell(&json!("plain")), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+
+    #[test]
+    fn timelimits() {
+        assert_eq!(parse_timedelta("2h").ok(), Some(TimeDelta::seconds(7200)));
+        assert_eq!(parse_timedelta("1d").ok(), Some(TimeDelta::seconds(86_400)));
+        assert!(parse_timedelta("x").is_err());
+    }
+}
