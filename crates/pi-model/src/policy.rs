@@ -42,21 +42,45 @@ pub struct StoredCondition {
 /// * an unparsable client entry matches nothing (privacyIDEA: HTTP 500);
 /// * an invalid *active* condition makes condition evaluation fail with
 ///   privacyIDEA's `Invalid condition of policy …` PolicyError.
+///
+/// Memory: a set of 100,000 policies keeps one `Policy` each, so the type
+/// holds its record's columns once (the list columns only as parsed lists
+/// unless the stored string is not their `", "` join) and boxes what few
+/// policies have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    record: PolicyRecord,
+    record: Columns,
     action: ActionMap,
-    realm: Vec<String>,
-    adminrealm: Vec<String>,
-    adminuser: Vec<String>,
-    resolver: Vec<String>,
-    pinode: Vec<String>,
-    user: Vec<String>,
-    client: Vec<String>,
-    user_agents: Vec<String>,
+    realm: Box<[String]>,
+    adminrealm: Box<[String]>,
+    adminuser: Box<[String]>,
+    resolver: Box<[String]>,
+    pinode: Box<[String]>,
+    user: Box<[String]>,
+    client: Box<[String]>,
+    user_agents: Box<[String]>,
     client_list: ClientList,
-    time_range: Option<Result<TimeRange, TimeRangeError>>,
-    conditions: Vec<StoredCondition>,
+    time_range: Option<Box<Result<TimeRange, TimeRangeError>>>,
+    conditions: Box<[StoredCondition]>,
+}
+
+/// The scalar columns of the record a [`Policy`] was read from.
+#[derive(Debug, Clone, PartialEq)]
+struct Columns {
+    id: i64,
+    priority: i64,
+    name: Box<str>,
+    scope: Box<str>,
+    action: Box<str>,
+    time: Box<str>,
+    description: Option<Box<str>>,
+    /// The eight list columns as stored, only when one of them is not the
+    /// `", "` join of its parsed list (e.g. `a,b` or ` a`): rare, and
+    /// [`Policy::to_record`] must return exactly what was read.
+    raw_lists: Option<Box<[String; 8]>>,
+    active: bool,
+    check_all_resolvers: bool,
+    user_case_insensitive: bool,
 }
 
 impl Policy {
@@ -84,20 +108,49 @@ impl Policy {
                 parsed: Condition::from_record(c),
             })
             .collect();
+        let raw = [
+            &rec.realm,
+            &rec.adminrealm,
+            &rec.adminuser,
+            &rec.resolver,
+            &rec.pinode,
+            &rec.user,
+            &rec.client,
+            &rec.user_agents,
+        ];
+        let lists = raw.map(|r| split_list(r).into_boxed_slice());
+        let raw_lists = raw
+            .iter()
+            .zip(&lists)
+            .any(|(r, l)| **r != l.join(", "))
+            .then(|| Box::new(raw.map(String::clone)));
+        let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
         Policy {
             action: ActionMap::parse(&rec.action),
-            realm: split_list(&rec.realm),
-            adminrealm: split_list(&rec.adminrealm),
-            adminuser: split_list(&rec.adminuser),
-            resolver: split_list(&rec.resolver),
-            pinode: split_list(&rec.pinode),
-            user: split_list(&rec.user),
-            user_agents: split_list(&rec.user_agents),
-            client,
+            realm,
+            adminrealm,
+            adminuser,
+            resolver,
+            pinode,
+            user,
+            user_agents,
+            client: client.into_boxed_slice(),
             client_list,
-            time_range,
+            time_range: time_range.map(Box::new),
             conditions,
-            record: rec.clone(),
+            record: Columns {
+                id: rec.id,
+                priority: rec.priority,
+                name: rec.name.as_str().into(),
+                scope: rec.scope.as_str().into(),
+                action: rec.action.as_str().into(),
+                time: rec.time.as_str().into(),
+                description: rec.description.as_deref().map(Into::into),
+                raw_lists,
+                active: rec.active,
+                check_all_resolvers: rec.check_all_resolvers,
+                user_case_insensitive: rec.user_case_insensitive,
+            },
         }
     }
 
@@ -167,18 +220,49 @@ impl Policy {
 
     /// The record to store (exactly the record it was read from).
     pub fn to_record(&self) -> PolicyRecord {
-        self.record.clone()
-    }
-
-    /// The record it was read from.
-    pub fn record(&self) -> &PolicyRecord {
-        &self.record
+        let r = &self.record;
+        let lists = match &r.raw_lists {
+            Some(raw) => (**raw).clone(),
+            None => [
+                &self.realm,
+                &self.adminrealm,
+                &self.adminuser,
+                &self.resolver,
+                &self.pinode,
+                &self.user,
+                &self.client,
+                &self.user_agents,
+            ]
+            .map(|l| l.join(", ")),
+        };
+        let [realm, adminrealm, adminuser, resolver, pinode, user, client, user_agents] = lists;
+        PolicyRecord {
+            id: r.id,
+            name: r.name.to_string(),
+            scope: r.scope.to_string(),
+            active: r.active,
+            check_all_resolvers: r.check_all_resolvers,
+            user_case_insensitive: r.user_case_insensitive,
+            action: r.action.to_string(),
+            realm,
+            adminrealm,
+            adminuser,
+            resolver,
+            pinode,
+            user,
+            client,
+            time: r.time.to_string(),
+            user_agents,
+            priority: r.priority,
+            conditions: self.conditions.iter().map(|c| c.record.clone()).collect(),
+            description: r.description.as_deref().map(str::to_string),
+        }
     }
 
     /// The §1.2 dict with alphabetically sorted keys (also inside `action`),
     /// conditions as 6-element arrays, description `null` or a string.
     pub fn to_json(&self) -> Value {
-        let list = |l: &Vec<String>| Value::Array(l.iter().cloned().map(Value::String).collect());
+        let list = |l: &[String]| Value::Array(l.iter().cloned().map(Value::String).collect());
         let mut m = Map::new();
         m.insert("action".into(), self.action.to_json_sorted());
         m.insert("active".into(), Value::Bool(self.record.active));
@@ -191,23 +275,28 @@ impl Policy {
         m.insert("client".into(), list(&self.client));
         m.insert(
             "conditions".into(),
-            Value::Array(self.record.conditions.iter().map(record_to_json).collect()),
+            Value::Array(
+                self.conditions
+                    .iter()
+                    .map(|c| record_to_json(&c.record))
+                    .collect(),
+            ),
         );
         m.insert(
             "description".into(),
             self.record
                 .description
-                .clone()
-                .map(Value::String)
+                .as_deref()
+                .map(|d| Value::String(d.into()))
                 .unwrap_or(Value::Null),
         );
-        m.insert("name".into(), Value::String(self.record.name.clone()));
+        m.insert("name".into(), Value::String(self.record.name.to_string()));
         m.insert("pinode".into(), list(&self.pinode));
         m.insert("priority".into(), Value::from(self.record.priority));
         m.insert("realm".into(), list(&self.realm));
         m.insert("resolver".into(), list(&self.resolver));
-        m.insert("scope".into(), Value::String(self.record.scope.clone()));
-        m.insert("time".into(), Value::String(self.record.time.clone()));
+        m.insert("scope".into(), Value::String(self.record.scope.to_string()));
+        m.insert("time".into(), Value::String(self.record.time.to_string()));
         m.insert("user".into(), list(&self.user));
         m.insert("user_agents".into(), list(&self.user_agents));
         m.insert(
@@ -232,12 +321,12 @@ impl Policy {
     /// dict order, Python `str()` of each value, not quoted for ConfigObj);
     /// `description` is `None` for a missing description.
     pub fn export_items(&self) -> Vec<(&'static str, String)> {
-        let pl = |l: &Vec<String>| repr_str_list(l);
+        let pl = |l: &[String]| repr_str_list(l);
         let pb = |b: bool| if b { "True" } else { "False" }.to_string();
         let conds: Vec<String> = self
-            .record
             .conditions
             .iter()
+            .map(|c| &c.record)
             .map(|c| {
                 format!(
                     "({}, {}, {}, {}, {}, {})",
@@ -263,10 +352,10 @@ impl Policy {
             .collect();
         let r = &self.record;
         vec![
-            ("name", r.name.clone()),
+            ("name", r.name.to_string()),
             ("user_case_insensitive", pb(r.user_case_insensitive)),
             ("active", pb(r.active)),
-            ("scope", r.scope.clone()),
+            ("scope", r.scope.to_string()),
             ("realm", pl(&self.realm)),
             ("adminrealm", pl(&self.adminrealm)),
             ("adminuser", pl(&self.adminuser)),
@@ -275,12 +364,14 @@ impl Policy {
             ("check_all_resolvers", pb(r.check_all_resolvers)),
             ("user", pl(&self.user)),
             ("client", pl(&self.client)),
-            ("time", r.time.clone()),
+            ("time", r.time.to_string()),
             ("conditions", format!("[{}]", conds.join(", "))),
             ("priority", r.priority.to_string()),
             (
                 "description",
-                r.description.clone().unwrap_or_else(|| "None".into()),
+                r.description
+                    .as_deref()
+                    .map_or_else(|| "None".into(), str::to_string),
             ),
             ("user_agents", pl(&self.user_agents)),
             ("action", format!("{{{}}}", action.join(", "))),
@@ -361,7 +452,7 @@ impl Policy {
     }
     /// `None` if unrestricted, else the parse outcome.
     pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
-        self.time_range.as_ref()
+        self.time_range.as_deref()
     }
     /// Conditions with their lenient parse.
     pub fn conditions(&self) -> &[StoredCondition] {
@@ -656,5 +747,59 @@ impl PolicyWrite {
             },
             description,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> PolicyRecord {
+        PolicyRecord {
+            id: 7,
+            name: "p".into(),
+            scope: "admin".into(),
+            active: false,
+            check_all_resolvers: true,
+            user_case_insensitive: true,
+            action: "enrollHOTP, otp_pin_maxlength=8".into(),
+            realm: "r1, r2".into(),
+            adminuser: "admin".into(),
+            client: "10.0.0.0/8".into(),
+            time: "Mon: 9-18".into(),
+            priority: 3,
+            conditions: vec![ConditionRecord {
+                section: "userinfo".into(),
+                key: "k".into(),
+                comparator: "equals".into(),
+                value: "v".into(),
+                active: true,
+                handle_missing_data: None,
+            }],
+            description: Some(String::new()),
+            ..PolicyRecord::default()
+        }
+    }
+
+    #[test]
+    fn to_record_returns_the_record_read() {
+        let r = rec();
+        assert_eq!(Policy::from_record(&r).to_record(), r);
+        // List columns that are not the `", "` join of their items.
+        for odd in ["r1,r2", " r1", "r1 ,  r2", ",", "r1, ", "r1,,r2"] {
+            let r = PolicyRecord {
+                realm: odd.into(),
+                user_agents: "x".into(),
+                ..rec()
+            };
+            let p = Policy::from_record(&r);
+            assert_eq!(p.to_record(), r, "{odd:?}");
+            assert_eq!(p.realm(), &split_list(odd)[..]);
+        }
+        let r = PolicyRecord {
+            description: None,
+            ..PolicyRecord::default()
+        };
+        assert_eq!(Policy::from_record(&r).to_record(), r);
     }
 }

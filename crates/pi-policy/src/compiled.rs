@@ -17,18 +17,19 @@ pub(crate) enum EntryKind {
     Star,
     /// No regex metacharacter: string comparison.
     Literal,
-    /// A compiled `^entry$`.
-    Regex(Regex),
+    /// A compiled `^entry$` (boxed: most entries are literals, and the
+    /// enum's size is paid by every entry).
+    Regex(Box<Regex>),
     /// Does not compile: matches only itself by equality (rule 3).
-    Invalid(String),
+    Invalid(Box<str>),
+    /// Starts with `!`/`-`: only excludes `raw[1..]` (rule 1), by equality.
+    Negated,
 }
 
 /// One list entry.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub raw: Box<str>,
-    /// `raw[1..]` for entries starting with `!`/`-` (rule 1 exclusion).
-    pub neg: Option<Box<str>>,
     pub kind: EntryKind,
 }
 
@@ -74,13 +75,9 @@ impl RegexCache {
 
 impl Entry {
     fn new(raw: &str, cache: &mut RegexMap) -> Entry {
-        let neg = match raw.as_bytes().first() {
-            Some(b'!' | b'-') => Some(raw[1..].into()),
-            _ => None,
-        };
-        let kind = if neg.is_some() {
+        let kind = if matches!(raw.as_bytes().first(), Some(b'!' | b'-')) {
             // Negated entries only exclude, by equality; never a pattern.
-            EntryKind::Literal
+            EntryKind::Negated
         } else if raw == "*" {
             EntryKind::Star
         } else if is_literal(raw) {
@@ -91,14 +88,22 @@ impl Entry {
                 .or_insert_with(|| compile_entry(raw))
                 .clone();
             match compiled {
-                Ok(re) => EntryKind::Regex(re),
-                Err(e) => EntryKind::Invalid(e),
+                Ok(re) => EntryKind::Regex(Box::new(re)),
+                Err(e) => EntryKind::Invalid(e.into()),
             }
         };
         Entry {
             raw: raw.into(),
-            neg,
             kind,
+        }
+    }
+
+    /// The excluded value of a negated entry (`raw[1..]`).
+    #[inline]
+    pub fn neg(&self) -> Option<&str> {
+        match self.kind {
+            EntryKind::Negated => self.raw.get(1..),
+            _ => None,
         }
     }
 
@@ -110,6 +115,7 @@ impl Entry {
             EntryKind::Literal => literal_matches(&self.raw, q),
             EntryKind::Regex(re) => &*self.raw == q || re.is_match(q),
             EntryKind::Invalid(_) => &*self.raw == q,
+            EntryKind::Negated => false,
         }
     }
 }
@@ -131,7 +137,7 @@ impl Search {
 /// A compiled list attribute.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EntryList {
-    pub entries: Vec<Entry>,
+    pub entries: Box<[Entry]>,
 }
 
 impl EntryList {
@@ -161,9 +167,9 @@ impl EntryList {
     pub fn search(&self, q: &str) -> Search {
         let mut found = false;
         for e in &self.entries {
-            match &e.neg {
+            match e.neg() {
                 Some(n) => {
-                    if &**n == q {
+                    if n == q {
                         return Search {
                             found,
                             excluded: true,
@@ -192,8 +198,8 @@ impl EntryList {
             excluded: false,
         };
         for e in &self.entries {
-            match &e.neg {
-                Some(n) => s.excluded |= q.contains(&&**n),
+            match e.neg() {
+                Some(n) => s.excluded |= q.contains(&n),
                 None => s.found |= &*e.raw == "*" || q.contains(&&*e.raw),
             }
         }
@@ -203,7 +209,7 @@ impl EntryList {
     /// Raw entries whose regular expression does not compile.
     pub fn invalid(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().filter_map(|e| match &e.kind {
-            EntryKind::Invalid(err) => Some((&*e.raw, err.as_str())),
+            EntryKind::Invalid(err) => Some((&*e.raw, &**err)),
             _ => None,
         })
     }
@@ -245,9 +251,10 @@ pub(crate) struct CompiledPolicy {
     pub user_lower: Option<EntryList>,
     pub adminuser_lower: Option<EntryList>,
     pub resolver: EntryList,
-    pub user_agents_lower: Vec<String>,
-    pub time: Option<Result<TimeRange, String>>,
-    pub conditions: Vec<CompiledCondition>,
+    pub user_agents_lower: Box<[Box<str>]>,
+    /// Boxed: few policies have a time range.
+    pub time: Option<Box<Result<TimeRange, String>>>,
+    pub conditions: Box<[CompiledCondition]>,
 }
 
 impl CompiledPolicy {
@@ -293,11 +300,11 @@ impl CompiledPolicy {
                 .user_agents()
                 .iter()
                 .filter(|a| !a.is_empty())
-                .map(|a| a.to_lowercase())
+                .map(|a| a.to_lowercase().into())
                 .collect(),
             time: policy
                 .time_range()
-                .map(|r| r.clone().map_err(|e| e.to_string())),
+                .map(|r| Box::new(r.clone().map_err(|e| e.to_string()))),
             conditions,
             policy,
         };

@@ -595,7 +595,7 @@ impl PolicySet {
         }
         if let Some(ua) = &pq.ua_lower {
             if p.has_user_agents
-                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua.as_ref()))
+                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| **a == *ua.as_ref()))
             {
                 return Err(Some(Attribute::UserAgent));
             }
@@ -627,7 +627,7 @@ impl PolicySet {
 
     /// The time filter of `match_policies`.
     pub(crate) fn check_time(p: &CompiledPolicy, q: &Query<'_>) -> bool {
-        match (&q.time, &p.time) {
+        match (&q.time, p.time.as_deref()) {
             (None, _) | (_, None) => true,
             (Some(t), Some(Ok(r))) => r.matches_datetime(t),
             (Some(_), Some(Err(_))) => false,

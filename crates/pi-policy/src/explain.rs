@@ -79,7 +79,7 @@ fn warnings(p: &CompiledPolicy) -> Vec<String> {
             ));
         }
     }
-    if let Some(Err(e)) = &p.time {
+    if let Some(Err(e)) = p.time.as_deref() {
         w.push(format!(
             "time `{}` is invalid ({e}); the policy never matches",
             p.policy.time()
@@ -172,7 +172,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
         Attribute::Pinode => format!("node {} not in {}", opt(q.pinode), list(pol.pinode())),
         Attribute::UserAgent => format!("user agent {} not in {}", opt(q.user_agent), list(pol.user_agents())),
         Attribute::Client => format!("client {} not admitted by {}", opt(q.client), list(pol.client())),
-        Attribute::Time => match &p.time {
+        Attribute::Time => match p.time.as_deref() {
             Some(Err(e)) => format!("time `{}` is invalid ({e})", pol.time()),
             _ => format!("outside `{}`", pol.time()),
         },
