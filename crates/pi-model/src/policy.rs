@@ -4,6 +4,7 @@
 use crate::action::{validate_actions, ActionInput, ActionMap};
 use crate::client::ClientList;
 use crate::condition::{record_to_json, Condition};
+use crate::defs::Name;
 use crate::error::{ConditionError, ValidationError};
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
@@ -70,8 +71,10 @@ struct Columns {
     id: i64,
     priority: i64,
     name: Box<str>,
-    scope: Box<str>,
-    action: Box<str>,
+    scope: Name,
+    /// The action column as stored, only when it is not what
+    /// [`ActionMap::to_action_string`] renders from the parsed map.
+    action: Option<Box<str>>,
     time: Box<str>,
     description: Option<Box<str>>,
     /// The eight list columns as stored, only when one of them is not the
@@ -125,8 +128,9 @@ impl Policy {
             .any(|(r, l)| **r != l.join(", "))
             .then(|| Box::new(raw.map(String::clone)));
         let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
+        let action = ActionMap::parse(&rec.action);
         Policy {
-            action: ActionMap::parse(&rec.action),
+            action: action.clone(),
             realm,
             adminrealm,
             adminuser,
@@ -142,8 +146,8 @@ impl Policy {
                 id: rec.id,
                 priority: rec.priority,
                 name: rec.name.as_str().into(),
-                scope: rec.scope.as_str().into(),
-                action: rec.action.as_str().into(),
+                scope: Name::new(&rec.scope),
+                action: (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into()),
                 time: rec.time.as_str().into(),
                 description: rec.description.as_deref().map(Into::into),
                 raw_lists,
@@ -239,11 +243,14 @@ impl Policy {
         PolicyRecord {
             id: r.id,
             name: r.name.to_string(),
-            scope: r.scope.to_string(),
+            scope: r.scope.as_str().to_string(),
             active: r.active,
             check_all_resolvers: r.check_all_resolvers,
             user_case_insensitive: r.user_case_insensitive,
-            action: r.action.to_string(),
+            action: match &r.action {
+                Some(raw) => raw.to_string(),
+                None => self.action.to_action_string(),
+            },
             realm,
             adminrealm,
             adminuser,
@@ -295,7 +302,10 @@ impl Policy {
         m.insert("priority".into(), Value::from(self.record.priority));
         m.insert("realm".into(), list(&self.realm));
         m.insert("resolver".into(), list(&self.resolver));
-        m.insert("scope".into(), Value::String(self.record.scope.to_string()));
+        m.insert(
+            "scope".into(),
+            Value::String(self.record.scope.as_str().to_string()),
+        );
         m.insert("time".into(), Value::String(self.record.time.to_string()));
         m.insert("user".into(), list(&self.user));
         m.insert("user_agents".into(), list(&self.user_agents));
@@ -355,7 +365,7 @@ impl Policy {
             ("name", r.name.to_string()),
             ("user_case_insensitive", pb(r.user_case_insensitive)),
             ("active", pb(r.active)),
-            ("scope", r.scope.to_string()),
+            ("scope", r.scope.as_str().to_string()),
             ("realm", pl(&self.realm)),
             ("adminrealm", pl(&self.adminrealm)),
             ("adminuser", pl(&self.adminuser)),
@@ -388,7 +398,7 @@ impl Policy {
     }
     /// Scope as stored (may be unknown for foreign databases).
     pub fn scope(&self) -> &str {
-        &self.record.scope
+        self.record.scope.as_str()
     }
     /// Active flag.
     pub fn active(&self) -> bool {
@@ -795,6 +805,15 @@ mod tests {
             let p = Policy::from_record(&r);
             assert_eq!(p.to_record(), r, "{odd:?}");
             assert_eq!(p.realm(), &split_list(odd)[..]);
+        }
+        for odd in ["a,b", "a=1,  b", "a, a=2", " a", "a=x\\, y, b", "a=", ","] {
+            let r = PolicyRecord {
+                action: odd.into(),
+                ..rec()
+            };
+            let p = Policy::from_record(&r);
+            assert_eq!(p.to_record(), r, "{odd:?}");
+            assert_eq!(p.action(), &ActionMap::parse(odd));
         }
         let r = PolicyRecord {
             description: None,

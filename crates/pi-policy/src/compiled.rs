@@ -9,6 +9,7 @@ use pi_model::pattern::{compile_entry, is_literal, literal_matches};
 use pi_model::timerange::TimeRange;
 use pi_model::Policy;
 use regex::Regex;
+use std::sync::Arc;
 
 /// How an entry is compared (rule 3/4 of §2.3).
 #[derive(Debug, Clone)]
@@ -29,12 +30,68 @@ pub(crate) enum EntryKind {
 /// One list entry.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    pub raw: Box<str>,
+    /// Shared with every equal entry of the set ([`RegexMap::intern`]).
+    pub raw: Arc<str>,
     pub kind: EntryKind,
 }
 
-/// Compiled regular expressions of list entries, by entry text.
-pub(crate) type RegexMap = std::collections::HashMap<Box<str>, Result<Regex, String>>;
+/// Compiled regular expressions of list entries, by entry text, and the
+/// entry texts themselves, interned: the same action names and realms
+/// repeat across thousands of policies, and each entry then holds a shared
+/// string instead of its own copy.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RegexMap {
+    regexes: std::collections::HashMap<Box<str>, Result<Regex, String>>,
+    strings: std::collections::HashSet<Arc<str>, std::hash::BuildHasherDefault<Folded>>,
+}
+
+/// FxHash with its high bits folded into the low ones: a hash table takes
+/// its bucket from the low bits, which in plain FxHash hardly depend on the
+/// last bytes of a string (`user12_3`, `user12_4`).
+#[derive(Default)]
+pub(crate) struct Folded(crate::index::FxHasher);
+
+impl std::hash::Hasher for Folded {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes)
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i)
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0.finish();
+        h ^ (h >> 32)
+    }
+}
+
+impl RegexMap {
+    pub fn new() -> RegexMap {
+        RegexMap::default()
+    }
+
+    /// The compiled `^raw$` (compiled once per text).
+    fn compiled(&mut self, raw: &str) -> Result<Regex, String> {
+        if let Some(r) = self.regexes.get(raw) {
+            return r.clone();
+        }
+        let r = compile_entry(raw);
+        self.regexes.insert(raw.into(), r.clone());
+        r
+    }
+
+    /// The shared copy of `s`.
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.strings.insert(a.clone());
+        a
+    }
+}
 
 /// Compiled regular expressions kept between builds of a [`crate::PolicySet`]
 /// ([`crate::PolicySet::build_with_cache`]): rebuilding a set after one policy
@@ -56,19 +113,20 @@ impl RegexCache {
 
     /// Number of distinct entries compiled.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.regexes.len()
     }
 
     /// `true` when nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.regexes.is_empty()
     }
 
     /// Drop everything when the cache holds far more than a build of
     /// `entries` list entries needs.
     pub(crate) fn trim_for(&mut self, entries: usize) {
-        if self.map.len() > 4 * entries + 1024 {
-            self.map.clear();
+        let limit = 4 * entries + 1024;
+        if self.map.regexes.len() > limit || self.map.strings.len() > limit {
+            self.map = RegexMap::default();
         }
     }
 }
@@ -83,17 +141,13 @@ impl Entry {
         } else if is_literal(raw) {
             EntryKind::Literal
         } else {
-            let compiled = cache
-                .entry(raw.into())
-                .or_insert_with(|| compile_entry(raw))
-                .clone();
-            match compiled {
+            match cache.compiled(raw) {
                 Ok(re) => EntryKind::Regex(Box::new(re)),
                 Err(e) => EntryKind::Invalid(e.into()),
             }
         };
         Entry {
-            raw: raw.into(),
+            raw: cache.intern(raw),
             kind,
         }
     }
