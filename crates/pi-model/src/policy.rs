@@ -53,16 +53,29 @@ pub struct Policy {
     record: Columns,
     action: ActionMap,
     realm: Box<[String]>,
-    adminrealm: Box<[String]>,
     adminuser: Box<[String]>,
+    user: Box<[String]>,
+    /// What most policies do not have, boxed (`None`: all empty).
+    rare: Option<Box<Rare>>,
+}
+
+/// The columns few policies use.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Rare {
+    adminrealm: Box<[String]>,
     resolver: Box<[String]>,
     pinode: Box<[String]>,
-    user: Box<[String]>,
     client: Box<[String]>,
     user_agents: Box<[String]>,
     client_list: ClientList,
-    time_range: Option<Box<Result<TimeRange, TimeRangeError>>>,
+    time: Box<str>,
+    time_range: Option<Result<TimeRange, TimeRangeError>>,
     conditions: Box<[StoredCondition]>,
+    description: Option<Box<str>>,
+    /// The eight list columns as stored, only when one of them is not the
+    /// `", "` join of its parsed list (e.g. `a,b` or ` a`):
+    /// [`Policy::to_record`] must return exactly what was read.
+    raw_lists: Option<Box<[String; 8]>>,
 }
 
 /// The scalar columns of the record a [`Policy`] was read from.
@@ -75,16 +88,12 @@ struct Columns {
     /// The action column as stored, only when it is not what
     /// [`ActionMap::to_action_string`] renders from the parsed map.
     action: Option<Box<str>>,
-    time: Box<str>,
-    description: Option<Box<str>>,
-    /// The eight list columns as stored, only when one of them is not the
-    /// `", "` join of its parsed list (e.g. `a,b` or ` a`): rare, and
-    /// [`Policy::to_record`] must return exactly what was read.
-    raw_lists: Option<Box<[String; 8]>>,
     active: bool,
     check_all_resolvers: bool,
     user_case_insensitive: bool,
 }
+
+static NO_RARE: std::sync::LazyLock<Rare> = std::sync::LazyLock::new(Rare::default);
 
 impl Policy {
     /// Lenient conversion of a stored record (see the type documentation).
@@ -129,28 +138,31 @@ impl Policy {
             .then(|| Box::new(raw.map(String::clone)));
         let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
         let action = ActionMap::parse(&rec.action);
+        let rare = Rare {
+            adminrealm,
+            resolver,
+            pinode,
+            client: client.into_boxed_slice(),
+            user_agents,
+            client_list,
+            time: rec.time.as_str().into(),
+            time_range,
+            conditions,
+            description: rec.description.as_deref().map(Into::into),
+            raw_lists,
+        };
         Policy {
             action: action.clone(),
             realm,
-            adminrealm,
             adminuser,
-            resolver,
-            pinode,
             user,
-            user_agents,
-            client: client.into_boxed_slice(),
-            client_list,
-            time_range: time_range.map(Box::new),
-            conditions,
+            rare: (rare != *NO_RARE).then(|| Box::new(rare)),
             record: Columns {
                 id: rec.id,
                 priority: rec.priority,
                 name: rec.name.as_str().into(),
                 scope: Name::new(&rec.scope),
                 action: (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into()),
-                time: rec.time.as_str().into(),
-                description: rec.description.as_deref().map(Into::into),
-                raw_lists,
                 active: rec.active,
                 check_all_resolvers: rec.check_all_resolvers,
                 user_case_insensitive: rec.user_case_insensitive,
@@ -225,17 +237,17 @@ impl Policy {
     /// The record to store (exactly the record it was read from).
     pub fn to_record(&self) -> PolicyRecord {
         let r = &self.record;
-        let lists = match &r.raw_lists {
+        let lists = match &self.rare().raw_lists {
             Some(raw) => (**raw).clone(),
             None => [
-                &self.realm,
-                &self.adminrealm,
-                &self.adminuser,
-                &self.resolver,
-                &self.pinode,
-                &self.user,
-                &self.client,
-                &self.user_agents,
+                self.realm(),
+                self.adminrealm(),
+                self.adminuser(),
+                self.resolver(),
+                self.pinode(),
+                self.user(),
+                self.client(),
+                self.user_agents(),
             ]
             .map(|l| l.join(", ")),
         };
@@ -258,11 +270,11 @@ impl Policy {
             pinode,
             user,
             client,
-            time: r.time.to_string(),
+            time: self.time().to_string(),
             user_agents,
             priority: r.priority,
-            conditions: self.conditions.iter().map(|c| c.record.clone()).collect(),
-            description: r.description.as_deref().map(str::to_string),
+            conditions: self.conditions().iter().map(|c| c.record.clone()).collect(),
+            description: self.description().map(str::to_string),
         }
     }
 
@@ -273,17 +285,17 @@ impl Policy {
         let mut m = Map::new();
         m.insert("action".into(), self.action.to_json_sorted());
         m.insert("active".into(), Value::Bool(self.record.active));
-        m.insert("adminrealm".into(), list(&self.adminrealm));
+        m.insert("adminrealm".into(), list(self.adminrealm()));
         m.insert("adminuser".into(), list(&self.adminuser));
         m.insert(
             "check_all_resolvers".into(),
             Value::Bool(self.record.check_all_resolvers),
         );
-        m.insert("client".into(), list(&self.client));
+        m.insert("client".into(), list(self.client()));
         m.insert(
             "conditions".into(),
             Value::Array(
-                self.conditions
+                self.conditions()
                     .iter()
                     .map(|c| record_to_json(&c.record))
                     .collect(),
@@ -291,24 +303,22 @@ impl Policy {
         );
         m.insert(
             "description".into(),
-            self.record
-                .description
-                .as_deref()
+            self.description()
                 .map(|d| Value::String(d.into()))
                 .unwrap_or(Value::Null),
         );
         m.insert("name".into(), Value::String(self.record.name.to_string()));
-        m.insert("pinode".into(), list(&self.pinode));
+        m.insert("pinode".into(), list(self.pinode()));
         m.insert("priority".into(), Value::from(self.record.priority));
         m.insert("realm".into(), list(&self.realm));
-        m.insert("resolver".into(), list(&self.resolver));
+        m.insert("resolver".into(), list(self.resolver()));
         m.insert(
             "scope".into(),
             Value::String(self.record.scope.as_str().to_string()),
         );
-        m.insert("time".into(), Value::String(self.record.time.to_string()));
+        m.insert("time".into(), Value::String(self.time().to_string()));
         m.insert("user".into(), list(&self.user));
-        m.insert("user_agents".into(), list(&self.user_agents));
+        m.insert("user_agents".into(), list(self.user_agents()));
         m.insert(
             "user_case_insensitive".into(),
             Value::Bool(self.record.user_case_insensitive),
@@ -334,7 +344,7 @@ impl Policy {
         let pl = |l: &[String]| repr_str_list(l);
         let pb = |b: bool| if b { "True" } else { "False" }.to_string();
         let conds: Vec<String> = self
-            .conditions
+            .conditions()
             .iter()
             .map(|c| &c.record)
             .map(|c| {
@@ -367,23 +377,22 @@ impl Policy {
             ("active", pb(r.active)),
             ("scope", r.scope.as_str().to_string()),
             ("realm", pl(&self.realm)),
-            ("adminrealm", pl(&self.adminrealm)),
+            ("adminrealm", pl(self.adminrealm())),
             ("adminuser", pl(&self.adminuser)),
-            ("resolver", pl(&self.resolver)),
-            ("pinode", pl(&self.pinode)),
+            ("resolver", pl(self.resolver())),
+            ("pinode", pl(self.pinode())),
             ("check_all_resolvers", pb(r.check_all_resolvers)),
             ("user", pl(&self.user)),
-            ("client", pl(&self.client)),
-            ("time", r.time.to_string()),
+            ("client", pl(self.client())),
+            ("time", self.time().to_string()),
             ("conditions", format!("[{}]", conds.join(", "))),
             ("priority", r.priority.to_string()),
             (
                 "description",
-                r.description
-                    .as_deref()
+                self.description()
                     .map_or_else(|| "None".into(), str::to_string),
             ),
-            ("user_agents", pl(&self.user_agents)),
+            ("user_agents", pl(self.user_agents())),
             ("action", format!("{{{}}}", action.join(", "))),
         ]
     }
@@ -426,7 +435,7 @@ impl Policy {
     }
     /// Admin realm list.
     pub fn adminrealm(&self) -> &[String] {
-        &self.adminrealm
+        &self.rare().adminrealm
     }
     /// Admin user list.
     pub fn adminuser(&self) -> &[String] {
@@ -434,11 +443,11 @@ impl Policy {
     }
     /// Resolver list.
     pub fn resolver(&self) -> &[String] {
-        &self.resolver
+        &self.rare().resolver
     }
     /// Node list.
     pub fn pinode(&self) -> &[String] {
-        &self.pinode
+        &self.rare().pinode
     }
     /// User list.
     pub fn user(&self) -> &[String] {
@@ -446,31 +455,35 @@ impl Policy {
     }
     /// Client list as strings.
     pub fn client(&self) -> &[String] {
-        &self.client
+        &self.rare().client
     }
     /// Parsed client list.
     pub fn client_list(&self) -> &ClientList {
-        &self.client_list
+        &self.rare().client_list
     }
     /// User-agent list.
     pub fn user_agents(&self) -> &[String] {
-        &self.user_agents
+        &self.rare().user_agents
     }
     /// Raw time string.
     pub fn time(&self) -> &str {
-        &self.record.time
+        &self.rare().time
     }
     /// `None` if unrestricted, else the parse outcome.
     pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
-        self.time_range.as_deref()
+        self.rare().time_range.as_ref()
     }
     /// Conditions with their lenient parse.
     pub fn conditions(&self) -> &[StoredCondition] {
-        &self.conditions
+        &self.rare().conditions
     }
     /// Description.
     pub fn description(&self) -> Option<&str> {
-        self.record.description.as_deref()
+        self.rare().description.as_deref()
+    }
+
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
     }
 }
 
