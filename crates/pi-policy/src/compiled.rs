@@ -298,17 +298,36 @@ pub(crate) struct CompiledPolicy {
     pub policy: Policy,
     pub action: EntryList,
     pub realm: EntryList,
-    pub adminrealm: EntryList,
     pub user: EntryList,
     pub adminuser: EntryList,
+    pub resolver: EntryList,
+    /// What few policies have (`None`: all empty).
+    pub rare: Option<Box<CompiledRare>>,
+}
+
+/// The compiled attributes few policies have.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledRare {
+    pub adminrealm: EntryList,
     /// Lower-cased user entries (for `user_case_insensitive`).
     pub user_lower: Option<EntryList>,
     pub adminuser_lower: Option<EntryList>,
-    pub resolver: EntryList,
     pub user_agents_lower: Box<[Box<str>]>,
-    /// Boxed: few policies have a time range.
-    pub time: Option<Box<Result<TimeRange, String>>>,
+    pub time: Option<Result<TimeRange, String>>,
     pub conditions: Box<[CompiledCondition]>,
+}
+
+static NO_RARE: std::sync::LazyLock<CompiledRare> = std::sync::LazyLock::new(CompiledRare::default);
+
+impl CompiledRare {
+    fn is_empty(&self) -> bool {
+        self.adminrealm.is_empty()
+            && self.user_lower.is_none()
+            && self.adminuser_lower.is_none()
+            && self.user_agents_lower.is_empty()
+            && self.time.is_none()
+            && self.conditions.is_empty()
+    }
 }
 
 impl CompiledPolicy {
@@ -328,17 +347,8 @@ impl CompiledPolicy {
                 }
             })
             .collect();
-        let cp = CompiledPolicy {
-            active: policy.active(),
-            check_all_resolvers: policy.check_all_resolvers(),
-            has_pinode: !policy.pinode().is_empty(),
-            has_user_agents: !policy.user_agents().is_empty(),
-            has_client: !policy.client().is_empty(),
-            action: EntryList::with_cache(&keys, cache),
-            realm: EntryList::with_cache(policy.realm(), cache),
+        let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
-            user: EntryList::with_cache(policy.user(), cache),
-            adminuser: EntryList::with_cache(policy.adminuser(), cache),
             user_lower: if uci {
                 Some(EntryList::with_cache(&lower(policy.user()), cache))
             } else {
@@ -349,7 +359,6 @@ impl CompiledPolicy {
             } else {
                 None
             },
-            resolver: EntryList::with_cache(policy.resolver(), cache),
             user_agents_lower: policy
                 .user_agents()
                 .iter()
@@ -358,14 +367,27 @@ impl CompiledPolicy {
                 .collect(),
             time: policy
                 .time_range()
-                .map(|r| Box::new(r.clone().map_err(|e| e.to_string()))),
+                .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
+        };
+        let cp = CompiledPolicy {
+            active: policy.active(),
+            check_all_resolvers: policy.check_all_resolvers(),
+            has_pinode: !policy.pinode().is_empty(),
+            has_user_agents: !policy.user_agents().is_empty(),
+            has_client: !policy.client().is_empty(),
+            action: EntryList::with_cache(&keys, cache),
+            realm: EntryList::with_cache(policy.realm(), cache),
+            user: EntryList::with_cache(policy.user(), cache),
+            adminuser: EntryList::with_cache(policy.adminuser(), cache),
+            resolver: EntryList::with_cache(policy.resolver(), cache),
+            rare: (!rare.is_empty()).then(|| Box::new(rare)),
             policy,
         };
         for (field, list) in [
             ("action", &cp.action),
             ("realm", &cp.realm),
-            ("adminrealm", &cp.adminrealm),
+            ("adminrealm", &cp.rare().adminrealm),
             ("user", &cp.user),
             ("adminuser", &cp.adminuser),
             ("resolver", &cp.resolver),
@@ -378,6 +400,15 @@ impl CompiledPolicy {
             }
         }
         cp
+    }
+
+    /// The rarely used attributes (all empty for most policies).
+    #[inline]
+    pub fn rare(&self) -> &CompiledRare {
+        match &self.rare {
+            Some(r) => r,
+            None => &NO_RARE,
+        }
     }
 
     /// Literal `found` test used by tests of the search semantics.

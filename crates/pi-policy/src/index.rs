@@ -191,7 +191,7 @@ fn classes_of(p: &CompiledPolicy) -> Classes {
     let uci = p.policy.user_case_insensitive();
     [
         Class::of(&p.realm, false),
-        Class::of(&p.adminrealm, false),
+        Class::of(&p.rare().adminrealm, false),
         Class::of(&p.user, uci),
         Class::of(&p.adminuser, uci),
     ]
