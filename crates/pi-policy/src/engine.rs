@@ -540,16 +540,18 @@ impl PolicySet {
             }
         }
         if pq.admin_scope {
-            if let Some(ar) = q.adminrealm {
-                let adminrealm = &p.rare().adminrealm;
-                if !adminrealm.is_empty() && !adminrealm.search(ar).passes() {
+            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
+                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
                     return Err(Some(Attribute::Adminrealm));
                 }
             }
         }
         if let Some(u) = pq.user {
             if !p.user.is_empty() {
-                let s: Search = match (&p.rare().user_lower, &pq.user_lower) {
+                let s: Search = match (
+                    p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
+                    &pq.user_lower,
+                ) {
                     (Some(l), Some(ql)) => l.search(ql.as_ref()),
                     _ => p.user.search(u),
                 };
@@ -567,7 +569,10 @@ impl PolicySet {
         if pq.admin_scope {
             if let Some(au) = q.adminuser {
                 if !p.adminuser.is_empty() {
-                    let s = match (&p.rare().adminuser_lower, &pq.adminuser_lower) {
+                    let s = match (
+                        p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
+                        &pq.adminuser_lower,
+                    ) {
                         (Some(l), Some(ql)) => l.search(ql.as_ref()),
                         _ => p.adminuser.search(au),
                     };
