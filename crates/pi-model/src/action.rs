@@ -77,6 +77,8 @@ impl ActionMap {
                 None => map.insert(part.to_string(), ActionValue::Flag),
             }
         }
+        // Kept by every policy of a set: no spare capacity.
+        map.entries.shrink_to_fit();
         map
     }
 

@@ -95,6 +95,24 @@ struct Columns {
 
 static NO_RARE: std::sync::LazyLock<Rare> = std::sync::LazyLock::new(Rare::default);
 
+/// Whether `raw` is `items.join(", ")` (without building the string).
+fn is_join(raw: &str, items: &[String]) -> bool {
+    let mut rest = raw;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(", ") {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        match rest.strip_prefix(item.as_str()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 impl Policy {
     /// Lenient conversion of a stored record (see the type documentation).
     pub fn from_record(rec: &PolicyRecord) -> Policy {
@@ -130,14 +148,21 @@ impl Policy {
             &rec.client,
             &rec.user_agents,
         ];
-        let lists = raw.map(|r| split_list(r).into_boxed_slice());
+        let lists = raw.map(|r| -> Box<[String]> {
+            if r.is_empty() {
+                Box::default()
+            } else {
+                split_list(r).into_boxed_slice()
+            }
+        });
         let raw_lists = raw
             .iter()
             .zip(&lists)
-            .any(|(r, l)| **r != l.join(", "))
+            .any(|(r, l)| !is_join(r, l))
             .then(|| Box::new(raw.map(String::clone)));
         let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
         let action = ActionMap::parse(&rec.action);
+        let action_raw = (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into());
         let rare = Rare {
             adminrealm,
             resolver,
@@ -152,7 +177,7 @@ impl Policy {
             raw_lists,
         };
         Policy {
-            action: action.clone(),
+            action,
             realm,
             adminuser,
             user,
@@ -162,7 +187,7 @@ impl Policy {
                 priority: rec.priority,
                 name: rec.name.as_str().into(),
                 scope: Name::new(&rec.scope),
-                action: (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into()),
+                action: action_raw,
                 active: rec.active,
                 check_all_resolvers: rec.check_all_resolvers,
                 user_case_insensitive: rec.user_case_insensitive,
