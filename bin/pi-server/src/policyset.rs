@@ -218,13 +218,13 @@ pub fn admin_realms(snap: &Snapshot, caller: &Caller) -> ApiResult<Option<Vec<St
     }
     let mut names: Vec<String> = Vec::new();
     for p in matched {
-        let realms = pi_model::lists::split_list(&p.record().realm);
+        let realms = p.realm();
         if realms.is_empty() {
             return Ok(None);
         }
         for r in realms {
-            if !names.contains(&r) {
-                names.push(r);
+            if !names.contains(r) {
+                names.push(r.clone());
             }
         }
     }

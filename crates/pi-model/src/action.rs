@@ -1,6 +1,7 @@
 //! Policy action strings (§1.4) and their validation (§1.7).
 
 use crate::defs;
+use crate::defs::Name;
 use crate::error::ValidationError;
 use crate::pyrepr::{str_value, type_repr};
 use serde::ser::SerializeMap;
@@ -46,7 +47,8 @@ impl ActionValue {
 /// order, later duplicates overwrite the value in place.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActionMap {
-    entries: Vec<(String, ActionValue)>,
+    /// Keys as [`Name`]s: catalogue names are not copied per policy.
+    entries: Vec<(Name, ActionValue)>,
 }
 
 impl ActionMap {
@@ -75,21 +77,26 @@ impl ActionMap {
                 None => map.insert(part.to_string(), ActionValue::Flag),
             }
         }
+        // Kept by every policy of a set: no spare capacity.
+        map.entries.shrink_to_fit();
         map
     }
 
     /// Insert with dict semantics (existing key keeps its position).
     pub fn insert(&mut self, key: String, value: ActionValue) {
-        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
+        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| k.as_str() == key) {
             slot.1 = value;
         } else {
-            self.entries.push((key, value));
+            self.entries.push((Name::new(&key), value));
         }
     }
 
     /// Value of `key`.
     pub fn get(&self, key: &str) -> Option<&ActionValue> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
     }
 
     /// Keys in dict order.
@@ -112,13 +119,58 @@ impl ActionMap {
         self.entries.is_empty()
     }
 
+    /// The action column for this map: `key` or `key=value`, joined with
+    /// `", "` (what [`ActionMap::parse`] reads back as the same map).
+    pub fn to_action_string(&self) -> String {
+        let mut out = String::new();
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(k.as_str());
+            if let ActionValue::Text(t) = v {
+                out.push('=');
+                out.push_str(t);
+            }
+        }
+        out
+    }
+
+    /// Whether `raw` is exactly [`ActionMap::to_action_string`] (without
+    /// building that string).
+    pub fn renders_as(&self, raw: &str) -> bool {
+        let mut rest = raw;
+        for (i, (k, v)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                match rest.strip_prefix(", ") {
+                    Some(r) => rest = r,
+                    None => return false,
+                }
+            }
+            match rest.strip_prefix(k.as_str()) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+            if let ActionValue::Text(t) = v {
+                match rest
+                    .strip_prefix('=')
+                    .and_then(|r| r.strip_prefix(t.as_str()))
+                {
+                    Some(r) => rest = r,
+                    None => return false,
+                }
+            }
+        }
+        rest.is_empty()
+    }
+
     /// JSON object with the keys sorted (as Flask emits it).
     pub fn to_json_sorted(&self) -> Value {
-        let mut keys: Vec<&(String, ActionValue)> = self.entries.iter().collect();
-        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut keys: Vec<&(Name, ActionValue)> = self.entries.iter().collect();
+        keys.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let mut m = serde_json::Map::new();
         for (k, v) in keys {
-            m.insert(k.clone(), v.to_json());
+            m.insert(k.as_str().to_string(), v.to_json());
         }
         Value::Object(m)
     }
@@ -129,8 +181,8 @@ impl Serialize for ActionMap {
         let mut m = s.serialize_map(Some(self.entries.len()))?;
         for (k, v) in &self.entries {
             match v {
-                ActionValue::Flag => m.serialize_entry(k, &true)?,
-                ActionValue::Text(t) => m.serialize_entry(k, t)?,
+                ActionValue::Flag => m.serialize_entry(k.as_str(), &true)?,
+                ActionValue::Text(t) => m.serialize_entry(k.as_str(), t)?,
             }
         }
         m.end()
@@ -268,7 +320,7 @@ impl ActionMap {
         };
         map.entries
             .into_iter()
-            .map(|(k, v)| (k, v.to_json()))
+            .map(|(k, v)| (k.as_str().to_string(), v.to_json()))
             .collect()
     }
 }

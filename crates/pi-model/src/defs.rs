@@ -171,6 +171,47 @@ pub fn policy_defs() -> &'static PolicyDefs {
     DEFS.get_or_init(load)
 }
 
+/// A scope or action name kept by a stored policy: one of the catalogue's
+/// names (a shared `'static` string — the same few hundred names repeat in
+/// every policy of a large set) or, for a name the catalogue does not know,
+/// its own copy.
+#[derive(Debug, Clone)]
+pub(crate) enum Name {
+    Known(&'static str),
+    Own(Box<str>),
+}
+
+impl Name {
+    pub(crate) fn new(s: &str) -> Name {
+        static KNOWN: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+        let known = KNOWN.get_or_init(|| {
+            let defs = policy_defs();
+            let scopes = defs.scopes.iter().map(|s| s.scope.as_str());
+            let actions = defs.scopes.iter().flat_map(|s| s.names());
+            scopes.chain(actions).collect()
+        });
+        match known.get(s) {
+            Some(k) => Name::Known(k),
+            None => Name::Own(s.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Name::Known(s) => s,
+            Name::Own(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
 /// Whether `action` is defined for `scope`.
 pub fn is_action_allowed(scope: &str, action: &str) -> bool {
     policy_defs()

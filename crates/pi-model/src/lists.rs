@@ -8,6 +8,9 @@ use serde_json::Value;
 /// Read a stored list column: split on `,`, strip every element; a single
 /// empty element becomes the empty list. Inner empty elements survive.
 pub fn split_list(raw: &str) -> Vec<String> {
+    if raw.is_empty() {
+        return Vec::new();
+    }
     let items: Vec<String> = raw.split(',').map(|s| s.trim().to_string()).collect();
     if items.len() == 1 && items[0].is_empty() {
         Vec::new()

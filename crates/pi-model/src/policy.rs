@@ -4,6 +4,7 @@
 use crate::action::{validate_actions, ActionInput, ActionMap};
 use crate::client::ClientList;
 use crate::condition::{record_to_json, Condition};
+use crate::defs::Name;
 use crate::error::{ConditionError, ValidationError};
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
@@ -42,21 +43,74 @@ pub struct StoredCondition {
 /// * an unparsable client entry matches nothing (privacyIDEA: HTTP 500);
 /// * an invalid *active* condition makes condition evaluation fail with
 ///   privacyIDEA's `Invalid condition of policy …` PolicyError.
+///
+/// Memory: a set of 100,000 policies keeps one `Policy` each, so the type
+/// holds its record's columns once (the list columns only as parsed lists
+/// unless the stored string is not their `", "` join) and boxes what few
+/// policies have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    record: PolicyRecord,
+    record: Columns,
     action: ActionMap,
-    realm: Vec<String>,
-    adminrealm: Vec<String>,
-    adminuser: Vec<String>,
-    resolver: Vec<String>,
-    pinode: Vec<String>,
-    user: Vec<String>,
-    client: Vec<String>,
-    user_agents: Vec<String>,
+    realm: Box<[String]>,
+    adminuser: Box<[String]>,
+    user: Box<[String]>,
+    /// What most policies do not have, boxed (`None`: all empty).
+    rare: Option<Box<Rare>>,
+}
+
+/// The columns few policies use.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Rare {
+    adminrealm: Box<[String]>,
+    resolver: Box<[String]>,
+    pinode: Box<[String]>,
+    client: Box<[String]>,
+    user_agents: Box<[String]>,
     client_list: ClientList,
+    time: Box<str>,
     time_range: Option<Result<TimeRange, TimeRangeError>>,
-    conditions: Vec<StoredCondition>,
+    conditions: Box<[StoredCondition]>,
+    description: Option<Box<str>>,
+    /// The eight list columns as stored, only when one of them is not the
+    /// `", "` join of its parsed list (e.g. `a,b` or ` a`):
+    /// [`Policy::to_record`] must return exactly what was read.
+    raw_lists: Option<Box<[String; 8]>>,
+}
+
+/// The scalar columns of the record a [`Policy`] was read from.
+#[derive(Debug, Clone, PartialEq)]
+struct Columns {
+    id: i64,
+    priority: i64,
+    name: Box<str>,
+    scope: Name,
+    /// The action column as stored, only when it is not what
+    /// [`ActionMap::to_action_string`] renders from the parsed map.
+    action: Option<Box<str>>,
+    active: bool,
+    check_all_resolvers: bool,
+    user_case_insensitive: bool,
+}
+
+static NO_RARE: std::sync::LazyLock<Rare> = std::sync::LazyLock::new(Rare::default);
+
+/// Whether `raw` is `items.join(", ")` (without building the string).
+fn is_join(raw: &str, items: &[String]) -> bool {
+    let mut rest = raw;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(", ") {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        match rest.strip_prefix(item.as_str()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 impl Policy {
@@ -84,20 +138,60 @@ impl Policy {
                 parsed: Condition::from_record(c),
             })
             .collect();
-        Policy {
-            action: ActionMap::parse(&rec.action),
-            realm: split_list(&rec.realm),
-            adminrealm: split_list(&rec.adminrealm),
-            adminuser: split_list(&rec.adminuser),
-            resolver: split_list(&rec.resolver),
-            pinode: split_list(&rec.pinode),
-            user: split_list(&rec.user),
-            user_agents: split_list(&rec.user_agents),
-            client,
+        let raw = [
+            &rec.realm,
+            &rec.adminrealm,
+            &rec.adminuser,
+            &rec.resolver,
+            &rec.pinode,
+            &rec.user,
+            &rec.client,
+            &rec.user_agents,
+        ];
+        let lists = raw.map(|r| -> Box<[String]> {
+            if r.is_empty() {
+                Box::default()
+            } else {
+                split_list(r).into_boxed_slice()
+            }
+        });
+        let raw_lists = raw
+            .iter()
+            .zip(&lists)
+            .any(|(r, l)| !is_join(r, l))
+            .then(|| Box::new(raw.map(String::clone)));
+        let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
+        let action = ActionMap::parse(&rec.action);
+        let action_raw = (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into());
+        let rare = Rare {
+            adminrealm,
+            resolver,
+            pinode,
+            client: client.into_boxed_slice(),
+            user_agents,
             client_list,
+            time: rec.time.as_str().into(),
             time_range,
             conditions,
-            record: rec.clone(),
+            description: rec.description.as_deref().map(Into::into),
+            raw_lists,
+        };
+        Policy {
+            action,
+            realm,
+            adminuser,
+            user,
+            rare: (rare != *NO_RARE).then(|| Box::new(rare)),
+            record: Columns {
+                id: rec.id,
+                priority: rec.priority,
+                name: rec.name.as_str().into(),
+                scope: Name::new(&rec.scope),
+                action: action_raw,
+                active: rec.active,
+                check_all_resolvers: rec.check_all_resolvers,
+                user_case_insensitive: rec.user_case_insensitive,
+            },
         }
     }
 
@@ -167,49 +261,89 @@ impl Policy {
 
     /// The record to store (exactly the record it was read from).
     pub fn to_record(&self) -> PolicyRecord {
-        self.record.clone()
-    }
-
-    /// The record it was read from.
-    pub fn record(&self) -> &PolicyRecord {
-        &self.record
+        let r = &self.record;
+        let lists = match &self.rare().raw_lists {
+            Some(raw) => (**raw).clone(),
+            None => [
+                self.realm(),
+                self.adminrealm(),
+                self.adminuser(),
+                self.resolver(),
+                self.pinode(),
+                self.user(),
+                self.client(),
+                self.user_agents(),
+            ]
+            .map(|l| l.join(", ")),
+        };
+        let [realm, adminrealm, adminuser, resolver, pinode, user, client, user_agents] = lists;
+        PolicyRecord {
+            id: r.id,
+            name: r.name.to_string(),
+            scope: r.scope.as_str().to_string(),
+            active: r.active,
+            check_all_resolvers: r.check_all_resolvers,
+            user_case_insensitive: r.user_case_insensitive,
+            action: match &r.action {
+                Some(raw) => raw.to_string(),
+                None => self.action.to_action_string(),
+            },
+            realm,
+            adminrealm,
+            adminuser,
+            resolver,
+            pinode,
+            user,
+            client,
+            time: self.time().to_string(),
+            user_agents,
+            priority: r.priority,
+            conditions: self.conditions().iter().map(|c| c.record.clone()).collect(),
+            description: self.description().map(str::to_string),
+        }
     }
 
     /// The §1.2 dict with alphabetically sorted keys (also inside `action`),
     /// conditions as 6-element arrays, description `null` or a string.
     pub fn to_json(&self) -> Value {
-        let list = |l: &Vec<String>| Value::Array(l.iter().cloned().map(Value::String).collect());
+        let list = |l: &[String]| Value::Array(l.iter().cloned().map(Value::String).collect());
         let mut m = Map::new();
         m.insert("action".into(), self.action.to_json_sorted());
         m.insert("active".into(), Value::Bool(self.record.active));
-        m.insert("adminrealm".into(), list(&self.adminrealm));
+        m.insert("adminrealm".into(), list(self.adminrealm()));
         m.insert("adminuser".into(), list(&self.adminuser));
         m.insert(
             "check_all_resolvers".into(),
             Value::Bool(self.record.check_all_resolvers),
         );
-        m.insert("client".into(), list(&self.client));
+        m.insert("client".into(), list(self.client()));
         m.insert(
             "conditions".into(),
-            Value::Array(self.record.conditions.iter().map(record_to_json).collect()),
+            Value::Array(
+                self.conditions()
+                    .iter()
+                    .map(|c| record_to_json(&c.record))
+                    .collect(),
+            ),
         );
         m.insert(
             "description".into(),
-            self.record
-                .description
-                .clone()
-                .map(Value::String)
+            self.description()
+                .map(|d| Value::String(d.into()))
                 .unwrap_or(Value::Null),
         );
-        m.insert("name".into(), Value::String(self.record.name.clone()));
-        m.insert("pinode".into(), list(&self.pinode));
+        m.insert("name".into(), Value::String(self.record.name.to_string()));
+        m.insert("pinode".into(), list(self.pinode()));
         m.insert("priority".into(), Value::from(self.record.priority));
         m.insert("realm".into(), list(&self.realm));
-        m.insert("resolver".into(), list(&self.resolver));
-        m.insert("scope".into(), Value::String(self.record.scope.clone()));
-        m.insert("time".into(), Value::String(self.record.time.clone()));
+        m.insert("resolver".into(), list(self.resolver()));
+        m.insert(
+            "scope".into(),
+            Value::String(self.record.scope.as_str().to_string()),
+        );
+        m.insert("time".into(), Value::String(self.time().to_string()));
         m.insert("user".into(), list(&self.user));
-        m.insert("user_agents".into(), list(&self.user_agents));
+        m.insert("user_agents".into(), list(self.user_agents()));
         m.insert(
             "user_case_insensitive".into(),
             Value::Bool(self.record.user_case_insensitive),
@@ -232,12 +366,12 @@ impl Policy {
     /// dict order, Python `str()` of each value, not quoted for ConfigObj);
     /// `description` is `None` for a missing description.
     pub fn export_items(&self) -> Vec<(&'static str, String)> {
-        let pl = |l: &Vec<String>| repr_str_list(l);
+        let pl = |l: &[String]| repr_str_list(l);
         let pb = |b: bool| if b { "True" } else { "False" }.to_string();
         let conds: Vec<String> = self
-            .record
-            .conditions
+            .conditions()
             .iter()
+            .map(|c| &c.record)
             .map(|c| {
                 format!(
                     "({}, {}, {}, {}, {}, {})",
@@ -263,26 +397,27 @@ impl Policy {
             .collect();
         let r = &self.record;
         vec![
-            ("name", r.name.clone()),
+            ("name", r.name.to_string()),
             ("user_case_insensitive", pb(r.user_case_insensitive)),
             ("active", pb(r.active)),
-            ("scope", r.scope.clone()),
+            ("scope", r.scope.as_str().to_string()),
             ("realm", pl(&self.realm)),
-            ("adminrealm", pl(&self.adminrealm)),
+            ("adminrealm", pl(self.adminrealm())),
             ("adminuser", pl(&self.adminuser)),
-            ("resolver", pl(&self.resolver)),
-            ("pinode", pl(&self.pinode)),
+            ("resolver", pl(self.resolver())),
+            ("pinode", pl(self.pinode())),
             ("check_all_resolvers", pb(r.check_all_resolvers)),
             ("user", pl(&self.user)),
-            ("client", pl(&self.client)),
-            ("time", r.time.clone()),
+            ("client", pl(self.client())),
+            ("time", self.time().to_string()),
             ("conditions", format!("[{}]", conds.join(", "))),
             ("priority", r.priority.to_string()),
             (
                 "description",
-                r.description.clone().unwrap_or_else(|| "None".into()),
+                self.description()
+                    .map_or_else(|| "None".into(), str::to_string),
             ),
-            ("user_agents", pl(&self.user_agents)),
+            ("user_agents", pl(self.user_agents())),
             ("action", format!("{{{}}}", action.join(", "))),
         ]
     }
@@ -297,7 +432,7 @@ impl Policy {
     }
     /// Scope as stored (may be unknown for foreign databases).
     pub fn scope(&self) -> &str {
-        &self.record.scope
+        self.record.scope.as_str()
     }
     /// Active flag.
     pub fn active(&self) -> bool {
@@ -325,7 +460,7 @@ impl Policy {
     }
     /// Admin realm list.
     pub fn adminrealm(&self) -> &[String] {
-        &self.adminrealm
+        &self.rare().adminrealm
     }
     /// Admin user list.
     pub fn adminuser(&self) -> &[String] {
@@ -333,11 +468,11 @@ impl Policy {
     }
     /// Resolver list.
     pub fn resolver(&self) -> &[String] {
-        &self.resolver
+        &self.rare().resolver
     }
     /// Node list.
     pub fn pinode(&self) -> &[String] {
-        &self.pinode
+        &self.rare().pinode
     }
     /// User list.
     pub fn user(&self) -> &[String] {
@@ -345,31 +480,35 @@ impl Policy {
     }
     /// Client list as strings.
     pub fn client(&self) -> &[String] {
-        &self.client
+        &self.rare().client
     }
     /// Parsed client list.
     pub fn client_list(&self) -> &ClientList {
-        &self.client_list
+        &self.rare().client_list
     }
     /// User-agent list.
     pub fn user_agents(&self) -> &[String] {
-        &self.user_agents
+        &self.rare().user_agents
     }
     /// Raw time string.
     pub fn time(&self) -> &str {
-        &self.record.time
+        &self.rare().time
     }
     /// `None` if unrestricted, else the parse outcome.
     pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
-        self.time_range.as_ref()
+        self.rare().time_range.as_ref()
     }
     /// Conditions with their lenient parse.
     pub fn conditions(&self) -> &[StoredCondition] {
-        &self.conditions
+        &self.rare().conditions
     }
     /// Description.
     pub fn description(&self) -> Option<&str> {
-        self.record.description.as_deref()
+        self.rare().description.as_deref()
+    }
+
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
     }
 }
 
@@ -656,5 +795,68 @@ impl PolicyWrite {
             },
             description,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> PolicyRecord {
+        PolicyRecord {
+            id: 7,
+            name: "p".into(),
+            scope: "admin".into(),
+            active: false,
+            check_all_resolvers: true,
+            user_case_insensitive: true,
+            action: "enrollHOTP, otp_pin_maxlength=8".into(),
+            realm: "r1, r2".into(),
+            adminuser: "admin".into(),
+            client: "10.0.0.0/8".into(),
+            time: "Mon: 9-18".into(),
+            priority: 3,
+            conditions: vec![ConditionRecord {
+                section: "userinfo".into(),
+                key: "k".into(),
+                comparator: "equals".into(),
+                value: "v".into(),
+                active: true,
+                handle_missing_data: None,
+            }],
+            description: Some(String::new()),
+            ..PolicyRecord::default()
+        }
+    }
+
+    #[test]
+    fn to_record_returns_the_record_read() {
+        let r = rec();
+        assert_eq!(Policy::from_record(&r).to_record(), r);
+        // List columns that are not the `", "` join of their items.
+        for odd in ["r1,r2", " r1", "r1 ,  r2", ",", "r1, ", "r1,,r2"] {
+            let r = PolicyRecord {
+                realm: odd.into(),
+                user_agents: "x".into(),
+                ..rec()
+            };
+            let p = Policy::from_record(&r);
+            assert_eq!(p.to_record(), r, "{odd:?}");
+            assert_eq!(p.realm(), &split_list(odd)[..]);
+        }
+        for odd in ["a,b", "a=1,  b", "a, a=2", " a", "a=x\\, y, b", "a=", ","] {
+            let r = PolicyRecord {
+                action: odd.into(),
+                ..rec()
+            };
+            let p = Policy::from_record(&r);
+            assert_eq!(p.to_record(), r, "{odd:?}");
+            assert_eq!(p.action(), &ActionMap::parse(odd));
+        }
+        let r = PolicyRecord {
+            description: None,
+            ..PolicyRecord::default()
+        };
+        assert_eq!(Policy::from_record(&r).to_record(), r);
     }
 }

@@ -9,6 +9,7 @@ use pi_model::pattern::{compile_entry, is_literal, literal_matches};
 use pi_model::timerange::TimeRange;
 use pi_model::Policy;
 use regex::Regex;
+use std::sync::Arc;
 
 /// How an entry is compared (rule 3/4 of §2.3).
 #[derive(Debug, Clone)]
@@ -17,23 +18,80 @@ pub(crate) enum EntryKind {
     Star,
     /// No regex metacharacter: string comparison.
     Literal,
-    /// A compiled `^entry$`.
-    Regex(Regex),
+    /// A compiled `^entry$` (boxed: most entries are literals, and the
+    /// enum's size is paid by every entry).
+    Regex(Box<Regex>),
     /// Does not compile: matches only itself by equality (rule 3).
-    Invalid(String),
+    Invalid(Box<str>),
+    /// Starts with `!`/`-`: only excludes `raw[1..]` (rule 1), by equality.
+    Negated,
 }
 
 /// One list entry.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    pub raw: Box<str>,
-    /// `raw[1..]` for entries starting with `!`/`-` (rule 1 exclusion).
-    pub neg: Option<Box<str>>,
+    /// Shared with every equal entry of the set ([`RegexMap::intern`]).
+    pub raw: Arc<str>,
     pub kind: EntryKind,
 }
 
-/// Compiled regular expressions of list entries, by entry text.
-pub(crate) type RegexMap = std::collections::HashMap<Box<str>, Result<Regex, String>>;
+/// Compiled regular expressions of list entries, by entry text, and the
+/// entry texts themselves, interned: the same action names and realms
+/// repeat across thousands of policies, and each entry then holds a shared
+/// string instead of its own copy.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RegexMap {
+    regexes: std::collections::HashMap<Box<str>, Result<Regex, String>>,
+    strings: std::collections::HashSet<Arc<str>, std::hash::BuildHasherDefault<Folded>>,
+}
+
+/// FxHash with its high bits folded into the low ones: a hash table takes
+/// its bucket from the low bits, which in plain FxHash hardly depend on the
+/// last bytes of a string (`user12_3`, `user12_4`).
+#[derive(Default)]
+pub(crate) struct Folded(crate::index::FxHasher);
+
+impl std::hash::Hasher for Folded {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes)
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i)
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        let h = self.0.finish();
+        h ^ (h >> 32)
+    }
+}
+
+impl RegexMap {
+    pub fn new() -> RegexMap {
+        RegexMap::default()
+    }
+
+    /// The compiled `^raw$` (compiled once per text).
+    fn compiled(&mut self, raw: &str) -> Result<Regex, String> {
+        if let Some(r) = self.regexes.get(raw) {
+            return r.clone();
+        }
+        let r = compile_entry(raw);
+        self.regexes.insert(raw.into(), r.clone());
+        r
+    }
+
+    /// The shared copy of `s`.
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.strings.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = s.into();
+        self.strings.insert(a.clone());
+        a
+    }
+}
 
 /// Compiled regular expressions kept between builds of a [`crate::PolicySet`]
 /// ([`crate::PolicySet::build_with_cache`]): rebuilding a set after one policy
@@ -55,50 +113,51 @@ impl RegexCache {
 
     /// Number of distinct entries compiled.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.regexes.len()
     }
 
     /// `true` when nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.regexes.is_empty()
     }
 
     /// Drop everything when the cache holds far more than a build of
     /// `entries` list entries needs.
     pub(crate) fn trim_for(&mut self, entries: usize) {
-        if self.map.len() > 4 * entries + 1024 {
-            self.map.clear();
+        let limit = 4 * entries + 1024;
+        if self.map.regexes.len() > limit || self.map.strings.len() > limit {
+            self.map = RegexMap::default();
         }
     }
 }
 
 impl Entry {
     fn new(raw: &str, cache: &mut RegexMap) -> Entry {
-        let neg = match raw.as_bytes().first() {
-            Some(b'!' | b'-') => Some(raw[1..].into()),
-            _ => None,
-        };
-        let kind = if neg.is_some() {
+        let kind = if matches!(raw.as_bytes().first(), Some(b'!' | b'-')) {
             // Negated entries only exclude, by equality; never a pattern.
-            EntryKind::Literal
+            EntryKind::Negated
         } else if raw == "*" {
             EntryKind::Star
         } else if is_literal(raw) {
             EntryKind::Literal
         } else {
-            let compiled = cache
-                .entry(raw.into())
-                .or_insert_with(|| compile_entry(raw))
-                .clone();
-            match compiled {
-                Ok(re) => EntryKind::Regex(re),
-                Err(e) => EntryKind::Invalid(e),
+            match cache.compiled(raw) {
+                Ok(re) => EntryKind::Regex(Box::new(re)),
+                Err(e) => EntryKind::Invalid(e.into()),
             }
         };
         Entry {
-            raw: raw.into(),
-            neg,
+            raw: cache.intern(raw),
             kind,
+        }
+    }
+
+    /// The excluded value of a negated entry (`raw[1..]`).
+    #[inline]
+    pub fn neg(&self) -> Option<&str> {
+        match self.kind {
+            EntryKind::Negated => self.raw.get(1..),
+            _ => None,
         }
     }
 
@@ -110,6 +169,7 @@ impl Entry {
             EntryKind::Literal => literal_matches(&self.raw, q),
             EntryKind::Regex(re) => &*self.raw == q || re.is_match(q),
             EntryKind::Invalid(_) => &*self.raw == q,
+            EntryKind::Negated => false,
         }
     }
 }
@@ -131,7 +191,7 @@ impl Search {
 /// A compiled list attribute.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EntryList {
-    pub entries: Vec<Entry>,
+    pub entries: Box<[Entry]>,
 }
 
 impl EntryList {
@@ -161,9 +221,9 @@ impl EntryList {
     pub fn search(&self, q: &str) -> Search {
         let mut found = false;
         for e in &self.entries {
-            match &e.neg {
+            match e.neg() {
                 Some(n) => {
-                    if &**n == q {
+                    if n == q {
                         return Search {
                             found,
                             excluded: true,
@@ -192,8 +252,8 @@ impl EntryList {
             excluded: false,
         };
         for e in &self.entries {
-            match &e.neg {
-                Some(n) => s.excluded |= q.contains(&&**n),
+            match e.neg() {
+                Some(n) => s.excluded |= q.contains(&n),
                 None => s.found |= &*e.raw == "*" || q.contains(&&*e.raw),
             }
         }
@@ -203,7 +263,7 @@ impl EntryList {
     /// Raw entries whose regular expression does not compile.
     pub fn invalid(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().filter_map(|e| match &e.kind {
-            EntryKind::Invalid(err) => Some((&*e.raw, err.as_str())),
+            EntryKind::Invalid(err) => Some((&*e.raw, &**err)),
             _ => None,
         })
     }
@@ -238,16 +298,36 @@ pub(crate) struct CompiledPolicy {
     pub policy: Policy,
     pub action: EntryList,
     pub realm: EntryList,
-    pub adminrealm: EntryList,
     pub user: EntryList,
     pub adminuser: EntryList,
+    pub resolver: EntryList,
+    /// What few policies have (`None`: all empty).
+    pub rare: Option<Box<CompiledRare>>,
+}
+
+/// The compiled attributes few policies have.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledRare {
+    pub adminrealm: EntryList,
     /// Lower-cased user entries (for `user_case_insensitive`).
     pub user_lower: Option<EntryList>,
     pub adminuser_lower: Option<EntryList>,
-    pub resolver: EntryList,
-    pub user_agents_lower: Vec<String>,
+    pub user_agents_lower: Box<[Box<str>]>,
     pub time: Option<Result<TimeRange, String>>,
-    pub conditions: Vec<CompiledCondition>,
+    pub conditions: Box<[CompiledCondition]>,
+}
+
+static NO_RARE: std::sync::LazyLock<CompiledRare> = std::sync::LazyLock::new(CompiledRare::default);
+
+impl CompiledRare {
+    fn is_empty(&self) -> bool {
+        self.adminrealm.is_empty()
+            && self.user_lower.is_none()
+            && self.adminuser_lower.is_none()
+            && self.user_agents_lower.is_empty()
+            && self.time.is_none()
+            && self.conditions.is_empty()
+    }
 }
 
 impl CompiledPolicy {
@@ -267,17 +347,8 @@ impl CompiledPolicy {
                 }
             })
             .collect();
-        let cp = CompiledPolicy {
-            active: policy.active(),
-            check_all_resolvers: policy.check_all_resolvers(),
-            has_pinode: !policy.pinode().is_empty(),
-            has_user_agents: !policy.user_agents().is_empty(),
-            has_client: !policy.client().is_empty(),
-            action: EntryList::with_cache(&keys, cache),
-            realm: EntryList::with_cache(policy.realm(), cache),
+        let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
-            user: EntryList::with_cache(policy.user(), cache),
-            adminuser: EntryList::with_cache(policy.adminuser(), cache),
             user_lower: if uci {
                 Some(EntryList::with_cache(&lower(policy.user()), cache))
             } else {
@@ -288,23 +359,35 @@ impl CompiledPolicy {
             } else {
                 None
             },
-            resolver: EntryList::with_cache(policy.resolver(), cache),
             user_agents_lower: policy
                 .user_agents()
                 .iter()
                 .filter(|a| !a.is_empty())
-                .map(|a| a.to_lowercase())
+                .map(|a| a.to_lowercase().into())
                 .collect(),
             time: policy
                 .time_range()
                 .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
+        };
+        let cp = CompiledPolicy {
+            active: policy.active(),
+            check_all_resolvers: policy.check_all_resolvers(),
+            has_pinode: !policy.pinode().is_empty(),
+            has_user_agents: !policy.user_agents().is_empty(),
+            has_client: !policy.client().is_empty(),
+            action: EntryList::with_cache(&keys, cache),
+            realm: EntryList::with_cache(policy.realm(), cache),
+            user: EntryList::with_cache(policy.user(), cache),
+            adminuser: EntryList::with_cache(policy.adminuser(), cache),
+            resolver: EntryList::with_cache(policy.resolver(), cache),
+            rare: (!rare.is_empty()).then(|| Box::new(rare)),
             policy,
         };
         for (field, list) in [
             ("action", &cp.action),
             ("realm", &cp.realm),
-            ("adminrealm", &cp.adminrealm),
+            ("adminrealm", &cp.rare().adminrealm),
             ("user", &cp.user),
             ("adminuser", &cp.adminuser),
             ("resolver", &cp.resolver),
@@ -317,6 +400,15 @@ impl CompiledPolicy {
             }
         }
         cp
+    }
+
+    /// The rarely used attributes (all empty for most policies).
+    #[inline]
+    pub fn rare(&self) -> &CompiledRare {
+        match &self.rare {
+            Some(r) => r,
+            None => &NO_RARE,
+        }
     }
 
     /// Literal `found` test used by tests of the search semantics.

@@ -540,15 +540,18 @@ impl PolicySet {
             }
         }
         if pq.admin_scope {
-            if let Some(ar) = q.adminrealm {
-                if !p.adminrealm.is_empty() && !p.adminrealm.search(ar).passes() {
+            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
+                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
                     return Err(Some(Attribute::Adminrealm));
                 }
             }
         }
         if let Some(u) = pq.user {
             if !p.user.is_empty() {
-                let s: Search = match (&p.user_lower, &pq.user_lower) {
+                let s: Search = match (
+                    p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
+                    &pq.user_lower,
+                ) {
                     (Some(l), Some(ql)) => l.search(ql.as_ref()),
                     _ => p.user.search(u),
                 };
@@ -566,7 +569,10 @@ impl PolicySet {
         if pq.admin_scope {
             if let Some(au) = q.adminuser {
                 if !p.adminuser.is_empty() {
-                    let s = match (&p.adminuser_lower, &pq.adminuser_lower) {
+                    let s = match (
+                        p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
+                        &pq.adminuser_lower,
+                    ) {
                         (Some(l), Some(ql)) => l.search(ql.as_ref()),
                         _ => p.adminuser.search(au),
                     };
@@ -595,7 +601,12 @@ impl PolicySet {
         }
         if let Some(ua) = &pq.ua_lower {
             if p.has_user_agents
-                && (ua.is_empty() || !p.user_agents_lower.iter().any(|a| a == ua.as_ref()))
+                && (ua.is_empty()
+                    || !p
+                        .rare()
+                        .user_agents_lower
+                        .iter()
+                        .any(|a| **a == *ua.as_ref()))
             {
                 return Err(Some(Attribute::UserAgent));
             }
@@ -627,7 +638,7 @@ impl PolicySet {
 
     /// The time filter of `match_policies`.
     pub(crate) fn check_time(p: &CompiledPolicy, q: &Query<'_>) -> bool {
-        match (&q.time, &p.time) {
+        match (&q.time, &p.rare().time) {
             (None, _) | (_, None) => true,
             (Some(t), Some(Ok(r))) => r.matches_datetime(t),
             (Some(_), Some(Err(_))) => false,
@@ -726,10 +737,14 @@ impl PolicySet {
             .iter()
             .filter_map(|&(_, _, _, slot)| self.slots.get(slot))
         {
-            if p.time.is_some() && !Self::check_time(p, q) {
+            if p.rare.is_none() {
+                out.push(&p.policy);
                 continue;
             }
-            if p.conditions.is_empty() || self.conditions_hold(p, q)? {
+            if p.rare().time.is_some() && !Self::check_time(p, q) {
+                continue;
+            }
+            if p.rare().conditions.is_empty() || self.conditions_hold(p, q)? {
                 out.push(&p.policy);
             }
         }
@@ -745,7 +760,7 @@ impl PolicySet {
             return Ok(true);
         }
         let name = p.policy.name();
-        for c in &p.conditions {
+        for c in &p.rare().conditions {
             let (cond, cmp) = match c {
                 CompiledCondition::Inactive => continue,
                 CompiledCondition::Invalid(e) => {

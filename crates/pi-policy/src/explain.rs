@@ -68,7 +68,7 @@ fn warnings(p: &CompiledPolicy) -> Vec<String> {
     for (field, l) in [
         ("action", &p.action),
         ("realm", &p.realm),
-        ("adminrealm", &p.adminrealm),
+        ("adminrealm", &p.rare().adminrealm),
         ("user", &p.user),
         ("adminuser", &p.adminuser),
         ("resolver", &p.resolver),
@@ -79,7 +79,7 @@ fn warnings(p: &CompiledPolicy) -> Vec<String> {
             ));
         }
     }
-    if let Some(Err(e)) = &p.time {
+    if let Some(Err(e)) = &p.rare().time {
         w.push(format!(
             "time `{}` is invalid ({e}); the policy never matches",
             p.policy.time()
@@ -90,7 +90,7 @@ fn warnings(p: &CompiledPolicy) -> Vec<String> {
             "client entry `{bad}` does not parse; it matches nothing"
         ));
     }
-    for c in &p.conditions {
+    for c in &p.rare().conditions {
         if let CompiledCondition::Invalid(e) = c {
             w.push(format!("active condition is invalid: {e}"));
         }
@@ -133,12 +133,12 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
         },
         Attribute::Adminrealm => {
             let r = q.adminrealm.unwrap_or("");
-            format!("admin realm `{r}` {} {}", search_word(&p.adminrealm, r), list(pol.adminrealm()))
+            format!("admin realm `{r}` {} {}", search_word(&p.rare().adminrealm, r), list(pol.adminrealm()))
         }
         Attribute::User => {
             let u = pq.user.unwrap_or("");
             let ci = if pol.user_case_insensitive() { " (case-insensitive)" } else { "" };
-            format!("user `{u}`{ci} {} {}", search_word(p.user_lower.as_ref().unwrap_or(&p.user), &if p.user_lower.is_some() { u.to_lowercase() } else { u.to_string() }), list(pol.user()))
+            format!("user `{u}`{ci} {} {}", search_word(p.rare().user_lower.as_ref().unwrap_or(&p.user), &if p.rare().user_lower.is_some() { u.to_lowercase() } else { u.to_string() }), list(pol.user()))
         }
         Attribute::UserRealmPairing => format!(
             "with several realms the user `{}` and realm `{}` must both be listed literally (user {}, realm {})",
@@ -172,7 +172,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
         Attribute::Pinode => format!("node {} not in {}", opt(q.pinode), list(pol.pinode())),
         Attribute::UserAgent => format!("user agent {} not in {}", opt(q.user_agent), list(pol.user_agents())),
         Attribute::Client => format!("client {} not admitted by {}", opt(q.client), list(pol.client())),
-        Attribute::Time => match &p.time {
+        Attribute::Time => match &p.rare().time {
             Some(Err(e)) => format!("time `{}` is invalid ({e})", pol.time()),
             _ => format!("outside `{}`", pol.time()),
         },

@@ -191,7 +191,7 @@ fn classes_of(p: &CompiledPolicy) -> Classes {
     let uci = p.policy.user_case_insensitive();
     [
         Class::of(&p.realm, false),
-        Class::of(&p.adminrealm, false),
+        Class::of(&p.rare().adminrealm, false),
         Class::of(&p.user, uci),
         Class::of(&p.adminuser, uci),
     ]
@@ -293,7 +293,7 @@ impl Split {
 }
 
 /// Value hash → span: a linear list when short, else an open-addressing
-/// hash table (power-of-two size, at most half full, linear probing) — one
+/// hash table (power-of-two size, at most two thirds full, linear probing) — one
 /// probe instead of a binary search's chain of dependent loads.
 #[derive(Debug, Default, Clone)]
 struct ValueTable {
@@ -314,7 +314,10 @@ impl ValueTable {
                 bits: 0,
             };
         }
-        let bits = (2 * entries.len()).next_power_of_two().trailing_zeros();
+        // At most two thirds full (half full on average).
+        let bits = (entries.len() + entries.len() / 2)
+            .next_power_of_two()
+            .trailing_zeros();
         let mut slots = vec![(EMPTY, Span::default()); 1 << bits];
         let mask = slots.len() - 1;
         for &(v, span) in entries {
@@ -378,6 +381,14 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
+    /// A bucket holding exactly its lists (no spare capacity: a set of
+    /// 100,000 policies has tens of thousands of bucket lists).
+    fn packed(mut ids: Vec<u32>, mut data: Vec<u32>, splits: [Split; 4]) -> Bucket {
+        ids.shrink_to_fit();
+        data.shrink_to_fit();
+        Bucket { ids, data, splits }
+    }
+
     fn new(ids: Vec<u32>, classes: &ClassFn<'_>, b: &mut Scratch) -> Bucket {
         let mut data: Vec<u32> = Vec::with_capacity(if ids.len() > SPLIT_MIN {
             2 * ids.len()
@@ -391,7 +402,7 @@ impl Bucket {
                 split.fill(attr, &ids, classes, b, &mut data);
             }
         }
-        Bucket { ids, data, splits }
+        Bucket::packed(ids, data, splits)
     }
 
     /// This bucket with slot `remove` taken out and slot `add` (with its
@@ -506,7 +517,7 @@ impl Bucket {
             split.by_value = ValueTable::new(spans);
             split.useful = true;
         }
-        Bucket { ids, data, splits }
+        Bucket::packed(ids, data, splits)
     }
 
     #[inline]
