@@ -114,19 +114,18 @@ fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String
     let mut realms: Vec<String> = Vec::new();
     let mut restricted = false;
     for p in matched {
-        let rec = p.record();
-        if !rec.resolver.trim().is_empty() || !rec.user.trim().is_empty() {
+        if !p.resolver().is_empty() || !p.user().is_empty() {
             restricted = true;
             continue;
         }
-        let names = pi_model::lists::split_list(&rec.realm);
+        let names = p.realm();
         if names.is_empty() {
             return Ok(None);
         }
         restricted = true;
         for n in names {
-            if !realms.contains(&n) {
-                realms.push(n);
+            if !realms.contains(n) {
+                realms.push(n.clone());
             }
         }
     }
