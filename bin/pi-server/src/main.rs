@@ -79,6 +79,7 @@ async fn run(
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(actix_web::middleware::from_fn(signing::sign_responses))
+            .wrap_fn(|req, srv| state::with_db_deadline(actix_web::dev::Service::call(srv, req)))
             .configure(app::configure(data.clone(), limit))
             .default_service(web::to(app::not_found))
     });

@@ -3,6 +3,7 @@
 
 mod conn;
 mod error;
+mod group;
 mod other;
 mod policy;
 mod realm;
