@@ -63,13 +63,16 @@ type Finish = Box<dyn FnOnce(Result<Option<VersionStep>, &StoreError>) + Send>;
 /// The result of running one write inside the batch transaction.
 struct Ran {
     changed: bool,
+    /// The write failed (its `finish` delivers its own error).
+    failed: bool,
     finish: Finish,
 }
 
 trait Job: Send {
     fn deadline(&self) -> Instant;
     fn state(&self) -> &JobState;
-    fn run(self: Box<Self>, c: &mut AnyConnection) -> Ran;
+    /// Runs the write; in a savepoint when others share the transaction.
+    fn run(self: Box<Self>, c: &mut AnyConnection, savepoint: bool) -> Ran;
     fn fail(self: Box<Self>, e: &StoreError);
     fn lead(&self);
 }
@@ -96,16 +99,22 @@ where
         &self.state
     }
 
-    fn run(self: Box<Self>, c: &mut AnyConnection) -> Ran {
+    fn run(self: Box<Self>, c: &mut AnyConnection, savepoint: bool) -> Ran {
         let WriteJob { f, pre, tx, .. } = *self;
-        // a savepoint: a failing write leaves the batch as it was
-        let result = c.transaction::<_, E, _>(|c| {
+        let write = |c: &mut AnyConnection| {
             check_precondition_of(c, pre.as_ref())?;
             f(c)
-        });
+        };
+        let result = if savepoint {
+            // a failing write leaves the batch as it was
+            c.transaction::<_, E, _>(write)
+        } else {
+            write(c)
+        };
         match result {
             Ok((value, changed)) => Ran {
                 changed,
+                failed: false,
                 finish: Box::new(move |outcome| {
                     let msg = match outcome {
                         Ok(step) => Ok((value, step)),
@@ -116,6 +125,7 @@ where
             },
             Err(e) => Ran {
                 changed: false,
+                failed: true,
                 finish: Box::new(move |_| {
                     let _ = tx.send(Msg::Done(Err(e)));
                 }),
@@ -290,6 +300,9 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
     };
     let conn: &mut AnyConnection = &mut conn;
     let mut ran: Vec<(Ran, Option<VersionStep>)> = Vec::with_capacity(batch.len());
+    // a write alone needs no savepoint: if it fails, the whole transaction
+    // is rolled back
+    let alone = batch.len() == 1;
     let mut pending = batch.into_iter();
     let result = conn.transaction::<_, StoreError, _>(|c| {
         lock_config(c)?;
@@ -297,7 +310,11 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
         let ts = python_timestamp(chrono::Utc::now());
         let mut prev = before.clone();
         for job in pending.by_ref() {
-            let r = job.run(c);
+            let r = job.run(c, !alone);
+            if r.failed && alone {
+                ran.push((r, None));
+                return Err(StoreError::InvalidData("write failed".to_owned()));
+            }
             let step = r.changed.then(|| {
                 let next = ConfigVersion {
                     version: prev.version + 1,
