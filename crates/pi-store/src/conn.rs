@@ -92,10 +92,34 @@ impl r2d2::ManageConnection for ConnManager {
         conn.batch_execute("SELECT 1").map_err(ConnError::from)
     }
 
+    /// Connections are not tested at checkout (that would cost every store
+    /// call a `SELECT 1` round trip on PostgreSQL and MariaDB); instead one
+    /// that saw a connection-level error (see [`note_connection_error`]) is
+    /// dropped when it goes back, so after a database restart each dead
+    /// pooled connection fails at most one call.
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
         use diesel::connection::TransactionManager;
-        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        CONNECTION_ERROR.with(|f| f.replace(false))
+            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            )
     }
+}
+
+thread_local! {
+    /// A store call on this thread saw a connection-level error since its
+    /// connection was checked out.
+    static CONNECTION_ERROR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the connection in use on this thread as possibly dead.
+pub(crate) fn note_connection_error() {
+    CONNECTION_ERROR.with(|f| f.set(true));
+}
+
+/// Forgets a mark left from an earlier call (at checkout).
+pub(crate) fn clear_connection_error() {
+    CONNECTION_ERROR.with(|f| f.set(false));
 }
 
 /// Session settings of every MariaDB/MySQL connection (diesel itself sets

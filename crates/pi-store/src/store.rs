@@ -261,6 +261,7 @@ impl Store {
             .max_size(max)
             .min_idle(Some(options.min_idle.min(max)))
             .connection_timeout(options.connection_timeout)
+            .test_on_check_out(false)
             .error_handler(Box::new(WarnOnError))
             .connection_customizer(Box::new(SqlitePragmas {
                 busy_timeout: options.sqlite_busy_timeout,
@@ -327,6 +328,7 @@ impl Store {
             inner: self.inner.pool.get_timeout(wait)?,
             restore: None,
         };
+        crate::conn::clear_connection_error();
         let full = match *conn {
             AnyConnection::Sqlite(_) => self.inner.sqlite_busy_timeout,
             // as set at connect (whole seconds, see `ConnManager`)
@@ -432,7 +434,9 @@ impl Store {
             .deadline()
             .saturating_duration_since(Instant::now())
             .min(self.inner.checkout_timeout);
-        Ok(self.inner.pool.get_timeout(wait)?)
+        let conn = self.inner.pool.get_timeout(wait)?;
+        crate::conn::clear_connection_error();
+        Ok(conn)
     }
 
     /// A pooled connection with the schema in place.
