@@ -28,7 +28,7 @@ test-e2e-mysql: ## the end-to-end suite with every test server on a fresh MariaD
 	@test -n "$$PI_TEST_MYSQL_URL" || { echo "PI_TEST_MYSQL_URL is not set" >&2; exit 2; }
 	PI_TEST_E2E_DB=mysql $(CARGO) nextest run -p pi-tests --no-fail-fast
 
-test-faults: ## fault suite: a throw-away MariaDB restarted under load (answers 200/503 only, bounded, service resumes); needs mariadb-server
+test-faults: ## fault suite on a throw-away MariaDB: restart under load, full pool, slowloris, oversized bodies, SIGKILL mid-import (answers 200/503 within the checkout timeout, service resumes); needs mariadb-server
 	$(CARGO) build -p pi-server -p pi-manage
 	bash tests/faults/run.sh
 

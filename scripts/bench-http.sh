@@ -7,13 +7,19 @@
 #   DB_URI='mysql+pymysql://root@127.0.0.1:3307/pi_bench' scripts/bench-http.sh
 #   DB_URI='postgresql://postgres@127.0.0.1:55439/pi_bench' scripts/bench-http.sh
 #                                    # another backend: an EMPTY existing database
+#   BIN_DIR=/tmp/old scripts/bench-http.sh   # binaries from elsewhere (no build)
+#   ROUTES=post scripts/bench-http.sh        # only the POST runs (ROUTES=get: only the GETs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p pi-server -p pi-manage
+ROUTES=${ROUTES:-all}
+if [ -z "${BIN_DIR:-}" ]; then
+    cargo build --release -q -p pi-server -p pi-manage
+    BIN_DIR=./target/release
+fi
 WORK=$(mktemp -d)
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cat > "$WORK/pi.cfg" <<CFG
@@ -24,9 +30,9 @@ PI_ENCFILE = '$WORK/enckey'
 PI_UUID_FILE = '$WORK/uuid.txt'
 PI_LOGLEVEL = 40
 CFG
-./target/release/pi-manage --config "$WORK/pi.cfg" create_enckey >/dev/null
-echo "bench-password" | ./target/release/pi-manage --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
-./target/release/pi-server --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
+"$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" create_enckey >/dev/null
+echo "bench-password" | "$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
+"$BIN_DIR/pi-server" --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
 BASE=$(sed -n 's/^pi-server listening on //p' "$WORK/out" | head -1)
@@ -57,11 +63,13 @@ end
 LUA
 
 run_one() { # label path lua: one connection (latency without queueing)
+    [ "$ROUTES" != get ] || return 0
     echo "### $1 (1 connection)"
     wrk -t1 -c1 -d"$DURATION" --latency -s "$3" "$BASE$2" | grep -E "Requests/sec|Latency|50%|99%"
 }
 
 run() { # label path [lua]
+    case "$ROUTES:${3:+post}" in post:|get:post) return;; esac
     echo "### $1"
     if [ -n "${3:-}" ]; then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$BASE$2" | grep -E "Requests/sec|Latency|50%|99%"

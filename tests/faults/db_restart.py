@@ -19,7 +19,7 @@ import urllib.request
 
 BASE, TOKEN, STOP, START = sys.argv[1:5]
 CHECKOUT_TIMEOUT = 3.0  # pi-store's default pool checkout timeout
-MARGIN = 4.0
+MARGIN = 1.5  # all database waits of a request share one checkout timeout
 THREADS = 8
 
 lock = threading.Lock()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fault suite (issue 12, item 4; `make test-faults`): a throw-away unprivileged
 # MariaDB on a loopback port, one pi-server on it; the database restarted
-# under load (tests/faults/db_restart.py), then the server SIGKILLed during a
-# large import and a burst of writes (tests/faults/kill_server.py). Needs mariadb-server (mariadbd,
+# under load (tests/faults/db_restart.py); a full connection pool, slow
+# clients (slowloris) and oversized bodies (tests/faults/limits.py); then the
+# server SIGKILLed during a large import and a burst of writes
+# (tests/faults/kill_server.py). Needs mariadb-server (mariadbd,
 # mariadb-install-db), python3 and a built pi-server/pi-manage
 # (debug by default; PI_SERVER_BIN / PI_MANAGE_BIN override).
 set -euo pipefail
@@ -50,6 +52,7 @@ PI_PEPPER = 'fault-pepper'
 PI_ENCFILE = '$WORK/enckey'
 PI_UUID_FILE = '$WORK/uuid.txt'
 PI_NODE = 'faultnode'
+PI_BODY_TIMEOUT = 3
 CFG
 "$PI_MANAGE_BIN" --config "$WORK/pi.cfg" create_enckey >/dev/null
 printf 'Fault123!\n' | "$PI_MANAGE_BIN" --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
@@ -69,6 +72,12 @@ for f in db_start db_stop; do
     { echo '#!/usr/bin/env bash'; echo "WORK='$WORK' PORT='$PORT'"; declare -f as_my db_start db_stop; echo "$f"; } >"$WORK/$f.sh"
 done
 if ! python3 "$ROOT/tests/faults/db_restart.py" "$BASE" "$TOKEN" "bash $WORK/db_stop.sh" "bash $WORK/db_start.sh"; then
+    echo "--- pi-server log (errors)"; grep -E "ERROR|internal" "$WORK/server.err" | head -10
+    exit 1
+fi
+echo "== full pool, slow clients, oversized bodies"
+LOCK_CMD="mariadb --no-defaults -uroot -h127.0.0.1 -P$PORT pi -e 'LOCK TABLES policy WRITE; SELECT SLEEP(6); UNLOCK TABLES' >/dev/null"
+if ! python3 "$ROOT/tests/faults/limits.py" "$BASE" "$TOKEN" "$LOCK_CMD"; then
     echo "--- pi-server log (errors)"; grep -E "ERROR|internal" "$WORK/server.err" | head -10
     exit 1
 fi

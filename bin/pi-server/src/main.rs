@@ -124,6 +124,7 @@ async fn run(
                 metrics_on,
                 actix_web::middleware::from_fn(metrics::track),
             ))
+            .wrap_fn(|req, srv| state::with_db_deadline(actix_web::dev::Service::call(srv, req)))
             .configure(app::configure(data.clone(), limit))
             .default_service(web::to(app::not_found))
     });

@@ -200,6 +200,30 @@ impl Params {
 /// the model's implementations, named for this module's callers.
 pub use pi_model::pyrepr::{is_true, str_value as python_str};
 
+/// `PI_BODY_TIMEOUT` (ours, seconds, default 30): how long a client may
+/// take to send its request body. A slower body is answered 408 and its
+/// connection closed, so slow clients cannot hold the server's resources.
+/// (The request head has actix's own limit, 5 s.)
+pub fn body_timeout(req: &HttpRequest) -> std::time::Duration {
+    let secs = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .and_then(|s| s.cfg.get("PI_BODY_TIMEOUT").and_then(|v| v.as_f64()))
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(30.0);
+    std::time::Duration::from_secs_f64(secs.min(86_400.0))
+}
+
+/// The answer to a body that did not arrive within [`body_timeout`].
+pub fn body_timeout_error(timeout: std::time::Duration) -> ApiError {
+    ApiError::http(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "The request body was not received within {} s.",
+            timeout.as_secs_f64()
+        ),
+    )
+}
+
 impl FromRequest for Params {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -221,9 +245,15 @@ impl FromRequest for Params {
         } else {
             payload.take()
         };
+        let timeout = body_timeout(&req);
         Box::pin(async move {
             let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                let Ok(next) = tokio::time::timeout_at(deadline, payload.next()).await else {
+                    return Err(body_timeout_error(timeout));
+                };
+                let Some(chunk) = next else { break };
                 let chunk = chunk.map_err(|e| {
                     ApiError::http(
                         StatusCode::BAD_REQUEST,

@@ -17,6 +17,19 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+tokio::task_local! {
+    /// When this request's waits for the database end (set at its first
+    /// store call, see [`AppState::blocking`]).
+    static DB_DEADLINE: std::cell::Cell<Option<std::time::Instant>>;
+}
+
+/// Runs a request so that all its waits for a database connection together
+/// last at most the pool checkout timeout, counted from its first store
+/// call (see `Store::with_deadline`).
+pub async fn with_db_deadline<F: std::future::Future>(fut: F) -> F::Output {
+    DB_DEADLINE.scope(std::cell::Cell::new(None), fut).await
+}
+
 /// This server's node identity.
 #[derive(Debug, Clone)]
 pub struct NodeIdentity {
@@ -226,6 +239,13 @@ impl PolicyJson {
     }
 }
 
+/// A policy write of ours waiting to be applied to the snapshot.
+struct PendingPolicyWrite {
+    step: pi_store::VersionStep,
+    stored: PolicyRecord,
+    conditions_written: bool,
+}
+
 /// State shared by all workers.
 pub struct AppState {
     /// The parsed pi.cfg.
@@ -252,6 +272,11 @@ pub struct AppState {
     ephemeral_key: pi_realm::EncKey,
     /// Compiled regular expressions kept between policy-set rebuilds.
     regexes: Arc<std::sync::Mutex<pi_policy::RegexCache>>,
+    /// Policy writes of ours not yet in the snapshot, by the version each
+    /// started from (see [`AppState::apply_policy_write`]).
+    pending_policy_writes: std::sync::Mutex<Vec<PendingPolicyWrite>>,
+    /// One snapshot update from pending policy writes at a time.
+    apply_lock: tokio::sync::Mutex<()>,
     remote: pi_remote::RemoteClient,
 }
 
@@ -476,6 +501,8 @@ impl AppState {
             enc_key,
             remote,
             regexes: Arc::default(),
+            pending_policy_writes: std::sync::Mutex::default(),
+            apply_lock: tokio::sync::Mutex::new(()),
         };
         match state.snapshot().await {
             Ok(_) => log::info!("configuration loaded"),
@@ -558,7 +585,8 @@ impl AppState {
         T: Send + 'static,
     {
         let store = self.store.clone();
-        web::block(move || f(&store))
+        let deadline = self.db_deadline();
+        web::block(move || store.with_deadline(deadline, f))
             .await
             .map_err(ApiError::internal)
     }
@@ -566,6 +594,22 @@ impl AppState {
     /// The config version of the snapshot in use (no database read).
     pub fn current_version(&self) -> Option<i64> {
         self.snapshot.load().version.as_ref().map(|v| v.version)
+    }
+
+    /// The current request's database deadline (started now if this is its
+    /// first store call); `None` outside a request.
+    fn db_deadline(&self) -> Option<std::time::Instant> {
+        DB_DEADLINE
+            .try_with(|d| {
+                if d.get().is_none() {
+                    d.set(Some(
+                        std::time::Instant::now() + self.store.checkout_timeout(),
+                    ));
+                }
+                d.get()
+            })
+            .ok()
+            .flatten()
     }
 
     /// The current snapshot, rebuilt first if the store's config version moved.
@@ -594,6 +638,9 @@ impl AppState {
     /// answer still reflects a version read after its request arrived.
     async fn shared_check(&self) -> ApiResult<Arc<Snapshot>> {
         let arrived = self.micros();
+        // the request's database budget starts now, also while it waits for
+        // another request's check
+        self.db_deadline();
         loop {
             let notified = self.check_done.notified();
             let started = {
@@ -639,37 +686,134 @@ impl AppState {
     /// the write started from, apply the stored record to it (no reload from
     /// the database); otherwise somebody else wrote in between and the
     /// snapshot is reloaded as after any other write.
+    ///
+    /// Writes committed together (group commit in pi-store) come as a chain
+    /// of version steps: each is registered, and whoever updates the snapshot
+    /// applies every registered write that continues the chain from the
+    /// snapshot's version in one go (one rebuild for the batch). A write
+    /// whose predecessor in its own batch has not registered yet waits a
+    /// moment for it; any gap that is not filled — another node's write, a
+    /// realm write — ends in a reload.
     pub async fn apply_policy_write(
         &self,
         step: pi_store::VersionStep,
         stored: PolicyRecord,
         conditions_written: bool,
     ) -> ApiResult<()> {
-        let current = self.snapshot.load_full();
-        if current.version.as_ref() != Some(&step.before) {
-            return self.refresh().await.map(|_| ());
+        let mine = step.after.clone();
+        // the write before it in the chain is of the same batch
+        let same_batch = step.before.timestamp == step.after.timestamp;
+        self.pending_writes().push(PendingPolicyWrite {
+            step,
+            stored,
+            conditions_written,
+        });
+        for attempt in 0..3 {
+            let guard = self.apply_lock.lock().await;
+            if !self.pending_writes().iter().any(|w| w.step.after == mine) {
+                return Ok(()); // applied with another write's chain
+            }
+            let base = self.snapshot.load_full();
+            let chain = self.take_chain(base.version.as_ref());
+            if !chain.is_empty() {
+                let Ok(snap) = self.apply_chain(base.clone(), chain).await else {
+                    drop(guard);
+                    return self.refresh().await.map(|_| ());
+                };
+                let before = base.version.clone();
+                // Only replace the snapshot the chain started from; a newer one wins.
+                self.snapshot.rcu(|cur| {
+                    if cur.version == before {
+                        snap.clone()
+                    } else {
+                        cur.clone()
+                    }
+                });
+                continue;
+            }
+            drop(guard);
+            if !same_batch || attempt == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
+        let was_pending = {
+            let mut pending = self.pending_writes();
+            let before = pending.len();
+            pending.retain(|w| w.step.after != mine);
+            pending.len() != before
+        };
+        if was_pending {
+            self.refresh().await?;
+        }
+        Ok(())
+    }
+
+    fn pending_writes(&self) -> std::sync::MutexGuard<'_, Vec<PendingPolicyWrite>> {
+        self.pending_policy_writes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Removes and returns the pending writes that continue the chain from
+    /// `from`, in order; drops pending writes the snapshot is already past.
+    fn take_chain(&self, from: Option<&ConfigVersion>) -> Vec<PendingPolicyWrite> {
+        let mut pending = self.pending_writes();
+        let mut chain = Vec::new();
+        let Some(mut at) = from.cloned() else {
+            return chain;
+        };
+        // the snapshot was loaded after these commits: they are in it
+        pending.retain(|w| w.step.after.version > at.version);
+        while let Some(i) = pending.iter().position(|w| w.step.before == at) {
+            let w = pending.swap_remove(i);
+            at = w.step.after.clone();
+            chain.push(w);
+        }
+        chain
+    }
+
+    /// `base` with the chained writes applied (the snapshot of the last
+    /// write's version).
+    async fn apply_chain(
+        &self,
+        base: Arc<Snapshot>,
+        chain: Vec<PendingPolicyWrite>,
+    ) -> ApiResult<Arc<Snapshot>> {
         let node = self.node.clone();
         let key = self.enc_key_or_ephemeral().clone();
         let regexes = self.regexes.clone();
-        let base = current.clone();
-        let after = step.after.clone();
         let nulls = pi_store::NullsOrder::from(self.store.backend());
-        let snap = web::block(move || {
+        web::block(move || {
             let mut policies = base.policies.clone();
-            let id = stored.id;
-            let old_at = policies.iter().position(|p| p.id == id);
-            pi_store::place_written_policy(&mut policies, stored, conditions_written, nulls);
-            // The engine is edited, not rebuilt (same load order as `policies`).
-            let policy_set = crate::policyset::apply_write(
-                &base.policy_set,
-                old_at,
-                id,
-                &policies,
-                &base.realms,
-                &node,
-                &regexes,
-            );
+            let mut after = None;
+            let mut policy_set: Option<pi_policy::PolicySet> = None;
+            for w in chain {
+                let id = w.stored.id;
+                let old_at = policies.iter().position(|p| p.id == id);
+                pi_store::place_written_policy(
+                    &mut policies,
+                    w.stored,
+                    w.conditions_written,
+                    nulls,
+                );
+                // The engine is edited, not rebuilt (same load order as `policies`).
+                policy_set = Some(crate::policyset::apply_write(
+                    policy_set.as_ref().unwrap_or(&base.policy_set),
+                    old_at,
+                    id,
+                    &policies,
+                    &base.realms,
+                    &node,
+                    &regexes,
+                ));
+                after = Some(w.step.after);
+            }
+            let after = after.unwrap_or_default();
+            let policy_set = match policy_set {
+                Some(set) => set,
+                None => crate::policyset::build(&policies, &base.realms, &node, &regexes),
+            };
             let data = ConfigSnapshot {
                 version: after.clone(),
                 policies,
@@ -686,16 +830,7 @@ impl AppState {
             ))
         })
         .await
-        .map_err(ApiError::internal)?;
-        // Only replace the snapshot the write started from; a newer one wins.
-        self.snapshot.rcu(|cur| {
-            if cur.version.as_ref() == Some(&step.before) {
-                snap.clone()
-            } else {
-                cur.clone()
-            }
-        });
-        Ok(())
+        .map_err(ApiError::internal)
     }
 
     /// Reload the snapshot if the store's version moved.
@@ -707,17 +842,21 @@ impl AppState {
         let current = self.snapshot.load_full();
         let key = self.enc_key_or_ephemeral().clone();
         let regexes = self.regexes.clone();
+        let deadline = self.db_deadline();
         let result = web::block(move || -> Result<Option<Snapshot>, pi_store::StoreError> {
-            store.ensure_schema()?;
+            let store = &store;
+            store.with_deadline(deadline, |store| store.ensure_schema())?;
             if need_register {
-                store.register_node(&node.uuid, &node.name, chrono::Utc::now().naive_utc())?;
+                store.with_deadline(deadline, |store| {
+                    store.register_node(&node.uuid, &node.name, chrono::Utc::now().naive_utc())
+                })?;
             }
-            let version = store.config_version()?;
+            let version = store.with_deadline(deadline, |store| store.config_version())?;
             if current.version.as_ref() == Some(&version) {
                 return Ok(None);
             }
             let started = std::time::Instant::now();
-            let data = store.load_snapshot()?;
+            let data = store.with_deadline(deadline, |store| store.load_snapshot())?;
             let loaded = started.elapsed();
             let (count, counter) = (data.policies.len(), data.version.version);
             let snap = Snapshot::build(

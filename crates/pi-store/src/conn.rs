@@ -33,6 +33,9 @@ pub enum AnyConnection {
 pub(crate) struct ConnManager {
     url: DatabaseUrl,
     pg_url: String,
+    /// Whole seconds of the checkout timeout (at least 1): also the longest
+    /// a statement waits for a lock on PostgreSQL and MariaDB/MySQL.
+    lock_timeout_secs: u64,
 }
 
 impl ConnManager {
@@ -41,7 +44,11 @@ impl ConnManager {
             DatabaseUrl::Postgres(u) => with_connect_timeout(u, connect_timeout.as_secs().max(1)),
             DatabaseUrl::Sqlite(_) | DatabaseUrl::Mysql(_) => String::new(),
         };
-        ConnManager { url, pg_url }
+        ConnManager {
+            url,
+            pg_url,
+            lock_timeout_secs: connect_timeout.as_secs_f64().ceil().max(1.0) as u64,
+        }
     }
 }
 
@@ -64,12 +71,17 @@ impl r2d2::ManageConnection for ConnManager {
                 let path = path.to_string_lossy();
                 Ok(AnyConnection::Sqlite(SqliteConnection::establish(&path)?))
             }
-            DatabaseUrl::Postgres(_) => Ok(AnyConnection::Postgres(PgConnection::establish(
-                &self.pg_url,
-            )?)),
+            DatabaseUrl::Postgres(_) => {
+                let mut c = PgConnection::establish(&self.pg_url)?;
+                c.batch_execute(&format!("SET lock_timeout = '{}s'", self.lock_timeout_secs))?;
+                Ok(AnyConnection::Postgres(c))
+            }
             DatabaseUrl::Mysql(u) => {
                 let mut c = MysqlConnection::establish(u)?;
-                c.batch_execute(MYSQL_SESSION)?;
+                let n = self.lock_timeout_secs;
+                c.batch_execute(&format!(
+                    "{MYSQL_SESSION}; SET SESSION lock_wait_timeout = {n}, innodb_lock_wait_timeout = {n}"
+                ))?;
                 note_mysql_flavor(&mut c)?;
                 Ok(AnyConnection::Mysql(c))
             }
@@ -80,10 +92,34 @@ impl r2d2::ManageConnection for ConnManager {
         conn.batch_execute("SELECT 1").map_err(ConnError::from)
     }
 
+    /// Connections are not tested at checkout (that would cost every store
+    /// call a `SELECT 1` round trip on PostgreSQL and MariaDB); instead one
+    /// that saw a connection-level error (see [`note_connection_error`]) is
+    /// dropped when it goes back, so after a database restart each dead
+    /// pooled connection fails at most one call.
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
         use diesel::connection::TransactionManager;
-        <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+        CONNECTION_ERROR.with(|f| f.replace(false))
+            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            )
     }
+}
+
+thread_local! {
+    /// A store call on this thread saw a connection-level error since its
+    /// connection was checked out.
+    static CONNECTION_ERROR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the connection in use on this thread as possibly dead.
+pub(crate) fn note_connection_error() {
+    CONNECTION_ERROR.with(|f| f.set(true));
+}
+
+/// Forgets a mark left from an earlier call (at checkout).
+pub(crate) fn clear_connection_error() {
+    CONNECTION_ERROR.with(|f| f.set(false));
 }
 
 /// Session settings of every MariaDB/MySQL connection (diesel itself sets
@@ -95,7 +131,11 @@ impl r2d2::ManageConnection for ConnManager {
 /// * `STRICT_TRANS_TABLES`: an over-long value is an error, never silently
 ///   truncated;
 /// * `READ COMMITTED`: a configuration write that waited for the config lock
-///   reads what the writer before it committed.
+///   reads what the writer before it committed;
+///
+/// and (added at connect) lock waits no longer than the checkout timeout: a
+/// statement blocked by another session's lock fails with "lock wait timeout
+/// exceeded" (503) instead of holding its request and its connection.
 pub(crate) const MYSQL_SESSION: &str = "SET SESSION sql_mode = \
      CONCAT_WS(',', @@SESSION.sql_mode, 'ANSI_QUOTES', 'STRICT_TRANS_TABLES'); \
      SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";

@@ -45,6 +45,8 @@ pub enum StoreError {
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         if is_unavailable(&e) {
+            // the connection this came from may be dead: not back into the pool
+            crate::conn::note_connection_error();
             StoreError::Unavailable(e.to_string())
         } else {
             StoreError::Database(e)

@@ -4,6 +4,7 @@
 mod audit;
 mod conn;
 mod error;
+mod group;
 mod internal;
 mod other;
 mod policy;

@@ -150,7 +150,9 @@ impl Store {
     /// Inserts or fully overwrites (`url`, `tls`, `description`) the server
     /// definition `rec.identifier` (its `id` is ignored); returns its id.
     pub fn save_remote_server(&self, rec: &RemoteServerRecord) -> Result<i64, StoreError> {
-        self.config_write(|c| {
+        let rec = rec.clone();
+        self.config_write(move |c| {
+            let rec = &rec;
             let n = diesel::update(
                 privacyideaserver::table.filter(privacyideaserver::identifier.eq(&rec.identifier)),
             )
@@ -186,7 +188,9 @@ impl Store {
     /// Deletes the server definition with exactly this identifier; returns
     /// its id, `None` if there is none.
     pub fn delete_remote_server(&self, identifier: &str) -> Result<Option<i64>, StoreError> {
-        self.config_write(|c| {
+        let identifier = identifier.to_owned();
+        self.config_write(move |c| {
+            let identifier = identifier.as_str();
             let id: Option<i32> = privacyideaserver::table
                 .filter(privacyideaserver::identifier.eq(identifier))
                 .select(privacyideaserver::id)

@@ -494,7 +494,11 @@ impl Store {
         rec: &PolicyRecord,
         conditions: Option<&[ConditionRecord]>,
     ) -> Result<i64, StoreError> {
-        self.config_write(|c| Ok((i64::from(save_policy_in(c, rec, conditions)?), true)))
+        let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
+        self.config_write(move |c| {
+            let id = save_policy_in(c, &rec, conditions.as_deref())?;
+            Ok((i64::from(id), true))
+        })
     }
 
     /// [`Store::save_policy`] that also returns the configuration version
@@ -504,12 +508,17 @@ impl Store {
         rec: &PolicyRecord,
         conditions: Option<&[ConditionRecord]>,
     ) -> Result<(i64, VersionStep), StoreError> {
-        self.config_write_versioned(|c| Ok(i64::from(save_policy_in(c, rec, conditions)?)))
+        let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
+        self.config_write_versioned(move |c| {
+            Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?))
+        })
     }
 
     /// Sets only `active`; returns the id, `None` if there is no such policy.
     pub fn set_policy_active(&self, name: &str, active: bool) -> Result<Option<i64>, StoreError> {
-        self.config_write(|c| {
+        let name = name.to_owned();
+        self.config_write(move |c| {
+            let name = name.as_str();
             let Some(id) = policy_id_by_name(c, name)? else {
                 return Ok((None, false));
             };
@@ -522,7 +531,9 @@ impl Store {
 
     /// Renames a policy; returns its id.
     pub fn rename_policy(&self, old: &str, new: &str) -> Result<i64, RenameError> {
-        self.config_write(|c| {
+        let (old, new) = (old.to_owned(), new.to_owned());
+        self.config_write(move |c| {
+            let (old, new) = (old.as_str(), new.as_str());
             let Some(id) = policy_id_by_name(c, old)? else {
                 return Err(RenameError::NotFound(old.to_owned()));
             };
@@ -539,7 +550,9 @@ impl Store {
     /// Deletes a policy with its conditions and description rows; returns
     /// its id, `None` if there is no such policy.
     pub fn delete_policy(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        self.config_write(|c| {
+        let name = name.to_owned();
+        self.config_write(move |c| {
+            let name = name.as_str();
             let Some(id) = policy_id_by_name(c, name)? else {
                 return Ok((None, false));
             };
@@ -557,9 +570,10 @@ impl Store {
         &self,
         items: &[(PolicyRecord, Option<Vec<ConditionRecord>>)],
     ) -> Result<Vec<i64>, StoreError> {
-        self.config_write(|c| {
+        let items = items.to_vec();
+        self.config_write(move |c| {
             let mut ids = Vec::with_capacity(items.len());
-            for (rec, conditions) in items {
+            for (rec, conditions) in &items {
                 ids.push(i64::from(save_policy_in(c, rec, conditions.as_deref())?));
             }
             let changed = !ids.is_empty();

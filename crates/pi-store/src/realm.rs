@@ -163,7 +163,9 @@ impl Store {
         name: &str,
         resolvers: &[RealmResolverAssignment],
     ) -> Result<SetRealmOutcome, SetRealmError> {
-        self.config_write(|c| {
+        let (name, resolvers) = (name.to_owned(), resolvers.to_vec());
+        self.config_write(move |c| {
+            let (name, resolvers) = (name.as_str(), resolvers.as_slice());
             let realm_id = match realm_id_by_name(c, name)? {
                 Some(id) => {
                     diesel::delete(resolverrealm::table.filter(resolverrealm::realm_id.eq(id)))
@@ -272,7 +274,9 @@ impl Store {
         delete_custom_attributes: bool,
         check_owners: bool,
     ) -> Result<DeleteRealmOutcome, StoreError> {
-        self.config_write(|c| {
+        let name = name.to_owned();
+        self.config_write(move |c| {
+            let name = name.as_str();
             let Some(id) = realm_id_by_name(c, name)? else {
                 return Ok((DeleteRealmOutcome::NotFound, false));
             };
@@ -334,7 +338,9 @@ impl Store {
     /// Makes the realm with exactly this name the only default realm;
     /// returns its id, `None` (old default kept) if there is no such realm.
     pub fn set_default_realm(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        self.config_write(|c| {
+        let name = name.to_owned();
+        self.config_write(move |c| {
+            let name = name.as_str();
             let Some(id) = realm_id_by_name(c, name)? else {
                 return Ok((None, false));
             };

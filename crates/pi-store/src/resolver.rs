@@ -129,7 +129,9 @@ impl Store {
         rtype: &str,
         changes: &[ResolverConfigChange],
     ) -> Result<i64, SaveResolverError> {
-        self.config_write(|c| {
+        let (name, rtype, changes) = (name.to_owned(), rtype.to_owned(), changes.to_vec());
+        self.config_write(move |c| {
+            let (name, rtype, changes) = (name.as_str(), rtype.as_str(), changes.as_slice());
             let id = match find_resolver_ci(c, name)? {
                 Some((id, stored, stored_type)) => {
                     if stored_type != rtype {
@@ -199,7 +201,9 @@ impl Store {
     /// Deletes the resolver with exactly this name and its config rows,
     /// unless a realm uses it.
     pub fn delete_resolver(&self, name: &str) -> Result<DeleteResolverOutcome, StoreError> {
-        self.config_write(|c| {
+        let name = name.to_owned();
+        self.config_write(move |c| {
+            let name = name.as_str();
             let id: Option<i32> = resolver::table
                 .filter(resolver::name.eq(name))
                 .select(resolver::id)

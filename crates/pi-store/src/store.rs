@@ -1,9 +1,10 @@
 //! The [`Store`]: pool, schema, transactions and the configuration version.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use diesel::connection::SimpleConnection;
@@ -147,6 +148,12 @@ struct Inner {
     schema_ready: AtomicBool,
     waiting: AtomicUsize,
     timeouts: AtomicU64,
+    /// [`StoreOptions::connection_timeout`].
+    checkout_timeout: Duration,
+    /// [`StoreOptions::sqlite_busy_timeout`].
+    sqlite_busy_timeout: Duration,
+    /// Configuration writes, committed in groups.
+    group: crate::group::GroupCommit,
 }
 
 /// The connection pool's state, for metrics.
@@ -162,6 +169,21 @@ pub struct PoolStats {
     pub waiting: usize,
     /// Checkouts that failed (timeout or connection error) since the start.
     pub timeouts: u64,
+}
+
+thread_local! {
+    /// The deadline of the store calls on this thread (see
+    /// [`Store::with_deadline`]).
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Restores the previous deadline when dropped.
+struct RestoreDeadline(Option<Instant>);
+
+impl Drop for RestoreDeadline {
+    fn drop(&mut self) {
+        DEADLINE.with(|d| d.set(self.0));
+    }
 }
 
 impl fmt::Debug for Store {
@@ -189,6 +211,58 @@ impl r2d2::HandleError<ConnError> for WarnOnError {
 
 pub(crate) type PooledConn = r2d2::PooledConnection<ConnManager>;
 
+/// A pooled connection. When the caller had to wait for it and has less
+/// time left than a lock wait may take, the connection's lock wait is
+/// shortened to what is left (so waiting for the pool and then for a lock
+/// stays within one budget) and restored when the connection goes back.
+pub(crate) struct Conn {
+    inner: PooledConn,
+    restore: Option<Duration>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(full) = self.restore {
+            let _ = set_lock_wait(&mut self.inner, full);
+        }
+    }
+}
+
+/// Sets how long a statement of this connection waits for a lock (whole
+/// seconds, rounded down, on MariaDB/MySQL: `0` is "do not wait" on MariaDB,
+/// MySQL raises it to its minimum, 1).
+fn set_lock_wait(c: &mut AnyConnection, wait: Duration) -> Result<(), StoreError> {
+    match c {
+        AnyConnection::Postgres(pg) => pg.batch_execute(&format!(
+            "SET lock_timeout = '{}ms'",
+            wait.as_millis().max(1)
+        ))?,
+        AnyConnection::Mysql(my) => {
+            let n = wait.as_secs();
+            my.batch_execute(&format!(
+                "SET SESSION lock_wait_timeout = {n}, innodb_lock_wait_timeout = {n}"
+            ))?
+        }
+        AnyConnection::Sqlite(lite) => {
+            lite.batch_execute(&format!("PRAGMA busy_timeout = {}", wait.as_millis()))?
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens a store for a SQLAlchemy URI (see [`parse_database_uri`]).
     ///
@@ -204,6 +278,7 @@ impl Store {
             .max_size(max)
             .min_idle(Some(options.min_idle.min(max)))
             .connection_timeout(options.connection_timeout)
+            .test_on_check_out(false)
             .error_handler(Box::new(WarnOnError))
             .connection_customizer(Box::new(SqlitePragmas {
                 busy_timeout: options.sqlite_busy_timeout,
@@ -216,6 +291,9 @@ impl Store {
                 schema_ready: AtomicBool::new(false),
                 waiting: AtomicUsize::new(0),
                 timeouts: AtomicU64::new(0),
+                checkout_timeout: options.connection_timeout,
+                sqlite_busy_timeout: options.sqlite_busy_timeout,
+                group: crate::group::GroupCommit::default(),
             }),
         })
     }
@@ -231,17 +309,6 @@ impl Store {
         &self.inner.url
     }
 
-    /// A connection from the pool; counts waiters and failed checkouts.
-    fn checkout(&self) -> Result<PooledConn, StoreError> {
-        self.inner.waiting.fetch_add(1, Ordering::Relaxed);
-        let conn = self.inner.pool.get();
-        self.inner.waiting.fetch_sub(1, Ordering::Relaxed);
-        if conn.is_err() {
-            self.inner.timeouts.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(conn?)
-    }
-
     /// The pool's current state.
     pub fn pool_stats(&self) -> PoolStats {
         let state = self.inner.pool.state();
@@ -254,9 +321,66 @@ impl Store {
         }
     }
 
+    /// [`StoreOptions::connection_timeout`]: the longest a store call waits
+    /// for a connection.
+    pub fn checkout_timeout(&self) -> Duration {
+        self.inner.checkout_timeout
+    }
+
+    /// Runs `f` (store calls on this thread) with a deadline for all their
+    /// waits for a connection together: each checkout waits at most until
+    /// `deadline` (and never longer than the checkout timeout), so a caller
+    /// that makes several store calls for one request — a version check,
+    /// then a write — waits for the database at most once in total. `None`:
+    /// each call may wait the whole checkout timeout.
+    pub fn with_deadline<T>(&self, deadline: Option<Instant>, f: impl FnOnce(&Store) -> T) -> T {
+        let prev = DEADLINE.with(|d| d.replace(deadline));
+        let _restore = RestoreDeadline(prev);
+        f(self)
+    }
+
+    /// When the current call's waits for a connection end.
+    pub(crate) fn deadline(&self) -> Instant {
+        let own = Instant::now() + self.inner.checkout_timeout;
+        match DEADLINE.with(Cell::get) {
+            Some(d) => d.min(own),
+            None => own,
+        }
+    }
+
+    /// A pooled connection, waiting at most until `deadline` (default:
+    /// [`Store::deadline`]); with the schema in place.
+    pub(crate) fn conn_until(&self, deadline: Option<Instant>) -> Result<Conn, StoreError> {
+        let deadline = deadline.unwrap_or_else(|| self.deadline());
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(self.inner.checkout_timeout);
+        let mut conn = Conn {
+            inner: self.checkout(wait)?,
+            restore: None,
+        };
+        crate::conn::clear_connection_error();
+        let full = match *conn {
+            AnyConnection::Sqlite(_) => self.inner.sqlite_busy_timeout,
+            // as set at connect (whole seconds, see `ConnManager`)
+            AnyConnection::Postgres(_) | AnyConnection::Mysql(_) => {
+                Duration::from_secs(self.inner.checkout_timeout.as_secs_f64().ceil().max(1.0) as u64)
+            }
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left + Duration::from_millis(200) < full.min(self.inner.checkout_timeout) {
+            set_lock_wait(&mut conn, left)?;
+            conn.restore = Some(full);
+        }
+        if !self.inner.schema_ready.load(Ordering::Acquire) {
+            self.ensure_schema_on(&mut conn)?;
+        }
+        Ok(conn)
+    }
+
     /// Checks that the database answers (`SELECT 1`).
     pub fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.checkout()?;
+        let mut conn = self.conn_raw()?;
         conn.batch_execute("SELECT 1")?;
         Ok(())
     }
@@ -272,7 +396,7 @@ impl Store {
         if self.inner.schema_ready.load(Ordering::Acquire) {
             return Ok(());
         }
-        let mut conn = self.checkout()?;
+        let mut conn = self.conn_raw()?;
         self.ensure_schema_on(&mut conn)
     }
 
@@ -335,13 +459,32 @@ impl Store {
         Ok(())
     }
 
-    /// A pooled connection with the schema in place.
-    pub(crate) fn conn(&self) -> Result<PooledConn, StoreError> {
-        let mut conn = self.checkout()?;
-        if !self.inner.schema_ready.load(Ordering::Acquire) {
-            self.ensure_schema_on(&mut conn)?;
+    /// A connection from the pool, waiting at most `wait`; counts waiters
+    /// and failed checkouts (for metrics).
+    fn checkout(&self, wait: Duration) -> Result<PooledConn, StoreError> {
+        self.inner.waiting.fetch_add(1, Ordering::Relaxed);
+        let conn = self.inner.pool.get_timeout(wait);
+        self.inner.waiting.fetch_sub(1, Ordering::Relaxed);
+        if conn.is_err() {
+            self.inner.timeouts.fetch_add(1, Ordering::Relaxed);
         }
+        Ok(conn?)
+    }
+
+    /// A pooled connection (within [`Store::deadline`]), schema unchecked.
+    fn conn_raw(&self) -> Result<PooledConn, StoreError> {
+        let wait = self
+            .deadline()
+            .saturating_duration_since(Instant::now())
+            .min(self.inner.checkout_timeout);
+        let conn = self.checkout(wait)?;
+        crate::conn::clear_connection_error();
         Ok(conn)
+    }
+
+    /// A pooled connection with the schema in place.
+    pub(crate) fn conn(&self) -> Result<Conn, StoreError> {
+        self.conn_until(None)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot on
@@ -385,48 +528,38 @@ impl Store {
     /// privacyIDEA's `__timestamp__` are bumped in the same transaction.
     ///
     /// The transaction first takes the configuration write lock (the write
-    /// lock on SQLite, a row lock on the version row on PostgreSQL), so
-    /// concurrent configuration writers are serialised and their
-    /// read-then-write steps are safe.
-    pub(crate) fn config_write<T, E>(
-        &self,
-        f: impl FnOnce(&mut AnyConnection) -> Result<(T, bool), E>,
-    ) -> Result<T, E>
+    /// lock on SQLite, a row lock on the version row on PostgreSQL and
+    /// MariaDB), so concurrent configuration writers are serialised and
+    /// their read-then-write steps are safe. Concurrent writers of this
+    /// store share transactions (group commit, `group.rs`): each still gets
+    /// its own result, and a failing write does not affect the others.
+    pub(crate) fn config_write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        E: From<StoreError> + From<diesel::result::Error>,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<(T, bool), E> + Send + 'static,
     {
-        let mut conn = self.conn()?;
-        let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(|c| {
-            lock_config(c)?;
-            crate::version::check_precondition(c)?;
-            let (value, changed) = f(c)?;
-            if changed {
-                bump_config_version(c)?;
-            }
-            Ok(value)
-        })
+        Ok(self.inner.group.submit(self, f)?.0)
     }
 
-    /// [`Store::config_write`] that also reports the configuration version
-    /// right before and right after the write, read inside the same
-    /// transaction: a caller whose in-memory view was at `before` may apply
-    /// its own change to that view and call it `after` without reloading.
-    pub(crate) fn config_write_versioned<T>(
-        &self,
-        f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
-    ) -> Result<(T, VersionStep), StoreError> {
-        let mut conn = self.conn()?;
-        let conn: &mut AnyConnection = &mut conn;
-        conn.transaction(|c| {
-            lock_config(c)?;
-            crate::version::check_precondition(c)?;
-            let before = read_config_version(c)?;
-            let value = f(c)?;
-            bump_config_version(c)?;
-            let after = read_config_version(c)?;
-            Ok((value, VersionStep { before, after }))
-        })
+    /// [`Store::config_write`] of a write that always changes the
+    /// configuration, also reporting the configuration version right before
+    /// and right after it: a caller whose in-memory view was at `before` may
+    /// apply its own change to that view and call it `after` without
+    /// reloading. (Several writes committed together are numbered in order:
+    /// the `after` of one is the `before` of the next, the last `after` is
+    /// the version the commit left in the database.)
+    pub(crate) fn config_write_versioned<T, F>(&self, f: F) -> Result<(T, VersionStep), StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (value, step) = self
+            .inner
+            .group
+            .submit(self, move |c| Ok::<_, StoreError>((f(c)?, true)))?;
+        let step = step.ok_or_else(|| StoreError::InvalidData("write without version".into()))?;
+        Ok((value, step))
     }
 
     /// The current [`ConfigVersion`] (one indexed query).
@@ -504,7 +637,7 @@ pub(crate) fn read_config_version(c: &mut AnyConnection) -> Result<ConfigVersion
 /// First statement of every configuration write: makes sure the version row
 /// exists and locks it (SQLite: any write statement takes the database write
 /// lock; PostgreSQL: `FOR UPDATE` on the row).
-fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
+pub(crate) fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
     if let AnyConnection::Mysql(my) = c {
         // the no-op update of an existing row takes its exclusive lock too
         diesel::sql_query(format!(
@@ -534,33 +667,23 @@ fn lock_config(c: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// Increments the version counter and writes privacyIDEA's timestamp.
-fn bump_config_version(c: &mut AnyConnection) -> QueryResult<()> {
-    let ts = python_timestamp(Utc::now());
-    if let AnyConnection::Mysql(my) = c {
-        diesel::sql_query(format!(
-            "UPDATE config SET \"Value\" = CAST(CAST(\"Value\" AS SIGNED) + 1 AS CHAR) \
-             WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
-        ))
-        .execute(my)?;
-        diesel::sql_query(format!(
-            "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
-             VALUES ('{PRIVACYIDEA_TIMESTAMP_KEY}', '{ts}', '', 'config timestamp. last changed.') \
-             ON DUPLICATE KEY UPDATE \"Value\" = VALUES(\"Value\")"
-        ))
-        .execute(my)?;
-        return Ok(());
-    }
+/// Sets the version counter (whose row [`lock_config`] created and locked)
+/// and writes privacyIDEA's timestamp `ts`.
+pub(crate) fn set_config_version(c: &mut AnyConnection, version: i64, ts: &str) -> QueryResult<()> {
+    // both values are numbers formatted here: safe to inline
     diesel::sql_query(format!(
-        "UPDATE config SET \"Value\" = CAST(CAST(\"Value\" AS BIGINT) + 1 AS VARCHAR(2000)) \
-         WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
+        "UPDATE config SET \"Value\" = '{version}' WHERE \"Key\" = '{CONFIG_VERSION_KEY}'"
     ))
     .execute(c)?;
-    // `ts` is a number we formatted ourselves: safe to inline.
+    let upsert = match c {
+        AnyConnection::Mysql(_) => "ON DUPLICATE KEY UPDATE \"Value\" = VALUES(\"Value\")",
+        AnyConnection::Sqlite(_) | AnyConnection::Postgres(_) => {
+            "ON CONFLICT (\"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\""
+        }
+    };
     diesel::sql_query(format!(
         "INSERT INTO config (\"Key\", \"Value\", \"Type\", \"Description\") \
-         VALUES ('{PRIVACYIDEA_TIMESTAMP_KEY}', '{ts}', '', 'config timestamp. last changed.') \
-         ON CONFLICT (\"Key\") DO UPDATE SET \"Value\" = excluded.\"Value\""
+         VALUES ('{PRIVACYIDEA_TIMESTAMP_KEY}', '{ts}', '', 'config timestamp. last changed.') {upsert}"
     ))
     .execute(c)?;
     Ok(())

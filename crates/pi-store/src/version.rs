@@ -115,10 +115,19 @@ thread_local! {
     static PRECONDITION: RefCell<Option<Precondition>> = const { RefCell::new(None) };
 }
 
-/// Checks the active precondition (if any); called by every configuration
-/// write right after it took the configuration lock.
-pub(crate) fn check_precondition(c: &mut AnyConnection) -> Result<(), StoreError> {
-    let Some(pre) = PRECONDITION.with(|p| p.borrow().clone()) else {
+/// The precondition set by [`Store::with_precondition`] on this thread; a
+/// configuration write takes it along and checks it right after it took the
+/// configuration lock.
+pub(crate) fn current_precondition() -> Option<Precondition> {
+    PRECONDITION.with(|p| p.borrow().clone())
+}
+
+/// Checks `pre` (if any) inside a configuration write transaction.
+pub(crate) fn check_precondition_of(
+    c: &mut AnyConnection,
+    pre: Option<&Precondition>,
+) -> Result<(), StoreError> {
+    let Some(pre) = pre else {
         return Ok(());
     };
     let current = current_etag(c, pre.kind, &pre.name)?;
@@ -127,7 +136,7 @@ pub(crate) fn check_precondition(c: &mut AnyConnection) -> Result<(), StoreError
     } else {
         Err(StoreError::PreconditionFailed {
             kind: pre.kind,
-            name: pre.name,
+            name: pre.name.clone(),
             current,
         })
     }

@@ -1324,3 +1324,115 @@ fn policy_load_order_follows_condition_ids() {
         }
     });
 }
+
+/// Concurrent writers of one store share transactions (group commit): each
+/// still gets its own result — a write whose `If-Match` fails or whose
+/// rename collides fails alone — and the version steps of the successful
+/// writes form one chain that ends at the version in the database.
+#[test]
+fn group_commit_keeps_each_writers_result() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.save_policy(&policy("target"), None).unwrap();
+        store.save_policy(&policy("taken"), None).unwrap();
+        let start = store.config_version().unwrap();
+        let threads = 24;
+        let barrier = std::sync::Barrier::new(threads);
+        let results: Vec<(usize, Result<Option<pi_store::VersionStep>, String>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let (store, barrier) = (store.clone(), &barrier);
+                        scope.spawn(move || {
+                            barrier.wait();
+                            let r = match t % 3 {
+                                // a plain write: succeeds
+                                0 => store
+                                    .save_policy_versioned(&policy(&format!("g{t}")), None)
+                                    .map(|(_, step)| Some(step))
+                                    .map_err(|e| e.to_string()),
+                                // a stale If-Match: fails alone
+                                1 => {
+                                    let pre = pi_store::Precondition::from_header(
+                                        pi_store::ObjectKind::Policy,
+                                        "target",
+                                        "\"stale\"",
+                                    );
+                                    store
+                                        .with_precondition(Some(pre), |s| {
+                                            s.save_policy_versioned(&policy("target"), None)
+                                        })
+                                        .map(|(_, step)| Some(step))
+                                        .map_err(|e| e.to_string())
+                                }
+                                // a rename onto an existing name: fails alone
+                                _ => store
+                                    .rename_policy("target", "taken")
+                                    .map(|_| None)
+                                    .map_err(|e| e.to_string()),
+                            };
+                            (t, r)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+        let mut steps = Vec::new();
+        for (t, r) in results {
+            match t % 3 {
+                0 => steps.push(r.unwrap().unwrap()),
+                1 => assert!(r.unwrap_err().contains("precondition failed"), "{t}"),
+                _ => assert!(r.unwrap_err().contains("already exists"), "{t}"),
+            }
+        }
+        let names: Vec<String> = store
+            .list_policies()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names.len(), 2 + threads / 3, "{names:?}");
+        assert!(names.iter().any(|n| n == "target"));
+        // one chain from the version before to the version now
+        steps.sort_by_key(|s| s.before.version);
+        assert_eq!(steps[0].before.version, start.version);
+        for w in steps.windows(2) {
+            assert_eq!(w[0].after, w[1].before);
+        }
+        for s in &steps {
+            assert_eq!(s.after.version, s.before.version + 1);
+        }
+        assert_eq!(steps.last().unwrap().after, store.config_version().unwrap());
+    });
+}
+
+/// `Store::with_deadline` bounds a call's wait for a connection: with the
+/// database unreachable it fails at the deadline, not after the (longer)
+/// checkout timeout.
+#[test]
+fn deadline_bounds_the_wait_for_a_connection() {
+    // nothing listens on port 1
+    let store = Store::open(
+        "postgresql://nobody@127.0.0.1:1/none",
+        StoreOptions::default().with_connection_timeout(Duration::from_secs(20)),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let deadline = Some(started + Duration::from_millis(300));
+    let err = store
+        .with_deadline(deadline, |s| s.config_version())
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // a write queued behind the same deadline fails the same way
+    let err = store
+        .with_deadline(Some(Instant::now() + Duration::from_millis(300)), |s| {
+            s.save_policy(&policy("p"), None)
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+}

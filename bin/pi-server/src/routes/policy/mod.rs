@@ -498,7 +498,10 @@ async fn import(
     let filename = path.into_inner();
     params.insert_path("filename", &filename);
     gated(&state, &admin, WRITE, &params).await?;
-    let bytes = read_file_part(&req, payload, state.body_limit()).await?;
+    let timeout = crate::params::body_timeout(&req);
+    let bytes = tokio::time::timeout(timeout, read_file_part(&req, payload, state.body_limit()))
+        .await
+        .map_err(|_| crate::params::body_timeout_error(timeout))??;
     let text = String::from_utf8(bytes).map_err(|_| {
         ApiError::parameter("Unable to convert file contents. Binary data is not supported")
     })?;
