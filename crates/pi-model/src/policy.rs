@@ -8,7 +8,8 @@ use crate::error::{ConditionError, ValidationError};
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
 use crate::pattern::compile_entry;
-use crate::pyrepr::{is_true, parse_int, repr_str, repr_str_list, str_value, type_repr};
+use crate::pyliteral::PyValue;
+use crate::pyrepr::{is_true, parse_int, repr_str_list, str_value, type_repr};
 use crate::record::{ConditionRecord, PolicyRecord};
 use crate::scope::Scope;
 use crate::timerange::{TimeRange, TimeRangeError};
@@ -217,15 +218,12 @@ impl Policy {
         Value::Object(m)
     }
 
-    /// The section of `GET /policy/export/…` for this policy (§3.4): keys in
-    /// privacyIDEA's dict order with Python `str()` values, then a blank line.
+    /// The section of `GET /policy/export/…` for this policy
+    /// (spec/policy.md §3.4): keys in privacyIDEA's dict order with Python
+    /// `str()` values, each quoted where ConfigObj would split or misread it
+    /// (so it reads back unchanged, [`crate::policyfile`]), then a blank line.
     pub fn export_section(&self) -> String {
-        let mut out = format!("[{}]\n", self.record.name);
-        for (k, v) in self.export_items() {
-            out.push_str(&format!("{k} = {v}\n"));
-        }
-        out.push('\n');
-        out
+        crate::policyfile::section(self, self.export_items())
     }
 
     /// The `key = value` pairs of [`Policy::export_section`] (privacyIDEA's
@@ -233,34 +231,34 @@ impl Policy {
     /// `description` is `None` for a missing description.
     pub fn export_items(&self) -> Vec<(&'static str, String)> {
         let pl = |l: &Vec<String>| repr_str_list(l);
-        let pb = |b: bool| if b { "True" } else { "False" }.to_string();
-        let conds: Vec<String> = self
-            .record
-            .conditions
-            .iter()
-            .map(|c| {
-                format!(
-                    "({}, {}, {}, {}, {}, {})",
-                    repr_str(&c.section),
-                    repr_str(&c.key),
-                    repr_str(&c.comparator),
-                    repr_str(&c.value),
-                    pb(c.active),
-                    c.handle_missing_data
-                        .as_deref()
-                        .map(repr_str)
-                        .unwrap_or_else(|| "None".into())
-                )
-            })
-            .collect();
-        let action: Vec<String> = self
-            .action
-            .iter()
-            .map(|(k, v)| match v.as_text() {
-                None => format!("{}: True", repr_str(k)),
-                Some(t) => format!("{}: {}", repr_str(k), repr_str(t)),
-            })
-            .collect();
+        let pb = |b: bool| PyValue::Bool(b).py_repr();
+        let conds = PyValue::List(
+            self.record
+                .conditions
+                .iter()
+                .map(|c| {
+                    PyValue::Tuple(vec![
+                        c.section.as_str().into(),
+                        c.key.as_str().into(),
+                        c.comparator.as_str().into(),
+                        c.value.as_str().into(),
+                        PyValue::Bool(c.active),
+                        c.handle_missing_data
+                            .as_deref()
+                            .map_or(PyValue::None, PyValue::from),
+                    ])
+                })
+                .collect(),
+        );
+        let action = PyValue::Dict(
+            self.action
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.as_text().map_or(PyValue::Bool(true), PyValue::from);
+                    (PyValue::from(k), v)
+                })
+                .collect(),
+        );
         let r = &self.record;
         vec![
             ("name", r.name.clone()),
@@ -276,14 +274,14 @@ impl Policy {
             ("user", pl(&self.user)),
             ("client", pl(&self.client)),
             ("time", r.time.clone()),
-            ("conditions", format!("[{}]", conds.join(", "))),
+            ("conditions", conds.py_repr()),
             ("priority", r.priority.to_string()),
             (
                 "description",
                 r.description.clone().unwrap_or_else(|| "None".into()),
             ),
             ("user_agents", pl(&self.user_agents)),
-            ("action", format!("{{{}}}", action.join(", "))),
+            ("action", action.py_repr()),
         ]
     }
 

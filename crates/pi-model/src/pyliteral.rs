@@ -56,7 +56,7 @@ impl PyValue {
             PyValue::Bool(true) => "True".into(),
             PyValue::Bool(false) => "False".into(),
             PyValue::Int(i) => i.to_string(),
-            PyValue::Float(f) => format!("{f:?}"),
+            PyValue::Float(f) => crate::pyrepr::repr_float(*f),
             PyValue::Str(s) => repr_str(s),
             PyValue::List(items) => format!("[{}]", join(items)),
             PyValue::Tuple(items) if items.len() == 1 => format!("({},)", join(items)),
