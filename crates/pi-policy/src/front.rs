@@ -298,16 +298,7 @@ mod tests {
         )
     }
 
-    fn rec(name: &str, scope: &str, action: &str) -> PolicyRecord {
-        PolicyRecord {
-            name: name.into(),
-            scope: scope.into(),
-            action: action.into(),
-            active: true,
-            priority: 1,
-            ..PolicyRecord::default()
-        }
-    }
+    use crate::tests::pol as rec;
 
     fn now() -> DateTime<FixedOffset> {
         FixedOffset::east_opt(0)

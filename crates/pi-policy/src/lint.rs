@@ -760,16 +760,7 @@ fn admin_lockout(active: &[&Policy], ctx: &LintContext, out: &mut Vec<Finding>) 
 mod tests {
     use super::*;
 
-    fn rec(name: &str, scope: &str, action: &str) -> PolicyRecord {
-        PolicyRecord {
-            name: name.into(),
-            scope: scope.into(),
-            action: action.into(),
-            active: true,
-            priority: 1,
-            ..Default::default()
-        }
-    }
+    use crate::tests::pol as rec;
 
     fn ctx() -> LintContext {
         LintContext {

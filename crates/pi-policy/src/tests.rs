@@ -10,7 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 
 // ---------- helpers ----------
 
-fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
+/// An active priority-1 policy record (shared by the crate's test modules).
+pub(crate) fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
     PolicyRecord {
         name: name.into(),
         scope: scope.into(),
