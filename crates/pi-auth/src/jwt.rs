@@ -25,7 +25,7 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
 /// The role a token grants (the workspace's one `Role` type, from pi-model).
 pub use pi_model::Role;
 
-/// The claims of a privacyIDEA token (spec §5.3), serialised in privacyIDEA's order.
+/// The claims of a privacyIDEA token (spec/realm-auth-server.md §5.3), serialised in privacyIDEA's order.
 /// There is no `iat`.
 ///
 /// When verifying, missing `username`/`realm`/`nonce`/`authtype`/`rights` default to empty;
@@ -88,7 +88,7 @@ pub fn new_nonce() -> String {
 #[error("cannot sign the token: {0}")]
 pub struct IssueError(#[from] jsonwebtoken::errors::Error);
 
-/// Authentication failures, with privacyIDEA's codes and messages (spec §5.4/§5.5).
+/// Authentication failures, with privacyIDEA's codes and messages (spec/realm-auth-server.md §5.4/§5.5).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// No `PI-Authorization` nor `Authorization` header (code 4033).

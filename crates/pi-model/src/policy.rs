@@ -1,5 +1,5 @@
 //! The policy: lenient loading from a stored record, its JSON representation
-//! (§1.2), and validation of create/update requests (§1.5 order of checks).
+//! (spec/policy.md §1.2), and validation of create/update requests (§1.5 order of checks).
 
 use crate::action::{validate_actions, ActionInput, ActionMap};
 use crate::client::ClientList;
@@ -102,7 +102,7 @@ impl Policy {
         }
     }
 
-    /// Parse a §1.2 policy dict (as `GET /policy/` returns it) into a record
+    /// Parse a spec/policy.md §1.2 policy dict (as `GET /policy/` returns it) into a record
     /// and then a policy; used by tools and examples. Missing keys take the
     /// column defaults.
     pub fn from_json(v: &Value) -> Result<Policy, ValidationError> {
@@ -176,7 +176,7 @@ impl Policy {
         &self.record
     }
 
-    /// The §1.2 dict with alphabetically sorted keys (also inside `action`),
+    /// The spec/policy.md §1.2 dict with alphabetically sorted keys (also inside `action`),
     /// conditions as 6-element arrays, description `null` or a string.
     pub fn to_json(&self) -> Value {
         let list = |l: &Vec<String>| Value::Array(l.iter().cloned().map(Value::String).collect());
@@ -470,7 +470,7 @@ impl PolicyWrite {
         }
     }
 
-    /// Validate a create/update in privacyIDEA's order (§1.5) and return the
+    /// Validate a create/update in privacyIDEA's order (spec/policy.md §1.5) and return the
     /// record to store. `existing` is the stored policy of the same name (an
     /// update keeps its fields that were not given; `active`, flags, priority
     /// and description are always overwritten, quirk Q8).

@@ -10,7 +10,7 @@ use pi_model::timerange::TimeRange;
 use pi_model::Policy;
 use regex::Regex;
 
-/// How an entry is compared (rule 3/4 of §2.3).
+/// How an entry is compared (rule 3/4 of spec/policy.md §2.3).
 #[derive(Debug, Clone)]
 pub(crate) enum EntryKind {
     /// `*`.

@@ -1,4 +1,4 @@
-//! privacyIDEA's `Match` API (§2.9): one `match_policies` call bound to a
+//! privacyIDEA's `Match` API (spec/policy.md §2.9): one `match_policies` call bound to a
 //! request context, with `policies`, `any`, `action_values` and `allowed`.
 
 use crate::engine::PolicySet;
@@ -157,7 +157,7 @@ where
         self.any()
     }
 
-    /// Action values of the matching policies (§2.8); the audit log gets
+    /// Action values of the matching policies (spec/policy.md §2.8); the audit log gets
     /// [`ActionValues::policy_names`].
     pub fn action_values(
         &self,

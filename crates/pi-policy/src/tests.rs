@@ -1,4 +1,4 @@
-//! Table-driven tests named after the spec's cases (§5) and quirks (§2.11).
+//! Table-driven tests named after the spec's cases (spec/policy.md §5) and quirks (§2.11).
 
 use crate::*;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};

@@ -1,4 +1,4 @@
-//! Parsing an `ldapresolver` configuration (spec §3.1).
+//! Parsing an `ldapresolver` configuration (spec/resolvers-sql-ldap.md §3.1).
 
 use std::time::Duration;
 

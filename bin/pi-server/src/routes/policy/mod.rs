@@ -6,7 +6,7 @@
 //! before answering. Each handler takes the snapshot once and runs the
 //! admin-policy gate (`policyread`/`policywrite`/`policydelete`) against it,
 //! with the request's `user`/`realm`/`resolver` as the target — for
-//! `POST /policy/<name>` these are the policy's own fields (spec §2.9).
+//! `POST /policy/<name>` these are the policy's own fields (spec/policy.md §2.9).
 
 mod defs;
 pub(crate) mod lint;
