@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use crate::config::ResolverConfig;
-use crate::registry::BuildError;
+use crate::resolver::BuildError;
 
 /// Pool strategy (`SERVERPOOL_STRATEGY`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
