@@ -429,4 +429,13 @@ mod tests {
             assert_eq!(parse(&r).unwrap(), PyValue::Str(s.into()), "{r}");
         }
     }
+
+    #[test]
+    fn floats_repr_like_python() {
+        // one rendering path with `pyrepr::repr_value`: Python's repr, not Rust's Debug
+        for (f, py) in [(1e16, "1e+16"), (0.5, "0.5"), (1.0, "1.0"), (1e-5, "1e-05")] {
+            assert_eq!(PyValue::Float(f).py_repr(), py);
+            assert_eq!(crate::pyrepr::repr_value(&serde_json::json!(f)), py);
+        }
+    }
 }
