@@ -1,7 +1,7 @@
 //! `POST /auth` for realm users and superuser-realm admins, the realm
-//! precedence of §3.5, the local-admin/user name clash, rights, and the admin
+//! precedence of spec/realm-auth-server.md §3.5, the local-admin/user name clash, rights, and the admin
 //! policy gate on superuser-realm admins, trusted external JWTs and
-//! `GET /auth/rights` (§5.2–5.7, §8 cases 54–57, 62–77).
+//! `GET /auth/rights` (spec/realm-auth-server.md §5.2–5.7, §8 cases 54–57, 62–77).
 //!
 //! Not covered here: audit rows (cases 62–63, 14: this server writes no audit
 //! yet), `login_mode=privacyIDEA` (case 71: needs tokens), LDAP (case 69 uses a
@@ -340,7 +340,7 @@ fn case_068_local_admins() {
     app.add_admin("testadmin", "testpw");
     let a = auth(&app, &[("username", "testadmin"), ("password", "testpw")]).expect(200);
     assert_eq!(who(&a), t("admin", "testadmin", ""));
-    // a realm given does not matter to a local admin (§5.6)
+    // a realm given does not matter to a local admin (spec/realm-auth-server.md §5.6)
     assert_eq!(
         ok(
             &app,

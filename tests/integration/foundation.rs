@@ -352,7 +352,7 @@ fn opens_a_privacyidea_postgresql_database_as_is() {
     drop(app);
 }
 
-// ----- response signing (§7.3) -----
+// ----- response signing (spec/realm-auth-server.md §7.3) -----
 
 fn key_fixture(name: &str) -> String {
     format!(

@@ -1,12 +1,12 @@
 //! The LDAP resolver through the real server (spec `resolvers-sql-ldap.md`
-//! §3–§5.2, §7): `POST /resolver/ldap1`, `POST /resolver/test`, realms with
+//! spec/resolvers-sql-ldap.md §3–§5.2, §7): `POST /resolver/ldap1`, `POST /resolver/test`, realms with
 //! LDAP (and passwd) resolvers, `POST /auth` of LDAP users in a superuser
 //! realm and a user realm, and a `userinfo` policy condition that reads LDAP
 //! attributes.
 //!
 //! Expected values: the answers of the released privacyIDEA 3.14 against the
 //! same slapd fixture (`scripts/ldap-test-server.sh`), taken from the spec's
-//! observed transcript (§7.1, §7.5) and re-checked on 2026-12-06 with
+//! observed transcript (spec/resolvers-sql-ldap.md §7.1, §7.5) and re-checked on 2026-12-06 with
 //! `scripts/compare-ldap-ref.py REF OURS LDAP_URI`, which sends the same
 //! requests (resolver tests, save/get, censored-password tests, StartTLS on a
 //! plain slapd, realms, a `userinfo` policy, 13 logins) to a private reference
@@ -86,7 +86,7 @@ impl Drop for TestLdap {
     }
 }
 
-/// `L1` of spec §7: the `ldap1` body as JSON.
+/// `L1` of spec/resolvers-sql-ldap.md §7: the `ldap1` body as JSON.
 fn l1(uri: &str) -> Value {
     json!({
         "type": "ldapresolver",
@@ -155,7 +155,7 @@ fn resolver_test_and_crud_spec_7_1() {
     let Some(ldap) = TestLdap::get() else { return };
     let app = app_with_superuser();
     let body = l1(&ldap.uri);
-    // §7.1 rows: (body, value, description) — observed on the release
+    // spec/resolvers-sql-ldap.md §7.1 rows: (body, value, description) — observed on the release
     let rows: Vec<(Value, bool, &str)> = vec![
         (body.clone(), true, OK5),
         (
@@ -391,7 +391,7 @@ fn auth_ldap_users_spec_7_5() {
         assert_eq!(a.code(), 4031, "{login}");
     }
     // a user realm with ldap2-style multi-attribute login: the login is
-    // replaced by the primary name (§3.7)
+    // replaced by the primary name (spec/resolvers-sql-ldap.md §3.7)
     let ldap2 = with(
         l1(&ldap.uri),
         json!({"BINDDN": "cn=reader,ou=services,dc=example,dc=org", "BINDPW": "readerpw",

@@ -207,7 +207,7 @@ fn config_errors_stop_startup_with_file_and_line() {
     assert!(err.contains('3'), "line number expected: {err}");
 }
 
-// ----- pi-manage config policy|realm|resolver (§7.6) -----
+// ----- pi-manage config policy|realm|resolver (spec/realm-auth-server.md §7.6) -----
 
 #[track_caller]
 fn ok_out(cfg: &std::path::Path, args: &[&str]) -> String {

@@ -1,5 +1,5 @@
 //! Nodes and resolver order seen through the API (spec/realm-auth-server.md
-//! §3.1, §4, §8 cases 58–61 and 90): `GET /system/nodes`, and which resolver
+//! spec/realm-auth-server.md §3.1, §4, §8 cases 58–61 and 90): `GET /system/nodes`, and which resolver
 //! a login is checked against — the first by (priority, name) visible on this
 //! node. privacyIDEA's cases 58–61 look at `get_ordered_resolvers` and user
 //! lists; here every resolver knows the same login with another password, so
@@ -155,7 +155,7 @@ fn case_061_node_specific_resolvers() {
     cornelius_resolver(&app, "reso3", "pw3");
     cornelius_resolver(&app, "reso4", "pw4");
     let pws = ["pw1", "pw2", "pw3", "pw4"];
-    // §3.1 example: resolver1(30,nd2), resolver2(10,nd1), reso3(35,nd2), reso3(27,all), reso4(5,all)
+    // spec/realm-auth-server.md §3.1 example: resolver1(30,nd2), resolver2(10,nd1), reso3(35,nd2), reso3(27,all), reso4(5,all)
     app.post_json(
         "/realm/realm1",
         &json!({"resolvers": ["reso3", "reso4"], "priority.reso3": 27, "priority.reso4": 5}),

@@ -1,5 +1,5 @@
 //! `/policy` over HTTP (spec/policy.md §3; cases §5.1 26–37, §5.2 42–55,
-//! §5.6 120, §5.7 129–136, V15–V26). Expected bodies were checked against
+//! spec/policy.md §5.6 120, §5.7 129–136, V15–V26). Expected bodies were checked against
 //! privacyIDEA 3.14 request by request; where privacyIDEA answers 500 or
 //! loses data we answer 400 / keep it (docs/compatibility.md).
 
@@ -95,7 +95,7 @@ fn dict(name: &str, scope: &str, overrides: Value) -> Value {
     d
 }
 
-// ----- §5.1 creation / validation -----
+// ----- spec/policy.md §5.1 creation / validation -----
 
 #[test]
 fn case_026_name_with_space() {
@@ -299,7 +299,7 @@ fn case_037_rename() {
     assert_eq!(get(&app, "x10%20renamed")["name"], "x10 renamed");
 }
 
-// ----- §5.2 stored representation / update semantics -----
+// ----- spec/policy.md §5.2 stored representation / update semantics -----
 
 #[test]
 fn case_042_flags_priority_description() {
@@ -547,7 +547,7 @@ fn case_053_to_055_delete() {
     );
 }
 
-// ----- §5.6 / V22: /policy/check -----
+// ----- spec/policy.md §5.6 / V22: /policy/check -----
 
 #[test]
 fn case_v22_check() {
@@ -685,7 +685,7 @@ fn check_condition_errors_and_request_data() {
     );
 }
 
-// ----- §5.7 API shape -----
+// ----- spec/policy.md §5.7 API shape -----
 
 #[test]
 fn case_129_130_empty_list_and_export() {

@@ -242,7 +242,7 @@ fn case_082_086_test_request() {
         ]
     );
     // Form values are percent-decoded once more on arrival (privacyIDEA's
-    // request handling, spec §0.1), so the same password sent as a form field
+    // request handling, spec/realm-auth-server.md §0.1), so the same password sent as a form field
     // is what privacyIDEA would forward too.
     let remote2 = FakeRemote::start(200, ACCEPT);
     app.post_form(

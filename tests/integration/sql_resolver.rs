@@ -1,5 +1,5 @@
 //! The SQL resolver end to end (issue 11; spec resolvers-sql-ldap.md §2,
-//! §4, §5.1, §7.2, §7.5): `POST /resolver/<name>` with a SQLite user table,
+//! spec/resolvers-sql-ldap.md §4, §5.1, §7.2, §7.5): `POST /resolver/<name>` with a SQLite user table,
 //! `POST /resolver/test`, realms mixing passwd and SQL resolvers, `/auth` of
 //! SQL users (also as superuser-realm admins), a `userinfo` condition on a
 //! SQL attribute; PostgreSQL too when `PI_TEST_POSTGRES_URL` is set.
@@ -35,7 +35,7 @@ fn fixture_sql() -> String {
     .expect("fixture")
 }
 
-/// The §6.2 user table as a SQLite file in the app's directory.
+/// The spec/resolvers-sql-ldap.md §6.2 user table as a SQLite file in the app's directory.
 fn user_table(app: &TestApp) -> String {
     let path = app.dir.path().join("users.sqlite");
     let mut child = Command::new("python3")
@@ -193,7 +193,7 @@ fn sql_users_log_in_through_realms() {
         role_of(&auth(&app, "ALICE@sqlrealm", "alicepw").expect(200)),
         t("user", "ALICE", "sqlrealm")
     );
-    // superuser realm: role admin (§7.5 sqlite1 column)
+    // superuser realm: role admin (spec/resolvers-sql-ldap.md §7.5 sqlite1 column)
     for (login, pw) in [
         ("alice", "alicepw"),
         ("carol", "carolpw"),
@@ -268,8 +268,8 @@ fn realms_mixing_passwd_and_sql_resolve_by_priority() {
     auth(&app, "alice@mixed", "test").expect(200);
     auth(&app, "alice@mixed", "alicepw").expect(401);
     auth(&app, "bob@mixed", "bobpw").expect(200);
-    // a SQL resolver whose database is down ends the lookup (release §1.6 /
-    // §7.5 "PG closed port … 401 immediately"): lower priorities are not asked
+    // a SQL resolver whose database is down ends the lookup (spec/resolvers-sql-ldap.md §1.6 on the release /
+    // spec/resolvers-sql-ldap.md §7.5 "PG closed port … 401 immediately"): lower priorities are not asked
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -379,7 +379,7 @@ fn postgres_user_table_when_available() {
         assert_eq!(g["pg1"]["censor_keys"], json!(["Password"]));
     }
     form_realm(&app, "superuser", "pg1");
-    // §7.5 pg1: case-sensitive LIKE, Where active == 1
+    // spec/resolvers-sql-ldap.md §7.5 pg1: case-sensitive LIKE, Where active == 1
     for (login, pw) in [
         ("alice", "alicepw"),
         ("zoe", "zoepw"),

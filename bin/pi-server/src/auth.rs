@@ -9,24 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 
-/// The role of a logged-in caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Local admin or superuser-realm user.
-    Admin,
-    /// A realm user.
-    User,
-}
-
-impl Role {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::User => "user",
-        }
-    }
-}
+/// The role of a logged-in caller (pi-model's, the workspace's one `Role`).
+pub use pi_model::Role;
 
 /// Any authenticated caller.
 #[derive(Debug, Clone)]
@@ -78,10 +62,7 @@ fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Cal
     .map_err(map)?;
     let claims = pi_auth::verify_with_trusted(state.jwt_secret(), token, None, state.trusted_jwt())
         .map_err(map)?;
-    let role = match claims.role {
-        pi_auth::Role::Admin => Role::Admin,
-        pi_auth::Role::User => Role::User,
-    };
+    let role = claims.role;
     let caller = Caller {
         username: claims.username,
         realm: claims.realm,

@@ -1,4 +1,4 @@
-//! Response signing (spec §7.3): with `PI_AUDIT_KEY_PRIVATE`/`_PUBLIC`
+//! Response signing (spec/realm-auth-server.md §7.3): with `PI_AUDIT_KEY_PRIVATE`/`_PUBLIC`
 //! configured, every JSON answer — success or error — carries
 //! `signature = rsa_sha256_pss:<hex>` over Python's
 //! `json.dumps(body, sort_keys=True)`, after the request's `nonce` (if any)

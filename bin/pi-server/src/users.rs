@@ -95,7 +95,7 @@ pub async fn resolve(
         }) {
             Ok(Some(u)) => {
                 // The resolver may name the user by its primary login
-                // (LDAP with several login attributes, §3.7).
+                // (LDAP with several login attributes, spec/resolvers-sql-ldap.md §3.7).
                 user.login = u.login;
                 user.resolver = u.resolver;
                 user.uid = u.uid;

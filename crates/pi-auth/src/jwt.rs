@@ -22,34 +22,10 @@ const B64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The role a token grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// An administrator (local admin, superuser-realm user).
-    Admin,
-    /// A normal user.
-    User,
-}
+/// The role a token grants (the workspace's one `Role` type, from pi-model).
+pub use pi_model::Role;
 
-impl Role {
-    /// `"admin"` or `"user"`, as in the token.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-        }
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The claims of a privacyIDEA token (spec §5.3), serialised in privacyIDEA's order.
+/// The claims of a privacyIDEA token (spec/realm-auth-server.md §5.3), serialised in privacyIDEA's order.
 /// There is no `iat`.
 ///
 /// When verifying, missing `username`/`realm`/`nonce`/`authtype`/`rights` default to empty;
@@ -112,7 +88,7 @@ pub fn new_nonce() -> String {
 #[error("cannot sign the token: {0}")]
 pub struct IssueError(#[from] jsonwebtoken::errors::Error);
 
-/// Authentication failures, with privacyIDEA's codes and messages (spec §5.4/§5.5).
+/// Authentication failures, with privacyIDEA's codes and messages (spec/realm-auth-server.md §5.4/§5.5).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// No `PI-Authorization` nor `Authorization` header (code 4033).
@@ -251,22 +227,12 @@ pub fn issue(
 ///
 /// [`AuthError::Decode`] or [`AuthError::Expired`].
 pub fn verify(secret: &[u8], token: &str, now: Option<i64>) -> Result<Claims, AuthError> {
-    let token = strip_bearer(token);
-    let (signing_input, crypto_segment) = token
-        .rsplit_once('.')
-        .ok_or_else(|| decode_err("Not enough segments"))?;
-    let (header_segment, payload_segment) = signing_input
-        .split_once('.')
-        .ok_or_else(|| decode_err("Not enough segments"))?;
-
-    let header_bytes = B64URL
-        .decode(header_segment)
-        .map_err(|_| decode_err("Invalid header padding"))?;
-    let header: Value = serde_json::from_slice(&header_bytes)
-        .map_err(|e| decode_err(format!("Invalid header string: {e}")))?;
-    let Value::Object(header) = header else {
-        return Err(decode_err("Invalid header string: must be a json object"));
-    };
+    let Segments {
+        signing_input,
+        header,
+        payload_segment,
+        crypto_segment,
+    } = Segments::split(token)?;
     let payload_bytes = B64URL
         .decode(payload_segment)
         .map_err(|_| decode_err("Invalid payload padding"))?;
@@ -321,7 +287,7 @@ pub fn verify(secret: &[u8], token: &str, now: Option<i64>) -> Result<Claims, Au
         _ => return Err(AuthError::MissingUsername),
     }
     match payload.get("role") {
-        Some(Value::String(r)) if r == "admin" || r == "user" => {}
+        Some(Value::String(r)) if Role::parse(r).is_some() => {}
         _ => {
             return Err(AuthError::MissingRole {
                 required: Vec::new(),
@@ -339,21 +305,50 @@ pub fn verify(secret: &[u8], token: &str, now: Option<i64>) -> Result<Claims, Au
 ///
 /// [`AuthError::Decode`] when the token or its header is malformed.
 pub(crate) fn header_algorithm(token: &str) -> Result<Option<String>, AuthError> {
-    let token = strip_bearer(token);
-    let (signing_input, _) = token
-        .rsplit_once('.')
-        .ok_or_else(|| decode_err("Not enough segments"))?;
-    let (header_segment, _) = signing_input
-        .split_once('.')
-        .ok_or_else(|| decode_err("Not enough segments"))?;
-    let header_bytes = B64URL
-        .decode(header_segment)
-        .map_err(|_| decode_err("Invalid header padding"))?;
-    let header: Value = serde_json::from_slice(&header_bytes)
-        .map_err(|e| decode_err(format!("Invalid header string: {e}")))?;
-    match header {
-        Value::Object(h) => Ok(h.get("alg").and_then(Value::as_str).map(str::to_string)),
-        _ => Err(decode_err("Invalid header string: must be a json object")),
+    let header = Segments::split(token)?.header;
+    Ok(header
+        .get("alg")
+        .and_then(Value::as_str)
+        .map(str::to_string))
+}
+
+/// A token cut into its three segments, the header decoded (PyJWT's
+/// `_load`, the one place a token's header is read).
+struct Segments<'a> {
+    /// `header.payload`, the signed bytes.
+    signing_input: &'a str,
+    /// The decoded header (a JSON object).
+    header: serde_json::Map<String, Value>,
+    /// The payload segment, still base64url.
+    payload_segment: &'a str,
+    /// The signature segment, still base64url.
+    crypto_segment: &'a str,
+}
+
+impl<'a> Segments<'a> {
+    /// Split `token` (a leading `Bearer ` stripped) and decode its header.
+    fn split(token: &'a str) -> Result<Self, AuthError> {
+        let token = strip_bearer(token);
+        let (signing_input, crypto_segment) = token
+            .rsplit_once('.')
+            .ok_or_else(|| decode_err("Not enough segments"))?;
+        let (header_segment, payload_segment) = signing_input
+            .split_once('.')
+            .ok_or_else(|| decode_err("Not enough segments"))?;
+        let header_bytes = B64URL
+            .decode(header_segment)
+            .map_err(|_| decode_err("Invalid header padding"))?;
+        let header: Value = serde_json::from_slice(&header_bytes)
+            .map_err(|e| decode_err(format!("Invalid header string: {e}")))?;
+        let Value::Object(header) = header else {
+            return Err(decode_err("Invalid header string: must be a json object"));
+        };
+        Ok(Self {
+            signing_input,
+            header,
+            payload_segment,
+            crypto_segment,
+        })
     }
 }
 

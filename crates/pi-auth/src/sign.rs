@@ -1,6 +1,6 @@
 //! privacyIDEA's response and audit signatures: RSA-PSS with SHA-256, MGF1
 //! SHA-256 and the maximal salt length, written `rsa_sha256_pss:<hex>`
-//! (spec §7.3). OpenSSL does the RSA work, as it does for privacyIDEA
+//! (spec/realm-auth-server.md §7.3). OpenSSL does the RSA work, as it does for privacyIDEA
 //! (through Python's `cryptography`).
 
 use openssl::hash::MessageDigest;

@@ -1,6 +1,6 @@
 //! Trusted external JWTs (`PI_TRUSTED_JWT`): tokens signed by another
 //! service with an asymmetric key, accepted for a fixed role, realm and
-//! resolver and for user names matching a pattern (spec §5.4).
+//! resolver and for user names matching a pattern (spec/realm-auth-server.md §5.4).
 
 use crate::jwt::{decode_err, int_claim, strip_bearer, verify, AuthError, Claims};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

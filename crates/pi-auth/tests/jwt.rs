@@ -1,4 +1,4 @@
-//! JWT issue/verify against privacyIDEA's rules (spec §5.3–5.5).
+//! JWT issue/verify against privacyIDEA's rules (spec/realm-auth-server.md §5.3–5.5).
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 

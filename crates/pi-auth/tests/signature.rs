@@ -1,4 +1,4 @@
-//! Response signatures (spec §7.3): ours verify like privacyIDEA's, and
+//! Response signatures (spec/realm-auth-server.md §7.3): ours verify like privacyIDEA's, and
 //! privacyIDEA 3.14's verify with ours.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]

@@ -1,4 +1,4 @@
-//! Trusted external JWTs (`PI_TRUSTED_JWT`, spec §5.4, case 77).
+//! Trusted external JWTs (`PI_TRUSTED_JWT`, spec/realm-auth-server.md §5.4, case 77).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 

@@ -388,16 +388,9 @@ fn opt_loglevel(raw: &Map<String, Value>, key: &'static str) -> Result<Option<i6
         None => Ok(None),
         Some(Value::String(s)) => {
             let name = s.trim().strip_prefix("logging.").unwrap_or(s.trim());
-            let level = match name.to_ascii_uppercase().as_str() {
-                "CRITICAL" | "FATAL" => 50,
-                "ERROR" => 40,
-                "WARNING" | "WARN" => 30,
-                "INFO" => 20,
-                "DEBUG" => 10,
-                "NOTSET" => 0,
-                _ => return Err(invalid(key, "a logging level", &Value::String(s.clone()))),
-            };
-            Ok(Some(level))
+            pyparse::logging_level(&name.to_ascii_uppercase())
+                .map(Some)
+                .ok_or_else(|| invalid(key, "a logging level", &Value::String(s.clone())))
         }
         Some(v) => v
             .as_i64()

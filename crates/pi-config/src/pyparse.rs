@@ -532,7 +532,9 @@ struct Parser<'a> {
 
 type PResult<T> = Result<T, (usize, String)>;
 
-fn logging_level(name: &str) -> Option<i64> {
+/// Python's `logging` level of a name (`logging.INFO` → 20), also for
+/// `PI_LOGLEVEL` given as a string.
+pub(crate) fn logging_level(name: &str) -> Option<i64> {
     Some(match name {
         "CRITICAL" | "FATAL" => 50,
         "ERROR" => 40,

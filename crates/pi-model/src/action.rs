@@ -1,4 +1,4 @@
-//! Policy action strings (§1.4) and their validation (§1.7).
+//! Policy action strings (spec/policy.md §1.4) and their validation (§1.7).
 
 use crate::defs;
 use crate::defs::Name;

@@ -1,4 +1,4 @@
-//! Client (IP) lists of the `client` policy attribute (§1.10, §2.4.9).
+//! Client (IP) lists of the `client` policy attribute (spec/policy.md §1.10, §2.4.9).
 
 use crate::error::ValidationError;
 use ipnet::IpNet;

@@ -1,4 +1,4 @@
-//! Extended policy conditions (§1.12, §2.7): sections, comparators,
+//! Extended policy conditions (spec/policy.md §1.12, §2.7): sections, comparators,
 //! handling of missing data, validation of condition tuples.
 
 use crate::error::{ConditionError, ValidationError};

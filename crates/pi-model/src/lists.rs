@@ -1,4 +1,4 @@
-//! Comma-list fields (§1.3), `validate_values` (§1.8) and user agents (§1.13).
+//! Comma-list fields (spec/policy.md §1.3), `validate_values` (§1.8) and user agents (§1.13).
 
 use crate::action::remove_wildcards_and_negations;
 use crate::error::ValidationError;

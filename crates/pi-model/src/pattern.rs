@@ -1,4 +1,4 @@
-//! Policy list entries as Python regular expressions (§2.3 rule 4).
+//! Policy list entries as Python regular expressions (spec/policy.md §2.3 rule 4).
 //!
 //! privacyIDEA tests every entry `v` with `re.search("^" + v + "$", value)`.
 //! Entries without regex metacharacters ("literals") are compared as strings

@@ -1,5 +1,5 @@
 //! The policy: lenient loading from a stored record, its JSON representation
-//! (§1.2), and validation of create/update requests (§1.5 order of checks).
+//! (spec/policy.md §1.2), and validation of create/update requests (§1.5 order of checks).
 
 use crate::action::{validate_actions, ActionInput, ActionMap};
 use crate::client::ClientList;
@@ -9,7 +9,8 @@ use crate::error::{ConditionError, ValidationError};
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
 use crate::pattern::compile_entry;
-use crate::pyrepr::{is_true, parse_int, repr_str, repr_str_list, str_value, type_repr};
+use crate::pyliteral::PyValue;
+use crate::pyrepr::{is_true, parse_int, repr_str_list, str_value, type_repr};
 use crate::record::{ConditionRecord, PolicyRecord};
 use crate::scope::Scope;
 use crate::timerange::{TimeRange, TimeRangeError};
@@ -195,7 +196,7 @@ impl Policy {
         }
     }
 
-    /// Parse a §1.2 policy dict (as `GET /policy/` returns it) into a record
+    /// Parse a spec/policy.md §1.2 policy dict (as `GET /policy/` returns it) into a record
     /// and then a policy; used by tools and examples. Missing keys take the
     /// column defaults.
     pub fn from_json(v: &Value) -> Result<Policy, ValidationError> {
@@ -303,7 +304,7 @@ impl Policy {
         }
     }
 
-    /// The §1.2 dict with alphabetically sorted keys (also inside `action`),
+    /// The spec/policy.md §1.2 dict with alphabetically sorted keys (also inside `action`),
     /// conditions as 6-element arrays, description `null` or a string.
     pub fn to_json(&self) -> Value {
         let list = |l: &[String]| Value::Array(l.iter().cloned().map(Value::String).collect());
@@ -351,15 +352,12 @@ impl Policy {
         Value::Object(m)
     }
 
-    /// The section of `GET /policy/export/…` for this policy (§3.4): keys in
-    /// privacyIDEA's dict order with Python `str()` values, then a blank line.
+    /// The section of `GET /policy/export/…` for this policy
+    /// (spec/policy.md §3.4): keys in privacyIDEA's dict order with Python
+    /// `str()` values, each quoted where ConfigObj would split or misread it
+    /// (so it reads back unchanged, [`crate::policyfile`]), then a blank line.
     pub fn export_section(&self) -> String {
-        let mut out = format!("[{}]\n", self.record.name);
-        for (k, v) in self.export_items() {
-            out.push_str(&format!("{k} = {v}\n"));
-        }
-        out.push('\n');
-        out
+        crate::policyfile::section(self, self.export_items())
     }
 
     /// The `key = value` pairs of [`Policy::export_section`] (privacyIDEA's
@@ -367,34 +365,34 @@ impl Policy {
     /// `description` is `None` for a missing description.
     pub fn export_items(&self) -> Vec<(&'static str, String)> {
         let pl = |l: &[String]| repr_str_list(l);
-        let pb = |b: bool| if b { "True" } else { "False" }.to_string();
-        let conds: Vec<String> = self
-            .conditions()
-            .iter()
-            .map(|c| &c.record)
-            .map(|c| {
-                format!(
-                    "({}, {}, {}, {}, {}, {})",
-                    repr_str(&c.section),
-                    repr_str(&c.key),
-                    repr_str(&c.comparator),
-                    repr_str(&c.value),
-                    pb(c.active),
-                    c.handle_missing_data
-                        .as_deref()
-                        .map(repr_str)
-                        .unwrap_or_else(|| "None".into())
-                )
-            })
-            .collect();
-        let action: Vec<String> = self
-            .action
-            .iter()
-            .map(|(k, v)| match v.as_text() {
-                None => format!("{}: True", repr_str(k)),
-                Some(t) => format!("{}: {}", repr_str(k), repr_str(t)),
-            })
-            .collect();
+        let pb = |b: bool| PyValue::Bool(b).py_repr();
+        let conds = PyValue::List(
+            self.conditions()
+                .iter()
+                .map(|c| &c.record)
+                .map(|c| {
+                    PyValue::Tuple(vec![
+                        c.section.as_str().into(),
+                        c.key.as_str().into(),
+                        c.comparator.as_str().into(),
+                        c.value.as_str().into(),
+                        PyValue::Bool(c.active),
+                        c.handle_missing_data
+                            .as_deref()
+                            .map_or(PyValue::None, PyValue::from),
+                    ])
+                })
+                .collect(),
+        );
+        let action = PyValue::Dict(
+            self.action
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.as_text().map_or(PyValue::Bool(true), PyValue::from);
+                    (PyValue::from(k), v)
+                })
+                .collect(),
+        );
         let r = &self.record;
         vec![
             ("name", r.name.to_string()),
@@ -410,7 +408,7 @@ impl Policy {
             ("user", pl(&self.user)),
             ("client", pl(self.client())),
             ("time", self.time().to_string()),
-            ("conditions", format!("[{}]", conds.join(", "))),
+            ("conditions", conds.py_repr()),
             ("priority", r.priority.to_string()),
             (
                 "description",
@@ -418,7 +416,7 @@ impl Policy {
                     .map_or_else(|| "None".into(), str::to_string),
             ),
             ("user_agents", pl(self.user_agents())),
-            ("action", format!("{{{}}}", action.join(", "))),
+            ("action", action.py_repr()),
         ]
     }
 
@@ -611,7 +609,7 @@ impl PolicyWrite {
         }
     }
 
-    /// Validate a create/update in privacyIDEA's order (§1.5) and return the
+    /// Validate a create/update in privacyIDEA's order (spec/policy.md §1.5) and return the
     /// record to store. `existing` is the stored policy of the same name (an
     /// update keeps its fields that were not given; `active`, flags, priority
     /// and description are always overwritten, quirk Q8).

@@ -56,7 +56,7 @@ impl PyValue {
             PyValue::Bool(true) => "True".into(),
             PyValue::Bool(false) => "False".into(),
             PyValue::Int(i) => i.to_string(),
-            PyValue::Float(f) => format!("{f:?}"),
+            PyValue::Float(f) => crate::pyrepr::repr_float(*f),
             PyValue::Str(s) => repr_str(s),
             PyValue::List(items) => format!("[{}]", join(items)),
             PyValue::Tuple(items) if items.len() == 1 => format!("({},)", join(items)),
@@ -427,6 +427,15 @@ mod tests {
         for s in ["a'b", "a\"b", "a'\"b", "tab\there", "ü", "back\\slash"] {
             let r = repr_str(s);
             assert_eq!(parse(&r).unwrap(), PyValue::Str(s.into()), "{r}");
+        }
+    }
+
+    #[test]
+    fn floats_repr_like_python() {
+        // one rendering path with `pyrepr::repr_value`: Python's repr, not Rust's Debug
+        for (f, py) in [(1e16, "1e+16"), (0.5, "0.5"), (1.0, "1.0"), (1e-5, "1e-05")] {
+            assert_eq!(PyValue::Float(f).py_repr(), py);
+            assert_eq!(crate::pyrepr::repr_value(&serde_json::json!(f)), py);
         }
     }
 }

@@ -47,7 +47,7 @@ pub fn repr_str_list<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// Python `repr()` of a float as produced for a JSON number.
-fn repr_float(f: f64) -> String {
+pub(crate) fn repr_float(f: f64) -> String {
     if f.is_nan() {
         return "nan".to_string();
     }

@@ -1,4 +1,4 @@
-//! Time ranges of the `time` policy attribute (§1.9).
+//! Time ranges of the `time` policy attribute (spec/policy.md §1.9).
 
 use crate::pyrepr::parse_int;
 use chrono::{Datelike, NaiveDateTime, Timelike};

@@ -1,4 +1,4 @@
-//! Create/update validation (spec §5.1, §5.2) and the §1.2 representation.
+//! Create/update validation (spec/policy.md §5.1, §5.2) and the §1.2 representation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pi_model::record::PolicyRecord;

@@ -11,7 +11,7 @@ use pi_model::Policy;
 use regex::Regex;
 use std::sync::Arc;
 
-/// How an entry is compared (rule 3/4 of §2.3).
+/// How an entry is compared (rule 3/4 of spec/policy.md §2.3).
 #[derive(Debug, Clone)]
 pub(crate) enum EntryKind {
     /// `*`.

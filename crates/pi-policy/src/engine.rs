@@ -28,7 +28,7 @@ pub struct BuildContext {
     pub local_node: String,
 }
 
-/// The attribute a policy was excluded by (pipeline order of §2.2/§2.6).
+/// The attribute a policy was excluded by (pipeline order of spec/policy.md §2.2/§2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Attribute {
@@ -46,7 +46,7 @@ pub enum Attribute {
     Adminrealm,
     /// User not admitted.
     User,
-    /// User listed, but with several token realms the user/realm pair must be listed literally (§2.4.2).
+    /// User listed, but with several token realms the user/realm pair must be listed literally (spec/policy.md §2.4.2).
     UserRealmPairing,
     /// Admin user not admitted.
     Adminuser,

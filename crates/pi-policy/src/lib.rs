@@ -6,6 +6,7 @@ mod custom;
 mod engine;
 mod error;
 mod explain;
+mod front;
 mod index;
 pub mod lint;
 mod matcher;
@@ -21,6 +22,7 @@ pub use custom::{
 pub use engine::{Attribute, BuildContext, PolicySet};
 pub use error::MatchError;
 pub use explain::{ExplainEntry, Explanation, Outcome};
+pub use front::{evaluate, Decision, Diagnostics, Principal, Reason, Request, Response};
 pub use matcher::{GenericParams, LoggedInUser, Match, MatchContext};
 pub use query::{
     ConditionCheck, ConditionInput, ContainerData, HttpData, Query, TokenData, UserObject,
@@ -30,6 +32,8 @@ pub use values::{check_for_conflicts, extract_action_values, ActionValues};
 
 /// The policy model this engine works on.
 pub use pi_model;
+/// The role of a logged-in caller (the workspace's one `Role` type).
+pub use pi_model::Role;
 
 #[cfg(test)]
 mod tests;

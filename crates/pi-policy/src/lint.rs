@@ -528,7 +528,7 @@ fn covers(q: &Facts<'_>, p: &Facts<'_>) -> bool {
         || (same_uci
             && q.user == p.user
             // with several token realms a user-restricted policy needs the
-            // user/realm pair listed literally (§2.4.2)
+            // user/realm pair listed literally (spec/policy.md §2.4.2)
             && q.realm == p.realm);
     let adminuser_ok = q.adminuser.is_empty() || (same_uci && q.adminuser == p.adminuser);
     let resolver_ok = if q.p.check_all_resolvers() {
@@ -760,16 +760,7 @@ fn admin_lockout(active: &[&Policy], ctx: &LintContext, out: &mut Vec<Finding>) 
 mod tests {
     use super::*;
 
-    fn rec(name: &str, scope: &str, action: &str) -> PolicyRecord {
-        PolicyRecord {
-            name: name.into(),
-            scope: scope.into(),
-            action: action.into(),
-            active: true,
-            priority: 1,
-            ..Default::default()
-        }
-    }
+    use crate::tests::pol as rec;
 
     fn ctx() -> LintContext {
         LintContext {

@@ -1,4 +1,4 @@
-//! privacyIDEA's `Match` API (§2.9): one `match_policies` call bound to a
+//! privacyIDEA's `Match` API (spec/policy.md §2.9): one `match_policies` call bound to a
 //! request context, with `policies`, `any`, `action_values` and `allowed`.
 
 use crate::engine::PolicySet;
@@ -157,7 +157,7 @@ where
         self.any()
     }
 
-    /// Action values of the matching policies (§2.8); the audit log gets
+    /// Action values of the matching policies (spec/policy.md §2.8); the audit log gets
     /// [`ActionValues::policy_names`].
     pub fn action_values(
         &self,
@@ -182,6 +182,34 @@ where
     }
 }
 
+/// The scope of a `Match` helper's query.
+struct Scope<'a>(&'a str);
+
+/// `scope`, unless it is `admin` (which the helper `helper` refuses, 903).
+fn not_admin<'a>(helper: &str, scope: &'a str) -> Result<Scope<'a>, MatchError> {
+    if scope == "admin" {
+        return Err(MatchError::Matching(format!(
+            "Match.{helper} cannot be used for policies with scope ADMIN"
+        )));
+    }
+    Ok(Scope(scope))
+}
+
+impl<'a> Scope<'a> {
+    /// The query every `Match` helper starts from: scope, action, active
+    /// policies only, client and user agent from the context.
+    fn base(self, ctx: &MatchContext<'a>, action: Option<&'a str>) -> Query<'a> {
+        Query {
+            scope: Some(self.0),
+            action,
+            active: Some(true),
+            client: ctx.client_ip,
+            user_agent: ctx.user_agent,
+            ..Query::default()
+        }
+    }
+}
+
 impl PolicySet {
     /// `Match.action_only(g, scope, action)`: scope + action, client and UA
     /// from the context, no user, no token.
@@ -194,19 +222,7 @@ impl PolicySet {
     where
         's: 'a,
     {
-        if scope == "admin" {
-            return Err(MatchError::Matching(
-                "Match.action_only cannot be used for policies with scope ADMIN".into(),
-            ));
-        }
-        let q = Query {
-            scope: Some(scope),
-            action,
-            active: Some(true),
-            client: ctx.client_ip,
-            user_agent: ctx.user_agent,
-            ..Query::default()
-        };
+        let q = not_admin("action_only", scope)?.base(ctx, action);
         Ok(Match::new(self, ctx, q))
     }
 
@@ -221,20 +237,8 @@ impl PolicySet {
     where
         's: 'a,
     {
-        if scope == "admin" {
-            return Err(MatchError::Matching(
-                "Match.realm cannot be used for policies with scope ADMIN".into(),
-            ));
-        }
-        let mut q = Query {
-            scope: Some(scope),
-            action,
-            active: Some(true),
-            realm,
-            client: ctx.client_ip,
-            user_agent: ctx.user_agent,
-            ..Query::default()
-        };
+        let mut q = not_admin("realm", scope)?.base(ctx, action);
+        q.realm = realm;
         q.input.token = ctx.token;
         Ok(Match::new(self, ctx, q))
     }
@@ -250,19 +254,7 @@ impl PolicySet {
     where
         's: 'a,
     {
-        if scope == "admin" {
-            return Err(MatchError::Matching(
-                "Match.user cannot be used for policies with scope ADMIN".into(),
-            ));
-        }
-        let mut q = Query {
-            scope: Some(scope),
-            action,
-            active: Some(true),
-            client: ctx.client_ip,
-            user_agent: ctx.user_agent,
-            ..Query::default()
-        };
+        let mut q = not_admin("user", scope)?.base(ctx, action);
         q.input.token = ctx.token;
         let mut m = Match::new(self, ctx, q);
         m.user_object = user.map(Cow::Borrowed);
@@ -282,14 +274,7 @@ impl PolicySet {
     where
         's: 'a,
     {
-        let mut q = Query {
-            scope: Some(scope),
-            action,
-            active: Some(true),
-            client: ctx.client_ip,
-            user_agent: ctx.user_agent,
-            ..Query::default()
-        };
+        let mut q = Scope(scope).base(ctx, action);
         let (owner, realms) = match token {
             Some((data, owner, realms)) => {
                 q.input.token = Some(data);

@@ -141,7 +141,7 @@ pub struct Query<'a> {
     /// User resolver.
     pub resolver: Option<&'a str>,
     /// Extra realms (token realms): a policy passes the realm filter with
-    /// any of them; see §2.4.2 for the user/realm pairing rule.
+    /// any of them; see spec/policy.md §2.4.2 for the user/realm pairing rule.
     pub additional_realms: Option<&'a [String]>,
     /// Admin user (only evaluated when `scope == Some("admin")`).
     pub adminuser: Option<&'a str>,
@@ -159,7 +159,7 @@ pub struct Query<'a> {
     pub time: Option<NaiveDateTime>,
     /// Keep load order instead of sorting by priority.
     pub unsorted: bool,
-    /// The handled user; replaces user/realm/resolver (§2.6).
+    /// The handled user; replaces user/realm/resolver (spec/policy.md §2.6).
     pub user_object: Option<&'a UserObject>,
     /// Which conditions to evaluate (only `match_policies`).
     pub conditions: ConditionCheck<'a>,

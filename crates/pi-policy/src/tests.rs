@@ -1,4 +1,4 @@
-//! Table-driven tests named after the spec's cases (§5) and quirks (§2.11).
+//! Table-driven tests named after the spec's cases (spec/policy.md §5) and quirks (§2.11).
 
 use crate::*;
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
@@ -10,7 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 
 // ---------- helpers ----------
 
-fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
+/// An active priority-1 policy record (shared by the crate's test modules).
+pub(crate) fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
     PolicyRecord {
         name: name.into(),
         scope: scope.into(),

@@ -1,4 +1,4 @@
-//! UI helpers (§2.10): rights and main menus for `/auth`, enrollable token
+//! UI helpers (spec/policy.md §2.10): rights and main menus for `/auth`, enrollable token
 //! types for `/auth/rights`.
 
 use crate::engine::PolicySet;

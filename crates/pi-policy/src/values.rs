@@ -1,4 +1,4 @@
-//! Action values of matched policies (§2.8).
+//! Action values of matched policies (spec/policy.md §2.8).
 
 use crate::error::MatchError;
 use pi_model::pyrepr::repr_str_list;

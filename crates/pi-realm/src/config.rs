@@ -6,7 +6,7 @@ use pi_model::record::ResolverRecord;
 use serde_json::Value;
 
 use crate::crypto::{EncKey, FAILED_TO_DECRYPT_PASSWORD};
-use crate::registry::{config_type, ConfigType};
+use crate::descriptor::{config_type, ConfigType};
 
 /// A resolver configuration: key → value (strings as stored; `dict` types as
 /// JSON objects).

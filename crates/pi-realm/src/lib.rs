@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod crypto;
+pub mod descriptor;
 pub mod ldap;
 pub mod passwd;
 pub mod realm;

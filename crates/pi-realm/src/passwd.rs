@@ -14,7 +14,7 @@ use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::config::ResolverConfig;
-use crate::registry::BuildError;
+use crate::resolver::BuildError;
 use crate::resolver::{AttrValue, ConnectionTest, Resolver, ResolverError, SearchFilter, UserInfo};
 
 /// The file used when `fileName` is empty or missing.

@@ -155,3 +155,22 @@ pub trait Resolver: Send + Sync + std::fmt::Debug {
         false
     }
 }
+
+/// Errors of building a resolver from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// The type name is not one of [`RESOLVER_TYPES`](crate::RESOLVER_TYPES).
+    #[error("unknown resolver type `{0}`")]
+    UnknownType(String),
+    /// A known privacyIDEA type this server cannot run yet.
+    #[error("resolver type `{0}` is not supported by this server")]
+    Unsupported(String),
+    /// A config value is unusable.
+    #[error("invalid resolver configuration `{key}`: {reason}")]
+    InvalidConfig {
+        /// The offending key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}

@@ -144,7 +144,7 @@ mod tests {
         }
     }
 
-    /// Rows of the precedence table in spec §3.5 (`defrealm` = realm3).
+    /// Rows of the precedence table in spec/realm-auth-server.md §3.5 (`defrealm` = realm3).
     #[test]
     fn auth_precedence_table() {
         type Row = (

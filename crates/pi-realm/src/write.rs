@@ -4,7 +4,7 @@
 
 use crate::config::CENSORED;
 use crate::crypto::EncKey;
-use crate::registry::{config_type, descriptor, ConfigType, RESOLVER_TYPES};
+use crate::descriptor::{config_type, descriptor, ConfigType, RESOLVER_TYPES};
 use pi_model::pyrepr::{repr_value, str_value};
 use pi_model::record::ResolverConfigChange;
 use serde_json::{Map, Value};

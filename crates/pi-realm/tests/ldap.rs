@@ -1,6 +1,6 @@
 //! The LDAP resolver against a real OpenLDAP `slapd` (spec
 //! `resolvers-sql-ldap.md` §5.2). Expected values are the ones the released
-//! privacyIDEA 3.14 gave against the same fixture (spec §7, observed on the
+//! privacyIDEA 3.14 gave against the same fixture (spec/resolvers-sql-ldap.md §7, observed on the
 //! reference server; `L<n>` names the spec case).
 //!
 //! Server: `PI_TEST_LDAP_URI` (plus `PI_TEST_LDAPS_URI`, `PI_TEST_LDAP_CA`
@@ -104,7 +104,7 @@ macro_rules! ldap_or_skip {
 
 const USERINFO: &str = r#"{"username":"uid","givenname":"givenName","surname":"sn","email":"mail","phone":"telephoneNumber","mobile":"mobile"}"#;
 
-/// `ldap1` of spec §5 (admin bind, UIDTYPE DN).
+/// `ldap1` of spec/resolvers-sql-ldap.md §5 (admin bind, UIDTYPE DN).
 fn ldap1(uri: &str) -> Value {
     json!({
         "LDAPURI": uri,
@@ -123,7 +123,7 @@ fn ldap1(uri: &str) -> Value {
     })
 }
 
-/// `ldap2` of spec §5 (reader account, two login attributes, entryUUID,
+/// `ldap2` of spec/resolvers-sql-ldap.md §5 (reader account, two login attributes, entryUUID,
 /// no cache, employeeNumber, recursive groups).
 fn ldap2(uri: &str) -> Value {
     json!({

@@ -13,7 +13,7 @@ pub enum ValueEncoding {
     /// like Python's `urllib.parse.quote` (everything but ASCII letters,
     /// digits, `_.-~/` becomes `%XX` of its UTF-8 bytes) and then
     /// form-encoded. A receiving privacyIDEA form-decodes and then
-    /// percent-decodes form values once more (spec §0.1), so it sees exactly
+    /// percent-decodes form values once more (spec/realm-auth-server.md §0.1), so it sees exactly
     /// the original value: `pw_w_%123` goes over the wire as
     /// `pw_w_%2525123`, is the form value `pw_w_%25123`, and is checked as
     /// `pw_w_%123`.

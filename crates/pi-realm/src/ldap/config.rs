@@ -1,4 +1,4 @@
-//! Parsing an `ldapresolver` configuration (spec §3.1).
+//! Parsing an `ldapresolver` configuration (spec/resolvers-sql-ldap.md §3.1).
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use crate::config::ResolverConfig;
-use crate::registry::BuildError;
+use crate::resolver::BuildError;
 
 /// Pool strategy (`SERVERPOOL_STRATEGY`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! LDAP filter building: the two escaping functions of privacyIDEA 3.14,
-//! objectGUID conversion and the filters of every lookup (spec §3.4).
+//! objectGUID conversion and the filters of every lookup (spec/resolvers-sql-ldap.md §3.4).
 
 use std::fmt::Write as _;
 
@@ -151,7 +151,7 @@ pub fn uid_filter(search_filter: &str, uid_attr: &str, uid: &str) -> Option<Stri
 
 /// One term of a user-list search (`(attr=esc_wild(value))`), or `None` when
 /// the value consists only of `*` (or is empty) and adds no restriction.
-/// `accountExpires` is special (Active Directory ticks, see spec §3.4).
+/// `accountExpires` is special (Active Directory ticks, see spec/resolvers-sql-ldap.md §3.4).
 pub fn list_term(key: &str, attr: &str, value: &str, now_ticks: u64) -> Option<String> {
     if key == "accountExpires" {
         return Some(if value == "1" {

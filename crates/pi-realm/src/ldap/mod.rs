@@ -24,7 +24,7 @@ pub use config::{
 pub use schema::{generalized_time_to_http, AttrType, Schema};
 
 use crate::config::ResolverConfig;
-use crate::registry::BuildError;
+use crate::resolver::BuildError;
 use crate::resolver::{AttrValue, ConnectionTest, Resolver, ResolverError, SearchFilter, UserInfo};
 
 /// The error text when no server of the pool answers (as in the release).

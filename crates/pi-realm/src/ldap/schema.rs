@@ -1,5 +1,5 @@
 //! The directory's attribute types (from its subschema entry) and how they
-//! shape user-info values (spec §3.5).
+//! shape user-info values (spec/resolvers-sql-ldap.md §3.5).
 
 use std::collections::HashMap;
 

@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::config::ResolverConfig;
-use crate::registry::BuildError;
+use crate::resolver::BuildError;
 use crate::resolver::{AttrValue, ConnectionTest, Resolver, ResolverError, SearchFilter, UserInfo};
 
 use conn::{Conn, Pool, PoolSettings, Target};

@@ -1,4 +1,4 @@
-//! SQL resolver against real databases: the §6.2 fixture on SQLite (always)
+//! SQL resolver against real databases: the spec/resolvers-sql-ldap.md §6.2 fixture on SQLite (always)
 //! and on PostgreSQL (when `PI_TEST_POSTGRES_URL` is set; a throw-away
 //! schema per test). Expected values are the release's, observed on the
 //! same fixture (spec resolvers-sql-ldap.md §5.1/§7; `/resolver/test`
@@ -75,7 +75,7 @@ fn search(pairs: &[(&str, &str)]) -> SearchFilter {
         .collect()
 }
 
-/// §7.5 sqlite1 column "accepted" / "rejected".
+/// spec/resolvers-sql-ldap.md §7.5 sqlite1 column "accepted" / "rejected".
 const GOOD: &[(&str, &str)] = &[
     ("alice", "alicepw"),
     ("bob", "bobpw"),
@@ -253,7 +253,7 @@ fn sqlite_where_filter() {
             .unwrap()
             .count
     };
-    // §7.2 (observed on the release against the same table)
+    // spec/resolvers-sql-ldap.md §7.2 (observed on the release against the same table)
     assert_eq!(count("id > 15"), Some(5));
     assert_eq!(count("username like wal%"), Some(2));
     assert_eq!(count("active != 1"), Some(20));

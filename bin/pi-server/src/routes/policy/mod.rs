@@ -6,12 +6,10 @@
 //! before answering. Each handler takes the snapshot once and runs the
 //! admin-policy gate (`policyread`/`policywrite`/`policydelete`) against it,
 //! with the request's `user`/`realm`/`resolver` as the target — for
-//! `POST /policy/<name>` these are the policy's own fields (spec §2.9).
+//! `POST /policy/<name>` these are the policy's own fields (spec/policy.md §2.9).
 
-mod configobj;
 mod defs;
 pub(crate) mod lint;
-mod transfer;
 
 use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::Admin;
@@ -423,7 +421,7 @@ async fn export(
     let filename = path.into_inner();
     params.insert_path("export", &filename);
     let snap = gated(&state, &admin, READ, &params).await?;
-    let body = transfer::export(snap.policy_set.policies());
+    let body = pi_model::policyfile::export(snap.policy_set.policies());
     let disposition = HeaderValue::from_str(&content_disposition(&filename))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
     Ok(HttpResponse::Ok()
@@ -508,9 +506,8 @@ async fn import(
     if text.is_empty() {
         return Err(ApiError::parameter("Error loading policy. File empty!"));
     }
-    let sections = configobj::parse(&text)
-        .map_err(|e| ApiError::parameter(format!("Error loading policy file: {e}")))?;
-    let items = transfer::items(&sections).map_err(ApiError::parameter)?;
+    let items =
+        pi_model::policyfile::read(&text).map_err(|e| ApiError::parameter(e.to_string()))?;
     // Validate everything against one snapshot before writing anything.
     let snap = state.snapshot().await?;
     let ctx = validation_context(&snap, &state, node_names(&state).await?);

@@ -184,7 +184,7 @@ pub fn parse(text: &str) -> Result<Vec<Section>, String> {
         let Some(c) = re.keyword.captures(line) else {
             return Err(format!(
                 "Invalid line ({}) (matched as neither section nor keyword) at line {lineno}.",
-                pi_model::pyrepr::repr_str(line)
+                crate::pyrepr::repr_str(line)
             ));
         };
         let key_raw = c.get(2).map_or("", |m| m.as_str());

@@ -1,30 +1,52 @@
-//! `GET /policy/export/…` and `POST /policy/import/…`: privacyIDEA's policy
-//! file (§3.4).
+//! privacyIDEA's policy file (spec/policy.md §3.4): the text of
+//! `GET /policy/export/…` and `POST /policy/import/…`, read and written in
+//! one place for every caller (the server's routes, pi-manage, tests).
 //!
 //! Export writes privacyIDEA's format (same keys, order and Python `str()`
-//! values) and quotes every value ConfigObj would split or misread, so the
-//! file imports back into privacyIDEA and into this server unchanged.
+//! values, [`Policy::export_section`]) and quotes every value ConfigObj would
+//! split or misread, so the file imports back into privacyIDEA and into this
+//! server unchanged.
 //!
-//! Import reads privacyIDEA's files and ours and restores every field.
-//! Values of the Python-literal keys are read as ConfigObj reads them; where
-//! ConfigObj splits or rejects a value (privacyIDEA's own export of two
-//! actions, realms, …), the raw text of the line is read as the literal.
+//! Import ([`read`], or [`crate::configobj::parse`] then [`items`]) reads
+//! privacyIDEA's files and ours and restores every field. Values of the
+//! Python-literal keys are read as ConfigObj reads them; where ConfigObj
+//! splits or rejects a value (privacyIDEA's own export of two actions,
+//! realms, …), the raw text of the line is read as the literal.
 
-use super::configobj::{self, CoValue, Entry, Section};
-use pi_model::pyliteral::{self, PyValue};
-use pi_model::Policy;
+use crate::configobj::{self, CoValue, Entry, Section};
+use crate::pyliteral::{self, PyValue};
+use crate::Policy;
 use serde_json::{Map, Value};
 
 /// The export file of all `policies` (empty for none).
 pub fn export(policies: impl Iterator<Item = impl std::ops::Deref<Target = Policy>>) -> String {
-    let mut out = String::new();
-    for p in policies {
-        out.push_str(&export_policy(&p));
-    }
-    out
+    policies.map(|p| p.export_section()).collect()
 }
 
-fn export_policy(p: &Policy) -> String {
+/// Why a policy file cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The file is not a ConfigObj file (ConfigObj's message).
+    #[error("Error loading policy file: {0}")]
+    Syntax(String),
+    /// A section's value is not what its key needs.
+    #[error("{0}")]
+    Value(String),
+}
+
+/// Parse a policy file into the write parameters of each section.
+///
+/// # Errors
+///
+/// [`ReadError`] with privacyIDEA's message.
+pub fn read(text: &str) -> Result<Vec<ImportItem>, ReadError> {
+    let sections = configobj::parse(text).map_err(ReadError::Syntax)?;
+    items(&sections).map_err(ReadError::Value)
+}
+
+/// One policy's section: the header and the `key = value` lines, each value
+/// quoted for ConfigObj (`items` are [`Policy::export_items`]).
+pub(crate) fn section(p: &Policy, items: Vec<(&'static str, String)>) -> String {
     let name = p.name();
     let header_name = if name.trim() == name {
         name.to_string()
@@ -32,7 +54,7 @@ fn export_policy(p: &Policy) -> String {
         configobj::quote(name, true).unwrap_or_else(|| name.to_string())
     };
     let mut out = format!("[{header_name}]\n");
-    for (key, value) in p.export_items() {
+    for (key, value) in items {
         // A description that is literally `None` must not read back as null.
         let force = key == "description" && p.description() == Some("None");
         let written = configobj::quote(&value, force).unwrap_or_else(|| {
@@ -201,7 +223,7 @@ pub fn items(sections: &[Section]) -> Result<Vec<ImportItem>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pi_model::record::{ConditionRecord, PolicyRecord};
+    use crate::record::{ConditionRecord, PolicyRecord};
 
     fn rec() -> PolicyRecord {
         PolicyRecord {
@@ -248,8 +270,7 @@ mod tests {
         };
         let p = Policy::from_record(&r);
         let text = export(std::iter::once(&p));
-        let secs = configobj::parse(&text).unwrap();
-        let items = items(&secs).unwrap();
+        let items = read(&text).unwrap();
         let prm = &items[0].params;
         assert_eq!(
             prm["action"],
@@ -280,9 +301,11 @@ mod tests {
         assert_eq!(prm["description"], "hi, there");
         assert_eq!(prm["user"], serde_json::json!([]));
         assert!(!prm.contains_key("adminuser"));
-        let bad = configobj::parse("[x]\nscope = admin\naction = {'a': \n").unwrap();
-        assert!(super::items(&bad)
-            .unwrap_err()
-            .contains("not a Python literal"));
+        let bad = read("[x]\nscope = admin\naction = {'a': \n").unwrap_err();
+        assert!(matches!(&bad, ReadError::Value(m) if m.contains("not a Python literal")));
+        let bad = read("[x]\njunk\n").unwrap_err();
+        assert!(bad
+            .to_string()
+            .starts_with("Error loading policy file: Invalid line"));
     }
 }
