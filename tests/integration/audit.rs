@@ -334,3 +334,217 @@ fn a_graceful_shutdown_writes_every_queued_entry() {
     // 2 logins + 200 listings, none lost
     assert_eq!(page.total, 202);
 }
+
+fn columns(a: &Value) -> Vec<String> {
+    a["auditcolumns"]
+        .as_array()
+        .expect("auditcolumns")
+        .iter()
+        .map(|c| c.as_str().expect("column").to_owned())
+        .collect()
+}
+
+#[test]
+fn hide_audit_columns_removes_the_columns_its_matching_policies_name() {
+    let mut app = audited_app(&[]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    app.post_form(
+        "/resolver/files",
+        &[("type", "passwdresolver"), ("fileName", "/etc/passwd")],
+    )
+    .expect(200);
+    app.post_form("/realm/r0", &[("resolvers", "files")])
+        .expect(200);
+    rows(&app, 3);
+    // no hide_audit_columns policy: every column, every key
+    let all = app.get("/audit/").expect(200).value();
+    assert_eq!(columns(&all).len(), 27);
+    assert_eq!(all["auditdata"][0].as_object().expect("row").len(), 27);
+
+    app.post_form(
+        "/policy/all",
+        &[
+            ("scope", "admin"),
+            ("action", "auditlog, auditlog_download, policywrite"),
+        ],
+    )
+    .expect(200);
+    // values split at whitespace; an unknown name hides nothing
+    app.post_form(
+        "/policy/hide",
+        &[
+            ("scope", "admin"),
+            ("action", "hide_audit_columns=info  serial user bogus"),
+        ],
+    )
+    .expect(200);
+    // applies only when the request's user object is in realm r0
+    app.post_form(
+        "/policy/hide_r0",
+        &[
+            ("scope", "admin"),
+            ("action", "hide_audit_columns=client"),
+            ("realm", "r0"),
+        ],
+    )
+    .expect(200);
+    let v = app.get("/audit/?page_size=100").expect(200).value();
+    let mut expected: Vec<&str> = super_columns()
+        .into_iter()
+        .filter(|c| !["info", "serial", "user"].contains(c))
+        .collect();
+    assert_eq!(
+        columns(&v),
+        expected,
+        "the release's order, minus the hidden"
+    );
+    for row in v["auditdata"].as_array().expect("auditdata") {
+        let keys: Vec<&String> = row.as_object().expect("row").keys().collect();
+        assert_eq!(keys.len(), 24, "{row}");
+        for hidden in ["info", "serial", "user"] {
+            assert!(row.get(hidden).is_none(), "{row}");
+        }
+        assert!(row.get("client").is_some());
+    }
+    // the realm filter makes request.User a user of r0: hide_r0 matches too
+    for path in ["/audit/?realm=r0", "/audit/?user=root&realm=r0"] {
+        let v = app.get(path).expect(200).value();
+        expected.retain(|c| *c != "client");
+        assert_eq!(columns(&v), expected, "{path}");
+        for row in v["auditdata"].as_array().expect("auditdata") {
+            assert!(row.get("client").is_none(), "{row}");
+        }
+    }
+    // a request's own hidden_columns is replaced by the policies' list
+    let v = app.get("/audit/?hidden_columns=number").expect(200).value();
+    assert!(columns(&v).contains(&"number".to_owned()));
+    // the CSV download is not affected (as in the release)
+    let csv = app.get("/audit/audit.csv?action=POST /realm/<realm>");
+    assert_eq!(csv.status, 200);
+    let line = csv.text.lines().next().expect("a row");
+    assert!(line.contains(",r0,"), "{line}");
+    assert!(line.contains("127.0.0.1"), "{line}");
+}
+
+/// `available_audit_columns` in the release's order.
+fn super_columns() -> Vec<&'static str> {
+    vec![
+        "number",
+        "action",
+        "success",
+        "authentication",
+        "serial",
+        "date",
+        "startdate",
+        "duration",
+        "token_type",
+        "user",
+        "realm",
+        "administrator",
+        "action_detail",
+        "info",
+        "privacyidea_server",
+        "client",
+        "user_agent",
+        "user_agent_version",
+        "log_level",
+        "policies",
+        "clearance_level",
+        "sig_check",
+        "missing_line",
+        "resolver",
+        "thread_id",
+        "container_serial",
+        "container_type",
+    ]
+}
+
+#[test]
+fn auditlog_age_replaces_the_requests_timelimit() {
+    let mut app = audited_app(&[]);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    app.post_form(
+        "/policy/all",
+        &[
+            ("scope", "admin"),
+            (
+                "action",
+                "auditlog, auditlog_download, policywrite, policydelete",
+            ),
+        ],
+    )
+    .expect(200);
+    rows(&app, 2);
+    let count = |app: &TestApp, path: &str| app.get(path).expect(200).value()["count"].clone();
+    let csv_rows = |app: &TestApp, path: &str| {
+        let a = app.get(path);
+        assert_eq!(a.status, 200, "{}", a.text);
+        a.text.lines().count()
+    };
+    // without an auditlog_age policy the request's timelimit counts
+    assert!(count(&app, "/audit/").as_i64().expect("count") >= 2);
+    assert_eq!(count(&app, "/audit/?timelimit=-1d"), json!(0));
+    assert_eq!(csv_rows(&app, "/audit/a.csv?timelimit=-1d"), 0);
+
+    // a cut-off in the future: nothing is old enough, whatever the request asks
+    app.post_form(
+        "/policy/age",
+        &[("scope", "admin"), ("action", "auditlog_age=-1d")],
+    )
+    .expect(200);
+    assert_eq!(count(&app, "/audit/"), json!(0));
+    assert_eq!(count(&app, "/audit/?timelimit=10y"), json!(0));
+    assert_eq!(csv_rows(&app, "/audit/a.csv"), 0);
+    // a longer age than the request's timelimit wins too (the release replaces it)
+    app.post_form(
+        "/policy/age",
+        &[("scope", "admin"), ("action", "auditlog_age=1y")],
+    )
+    .expect(200);
+    assert!(
+        count(&app, "/audit/?timelimit=-1d")
+            .as_i64()
+            .expect("count")
+            >= 2
+    );
+    assert!(
+        count(&app, "/audit/?timelimit=bogus")
+            .as_i64()
+            .expect("count")
+            >= 2
+    );
+    assert!(csv_rows(&app, "/audit/a.csv?timelimit=-1d") >= 2);
+    // a policy that does not match this admin does not cap
+    app.delete("/policy/age").expect(200);
+    app.post_form(
+        "/policy/other",
+        &[
+            ("scope", "admin"),
+            ("action", "auditlog_age=-1d"),
+            ("adminuser", "someoneelse"),
+        ],
+    )
+    .expect(200);
+    assert!(count(&app, "/audit/").as_i64().expect("count") >= 2);
+    app.delete("/policy/other").expect(200);
+
+    // a malformed value: a clear 400 (the release answers 500)
+    app.post_form(
+        "/policy/age",
+        &[("scope", "admin"), ("action", "auditlog_age=bogus")],
+    )
+    .expect(200);
+    let a = app.get("/audit/").expect(400);
+    assert_eq!(a.code(), 905);
+    app.get("/audit/a.csv").expect(400);
+    // two values in one policy are a conflict, as in the release
+    app.post_form(
+        "/policy/age",
+        &[("scope", "admin"), ("action", "auditlog_age=1d 2d")],
+    )
+    .expect(200);
+    let a = app.get("/audit/").expect(403);
+    assert_eq!(a.code(), 303);
+}

@@ -1,6 +1,7 @@
 //! `GET /audit/` (one page of the audit trail, privacyIDEA's filters and
-//! paging, the `auditlog` admin policy) and `GET /audit/<file>.csv` (the
-//! `auditlog_download` export).
+//! paging, the `auditlog`, `auditlog_age` and `hide_audit_columns` admin
+//! policies) and `GET /audit/<file>.csv` (the `auditlog_download` export,
+//! capped by `auditlog_age`).
 
 use crate::auth::Admin;
 use crate::envelope;
@@ -13,9 +14,10 @@ use crate::state::{AppState, Snapshot};
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Local, TimeDelta};
-use pi_policy::GenericParams;
+use pi_policy::{GenericParams, UserObject};
 use pi_store::{AuditPage, AuditQuery, AuditRecord};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// The columns `GET /audit/` lists (`available_audit_columns`).
 const COLUMNS: &[&str] = &[
@@ -58,23 +60,103 @@ const CONTROL: &[&str] = &[
     "sortname",
 ];
 
-/// privacyIDEA's `parse_timedelta`: `<n>[smhdy]` (`1d`, `2h`, `30m`).
-fn parse_timedelta(s: &str) -> ApiResult<TimeDelta> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.len().saturating_sub(1));
-    let n: i64 = num
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::parameter(format!("Invalid timelimit `{s}`")))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "y" => n * 365 * 86_400,
-        _ => return Err(ApiError::parameter(format!("Invalid timelimit `{s}`"))),
+/// privacyIDEA's `parse_timedelta`: `[+-]<n>[smhdy]` (`1d`, `2h`, `30m`),
+/// whitespace allowed around the parts.
+fn parse_timedelta(s: &str) -> Option<TimeDelta> {
+    let t = s.trim();
+    let unit = t.chars().last()?;
+    let body = t[..t.len() - unit.len_utf8()].trim_end();
+    let (negative, digits) = match body.strip_prefix(['+', '-']) {
+        Some(rest) => (body.starts_with('-'), rest.trim_start()),
+        None => (false, body),
     };
-    Ok(TimeDelta::seconds(secs))
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = digits.parse().ok()?;
+    let factor = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'y' => 365 * 86_400,
+        _ => return None,
+    };
+    let secs = n.checked_mul(factor)?;
+    TimeDelta::try_seconds(if negative { -secs } else { secs })
+}
+
+/// The cut-off of a `timelimit` value: entries newer than now minus it.
+fn newer_than(timelimit: &str, origin: &str) -> ApiResult<chrono::NaiveDateTime> {
+    parse_timedelta(timelimit)
+        .and_then(|d| Local::now().naive_local().checked_sub_signed(d))
+        .ok_or_else(|| ApiError::parameter(format!("Invalid {origin} `{timelimit}`")))
+}
+
+/// `prepolicy.auditlog_age`: the `auditlog_age` value of the admin policies
+/// matching this admin (no user object for admins), unique at the top
+/// priority (conflict: 403/303). It replaces the request's own `timelimit`,
+/// longer or shorter.
+fn auditlog_age(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<String>> {
+    let parts = match_context_parts(&admin.0);
+    let ctx = parts.context(None);
+    let values = snap
+        .policy_set
+        .match_admin_or_user(&ctx, Some("auditlog_age"), None, None, None)
+        .and_then(|m| m.action_values(true, false))
+        .map_err(map_match_error)?;
+    Ok(values.first().flatten().map(str::to_owned))
+}
+
+/// The request's user object (`request.User`, `get_user_from_param`): the
+/// `user` parameter found in its realm, else only the `realm` and
+/// `resolver` parameters.
+async fn request_user(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    params: &Params,
+) -> ApiResult<UserObject> {
+    let realm = params.get_str("realm");
+    let resolver = params
+        .get_str("resolver")
+        .filter(|r| r != "**")
+        .unwrap_or_default();
+    let mut user = match params.get_str("user").filter(|u| !u.is_empty()) {
+        Some(login) => {
+            let found = crate::users::resolve(state, snap, &login, realm.as_deref()).await?;
+            if found.login.is_empty() {
+                // an unknown realm: the login and realm as given
+                let realm = realm
+                    .filter(|r| !r.is_empty())
+                    .or_else(|| snap.default_realm().map(|r| r.name.clone()))
+                    .unwrap_or_default();
+                UserObject::new(&login, &realm.to_lowercase(), "")
+            } else {
+                found.user_object()
+            }
+        }
+        None => UserObject::new("", &realm.unwrap_or_default().to_lowercase(), ""),
+    };
+    if !resolver.is_empty() {
+        user.resolver = resolver;
+    }
+    Ok(user)
+}
+
+/// `prepolicy.hide_audit_columns`: every value of the `hide_audit_columns`
+/// admin policies matching this admin and the request's user object.
+fn hidden_columns(snap: &Snapshot, admin: &Admin, user: &UserObject) -> ApiResult<Vec<String>> {
+    let parts = match_context_parts(&admin.0);
+    let ctx = parts.context(None);
+    let values = snap
+        .policy_set
+        .match_admin_or_user(&ctx, Some("hide_audit_columns"), Some(user), None, None)
+        .and_then(|m| m.action_values(false, false))
+        .map_err(map_match_error)?;
+    Ok(values
+        .iter()
+        .filter_map(|(v, _)| v.map(str::to_owned))
+        .collect())
 }
 
 fn int_param(params: &Params, key: &str) -> ApiResult<Option<i64>> {
@@ -149,9 +231,13 @@ async fn query(
         _ => 15,
     };
     let descending = params.get_str("sortorder").is_none_or(|s| s != "asc");
-    let newer_than = match params.get_str("timelimit").filter(|s| !s.is_empty()) {
-        Some(t) => Some(Local::now().naive_local() - parse_timedelta(&t)?),
-        None => None,
+    // auditlog_age replaces the request's timelimit
+    let newer_than = match auditlog_age(&snap, admin)? {
+        Some(age) => Some(newer_than(&age, "auditlog_age")?),
+        None => match params.get_str("timelimit").filter(|s| !s.is_empty()) {
+            Some(t) => Some(newer_than(&t, "timelimit")?),
+            None => None,
+        },
     };
     let filters = params
         .all()
@@ -238,6 +324,9 @@ pub(crate) async fn search(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let q = query(&state, &admin, &params, "auditlog").await?;
+    let snap = state.snapshot().await?;
+    let user = request_user(&state, &snap, &params).await?;
+    let hidden = hidden_columns(&snap, &admin, &user)?;
     let store = state.audit_store().clone();
     let q2 = q.clone();
     let page = web::block(move || store.search_audit(&q2))
@@ -246,13 +335,22 @@ pub(crate) async fn search(
     let data: Vec<Value> = page
         .entries
         .iter()
-        .map(|r| Value::Object(entry_json(&state, r, neighbours_ok(&page, r.id))))
+        .map(|r| {
+            let mut m = entry_json(&state, r, neighbours_ok(&page, r.id));
+            m.retain(|k, _| !hidden.contains(k));
+            Value::Object(m)
+        })
+        .collect();
+    let columns: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !hidden.iter().any(|h| h == c))
         .collect();
     let next = (page.total > q.page_size * q.page).then_some(q.page + 1);
     let prev = (q.page > 1).then_some(q.page - 1);
     Ok(envelope::ok(json!({
         "auditdata": data,
-        "auditcolumns": COLUMNS,
+        "auditcolumns": columns,
         "prev": prev,
         "next": next,
         "current": q.page,
@@ -399,8 +497,25 @@ mod tests {
 
     #[test]
     fn timelimits() {
-        assert_eq!(parse_timedelta("2h").ok(), Some(TimeDelta::seconds(7200)));
-        assert_eq!(parse_timedelta("1d").ok(), Some(TimeDelta::seconds(86_400)));
-        assert!(parse_timedelta("x").is_err());
+        assert_eq!(parse_timedelta("2h"), Some(TimeDelta::seconds(7200)));
+        assert_eq!(parse_timedelta(" 1d "), Some(TimeDelta::seconds(86_400)));
+        assert_eq!(parse_timedelta("- 3 m"), Some(TimeDelta::seconds(-180)));
+        assert_eq!(
+            parse_timedelta("+1y"),
+            Some(TimeDelta::seconds(365 * 86_400))
+        );
+        for bad in [
+            "x",
+            "",
+            "d",
+            "1",
+            "1w",
+            "1.5d",
+            "--1d",
+            "99999999999999999999d",
+            "9223372036854775807y",
+        ] {
+            assert_eq!(parse_timedelta(bad), None, "{bad}");
+        }
     }
 }
