@@ -741,6 +741,85 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The highest id [`Store::search_audit`] would find for `q` (paging
+    /// aside): the upper bound that makes an export a snapshot of the log as
+    /// it was when the export started.
+    pub fn max_audit_id(&self, q: &AuditQuery) -> Result<Option<i64>, StoreError> {
+        let q = q.clone();
+        self.read(move |c| {
+            let (wh, binds) = where_clause(c, &q);
+            #[derive(QueryableByName)]
+            struct Max {
+                #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+                n: Option<i64>,
+            }
+            let big = match c {
+                AnyConnection::Mysql(_) => "SIGNED",
+                _ => "BIGINT",
+            };
+            let mut mq = diesel::sql_query(format!(
+                "SELECT CAST(MAX(id) AS {big}) AS n FROM pidea_audit{wh}"
+            ))
+            .into_boxed();
+            for b in binds {
+                mq = mq.bind::<Text, _>(b);
+            }
+            let rows: Vec<Max> = mq.load(c)?;
+            Ok(rows.first().and_then(|r| r.n))
+        })
+    }
+
+    /// One round of an export (privacyIDEA's `csv_generator`): at most
+    /// `limit` entries of `q` with an id up to `up_to`, ordered by date, then
+    /// id, after the `(date, id)` of the previous round's last entry.
+    /// `total` of the answer is the number of entries of this round.
+    pub fn audit_export_round(
+        &self,
+        q: &AuditQuery,
+        up_to: i64,
+        after: Option<(NaiveDateTime, i64)>,
+        limit: i64,
+    ) -> Result<AuditPage, StoreError> {
+        let q = q.clone();
+        self.read(move |c| {
+            let (wh, mut binds) = where_clause(c, &q);
+            let mut conds = vec![format!("id <= {up_to}")];
+            if let Some((date, id)) = after {
+                binds.push(dt_text(&date));
+                let p = match c {
+                    AnyConnection::Mysql(_) => "?".to_owned(),
+                    AnyConnection::Postgres(_) => format!("CAST(${} AS TIMESTAMP)", binds.len()),
+                    AnyConnection::Sqlite(_) => format!("${}", binds.len()),
+                };
+                conds.push(format!("(date > {p} OR (date = {p} AND id > {id}))"));
+                if matches!(c, AnyConnection::Mysql(_)) {
+                    // `?` placeholders are positional: bind the date twice
+                    binds.push(dt_text(&date));
+                }
+            }
+            let joined = conds.join(" AND ");
+            let wh = if wh.is_empty() {
+                format!(" WHERE {joined}")
+            } else {
+                format!("{wh} AND {joined}")
+            };
+            let sql = format!(
+                "SELECT {} FROM pidea_audit{wh} ORDER BY date, id LIMIT {}",
+                select_list(c),
+                limit.max(1)
+            );
+            let entries = load_rows(c, sql, binds)?;
+            let neighbours = existing_neighbours(c, &entries)?;
+            Ok(AuditPage {
+                total: i64::try_from(entries.len()).unwrap_or(i64::MAX),
+                entries,
+                neighbours,
+            })
+        })
+    }
+}
+
 fn existing_neighbours(
     c: &mut AnyConnection,
     entries: &[AuditRecord],

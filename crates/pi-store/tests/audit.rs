@@ -134,3 +134,59 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
         }
     });
 }
+
+#[test]
+fn export_rounds_cover_each_row_once_in_date_order_up_to_a_snapshot() {
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.ensure_audit_table().unwrap();
+        let base = NaiveDate::from_ymd_opt(2026, 12, 6)
+            .unwrap()
+            .and_hms_micro_opt(10, 0, 0, 0)
+            .unwrap();
+        // 23 rows: dates out of id order, runs of equal dates (one on a whole
+        // second), one row outside the filter
+        let mut batch: Vec<AuditRecord> = (0..23u32)
+            .map(|i| {
+                let mut r = record(i, if i == 5 { "other" } else { "r1" });
+                r.date = base + TimeDelta::seconds(i64::from((23 - i) / 3));
+                r
+            })
+            .collect();
+        store.write_audit(&mut batch, &|_| None).unwrap();
+        let q = AuditQuery {
+            filters: vec![("realm".into(), "r1".into())],
+            ..AuditQuery::default()
+        };
+        let up_to = store.max_audit_id(&q).unwrap().unwrap();
+        // written after the export started: not part of it
+        let mut later = vec![record(59, "r1")];
+        store.write_audit(&mut later, &|_| None).unwrap();
+
+        let mut seen: Vec<(chrono::NaiveDateTime, i64)> = Vec::new();
+        let mut after = None;
+        loop {
+            let round = store.audit_export_round(&q, up_to, after, 4).unwrap();
+            assert!(round.entries.len() <= 4);
+            seen.extend(round.entries.iter().map(|r| (r.date, r.id)));
+            match round.entries.last() {
+                Some(last) if round.entries.len() == 4 => after = Some((last.date, last.id)),
+                _ => break,
+            }
+        }
+        let mut expected: Vec<(chrono::NaiveDateTime, i64)> = batch
+            .iter()
+            .filter(|r| r.realm == "r1")
+            .map(|r| (r.date, r.id))
+            .collect();
+        expected.sort();
+        assert_eq!(seen, expected);
+        assert!(store
+            .max_audit_id(&AuditQuery {
+                filters: vec![("realm".into(), "none".into())],
+                ..AuditQuery::default()
+            })
+            .unwrap()
+            .is_none());
+    });
+}

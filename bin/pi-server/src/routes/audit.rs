@@ -1,7 +1,8 @@
 //! `GET /audit/` (one page of the audit trail, privacyIDEA's filters and
 //! paging, the `auditlog`, `auditlog_age` and `hide_audit_columns` admin
 //! policies) and `GET /audit/<file>.csv` (the `auditlog_download` export,
-//! capped by `auditlog_age`).
+//! capped by `auditlog_age`, streamed in rounds of 500 like the release's
+//! `csv_generator`).
 
 use crate::auth::Admin;
 use crate::envelope;
@@ -437,43 +438,72 @@ pub(crate) async fn download(
     params: Params,
 ) -> ApiResult<HttpResponse> {
     let filename = path.into_inner();
-    let mut q = query(&state, &admin, &params, "auditlog_download").await?;
-    q.descending = false;
-    q.page_size = 500;
-    let mut out = String::new();
-    let mut page_no = 1;
-    loop {
-        q.page = page_no;
-        let store = state.audit_store().clone();
-        let qq = q.clone();
-        let page = web::block(move || store.search_audit(&qq))
-            .await
-            .map_err(ApiError::internal)??;
-        for r in &page.entries {
-            let m = entry_json(&state, r, neighbours_ok(&page, r.id));
-            let row: Vec<String> = CSV_ORDER
-                .iter()
-                .map(|k| csv_field(&csv_cell(m.get(*k).unwrap_or(&Value::Null))))
-                .collect();
-            out.push_str(&row.join(","));
-            out.push('\n');
+    let q = query(&state, &admin, &params, "auditlog_download").await?;
+    // the log as it is now: entries written during the export are left out
+    let store = state.audit_store().clone();
+    let q2 = q.clone();
+    let up_to = web::block(move || store.max_audit_id(&q2))
+        .await
+        .map_err(ApiError::internal)??;
+    let rounds = futures_util::stream::unfold(up_to.map(|up_to| (up_to, None)), move |cursor| {
+        let state = state.clone();
+        let q = q.clone();
+        async move {
+            let (up_to, after) = cursor?;
+            match csv_round(&state, &q, up_to, after).await {
+                Ok((chunk, next)) => Some((Ok(chunk), next.map(|n| (up_to, Some(n))))),
+                Err(e) => {
+                    // the answer has started: cut it off, do not end it cleanly
+                    log::error!("audit CSV export failed: {e}");
+                    Some((Err(actix_web::Error::from(e)), None))
+                }
+            }
         }
-        if page.entries.len() < 500 {
-            break;
-        }
-        page_no += 1;
-    }
+    });
     let clean: String = filename
         .chars()
         .filter(|c| !matches!(c, '/' | '\\' | '"') && !c.is_control())
         .collect();
     Ok(HttpResponse::Ok()
-        .content_type("text/csv")
+        .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename={clean}"),
         ))
-        .body(out))
+        .streaming(rounds))
+}
+
+/// Rows of one round of the export.
+const CSV_ROUND: i64 = 500;
+
+/// One round of the CSV export: its rows as CSV and the `(date, id)` the
+/// next round starts after (`None`: this was the last round).
+async fn csv_round(
+    state: &web::Data<AppState>,
+    q: &AuditQuery,
+    up_to: i64,
+    after: Option<(chrono::NaiveDateTime, i64)>,
+) -> Result<(web::Bytes, Option<(chrono::NaiveDateTime, i64)>), ApiError> {
+    let store = state.audit_store().clone();
+    let qq = q.clone();
+    let page = web::block(move || store.audit_export_round(&qq, up_to, after, CSV_ROUND))
+        .await
+        .map_err(ApiError::internal)??;
+    let mut out = String::new();
+    for r in &page.entries {
+        let m = entry_json(state, r, neighbours_ok(&page, r.id));
+        let row: Vec<String> = CSV_ORDER
+            .iter()
+            .map(|k| csv_field(&csv_cell(m.get(*k).unwrap_or(&Value::Null))))
+            .collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    let next = match page.entries.last() {
+        Some(last) if page.total >= CSV_ROUND => Some((last.date, last.id)),
+        _ => None,
+    };
+    Ok((web::Bytes::from(out), next))
 }
 
 /// Register the routes.
