@@ -35,6 +35,7 @@ test-faults: ## fault suite on a throw-away MariaDB: restart under load, full po
 lint: ## rustfmt check, clippy with -D warnings, rustdoc with -D warnings
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
+	$(CARGO) metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml > /dev/null
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 

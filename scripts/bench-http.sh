@@ -9,6 +9,7 @@
 #                                    # another backend: an EMPTY existing database
 #   BIN_DIR=/tmp/old scripts/bench-http.sh   # binaries from elsewhere (no build)
 #   ROUTES=post scripts/bench-http.sh        # only the POST runs (ROUTES=get: only the GETs)
+#   AUDIT=off scripts/bench-http.sh          # PI_AUDIT_DISABLE = True (default: audit rows written)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -30,6 +31,7 @@ PI_ENCFILE = '$WORK/enckey'
 PI_UUID_FILE = '$WORK/uuid.txt'
 PI_LOGLEVEL = 40
 CFG
+if [ "${AUDIT:-on}" = off ]; then echo "PI_AUDIT_DISABLE = True" >> "$WORK/pi.cfg"; fi
 "$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" create_enckey >/dev/null
 echo "bench-password" | "$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
 "$BIN_DIR/pi-server" --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
@@ -62,6 +64,18 @@ request = function()
 end
 LUA
 
+cat > "$WORK/create.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "$TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"scope":"enrollment","action":"max_token_per_user=3","user":"c' .. counter .. '"}'
+  return wrk.format(nil, "/policy/created" .. counter, nil, body)
+end
+LUA
+
 run_one() { # label path lua: one connection (latency without queueing)
     [ "$ROUTES" != get ] || return 0
     echo "### $1 (1 connection)"
@@ -91,3 +105,4 @@ run "GET /policy/check" "$CHECK"
 run "GET /policy/" "/policy/"
 run "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
 run_one "POST /policy/<name>" "/policy/x" "$WORK/post.lua"
+run_one "POST /policy/<new name> (creates)" "/policy/x" "$WORK/create.lua"
