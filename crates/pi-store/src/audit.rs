@@ -398,6 +398,14 @@ const TEXT_COLUMNS: &[&str] = &[
     "policies",
 ];
 
+/// The type a 64-bit integer is `CAST` to (MySQL/MariaDB call it `SIGNED`).
+fn bigint_cast(c: &AnyConnection) -> &'static str {
+    match c {
+        AnyConnection::Mysql(_) => "SIGNED",
+        _ => "BIGINT",
+    }
+}
+
 fn quote_col(c: &AnyConnection, col: &str) -> String {
     match c {
         AnyConnection::Mysql(_) => format!("`{col}`"),
@@ -629,10 +637,7 @@ fn select_list(c: &AnyConnection) -> String {
     format!(
         "CAST(id AS {big}) AS id, {date} AS date, {start} AS startdate, {duration} AS duration, \
          success, {text_cols}",
-        big = match c {
-            AnyConnection::Mysql(_) => "SIGNED",
-            _ => "BIGINT",
-        },
+        big = bigint_cast(c),
         date = date_text_expr(c, "date", true),
         start = date_text_expr(c, "startdate", true),
     )
@@ -710,10 +715,7 @@ impl Store {
                 #[diesel(sql_type = BigInt)]
                 n: i64,
             }
-            let big = match c {
-                AnyConnection::Mysql(_) => "SIGNED",
-                _ => "BIGINT",
-            };
+            let big = bigint_cast(c);
             let mut cq = diesel::sql_query(format!(
                 "SELECT CAST(COUNT(*) AS {big}) AS n FROM pidea_audit{wh}"
             ))
@@ -754,10 +756,7 @@ impl Store {
                 #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
                 n: Option<i64>,
             }
-            let big = match c {
-                AnyConnection::Mysql(_) => "SIGNED",
-                _ => "BIGINT",
-            };
+            let big = bigint_cast(c);
             let mut mq = diesel::sql_query(format!(
                 "SELECT CAST(MAX(id) AS {big}) AS n FROM pidea_audit{wh}"
             ))
@@ -833,10 +832,7 @@ fn existing_neighbours(
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let big = match c {
-        AnyConnection::Mysql(_) => "SIGNED",
-        _ => "BIGINT",
-    };
+    let big = bigint_cast(c);
     for chunk in wanted.chunks(500) {
         let list = chunk
             .iter()
