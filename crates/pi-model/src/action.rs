@@ -14,7 +14,7 @@ pub enum ActionValue {
     /// Key given without `=` (JSON `true`).
     Flag,
     /// Key given as `key=value`; the raw value (escaped commas keep their backslash).
-    Text(String),
+    Text(Box<str>),
 }
 
 impl ActionValue {
@@ -30,7 +30,7 @@ impl ActionValue {
     pub fn to_json(&self) -> Value {
         match self {
             ActionValue::Flag => Value::Bool(true),
-            ActionValue::Text(t) => Value::String(t.clone()),
+            ActionValue::Text(t) => Value::String(t.to_string()),
         }
     }
 
@@ -73,7 +73,7 @@ impl ActionMap {
         for part in parts {
             let part = part.trim();
             match part.split_once('=') {
-                Some((k, v)) => map.insert(k.to_string(), ActionValue::Text(v.to_string())),
+                Some((k, v)) => map.insert(k.to_string(), ActionValue::Text(v.into())),
                 None => map.insert(part.to_string(), ActionValue::Flag),
             }
         }
@@ -152,10 +152,7 @@ impl ActionMap {
                 None => return false,
             }
             if let ActionValue::Text(t) = v {
-                match rest
-                    .strip_prefix('=')
-                    .and_then(|r| r.strip_prefix(t.as_str()))
-                {
+                match rest.strip_prefix('=').and_then(|r| r.strip_prefix(&**t)) {
                     Some(r) => rest = r,
                     None => return false,
                 }

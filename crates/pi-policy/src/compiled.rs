@@ -27,22 +27,58 @@ pub(crate) enum EntryKind {
     Negated,
 }
 
-/// One list entry.
+/// One list entry: a shared pointer to its interned text and
+/// classification ([`RegexMap::entry`]). The same realms, users and action
+/// names repeat across thousands of policies; each list holds 8 bytes per
+/// entry instead of its own string and compiled form.
 #[derive(Debug, Clone)]
-pub(crate) struct Entry {
-    /// Shared with every equal entry of the set ([`RegexMap::intern`]).
-    pub raw: Arc<str>,
+pub(crate) struct Entry(Arc<EntryData>);
+
+/// What an [`Entry`] points to (one per distinct entry text and cache).
+#[derive(Debug)]
+pub(crate) struct EntryData {
+    pub raw: Box<str>,
     pub kind: EntryKind,
+    /// The index's hash of `raw` (`index::hash_str`), computed once.
+    pub hash: u64,
+}
+
+impl std::ops::Deref for Entry {
+    type Target = EntryData;
+    #[inline]
+    fn deref(&self) -> &EntryData {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        &self.0.raw
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.0.raw == other.0.raw
+    }
+}
+
+impl Eq for Entry {}
+
+impl std::hash::Hash for Entry {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.raw.hash(h)
+    }
 }
 
 /// Compiled regular expressions of list entries, by entry text, and the
-/// entry texts themselves, interned: the same action names and realms
-/// repeat across thousands of policies, and each entry then holds a shared
-/// string instead of its own copy.
+/// entries themselves, interned: the same action names and realms repeat
+/// across thousands of policies, and each list then holds shared pointers
+/// instead of its own copies.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct RegexMap {
     regexes: std::collections::HashMap<Box<str>, Result<Regex, String>>,
-    strings: std::collections::HashSet<Arc<str>, std::hash::BuildHasherDefault<Folded>>,
+    entries: std::collections::HashSet<Entry, std::hash::BuildHasherDefault<Folded>>,
 }
 
 /// FxHash with its high bits folded into the low ones: a hash table takes
@@ -82,14 +118,31 @@ impl RegexMap {
         r
     }
 
-    /// The shared copy of `s`.
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return a.clone();
+    /// The shared entry for the text `raw`.
+    fn entry(&mut self, raw: &str) -> Entry {
+        if let Some(e) = self.entries.get(raw) {
+            return e.clone();
         }
-        let a: Arc<str> = s.into();
-        self.strings.insert(a.clone());
-        a
+        let kind = if matches!(raw.as_bytes().first(), Some(b'!' | b'-')) {
+            // Negated entries only exclude, by equality; never a pattern.
+            EntryKind::Negated
+        } else if raw == "*" {
+            EntryKind::Star
+        } else if is_literal(raw) {
+            EntryKind::Literal
+        } else {
+            match self.compiled(raw) {
+                Ok(re) => EntryKind::Regex(Box::new(re)),
+                Err(e) => EntryKind::Invalid(e.into()),
+            }
+        };
+        let e = Entry(Arc::new(EntryData {
+            raw: raw.into(),
+            kind,
+            hash: crate::index::hash_str(raw),
+        }));
+        self.entries.insert(e.clone());
+        e
     }
 }
 
@@ -125,33 +178,13 @@ impl RegexCache {
     /// `entries` list entries needs.
     pub(crate) fn trim_for(&mut self, entries: usize) {
         let limit = 4 * entries + 1024;
-        if self.map.regexes.len() > limit || self.map.strings.len() > limit {
+        if self.map.regexes.len() > limit || self.map.entries.len() > limit {
             self.map = RegexMap::default();
         }
     }
 }
 
-impl Entry {
-    fn new(raw: &str, cache: &mut RegexMap) -> Entry {
-        let kind = if matches!(raw.as_bytes().first(), Some(b'!' | b'-')) {
-            // Negated entries only exclude, by equality; never a pattern.
-            EntryKind::Negated
-        } else if raw == "*" {
-            EntryKind::Star
-        } else if is_literal(raw) {
-            EntryKind::Literal
-        } else {
-            match cache.compiled(raw) {
-                Ok(re) => EntryKind::Regex(Box::new(re)),
-                Err(e) => EntryKind::Invalid(e.into()),
-            }
-        };
-        Entry {
-            raw: cache.intern(raw),
-            kind,
-        }
-    }
-
+impl EntryData {
     /// The excluded value of a negated entry (`raw[1..]`).
     #[inline]
     pub fn neg(&self) -> Option<&str> {
@@ -202,10 +235,7 @@ impl EntryList {
 
     pub fn with_cache<S: AsRef<str>>(items: &[S], cache: &mut RegexMap) -> EntryList {
         EntryList {
-            entries: items
-                .iter()
-                .map(|s| Entry::new(s.as_ref(), cache))
-                .collect(),
+            entries: items.iter().map(|s| cache.entry(s.as_ref())).collect(),
         }
     }
 

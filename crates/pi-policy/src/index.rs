@@ -105,7 +105,7 @@ const SPLIT_MIN: usize = 1;
 /// candidates (every candidate is checked completely), so collisions cost
 /// time, never correctness — and a query never touches a heap string.
 #[inline]
-fn hash_str(s: &str) -> u64 {
+pub(crate) fn hash_str(s: &str) -> u64 {
     let mut h = FxHasher::default();
     h.write(s.as_bytes());
     // One more round so that short strings spread over the high bits.
@@ -113,20 +113,31 @@ fn hash_str(s: &str) -> u64 {
     h.finish()
 }
 
+/// A value hash as the attribute splits keep it: 32 bits (the high half
+/// of [`hash_str`]). Value tables are most of the index's memory; a
+/// collision only merges two values' candidate lists (more candidates,
+/// never fewer — values are merged before their lists are built).
+type VHash = u32;
+
+#[inline]
+fn vhash(h: u64) -> VHash {
+    (h >> 32) as VHash
+}
+
 /// A query value as hashes: of `v`, and of `v` without a trailing newline
 /// (Python's `$` also matches before it).
 #[derive(Debug, Clone, Copy)]
 struct ValueKey {
-    exact: u64,
-    stripped: Option<u64>,
+    exact: VHash,
+    stripped: Option<VHash>,
 }
 
 impl ValueKey {
     #[inline]
     fn of(v: &str) -> ValueKey {
         ValueKey {
-            exact: hash_str(v),
-            stripped: v.strip_suffix('\n').map(hash_str),
+            exact: vhash(hash_str(v)),
+            stripped: v.strip_suffix('\n').map(|s| vhash(hash_str(s))),
         }
     }
 }
@@ -164,7 +175,7 @@ enum Class {
     /// `*`, regular expressions, case-insensitive users: always a candidate.
     Complex,
     /// Only literal entries, as hashes.
-    Values(Box<[u64]>),
+    Values(Box<[VHash]>),
 }
 
 impl Class {
@@ -180,7 +191,7 @@ impl Class {
         if complex {
             return Class::Complex;
         }
-        Class::Values(list.entries.iter().map(|e| hash_str(&e.raw)).collect())
+        Class::Values(list.entries.iter().map(|e| vhash(e.hash)).collect())
     }
 }
 
@@ -205,11 +216,11 @@ type ClassFn<'c> = dyn Fn(u32, usize) -> Option<&'c Class> + 'c;
 #[derive(Default)]
 struct Scratch {
     /// Reused `(value hash, id)` buffer.
-    pairs: Vec<(u64, u32)>,
+    pairs: Vec<(VHash, u32)>,
     /// Reused buffer of complex ids.
     complex: Vec<u32>,
     /// Reused `(value hash, span)` buffer.
-    spans: Vec<(u64, Span)>,
+    spans: Vec<(VHash, Span)>,
 }
 
 /// A range of [`Bucket::data`].
@@ -297,17 +308,17 @@ impl Split {
 /// probe instead of a binary search's chain of dependent loads.
 #[derive(Debug, Default, Clone)]
 struct ValueTable {
-    slots: Box<[(u64, Span)]>,
+    slots: Box<[(VHash, Span)]>,
     /// `0`: `slots` is a plain list; else log2 of the table size.
     bits: u32,
 }
 
 /// Marks a free slot; a value hashing to it is stored in the list form.
-const EMPTY: u64 = u64::MAX;
+const EMPTY: VHash = VHash::MAX;
 const LINEAR: usize = 8;
 
 impl ValueTable {
-    fn new(entries: &[(u64, Span)]) -> ValueTable {
+    fn new(entries: &[(VHash, Span)]) -> ValueTable {
         if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
             return ValueTable {
                 slots: entries.into(),
@@ -336,7 +347,7 @@ impl ValueTable {
     }
 
     /// The stored `(value hash, span)` pairs, in no particular order.
-    fn entries(&self) -> impl Iterator<Item = (u64, Span)> + '_ {
+    fn entries(&self) -> impl Iterator<Item = (VHash, Span)> + '_ {
         let table = self.bits != 0;
         self.slots
             .iter()
@@ -345,12 +356,12 @@ impl ValueTable {
     }
 
     #[inline]
-    fn home(v: u64, bits: u32) -> usize {
-        (v >> (64 - bits)) as usize
+    fn home(v: VHash, bits: u32) -> usize {
+        (v >> (VHash::BITS - bits)) as usize
     }
 
     #[inline]
-    fn get(&self, v: Option<u64>) -> Option<Span> {
+    fn get(&self, v: Option<VHash>) -> Option<Span> {
         let v = v?;
         if self.bits == 0 {
             return self.slots.iter().find(|s| s.0 == v).map(|s| s.1);
@@ -477,7 +488,7 @@ impl Bucket {
                     end: data.len() as u32,
                 }
             };
-            let (mut unrestricted_add, mut complex_add, mut values): (_, _, &[u64]) =
+            let (mut unrestricted_add, mut complex_add, mut values): (_, _, &[VHash]) =
                 (None, None, &[]);
             match added {
                 Some((s, Class::Unrestricted)) => unrestricted_add = Some(s),
@@ -488,7 +499,7 @@ impl Bucket {
             let add_slot = added.map(|(s, _)| s);
             split.unrestricted = copy(old.unrestricted, unrestricted_add, &mut data);
             split.complex = copy(old.complex, complex_add, &mut data);
-            let mut new_values: smallvec::SmallVec<[u64; 4]> = values.iter().copied().collect();
+            let mut new_values: smallvec::SmallVec<[VHash; 4]> = values.iter().copied().collect();
             new_values.sort_unstable();
             new_values.dedup();
             let spans = &mut b.spans;
@@ -726,7 +737,7 @@ fn literal_keys(p: &CompiledPolicy) -> impl Iterator<Item = u64> + '_ {
         .entries
         .iter()
         .filter(move |_| !wild)
-        .map(|e| hash_str(&e.raw))
+        .map(|e| e.hash)
 }
 
 impl ScopeLists {
@@ -828,46 +839,51 @@ impl ScopeIndex {
     }
 }
 
-/// Name → slots, in shards so that an edit copies one shard, not every name.
-/// Keyed by the name's hash: a collision only adds a candidate (the name is
-/// compared when the candidate is checked).
+/// Name → slots, in shards so that an edit copies one shard, not every
+/// name. A shard is a sorted array of `(name hash, slot)` (8 bytes per
+/// policy). Keyed by the name's hash: a collision only adds a candidate
+/// (the name is compared when the candidate is checked).
 #[derive(Debug, Clone)]
 struct NameIndex {
-    shards: Vec<Arc<HashMap<u64, smallvec::SmallVec<[u32; 1]>>>>,
+    shards: Vec<Arc<[(VHash, u32)]>>,
 }
 
 const NAME_SHARDS: usize = 256;
 
 impl NameIndex {
-    fn shard(h: u64) -> usize {
-        (h >> 56) as usize % NAME_SHARDS
+    fn key(name: &str) -> (usize, VHash) {
+        let h = hash_str(name);
+        ((h >> 56) as usize % NAME_SHARDS, vhash(h))
     }
 
-    fn get(&self, name: &str) -> &[u32] {
-        let h = hash_str(name);
-        self.shards
-            .get(Self::shard(h))
-            .and_then(|m| m.get(&h))
-            .map(|v| v.as_slice())
+    fn get(&self, name: &str) -> impl Iterator<Item = u32> + '_ {
+        let (shard, h) = Self::key(name);
+        let pairs: &[(VHash, u32)] = self.shards.get(shard).map(|s| &s[..]).unwrap_or(&[]);
+        let from = pairs.partition_point(|&(k, _)| k < h);
+        pairs
+            .get(from..)
             .unwrap_or(&[])
+            .iter()
+            .take_while(move |&&(k, _)| k == h)
+            .map(|&(_, id)| id)
     }
 
     fn edit(&mut self, name: &str, remove: Option<u32>, add: Option<u32>) {
-        let h = hash_str(name);
-        let Some(shard) = self.shards.get_mut(Self::shard(h)) else {
+        let (shard, h) = Self::key(name);
+        let Some(pairs) = self.shards.get_mut(shard) else {
             return;
         };
-        let map = Arc::make_mut(shard);
-        let ids = map.entry(h).or_default();
-        ids.retain(|id| Some(*id) != remove);
+        let mut v: Vec<(VHash, u32)> = pairs
+            .iter()
+            .copied()
+            .filter(|&p| Some(p) != remove.map(|r| (h, r)))
+            .collect();
         if let Some(a) = add {
-            if let Err(at) = ids.binary_search(&a) {
-                ids.insert(at, a);
+            if let Err(at) = v.binary_search(&(h, a)) {
+                v.insert(at, (h, a));
             }
         }
-        if ids.is_empty() {
-            map.remove(&h);
-        }
+        *pairs = v.into();
     }
 }
 
@@ -900,7 +916,7 @@ impl Index {
     pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
         let mut classes: Vec<Classes> = Vec::new();
         let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
-        let mut names: Vec<Vec<(u64, u32)>> = vec![Vec::new(); NAME_SHARDS];
+        let mut names: Vec<Vec<(VHash, u32)>> = vec![Vec::new(); NAME_SHARDS];
         for (id, p) in policies {
             let slot = id as usize;
             if classes.len() <= slot {
@@ -916,8 +932,8 @@ impl Index {
                     .or_default()
                     .add(id, p),
             }
-            let h = hash_str(p.policy.name());
-            if let Some(shard) = names.get_mut(NameIndex::shard(h)) {
+            let (shard, h) = NameIndex::key(p.policy.name());
+            if let Some(shard) = names.get_mut(shard) {
                 shard.push((h, id));
             }
         }
@@ -929,13 +945,9 @@ impl Index {
             .collect();
         let shards = names
             .into_iter()
-            .map(|pairs| {
-                let mut m: HashMap<u64, smallvec::SmallVec<[u32; 1]>> = HashMap::default();
-                m.reserve(pairs.len());
-                for (h, id) in pairs {
-                    m.entry(h).or_default().push(id);
-                }
-                Arc::new(m)
+            .map(|mut pairs| {
+                pairs.sort_unstable();
+                Arc::from(pairs)
             })
             .collect();
         Index {
@@ -989,7 +1001,7 @@ impl Index {
         mut f: impl FnMut(u32),
     ) {
         if let Some(n) = name {
-            self.by_name.get(n).iter().copied().for_each(f);
+            self.by_name.get(n).for_each(f);
             return;
         }
         let k = QueryKeys {

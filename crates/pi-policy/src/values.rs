@@ -97,7 +97,7 @@ pub fn extract_action_values(
     for p in &considered {
         let value = match p.action().get(action) {
             None => None,
-            Some(ActionValue::Text(t)) => Some(t.as_str()),
+            Some(ActionValue::Text(t)) => Some(&**t),
             Some(ActionValue::Flag) => return Err(MatchError::NotAValueAction(action.to_string())),
         };
         let v = value.unwrap_or("");
