@@ -238,19 +238,41 @@ impl EntryList {
             entries: items.iter().map(|s| cache.entry(s.as_ref())).collect(),
         }
     }
+}
 
+impl std::ops::Deref for EntryList {
+    type Target = [Entry];
     #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    fn deref(&self) -> &[Entry] {
+        &self.entries
     }
+}
 
+/// privacyIDEA's `_search_value` on a compiled list (an [`EntryList`] or
+/// one of the lists a [`CompiledPolicy`] keeps in one allocation).
+pub(crate) trait Entries {
+    /// `_search_value(P, q)` for a string query. A negated entry (`!x`/`-x`)
+    /// only excludes (when `x == q`); it is never compared as a pattern.
+    /// Stops early once excluded (the outcome can no longer pass).
+    fn search(&self, q: &str) -> Search;
+    /// `_search_value(P, list)`: a plain entry is found when it is `*` or an
+    /// element of the list (no regular expressions); a negated entry
+    /// excludes when the list contains the negated value.
+    fn search_list(&self, q: &[&str]) -> Search;
+    /// Raw entries whose regular expression does not compile.
+    fn invalid(&self) -> impl Iterator<Item = (&str, &str)>;
+    /// Whether an entry is exactly `q`.
+    fn contains_raw(&self, q: &str) -> bool;
+}
+
+impl Entries for [Entry] {
     /// `_search_value(P, q)` for a string query. A negated entry (`!x`/`-x`)
     /// only excludes (when `x == q`); it is never compared as a pattern.
     /// Stops early once excluded (the outcome can no longer pass).
     #[inline]
-    pub fn search(&self, q: &str) -> Search {
+    fn search(&self, q: &str) -> Search {
         let mut found = false;
-        for e in &self.entries {
+        for e in self {
             match e.neg() {
                 Some(n) => {
                     if n == q {
@@ -276,12 +298,12 @@ impl EntryList {
     /// `_search_value(P, list)`: a plain entry is found when it is `*` or an
     /// element of the list (no regular expressions); a negated entry
     /// excludes when the list contains the negated value.
-    pub fn search_list(&self, q: &[&str]) -> Search {
+    fn search_list(&self, q: &[&str]) -> Search {
         let mut s = Search {
             found: false,
             excluded: false,
         };
-        for e in &self.entries {
+        for e in self {
             match e.neg() {
                 Some(n) => s.excluded |= q.contains(&n),
                 None => s.found |= &*e.raw == "*" || q.contains(&&*e.raw),
@@ -291,16 +313,16 @@ impl EntryList {
     }
 
     /// Raw entries whose regular expression does not compile.
-    pub fn invalid(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().filter_map(|e| match &e.kind {
+    fn invalid(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.iter().filter_map(|e| match &e.kind {
             EntryKind::Invalid(err) => Some((&*e.raw, &**err)),
             _ => None,
         })
     }
 
     /// Raw entries.
-    pub fn contains_raw(&self, q: &str) -> bool {
-        self.entries.iter().any(|e| &*e.raw == q)
+    fn contains_raw(&self, q: &str) -> bool {
+        self.iter().any(|e| &*e.raw == q)
     }
 }
 
@@ -326,11 +348,11 @@ pub(crate) struct CompiledPolicy {
     pub has_user_agents: bool,
     pub has_client: bool,
     pub policy: Policy,
-    pub action: EntryList,
-    pub realm: EntryList,
-    pub user: EntryList,
-    pub adminuser: EntryList,
-    pub resolver: EntryList,
+    /// The action keys, realm, user, admin user and resolver lists, one
+    /// after the other in one allocation ([`CompiledPolicy::action`], …).
+    lists: Box<[Entry]>,
+    /// Where each of the five lists ends in `lists`.
+    ends: [u32; 5],
     /// What few policies have (`None`: all empty).
     pub rare: Option<Box<CompiledRare>>,
 }
@@ -377,6 +399,26 @@ impl CompiledPolicy {
                 }
             })
             .collect();
+        let mut lists: Vec<Entry> = Vec::with_capacity(
+            keys.len()
+                + policy.realm().len()
+                + policy.user().len()
+                + policy.adminuser().len()
+                + policy.resolver().len(),
+        );
+        let mut ends = [0u32; 5];
+        let texts: [&mut dyn Iterator<Item = &str>; 5] = [
+            &mut keys.iter().copied(),
+            &mut policy.realm().iter().map(String::as_str),
+            &mut policy.user().iter().map(String::as_str),
+            &mut policy.adminuser().iter().map(String::as_str),
+            &mut policy.resolver().iter().map(String::as_str),
+        ];
+        for (end, list) in ends.iter_mut().zip(texts) {
+            lists.extend(list.map(|t| cache.entry(t)));
+            *end = lists.len() as u32;
+        }
+        let lists = lists.into_boxed_slice();
         let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
             user_lower: if uci {
@@ -406,21 +448,18 @@ impl CompiledPolicy {
             has_pinode: !policy.pinode().is_empty(),
             has_user_agents: !policy.user_agents().is_empty(),
             has_client: !policy.client().is_empty(),
-            action: EntryList::with_cache(&keys, cache),
-            realm: EntryList::with_cache(policy.realm(), cache),
-            user: EntryList::with_cache(policy.user(), cache),
-            adminuser: EntryList::with_cache(policy.adminuser(), cache),
-            resolver: EntryList::with_cache(policy.resolver(), cache),
+            lists,
+            ends,
             rare: (!rare.is_empty()).then(|| Box::new(rare)),
             policy,
         };
         for (field, list) in [
-            ("action", &cp.action),
-            ("realm", &cp.realm),
+            ("action", cp.action()),
+            ("realm", cp.realm()),
             ("adminrealm", &cp.rare().adminrealm),
-            ("user", &cp.user),
-            ("adminuser", &cp.adminuser),
-            ("resolver", &cp.resolver),
+            ("user", cp.user()),
+            ("adminuser", cp.adminuser()),
+            ("resolver", cp.resolver()),
         ] {
             for (raw, err) in list.invalid() {
                 log::warn!(
@@ -430,6 +469,47 @@ impl CompiledPolicy {
             }
         }
         cp
+    }
+
+    /// List `k` of `lists`.
+    #[inline]
+    fn list(&self, k: usize) -> &[Entry] {
+        let start = match k.checked_sub(1) {
+            Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(k).copied().unwrap_or(0);
+        self.lists.get(start as usize..end as usize).unwrap_or(&[])
+    }
+
+    /// The action keys.
+    #[inline]
+    pub fn action(&self) -> &[Entry] {
+        self.list(0)
+    }
+
+    /// The realm list.
+    #[inline]
+    pub fn realm(&self) -> &[Entry] {
+        self.list(1)
+    }
+
+    /// The user list.
+    #[inline]
+    pub fn user(&self) -> &[Entry] {
+        self.list(2)
+    }
+
+    /// The admin user list.
+    #[inline]
+    pub fn adminuser(&self) -> &[Entry] {
+        self.list(3)
+    }
+
+    /// The resolver list.
+    #[inline]
+    pub fn resolver(&self) -> &[Entry] {
+        self.list(4)
     }
 
     /// The rarely used attributes (all empty for most policies).

@@ -1,6 +1,6 @@
 //! The policy set and privacyIDEA's `list_policies` / `match_policies`.
 
-use crate::compiled::{CompiledCondition, CompiledPolicy, RegexCache, Search};
+use crate::compiled::{CompiledCondition, CompiledPolicy, Entries, RegexCache, Search};
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
@@ -525,15 +525,15 @@ impl PolicySet {
             return Err(Some(Attribute::Scope));
         }
         if let Some(a) = q.action {
-            if !p.action.is_empty() && !p.action.search(a).passes() {
+            if !p.action().is_empty() && !p.action().search(a).passes() {
                 return Err(Some(Attribute::Action));
             }
         }
-        if !p.realm.is_empty() {
+        if !p.realm().is_empty() {
             let s = match &pq.realm_q {
                 RealmQ::None => None,
-                RealmQ::Str(r) => Some(p.realm.search(r)),
-                RealmQ::List(l) => Some(p.realm.search_list(l)),
+                RealmQ::Str(r) => Some(p.realm().search(r)),
+                RealmQ::List(l) => Some(p.realm().search_list(l)),
             };
             if s.is_some_and(|s| !s.passes()) {
                 return Err(Some(Attribute::Realm));
@@ -547,20 +547,20 @@ impl PolicySet {
             }
         }
         if let Some(u) = pq.user {
-            if !p.user.is_empty() {
+            if !p.user().is_empty() {
                 let s: Search = match (
                     p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
                     &pq.user_lower,
                 ) {
                     (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                    _ => p.user.search(u),
+                    _ => p.user().search(u),
                 };
                 if !s.passes() {
                     return Err(Some(Attribute::User));
                 }
                 if pq.pairing {
                     let r = pq.realm.unwrap_or("");
-                    if !(p.user.contains_raw(u) && p.realm.contains_raw(r)) {
+                    if !(p.user().contains_raw(u) && p.realm().contains_raw(r)) {
                         return Err(Some(Attribute::UserRealmPairing));
                     }
                 }
@@ -568,13 +568,13 @@ impl PolicySet {
         }
         if pq.admin_scope {
             if let Some(au) = q.adminuser {
-                if !p.adminuser.is_empty() {
+                if !p.adminuser().is_empty() {
                     let s = match (
                         p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
                         &pq.adminuser_lower,
                     ) {
                         (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                        _ => p.adminuser.search(au),
+                        _ => p.adminuser().search(au),
                     };
                     if !s.passes() {
                         return Err(Some(Attribute::Adminuser));
@@ -586,11 +586,11 @@ impl PolicySet {
             if p.check_all_resolvers {
                 let ok = pq
                     .ordered_resolvers()
-                    .is_some_and(|rs| rs.iter().any(|r| p.resolver.search(r).passes()));
+                    .is_some_and(|rs| rs.iter().any(|r| p.resolver().search(r).passes()));
                 if !ok {
                     return Err(Some(Attribute::Resolver));
                 }
-            } else if !p.resolver.is_empty() && !p.resolver.search(res).passes() {
+            } else if !p.resolver().is_empty() && !p.resolver().search(res).passes() {
                 return Err(Some(Attribute::Resolver));
             }
         }

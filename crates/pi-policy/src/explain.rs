@@ -1,7 +1,7 @@
 //! Explanations: for a query, every policy of the queried scope with the
 //! first attribute that excluded it, or its position among the matches.
 
-use crate::compiled::{CompiledCondition, CompiledPolicy};
+use crate::compiled::{CompiledCondition, CompiledPolicy, Entries};
 use crate::engine::{Attribute, PolicySet, Prepared, RealmQ};
 use crate::error::MatchError;
 use crate::query::Query;
@@ -66,12 +66,12 @@ fn opt(v: Option<&str>) -> String {
 fn warnings(p: &CompiledPolicy) -> Vec<String> {
     let mut w = Vec::new();
     for (field, l) in [
-        ("action", &p.action),
-        ("realm", &p.realm),
+        ("action", p.action()),
+        ("realm", p.realm()),
         ("adminrealm", &p.rare().adminrealm),
-        ("user", &p.user),
-        ("adminuser", &p.adminuser),
-        ("resolver", &p.resolver),
+        ("user", p.user()),
+        ("adminuser", p.adminuser()),
+        ("resolver", p.resolver()),
     ] {
         for (raw, err) in l.invalid() {
             w.push(format!(
@@ -101,7 +101,7 @@ fn warnings(p: &CompiledPolicy) -> Vec<String> {
 fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
     let pol = &p.policy;
     let q = &pq.q;
-    let search_word = |l: &crate::compiled::EntryList, v: &str| {
+    let search_word = |l: &[crate::compiled::Entry], v: &str| {
         if l.search(v).excluded {
             "excluded by a negation in"
         } else {
@@ -116,7 +116,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
             let a = q.action.unwrap_or("");
             format!(
                 "action `{a}` {} {}",
-                search_word(&p.action, a),
+                search_word(p.action(), a),
                 list(&pol.action().keys().map(str::to_string).collect::<Vec<_>>())
             )
         }
@@ -128,7 +128,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
             ),
             _ => {
                 let r = pq.realm.unwrap_or("");
-                format!("realm `{r}` {} {}", search_word(&p.realm, r), list(pol.realm()))
+                format!("realm `{r}` {} {}", search_word(p.realm(), r), list(pol.realm()))
             }
         },
         Attribute::Adminrealm => {
@@ -138,7 +138,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
         Attribute::User => {
             let u = pq.user.unwrap_or("");
             let ci = if pol.user_case_insensitive() { " (case-insensitive)" } else { "" };
-            format!("user `{u}`{ci} {} {}", search_word(p.rare().user_lower.as_ref().unwrap_or(&p.user), &if p.rare().user_lower.is_some() { u.to_lowercase() } else { u.to_string() }), list(pol.user()))
+            format!("user `{u}`{ci} {} {}", search_word(p.rare().user_lower.as_deref().unwrap_or(p.user()), &if p.rare().user_lower.is_some() { u.to_lowercase() } else { u.to_string() }), list(pol.user()))
         }
         Attribute::UserRealmPairing => format!(
             "with several realms the user `{}` and realm `{}` must both be listed literally (user {}, realm {})",
@@ -166,7 +166,7 @@ fn detail(attr: Attribute, p: &CompiledPolicy, pq: &Prepared<'_>) -> String {
                 }
             } else {
                 let r = pq.resolver.unwrap_or("");
-                format!("resolver `{r}` {} {}", search_word(&p.resolver, r), list(pol.resolver()))
+                format!("resolver `{r}` {} {}", search_word(p.resolver(), r), list(pol.resolver()))
             }
         }
         Attribute::Pinode => format!("node {} not in {}", opt(q.pinode), list(pol.pinode())),

@@ -25,7 +25,7 @@
 //! return a superset of the matches — the property tests compare it with a
 //! linear scan, and an edited index with a rebuilt one.
 
-use crate::compiled::{CompiledPolicy, EntryKind, EntryList};
+use crate::compiled::{CompiledPolicy, Entry, EntryKind};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
@@ -178,20 +178,95 @@ enum Class {
     Values(Box<[VHash]>),
 }
 
+/// A [`Class`] borrowed (from an owned `Class` or from the flat table of
+/// a build, which keeps no allocation per policy).
+#[derive(Debug, Clone, Copy)]
+enum ClassRef<'a> {
+    Unrestricted,
+    Complex,
+    Values(&'a [VHash]),
+}
+
+/// Whether a non-empty list goes to the complex part of a split.
+fn is_complex(list: &[Entry], force_complex: bool) -> bool {
+    force_complex
+        || list
+            .iter()
+            .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)))
+}
+
+/// The classes of every slot of a build, in two flat arrays: per slot and
+/// attribute a range of `values` (empty: unrestricted; `COMPLEX`: complex).
+#[derive(Default)]
+struct FlatClasses {
+    values: Vec<VHash>,
+    ranges: Vec<[(u32, u32); 4]>,
+}
+
+const COMPLEX: (u32, u32) = (u32::MAX, u32::MAX);
+
+impl FlatClasses {
+    fn add(&mut self, slot: u32, p: &CompiledPolicy) {
+        let uci = p.policy.user_case_insensitive();
+        let lists = [
+            (p.realm(), false),
+            (&p.rare().adminrealm[..], false),
+            (p.user(), uci),
+            (p.adminuser(), uci),
+        ];
+        let slot = slot as usize;
+        if self.ranges.len() <= slot {
+            self.ranges.resize(slot + 1, [(0, 0); 4]);
+        }
+        let mut ranges = [(0u32, 0u32); 4];
+        for (range, (list, force)) in ranges.iter_mut().zip(lists) {
+            if list.is_empty() {
+                continue;
+            }
+            if is_complex(list, force) {
+                *range = COMPLEX;
+                continue;
+            }
+            let start = self.values.len() as u32;
+            self.values.extend(list.iter().map(|e| vhash(e.hash)));
+            *range = (start, self.values.len() as u32);
+        }
+        if let Some(r) = self.ranges.get_mut(slot) {
+            *r = ranges;
+        }
+    }
+
+    #[inline]
+    fn get(&self, slot: u32, attr: usize) -> Option<ClassRef<'_>> {
+        let &(start, end) = self.ranges.get(slot as usize)?.get(attr)?;
+        Some(if (start, end) == COMPLEX {
+            ClassRef::Complex
+        } else if start == end {
+            ClassRef::Unrestricted
+        } else {
+            ClassRef::Values(self.values.get(start as usize..end as usize)?)
+        })
+    }
+}
+
 impl Class {
-    fn of(list: &EntryList, force_complex: bool) -> Class {
+    #[inline]
+    fn as_ref(&self) -> ClassRef<'_> {
+        match self {
+            Class::Unrestricted => ClassRef::Unrestricted,
+            Class::Complex => ClassRef::Complex,
+            Class::Values(v) => ClassRef::Values(v),
+        }
+    }
+
+    fn of(list: &[Entry], force_complex: bool) -> Class {
         if list.is_empty() {
             return Class::Unrestricted;
         }
-        let complex = force_complex
-            || list
-                .entries
-                .iter()
-                .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)));
-        if complex {
+        if is_complex(list, force_complex) {
             return Class::Complex;
         }
-        Class::Values(list.entries.iter().map(|e| vhash(e.hash)).collect())
+        Class::Values(list.iter().map(|e| vhash(e.hash)).collect())
     }
 }
 
@@ -201,16 +276,16 @@ type Classes = [Class; 4];
 fn classes_of(p: &CompiledPolicy) -> Classes {
     let uci = p.policy.user_case_insensitive();
     [
-        Class::of(&p.realm, false),
+        Class::of(p.realm(), false),
         Class::of(&p.rare().adminrealm, false),
-        Class::of(&p.user, uci),
-        Class::of(&p.adminuser, uci),
+        Class::of(p.user(), uci),
+        Class::of(p.adminuser(), uci),
     ]
 }
 
 /// The class of slot `id` for split attribute `attr` (`None`: unknown,
 /// treated as unrestricted).
-type ClassFn<'c> = dyn Fn(u32, usize) -> Option<&'c Class> + 'c;
+type ClassFn<'c> = dyn Fn(u32, usize) -> Option<ClassRef<'c>> + 'c;
 
 /// Buffers reused by the splits of one build or edit.
 #[derive(Default)]
@@ -255,7 +330,7 @@ impl Split {
         let class = |id: u32| classes(id, attr);
         if ids
             .iter()
-            .all(|&id| matches!(class(id), Some(Class::Unrestricted) | None))
+            .all(|&id| matches!(class(id), Some(ClassRef::Unrestricted) | None))
         {
             return;
         }
@@ -265,9 +340,9 @@ impl Split {
         b.pairs.clear();
         for &id in ids {
             match class(id) {
-                Some(Class::Unrestricted) | None => data.push(id),
-                Some(Class::Complex) => b.complex.push(id),
-                Some(Class::Values(vs)) => b.pairs.extend(vs.iter().map(|&v| (v, id))),
+                Some(ClassRef::Unrestricted) | None => data.push(id),
+                Some(ClassRef::Complex) => b.complex.push(id),
+                Some(ClassRef::Values(vs)) => b.pairs.extend(vs.iter().map(|&v| (v, id))),
             }
         }
         self.unrestricted = Span {
@@ -458,10 +533,10 @@ impl Bucket {
                     .collect()
             })
         };
-        let scratch_class = |id: u32, attr: usize| -> Option<&Class> {
+        let scratch_class = |id: u32, attr: usize| -> Option<ClassRef<'_>> {
             let l = local.get()?;
             let i = l.binary_search_by_key(&id, |e| e.0).ok()?;
-            l.get(i).and_then(|e| e.1.get(attr))
+            l.get(i).and_then(|e| e.1.get(attr)).map(Class::as_ref)
         };
         let was_small = self.ids.len() <= SPLIT_MIN;
         let mut data: Vec<u32> = Vec::with_capacity(self.data.len() + 8);
@@ -683,7 +758,7 @@ impl Parts {
                     .collect();
                 let class_fn = |id: u32, attr: usize| {
                     let i = ids.binary_search(&id).ok()?;
-                    classes.get(i).and_then(|c| c.get(attr))
+                    classes.get(i).and_then(|c| c.get(attr)).map(Class::as_ref)
                 };
                 let half = ids.len() / 2;
                 let (a, c) = ids.split_at(half);
@@ -722,9 +797,8 @@ struct ScopeLists {
 
 /// Whether a policy is in the wild bucket (a candidate for every action).
 fn is_wild(p: &CompiledPolicy) -> bool {
-    p.action.is_empty()
-        || p.action
-            .entries
+    p.action().is_empty()
+        || p.action()
             .iter()
             .any(|e| matches!(e.kind, EntryKind::Star | EntryKind::Regex(_)))
 }
@@ -733,11 +807,7 @@ fn is_wild(p: &CompiledPolicy) -> bool {
 /// the wild bucket already holds it).
 fn literal_keys(p: &CompiledPolicy) -> impl Iterator<Item = u64> + '_ {
     let wild = is_wild(p);
-    p.action
-        .entries
-        .iter()
-        .filter(move |_| !wild)
-        .map(|e| e.hash)
+    p.action().iter().filter(move |_| !wild).map(|e| e.hash)
 }
 
 impl ScopeLists {
@@ -914,17 +984,11 @@ pub(crate) struct IndexKeys<'q> {
 impl Index {
     /// Index `policies` (slot, policy), slots ascending.
     pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
-        let mut classes: Vec<Classes> = Vec::new();
+        let mut classes = FlatClasses::default();
         let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
         let mut names: Vec<Vec<(VHash, u32)>> = vec![Vec::new(); NAME_SHARDS];
         for (id, p) in policies {
-            let slot = id as usize;
-            if classes.len() <= slot {
-                classes.resize_with(slot + 1, Default::default);
-            }
-            if let Some(c) = classes.get_mut(slot) {
-                *c = classes_of(p);
-            }
+            classes.add(id, p);
             match scopes.get_mut(p.policy.scope()) {
                 Some(s) => s.add(id, p),
                 None => scopes
@@ -937,7 +1001,7 @@ impl Index {
                 shard.push((h, id));
             }
         }
-        let class_fn = |id: u32, attr: usize| classes.get(id as usize).and_then(|c| c.get(attr));
+        let class_fn = |id: u32, attr: usize| classes.get(id, attr);
         let mut b = Scratch::default();
         let scopes = scopes
             .into_iter()

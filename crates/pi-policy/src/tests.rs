@@ -592,7 +592,7 @@ fn case_068_empty_action_query() {
 
 #[test]
 fn case_069_search_value() {
-    use crate::compiled::EntryList;
+    use crate::compiled::{Entries, EntryList};
     let l = EntryList::new(&["v1", "v2"]);
     assert!(l.search("v1").found);
     assert!(!l.search("v3").found);
@@ -2548,9 +2548,10 @@ fn check_all_resolvers_skips_excluded_resolvers() {
 #[test]
 fn list_query_exclusions_and_negated_entries_are_literal() {
     let s = set(vec![pol("p", "admin", "enable").realm("*, !realm2")]);
+    use crate::compiled::Entries;
     let cp = s.in_load_order().next().unwrap();
-    assert!(cp.realm.search_list(&["realm1"]).passes());
-    assert!(!cp.realm.search_list(&["realm1", "realm2"]).passes());
+    assert!(cp.realm().search_list(&["realm1"]).passes());
+    assert!(!cp.realm().search_list(&["realm1", "realm2"]).passes());
     let s = set(vec![pol("u", "admin", "enable").user("*, !(")]);
     assert_eq!(
         m(
