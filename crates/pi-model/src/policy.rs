@@ -77,6 +77,9 @@ struct Rare {
     /// `", "` join of its parsed list (e.g. `a,b` or ` a`):
     /// [`Policy::to_record`] must return exactly what was read.
     raw_lists: Option<Box<[String; 8]>>,
+    /// The action column as stored, only when it is not what
+    /// [`ActionMap::to_action_string`] renders from the parsed map.
+    raw_action: Option<Box<str>>,
 }
 
 /// The scalar columns of the record a [`Policy`] was read from.
@@ -86,9 +89,6 @@ struct Columns {
     priority: i64,
     name: Box<str>,
     scope: Name,
-    /// The action column as stored, only when it is not what
-    /// [`ActionMap::to_action_string`] renders from the parsed map.
-    action: Option<Box<str>>,
     active: bool,
     check_all_resolvers: bool,
     user_case_insensitive: bool,
@@ -176,6 +176,7 @@ impl Policy {
             conditions,
             description: rec.description.as_deref().map(Into::into),
             raw_lists,
+            raw_action: action_raw,
         };
         Policy {
             action,
@@ -188,7 +189,6 @@ impl Policy {
                 priority: rec.priority,
                 name: rec.name.as_str().into(),
                 scope: Name::new(&rec.scope),
-                action: action_raw,
                 active: rec.active,
                 check_all_resolvers: rec.check_all_resolvers,
                 user_case_insensitive: rec.user_case_insensitive,
@@ -285,7 +285,7 @@ impl Policy {
             active: r.active,
             check_all_resolvers: r.check_all_resolvers,
             user_case_insensitive: r.user_case_insensitive,
-            action: match &r.action {
+            action: match &self.rare().raw_action {
                 Some(raw) => raw.to_string(),
                 None => self.action.to_action_string(),
             },
