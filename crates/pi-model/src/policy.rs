@@ -53,9 +53,9 @@ pub struct StoredCondition {
 pub struct Policy {
     record: Columns,
     action: ActionMap,
-    realm: Box<[String]>,
-    adminuser: Box<[String]>,
-    user: Box<[String]>,
+    realm: List,
+    adminuser: List,
+    user: List,
     /// What most policies do not have, boxed (`None`: all empty).
     rare: Option<Box<Rare>>,
 }
@@ -63,11 +63,11 @@ pub struct Policy {
 /// The columns few policies use.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Rare {
-    adminrealm: Box<[String]>,
-    resolver: Box<[String]>,
-    pinode: Box<[String]>,
-    client: Box<[String]>,
-    user_agents: Box<[String]>,
+    adminrealm: List,
+    resolver: List,
+    pinode: List,
+    client: List,
+    user_agents: List,
     client_list: ClientList,
     time: Box<str>,
     time_range: Option<Result<TimeRange, TimeRangeError>>,
@@ -94,6 +94,65 @@ struct Columns {
     user_case_insensitive: bool,
 }
 
+/// A parsed list column: shared between policies read through the same
+/// [`ListInterner`] (a tenant's policies repeat the same realm and admin
+/// lists), immutable.
+type List = std::sync::Arc<[String]>;
+
+/// Parsed list columns by their stored text, so that equal columns of the
+/// policies of one set are kept once ([`Policy::from_record_shared`]).
+/// Owned by the caller (the policy engine keeps one per regular-expression
+/// cache); parsing is a pure function of the text, so sharing cannot change
+/// a policy.
+#[derive(Debug, Default, Clone)]
+pub struct ListInterner {
+    lists: std::collections::HashMap<Box<str>, List>,
+}
+
+static EMPTY_LIST: std::sync::LazyLock<List> = std::sync::LazyLock::new(|| List::from([]));
+
+impl ListInterner {
+    /// An empty interner.
+    pub fn new() -> ListInterner {
+        ListInterner::default()
+    }
+
+    /// Number of distinct list columns kept.
+    pub fn len(&self) -> usize {
+        self.lists.len()
+    }
+
+    /// `true` when nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+
+    /// Drop everything.
+    pub fn clear(&mut self) {
+        self.lists = Default::default();
+    }
+
+    fn parse(raw: &str) -> List {
+        if raw.is_empty() {
+            EMPTY_LIST.clone()
+        } else {
+            split_list(raw).into()
+        }
+    }
+
+    fn list(&mut self, raw: &str) -> List {
+        if raw.is_empty() {
+            return EMPTY_LIST.clone();
+        }
+        if let Some(l) = self.lists.get(raw) {
+            return l.clone();
+        }
+        let l = ListInterner::parse(raw);
+        self.lists.insert(raw.into(), l.clone());
+        l
+    }
+}
+
 static NO_RARE: std::sync::LazyLock<Rare> = std::sync::LazyLock::new(Rare::default);
 
 /// Whether `raw` is `items.join(", ")` (without building the string).
@@ -117,8 +176,31 @@ fn is_join(raw: &str, items: &[String]) -> bool {
 impl Policy {
     /// Lenient conversion of a stored record (see the type documentation).
     pub fn from_record(rec: &PolicyRecord) -> Policy {
-        let client = split_list(&rec.client);
-        let client_list = ClientList::from_items(&client);
+        Policy::from_record_impl(rec, None)
+    }
+
+    /// [`Policy::from_record`] sharing its parsed list columns with the
+    /// other policies read through `lists` (equal columns, one copy).
+    pub fn from_record_shared(rec: &PolicyRecord, lists: &mut ListInterner) -> Policy {
+        Policy::from_record_impl(rec, Some(lists))
+    }
+
+    fn from_record_impl(rec: &PolicyRecord, mut interner: Option<&mut ListInterner>) -> Policy {
+        let raw = [
+            &rec.realm,
+            &rec.adminrealm,
+            &rec.adminuser,
+            &rec.resolver,
+            &rec.pinode,
+            &rec.user,
+            &rec.client,
+            &rec.user_agents,
+        ];
+        let lists = raw.map(|r| match interner.as_deref_mut() {
+            Some(i) => i.list(r),
+            None => ListInterner::parse(r),
+        });
+        let client_list = ClientList::from_items(&lists[6]);
         for bad in client_list.invalid_entries() {
             log::warn!("policy `{}`: client entry `{bad}` does not parse", rec.name);
         }
@@ -139,36 +221,19 @@ impl Policy {
                 parsed: Condition::from_record(c),
             })
             .collect();
-        let raw = [
-            &rec.realm,
-            &rec.adminrealm,
-            &rec.adminuser,
-            &rec.resolver,
-            &rec.pinode,
-            &rec.user,
-            &rec.client,
-            &rec.user_agents,
-        ];
-        let lists = raw.map(|r| -> Box<[String]> {
-            if r.is_empty() {
-                Box::default()
-            } else {
-                split_list(r).into_boxed_slice()
-            }
-        });
         let raw_lists = raw
             .iter()
             .zip(&lists)
             .any(|(r, l)| !is_join(r, l))
             .then(|| Box::new(raw.map(String::clone)));
-        let [realm, adminrealm, adminuser, resolver, pinode, user, _, user_agents] = lists;
+        let [realm, adminrealm, adminuser, resolver, pinode, user, client, user_agents] = lists;
         let action = ActionMap::parse(&rec.action);
         let action_raw = (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into());
         let rare = Rare {
             adminrealm,
             resolver,
             pinode,
-            client: client.into_boxed_slice(),
+            client,
             user_agents,
             client_list,
             time: rec.time.as_str().into(),
@@ -825,6 +890,31 @@ mod tests {
             description: Some(String::new()),
             ..PolicyRecord::default()
         }
+    }
+
+    #[test]
+    fn shared_lists_are_kept_once_and_change_nothing() {
+        let mut lists = ListInterner::new();
+        let a = rec();
+        let b = PolicyRecord {
+            name: "q".into(),
+            realm: "r1,r2".into(),
+            ..rec()
+        };
+        let pa = Policy::from_record_shared(&a, &mut lists);
+        let pa2 = Policy::from_record_shared(&a, &mut lists);
+        let pb = Policy::from_record_shared(&b, &mut lists);
+        assert_eq!(pa, Policy::from_record(&a));
+        assert_eq!(pb, Policy::from_record(&b));
+        assert_eq!(pa.to_record(), a);
+        assert_eq!(pb.to_record(), b);
+        // Equal columns: one copy; `r1,r2` parses to the same items but is
+        // its own column (kept verbatim for `to_record`).
+        assert!(std::ptr::eq(pa.realm().as_ptr(), pa2.realm().as_ptr()));
+        assert!(std::ptr::eq(pa.client().as_ptr(), pb.client().as_ptr()));
+        assert_eq!(pa.realm(), pb.realm());
+        assert!(!std::ptr::eq(pa.realm().as_ptr(), pb.realm().as_ptr()));
+        assert_eq!(lists.len(), 4); // "r1, r2", "admin", "10.0.0.0/8", "r1,r2"
     }
 
     #[test]

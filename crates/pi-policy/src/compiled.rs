@@ -156,6 +156,9 @@ impl RegexMap {
 #[derive(Debug, Default, Clone)]
 pub struct RegexCache {
     pub(crate) map: RegexMap,
+    /// Parsed list columns shared by the policies of the sets built from
+    /// records with this cache.
+    pub(crate) lists: pi_model::policy::ListInterner,
 }
 
 impl RegexCache {

@@ -271,7 +271,21 @@ impl PolicySet {
         ctx: BuildContext,
         cache: &mut RegexCache,
     ) -> PolicySet {
-        PolicySet::build_from_iter(records.iter().map(Policy::from_record), ctx, cache)
+        let mut lists = std::mem::take(&mut cache.lists);
+        let set = PolicySet::build_from_iter(
+            records
+                .iter()
+                .map(|r| Policy::from_record_shared(r, &mut lists)),
+            ctx,
+            cache,
+        );
+        // Like the regular expressions: dropped when far more than this
+        // build needs (columns of policies that no set holds any more).
+        if lists.len() > 8 * records.len() + 1024 {
+            lists.clear();
+        }
+        cache.lists = lists;
+        set
     }
 
     /// A new set with the policy at load position `remove_at` taken out
