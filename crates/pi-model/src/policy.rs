@@ -47,8 +47,9 @@ pub struct StoredCondition {
 ///
 /// Memory: a set of 100,000 policies keeps one `Policy` each, so the type
 /// holds its record's columns once (the list columns only as parsed lists
-/// unless the stored string is not their `", "` join) and boxes what few
-/// policies have.
+/// unless the stored string is not their `", "` join, shared between the
+/// policies read through one [`ListInterner`]) and boxes what few policies
+/// have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     record: Columns,
