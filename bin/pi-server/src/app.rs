@@ -1,31 +1,30 @@
 //! The actix application: routes, HTTP-layer error handlers, fallbacks.
 
-use crate::error::ApiError;
 use crate::params::BodyLimit;
 use crate::routes;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Answer for a path that exists with another method.
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let err = ApiError::http(
+    let err = crate::error::http(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
             "The method {} is not allowed for the requested URL.",
             req.method()
         ),
     );
-    actix_web::ResponseError::error_response(&err)
+    crate::error::response(err)
 }
 
 /// Answer for an unknown route.
 pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    let err = ApiError::http(
+    let err = crate::error::http(
         StatusCode::NOT_FOUND,
         "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
     );
-    actix_web::ResponseError::error_response(&err)
+    crate::error::response(err)
 }
 
 /// Register state, error handlers and every route.
@@ -34,22 +33,34 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
         let json_cfg = web::JsonConfig::default()
             .limit(limit)
             .error_handler(|e, _| {
-                ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid JSON: {e}")).into()
+                crate::error::HttpError(crate::error::http(
+                    StatusCode::BAD_REQUEST,
+                    format!("Invalid JSON: {e}"),
+                ))
+                .into()
             });
         let form_cfg = web::FormConfig::default()
             .limit(limit)
             .error_handler(|e, _| {
-                ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid form data: {e}")).into()
+                crate::error::HttpError(crate::error::http(
+                    StatusCode::BAD_REQUEST,
+                    format!("Invalid form data: {e}"),
+                ))
+                .into()
             });
         let query_cfg = web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::http(
+            crate::error::HttpError(crate::error::http(
                 StatusCode::BAD_REQUEST,
                 format!("Invalid query string: {e}"),
-            )
+            ))
             .into()
         });
         let path_cfg = web::PathConfig::default().error_handler(|e, _| {
-            ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid path: {e}")).into()
+            crate::error::HttpError(crate::error::http(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid path: {e}"),
+            ))
+            .into()
         });
         let serve_webui = routes::static_ui::static_dir(&state).is_some();
         cfg.app_data(state)

@@ -18,7 +18,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, Kind};
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -100,8 +100,8 @@ pub fn audit_request() {
 
 /// The request's audit entry as an extractor.
 impl actix_web::FromRequest for AuditLog {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Error = crate::error::HttpError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         std::future::ready(Ok(entry_of(req).unwrap_or_default()))
     }
@@ -182,7 +182,7 @@ pub async fn record(
     }
     if !writer.accepting() {
         let err = ApiError::unavailable("the audit log cannot be written");
-        let res = actix_web::ResponseError::error_response(&err);
+        let res = crate::error::response(err);
         return Ok(req.into_response(res).map_into_boxed_body());
     }
     let ua = req
@@ -264,7 +264,8 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<AuditRecord> {
     let error = res
         .response()
         .error()
-        .and_then(|err| err.as_error::<ApiError>());
+        .and_then(|err| err.as_error::<crate::error::HttpError>())
+        .map(|err| &err.0);
     if let Some(err) = error {
         match err.kind {
             Kind::Auth => {

@@ -8,23 +8,16 @@ mod auth;
 pub mod check;
 mod envelope;
 mod error;
-mod gate;
 mod metrics;
-mod node;
 pub mod openapi;
 mod params;
-mod policyset;
-mod qr;
 mod request;
 mod routes;
+mod server;
 mod signing;
-mod state;
-mod userlist;
-mod users;
-mod webui;
 
 pub use app::{configure, not_found};
-pub use state::AppState;
+pub use server::AppState;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -56,7 +49,9 @@ pub fn app(
             metrics_on,
             actix_web::middleware::from_fn(metrics::track),
         ))
-        .wrap_fn(|req, srv| state::with_db_deadline(actix_web::dev::Service::call(srv, req)))
+        .wrap_fn(|req, srv| {
+            pi_admin::state::with_db_deadline(actix_web::dev::Service::call(srv, req))
+        })
         .configure(app::configure(data, limit))
         .default_service(web::to(app::not_found))
 }
@@ -93,7 +88,7 @@ pub async fn serve(
     workers: Option<usize>,
 ) -> anyhow::Result<()> {
     let metrics_on = metrics::init(&cfg);
-    let state = state::AppState::start(cfg).await?;
+    let state = server::AppState::start(cfg).await?;
     let audit = state.audit_writer().cloned();
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || app(data.clone(), metrics_on));

@@ -6,7 +6,7 @@
 //! Other answers (policy export files, `/config`, `/openapi.json`, metrics)
 //! are not signed.
 
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};

@@ -2,7 +2,7 @@
 
 use crate::app::method_not_allowed;
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::http::header::{HeaderValue, ETAG, IF_MATCH};
 use actix_web::{web, HttpRequest, HttpResponse};
 use pi_store::{ObjectKind, Precondition};

@@ -2,13 +2,13 @@
 //! request to their `/validate/check` (spec/realm-auth-server.md §6).
 
 use super::{current_etag, if_match, resource, with_etag};
-use crate::auth::Admin;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate;
 use crate::params::Params;
-use crate::state::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::server::AppState;
+use actix_web::{web, HttpRequest};
+use pi_admin::gate;
 use pi_model::record::RemoteServerRecord;
 use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
@@ -28,8 +28,12 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
-async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, READ, &params).await?;
+async fn list(
+    state: web::Data<AppState>,
+    Auth(admin): Auth<Admin>,
+    params: Params,
+) -> crate::error::Reply {
+    gate::require(&state, &admin, READ, params.all()).await?;
     let etag = match params.get_str("identifier") {
         Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
         None => None,
@@ -51,15 +55,15 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 )]
 async fn save(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let identifier = path.into_inner().replace(' ', "_");
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, &params).await?;
+    gate::require(&state, &admin, WRITE, params.all()).await?;
     let url = checked_url(&params)?;
     let tls = params.is_true("tls", true);
     let description = params.get_str("description");
@@ -101,22 +105,22 @@ async fn save(
 )]
 async fn delete(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let identifier = path.into_inner();
     params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, &params).await?;
+    gate::require(&state, &admin, WRITE, params.all()).await?;
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     let deleted = state
         .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
         .await?;
     if deleted.is_none() {
-        return Err(ApiError::not_found(
-            "The requested PrivacyIDEAServer could not be found.",
-        ));
+        return Err(
+            ApiError::not_found("The requested PrivacyIDEAServer could not be found.").into(),
+        );
     }
     state.refresh().await?;
     Ok(envelope::ok(json!(true)))
@@ -128,10 +132,10 @@ async fn delete(
 )]
 async fn test_request(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     params: Params,
-) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, WRITE, &params).await?;
+) -> crate::error::Reply {
+    gate::require(&state, &admin, WRITE, params.all()).await?;
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;
@@ -140,9 +144,7 @@ async fn test_request(
     let client = state.remote_client();
     if let Err(e) = pi_remote::check_target(&url, client.options()) {
         crate::metrics::remote_test_request("refused");
-        return Err(ApiError::parameter(format!(
-            "The URL may not be reached: {e}"
-        )));
+        return Err(ApiError::parameter(format!("The URL may not be reached: {e}")).into());
     }
     let outcome = client
         .validate_check(

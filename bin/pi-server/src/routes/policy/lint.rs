@@ -7,12 +7,13 @@
 //! with 404), see docs/compatibility.md.
 
 use super::{gated, node_names, READ};
-use crate::auth::Admin;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
-use crate::state::{AppState, Snapshot};
+use crate::server::AppState;
 use actix_web::{web, HttpResponse};
+use pi_admin::Snapshot;
 use pi_policy::lint::{lint, report, LintContext};
 use std::sync::Arc;
 
@@ -52,9 +53,9 @@ pub(super) async fn unless_named_policy(
 )]
 pub(crate) async fn get(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let snap = gated(&state, &admin, READ, &params).await?;
-    answer(&state, &snap).await
+    Ok(answer(&state, &snap).await?)
 }

@@ -12,17 +12,18 @@ mod defs;
 pub(crate) mod lint;
 
 use super::{current_etag, if_match, resource, with_etag};
-use crate::auth::Admin;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, Target};
 use crate::params::{is_true, Params};
-use crate::policyset::{map_match_error, match_context_parts};
-use crate::state::{AppState, Snapshot};
+use crate::server::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
+use pi_admin::gate::{self, Target};
+use pi_admin::policyset::{map_match_error, match_context_parts};
+use pi_admin::Snapshot;
 use pi_model::record::PolicyRecord;
 use pi_model::{PolicyWrite, ValidationContext, ValidationError};
 use pi_policy::GenericParams;
@@ -43,7 +44,7 @@ async fn gated(
     params: &Params,
 ) -> ApiResult<Arc<Snapshot>> {
     let snap = state.snapshot().await?;
-    gate::check_in(&snap, admin, action, &Target::from_params(params))?;
+    gate::check_in(&snap, admin, action, &Target::from_params(params.all()))?;
     Ok(snap)
 }
 
@@ -136,7 +137,7 @@ async fn list_policies(
     admin: &Admin,
     name: Option<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let snap = gated(state, admin, READ, &params).await?;
     params.lowercase_keys();
     let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
@@ -172,7 +173,11 @@ async fn list_policies(
     get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
     responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
 )]
-async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
+async fn list(
+    state: web::Data<AppState>,
+    Auth(admin): Auth<Admin>,
+    params: Params,
+) -> crate::error::Reply {
     list_policies(&state, &admin, None, params).await
 }
 
@@ -186,10 +191,10 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 )]
 async fn get_named(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     if name == "lint" {
         if let Some(resp) = lint::unless_named_policy(&state, &admin, &params).await? {
@@ -216,11 +221,11 @@ async fn get_named(
 )]
 async fn set(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     let pre = if_match(&req, ObjectKind::Policy, &name);
     params.insert_path("name", &name);
@@ -265,11 +270,11 @@ async fn set(
 )]
 async fn rename(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let old = path.into_inner();
     let pre = if_match(&req, ObjectKind::Policy, &old);
     params.insert_path("old_name", &old);
@@ -285,10 +290,10 @@ async fn rename(
     let id = match result {
         Ok(id) => id,
         Err(pi_store::RenameError::NotFound(_)) => {
-            return Err(ApiError::parameter(format!("Policy does not exist: {old}")))
+            return Err(ApiError::parameter(format!("Policy does not exist: {old}")).into())
         }
         Err(pi_store::RenameError::Exists(_)) => {
-            return Err(ApiError::parameter(format!("Policy already exists: {new}")))
+            return Err(ApiError::parameter(format!("Policy already exists: {new}")).into())
         }
         Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
     };
@@ -305,7 +310,7 @@ async fn set_active(
     name: String,
     mut params: Params,
     active: bool,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     params.insert_path("name", &name);
     gated(state, admin, WRITE, &params).await?;
     let n = name.clone();
@@ -326,11 +331,11 @@ async fn set_active(
 )]
 async fn enable(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     set_active(&state, &admin, &req, path.into_inner(), params, true).await
 }
 
@@ -340,11 +345,11 @@ async fn enable(
 )]
 async fn disable(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     set_active(&state, &admin, &req, path.into_inner(), params, false).await
 }
 
@@ -354,11 +359,11 @@ async fn disable(
 )]
 async fn delete(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     params.insert_path("name", &name);
     gated(&state, &admin, DELETE, &params).await?;
@@ -414,10 +419,10 @@ fn content_disposition(raw: &str) -> String {
 )]
 async fn export(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let filename = path.into_inner();
     params.insert_path("export", &filename);
     let snap = gated(&state, &admin, READ, &params).await?;
@@ -449,7 +454,7 @@ async fn read_file_part(
         return Err(ApiError::missing("file"));
     }
     let bad = |e: actix_multipart::MultipartError| {
-        ApiError::http(
+        crate::error::http(
             StatusCode::BAD_REQUEST,
             format!("The multipart body cannot be read: {e}"),
         )
@@ -465,7 +470,7 @@ async fn read_file_part(
             let chunk = chunk.map_err(bad)?;
             total += chunk.len();
             if total > limit {
-                return Err(ApiError::http(
+                return Err(crate::error::http(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("The request body is larger than {limit} bytes."),
                 ));
@@ -487,12 +492,12 @@ async fn read_file_part(
 )]
 async fn import(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     req: HttpRequest,
     mut params: Params,
     payload: web::Payload,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let filename = path.into_inner();
     params.insert_path("filename", &filename);
     gated(&state, &admin, WRITE, &params).await?;
@@ -504,7 +509,7 @@ async fn import(
         ApiError::parameter("Unable to convert file contents. Binary data is not supported")
     })?;
     if text.is_empty() {
-        return Err(ApiError::parameter("Error loading policy. File empty!"));
+        return Err(ApiError::parameter("Error loading policy. File empty!").into());
     }
     let items =
         pi_model::policyfile::read(&text).map_err(|e| ApiError::parameter(e.to_string()))?;
@@ -547,7 +552,7 @@ async fn import(
     get, path = "/policy/check", tag = "policy", params(crate::openapi::PolicyCheckQuery),
     responses((status = 200, description = "`{allowed, policy: […]}` or `{allowed: false, info}`; `explain` with `explain=1` (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
 )]
-async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult<HttpResponse> {
+async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::error::Reply {
     let snap = gated(state, admin, READ, &params).await?;
     params.lowercase_keys();
     let user = params.required_str("user")?;
@@ -561,7 +566,7 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> ApiResult
         r.action_detail = format!("action = {action}, realm = {realm}, scope = {scope}");
     });
     let data = Value::Object(params.all().clone());
-    let parts = match_context_parts(&admin.0);
+    let parts = match_context_parts(admin.caller());
     let ctx = parts.context(Some(&data));
     let m = snap.policy_set.match_generic(
         &ctx,
@@ -629,7 +634,7 @@ async fn policy_defs(
     admin: &Admin,
     scope: Option<String>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let snap = gated(state, admin, READ, &params).await?;
     let value = match scope.as_deref() {
         Some("conditions") => pi_model::condition::conditions_defs_json(),
@@ -645,10 +650,10 @@ async fn policy_defs(
 )]
 async fn defs_scope(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let scope = path.into_inner();
     params.insert_path("scope", &scope);
     policy_defs(&state, &admin, Some(scope), params).await

@@ -2,12 +2,11 @@
 //! allowed iff no active admin policy exists at all, or a matching active
 //! admin policy contains the action.
 
-use crate::auth::Admin;
+use crate::caller::Admin;
 use crate::error::{ApiError, ApiResult};
-use crate::params::Params;
 use crate::policyset::{map_match_error, match_context_parts};
 use crate::state::{AppState, Snapshot};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// What the admin acts on: the request's `user`, `realm` and `resolver`
 /// parameters (path variables included), plus the request data for conditions.
@@ -54,21 +53,25 @@ pub fn split_realms(value: Option<&Value>) -> Vec<String> {
 
 impl Target {
     /// From the merged request parameters.
-    pub fn from_params(params: &Params) -> Target {
+    pub fn from_params(params: &Map<String, Value>) -> Target {
+        let get_str = |key: &str| match params.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(pi_model::pyrepr::str_value(v)),
+        };
         let value = params.get("realm");
         let realms = split_realms(value);
         let raw_realm = match value {
             _ if !realms.is_empty() => None,
             None | Some(Value::Null) => None,
             Some(Value::Array(_)) => Some(String::new()),
-            Some(_) => params.get_str("realm"),
+            Some(_) => get_str("realm"),
         };
         Target {
-            user: params.get_str("user"),
+            user: get_str("user"),
             realms,
             raw_realm,
-            resolver: params.get_str("resolver"),
-            data: Value::Object(params.all().clone()),
+            resolver: get_str("resolver"),
+            data: Value::Object(params.clone()),
         }
     }
 }
@@ -76,7 +79,7 @@ impl Target {
 /// The gate against a given snapshot: every realm of the target is checked
 /// on its own (privacyIDEA's `check_base_action`).
 pub fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -> ApiResult<()> {
-    let caller = &admin.0;
+    let caller = admin.caller();
     let parts = match_context_parts(caller);
     let ctx = parts.context(Some(&target.data));
     let single: Vec<Option<&str>> = if target.realms.is_empty() {
@@ -122,7 +125,7 @@ pub async fn require(
     state: &AppState,
     admin: &Admin,
     action: &str,
-    params: &Params,
+    params: &Map<String, Value>,
 ) -> ApiResult<()> {
     check(state, admin, action, &Target::from_params(params)).await
 }

@@ -2,7 +2,7 @@
 //! of a snapshot, the request context, rights/menus for `/auth`, and the
 //! realm filter of `GET /realm/`.
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::RequestInfo;
 use crate::state::{NodeIdentity, Snapshot};
