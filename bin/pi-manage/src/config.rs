@@ -9,8 +9,8 @@ use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use pi_model::pyliteral::{self, PyValue};
 use pi_model::pyrepr::{repr_str, repr_str_list};
-use pi_model::record::{PolicyRecord, RealmResolverAssignment};
-use pi_model::{PolicyWrite, ValidationContext};
+use pi_model::record::RealmResolverAssignment;
+use pi_model::ValidationContext;
 use pi_store::{DeleteRealmOutcome, SetRealmError, Store};
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -236,7 +236,7 @@ fn policy(
 }
 
 /// Create or update the policy `name` from `POST /policy/<name>`-style
-/// parameters, with the server's validation (pi-model's `PolicyWrite`
+/// parameters, through the server's write rules (`pi_admin::policy::plan_write`
 /// against the stored realms, resolvers, nodes and superuser realms).
 pub fn write_policy(
     cfg: &pi_config::PiConfig,
@@ -255,14 +255,9 @@ pub fn write_policy(
         superuser_realms: cfg.superuser_realm.clone(),
     };
     let existing = store.get_policy(name)?;
-    let write = PolicyWrite::from_params(name, params);
-    let rec: PolicyRecord = write
-        .validate(&ctx, existing.as_ref())
+    let plan = pi_admin::policy::plan_write(&ctx, existing.as_ref(), name, params)
         .map_err(|e| anyhow!("{}", e.message()))?;
-    let replace_conditions =
-        existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
-    let conditions = replace_conditions.then(|| rec.conditions.clone());
-    store.save_policy(&rec, conditions.as_deref())?;
+    store.save_policy(&plan.record, plan.conditions.as_deref())?;
     Ok(())
 }
 

@@ -4,28 +4,7 @@ use crate::params::BodyLimit;
 use crate::routes;
 use crate::server::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
-
-/// Answer for a path that exists with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let err = crate::error::http(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!(
-            "The method {} is not allowed for the requested URL.",
-            req.method()
-        ),
-    );
-    crate::error::response(err)
-}
-
-/// Answer for an unknown route.
-pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    let err = crate::error::http(
-        StatusCode::NOT_FOUND,
-        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
-    );
-    crate::error::response(err)
-}
+use actix_web::web;
 
 /// Register state, error handlers and every route.
 pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
@@ -63,13 +42,19 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
             .into()
         });
         let serve_webui = routes::static_ui::static_dir(&state).is_some();
+        let audit = web::Data::new(state.audit_writer().cloned());
         cfg.app_data(state)
+            .app_data(audit)
             .app_data(web::Data::new(BodyLimit(limit)))
             .app_data(json_cfg)
             .app_data(form_cfg)
             .app_data(query_cfg)
             .app_data(path_cfg);
         routes::configure(cfg);
+        cfg.service(
+            web::resource("/openapi.json").route(web::get().to(crate::apidoc::openapi_json)),
+        )
+        .service(web::resource("/metrics").route(web::get().to(crate::metrics::metrics_route)));
         if serve_webui {
             routes::static_ui::configure(cfg);
         }

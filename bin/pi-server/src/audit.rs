@@ -16,15 +16,14 @@
 //!   database fails requests answer 503 unless `PI_AUDIT_FAIL_OPEN` is set;
 //!   [`AuditWriter::close`] flushes at shutdown.
 
-use crate::auth::{Caller, Role};
 use crate::error::{ApiError, Kind};
-use crate::server::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
 use chrono::{Local, NaiveDateTime};
+use pi_admin::{Caller, Role};
 use pi_store::{AuditRecord, Store};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -120,12 +119,17 @@ pub fn note_caller(req: &HttpRequest, caller: &Caller) {
 }
 
 /// The request's `user`, `realm` and `resolver` parameters.
-pub fn note_params(req: &HttpRequest, params: &crate::params::Params) {
+pub fn note_params(
+    req: &HttpRequest,
+    user: Option<String>,
+    realm: Option<String>,
+    resolver: Option<String>,
+) {
     if let Some(a) = entry_of(req) {
         let mut e = a.0.borrow_mut();
-        e.param_user = params.get_str("user");
-        e.param_realm = params.get_str("realm");
-        e.param_resolver = params.get_str("resolver");
+        e.param_user = user;
+        e.param_realm = realm;
+        e.param_resolver = resolver;
     }
 }
 
@@ -172,8 +176,8 @@ pub async fn record(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(writer) = state.as_ref().and_then(|s| s.audit_writer().cloned()) else {
+    let writer = req.app_data::<web::Data<Option<Arc<AuditWriter>>>>();
+    let Some(writer) = writer.and_then(|w| w.as_ref().clone()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let path = req.path();

@@ -2,6 +2,7 @@
 //! ([`AppState::start`]) and [`serve`], so that handlers can be tested
 //! in-process with `actix_web::test`; `main.rs` only reads the command line.
 
+pub mod apidoc;
 mod app;
 mod audit;
 mod auth;
@@ -9,14 +10,15 @@ pub mod check;
 mod envelope;
 mod error;
 mod metrics;
-pub mod openapi;
+mod openapi;
 mod params;
 mod request;
 mod routes;
 mod server;
 mod signing;
 
-pub use app::{configure, not_found};
+pub use app::configure;
+pub use routes::not_found;
 pub use server::AppState;
 
 use actix_web::body::MessageBody;
@@ -53,7 +55,7 @@ pub fn app(
             pi_admin::state::with_db_deadline(actix_web::dev::Service::call(srv, req))
         })
         .configure(app::configure(data, limit))
-        .default_service(web::to(app::not_found))
+        .default_service(web::to(routes::not_found))
 }
 
 /// Set up `env_logger` from `PI_LOGLEVEL` (Python's numeric levels) and `PI_LOGFORMAT`.
@@ -88,6 +90,7 @@ pub async fn serve(
     workers: Option<usize>,
 ) -> anyhow::Result<()> {
     let metrics_on = metrics::init(&cfg);
+    metrics::set_documented_paths(apidoc::operations().into_keys());
     let state = server::AppState::start(cfg).await?;
     let audit = state.audit_writer().cloned();
     let data = web::Data::new(state);

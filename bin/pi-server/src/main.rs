@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if cli.openapi {
         let mut out = std::io::stdout();
-        out.write_all(pi_server::openapi::document())?;
+        out.write_all(pi_server::apidoc::document())?;
         writeln!(out)?;
         return Ok(());
     }

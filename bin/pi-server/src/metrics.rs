@@ -113,14 +113,17 @@ fn describe() {
 
 /// Paths served by a templated route but documented (and counted) as their
 /// own route: `GET /policy/check`, `GET /policy/defs`, `GET /realm/superuser`.
+/// Set once from the API document (`apidoc::operations`) before the first
+/// request is counted.
+static ALIASES: OnceLock<HashSet<String>> = OnceLock::new();
+
 fn static_aliases() -> &'static HashSet<String> {
-    static ALIASES: OnceLock<HashSet<String>> = OnceLock::new();
-    ALIASES.get_or_init(|| {
-        crate::openapi::operations()
-            .into_keys()
-            .filter(|p| !p.contains('{'))
-            .collect()
-    })
+    ALIASES.get_or_init(HashSet::new)
+}
+
+/// Takes the documented paths (the static ones become [`static_aliases`]).
+pub fn set_documented_paths(paths: impl IntoIterator<Item = String>) {
+    let _ = ALIASES.set(paths.into_iter().filter(|p| !p.contains('{')).collect());
 }
 
 /// The route template of a resource, attached as resource data by

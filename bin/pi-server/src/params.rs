@@ -31,6 +31,11 @@ pub struct Params {
     values: Map<String, Value>,
 }
 
+/// The `nonce` request parameter, stored by the parameter extractor (body
+/// parameters included) so that the signature can echo it.
+#[derive(Debug, Clone)]
+pub struct Nonce(pub Value);
+
 /// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
 /// bytes replaced), malformed sequences kept.
 pub fn unquote(s: &str) -> String {
@@ -94,7 +99,7 @@ impl Params {
     pub fn parse(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
         let params = Self::parse_values(req, body)?;
         if let Some(n) = params.values.get("nonce") {
-            actix_web::HttpMessage::extensions_mut(req).insert(crate::signing::Nonce(n.clone()));
+            actix_web::HttpMessage::extensions_mut(req).insert(Nonce(n.clone()));
         }
         Ok(params)
     }
@@ -269,7 +274,12 @@ impl FromRequest for Params {
                 body.extend_from_slice(&chunk);
             }
             let params = Params::parse(&req, &body)?;
-            crate::audit::note_params(&req, &params);
+            crate::audit::note_params(
+                &req,
+                params.get_str("user"),
+                params.get_str("realm"),
+                params.get_str("resolver"),
+            );
             Ok::<_, ApiError>(params)
         };
         Box::pin(async move { Ok(read.await?) })

@@ -15,10 +15,7 @@ use actix_web::{web, HttpMessage};
 use pi_model::pyrepr::{py_json_dumps, py_truthy};
 use serde_json::Value;
 
-/// The `nonce` request parameter, stored by the parameter extractor (body
-/// parameters included) so that the signature can echo it.
-#[derive(Debug, Clone)]
-pub struct Nonce(pub Value);
+use crate::params::Nonce;
 
 fn query_nonce(req: &ServiceRequest) -> Option<Value> {
     crate::params::form_urlencoded_pairs(req.query_string())

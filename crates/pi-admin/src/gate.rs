@@ -7,6 +7,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::policyset::{map_match_error, match_context_parts};
 use crate::state::{AppState, Snapshot};
 use serde_json::{Map, Value};
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// What the admin acts on: the request's `user`, `realm` and `resolver`
 /// parameters (path variables included), plus the request data for conditions.
@@ -76,9 +78,9 @@ impl Target {
     }
 }
 
-/// The gate against a given snapshot: every realm of the target is checked
+/// The gate against a given snapshot (behind [`grant`]): every realm of the target is checked
 /// on its own (privacyIDEA's `check_base_action`).
-pub fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -> ApiResult<()> {
+fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -> ApiResult<()> {
     let caller = admin.caller();
     let parts = match_context_parts(caller);
     let ctx = parts.context(Some(&target.data));
@@ -109,23 +111,127 @@ pub fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -
     Ok(())
 }
 
-/// The gate against the current snapshot.
-pub async fn check(
-    state: &AppState,
-    admin: &Admin,
-    action: &str,
-    target: &Target,
-) -> ApiResult<()> {
-    let snap = state.snapshot().await?;
-    check_in(&snap, admin, action, target)
+/// An admin action a route needs, as a type: the gate runs for
+/// `P::ACTION` and hands out a [`Granted<P>`], which the use cases of that
+/// action require. A route that forgets its gate has no `Granted` to pass
+/// and does not compile:
+///
+/// ```compile_fail
+/// # async fn route(state: &pi_admin::AppState, admin: &pi_admin::Admin) -> pi_admin::ApiResult<()> {
+/// use pi_admin::gate::{Granted, PolicyWrite};
+/// // a proof cannot be made by hand: its fields are private
+/// let forged: Granted<PolicyWrite> = Granted { admin: admin.clone() };
+/// # Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// # async fn route(state: &pi_admin::AppState, read: &pi_admin::gate::Granted<pi_admin::gate::PolicyRead>) {
+/// // a `policyread` proof does not open a `policydelete` use case
+/// let _ = pi_admin::policy::delete(state, read, "p", None).await;
+/// # }
+/// ```
+///
+/// ```compile_fail
+/// # async fn route(state: &pi_admin::AppState) {
+/// // nor does no proof at all
+/// let _ = pi_admin::policy::delete(state, "p", None).await;
+/// # }
+/// ```
+///
+/// With the gate it compiles:
+///
+/// ```
+/// # fn route(snap: std::sync::Arc<pi_admin::Snapshot>, admin: &pi_admin::Admin) -> pi_admin::ApiResult<String> {
+/// use pi_admin::gate::{grant, PolicyRead, Target};
+/// let granted = grant::<PolicyRead>(snap, admin, &Target::default())?;
+/// Ok(pi_admin::policy::list_json(&granted, &Default::default()).into_owned())
+/// # }
+/// ```
+pub trait Permission {
+    /// privacyIDEA's admin action name.
+    const ACTION: &'static str;
 }
 
-/// The gate for a request: the target comes from its merged parameters.
-pub async fn require(
+macro_rules! permissions {
+    ($($(#[$m:meta])* $t:ident = $action:literal;)*) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy)]
+        pub enum $t {}
+        impl Permission for $t {
+            const ACTION: &'static str = $action;
+        }
+    )*};
+}
+
+permissions! {
+    /// `policyread`.
+    PolicyRead = "policyread";
+    /// `policywrite`.
+    PolicyWrite = "policywrite";
+    /// `policydelete`.
+    PolicyDelete = "policydelete";
+    /// `resolverread`.
+    ResolverRead = "resolverread";
+    /// `resolverwrite` (resolvers and realms).
+    ResolverWrite = "resolverwrite";
+    /// `resolverdelete` (resolvers and realms).
+    ResolverDelete = "resolverdelete";
+    /// `privacyideaserver_read`.
+    RemoteRead = "privacyideaserver_read";
+    /// `privacyideaserver_write`.
+    RemoteWrite = "privacyideaserver_write";
+    /// `clienttype`.
+    ClientType = "clienttype";
+    /// `auditlog`.
+    AuditLog = "auditlog";
+    /// `auditlog_download`.
+    AuditLogDownload = "auditlog_download";
+    /// `userlist`.
+    UserList = "userlist";
+}
+
+/// The proof that the admin-policy gate allowed `P` for this admin: only
+/// [`grant`] makes one. It carries the admin and the snapshot the decision
+/// was made on (the use cases read that snapshot, so the decision and the
+/// answer see the same configuration).
+pub struct Granted<P: Permission> {
+    admin: Admin,
+    snapshot: Arc<Snapshot>,
+    permission: PhantomData<fn() -> P>,
+}
+
+impl<P: Permission> Granted<P> {
+    /// The admin the gate allowed.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// The snapshot the gate decided on.
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.snapshot
+    }
+}
+
+/// The gate for `P` on `snap`: privacyIDEA's `check_base_action` with the
+/// target's realms each checked on its own; the proof, or PolicyError 303.
+pub fn grant<P: Permission>(
+    snap: Arc<Snapshot>,
+    admin: &Admin,
+    target: &Target,
+) -> ApiResult<Granted<P>> {
+    check_in(&snap, admin, P::ACTION, target)?;
+    Ok(Granted {
+        admin: admin.clone(),
+        snapshot: snap,
+        permission: PhantomData,
+    })
+}
+
+/// The gate for `P` against the current snapshot.
+pub async fn grant_now<P: Permission>(
     state: &AppState,
     admin: &Admin,
-    action: &str,
-    params: &Map<String, Value>,
-) -> ApiResult<()> {
-    check(state, admin, action, &Target::from_params(params)).await
+    target: &Target,
+) -> ApiResult<Granted<P>> {
+    grant(state.snapshot().await?, admin, target)
 }

@@ -8,6 +8,7 @@ pub mod caller;
 pub mod error;
 pub mod gate;
 pub mod node;
+pub mod policy;
 pub mod policyset;
 pub mod qr;
 pub mod request;

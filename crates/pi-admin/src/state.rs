@@ -29,14 +29,7 @@ pub async fn with_db_deadline<F: std::future::Future>(fut: F) -> F::Output {
     DB_DEADLINE.scope(std::cell::Cell::new(None), fut).await
 }
 
-/// This server's node identity.
-#[derive(Debug, Clone)]
-pub struct NodeIdentity {
-    /// UUID (`nodename.id`).
-    pub uuid: String,
-    /// Name (`nodename.name`).
-    pub name: String,
-}
+pub use crate::node::NodeIdentity;
 
 /// One consistent view of the configuration.
 pub struct Snapshot {

@@ -13,7 +13,7 @@ use crate::server::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Local, TimeDelta};
-use pi_admin::gate::{self, Target};
+use pi_admin::gate::{self, AuditLog, AuditLogDownload, Permission, Target};
 use pi_admin::policyset::{map_match_error, match_context_parts};
 use pi_admin::Snapshot;
 use pi_policy::{GenericParams, UserObject};
@@ -217,15 +217,14 @@ fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String
 }
 
 /// The query of a request (its filters, paging and the admin's realms).
-async fn query(
+async fn query<P: Permission>(
     state: &AppState,
     admin: &Admin,
     params: &Params,
-    action: &str,
 ) -> ApiResult<AuditQuery> {
     // `check_base_action` for auditlog ignores the request's user/realm/resolver
-    gate::check(state, admin, action, &Target::default()).await?;
-    let snap = state.snapshot().await?;
+    let granted = gate::grant_now::<P>(state, admin, &Target::default()).await?;
+    let snap = granted.snapshot().clone();
     let allowed = allowed_realms(&snap, admin)?;
     let page = int_param(params, "page")?.unwrap_or(1).max(1);
     let page_size = match int_param(params, "page_size")? {
@@ -328,7 +327,7 @@ pub(crate) async fn search(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    let q = query(&state, &admin, &params, "auditlog").await?;
+    let q = query::<AuditLog>(&state, &admin, &params).await?;
     let snap = state.snapshot().await?;
     let user = request_user(&state, &snap, &params).await?;
     let hidden = hidden_columns(&snap, &admin, &user)?;
@@ -442,7 +441,7 @@ pub(crate) async fn download(
     params: Params,
 ) -> crate::error::Reply {
     let filename = path.into_inner();
-    let q = query(&state, &admin, &params, "auditlog_download").await?;
+    let q = query::<AuditLogDownload>(&state, &admin, &params).await?;
     // the log as it is now: entries written during the export are left out
     let store = state.audit_store().clone();
     let q2 = q.clone();

@@ -220,7 +220,7 @@ async fn login_inner(
     // privacyIDEA's `get_rights` matches user-scope policies with
     // `User(login, realm)`: its resolver and attributes (userinfo conditions)
     let rights = pi_admin::policyset::rights(
-        &snap,
+        &snap.policy_set,
         scope,
         &login.username,
         &login.realm,
@@ -228,7 +228,7 @@ async fn login_inner(
         &info.user_agent,
         (login.role == pi_auth::Role::User).then_some(&user_object),
     )?;
-    let menus = pi_admin::policyset::menus(&snap, scope, &rights);
+    let menus = pi_admin::policyset::menus(scope, &rights);
     let default_validity = i64::try_from(state.cfg.pi_jwt_validity).unwrap_or(i64::MAX);
     let validity = webui::jwt_validity(&snap.policy_set, &ctx, &user_object, default_validity)?;
     let claims = pi_auth::Claims::new(
@@ -320,7 +320,7 @@ async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> crate::e
     // The auth blueprint answers authentication errors with `detail: {}`.
     let caller = crate::auth::authenticate(&req).map_err(|e| e.with_detail(json!({})))?;
     let snap = state.snapshot().await?;
-    let types = pi_admin::policyset::enroll_tokentypes(&snap, &caller)?;
+    let types = pi_admin::policyset::enroll_tokentypes(&snap.policy_set, &caller)?;
     Ok(envelope::ok(json!(types)))
 }
 

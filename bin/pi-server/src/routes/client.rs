@@ -10,7 +10,7 @@ use crate::envelope;
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::web;
-use pi_admin::gate;
+use pi_admin::gate::ClientType;
 use serde_json::{json, Map, Value};
 
 /// `lastseen` as Flask's JSON provider writes a `datetime`: an HTTP date
@@ -34,7 +34,7 @@ async fn list(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, "clienttype", params.all()).await?;
+    super::allowed::<ClientType>(&state, &admin, &params).await?;
     let rows = state.db(|s| s.client_applications()).await?;
     let mut out = Map::new();
     for row in rows {

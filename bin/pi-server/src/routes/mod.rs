@@ -1,9 +1,9 @@
 //! Route table.
 
-use crate::app::method_not_allowed;
 use crate::error::ApiResult;
 use crate::server::AppState;
 use actix_web::http::header::{HeaderValue, ETAG, IF_MATCH};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use pi_store::{ObjectKind, Precondition};
 
@@ -94,6 +94,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     user::configure(cfg);
     client::configure(cfg);
     config::configure(cfg);
-    cfg.service(resource("/openapi.json").route(web::get().to(crate::openapi::openapi_json)))
-        .service(resource("/metrics").route(web::get().to(crate::metrics::metrics_route)));
+}
+
+/// The admin-policy gate for `P` with the request's `user`/`realm`/`resolver`
+/// (path variables inserted) as the target: the proof, holding the
+/// snapshot it decided on.
+pub async fn allowed<P: pi_admin::gate::Permission>(
+    state: &AppState,
+    admin: &pi_admin::Admin,
+    params: &crate::params::Params,
+) -> crate::error::ApiResult<pi_admin::gate::Granted<P>> {
+    let target = pi_admin::gate::Target::from_params(params.all());
+    pi_admin::gate::grant_now::<P>(state, admin, &target).await
+}
+
+/// Answer for a path that exists with another method.
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let err = crate::error::http(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "The method {} is not allowed for the requested URL.",
+            req.method()
+        ),
+    );
+    crate::error::response(err)
+}
+
+/// Answer for an unknown route.
+pub async fn not_found(_req: HttpRequest) -> HttpResponse {
+    let err = crate::error::http(
+        StatusCode::NOT_FOUND,
+        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+    );
+    crate::error::response(err)
 }

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
-use pi_admin::gate;
+use pi_admin::gate::{ResolverDelete, ResolverWrite};
 use pi_model::record::{RealmRecord, RealmResolverAssignment};
 use pi_store::{DeleteRealmOutcome, SetRealmError, SetRealmOutcome};
 use pi_store::{ObjectKind, Precondition};
@@ -83,7 +83,7 @@ async fn list(
         None => None,
     };
     let snap = state.snapshot().await?;
-    let allowed = pi_admin::policyset::admin_realms(&snap, admin.caller())?;
+    let allowed = pi_admin::policyset::admin_realms(&snap.policy_set, admin.caller())?;
     let mut out = Map::new();
     match allowed {
         None => {
@@ -115,7 +115,7 @@ async fn superuser(
 ) -> crate::error::Reply {
     let _ = admin;
     if path.as_str() != "superuser" {
-        return Ok(crate::app::method_not_allowed(req).await);
+        return Ok(super::method_not_allowed(req).await);
     }
     Ok(envelope::ok(json!(state.cfg.superuser_realm)))
 }
@@ -195,7 +195,7 @@ async fn set_realm(
 ) -> crate::error::Reply {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", params.all()).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let name = normalize_realm_name(&raw)?;
     let names = match params.get("resolvers") {
         None | Some(Value::Null) => return Err(ApiError::missing("resolvers").into()),
@@ -266,7 +266,7 @@ async fn set_realm_node(
 ) -> crate::error::Reply {
     let (raw, node_id) = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", params.all()).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let snap = state.snapshot().await?;
     // A node registered after the snapshot was built does not move the config
     // version: ask `nodename` itself when the snapshot does not know it.
@@ -343,7 +343,7 @@ async fn delete_realm(
 ) -> crate::error::Reply {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverdelete", params.all()).await?;
+    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let confirm = params.is_true("delete_custom_attributes", false);
     crate::audit::log(|r| r.info = raw.clone());
     let name = raw.clone();
@@ -410,7 +410,7 @@ async fn set_default(
 ) -> crate::error::Reply {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", params.all()).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let name = raw.trim().to_lowercase();
     crate::audit::log(|r| r.info = name.clone());
     let id = state.db(move |s| s.set_default_realm(&name)).await?;
@@ -430,7 +430,7 @@ async fn clear_default(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, "resolverdelete", params.all()).await?;
+    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let id = state.db(|s| s.clear_default_realm()).await?;
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))

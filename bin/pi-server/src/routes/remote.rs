@@ -8,13 +8,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
-use pi_admin::gate;
+use pi_admin::gate::{RemoteRead, RemoteWrite};
 use pi_model::record::RemoteServerRecord;
 use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
-
-const READ: &str = "privacyideaserver_read";
-const WRITE: &str = "privacyideaserver_write";
 
 fn checked_url(params: &Params) -> ApiResult<String> {
     let url = params.required_str("url")?;
@@ -33,7 +30,7 @@ async fn list(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, READ, params.all()).await?;
+    super::allowed::<RemoteRead>(&state, &admin, &params).await?;
     let etag = match params.get_str("identifier") {
         Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
         None => None,
@@ -63,7 +60,7 @@ async fn save(
     let identifier = path.into_inner().replace(' ', "_");
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, params.all()).await?;
+    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
     let url = checked_url(&params)?;
     let tls = params.is_true("tls", true);
     let description = params.get_str("description");
@@ -112,7 +109,7 @@ async fn delete(
 ) -> crate::error::Reply {
     let identifier = path.into_inner();
     params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, params.all()).await?;
+    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     let deleted = state
         .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
@@ -135,7 +132,7 @@ async fn test_request(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, WRITE, params.all()).await?;
+    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;

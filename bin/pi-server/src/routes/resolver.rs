@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
-use pi_admin::gate;
+use pi_admin::gate::{ResolverDelete, ResolverRead, ResolverWrite};
 use pi_admin::Snapshot;
 use pi_model::record::ResolverRecord;
 use pi_realm::{DecodedResolver, CENSORED};
@@ -74,7 +74,7 @@ async fn list(
     Auth(admin): Auth<Admin>,
     params: Params,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, "resolverread", params.all()).await?;
+    super::allowed::<ResolverRead>(&state, &admin, &params).await?;
     let snap = state.snapshot().await?;
     Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
@@ -93,7 +93,7 @@ async fn get_one(
     let name = path.into_inner();
     crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverread", params.all()).await?;
+    super::allowed::<ResolverRead>(&state, &admin, &params).await?;
     let etag = current_etag(&state, ObjectKind::Resolver, &name).await?;
     let snap = state.snapshot().await?;
     Ok(with_etag(
@@ -121,7 +121,7 @@ async fn save(
     crate::audit::log(|r| r.info = name.clone());
     let pre = if_match(&req, ObjectKind::Resolver, &name);
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverwrite", params.all()).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let rtype = params.required_str("type")?;
     // privacyIDEA stores a JSON bool as "True"/"False" when it creates the
     // row, but as "1"/"0" when the row already exists (its update path
@@ -176,7 +176,7 @@ async fn delete(
     let name = path.into_inner();
     crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverdelete", params.all()).await?;
+    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let n = name.clone();
     let pre = if_match(&req, ObjectKind::Resolver, &name);
     match state
@@ -209,7 +209,7 @@ async fn test(
     params: Params,
     req: HttpRequest,
 ) -> crate::error::Reply {
-    gate::require(&state, &admin, "resolverwrite", params.all()).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let rtype = params.required_str("type")?;
     known_type(&rtype)?;
     let mut config = Map::new();

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::{python_str, Params};
 use crate::server::AppState;
 use actix_web::{web, HttpResponse};
-use pi_admin::gate::{self, split_realms, Target};
+use pi_admin::gate::{self, split_realms, Target, UserList};
 use pi_admin::policyset::{map_match_error, match_context_parts};
 use pi_admin::userlist::{self, CustomAttributes, ListSpec, Listing, UserRestriction};
 use pi_admin::Snapshot;
@@ -356,12 +356,7 @@ async fn prepare(
         Role::Admin => {
             let restriction = restrict_user_list(&snap, caller, &mut params)?;
             let admin = Admin::check(caller.clone())?;
-            gate::check_in(
-                &snap,
-                &admin,
-                "userlist",
-                &Target::from_params(params.all()),
-            )?;
+            gate::grant::<UserList>(snap.clone(), &admin, &Target::from_params(params.all()))?;
             Ok((snap, params, restriction))
         }
     }
