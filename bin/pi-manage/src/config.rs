@@ -10,7 +10,6 @@ use clap::Subcommand;
 use pi_model::pyliteral::{self, PyValue};
 use pi_model::pyrepr::{repr_str, repr_str_list};
 use pi_model::record::RealmResolverAssignment;
-use pi_model::ValidationContext;
 use pi_store::{DeleteRealmOutcome, SetRealmError, Store};
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -244,16 +243,7 @@ pub fn write_policy(
     name: &str,
     params: &Map<String, Value>,
 ) -> anyhow::Result<()> {
-    let ctx = ValidationContext {
-        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
-        resolvers: store
-            .list_resolvers()?
-            .into_iter()
-            .map(|r| r.name)
-            .collect(),
-        nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
-        superuser_realms: cfg.superuser_realm.clone(),
-    };
+    let ctx = pi_admin::policy::stored_validation_context(store, cfg)?;
     let existing = store.get_policy(name)?;
     let plan = pi_admin::policy::plan_write(&ctx, existing.as_ref(), name, params)
         .map_err(|e| anyhow!("{}", e.message()))?;

@@ -6,41 +6,28 @@ use crate::server::AppState;
 use actix_web::http::StatusCode;
 use actix_web::web;
 
+/// The envelope for a body, query or path actix could not read.
+fn bad_request(what: &str, e: impl std::fmt::Display) -> actix_web::Error {
+    crate::error::HttpError(crate::error::http(
+        StatusCode::BAD_REQUEST,
+        format!("{what}: {e}"),
+    ))
+    .into()
+}
+
 /// Register state, error handlers and every route.
 pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         let json_cfg = web::JsonConfig::default()
             .limit(limit)
-            .error_handler(|e, _| {
-                crate::error::HttpError(crate::error::http(
-                    StatusCode::BAD_REQUEST,
-                    format!("Invalid JSON: {e}"),
-                ))
-                .into()
-            });
+            .error_handler(|e, _| bad_request("Invalid JSON", e));
         let form_cfg = web::FormConfig::default()
             .limit(limit)
-            .error_handler(|e, _| {
-                crate::error::HttpError(crate::error::http(
-                    StatusCode::BAD_REQUEST,
-                    format!("Invalid form data: {e}"),
-                ))
-                .into()
-            });
-        let query_cfg = web::QueryConfig::default().error_handler(|e, _| {
-            crate::error::HttpError(crate::error::http(
-                StatusCode::BAD_REQUEST,
-                format!("Invalid query string: {e}"),
-            ))
-            .into()
-        });
-        let path_cfg = web::PathConfig::default().error_handler(|e, _| {
-            crate::error::HttpError(crate::error::http(
-                StatusCode::BAD_REQUEST,
-                format!("Invalid path: {e}"),
-            ))
-            .into()
-        });
+            .error_handler(|e, _| bad_request("Invalid form data", e));
+        let query_cfg = web::QueryConfig::default()
+            .error_handler(|e, _| bad_request("Invalid query string", e));
+        let path_cfg =
+            web::PathConfig::default().error_handler(|e, _| bad_request("Invalid path", e));
         let serve_webui = routes::static_ui::static_dir(&state).is_some();
         let audit = web::Data::new(state.audit_writer().cloned());
         cfg.app_data(state)

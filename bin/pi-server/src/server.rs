@@ -14,6 +14,15 @@ pub struct AppState {
     audit_verifier: Option<pi_auth::SignatureVerifier>,
 }
 
+/// A key read from a PEM file; the error as text.
+fn load_pem<T, E: std::fmt::Display>(
+    path: &std::path::Path,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse(&pem).map_err(|e| e.to_string())
+}
+
 impl std::ops::Deref for AppState {
     type Target = pi_admin::AppState;
     fn deref(&self) -> &pi_admin::AppState {
@@ -32,9 +41,7 @@ pub fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
     let (Some(private), Some(_)) = (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) else {
         return None;
     };
-    let loaded = std::fs::read_to_string(private)
-        .map_err(|e| e.to_string())
-        .and_then(|pem| pi_auth::Signer::from_pem(&pem).map_err(|e| e.to_string()));
+    let loaded = load_pem(private, pi_auth::Signer::from_pem);
     match loaded {
         Ok(signer) => Some(signer),
         Err(e) => {
@@ -68,9 +75,7 @@ fn audit_verifier(cfg: &pi_config::PiConfig) -> Option<pi_auth::SignatureVerifie
         return None;
     }
     let path = cfg.pi_audit_key_public.as_ref()?;
-    let loaded = std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|pem| pi_auth::SignatureVerifier::from_pem(&pem).map_err(|e| e.to_string()));
+    let loaded = load_pem(path, pi_auth::SignatureVerifier::from_pem);
     match loaded {
         Ok(v) => Some(v),
         Err(e) => {

@@ -80,8 +80,17 @@ where
         .to_owned()
 }
 
-fn authed(req: test::TestRequest, token: &str) -> test::TestRequest {
-    req.insert_header(("Authorization", token.to_owned()))
+/// `req` with the admin's token.
+async fn as_admin<S, B>(service: &S, token: &str, req: test::TestRequest) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    call(
+        service,
+        req.insert_header(("Authorization", token.to_owned())),
+    )
+    .await
 }
 
 #[actix_web::test]
@@ -105,9 +114,12 @@ async fn missing_token_is_the_error_envelope() {
 async fn bad_parameter_and_unknown_route_are_envelopes() {
     let app = start().await;
     let tok = token(&app.service).await;
-    let (status, body) = call(
+    let (status, body) = as_admin(
         &app.service,
-        authed(test::TestRequest::post().uri("/policy/p1"), &tok).set_json(json!({"action": "x"})),
+        &tok,
+        test::TestRequest::post()
+            .uri("/policy/p1")
+            .set_json(json!({"action": "x"})),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -125,14 +137,17 @@ async fn bad_parameter_and_unknown_route_are_envelopes() {
 async fn policy_write_then_read() {
     let app = start().await;
     let tok = token(&app.service).await;
-    let (status, body) = call(
+    let (status, body) = as_admin(
         &app.service,
-        authed(test::TestRequest::post().uri("/policy/pol1"), &tok).set_json(json!({
-            "scope": "enrollment",
-            "action": "tokenlabel=<u>@<r>",
-            "client": "10.0.0.0/8",
-            "priority": 3,
-        })),
+        &tok,
+        test::TestRequest::post()
+            .uri("/policy/pol1")
+            .set_json(json!({
+                "scope": "enrollment",
+                "action": "tokenlabel=<u>@<r>",
+                "client": "10.0.0.0/8",
+                "priority": 3,
+            })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -140,9 +155,10 @@ async fn policy_write_then_read() {
         body["result"]["value"]["setPolicy pol1"].is_number(),
         "{body}"
     );
-    let (status, body) = call(
+    let (status, body) = as_admin(
         &app.service,
-        authed(test::TestRequest::get().uri("/policy/pol1"), &tok),
+        &tok,
+        test::TestRequest::get().uri("/policy/pol1"),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -159,24 +175,25 @@ async fn admin_policy_gate_allows_and_denies() {
     let app = start().await;
     let tok = token(&app.service).await;
     // no admin policy yet: every action is allowed, so this one may be written
-    let (status, body) = call(
+    let (status, body) = as_admin(
         &app.service,
-        authed(test::TestRequest::post().uri("/policy/readonly"), &tok)
+        &tok,
+        test::TestRequest::post()
+            .uri("/policy/readonly")
             .set_json(json!({"scope": "admin", "action": "policyread"})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // now an admin policy exists and grants policyread only
-    let (status, body) = call(
-        &app.service,
-        authed(test::TestRequest::get().uri("/policy/"), &tok),
-    )
-    .await;
+    let (status, body) =
+        as_admin(&app.service, &tok, test::TestRequest::get().uri("/policy/")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["result"]["value"][0]["name"], json!("readonly"));
-    let (status, body) = call(
+    let (status, body) = as_admin(
         &app.service,
-        authed(test::TestRequest::post().uri("/policy/other"), &tok)
+        &tok,
+        test::TestRequest::post()
+            .uri("/policy/other")
             .set_json(json!({"scope": "admin", "action": "policywrite"})),
     )
     .await;

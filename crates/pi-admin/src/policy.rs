@@ -50,6 +50,29 @@ pub fn validation_context(
     }
 }
 
+/// The configuration a policy is validated against, read from the store
+/// (`pi-manage`, which has no snapshot): realms, resolvers, named nodes.
+pub fn stored_validation_context(
+    store: &pi_store::Store,
+    cfg: &pi_config::PiConfig,
+) -> Result<ValidationContext, pi_store::StoreError> {
+    Ok(ValidationContext {
+        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
+        resolvers: store
+            .list_resolvers()?
+            .into_iter()
+            .map(|r| r.name)
+            .collect(),
+        nodes: store
+            .list_nodes()?
+            .into_iter()
+            .filter(|n| !n.name.is_empty())
+            .map(|n| n.name)
+            .collect(),
+        superuser_realms: cfg.superuser_realm.clone(),
+    })
+}
+
 /// A validated policy write: the record to store and the conditions that
 /// replace the stored ones (`None`: keep them).
 #[derive(Debug, Clone)]

@@ -5,10 +5,8 @@
 //! privacyIDEA shares the database.
 
 use super::resource;
-use crate::auth::{Admin, Auth};
+use super::Allowed;
 use crate::envelope;
-use crate::params::Params;
-use crate::server::AppState;
 use actix_web::web;
 use pi_admin::gate::ClientType;
 use serde_json::{json, Map, Value};
@@ -30,11 +28,10 @@ fn http_date(db: &str) -> Value {
     responses((status = 200, description = "Clients by type: `{clienttype: [{hostname, ip, lastseen}]}`", body = crate::openapi::Envelope)),
 )]
 async fn list(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
+    Allowed {
+        state, params: _, ..
+    }: Allowed<ClientType>,
 ) -> crate::error::Reply {
-    super::allowed::<ClientType>(&state, &admin, &params).await?;
     let rows = state.db(|s| s.client_applications()).await?;
     let mut out = Map::new();
     for row in rows {

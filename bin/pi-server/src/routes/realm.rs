@@ -1,6 +1,7 @@
 //! `/realm` and `/defaultrealm` (spec/realm-auth-server.md §1.4).
 
 use super::{current_etag, if_match, resource, with_etag};
+use super::{Allowed, AllowedOn, RealmKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
@@ -187,15 +188,14 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
 )]
 async fn set_realm(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        params,
+        name: raw,
+        ..
+    }: AllowedOn<ResolverWrite, RealmKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let raw = path.into_inner();
-    params.insert_path("realm", &raw);
-    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let name = normalize_realm_name(&raw)?;
     let names = match params.get("resolvers") {
         None | Some(Value::Null) => return Err(ApiError::missing("resolvers").into()),
@@ -335,15 +335,14 @@ async fn set_realm_node(
     responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
 )]
 async fn delete_realm(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        params,
+        name: raw,
+        ..
+    }: AllowedOn<ResolverDelete, RealmKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let raw = path.into_inner();
-    params.insert_path("realm", &raw);
-    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let confirm = params.is_true("delete_custom_attributes", false);
     crate::audit::log(|r| r.info = raw.clone());
     let name = raw.clone();
@@ -426,11 +425,10 @@ async fn set_default(
     responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
 )]
 async fn clear_default(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
+    Allowed {
+        state, params: _, ..
+    }: Allowed<ResolverDelete>,
 ) -> crate::error::Reply {
-    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let id = state.db(|s| s.clear_default_realm()).await?;
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))

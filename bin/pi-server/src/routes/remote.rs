@@ -2,6 +2,7 @@
 //! request to their `/validate/check` (spec/realm-auth-server.md §6).
 
 use super::{current_etag, if_match, resource, with_etag};
+use super::{Allowed, AllowedOn, IdentifierKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
@@ -25,12 +26,7 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    super::allowed::<RemoteRead>(&state, &admin, &params).await?;
+async fn list(Allowed { state, params, .. }: Allowed<RemoteRead>) -> crate::error::Reply {
     let etag = match params.get_str("identifier") {
         Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
         None => None,
@@ -101,15 +97,14 @@ async fn save(
     responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
 async fn delete(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        params: _,
+        name: identifier,
+        ..
+    }: AllowedOn<RemoteWrite, IdentifierKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let identifier = path.into_inner();
-    params.insert_path("identifier", &identifier);
-    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     let deleted = state
         .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
@@ -127,12 +122,7 @@ async fn delete(
     post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
 )]
-async fn test_request(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
+async fn test_request(Allowed { state, params, .. }: Allowed<RemoteWrite>) -> crate::error::Reply {
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;

@@ -1,5 +1,6 @@
 //! `/resolver` (spec/realm-auth-server.md §2.3–2.4).
 
+use super::Allowed;
 use super::{current_etag, if_match, resource, with_etag};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
@@ -69,12 +70,7 @@ fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Optio
     get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
     responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    super::allowed::<ResolverRead>(&state, &admin, &params).await?;
+async fn list(Allowed { state, params, .. }: Allowed<ResolverRead>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
     Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
