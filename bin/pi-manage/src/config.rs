@@ -9,8 +9,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use pi_model::pyliteral::{self, PyValue};
 use pi_model::pyrepr::{repr_str, repr_str_list};
-use pi_model::record::{PolicyRecord, RealmResolverAssignment};
-use pi_model::{PolicyWrite, ValidationContext};
+use pi_model::record::RealmResolverAssignment;
 use pi_store::{DeleteRealmOutcome, SetRealmError, Store};
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -236,7 +235,7 @@ fn policy(
 }
 
 /// Create or update the policy `name` from `POST /policy/<name>`-style
-/// parameters, with the server's validation (pi-model's `PolicyWrite`
+/// parameters, through the server's write rules (`pi_admin::policy::plan_write`
 /// against the stored realms, resolvers, nodes and superuser realms).
 pub fn write_policy(
     cfg: &pi_config::PiConfig,
@@ -244,25 +243,11 @@ pub fn write_policy(
     name: &str,
     params: &Map<String, Value>,
 ) -> anyhow::Result<()> {
-    let ctx = ValidationContext {
-        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
-        resolvers: store
-            .list_resolvers()?
-            .into_iter()
-            .map(|r| r.name)
-            .collect(),
-        nodes: store.list_nodes()?.into_iter().map(|n| n.name).collect(),
-        superuser_realms: cfg.superuser_realm.clone(),
-    };
+    let ctx = pi_admin::policy::stored_validation_context(store, cfg)?;
     let existing = store.get_policy(name)?;
-    let write = PolicyWrite::from_params(name, params);
-    let rec: PolicyRecord = write
-        .validate(&ctx, existing.as_ref())
+    let plan = pi_admin::policy::plan_write(&ctx, existing.as_ref(), name, params)
         .map_err(|e| anyhow!("{}", e.message()))?;
-    let replace_conditions =
-        existing.is_none() || write.conditions.as_ref().is_some_and(|c| !c.is_null());
-    let conditions = replace_conditions.then(|| rec.conditions.clone());
-    store.save_policy(&rec, conditions.as_deref())?;
+    store.save_policy(&plan.record, plan.conditions.as_deref())?;
     Ok(())
 }
 

@@ -32,20 +32,12 @@ pub fn run(
     args: &LintArgs,
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
+    let known = pi_admin::policy::stored_validation_context(store, cfg)?;
     let ctx = LintContext {
-        realms: store.list_realms()?.into_iter().map(|r| r.name).collect(),
-        resolvers: store
-            .list_resolvers()?
-            .into_iter()
-            .map(|r| r.name)
-            .collect(),
-        nodes: store
-            .list_nodes()?
-            .into_iter()
-            .filter(|n| !n.name.is_empty())
-            .map(|n| n.name)
-            .collect(),
-        superuser_realms: cfg.superuser_realm.clone(),
+        realms: known.realms,
+        resolvers: known.resolvers,
+        nodes: known.nodes,
+        superuser_realms: known.superuser_realms,
     };
     let policies = store.list_policies()?;
     let findings = lint(&policies, &ctx);

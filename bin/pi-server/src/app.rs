@@ -1,31 +1,18 @@
 //! The actix application: routes, HTTP-layer error handlers, fallbacks.
 
-use crate::error::ApiError;
 use crate::params::BodyLimit;
 use crate::routes;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 
-/// Answer for a path that exists with another method.
-pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
-    let err = ApiError::http(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!(
-            "The method {} is not allowed for the requested URL.",
-            req.method()
-        ),
-    );
-    actix_web::ResponseError::error_response(&err)
-}
-
-/// Answer for an unknown route.
-pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    let err = ApiError::http(
-        StatusCode::NOT_FOUND,
-        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
-    );
-    actix_web::ResponseError::error_response(&err)
+/// The envelope for a body, query or path actix could not read.
+fn bad_request(what: &str, e: impl std::fmt::Display) -> actix_web::Error {
+    crate::error::HttpError(crate::error::http(
+        StatusCode::BAD_REQUEST,
+        format!("{what}: {e}"),
+    ))
+    .into()
 }
 
 /// Register state, error handlers and every route.
@@ -33,32 +20,28 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
     move |cfg: &mut web::ServiceConfig| {
         let json_cfg = web::JsonConfig::default()
             .limit(limit)
-            .error_handler(|e, _| {
-                ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid JSON: {e}")).into()
-            });
+            .error_handler(|e, _| bad_request("Invalid JSON", e));
         let form_cfg = web::FormConfig::default()
             .limit(limit)
-            .error_handler(|e, _| {
-                ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid form data: {e}")).into()
-            });
-        let query_cfg = web::QueryConfig::default().error_handler(|e, _| {
-            ApiError::http(
-                StatusCode::BAD_REQUEST,
-                format!("Invalid query string: {e}"),
-            )
-            .into()
-        });
-        let path_cfg = web::PathConfig::default().error_handler(|e, _| {
-            ApiError::http(StatusCode::BAD_REQUEST, format!("Invalid path: {e}")).into()
-        });
+            .error_handler(|e, _| bad_request("Invalid form data", e));
+        let query_cfg = web::QueryConfig::default()
+            .error_handler(|e, _| bad_request("Invalid query string", e));
+        let path_cfg =
+            web::PathConfig::default().error_handler(|e, _| bad_request("Invalid path", e));
         let serve_webui = routes::static_ui::static_dir(&state).is_some();
+        let audit = web::Data::new(state.audit_writer().cloned());
         cfg.app_data(state)
+            .app_data(audit)
             .app_data(web::Data::new(BodyLimit(limit)))
             .app_data(json_cfg)
             .app_data(form_cfg)
             .app_data(query_cfg)
             .app_data(path_cfg);
         routes::configure(cfg);
+        cfg.service(
+            web::resource("/openapi.json").route(web::get().to(crate::apidoc::openapi_json)),
+        )
+        .service(web::resource("/metrics").route(web::get().to(crate::metrics::metrics_route)));
         if serve_webui {
             routes::static_ui::configure(cfg);
         }

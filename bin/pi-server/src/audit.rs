@@ -16,15 +16,14 @@
 //!   database fails requests answer 503 unless `PI_AUDIT_FAIL_OPEN` is set;
 //!   [`AuditWriter::close`] flushes at shutdown.
 
-use crate::auth::{Caller, Role};
 use crate::error::{ApiError, Kind};
-use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest};
 use chrono::{Local, NaiveDateTime};
+use pi_admin::{Caller, Role};
 use pi_store::{AuditRecord, Store};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -100,8 +99,8 @@ pub fn audit_request() {
 
 /// The request's audit entry as an extractor.
 impl actix_web::FromRequest for AuditLog {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Error = crate::error::HttpError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         std::future::ready(Ok(entry_of(req).unwrap_or_default()))
     }
@@ -120,12 +119,17 @@ pub fn note_caller(req: &HttpRequest, caller: &Caller) {
 }
 
 /// The request's `user`, `realm` and `resolver` parameters.
-pub fn note_params(req: &HttpRequest, params: &crate::params::Params) {
+pub fn note_params(
+    req: &HttpRequest,
+    user: Option<String>,
+    realm: Option<String>,
+    resolver: Option<String>,
+) {
     if let Some(a) = entry_of(req) {
         let mut e = a.0.borrow_mut();
-        e.param_user = params.get_str("user");
-        e.param_realm = params.get_str("realm");
-        e.param_resolver = params.get_str("resolver");
+        e.param_user = user;
+        e.param_realm = realm;
+        e.param_resolver = resolver;
     }
 }
 
@@ -172,8 +176,8 @@ pub async fn record(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let Some(writer) = state.as_ref().and_then(|s| s.audit_writer().cloned()) else {
+    let writer = req.app_data::<web::Data<Option<Arc<AuditWriter>>>>();
+    let Some(writer) = writer.and_then(|w| w.as_ref().clone()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let path = req.path();
@@ -182,7 +186,7 @@ pub async fn record(
     }
     if !writer.accepting() {
         let err = ApiError::unavailable("the audit log cannot be written");
-        let res = actix_web::ResponseError::error_response(&err);
+        let res = crate::error::response(err);
         return Ok(req.into_response(res).map_into_boxed_body());
     }
     let ua = req
@@ -264,7 +268,8 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<AuditRecord> {
     let error = res
         .response()
         .error()
-        .and_then(|err| err.as_error::<ApiError>());
+        .and_then(|err| err.as_error::<crate::error::HttpError>())
+        .map(|err| &err.0);
     if let Some(err) = error {
         match err.kind {
             Kind::Auth => {

@@ -2,34 +2,19 @@
 //! `PI-Authorization`, else `Authorization`, verified with the configured key
 //! and algorithm; the role decides which blueprints the caller may use.
 
-use crate::error::ApiError;
-use crate::request::RequestInfo;
-use crate::state::AppState;
+use crate::error::{ApiError, HttpError};
+use crate::server::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 
-/// The role of a logged-in caller (pi-model's, the workspace's one `Role`).
-pub use pi_model::Role;
+pub use pi_admin::{Admin, Caller, Role};
 
-/// Any authenticated caller.
+/// The extractor of an authenticated [`Caller`] (any role) or [`Admin`]
+/// (role `admin`, else 4306): `Auth(admin): Auth<Admin>` in a handler's
+/// arguments.
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// `username` claim.
-    pub username: String,
-    /// `realm` claim (`""` for local admins).
-    pub realm: String,
-    /// `role` claim.
-    pub role: Role,
-    /// Facts about the request, for policy matching.
-    pub info: RequestInfo,
-}
-
-/// An authenticated caller with role `admin`: the only one the admin
-/// blueprints (`/policy`, `/realm`, `/resolver`, …) accept. Holding an `Admin`
-/// is the proof that the role check ran.
-#[derive(Debug, Clone)]
-pub struct Admin(pub Caller);
+pub struct Auth<T>(pub T);
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -67,30 +52,29 @@ fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Cal
         username: claims.username,
         realm: claims.realm,
         role,
-        info: RequestInfo::from_request(req),
+        info: crate::request::from_request(req),
     };
     crate::audit::note_caller(req, &caller);
     Ok(caller)
 }
 
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+impl FromRequest for Auth<Caller> {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        ready(authenticate(req).map(Auth).map_err(HttpError))
     }
 }
 
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+impl FromRequest for Auth<Admin> {
+    type Error = HttpError;
+    type Future = Ready<Result<Self, HttpError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate_for(req, &[pi_auth::Role::Admin]).and_then(|c| match c.role {
-            Role::Admin => Ok(Admin(c)),
-            Role::User => Err(ApiError::auth(
-                4306,
-                "Authentication failure. You do not have the necessary role (['admin']) to access this resource!",
-            )),
-        }))
+        ready(
+            authenticate_for(req, &[pi_auth::Role::Admin])
+                .and_then(Admin::check)
+                .map(Auth)
+                .map_err(HttpError),
+        )
     }
 }

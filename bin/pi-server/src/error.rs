@@ -1,4 +1,5 @@
-//! One error type for every handler, mapped to privacyIDEA's codes and HTTP statuses.
+//! The HTTP side of pi-admin's [`ApiError`]: privacyIDEA's status per error
+//! class and the error envelope.
 
 use crate::envelope;
 use actix_web::http::StatusCode;
@@ -6,153 +7,59 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::Value;
 use std::fmt;
 
-/// The privacyIDEA error class an [`ApiError`] stands for; it decides the HTTP
-/// status and whether the message carries the `ERR<code>: ` prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `AuthError` family: HTTP 401, bare message.
-    Auth,
-    /// `PolicyError`: HTTP 403, bare message.
-    Policy,
-    /// `ResourceNotFoundError`: HTTP 404, bare message.
-    NotFound,
-    /// Any other `PrivacyIDEAError` (ParameterError 905, ConfigAdminError 302, …):
-    /// HTTP 400, `ERR<code>: ` prefix.
-    Generic,
-    /// The database cannot be reached: HTTP 503.
-    Unavailable,
-    /// A request the HTTP layer refused (bad method, body too large, unknown route).
-    Http(StatusCode),
-    /// A bug on our side: HTTP 500, code -500.
-    Internal,
+pub use pi_admin::error::{ApiError, ApiResult, Kind};
+
+/// A refusal by the HTTP layer with its own status.
+pub fn http(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError::http(status.as_u16(), message)
 }
 
-/// An error answered in privacyIDEA's error envelope.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The class.
-    pub kind: Kind,
-    /// `result.error.code`.
-    pub code: i64,
-    /// The message without prefix.
-    pub message: String,
-    /// `detail` of the envelope (`null` unless set).
-    pub detail: Value,
+/// The HTTP status of an error.
+pub fn status(err: &ApiError) -> StatusCode {
+    StatusCode::from_u16(err.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// The message privacyIDEA gives for an unexpected exception.
-pub const INTERNAL_MESSAGE: &str = "500 Internal Server Error: The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.";
+/// The body of the error envelope.
+pub fn body(err: &ApiError) -> Value {
+    envelope::error_body(err.code, &err.wire_message(), err.detail.clone())
+}
 
-impl ApiError {
-    fn new(kind: Kind, code: i64, message: impl Into<String>) -> Self {
-        ApiError {
-            kind,
-            code,
-            message: message.into(),
-            detail: Value::Null,
-        }
-    }
-    /// ParameterError (905, HTTP 400).
-    pub fn parameter(message: impl Into<String>) -> Self {
-        Self::new(Kind::Generic, 905, message)
-    }
-    /// `Missing parameter: <key>` (905).
-    pub fn missing(key: &str) -> Self {
-        Self::parameter(format!("Missing parameter: {key}"))
-    }
-    /// Any PrivacyIDEAError subclass with its own code (HTTP 400, prefixed).
-    pub fn generic(code: i64, message: impl Into<String>) -> Self {
-        Self::new(Kind::Generic, code, message)
-    }
-    /// PolicyError (303, HTTP 403).
-    pub fn policy(message: impl Into<String>) -> Self {
-        Self::new(Kind::Policy, 303, message)
-    }
-    /// ResourceNotFoundError (601, HTTP 404).
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(Kind::NotFound, 601, message)
-    }
-    /// AuthError with a sub-code (HTTP 401).
-    pub fn auth(code: i64, message: impl Into<String>) -> Self {
-        Self::new(Kind::Auth, code, message)
-    }
-    /// The database is unreachable (HTTP 503, DatabaseError 902).
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(Kind::Unavailable, 902, message)
-    }
-    /// A refusal by the HTTP layer with its own status.
-    pub fn http(status: StatusCode, message: impl Into<String>) -> Self {
-        let code = -i64::from(status.as_u16());
-        Self::new(Kind::Http(status), code, message)
-    }
-    /// An internal error; the cause is logged, the client gets privacyIDEA's generic text.
-    pub fn internal(cause: impl fmt::Display) -> Self {
-        log::error!("internal error: {cause}");
-        Self::new(Kind::Internal, -500, INTERNAL_MESSAGE)
-    }
-    /// Attach `detail`.
-    pub fn with_detail(mut self, detail: Value) -> Self {
-        self.detail = detail;
-        self
-    }
-    /// The message as it appears in `result.error.message`.
-    pub fn wire_message(&self) -> String {
-        match self.kind {
-            Kind::Generic | Kind::Unavailable => format!("ERR{}: {}", self.code, self.message),
-            _ => self.message.clone(),
-        }
-    }
-    /// The body of the error envelope.
-    pub fn body(&self) -> Value {
-        envelope::error_body(self.code, &self.wire_message(), self.detail.clone())
+/// An [`ApiError`] as actix answers it (the error type of handlers and
+/// extractors; `?` converts).
+#[derive(Debug)]
+pub struct HttpError(pub ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> Self {
+        HttpError(e)
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.wire_message())
+        self.0.fmt(f)
     }
 }
 
-impl ResponseError for ApiError {
+impl ResponseError for HttpError {
     fn status_code(&self) -> StatusCode {
-        match self.kind {
-            Kind::Auth => StatusCode::UNAUTHORIZED,
-            Kind::Policy => StatusCode::FORBIDDEN,
-            Kind::NotFound => StatusCode::NOT_FOUND,
-            Kind::Generic => StatusCode::BAD_REQUEST,
-            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Kind::Http(s) => s,
-            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status(&self.0)
     }
     fn error_response(&self) -> HttpResponse {
-        envelope::json_response(self.status_code(), &self.body())
+        envelope::json_response(self.status_code(), &body(&self.0))
     }
 }
 
-impl From<pi_store::StoreError> for ApiError {
+/// What a handler returns.
+pub type Reply = Result<HttpResponse, HttpError>;
+
+/// The error envelope answer of `err`.
+pub fn response(err: ApiError) -> HttpResponse {
+    HttpError(err).error_response()
+}
+
+impl From<pi_store::StoreError> for HttpError {
     fn from(e: pi_store::StoreError) -> Self {
-        match e {
-            pi_store::StoreError::Unavailable(m) => {
-                log::warn!("database unavailable: {m}");
-                ApiError::unavailable("The database is not available.")
-            }
-            pi_store::StoreError::PreconditionFailed {
-                kind,
-                name,
-                current,
-            } => ApiError::http(
-                StatusCode::PRECONDITION_FAILED,
-                format!(
-                    "The {kind} '{name}' was changed or deleted by another request (If-Match does not match)."
-                ),
-            )
-            .with_detail(serde_json::json!({ "etag": current })),
-            other => ApiError::internal(other),
-        }
+        HttpError(e.into())
     }
 }
-
-/// Result alias for handlers.
-pub type ApiResult<T> = Result<T, ApiError>;

@@ -12,8 +12,7 @@
 //! required; without it only loopback clients are answered. `PI_METRICS =
 //! False` turns the recorder, the middleware and the route off (404).
 
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
@@ -114,14 +113,17 @@ fn describe() {
 
 /// Paths served by a templated route but documented (and counted) as their
 /// own route: `GET /policy/check`, `GET /policy/defs`, `GET /realm/superuser`.
+/// Set once from the API document (`apidoc::operations`) before the first
+/// request is counted.
+static ALIASES: OnceLock<HashSet<String>> = OnceLock::new();
+
 fn static_aliases() -> &'static HashSet<String> {
-    static ALIASES: OnceLock<HashSet<String>> = OnceLock::new();
-    ALIASES.get_or_init(|| {
-        crate::openapi::operations()
-            .into_keys()
-            .filter(|p| !p.contains('{'))
-            .collect()
-    })
+    ALIASES.get_or_init(HashSet::new)
+}
+
+/// Takes the documented paths (the static ones become [`static_aliases`]).
+pub fn set_documented_paths(paths: impl IntoIterator<Item = String>) {
+    let _ = ALIASES.set(paths.into_iter().filter(|p| !p.contains('{')).collect());
 }
 
 /// The route template of a resource, attached as resource data by
@@ -222,13 +224,6 @@ pub async fn track(
     Ok(res)
 }
 
-/// A snapshot rebuild and its duration; the new config version.
-pub fn snapshot_rebuilt(duration: Duration, version: i64) {
-    metrics::counter!("pi_snapshot_rebuilds_total").increment(1);
-    metrics::histogram!("pi_snapshot_rebuild_duration_seconds").record(duration.as_secs_f64());
-    metrics::gauge!("pi_config_version").set(version as f64);
-}
-
 /// Installs the recorder when `PI_METRICS` is on (before the first
 /// snapshot is built, so that rebuild is counted). Returns whether metrics
 /// are recorded.
@@ -257,9 +252,7 @@ fn token_matches(req: &HttpRequest, token: &str) -> bool {
 /// Who may scrape: with a token, whoever sends it; without, loopback only.
 fn access(token: Option<&str>, req: &HttpRequest) -> Result<(), Box<HttpResponse>> {
     let refused = |status: StatusCode, message: &str| {
-        Box::new(actix_web::ResponseError::error_response(&ApiError::http(
-            status, message,
-        )))
+        Box::new(crate::error::response(crate::error::http(status, message)))
     };
     match token {
         Some(token) if !token_matches(req, token) => {
@@ -295,7 +288,7 @@ fn access(token: Option<&str>, req: &HttpRequest) -> Result<(), Box<HttpResponse
 pub async fn metrics_route(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let cfg = &state.cfg;
     let refused = |status: StatusCode, message: &str| {
-        actix_web::ResponseError::error_response(&ApiError::http(status, message))
+        crate::error::response(crate::error::http(status, message))
     };
     let Some(handle) = HANDLE.get().filter(|_| cfg.pi_metrics) else {
         return refused(StatusCode::NOT_FOUND, "Metrics are disabled (PI_METRICS).");

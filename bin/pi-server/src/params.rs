@@ -31,6 +31,11 @@ pub struct Params {
     values: Map<String, Value>,
 }
 
+/// The `nonce` request parameter, stored by the parameter extractor (body
+/// parameters included) so that the signature can echo it.
+#[derive(Debug, Clone)]
+pub struct Nonce(pub Value);
+
 /// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
 /// bytes replaced), malformed sequences kept.
 pub fn unquote(s: &str) -> String {
@@ -94,7 +99,7 @@ impl Params {
     pub fn parse(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
         let params = Self::parse_values(req, body)?;
         if let Some(n) = params.values.get("nonce") {
-            actix_web::HttpMessage::extensions_mut(req).insert(crate::signing::Nonce(n.clone()));
+            actix_web::HttpMessage::extensions_mut(req).insert(Nonce(n.clone()));
         }
         Ok(params)
     }
@@ -115,7 +120,7 @@ impl Params {
         }
         if mime == "application/json" || mime.ends_with("+json") {
             let parsed: Value = serde_json::from_slice(body).map_err(|e| {
-                ApiError::http(
+                crate::error::http(
                     StatusCode::BAD_REQUEST,
                     format!("Invalid JSON in request body: {e}"),
                 )
@@ -125,7 +130,7 @@ impl Params {
             }
         } else if mime == "application/x-www-form-urlencoded" {
             let text = std::str::from_utf8(body).map_err(|_| {
-                ApiError::http(StatusCode::BAD_REQUEST, "The form body is not valid UTF-8.")
+                crate::error::http(StatusCode::BAD_REQUEST, "The form body is not valid UTF-8.")
             })?;
             merge_urlencoded(&mut values, text, decode);
         } else if mime.starts_with("multipart/") {
@@ -206,7 +211,7 @@ pub use pi_model::pyrepr::{is_true, str_value as python_str};
 /// (The request head has actix's own limit, 5 s.)
 pub fn body_timeout(req: &HttpRequest) -> std::time::Duration {
     let secs = req
-        .app_data::<web::Data<crate::state::AppState>>()
+        .app_data::<web::Data<crate::server::AppState>>()
         .and_then(|s| s.cfg.get("PI_BODY_TIMEOUT").and_then(|v| v.as_f64()))
         .filter(|s| s.is_finite() && *s > 0.0)
         .unwrap_or(30.0);
@@ -215,7 +220,7 @@ pub fn body_timeout(req: &HttpRequest) -> std::time::Duration {
 
 /// The answer to a body that did not arrive within [`body_timeout`].
 pub fn body_timeout_error(timeout: std::time::Duration) -> ApiError {
-    ApiError::http(
+    crate::error::http(
         StatusCode::REQUEST_TIMEOUT,
         format!(
             "The request body was not received within {} s.",
@@ -225,7 +230,7 @@ pub fn body_timeout_error(timeout: std::time::Duration) -> ApiError {
 }
 
 impl FromRequest for Params {
-    type Error = ApiError;
+    type Error = crate::error::HttpError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
@@ -246,7 +251,7 @@ impl FromRequest for Params {
             payload.take()
         };
         let timeout = body_timeout(&req);
-        Box::pin(async move {
+        let read = async move {
             let mut body = web::BytesMut::new();
             let deadline = tokio::time::Instant::now() + timeout;
             loop {
@@ -255,13 +260,13 @@ impl FromRequest for Params {
                 };
                 let Some(chunk) = next else { break };
                 let chunk = chunk.map_err(|e| {
-                    ApiError::http(
+                    crate::error::http(
                         StatusCode::BAD_REQUEST,
                         format!("Error reading the request body: {e}"),
                     )
                 })?;
                 if body.len() + chunk.len() > limit {
-                    return Err(ApiError::http(
+                    return Err(crate::error::http(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         format!("The request body is larger than {limit} bytes."),
                     ));
@@ -269,9 +274,15 @@ impl FromRequest for Params {
                 body.extend_from_slice(&chunk);
             }
             let params = Params::parse(&req, &body)?;
-            crate::audit::note_params(&req, &params);
-            Ok(params)
-        })
+            crate::audit::note_params(
+                &req,
+                params.get_str("user"),
+                params.get_str("realm"),
+                params.get_str("resolver"),
+            );
+            Ok::<_, ApiError>(params)
+        };
+        Box::pin(async move { Ok(read.await?) })
     }
 }
 

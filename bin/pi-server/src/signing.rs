@@ -6,7 +6,7 @@
 //! Other answers (policy export files, `/config`, `/openapi.json`, metrics)
 //! are not signed.
 
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -15,10 +15,7 @@ use actix_web::{web, HttpMessage};
 use pi_model::pyrepr::{py_json_dumps, py_truthy};
 use serde_json::Value;
 
-/// The `nonce` request parameter, stored by the parameter extractor (body
-/// parameters included) so that the signature can echo it.
-#[derive(Debug, Clone)]
-pub struct Nonce(pub Value);
+use crate::params::Nonce;
 
 fn query_nonce(req: &ServiceRequest) -> Option<Value> {
     crate::params::form_urlencoded_pairs(req.query_string())

@@ -58,6 +58,54 @@ pub struct PolicyFilter {
     pub priority: Option<i64>,
 }
 
+impl PolicyFilter {
+    /// Whether no attribute is filtered.
+    pub fn is_empty(&self) -> bool {
+        *self == PolicyFilter::default()
+    }
+
+    /// Whether the policy passes the filter — the one implementation of
+    /// privacyIDEA's `get_policies` column filter, used by `GET /policy/`
+    /// over the snapshot and by [`Store::get_policies_filtered`].
+    pub fn matches(&self, r: &PolicyRecord) -> bool {
+        let col = |f: &Option<String>, c: &str| f.as_deref().is_none_or(|f| column_matches(f, c));
+        col(&self.name, &r.name)
+            && col(&self.scope, &r.scope)
+            && col(&self.realm, &r.realm)
+            && col(&self.action, &r.action)
+            && col(&self.adminrealm, &r.adminrealm)
+            && col(&self.adminuser, &r.adminuser)
+            && col(&self.resolver, &r.resolver)
+            && col(&self.pinode, &r.pinode)
+            && col(&self.user, &r.user)
+            && col(&self.client, &r.client)
+            && col(&self.time, &r.time)
+            && col(&self.user_agents, &r.user_agents)
+            && self.active.is_none_or(|a| a == r.active)
+            && self.priority.is_none_or(|p| p == r.priority)
+    }
+}
+
+/// privacyIDEA's `get_policies` column filter on one column: with `*` a
+/// case-insensitive SQL `LIKE` (`*` → `%`, nothing else special) on the raw
+/// stored column, else exact equality.
+pub fn column_matches(filter: &str, column: &str) -> bool {
+    if !filter.contains('*') {
+        return filter == column;
+    }
+    let pattern = filter
+        .split('*')
+        .map(glob::Pattern::escape)
+        .collect::<Vec<_>>()
+        .join("*");
+    let opts = glob::MatchOptions {
+        case_sensitive: false,
+        require_literal_separator: false,
+        require_literal_leading_dot: false,
+    };
+    glob::Pattern::new(&pattern).is_ok_and(|p| p.matches_with(column, opts))
+}
+
 /// privacyIDEA's `convert_wildcard_to_sql_like`: `*` → `%`, literal `%`, `_`
 /// and `/` escaped with `/`.
 pub fn wildcard_to_like(value: &str) -> String {
@@ -128,7 +176,6 @@ impl PolicyRow {
 #[derive(Clone, Copy)]
 enum Selection<'a> {
     All,
-    Filter(&'a PolicyFilter),
     Name(&'a str),
 }
 
@@ -236,45 +283,6 @@ fn load_policies(
     let mut query = policy::table.order(policy::id).into_boxed();
     if let Selection::Name(name) = selection {
         query = query.filter(policy::name.eq(name.to_owned()));
-    }
-    if let Selection::Filter(f) = selection {
-        macro_rules! text_filter {
-            ($field:ident, $col:expr) => {
-                if let Some(v) = &f.$field {
-                    if v.contains('*') {
-                        query = query.filter(
-                            lower($col)
-                                .like(lower(Some(wildcard_to_like(v))))
-                                .escape(LIKE_ESCAPE),
-                        );
-                    } else {
-                        query = query.filter($col.eq(v.clone()));
-                    }
-                }
-            };
-        }
-        text_filter!(name, policy::name.nullable());
-        text_filter!(scope, policy::scope.nullable());
-        text_filter!(realm, policy::realm);
-        text_filter!(action, policy::action);
-        text_filter!(adminrealm, policy::adminrealm);
-        text_filter!(adminuser, policy::adminuser);
-        text_filter!(resolver, policy::resolver);
-        text_filter!(pinode, policy::pinode);
-        text_filter!(user, policy::user);
-        text_filter!(client, policy::client);
-        text_filter!(time, policy::time);
-        text_filter!(user_agents, policy::user_agents);
-        if let Some(active) = f.active {
-            if active {
-                query = query.filter(policy::active.eq(true).or(policy::active.is_null()));
-            } else {
-                query = query.filter(policy::active.eq(false));
-            }
-        }
-        if let Some(p) = f.priority {
-            query = query.filter(policy::priority.eq(to_i32(p, "priority")?));
-        }
     }
     let rows: Vec<PolicyRow> = query.load(c)?;
     if rows.is_empty() {
@@ -480,7 +488,9 @@ impl Store {
         &self,
         filter: &PolicyFilter,
     ) -> Result<Vec<PolicyRecord>, StoreError> {
-        self.read(|c| load_policies(c, Selection::Filter(filter)))
+        let mut all = self.read(|c| load_policies(c, Selection::All))?;
+        all.retain(|r| filter.matches(r));
+        Ok(all)
     }
 
     /// Creates or updates the policy named `rec.name` (its `id` is ignored)
@@ -584,7 +594,22 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard_to_like;
+    use super::{column_matches, wildcard_to_like};
+
+    #[test]
+    fn column_filter_semantics() {
+        assert!(column_matches("realm1", "realm1"));
+        assert!(!column_matches("realm1", "realm1, realm2"));
+        assert!(!column_matches("realm1", "REALM1"));
+        assert!(column_matches("pol*", "pol_a"));
+        assert!(column_matches("POL*", "polc"));
+        assert!(!column_matches("pol*", "xpol"));
+        assert!(column_matches("*us*", "user"));
+        assert!(column_matches("a?b*", "a?bc"));
+        assert!(!column_matches("a?b*", "axbc"));
+        assert!(column_matches("[x]*", "[x]y"));
+        assert!(column_matches("*", ""));
+    }
 
     #[test]
     fn like_patterns() {

@@ -4,17 +4,18 @@
 //! capped by `auditlog_age`, streamed in rounds of 500 like the release's
 //! `csv_generator`).
 
-use crate::auth::Admin;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, Target};
 use crate::params::Params;
-use crate::policyset::{map_match_error, match_context_parts};
 use crate::routes::resource;
-use crate::state::{AppState, Snapshot};
+use crate::server::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Local, TimeDelta};
+use pi_admin::gate::{self, AuditLog, AuditLogDownload, Permission, Target};
+use pi_admin::policyset::{map_match_error, match_context_parts};
+use pi_admin::Snapshot;
 use pi_policy::{GenericParams, UserObject};
 use pi_store::{AuditPage, AuditQuery, AuditRecord};
 use serde_json::{json, Map, Value};
@@ -99,7 +100,7 @@ fn newer_than(timelimit: &str, origin: &str) -> ApiResult<chrono::NaiveDateTime>
 /// priority (conflict: 403/303). It replaces the request's own `timelimit`,
 /// longer or shorter.
 fn auditlog_age(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<String>> {
-    let parts = match_context_parts(&admin.0);
+    let parts = match_context_parts(admin.caller());
     let ctx = parts.context(None);
     let values = snap
         .policy_set
@@ -124,7 +125,7 @@ async fn request_user(
         .unwrap_or_default();
     let mut user = match params.get_str("user").filter(|u| !u.is_empty()) {
         Some(login) => {
-            let found = crate::users::resolve(state, snap, &login, realm.as_deref()).await?;
+            let found = pi_admin::users::resolve(state, snap, &login, realm.as_deref()).await?;
             if found.login.is_empty() {
                 // an unknown realm: the login and realm as given
                 let realm = realm
@@ -147,7 +148,7 @@ async fn request_user(
 /// `prepolicy.hide_audit_columns`: every value of the `hide_audit_columns`
 /// admin policies matching this admin and the request's user object.
 fn hidden_columns(snap: &Snapshot, admin: &Admin, user: &UserObject) -> ApiResult<Vec<String>> {
-    let parts = match_context_parts(&admin.0);
+    let parts = match_context_parts(admin.caller());
     let ctx = parts.context(None);
     let values = snap
         .policy_set
@@ -178,7 +179,7 @@ fn int_param(params: &Params, key: &str) -> ApiResult<Option<i64>> {
 /// The realms a realm-restricted `auditlog` admin may read
 /// (`get_admin_audit_params`): `None` when unrestricted.
 fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String>>> {
-    let caller = &admin.0;
+    let caller = admin.caller();
     let parts = match_context_parts(caller);
     let ctx = parts.context(None);
     let m = snap.policy_set.match_generic(
@@ -216,15 +217,14 @@ fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String
 }
 
 /// The query of a request (its filters, paging and the admin's realms).
-async fn query(
+async fn query<P: Permission>(
     state: &AppState,
     admin: &Admin,
     params: &Params,
-    action: &str,
 ) -> ApiResult<AuditQuery> {
     // `check_base_action` for auditlog ignores the request's user/realm/resolver
-    gate::check(state, admin, action, &Target::default()).await?;
-    let snap = state.snapshot().await?;
+    let granted = gate::grant_now::<P>(state, admin, &Target::default()).await?;
+    let snap = granted.snapshot().clone();
     let allowed = allowed_realms(&snap, admin)?;
     let page = int_param(params, "page")?.unwrap_or(1).max(1);
     let page_size = match int_param(params, "page_size")? {
@@ -252,9 +252,12 @@ async fn query(
         .collect();
     Ok(AuditQuery {
         filters,
-        admin: allowed
-            .is_some()
-            .then(|| (admin.0.username.clone(), admin.0.realm.clone())),
+        admin: allowed.is_some().then(|| {
+            (
+                admin.caller().username.clone(),
+                admin.caller().realm.clone(),
+            )
+        }),
         allowed_realms: allowed,
         newer_than,
         page,
@@ -321,10 +324,10 @@ fn neighbours_ok(page: &AuditPage, id: i64) -> bool {
 )]
 pub(crate) async fn search(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     params: Params,
-) -> ApiResult<HttpResponse> {
-    let q = query(&state, &admin, &params, "auditlog").await?;
+) -> crate::error::Reply {
+    let q = query::<AuditLog>(&state, &admin, &params).await?;
     let snap = state.snapshot().await?;
     let user = request_user(&state, &snap, &params).await?;
     let hidden = hidden_columns(&snap, &admin, &user)?;
@@ -433,12 +436,12 @@ const CSV_ORDER: &[&str] = &[
 )]
 pub(crate) async fn download(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let filename = path.into_inner();
-    let q = query(&state, &admin, &params, "auditlog_download").await?;
+    let q = query::<AuditLogDownload>(&state, &admin, &params).await?;
     // the log as it is now: entries written during the export are left out
     let store = state.audit_store().clone();
     let q2 = q.clone();
@@ -455,7 +458,10 @@ pub(crate) async fn download(
                 Err(e) => {
                     // the answer has started: cut it off, do not end it cleanly
                     log::error!("audit CSV export failed: {e}");
-                    Some((Err(actix_web::Error::from(e)), None))
+                    Some((
+                        Err(actix_web::Error::from(crate::error::HttpError(e))),
+                        None,
+                    ))
                 }
             }
         }

@@ -2,16 +2,14 @@
 //! (spec/realm-auth-server.md §5.2–5.3); `GET /auth/rights`: enrollable token types.
 
 use super::resource;
-use crate::auth::Caller;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
-use crate::request::RequestInfo;
-use crate::state::AppState;
-use crate::users;
-use crate::webui;
+use crate::server::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use pi_admin::users;
+use pi_admin::webui;
 use serde_json::{json, Value};
 
 /// privacyIDEA's `GENERIC_AUTH_FAILURE`.
@@ -43,20 +41,20 @@ async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let result = login_inner(&state, &req, &params).await;
     match result {
         Err(e) if hide_errors(&state, &req, &params).await => {
-            let status = actix_web::ResponseError::status_code(&e);
-            let mut hidden = ApiError::http(status, GENERIC_AUTH_FAILURE);
+            let status = crate::error::status(&e);
+            let mut hidden = crate::error::http(status, GENERIC_AUTH_FAILURE);
             hidden.code = 403;
             hidden.detail = json!({
                 "message": GENERIC_AUTH_FAILURE,
                 "threadid": envelope::thread_id(),
             });
-            Err(hidden)
+            Err(hidden.into())
         }
-        other => other,
+        other => Ok(other?),
     }
 }
 
@@ -66,8 +64,8 @@ async fn hide_errors(state: &AppState, req: &HttpRequest, params: &Params) -> bo
     let Ok(snap) = state.snapshot().await else {
         return false;
     };
-    let info = RequestInfo::from_request(req);
-    let parts = crate::policyset::request_context_parts(&info);
+    let info = crate::request::from_request(req);
+    let parts = pi_admin::policyset::request_context_parts(&info);
     let ctx = parts.context(None);
     let action = Some("hide_specific_error_message");
     // Nothing to resolve when no such policy could match anybody.
@@ -100,7 +98,7 @@ async fn login_inner(
     req: &HttpRequest,
     params: &Params,
 ) -> ApiResult<HttpResponse> {
-    let info = RequestInfo::from_request(req);
+    let info = crate::request::from_request(req);
     crate::audit::audit_request();
     let snap = state.snapshot().await?;
     let realm_param = params.get_str("realm").filter(|r| !r.is_empty());
@@ -148,7 +146,7 @@ async fn login_inner(
             });
     }
 
-    let parts = crate::policyset::request_context_parts(&info);
+    let parts = pi_admin::policyset::request_context_parts(&info);
     let ctx = parts.context(None);
     let login = if admin_ok {
         crate::audit::log(|r| {
@@ -221,8 +219,8 @@ async fn login_inner(
         .unwrap_or_default();
     // privacyIDEA's `get_rights` matches user-scope policies with
     // `User(login, realm)`: its resolver and attributes (userinfo conditions)
-    let rights = crate::policyset::rights(
-        &snap,
+    let rights = pi_admin::policyset::rights(
+        &snap.policy_set,
         scope,
         &login.username,
         &login.realm,
@@ -230,7 +228,7 @@ async fn login_inner(
         &info.user_agent,
         (login.role == pi_auth::Role::User).then_some(&user_object),
     )?;
-    let menus = crate::policyset::menus(&snap, scope, &rights);
+    let menus = pi_admin::policyset::menus(scope, &rights);
     let default_validity = i64::try_from(state.cfg.pi_jwt_validity).unwrap_or(i64::MAX);
     let validity = webui::jwt_validity(&snap.policy_set, &ctx, &user_object, default_validity)?;
     let claims = pi_auth::Claims::new(
@@ -318,11 +316,11 @@ async fn login_inner(
     get, path = "/auth/rights", tag = "auth",
     responses((status = 200, description = "Token types the caller may enroll, type → description", body = crate::openapi::Envelope)),
 )]
-async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> crate::error::Reply {
     // The auth blueprint answers authentication errors with `detail: {}`.
-    let caller: Caller = crate::auth::authenticate(&req).map_err(|e| e.with_detail(json!({})))?;
+    let caller = crate::auth::authenticate(&req).map_err(|e| e.with_detail(json!({})))?;
     let snap = state.snapshot().await?;
-    let types = crate::policyset::enroll_tokentypes(&snap, &caller)?;
+    let types = pi_admin::policyset::enroll_tokentypes(&snap.policy_set, &caller)?;
     Ok(envelope::ok(json!(types)))
 }
 

@@ -5,13 +5,10 @@
 //! privacyIDEA shares the database.
 
 use super::resource;
-use crate::auth::Admin;
+use super::Allowed;
 use crate::envelope;
-use crate::error::ApiResult;
-use crate::gate;
-use crate::params::Params;
-use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
+use pi_admin::gate::ClientType;
 use serde_json::{json, Map, Value};
 
 /// `lastseen` as Flask's JSON provider writes a `datetime`: an HTTP date
@@ -30,8 +27,11 @@ fn http_date(db: &str) -> Value {
     get, path = "/client/", tag = "client",
     responses((status = 200, description = "Clients by type: `{clienttype: [{hostname, ip, lastseen}]}`", body = crate::openapi::Envelope)),
 )]
-async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, "clienttype", &params).await?;
+async fn list(
+    Allowed {
+        state, params: _, ..
+    }: Allowed<ClientType>,
+) -> crate::error::Reply {
     let rows = state.db(|s| s.client_applications()).await?;
     let mut out = Map::new();
     for row in rows {

@@ -8,10 +8,9 @@
 use super::resource;
 use crate::envelope;
 use crate::error::ApiResult;
-use crate::policyset::{map_match_error, request_context_parts};
-use crate::request::RequestInfo;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
+use pi_admin::policyset::{map_match_error, request_context_parts};
 use pi_policy::{GenericParams, MatchError};
 use serde_json::{json, Map, Value};
 
@@ -115,10 +114,10 @@ pub fn best_language(header: Option<&str>, server: &[String]) -> String {
     get, path = "/config", tag = "webui", security(()),
     responses((status = 200, description = "The WebUI's configuration (logo, languages, login mode …)", body = crate::openapi::Envelope)),
 )]
-async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn config(state: web::Data<AppState>, req: HttpRequest) -> crate::error::Reply {
     let logged_in = crate::auth::authenticate(&req).is_ok();
     let snap = state.snapshot().await?;
-    let info = RequestInfo::from_request(&req);
+    let info = crate::request::from_request(&req);
     let parts = request_context_parts(&info);
     let ctx = parts.context(None);
     let set = &snap.policy_set;
@@ -146,7 +145,7 @@ async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
             ))
         })
         .await?;
-    let sub_state = crate::webui::subscription_status(
+    let sub_state = pi_admin::webui::subscription_status(
         assigned_and_ends.0,
         &assigned_and_ends.1,
         chrono::Utc::now().naive_utc(),
@@ -189,7 +188,7 @@ async fn config(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
                 .map(|r| r.name.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
-            Err(e) => return Err(map_match_error(e)),
+            Err(e) => return Err(map_match_error(e).into()),
         }
     };
     let show_node = set

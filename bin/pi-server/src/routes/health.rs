@@ -4,8 +4,7 @@
 
 use super::resource;
 use crate::envelope;
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -40,7 +39,7 @@ async fn startupz() -> HttpResponse {
     get, path = "/healthz/readyz", tag = "health", security(()),
     responses((status = 200, description = "The database answers", body = crate::openapi::HealthEnvelope)),
 )]
-async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn readyz(state: web::Data<AppState>) -> crate::error::Reply {
     state.db(|s| s.ping()).await?;
     Ok(probe(json!({"hsm": "OK", "status": "ready"})))
 }

@@ -1,13 +1,14 @@
 //! `/realm` and `/defaultrealm` (spec/realm-auth-server.md §1.4).
 
 use super::{current_etag, if_match, resource, with_etag};
-use crate::auth::Admin;
+use super::{Allowed, AllowedOn, RealmKey};
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate;
 use crate::params::Params;
-use crate::state::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::server::AppState;
+use actix_web::{web, HttpRequest};
+use pi_admin::gate::{ResolverDelete, ResolverWrite};
 use pi_model::record::{RealmRecord, RealmResolverAssignment};
 use pi_store::{DeleteRealmOutcome, SetRealmError, SetRealmOutcome};
 use pi_store::{ObjectKind, Precondition};
@@ -51,7 +52,7 @@ async fn write_realm(
     name: String,
     assignments: Vec<RealmResolverAssignment>,
     pre: Option<Precondition>,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let outcome: SetRealmOutcome = state
         .blocking(move |store| store.with_precondition(pre, |s| s.set_realm(&name, &assignments)))
         .await?
@@ -71,9 +72,9 @@ async fn write_realm(
 )]
 async fn list(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let one =
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
             .ok()
@@ -83,7 +84,7 @@ async fn list(
         None => None,
     };
     let snap = state.snapshot().await?;
-    let allowed = crate::policyset::admin_realms(&snap, &admin.0)?;
+    let allowed = pi_admin::policyset::admin_realms(&snap.policy_set, admin.caller())?;
     let mut out = Map::new();
     match allowed {
         None => {
@@ -109,13 +110,13 @@ async fn list(
 )]
 async fn superuser(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     req: actix_web::HttpRequest,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let _ = admin;
     if path.as_str() != "superuser" {
-        return Ok(crate::app::method_not_allowed(req).await);
+        return Ok(super::method_not_allowed(req).await);
     }
     Ok(envelope::ok(json!(state.cfg.superuser_realm)))
 }
@@ -187,19 +188,18 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
 )]
 async fn set_realm(
-    state: web::Data<AppState>,
-    admin: Admin,
+    AllowedOn {
+        state,
+        params,
+        name: raw,
+        ..
+    }: AllowedOn<ResolverWrite, RealmKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> ApiResult<HttpResponse> {
-    let raw = path.into_inner();
-    params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", &params).await?;
+) -> crate::error::Reply {
     let name = normalize_realm_name(&raw)?;
     let names = match params.get("resolvers") {
-        None | Some(Value::Null) => return Err(ApiError::missing("resolvers")),
-        Some(Value::String(s)) if s.is_empty() => return Err(ApiError::missing("resolvers")),
+        None | Some(Value::Null) => return Err(ApiError::missing("resolvers").into()),
+        Some(Value::String(s)) if s.is_empty() => return Err(ApiError::missing("resolvers").into()),
         Some(v) => resolver_names(v)?,
     };
     let mut assignments = Vec::new();
@@ -259,14 +259,14 @@ fn verify_error() -> ApiError {
 )]
 async fn set_realm_node(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let (raw, node_id) = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", &params).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let snap = state.snapshot().await?;
     // A node registered after the snapshot was built does not move the config
     // version: ask `nodename` itself when the snapshot does not know it.
@@ -275,18 +275,18 @@ async fn set_realm_node(
         nodes.iter().any(|n| n.uuid == node_id)
     };
     if !known {
-        return Err(ApiError::parameter("The given node does not exist!"));
+        return Err(ApiError::parameter("The given node does not exist!").into());
     }
     let Some(Value::Array(entries)) = params.get("resolver") else {
-        return Err(verify_error());
+        return Err(verify_error().into());
     };
     let mut assignments = Vec::new();
     for entry in entries {
         let Value::Object(obj) = entry else {
-            return Err(verify_error());
+            return Err(verify_error().into());
         };
         let Some(Value::String(name)) = obj.get("name") else {
-            return Err(verify_error());
+            return Err(verify_error().into());
         };
         let priority = match obj.get("priority") {
             None | Some(Value::Null) | Some(Value::Bool(false)) => None,
@@ -294,16 +294,17 @@ async fn set_realm_node(
             Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Some(i),
                 (None, Some(f)) if f.is_finite() => Some(f.trunc() as i64),
-                _ => return Err(verify_error()),
+                _ => return Err(verify_error().into()),
             },
             Some(Value::String(s)) if s.is_empty() => None,
             Some(Value::String(s)) => Some(s.trim().parse::<i64>().map_err(|_| verify_error())?),
-            Some(_) => return Err(verify_error()),
+            Some(_) => return Err(verify_error().into()),
         };
         if let Some(p) = priority.filter(|&p| !pi_model::pyrepr::fits_db_int(p)) {
             return Err(ApiError::parameter(format!(
                 "The priority {p} of resolver '{name}' is out of range (-2147483648 to 2147483647)."
-            )));
+            ))
+            .into());
         }
         assignments.push(RealmResolverAssignment {
             name: name.trim().to_string(),
@@ -334,15 +335,14 @@ async fn set_realm_node(
     responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
 )]
 async fn delete_realm(
-    state: web::Data<AppState>,
-    admin: Admin,
+    AllowedOn {
+        state,
+        params,
+        name: raw,
+        ..
+    }: AllowedOn<ResolverDelete, RealmKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> ApiResult<HttpResponse> {
-    let raw = path.into_inner();
-    params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverdelete", &params).await?;
+) -> crate::error::Reply {
     let confirm = params.is_true("delete_custom_attributes", false);
     crate::audit::log(|r| r.info = raw.clone());
     let name = raw.clone();
@@ -356,19 +356,19 @@ async fn delete_realm(
         DeleteRealmOutcome::NotFound => {
             return Err(ApiError::not_found(
                 "The requested Realm could not be found.",
-            ))
+            ).into())
         }
         DeleteRealmOutcome::TokenOwned => {
             return Err(ApiError::generic(
                 904,
                 "Realm can not be deleted, because a user of this realm is still assigned to a token.",
-            ))
+            ).into())
         }
         DeleteRealmOutcome::ContainerOwned => {
             return Err(ApiError::generic(
                 904,
                 "Realm can not be deleted, because a user of this realm is still assigned to a container.",
-            ))
+            ).into())
         }
         DeleteRealmOutcome::CustomAttributes(keys) => {
             return Err(ApiError::generic(
@@ -377,7 +377,7 @@ async fn delete_realm(
                     "Realm '{raw}' contains custom user attributes ({}). Deleting the realm will also delete these custom user attributes.",
                     keys.join(", ")
                 ),
-            ))
+            ).into())
         }
     };
     state.refresh().await?;
@@ -388,7 +388,7 @@ async fn delete_realm(
     get, path = "/defaultrealm", tag = "realm",
     responses((status = 200, description = "`{<name>: realm}` of the default realm, or `{}`", body = crate::openapi::Envelope)),
 )]
-async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<HttpResponse> {
+async fn get_default(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
     let mut out = Map::new();
     if let Some(r) = snap.default_realm() {
@@ -403,20 +403,18 @@ async fn get_default(state: web::Data<AppState>, _admin: Admin) -> ApiResult<Htt
 )]
 async fn set_default(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    gate::require(&state, &admin, "resolverwrite", &params).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let name = raw.trim().to_lowercase();
     crate::audit::log(|r| r.info = name.clone());
     let id = state.db(move |s| s.set_default_realm(&name)).await?;
     let Some(id) = id else {
-        return Err(ApiError::not_found(
-            "The requested Realm could not be found.",
-        ));
+        return Err(ApiError::not_found("The requested Realm could not be found.").into());
     };
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))
@@ -427,11 +425,10 @@ async fn set_default(
     responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
 )]
 async fn clear_default(
-    state: web::Data<AppState>,
-    admin: Admin,
-    params: Params,
-) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, "resolverdelete", &params).await?;
+    Allowed {
+        state, params: _, ..
+    }: Allowed<ResolverDelete>,
+) -> crate::error::Reply {
     let id = state.db(|s| s.clear_default_realm()).await?;
     state.refresh().await?;
     Ok(envelope::ok(json!(id)))

@@ -2,19 +2,17 @@
 //! request to their `/validate/check` (spec/realm-auth-server.md §6).
 
 use super::{current_etag, if_match, resource, with_etag};
-use crate::auth::Admin;
+use super::{Allowed, AllowedOn, IdentifierKey};
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate;
 use crate::params::Params;
-use crate::state::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::server::AppState;
+use actix_web::{web, HttpRequest};
+use pi_admin::gate::{RemoteRead, RemoteWrite};
 use pi_model::record::RemoteServerRecord;
 use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
-
-const READ: &str = "privacyideaserver_read";
-const WRITE: &str = "privacyideaserver_write";
 
 fn checked_url(params: &Params) -> ApiResult<String> {
     let url = params.required_str("url")?;
@@ -28,8 +26,7 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
-async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, READ, &params).await?;
+async fn list(Allowed { state, params, .. }: Allowed<RemoteRead>) -> crate::error::Reply {
     let etag = match params.get_str("identifier") {
         Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
         None => None,
@@ -51,15 +48,15 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 )]
 async fn save(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let identifier = path.into_inner().replace(' ', "_");
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, &params).await?;
+    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
     let url = checked_url(&params)?;
     let tls = params.is_true("tls", true);
     let description = params.get_str("description");
@@ -100,23 +97,22 @@ async fn save(
     responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
 async fn delete(
-    state: web::Data<AppState>,
-    admin: Admin,
+    AllowedOn {
+        state,
+        params: _,
+        name: identifier,
+        ..
+    }: AllowedOn<RemoteWrite, IdentifierKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> ApiResult<HttpResponse> {
-    let identifier = path.into_inner();
-    params.insert_path("identifier", &identifier);
-    gate::require(&state, &admin, WRITE, &params).await?;
+) -> crate::error::Reply {
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     let deleted = state
         .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
         .await?;
     if deleted.is_none() {
-        return Err(ApiError::not_found(
-            "The requested PrivacyIDEAServer could not be found.",
-        ));
+        return Err(
+            ApiError::not_found("The requested PrivacyIDEAServer could not be found.").into(),
+        );
     }
     state.refresh().await?;
     Ok(envelope::ok(json!(true)))
@@ -126,12 +122,7 @@ async fn delete(
     post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
 )]
-async fn test_request(
-    state: web::Data<AppState>,
-    admin: Admin,
-    params: Params,
-) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, WRITE, &params).await?;
+async fn test_request(Allowed { state, params, .. }: Allowed<RemoteWrite>) -> crate::error::Reply {
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;
@@ -140,9 +131,7 @@ async fn test_request(
     let client = state.remote_client();
     if let Err(e) = pi_remote::check_target(&url, client.options()) {
         crate::metrics::remote_test_request("refused");
-        return Err(ApiError::parameter(format!(
-            "The URL may not be reached: {e}"
-        )));
+        return Err(ApiError::parameter(format!("The URL may not be reached: {e}")).into());
     }
     let outcome = client
         .validate_check(

@@ -1,13 +1,15 @@
 //! `/resolver` (spec/realm-auth-server.md §2.3–2.4).
 
+use super::Allowed;
 use super::{current_etag, if_match, resource, with_etag};
-use crate::auth::Admin;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate;
 use crate::params::Params;
-use crate::state::{AppState, Snapshot};
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::server::AppState;
+use actix_web::{web, HttpRequest};
+use pi_admin::gate::{ResolverDelete, ResolverRead, ResolverWrite};
+use pi_admin::Snapshot;
 use pi_model::record::ResolverRecord;
 use pi_realm::{DecodedResolver, CENSORED};
 use pi_store::ObjectKind;
@@ -68,8 +70,7 @@ fn resolver_list(state: &AppState, snap: &Snapshot, params: &Params, name: Optio
     get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
     responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
 )]
-async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, "resolverread", &params).await?;
+async fn list(Allowed { state, params, .. }: Allowed<ResolverRead>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
     Ok(envelope::ok(resolver_list(&state, &snap, &params, None)))
 }
@@ -81,14 +82,14 @@ async fn list(state: web::Data<AppState>, admin: Admin, params: Params) -> ApiRe
 )]
 async fn get_one(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverread", &params).await?;
+    super::allowed::<ResolverRead>(&state, &admin, &params).await?;
     let etag = current_etag(&state, ObjectKind::Resolver, &name).await?;
     let snap = state.snapshot().await?;
     Ok(with_etag(
@@ -107,16 +108,16 @@ fn known_type(rtype: &str) -> ApiResult<()> {
 )]
 async fn save(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     crate::audit::log(|r| r.info = name.clone());
     let pre = if_match(&req, ObjectKind::Resolver, &name);
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverwrite", &params).await?;
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let rtype = params.required_str("type")?;
     // privacyIDEA stores a JSON bool as "True"/"False" when it creates the
     // row, but as "1"/"0" when the row already exists (its update path
@@ -148,7 +149,8 @@ async fn save(
         Err(SaveResolverError::TypeMismatch(existing)) => {
             return Err(ApiError::parameter(format!(
                 "resolver with similar name and other type already exists: {existing}"
-            )))
+            ))
+            .into())
         }
         Err(SaveResolverError::Store(e)) => return Err(e.into()),
     };
@@ -162,15 +164,15 @@ async fn save(
 )]
 async fn delete(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     req: HttpRequest,
     path: web::Path<String>,
     mut params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let name = path.into_inner();
     crate::audit::log(|r| r.info = name.clone());
     params.insert_path("resolver", &name);
-    gate::require(&state, &admin, "resolverdelete", &params).await?;
+    super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
     let n = name.clone();
     let pre = if_match(&req, ObjectKind::Resolver, &name);
     match state
@@ -184,7 +186,8 @@ async fn delete(
         DeleteResolverOutcome::InRealm(realm) => Err(ApiError::generic(
             302,
             format!("The resolver '{name}' is still contained in realm '{realm}'."),
-        )),
+        )
+        .into()),
         DeleteResolverOutcome::Deleted(id) => {
             state.refresh().await?;
             Ok(envelope::ok(json!(id)))
@@ -198,11 +201,11 @@ async fn delete(
 )]
 async fn test(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     params: Params,
     req: HttpRequest,
-) -> ApiResult<HttpResponse> {
-    gate::require(&state, &admin, "resolverwrite", &params).await?;
+) -> crate::error::Reply {
+    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let rtype = params.required_str("type")?;
     known_type(&rtype)?;
     let mut config = Map::new();
@@ -236,7 +239,7 @@ async fn test(
         // privacyIDEA answers 500 for a configuration its test cannot even
         // start with (SQL without `Table`); we answer a parameter error
         Err(e @ pi_realm::BuildError::InvalidConfig { .. }) => {
-            return Err(ApiError::parameter(e.to_string()))
+            return Err(ApiError::parameter(e.to_string()).into())
         }
         Err(e) => (json!(false), e.to_string()),
     };
@@ -260,7 +263,7 @@ async fn test(
     get, path = "/resolver/{rtype}/default", tag = "resolver", params(("rtype" = String, Path, description = "`passwdresolver`, `sqlresolver` or `ldapresolver`")),
     responses((status = 200, description = "The default configuration of a resolver type", body = crate::openapi::Envelope)),
 )]
-async fn defaults(_admin: Admin, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn defaults(Auth(_admin): Auth<Admin>, path: web::Path<String>) -> crate::error::Reply {
     let rtype = path.into_inner();
     known_type(&rtype)?;
     let config =

@@ -12,7 +12,7 @@
 //! * `GET /static/<path>` answers the files below the folder (no directory
 //!   listings, nothing outside the folder).
 
-use crate::state::AppState;
+use crate::server::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use std::path::{Component, Path, PathBuf};

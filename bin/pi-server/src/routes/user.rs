@@ -5,15 +5,16 @@
 //! the token-ownership right, then `get_user_list` on the blocking pool.
 
 use super::resource;
-use crate::auth::{Admin, Caller, Role};
+use crate::auth::{Admin, Auth, Caller, Role};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::gate::{self, split_realms, Target};
 use crate::params::{python_str, Params};
-use crate::policyset::{map_match_error, match_context_parts};
-use crate::state::{AppState, Snapshot};
-use crate::userlist::{self, CustomAttributes, ListSpec, Listing, UserRestriction};
+use crate::server::AppState;
 use actix_web::{web, HttpResponse};
+use pi_admin::gate::{self, split_realms, Target, UserList};
+use pi_admin::policyset::{map_match_error, match_context_parts};
+use pi_admin::userlist::{self, CustomAttributes, ListSpec, Listing, UserRestriction};
+use pi_admin::Snapshot;
 use pi_policy::{FieldMatcher, GenericParams};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -346,15 +347,16 @@ async fn prepare(
             params.remove("resolver");
             params.remove("userid");
             let user =
-                crate::users::resolve(state, &snap, &caller.username, Some(&caller.realm)).await?;
+                pi_admin::users::resolve(state, &snap, &caller.username, Some(&caller.realm))
+                    .await?;
             params.set("resolver", Value::String(user.resolver.clone()));
             user_gate(&snap, caller, &params, &user.resolver)?;
             Ok((snap, params, Restriction::default()))
         }
         Role::Admin => {
             let restriction = restrict_user_list(&snap, caller, &mut params)?;
-            let admin = Admin(caller.clone());
-            gate::check_in(&snap, &admin, "userlist", &Target::from_params(&params))?;
+            let admin = Admin::check(caller.clone())?;
+            gate::grant::<UserList>(snap.clone(), &admin, &Target::from_params(params.all()))?;
             Ok((snap, params, restriction))
         }
     }
@@ -423,9 +425,9 @@ fn answer(value: Value, detail: Option<Value>) -> HttpResponse {
 )]
 async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
+    Auth(caller): Auth<Caller>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let (snap, params, restriction) = prepare(&state, &caller, params).await?;
     let filter_tokens = !matches!(params.get("has_tokens"), None | Some(Value::Null))
         && params.get_str("has_tokens").as_deref() != Some("");
@@ -482,9 +484,9 @@ async fn list(
 )]
 async fn count(
     state: web::Data<AppState>,
-    caller: Caller,
+    Auth(caller): Auth<Caller>,
     params: Params,
-) -> ApiResult<HttpResponse> {
+) -> crate::error::Reply {
     let (snap, mut params, restriction) = prepare(&state, &caller, params).await?;
     check_token_ownership_right(&snap, &caller, &params)?;
     params.remove("has_tokens");
@@ -527,7 +529,7 @@ async fn count(
     get, path = "/user/settings", tag = "user",
     responses((status = 200, description = "The calling user's WebUI settings", body = crate::openapi::Envelope)),
 )]
-async fn settings(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+async fn settings(state: web::Data<AppState>, Auth(caller): Auth<Caller>) -> crate::error::Reply {
     let stored = if caller.role == Role::Admin && caller.realm.is_empty() {
         let name = caller.username.clone();
         state
@@ -536,7 +538,7 @@ async fn settings(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpR
     } else {
         let snap = state.snapshot().await?;
         let user =
-            crate::users::resolve(&state, &snap, &caller.username, Some(&caller.realm)).await?;
+            pi_admin::users::resolve(&state, &snap, &caller.username, Some(&caller.realm)).await?;
         if user.exists() {
             state
                 .db(move |s| {

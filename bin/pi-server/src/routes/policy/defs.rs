@@ -3,7 +3,7 @@
 //! generated from name, scope and type for the rest) and the runtime value
 //! lists (realms, resolvers) of the current configuration.
 
-use crate::state::Snapshot;
+use pi_admin::Snapshot;
 use pi_model::defs::{policy_defs, ActionDef, ScopeDefs};
 use serde_json::{Map, Value};
 

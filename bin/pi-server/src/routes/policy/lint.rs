@@ -6,13 +6,16 @@
 //! linter is then reached at `GET /policy/lint/` (which privacyIDEA answers
 //! with 404), see docs/compatibility.md.
 
-use super::{gated, node_names, READ};
-use crate::auth::Admin;
+use super::gated;
+use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
-use crate::state::{AppState, Snapshot};
+use crate::server::AppState;
 use actix_web::{web, HttpResponse};
+use pi_admin::gate::PolicyRead;
+use pi_admin::policy::node_names;
+use pi_admin::Snapshot;
 use pi_policy::lint::{lint, report, LintContext};
 use std::sync::Arc;
 
@@ -38,11 +41,12 @@ pub(super) async fn unless_named_policy(
     admin: &Admin,
     params: &Params,
 ) -> ApiResult<Option<HttpResponse>> {
-    let snap = gated(state, admin, READ, params).await?;
+    let granted = gated::<PolicyRead>(state, admin, params).await?;
+    let snap = granted.snapshot();
     if snap.policies.iter().any(|p| p.name == "lint") {
         return Ok(None);
     }
-    answer(state, &snap).await.map(Some)
+    answer(state, snap).await.map(Some)
 }
 
 /// `GET /policy/lint/`: always the linter.
@@ -52,9 +56,9 @@ pub(super) async fn unless_named_policy(
 )]
 pub(crate) async fn get(
     state: web::Data<AppState>,
-    admin: Admin,
+    Auth(admin): Auth<Admin>,
     params: Params,
-) -> ApiResult<HttpResponse> {
-    let snap = gated(&state, &admin, READ, &params).await?;
-    answer(&state, &snap).await
+) -> crate::error::Reply {
+    let granted = gated::<PolicyRead>(&state, &admin, &params).await?;
+    Ok(answer(&state, granted.snapshot()).await?)
 }

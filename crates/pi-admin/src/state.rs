@@ -8,7 +8,6 @@
 //! they answer, so a client always reads its own writes.
 
 use crate::error::{ApiError, ApiResult};
-use actix_web::web;
 use arc_swap::ArcSwap;
 use pi_model::record::{NodeRecord, PolicyRecord, RealmRecord, ResolverRecord};
 
@@ -30,14 +29,7 @@ pub async fn with_db_deadline<F: std::future::Future>(fut: F) -> F::Output {
     DB_DEADLINE.scope(std::cell::Cell::new(None), fut).await
 }
 
-/// This server's node identity.
-#[derive(Debug, Clone)]
-pub struct NodeIdentity {
-    /// UUID (`nodename.id`).
-    pub uuid: String,
-    /// Name (`nodename.name`).
-    pub name: String,
-}
+pub use crate::node::NodeIdentity;
 
 /// One consistent view of the configuration.
 pub struct Snapshot {
@@ -263,10 +255,6 @@ pub struct AppState {
     epoch: std::time::Instant,
     secret: Vec<u8>,
     trusted_jwt: Vec<pi_auth::TrustedJwt>,
-    signer: Option<pi_auth::Signer>,
-    audit: Option<Arc<crate::audit::AuditWriter>>,
-    audit_store: Store,
-    audit_verifier: Option<pi_auth::SignatureVerifier>,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
@@ -287,117 +275,10 @@ fn random_bytes(n: usize) -> Vec<u8> {
     buf
 }
 
-/// The response signer: both `PI_AUDIT_KEY_PRIVATE` and
-/// `PI_AUDIT_KEY_PUBLIC` configured, `PI_NO_RESPONSE_SIGN` not set, and the
-/// private key readable. privacyIDEA answers unsigned when the key cannot be
-/// loaded; so does this server, with a warning at the start.
-pub(crate) fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
-    if cfg.pi_no_response_sign {
-        return None;
-    }
-    let (Some(private), Some(_)) = (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) else {
-        return None;
-    };
-    let loaded = std::fs::read_to_string(private)
-        .map_err(|e| e.to_string())
-        .and_then(|pem| pi_auth::Signer::from_pem(&pem).map_err(|e| e.to_string()));
-    match loaded {
-        Ok(signer) => Some(signer),
-        Err(e) => {
-            log::warn!(
-                "PI_AUDIT_KEY_PRIVATE `{}` cannot be used ({e}); responses are not signed",
-                private.display()
-            );
-            None
-        }
-    }
-}
-
-/// The audit database: `PI_AUDIT_SQL_URI`, else the main one.
-fn audit_store(cfg: &pi_config::PiConfig, store: &Store) -> anyhow::Result<Store> {
-    match cfg
-        .get("PI_AUDIT_SQL_URI")
-        .and_then(|v| v.as_str())
-        .filter(|u| !u.is_empty())
-    {
-        Some(uri) => Ok(Store::open(uri, pi_store::StoreOptions::default())?),
-        None => Ok(store.clone()),
-    }
-}
-
-/// The public audit key, unless `PI_AUDIT_NO_SIGN`.
-fn audit_verifier(cfg: &pi_config::PiConfig) -> Option<pi_auth::SignatureVerifier> {
-    if cfg
-        .get("PI_AUDIT_NO_SIGN")
-        .is_some_and(pi_model::pyrepr::py_truthy)
-    {
-        return None;
-    }
-    let path = cfg.pi_audit_key_public.as_ref()?;
-    let loaded = std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|pem| pi_auth::SignatureVerifier::from_pem(&pem).map_err(|e| e.to_string()));
-    match loaded {
-        Ok(v) => Some(v),
-        Err(e) => {
-            log::warn!("PI_AUDIT_KEY_PUBLIC `{}`: {e}", path.display());
-            None
-        }
-    }
-}
-
-/// The audit writer on `audit_store`; rows signed with
-/// `PI_AUDIT_KEY_PRIVATE` unless `PI_AUDIT_NO_SIGN`.
-fn audit_writer(
-    cfg: &pi_config::PiConfig,
-    audit_store: &Store,
-    node: &NodeIdentity,
-) -> anyhow::Result<Option<Arc<crate::audit::AuditWriter>>> {
-    let flag = |key: &str| cfg.get(key).is_some_and(pi_model::pyrepr::py_truthy);
-    if flag("PI_AUDIT_DISABLE") {
-        log::warn!("PI_AUDIT_DISABLE is set: no audit log is written");
-        return Ok(None);
-    }
-    let text = |key: &str| cfg.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    let audit_store = audit_store.clone();
-    let signer = if flag("PI_AUDIT_NO_SIGN") {
-        None
-    } else {
-        match (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) {
-            (Some(private), Some(_)) => {
-                let pem = std::fs::read_to_string(private).map_err(|e| {
-                    anyhow::anyhow!("PI_AUDIT_KEY_PRIVATE `{}`: {e}", private.display())
-                })?;
-                Some(pi_auth::Signer::from_pem(&pem).map_err(|e| {
-                    anyhow::anyhow!("PI_AUDIT_KEY_PRIVATE `{}`: {e}", private.display())
-                })?)
-            }
-            _ => {
-                log::warn!("PI_AUDIT_KEY_PRIVATE/PUBLIC not set: audit entries are not signed");
-                None
-            }
-        }
-    };
-    let queue = cfg
-        .get("PI_AUDIT_QUEUE_SIZE")
-        .and_then(serde_json::Value::as_u64)
-        .map_or(10_000, |n| usize::try_from(n).unwrap_or(10_000));
-    let writer = crate::audit::AuditWriter::start(
-        audit_store,
-        crate::audit::AuditOptions {
-            signer,
-            queue,
-            fail_open: flag("PI_AUDIT_FAIL_OPEN"),
-            server_name: text("PI_AUDIT_SERVERNAME").unwrap_or_else(|| node.name.clone()),
-        },
-    )?;
-    Ok(Some(Arc::new(writer)))
-}
-
 /// Build the `PI_TRUSTED_JWT` entries. Entries with an algorithm that is
 /// not asymmetric are skipped with a warning (privacyIDEA ignores them); an
 /// entry whose key or user-name pattern is unusable stops the start.
-pub(crate) fn trusted_jwt_entries(
+pub fn trusted_jwt_entries(
     entries: &[pi_config::TrustedJwtConfig],
 ) -> anyhow::Result<Vec<pi_auth::TrustedJwt>> {
     let mut out = Vec::new();
@@ -448,10 +329,6 @@ impl AppState {
             }
         };
         let trusted_jwt = trusted_jwt_entries(&cfg.pi_trusted_jwt)?;
-        let signer = response_signer(&cfg);
-        let audit_store = audit_store(&cfg, &store)?;
-        let audit = audit_writer(&cfg, &audit_store, &node)?;
-        let audit_verifier = audit_verifier(&cfg);
         let Some(pepper) = cfg.pi_pepper.clone() else {
             anyhow::bail!("PI_PEPPER is not set in the configuration");
         };
@@ -493,10 +370,6 @@ impl AppState {
             epoch: std::time::Instant::now(),
             secret,
             trusted_jwt,
-            signer,
-            audit,
-            audit_store,
-            audit_verifier,
             pepper,
             enc_key,
             remote,
@@ -519,28 +392,6 @@ impl AppState {
     /// The `PI_TRUSTED_JWT` entries that can verify tokens.
     pub fn trusted_jwt(&self) -> &[pi_auth::TrustedJwt] {
         &self.trusted_jwt
-    }
-
-    /// The response signer, when responses are signed.
-    pub fn signer(&self) -> Option<&pi_auth::Signer> {
-        self.signer.as_ref()
-    }
-
-    /// The audit writer (`None` with `PI_AUDIT_DISABLE`).
-    pub fn audit_writer(&self) -> Option<&Arc<crate::audit::AuditWriter>> {
-        self.audit.as_ref()
-    }
-
-    /// The audit database (`PI_AUDIT_SQL_URI`, else the main one).
-    pub fn audit_store(&self) -> &Store {
-        &self.audit_store
-    }
-
-    /// The key that checks audit signatures (`PI_AUDIT_KEY_PUBLIC`; `None`
-    /// with `PI_AUDIT_NO_SIGN`: every entry then reads `sig_check: FAIL`,
-    /// as in privacyIDEA).
-    pub fn audit_verifier(&self) -> Option<&pi_auth::SignatureVerifier> {
-        self.audit_verifier.as_ref()
     }
 
     /// The request-body cap.
@@ -586,7 +437,7 @@ impl AppState {
     {
         let store = self.store.clone();
         let deadline = self.db_deadline();
-        web::block(move || store.with_deadline(deadline, f))
+        crate::blocking(move || store.with_deadline(deadline, f))
             .await
             .map_err(ApiError::internal)
     }
@@ -784,7 +635,7 @@ impl AppState {
         let key = self.enc_key_or_ephemeral().clone();
         let regexes = self.regexes.clone();
         let nulls = pi_store::NullsOrder::from(self.store.backend());
-        web::block(move || {
+        crate::blocking(move || {
             let mut policies = base.policies.clone();
             let mut after = None;
             let mut policy_set: Option<pi_policy::PolicySet> = None;
@@ -843,7 +694,7 @@ impl AppState {
         let key = self.enc_key_or_ephemeral().clone();
         let regexes = self.regexes.clone();
         let deadline = self.db_deadline();
-        let result = web::block(move || -> Result<Option<Snapshot>, pi_store::StoreError> {
+        let result = crate::blocking(move || -> Result<Option<Snapshot>, pi_store::StoreError> {
             let store = &store;
             store.with_deadline(deadline, |store| store.ensure_schema())?;
             if need_register {
@@ -871,7 +722,7 @@ impl AppState {
                 "configuration version {counter} read in {loaded:?}, built in {:?} ({count} policies)",
                 started.elapsed() - loaded
             );
-            crate::metrics::snapshot_rebuilt(started.elapsed(), counter);
+            crate::metrics_snapshot_rebuilt(started.elapsed(), counter);
             Ok(Some(snap))
         })
         .await

@@ -3,7 +3,6 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Snapshot};
-use actix_web::web;
 use std::sync::Arc;
 
 /// The user a login names (privacyIDEA's `request.User` at `/auth`): found
@@ -50,7 +49,7 @@ pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
     let value = state.db(|s| s.system_config_value("splitAtSign")).await?;
     Ok(match value {
         None => true,
-        Some(v) => crate::params::is_true(&serde_json::Value::String(v)),
+        Some(v) => pi_model::pyrepr::is_true(&serde_json::Value::String(v)),
     })
 }
 
@@ -81,7 +80,7 @@ pub async fn resolve(
     }
     let snap = snap.clone();
     let node_uuid = state.node.uuid.clone();
-    web::block(move || -> LoginUser {
+    crate::blocking(move || -> LoginUser {
         let mut user = LoginUser {
             login: login.clone(),
             realm: realm.clone(),
@@ -135,7 +134,7 @@ pub async fn check_password(
     let snap = snap.clone();
     let (resolver, uid, login) = (user.resolver.clone(), user.uid.clone(), user.login.clone());
     let password = password.to_string();
-    web::block(move || {
+    crate::blocking(move || {
         let Some(r) = snap.resolver_object(&resolver) else {
             return false;
         };

@@ -2,8 +2,16 @@
 //! `PI_UUID_FILE`, else a new random UUID persisted to that file; name from
 //! `PI_NODE` (pi-config falls back to `PI_AUDIT_SERVERNAME`, then `localnode`).
 
-use crate::state::NodeIdentity;
 use anyhow::Context;
+
+/// This server's node identity.
+#[derive(Debug, Clone)]
+pub struct NodeIdentity {
+    /// UUID (`nodename.id`).
+    pub uuid: String,
+    /// Name (`nodename.name`).
+    pub name: String,
+}
 
 fn parse_uuid(s: &str) -> Option<String> {
     uuid::Uuid::parse_str(s.trim())

@@ -2,10 +2,10 @@
 //! of a snapshot, the request context, rights/menus for `/auth`, and the
 //! realm filter of `GET /realm/`.
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::node::NodeIdentity;
 use crate::request::RequestInfo;
-use crate::state::{NodeIdentity, Snapshot};
 use chrono::{DateTime, FixedOffset};
 use pi_model::record::{PolicyRecord, RealmRecord};
 use pi_model::Policy;
@@ -150,7 +150,7 @@ pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
 /// resolver and attributes feed user-scope policies and their `userinfo`
 /// conditions).
 pub fn rights(
-    snap: &Snapshot,
+    set: &PolicySet,
     scope: &str,
     username: &str,
     realm: &str,
@@ -158,38 +158,36 @@ pub fn rights(
     user_agent: &str,
     user: Option<&pi_policy::UserObject>,
 ) -> ApiResult<Vec<String>> {
-    snap.policy_set
-        .ui_get_rights(
-            scope,
-            realm,
-            username,
-            Some(client),
-            Some(user_agent),
-            user,
-            now(),
-        )
-        .map_err(map_match_error)
+    set.ui_get_rights(
+        scope,
+        realm,
+        username,
+        Some(client),
+        Some(user_agent),
+        user,
+        now(),
+    )
+    .map_err(map_match_error)
 }
 
 /// Token types the caller may enroll in the web UI (`ui_get_enroll_tokentypes`).
 pub fn enroll_tokentypes(
-    snap: &Snapshot,
+    set: &PolicySet,
     caller: &Caller,
 ) -> ApiResult<std::collections::BTreeMap<String, String>> {
     let parts = match_context_parts(caller);
-    snap.policy_set
-        .ui_get_enroll_tokentypes(
-            Some(&parts.client),
-            &parts.user,
-            Some(&parts.user_agent),
-            None,
-            parts.now,
-        )
-        .map_err(map_match_error)
+    set.ui_get_enroll_tokentypes(
+        Some(&parts.client),
+        &parts.user,
+        Some(&parts.user_agent),
+        None,
+        parts.now,
+    )
+    .map_err(map_match_error)
 }
 
 /// Main menus for rights.
-pub fn menus(_snap: &Snapshot, scope: &str, rights: &[String]) -> Vec<String> {
+pub fn menus(scope: &str, rights: &[String]) -> Vec<String> {
     pi_policy::menus_for_rights(scope, rights)
 }
 
@@ -198,10 +196,10 @@ pub fn menus(_snap: &Snapshot, scope: &str, rights: &[String]) -> Vec<String> {
 /// (privacyIDEA's `Match.generic(scope, adminrealm, adminuser, active=True,
 /// extended_condition_check=DO_NOT_CHECK_AT_ALL)`: client, user agent, time
 /// and node are matched, no action filter, no conditions).
-pub fn admin_realms(snap: &Snapshot, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
+pub fn admin_realms(set: &PolicySet, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
     let parts = match_context_parts(caller);
     let ctx = parts.context(None);
-    let m = snap.policy_set.match_generic(
+    let m = set.match_generic(
         &ctx,
         GenericParams {
             scope: Some(caller.role.as_str()),

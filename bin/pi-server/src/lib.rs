@@ -1,0 +1,115 @@
+//! `pi-server` as a library: the actix application ([`configure`]), its state
+//! ([`AppState::start`]) and [`serve`], so that handlers can be tested
+//! in-process with `actix_web::test`; `main.rs` only reads the command line.
+
+pub mod apidoc;
+mod app;
+mod audit;
+mod auth;
+pub mod check;
+mod envelope;
+mod error;
+mod metrics;
+mod openapi;
+mod params;
+mod request;
+mod routes;
+mod server;
+mod signing;
+
+pub use app::configure;
+pub use routes::not_found;
+pub use server::AppState;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use std::io::Write;
+
+/// The whole application over `state` — every route with the middleware of
+/// the real server (audit, signing, metrics when `metrics_on`, the database
+/// deadline) and the envelope for unknown routes. [`serve`] runs it; tests
+/// call it with `actix_web::test::init_service`.
+pub fn app(
+    data: web::Data<AppState>,
+    metrics_on: bool,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = data.body_limit();
+    App::new()
+        .wrap(actix_web::middleware::from_fn(audit::record))
+        .wrap(actix_web::middleware::from_fn(signing::sign_responses))
+        .wrap(actix_web::middleware::Condition::new(
+            metrics_on,
+            actix_web::middleware::from_fn(metrics::track),
+        ))
+        .wrap_fn(|req, srv| {
+            pi_admin::state::with_db_deadline(actix_web::dev::Service::call(srv, req))
+        })
+        .configure(app::configure(data, limit))
+        .default_service(web::to(routes::not_found))
+}
+
+/// Set up `env_logger` from `PI_LOGLEVEL` (Python's numeric levels) and `PI_LOGFORMAT`.
+pub fn init_logging(pi_level: i64, format: pi_config::LogFormat) {
+    let level = match pi_level {
+        i64::MIN..=10 => "debug",
+        11..=20 => "info",
+        21..=30 => "warn",
+        _ => "error",
+    };
+    let env = env_logger::Env::default().filter_or("RUST_LOG", level);
+    let mut builder = env_logger::Builder::from_env(env);
+    if format == pi_config::LogFormat::Json {
+        builder.format(|buf, record| {
+            let line = serde_json::json!({
+                "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "level": record.level().as_str(),
+                "target": record.target(),
+                "msg": record.args().to_string(),
+            });
+            writeln!(buf, "{line}")
+        });
+    }
+    let _ = builder.try_init();
+}
+
+/// Start the state and serve on `listen` until the server stops (SIGINT/SIGTERM);
+/// prints `pi-server listening on http://<addr>` for every bound address.
+pub async fn serve(
+    cfg: pi_config::PiConfig,
+    listen: String,
+    workers: Option<usize>,
+) -> anyhow::Result<()> {
+    let metrics_on = metrics::init(&cfg);
+    metrics::set_documented_paths(apidoc::operations().into_keys());
+    let state = server::AppState::start(cfg).await?;
+    let audit = state.audit_writer().cloned();
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || app(data.clone(), metrics_on));
+    if let Some(n) = workers {
+        server = server.workers(n.max(1));
+    }
+    let server = server
+        .bind(&listen)
+        .with_context(|| format!("cannot listen on `{listen}`"))?;
+    for addr in server.addrs() {
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "pi-server listening on http://{addr}");
+        let _ = out.flush();
+    }
+    server.run().await?;
+    if let Some(audit) = audit {
+        // every request is answered: write what is queued, then stop
+        actix_web::rt::task::spawn_blocking(move || audit.close()).await?;
+    }
+    Ok(())
+}
