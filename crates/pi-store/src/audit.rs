@@ -901,130 +901,6 @@ const INSERT_COLUMNS: &str = "date, startdate, duration, signature, action, succ
 /// Rows per multi-row `INSERT` (26 binds each).
 const INSERT_CHUNK: usize = 200;
 
-/// `pidea_audit` for the typed single-row insert on SQLite (a statement
-/// diesel prepares once per connection; dates are bound as text, as
-/// SQLAlchemy writes them there).
-mod audit_table {
-    #![allow(missing_docs)]
-    diesel::table! {
-        pidea_audit (id) {
-            id -> BigInt,
-            date -> Text,
-            startdate -> Nullable<Text>,
-            duration -> Nullable<Text>,
-            signature -> Text,
-            action -> Text,
-            success -> Integer,
-            authentication -> Text,
-            serial -> Text,
-            token_type -> Text,
-            container_serial -> Text,
-            container_type -> Text,
-            #[sql_name = "user"]
-            user_ -> Text,
-            realm -> Text,
-            resolver -> Text,
-            administrator -> Text,
-            action_detail -> Text,
-            info -> Text,
-            privacyidea_server -> Text,
-            client -> Text,
-            user_agent -> Text,
-            user_agent_version -> Text,
-            loglevel -> Text,
-            clearance_level -> Text,
-            thread_id -> Text,
-            policies -> Text,
-        }
-    }
-}
-
-/// One row for the typed insert, borrowing the record's values.
-#[derive(Insertable)]
-#[diesel(table_name = audit_table::pidea_audit)]
-struct NewRow<'a> {
-    date: &'a str,
-    startdate: Option<&'a str>,
-    duration: Option<&'a str>,
-    signature: &'a str,
-    action: &'a str,
-    success: i32,
-    authentication: &'a str,
-    serial: &'a str,
-    token_type: &'a str,
-    container_serial: &'a str,
-    container_type: &'a str,
-    #[diesel(column_name = user_)]
-    user: &'a str,
-    realm: &'a str,
-    resolver: &'a str,
-    administrator: &'a str,
-    action_detail: &'a str,
-    info: &'a str,
-    privacyidea_server: &'a str,
-    client: &'a str,
-    user_agent: &'a str,
-    user_agent_version: &'a str,
-    loglevel: &'a str,
-    clearance_level: &'a str,
-    thread_id: &'a str,
-    policies: &'a str,
-}
-
-/// Reused buffers for a row's three date/time texts.
-#[derive(Default)]
-struct DateTexts {
-    date: String,
-    start: String,
-    duration: String,
-}
-
-impl DateTexts {
-    /// The row's dates as text (duration as the DATETIME `epoch + d`).
-    fn fill(&mut self, r: &AuditRecord) {
-        self.date.clear();
-        push_datetime(&mut self.date, &r.date, true);
-        self.start.clear();
-        if let Some(t) = &r.startdate {
-            push_datetime(&mut self.start, t, true);
-        }
-        self.duration.clear();
-        if let Some(d) = &r.duration {
-            push_datetime(&mut self.duration, &(epoch() + *d), true);
-        }
-    }
-
-    fn row<'a>(&'a self, r: &'a AuditRecord) -> NewRow<'a> {
-        NewRow {
-            date: &self.date,
-            startdate: r.startdate.is_some().then_some(self.start.as_str()),
-            duration: r.duration.is_some().then_some(self.duration.as_str()),
-            signature: &r.signature,
-            action: &r.action,
-            success: r.success,
-            authentication: &r.authentication,
-            serial: &r.serial,
-            token_type: &r.token_type,
-            container_serial: &r.container_serial,
-            container_type: &r.container_type,
-            user: &r.user,
-            realm: &r.realm,
-            resolver: &r.resolver,
-            administrator: &r.administrator,
-            action_detail: &r.action_detail,
-            info: &r.info,
-            privacyidea_server: &r.privacyidea_server,
-            client: &r.client,
-            user_agent: &r.user_agent,
-            user_agent_version: &r.user_agent_version,
-            loglevel: &r.loglevel,
-            clearance_level: &r.clearance_level,
-            thread_id: &r.thread_id,
-            policies: &r.policies,
-        }
-    }
-}
-
 /// Signs every record (its id set) when there is a signer.
 fn sign_all(records: &mut [AuditRecord], sign: Option<&dyn Fn(&str) -> Option<String>>) {
     for r in records.iter_mut() {
@@ -1073,30 +949,26 @@ fn write_batch(
             insert_with_ids(c, records, rows, sign)
         }
         AnyConnection::Sqlite(_) => {
-            // One prepared (cached) single-row insert per row: SQLite runs
-            // it in-process, so this is cheaper than parsing a multi-row
-            // statement per batch. The transaction holds the write lock
-            // from the first insert on and SQLite gives each row the
-            // largest rowid + 1, so the ids are consecutive, ending at
-            // last_insert_rowid().
-            let mut texts = DateTexts::default();
+            // One multi-row insert per chunk; SQLite gives each row the
+            // largest rowid + 1 and the write lock is held, so the ids of a
+            // chunk are consecutive, ending at last_insert_rowid(). (A
+            // cached single-row insert is slower through diesel: it
+            // rebuilds the statement's text on every execution.)
             for r in records.iter_mut() {
                 r.signature.clear();
             }
-            for r in records.iter() {
-                texts.fill(r);
-                diesel::insert_into(audit_table::pidea_audit::table)
-                    .values(texts.row(r))
-                    .execute(c)?;
-            }
-            let rows: Vec<Id> = diesel::sql_query("SELECT last_insert_rowid() AS id").load(c)?;
-            let last = rows
-                .first()
-                .map(|r| r.id)
-                .ok_or(diesel::result::Error::NotFound)?;
-            let first = last - records.len() as i64 + 1;
-            for (i, r) in records.iter_mut().enumerate() {
-                r.id = first + i as i64;
+            for chunk in records.chunks_mut(INSERT_CHUNK) {
+                insert_rows(c, chunk, false)?;
+                let rows: Vec<Id> =
+                    diesel::sql_query("SELECT last_insert_rowid() AS id").load(c)?;
+                let last = rows
+                    .first()
+                    .map(|r| r.id)
+                    .ok_or(diesel::result::Error::NotFound)?;
+                let first = last - chunk.len() as i64 + 1;
+                for (i, r) in chunk.iter_mut().enumerate() {
+                    r.id = first + i as i64;
+                }
             }
             if sign.is_some() {
                 sign_all(records, sign);
