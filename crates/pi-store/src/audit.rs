@@ -359,6 +359,9 @@ impl AuditRecord {
     }
 }
 
+/// Signs an audit row's [`AuditRecord::sign_text`] (`None`: left unsigned).
+pub type AuditSigner = dyn Fn(&str) -> Option<String>;
+
 /// What `GET /audit/` asks for.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -739,7 +742,7 @@ impl Store {
     pub fn write_audit(
         &self,
         records: &mut [AuditRecord],
-        sign: Option<&dyn Fn(&str) -> Option<String>>,
+        sign: Option<&AuditSigner>,
     ) -> Result<(), StoreError> {
         for r in records.iter_mut() {
             r.truncate();
@@ -902,7 +905,7 @@ const INSERT_COLUMNS: &str = "date, startdate, duration, signature, action, succ
 const INSERT_CHUNK: usize = 200;
 
 /// Signs every record (its id set) when there is a signer.
-fn sign_all(records: &mut [AuditRecord], sign: Option<&dyn Fn(&str) -> Option<String>>) {
+fn sign_all(records: &mut [AuditRecord], sign: Option<&AuditSigner>) {
     for r in records.iter_mut() {
         r.signature = sign
             .and_then(|sign| sign(&r.sign_text()))
@@ -919,7 +922,7 @@ struct Id {
 fn write_batch(
     c: &mut AnyConnection,
     records: &mut [AuditRecord],
-    sign: Option<&dyn Fn(&str) -> Option<String>>,
+    sign: Option<&AuditSigner>,
 ) -> Result<(), StoreError> {
     if records.is_empty() {
         return Ok(());
@@ -1031,7 +1034,7 @@ fn insert_with_ids(
     c: &mut AnyConnection,
     records: &mut [AuditRecord],
     ids: Vec<Id>,
-    sign: Option<&dyn Fn(&str) -> Option<String>>,
+    sign: Option<&AuditSigner>,
 ) -> Result<(), StoreError> {
     if ids.len() != records.len() {
         return Err(diesel::result::Error::NotFound.into());
@@ -1114,7 +1117,7 @@ fn insert_rows(c: &mut AnyConnection, rows: &[AuditRecord], with_id: bool) -> Qu
 fn insert_one(
     c: &mut AnyConnection,
     r: &mut AuditRecord,
-    sign: Option<&dyn Fn(&str) -> Option<String>>,
+    sign: Option<&AuditSigner>,
 ) -> Result<(), StoreError> {
     r.signature.clear();
     insert_rows(c, std::slice::from_ref(r), false)?;
