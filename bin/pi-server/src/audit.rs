@@ -21,18 +21,19 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, HttpRequest};
+use actix_web::{web, HttpRequest};
 use chrono::{Local, NaiveDateTime};
 use pi_admin::{Caller, Role};
 use pi_store::{AuditRecord, Store};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Entries one transaction writes at most.
-const BATCH: usize = 256;
+const BATCH: usize = 1000;
 /// How long the writer waits for more entries when several are queued.
 const LINGER: Duration = Duration::from_millis(2);
 
@@ -45,6 +46,20 @@ struct Entry {
     param_realm: Option<String>,
     param_resolver: Option<String>,
     caller_user: Option<(String, String)>,
+    raw: Raw,
+}
+
+/// What the request path keeps as it is; the writer thread turns it into
+/// the row's text (so the request path formats nothing it need not).
+#[derive(Debug, Default)]
+struct Raw {
+    /// The User-Agent header (a reference-counted view of the request).
+    user_agent: Option<header::HeaderValue>,
+    client: Option<std::net::IpAddr>,
+    thread: u64,
+    method: actix_web::http::Method,
+    /// actix's route pattern (`/policy/{name}`), or the Flask rule itself.
+    pattern: String,
 }
 
 /// The request's audit entry (cheap to clone; request-local).
@@ -67,8 +82,8 @@ impl AuditLog {
 }
 
 thread_local! {
-    /// This worker thread's number, as text.
-    static THREAD_ID: String = crate::envelope::thread_id().to_string();
+    /// This worker thread's number.
+    static THREAD_ID: u64 = crate::envelope::thread_id();
 }
 
 tokio::task_local! {
@@ -76,8 +91,10 @@ tokio::task_local! {
     static CURRENT: AuditLog;
 }
 
-fn entry_of(req: &HttpRequest) -> Option<AuditLog> {
-    req.extensions().get::<AuditLog>().cloned()
+/// The running request's entry (set by [`record`] for the request's
+/// whole future, extractors included).
+fn current() -> Option<AuditLog> {
+    CURRENT.try_with(Clone::clone).ok()
 }
 
 /// Changes the current request's audit entry (nothing when audit is off):
@@ -101,14 +118,14 @@ pub fn audit_request() {
 impl actix_web::FromRequest for AuditLog {
     type Error = crate::error::HttpError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(Ok(entry_of(req).unwrap_or_default()))
+    fn from_request(_: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(current().unwrap_or_default()))
     }
 }
 
 /// The caller passed the JWT check: the request is audited.
-pub fn note_caller(req: &HttpRequest, caller: &Caller) {
-    if let Some(a) = entry_of(req) {
+pub fn note_caller(_req: &HttpRequest, caller: &Caller) {
+    if let Some(a) = current() {
         let mut e = a.0.borrow_mut();
         e.audited = true;
         match caller.role {
@@ -120,12 +137,12 @@ pub fn note_caller(req: &HttpRequest, caller: &Caller) {
 
 /// The request's `user`, `realm` and `resolver` parameters.
 pub fn note_params(
-    req: &HttpRequest,
+    _req: &HttpRequest,
     user: Option<String>,
     realm: Option<String>,
     resolver: Option<String>,
 ) {
-    if let Some(a) = entry_of(req) {
+    if let Some(a) = current() {
         let mut e = a.0.borrow_mut();
         e.param_user = user;
         e.param_realm = realm;
@@ -189,37 +206,79 @@ pub async fn record(
         let res = crate::error::response(err);
         return Ok(req.into_response(res).map_into_boxed_body());
     }
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (ua_name, ua_version) = user_agent_parts(ua);
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let log = AuditLog::default();
-    {
-        let mut e = log.0.borrow_mut();
-        let r = &mut e.record;
-        r.startdate = Some(now());
-        r.client = client;
-        r.user_agent = ua_name;
-        r.user_agent_version = ua_version;
-        r.privacyidea_server = writer.server_name.clone();
-        r.thread_id = THREAD_ID.with(Clone::clone);
-    }
-    req.extensions_mut().insert(log.clone());
-    let res = CURRENT.scope(log.clone(), next.call(req)).await?;
+    let log = AuditLog(Rc::new(RefCell::new(Entry {
+        record: AuditRecord {
+            startdate: Some(now()),
+            // set by the writer (`complete`) unless a handler set them
+            loglevel: String::new(),
+            clearance_level: String::new(),
+            thread_id: String::new(),
+            ..AuditRecord::default()
+        },
+        raw: Raw {
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            client: req.peer_addr().map(|a| a.ip()),
+            thread: THREAD_ID.with(|t| *t),
+            method: req.method().clone(),
+            pattern: String::new(),
+        },
+        ..Entry::default()
+    })));
+    // the call itself inside the scope: extractors may run in it
+    let res = CURRENT
+        .scope(log.clone(), async move { next.call(req).await })
+        .await?;
     let entry = finish(&log, &res);
-    if let Some(record) = entry {
-        writer.send(record).await;
+    if let Some(pending) = entry {
+        writer.send(pending).await;
     }
     Ok(res.map_into_boxed_body())
 }
 
-fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<AuditRecord> {
+/// An entry on its way to the writer: the record and what the writer still
+/// renders into it.
+#[derive(Debug)]
+struct Pending {
+    record: AuditRecord,
+    raw: Raw,
+}
+
+impl Pending {
+    /// The finished row (on the writer thread): action, client, User-Agent,
+    /// node, thread and the `default` levels.
+    fn complete(self, server_name: &str, rules: &mut HashMap<String, String>) -> AuditRecord {
+        let Pending { mut record, raw } = self;
+        let r = &mut record;
+        let rule = match rules.get(&raw.pattern) {
+            Some(rule) => rule,
+            None => rules
+                .entry(raw.pattern.clone())
+                .or_insert_with(|| url_rule(&raw.pattern)),
+        };
+        r.action = format!("{} {}", raw.method, rule);
+        if let Some(ip) = raw.client {
+            r.client = ip.to_string();
+        }
+        let ua = raw
+            .user_agent
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        (r.user_agent, r.user_agent_version) = user_agent_parts(ua);
+        r.privacyidea_server = server_name.to_owned();
+        if r.thread_id.is_empty() {
+            r.thread_id = raw.thread.to_string();
+        }
+        for level in [&mut r.loglevel, &mut r.clearance_level] {
+            if level.is_empty() {
+                level.push_str("default");
+            }
+        }
+        record
+    }
+}
+
+fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<Pending> {
     let mut e = log.0.borrow_mut();
     if !e.audited {
         return None;
@@ -227,16 +286,15 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<AuditRecord> {
     let req = res.request();
     let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     // `check` and `defs` are static routes in Flask; here `/policy/{name}`
-    // serves them
-    let rule = match (pattern.as_str(), req.match_info().get("name")) {
+    // serves them (url_rule leaves these as they are)
+    let pattern = match (pattern.as_str(), req.match_info().get("name")) {
         ("/policy/{name}", Some(n @ ("check" | "defs"))) if req.method() == "GET" => {
             format!("/policy/{n}")
         }
-        _ => url_rule(&pattern),
+        _ => pattern,
     };
-    let is_auth = rule == "/auth";
+    let is_auth = matches!(pattern.as_str(), "/auth" | "/auth/");
     let mut r = std::mem::take(&mut e.record);
-    r.action = format!("{} {}", req.method(), rule);
     // user/realm/resolver: the logged-in user for user callers, else the
     // request's parameters (path variables included, as Flask's view_args)
     if r.user.is_empty() && r.realm.is_empty() {
@@ -289,11 +347,13 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<AuditRecord> {
     let end = now();
     r.duration = r.startdate.map(|s| end - s);
     r.date = end;
-    Some(r)
+    let mut raw = std::mem::take(&mut e.raw);
+    raw.pattern = pattern;
+    Some(Pending { record: r, raw })
 }
 
 enum Msg {
-    Entry(Box<AuditRecord>),
+    Entry(Box<Pending>),
     Stop,
 }
 
@@ -305,8 +365,6 @@ pub struct AuditWriter {
     fail_open: bool,
     depth: Arc<AtomicI64>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// `privacyidea_server` of every entry.
-    pub server_name: String,
 }
 
 impl std::fmt::Debug for Msg {
@@ -340,7 +398,10 @@ impl AuditWriter {
             let signer = opts.signer.clone();
             std::thread::Builder::new()
                 .name("pi-audit-writer".into())
-                .spawn(move || writer_loop(store, rx, healthy, depth, signer))?
+                .spawn({
+                    let server_name = opts.server_name;
+                    move || writer_loop(store, rx, healthy, depth, signer, server_name)
+                })?
         };
         Ok(AuditWriter {
             tx,
@@ -348,7 +409,6 @@ impl AuditWriter {
             fail_open: opts.fail_open,
             depth,
             thread: Mutex::new(Some(thread)),
-            server_name: opts.server_name,
         })
     }
 
@@ -358,11 +418,11 @@ impl AuditWriter {
         self.fail_open || self.healthy.load(Ordering::Relaxed)
     }
 
-    /// Queues one entry; waits while the queue is full.
-    async fn send(&self, record: AuditRecord) {
-        let n = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
-        metrics::gauge!("pi_audit_queue_depth").set(n as f64);
-        if self.tx.send(Msg::Entry(Box::new(record))).await.is_err() {
+    /// Queues one entry; waits while the queue is full. (The queue-depth
+    /// gauge is set by the writer, once a batch.)
+    async fn send(&self, pending: Pending) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(Msg::Entry(Box::new(pending))).await.is_err() {
             self.depth.fetch_sub(1, Ordering::Relaxed);
             log::error!("audit writer stopped: an audit entry was not written");
         }
@@ -387,7 +447,9 @@ fn writer_loop(
     healthy: Arc<AtomicBool>,
     depth: Arc<AtomicI64>,
     signer: Option<pi_auth::Signer>,
+    server_name: String,
 ) {
+    let signing = signer.is_some();
     let sign = move |text: &str| -> Option<String> {
         let s = signer.as_ref()?;
         match s.sign(text) {
@@ -400,33 +462,39 @@ fn writer_loop(
     };
     let mut table_ready = false;
     let mut stopping = false;
+    let mut rules = HashMap::new();
+    let mut pending = Vec::new();
     while !stopping {
         let Some(first) = rx.blocking_recv() else {
             break;
         };
-        let mut batch = Vec::new();
         match first {
-            Msg::Entry(r) => batch.push(*r),
+            Msg::Entry(r) => pending.push(*r),
             Msg::Stop => stopping = true,
         }
         // take what is queued; under load wait a moment for more, so one
         // commit carries many rows (the entries' requests are answered
         // already: this delays the rows, not the answers)
         for round in 0..2 {
-            while batch.len() < BATCH && !stopping {
+            while pending.len() < BATCH && !stopping {
                 match rx.try_recv() {
-                    Ok(Msg::Entry(r)) => batch.push(*r),
+                    Ok(Msg::Entry(r)) => pending.push(*r),
                     Ok(Msg::Stop) => stopping = true,
                     Err(_) => break,
                 }
             }
-            if round == 0 && batch.len() > 1 && batch.len() < BATCH && !stopping {
+            if round == 0 && pending.len() > 1 && pending.len() < BATCH && !stopping {
                 std::thread::sleep(LINGER);
             }
         }
-        if batch.is_empty() {
+        if pending.is_empty() {
             continue;
         }
+        metrics::gauge!("pi_audit_queue_depth").set(depth.load(Ordering::Relaxed).max(0) as f64);
+        let mut batch: Vec<AuditRecord> = pending
+            .drain(..)
+            .map(|p| p.complete(&server_name, &mut rules))
+            .collect();
         let mut failures = 0u32;
         loop {
             let result = if table_ready {
@@ -436,7 +504,10 @@ fn writer_loop(
             }
             .and_then(|()| {
                 table_ready = true;
-                store.write_audit(&mut batch, &sign)
+                store.write_audit(
+                    &mut batch,
+                    signing.then_some(&sign as &dyn Fn(&str) -> Option<String>),
+                )
             });
             match result {
                 Ok(()) => {

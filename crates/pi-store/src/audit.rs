@@ -183,7 +183,8 @@ pub fn truncate_comma_list(data: &str, max: usize) -> String {
 }
 
 fn fit(value: &mut String, max: usize, comma_list: bool) {
-    if value.chars().count() <= max {
+    // bytes >= characters: most values need no character count
+    if value.len() <= max || value.chars().count() <= max {
         return;
     }
     *value = if comma_list && value.contains(',') {
@@ -195,11 +196,53 @@ fn fit(value: &mut String, max: usize, comma_list: bool) {
 
 /// Python's `str(datetime)`: `YYYY-MM-DD HH:MM:SS[.ffffff]`.
 pub fn python_datetime(t: &NaiveDateTime) -> String {
-    let t = truncate_micros(*t);
-    if t.and_utc().timestamp_subsec_micros() == 0 {
-        t.format("%Y-%m-%d %H:%M:%S").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    let mut s = String::with_capacity(26);
+    push_datetime(&mut s, t, false);
+    s
+}
+
+/// Appends `t` as `YYYY-MM-DD HH:MM:SS` and `.ffffff` (always, or — like
+/// Python's `str(datetime)` — only when the microseconds are not zero),
+/// truncated to microseconds. Written by hand: chrono's `format` parses its
+/// pattern on every call, and the audit writer formats three values a row.
+fn push_datetime(out: &mut String, t: &NaiveDateTime, always_micros: bool) {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    let nanos = t.nanosecond();
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // out of the 4-digit range, or a leap second: chrono's rendering
+        let t = truncate_micros(*t);
+        let micros = t.nanosecond() % 1_000_000_000 / 1000;
+        let f = if always_micros || micros != 0 {
+            "%Y-%m-%d %H:%M:%S%.6f"
+        } else {
+            "%Y-%m-%d %H:%M:%S"
+        };
+        out.push_str(&t.format(f).to_string());
+        return;
+    }
+    fn digits(out: &mut String, v: u32, width: u32) {
+        let mut div = 10u32.pow(width - 1);
+        while div > 0 {
+            out.push(char::from(b'0' + (v / div % 10) as u8));
+            div /= 10;
+        }
+    }
+    digits(out, year as u32, 4);
+    out.push('-');
+    digits(out, t.month(), 2);
+    out.push('-');
+    digits(out, t.day(), 2);
+    out.push(' ');
+    digits(out, t.hour(), 2);
+    out.push(':');
+    digits(out, t.minute(), 2);
+    out.push(':');
+    digits(out, t.second(), 2);
+    let micros = nanos / 1000;
+    if always_micros || micros != 0 {
+        out.push('.');
+        digits(out, micros, 6);
     }
 }
 
@@ -315,6 +358,9 @@ impl AuditRecord {
         s
     }
 }
+
+/// Signs an audit row's [`AuditRecord::sign_text`] (`None`: left unsigned).
+pub type AuditSigner = dyn Fn(&str) -> Option<String>;
 
 /// What `GET /audit/` asks for.
 #[derive(Debug, Clone, Default)]
@@ -659,7 +705,9 @@ fn load_rows(
 
 /// Format for a DATETIME value written as text (SQLAlchemy's SQLite format).
 fn dt_text(t: &NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    let mut s = String::with_capacity(26);
+    push_datetime(&mut s, t, true);
+    s
 }
 
 impl Store {
@@ -688,13 +736,13 @@ impl Store {
     }
 
     /// Writes `records` in one transaction, each with its new id and the
-    /// signature `sign` gives for its [`AuditRecord::sign_text`] (`None`:
-    /// unsigned, `""`). Values are cut to their columns first. Either all
+    /// signature `sign` gives for its [`AuditRecord::sign_text`] (no `sign`,
+    /// or `None` from it: unsigned, `""`). Values are cut to their columns first. Either all
     /// rows are written or none.
     pub fn write_audit(
         &self,
         records: &mut [AuditRecord],
-        sign: &dyn Fn(&str) -> Option<String>,
+        sign: Option<&AuditSigner>,
     ) -> Result<(), StoreError> {
         for r in records.iter_mut() {
             r.truncate();
@@ -853,18 +901,31 @@ const INSERT_COLUMNS: &str = "date, startdate, duration, signature, action, succ
      resolver, administrator, action_detail, info, privacyidea_server, client, user_agent, \
      user_agent_version, loglevel, clearance_level, thread_id, policies";
 
-/// Rows per multi-row `INSERT` (25 binds each; SQLite allows 32,766).
+/// Rows per multi-row `INSERT` (26 binds each).
 const INSERT_CHUNK: usize = 200;
+
+/// Signs every record (its id set) when there is a signer.
+fn sign_all(records: &mut [AuditRecord], sign: Option<&AuditSigner>) {
+    for r in records.iter_mut() {
+        r.signature = sign
+            .and_then(|sign| sign(&r.sign_text()))
+            .unwrap_or_default();
+    }
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
 
 fn write_batch(
     c: &mut AnyConnection,
     records: &mut [AuditRecord],
-    sign: &dyn Fn(&str) -> Option<String>,
+    sign: Option<&AuditSigner>,
 ) -> Result<(), StoreError> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
+    if records.is_empty() {
+        return Ok(());
     }
     match c {
         AnyConnection::Postgres(_) => {
@@ -875,26 +936,31 @@ fn write_batch(
                 records.len()
             ))
             .load(c)?;
-            if rows.len() != records.len() {
-                return Err(diesel::result::Error::NotFound.into());
-            }
-            for (r, id) in records.iter_mut().zip(rows) {
-                r.id = id.id;
-                r.signature = sign(&r.sign_text()).unwrap_or_default();
-            }
-            for chunk in records.chunks(INSERT_CHUNK) {
-                insert_rows(c, chunk, true)?;
-            }
-            Ok(())
+            insert_with_ids(c, records, rows, sign)
+        }
+        AnyConnection::Mysql(_) if crate::conn::mysql_has_sequences() => {
+            // MariaDB: the batch's ids from the sequence in one statement
+            // (NEXTVAL per row of a generated series; privacyIDEA and other
+            // nodes draw from the same sequence, so ids never collide),
+            // then multi-row inserts of the signed rows with their ids
+            let rows: Vec<Id> = diesel::sql_query(format!(
+                "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
+                 SELECT CAST(NEXTVAL(audit_seq) AS SIGNED) AS id FROM n",
+                records.len()
+            ))
+            .load(c)?;
+            insert_with_ids(c, records, rows, sign)
         }
         AnyConnection::Sqlite(_) => {
             // One multi-row insert per chunk; SQLite gives each row the
             // largest rowid + 1 and the write lock is held, so the ids of a
-            // chunk are consecutive, ending at last_insert_rowid().
+            // chunk are consecutive, ending at last_insert_rowid(). (A
+            // cached single-row insert is slower through diesel: it
+            // rebuilds the statement's text on every execution.)
+            for r in records.iter_mut() {
+                r.signature.clear();
+            }
             for chunk in records.chunks_mut(INSERT_CHUNK) {
-                for r in chunk.iter_mut() {
-                    r.signature.clear();
-                }
                 insert_rows(c, chunk, false)?;
                 let rows: Vec<Id> =
                     diesel::sql_query("SELECT last_insert_rowid() AS id").load(c)?;
@@ -905,53 +971,129 @@ fn write_batch(
                 let first = last - chunk.len() as i64 + 1;
                 for (i, r) in chunk.iter_mut().enumerate() {
                     r.id = first + i as i64;
-                    r.signature = sign(&r.sign_text()).unwrap_or_default();
-                    if !r.signature.is_empty() {
-                        diesel::sql_query("UPDATE pidea_audit SET signature = $1 WHERE id = $2")
-                            .bind::<Text, _>(r.signature.clone())
-                            .bind::<BigInt, _>(r.id)
-                            .execute(c)?;
-                    }
                 }
+            }
+            if sign.is_some() {
+                sign_all(records, sign);
+                update_signatures(c, records)?;
             }
             Ok(())
         }
         AnyConnection::Mysql(_) => {
+            // MySQL: AUTO_INCREMENT. With the "consecutive" lock mode (0 or
+            // 1) a multi-row INSERT gets ids in steps of
+            // auto_increment_increment from LAST_INSERT_ID() on, even with
+            // other writers inserting at the same time; with "interleaved"
+            // (2) it may not, so rows go one by one.
+            #[derive(QueryableByName)]
+            struct Modes {
+                #[diesel(sql_type = BigInt)]
+                lock_mode: i64,
+                #[diesel(sql_type = BigInt)]
+                step: i64,
+            }
+            let modes: Vec<Modes> = diesel::sql_query(
+                "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED) AS lock_mode, \
+                 CAST(@@auto_increment_increment AS SIGNED) AS step",
+            )
+            .load(c)?;
+            let Some(m) = modes.first().filter(|m| m.lock_mode <= 1) else {
+                for r in records.iter_mut() {
+                    insert_one(c, r, sign)?;
+                }
+                return Ok(());
+            };
+            let step = m.step.max(1);
             for r in records.iter_mut() {
-                insert_one(c, r, sign)?;
+                r.signature.clear();
+            }
+            for chunk in records.chunks_mut(INSERT_CHUNK) {
+                insert_rows(c, chunk, false)?;
+                let rows: Vec<Id> =
+                    diesel::sql_query("SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id").load(c)?;
+                let first = rows
+                    .first()
+                    .map(|r| r.id)
+                    .ok_or(diesel::result::Error::NotFound)?;
+                for (i, r) in chunk.iter_mut().enumerate() {
+                    r.id = first + i as i64 * step;
+                }
+            }
+            if sign.is_some() {
+                sign_all(records, sign);
+                update_signatures(c, records)?;
             }
             Ok(())
         }
     }
 }
 
+/// Gives `records` the ids `ids`, signs them and inserts them with their
+/// ids (PostgreSQL, MariaDB).
+fn insert_with_ids(
+    c: &mut AnyConnection,
+    records: &mut [AuditRecord],
+    ids: Vec<Id>,
+    sign: Option<&AuditSigner>,
+) -> Result<(), StoreError> {
+    if ids.len() != records.len() {
+        return Err(diesel::result::Error::NotFound.into());
+    }
+    for (r, id) in records.iter_mut().zip(ids) {
+        r.id = id.id;
+    }
+    sign_all(records, sign);
+    for chunk in records.chunks(INSERT_CHUNK) {
+        insert_rows(c, chunk, true)?;
+    }
+    Ok(())
+}
+
+/// Stores the signatures of rows inserted before their ids were known.
+fn update_signatures(c: &mut AnyConnection, records: &[AuditRecord]) -> QueryResult<()> {
+    let sql = match c {
+        AnyConnection::Mysql(_) => "UPDATE pidea_audit SET signature = ? WHERE id = ?",
+        _ => "UPDATE pidea_audit SET signature = $1 WHERE id = $2",
+    };
+    for r in records.iter().filter(|r| !r.signature.is_empty()) {
+        diesel::sql_query(sql)
+            .bind::<Text, _>(&r.signature)
+            .bind::<BigInt, _>(r.id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// One `INSERT … VALUES (…), (…)` of `rows` (with their ids when `with_id`).
 fn insert_rows(c: &mut AnyConnection, rows: &[AuditRecord], with_id: bool) -> QueryResult<()> {
+    use std::fmt::Write;
     let pg = matches!(c, AnyConnection::Postgres(_));
     let per_row = if with_id { 26 } else { 25 };
+    let id_col = if with_id { "id, " } else { "" };
+    let mut sql = format!("INSERT INTO pidea_audit ({id_col}{INSERT_COLUMNS}) VALUES ");
     let mut n = 0usize;
-    let mut groups = Vec::with_capacity(rows.len());
-    for _ in rows {
-        let mut vals = Vec::with_capacity(per_row);
+    for (k, _) in rows.iter().enumerate() {
+        sql.push_str(if k == 0 { "(" } else { ", (" });
         for i in 0..per_row {
             n += 1;
-            // `?` on SQLite: its named `$n` parameters are looked up by
-            // name, quadratic in a statement with thousands of them
-            let p = if pg { format!("${n}") } else { "?".to_owned() };
+            if i > 0 {
+                sql.push_str(", ");
+            }
             let col = if with_id { i } else { i + 1 };
-            vals.push(match (pg, col) {
-                (true, 1 | 2) => format!("CAST({p} AS TIMESTAMP)"),
-                (true, 3) => format!("CAST({p} AS INTERVAL)"),
-                _ => p,
-            });
+            // `?` on SQLite and MySQL: SQLite's named `$n` parameters are
+            // looked up by name, quadratic in a statement with thousands
+            if !pg {
+                sql.push('?');
+            } else {
+                let _ = match col {
+                    1 | 2 => write!(sql, "CAST(${n} AS TIMESTAMP)"),
+                    3 => write!(sql, "CAST(${n} AS INTERVAL)"),
+                    _ => write!(sql, "${n}"),
+                };
+            }
         }
-        groups.push(format!("({})", vals.join(", ")));
+        sql.push(')');
     }
-    let id_col = if with_id { "id, " } else { "" };
-    let sql = format!(
-        "INSERT INTO pidea_audit ({id_col}{INSERT_COLUMNS}) VALUES {}",
-        groups.join(", ")
-    );
     let duration_text = |d: &TimeDelta| -> String {
         if pg {
             format!("{} microseconds", d.num_microseconds().unwrap_or(0))
@@ -970,90 +1112,24 @@ fn insert_rows(c: &mut AnyConnection, rows: &[AuditRecord], with_id: bool) -> Qu
     Ok(())
 }
 
+/// One row of MySQL with the "interleaved" AUTO_INCREMENT lock mode: insert,
+/// read its id, then store its signature.
 fn insert_one(
     c: &mut AnyConnection,
     r: &mut AuditRecord,
-    sign: &dyn Fn(&str) -> Option<String>,
+    sign: Option<&AuditSigner>,
 ) -> Result<(), StoreError> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let pre_id = match c {
-        AnyConnection::Postgres(_) => Some("SELECT nextval('audit_seq') AS id"),
-        AnyConnection::Mysql(_) if crate::conn::mysql_has_sequences() => {
-            Some("SELECT CAST(NEXTVAL(audit_seq) AS SIGNED) AS id")
-        }
-        _ => None,
-    };
-    let pg = matches!(c, AnyConnection::Postgres(_));
-    let n_values = 25;
-    let placeholders: Vec<String> = (1..=n_values + 1)
-        .map(|i| match c {
-            AnyConnection::Mysql(_) => "?".to_owned(),
-            _ => format!("${i}"),
-        })
-        .collect();
-    let mut values: Vec<String> = placeholders[1..].to_vec();
-    if pg {
-        values[0] = format!("CAST({} AS TIMESTAMP)", values[0]);
-        values[1] = format!("CAST({} AS TIMESTAMP)", values[1]);
-        values[2] = format!("CAST({} AS INTERVAL)", values[2]);
-    }
-    let duration_text = |d: &TimeDelta| -> String {
-        if pg {
-            format!("{} microseconds", d.num_microseconds().unwrap_or(0))
-        } else {
-            dt_text(&(epoch() + *d))
-        }
-    };
-    if let Some(sql) = pre_id {
-        let rows: Vec<Id> = diesel::sql_query(sql).load(c)?;
-        r.id = rows
-            .first()
-            .map(|x| x.id)
-            .ok_or(diesel::result::Error::NotFound)?;
-        r.signature = sign(&r.sign_text()).unwrap_or_default();
-        let sql = format!(
-            "INSERT INTO pidea_audit (id, {INSERT_COLUMNS}) VALUES ({}, {})",
-            placeholders[0],
-            values.join(", ")
-        );
-        let q = diesel::sql_query(sql).into_boxed().bind::<BigInt, _>(r.id);
-        bind_values_boxed(q, r, &duration_text).execute(c)?;
-        return Ok(());
-    }
-    // SQLite (rowid) and MySQL (AUTO_INCREMENT): the id exists only after
-    // the insert, so the signature follows in an update.
-    let sql = format!(
-        "INSERT INTO pidea_audit ({INSERT_COLUMNS}) VALUES ({})",
-        placeholders[..n_values].join(", ")
-    );
-    let q = diesel::sql_query(sql).into_boxed();
-    bind_values_boxed(q, r, &duration_text).execute(c)?;
-    let id_sql = match c {
-        AnyConnection::Mysql(_) => "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id",
-        _ => "SELECT last_insert_rowid() AS id",
-    };
-    let rows: Vec<Id> = diesel::sql_query(id_sql).load(c)?;
+    r.signature.clear();
+    insert_rows(c, std::slice::from_ref(r), false)?;
+    let rows: Vec<Id> =
+        diesel::sql_query("SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id").load(c)?;
     r.id = rows
         .first()
         .map(|x| x.id)
         .ok_or(diesel::result::Error::NotFound)?;
-    r.signature = sign(&r.sign_text()).unwrap_or_default();
-    if !r.signature.is_empty() {
-        let p = match c {
-            AnyConnection::Mysql(_) => ("?", "?"),
-            _ => ("$1", "$2"),
-        };
-        diesel::sql_query(format!(
-            "UPDATE pidea_audit SET signature = {} WHERE id = {}",
-            p.0, p.1
-        ))
-        .bind::<Text, _>(r.signature.clone())
-        .bind::<BigInt, _>(r.id)
-        .execute(c)?;
+    if sign.is_some() {
+        sign_all(std::slice::from_mut(r), sign);
+        update_signatures(c, std::slice::from_ref(r))?;
     }
     Ok(())
 }
@@ -1066,34 +1142,34 @@ type Boxed<'a> = diesel::query_builder::BoxedSqlQuery<
 
 fn bind_values_boxed<'a>(
     q: Boxed<'a>,
-    r: &AuditRecord,
+    r: &'a AuditRecord,
     duration_text: &dyn Fn(&TimeDelta) -> String,
 ) -> Boxed<'a> {
     q.bind::<Text, _>(dt_text(&r.date))
         .bind::<Nullable<Text>, _>(r.startdate.as_ref().map(dt_text))
         .bind::<Nullable<Text>, _>(r.duration.as_ref().map(duration_text))
-        .bind::<Text, _>(r.signature.clone())
-        .bind::<Text, _>(r.action.clone())
+        .bind::<Text, _>(r.signature.as_str())
+        .bind::<Text, _>(r.action.as_str())
         .bind::<Integer, _>(r.success)
-        .bind::<Text, _>(r.authentication.clone())
-        .bind::<Text, _>(r.serial.clone())
-        .bind::<Text, _>(r.token_type.clone())
-        .bind::<Text, _>(r.container_serial.clone())
-        .bind::<Text, _>(r.container_type.clone())
-        .bind::<Text, _>(r.user.clone())
-        .bind::<Text, _>(r.realm.clone())
-        .bind::<Text, _>(r.resolver.clone())
-        .bind::<Text, _>(r.administrator.clone())
-        .bind::<Text, _>(r.action_detail.clone())
-        .bind::<Text, _>(r.info.clone())
-        .bind::<Text, _>(r.privacyidea_server.clone())
-        .bind::<Text, _>(r.client.clone())
-        .bind::<Text, _>(r.user_agent.clone())
-        .bind::<Text, _>(r.user_agent_version.clone())
-        .bind::<Text, _>(r.loglevel.clone())
-        .bind::<Text, _>(r.clearance_level.clone())
-        .bind::<Text, _>(r.thread_id.clone())
-        .bind::<Text, _>(r.policies.clone())
+        .bind::<Text, _>(r.authentication.as_str())
+        .bind::<Text, _>(r.serial.as_str())
+        .bind::<Text, _>(r.token_type.as_str())
+        .bind::<Text, _>(r.container_serial.as_str())
+        .bind::<Text, _>(r.container_type.as_str())
+        .bind::<Text, _>(r.user.as_str())
+        .bind::<Text, _>(r.realm.as_str())
+        .bind::<Text, _>(r.resolver.as_str())
+        .bind::<Text, _>(r.administrator.as_str())
+        .bind::<Text, _>(r.action_detail.as_str())
+        .bind::<Text, _>(r.info.as_str())
+        .bind::<Text, _>(r.privacyidea_server.as_str())
+        .bind::<Text, _>(r.client.as_str())
+        .bind::<Text, _>(r.user_agent.as_str())
+        .bind::<Text, _>(r.user_agent_version.as_str())
+        .bind::<Text, _>(r.loglevel.as_str())
+        .bind::<Text, _>(r.clearance_level.as_str())
+        .bind::<Text, _>(r.thread_id.as_str())
+        .bind::<Text, _>(r.policies.as_str())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ mod webui;
 
 pub use audit::{
     python_datetime, python_isoformat, python_timedelta, python_total_seconds, truncate_comma_list,
-    AuditPage, AuditQuery, AuditRecord, AUDIT_COLUMN_LENGTH,
+    AuditPage, AuditQuery, AuditRecord, AuditSigner, AUDIT_COLUMN_LENGTH,
 };
 pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};

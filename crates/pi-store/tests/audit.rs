@@ -44,7 +44,7 @@ fn written_rows_read_back_signed_and_filtered() {
             .map(|i| record(i, if i % 2 == 0 { "r1" } else { "r2" }))
             .collect();
         let sign = |t: &str| Some(format!("sig:{}", t.len()));
-        store.write_audit(&mut batch, &sign).unwrap();
+        store.write_audit(&mut batch, Some(&sign)).unwrap();
         let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
         assert_eq!(batch[0].info.len(), 500, "cut to the column");
@@ -112,9 +112,9 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
         store.ensure_audit_table().unwrap();
         let sign = |t: &str| Some(format!("sig:{t}").chars().take(1000).collect::<String>());
         let mut first: Vec<AuditRecord> = (0..3).map(|i| record(i, "r")).collect();
-        store.write_audit(&mut first, &sign).unwrap();
+        store.write_audit(&mut first, Some(&sign)).unwrap();
         let mut batch: Vec<AuditRecord> = (0..450).map(|i| record(i % 60, "r")).collect();
-        store.write_audit(&mut batch, &sign).unwrap();
+        store.write_audit(&mut batch, Some(&sign)).unwrap();
         let ids: Vec<i64> = first.iter().chain(&batch).map(|r| r.id).collect();
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{}", db.label());
         let page = store
@@ -153,7 +153,7 @@ fn export_rounds_cover_each_row_once_in_date_order_up_to_a_snapshot() {
                 r
             })
             .collect();
-        store.write_audit(&mut batch, &|_| None).unwrap();
+        store.write_audit(&mut batch, None).unwrap();
         let q = AuditQuery {
             filters: vec![("realm".into(), "r1".into())],
             ..AuditQuery::default()
@@ -161,7 +161,7 @@ fn export_rounds_cover_each_row_once_in_date_order_up_to_a_snapshot() {
         let up_to = store.max_audit_id(&q).unwrap().unwrap();
         // written after the export started: not part of it
         let mut later = vec![record(59, "r1")];
-        store.write_audit(&mut later, &|_| None).unwrap();
+        store.write_audit(&mut later, None).unwrap();
 
         let mut seen: Vec<(chrono::NaiveDateTime, i64)> = Vec::new();
         let mut after = None;
@@ -188,5 +188,50 @@ fn export_rounds_cover_each_row_once_in_date_order_up_to_a_snapshot() {
             })
             .unwrap()
             .is_none());
+    });
+}
+
+#[test]
+fn concurrent_writers_never_share_an_id_and_sign_the_stored_id() {
+    // two nodes (two stores, as two servers on one database) writing
+    // batches at the same time
+    each_backend(|db| {
+        let a = db.open().unwrap();
+        let b = db.open().unwrap();
+        a.ensure_audit_table().unwrap();
+        let sign = |t: &str| Some(format!("sig:{}", t.len()));
+        std::thread::scope(|s| {
+            for (n, store) in [&a, &b].into_iter().enumerate() {
+                s.spawn(move || {
+                    for round in 0..10u32 {
+                        let mut batch: Vec<AuditRecord> = (0..37)
+                            .map(|i| record(i % 60, &format!("node{n}-{round}")))
+                            .collect();
+                        store.write_audit(&mut batch, Some(&sign)).unwrap();
+                    }
+                });
+            }
+        });
+        let page = a
+            .search_audit(&AuditQuery {
+                page: 1,
+                page_size: 1000,
+                ..AuditQuery::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 740, "{}", db.label());
+        let mut ids: Vec<i64> = page.entries.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 740, "{}", db.label());
+        for r in &page.entries {
+            assert_eq!(
+                r.signature,
+                format!("sig:{}", r.sign_text().len()),
+                "{} row {}",
+                db.label(),
+                r.id
+            );
+        }
     });
 }
