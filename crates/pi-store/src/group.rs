@@ -298,7 +298,7 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
             return;
         }
     };
-    let turn = match store.writer_turn(&*conn, deadline.unwrap_or_else(Instant::now)) {
+    let turn = match store.writer_turn(&conn, deadline.unwrap_or_else(Instant::now)) {
         Ok(t) => t,
         Err(e) => {
             for job in batch {

@@ -572,7 +572,7 @@ impl Store {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        let _turn = self.writer_turn(&*conn, self.deadline())?;
+        let _turn = self.writer_turn(&conn, self.deadline())?;
         let conn: &mut AnyConnection = &mut conn;
         conn.transaction(f)
     }
