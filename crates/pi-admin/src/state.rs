@@ -684,8 +684,85 @@ impl AppState {
         .map_err(ApiError::internal)
     }
 
-    /// Reload the snapshot if the store's version moved.
+    /// Reload the snapshot if the store's version moved. When it moved while
+    /// policy writes of ours are waiting to be applied, the new version is
+    /// most likely theirs: the snapshot is then patched with them
+    /// ([`AppState::catch_up`]) instead of being reloaded.
     async fn reload(&self) -> ApiResult<Arc<Snapshot>> {
+        let current = self.snapshot.load_full();
+        let ours_pending = current.version.is_some() && !self.pending_writes().is_empty();
+        if ours_pending {
+            let store = self.store.clone();
+            let deadline = self.db_deadline();
+            let version = crate::blocking(move || {
+                store.with_deadline(deadline, |store| store.config_version())
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)?;
+            if current.version.as_ref() == Some(&version) {
+                return Ok(self.snapshot.load_full());
+            }
+            if let Some(snap) = self.catch_up(&version).await? {
+                return Ok(snap);
+            }
+        }
+        self.load_full().await
+    }
+
+    /// The snapshot at `version` (or later) from the pending policy writes
+    /// of ours, when they lead there within a few milliseconds (the writers
+    /// of a batch register one by one after its commit); `None`: they do
+    /// not (another node wrote, or a realm write of ours), reload.
+    async fn catch_up(&self, version: &ConfigVersion) -> ApiResult<Option<Arc<Snapshot>>> {
+        for _ in 0..12 {
+            {
+                let _guard = self.apply_lock.lock().await;
+                let base = self.snapshot.load_full();
+                let at = base.version.clone().unwrap_or_default();
+                if &at == version || at.version > version.version {
+                    return Ok(Some(base));
+                }
+                if self.chain_end(&at).as_ref() == Some(version) {
+                    let chain = self.take_chain(base.version.as_ref());
+                    let snap = self.apply_chain(base.clone(), chain).await?;
+                    let before = base.version.clone();
+                    self.snapshot.rcu(|cur| {
+                        if cur.version == before {
+                            snap.clone()
+                        } else {
+                            cur.clone()
+                        }
+                    });
+                    return Ok(Some(self.snapshot.load_full()));
+                }
+                let mut pending = self.pending_writes();
+                // written before the snapshot was loaded: already in it
+                pending.retain(|w| w.step.after.version > at.version);
+                if pending.is_empty() {
+                    return Ok(None);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_micros(250)).await;
+        }
+        Ok(None)
+    }
+
+    /// Where the pending writes that continue the chain from `from` lead to
+    /// (`None`: none continues it). Takes nothing.
+    fn chain_end(&self, from: &ConfigVersion) -> Option<ConfigVersion> {
+        let pending = self.pending_writes();
+        let mut at = from;
+        let mut moved = false;
+        while let Some(w) = pending.iter().find(|w| &w.step.before == at) {
+            at = &w.step.after;
+            moved = true;
+        }
+        moved.then(|| at.clone())
+    }
+
+    /// Reads the version and, when it moved, the whole configuration.
+    async fn load_full(&self) -> ApiResult<Arc<Snapshot>> {
         let store = self.store.clone();
         let node = self.node.clone();
         let need_register = !self.node_registered.load(Ordering::Relaxed);

@@ -59,9 +59,27 @@ pub fn compile_entry(entry: &str) -> Result<Regex, String> {
     Regex::new(&entry_pattern(entry)).map_err(|e| e.to_string())
 }
 
+/// Whether [`compile_entry`] accepts the entry, without compiling a literal
+/// (a literal always compiles; building a regex costs far more than the
+/// rest of validating a policy write).
+pub fn entry_compiles(entry: &str) -> bool {
+    is_literal(entry) || compile_entry(entry).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_compile_without_a_regex() {
+        for e in ["alice", "max_token_per_user", "a b", "ünï", "x-y/z", ""] {
+            assert!(entry_compiles(e), "{e}");
+            assert!(compile_entry(e).is_ok(), "{e}");
+        }
+        assert!(entry_compiles("customer_.*"));
+        assert!(!entry_compiles("*admin"));
+        assert!(!entry_compiles("a(b"));
+    }
 
     #[test]
     fn full_match_semantics() {

@@ -8,7 +8,7 @@ use crate::defs::Name;
 use crate::error::{ConditionError, ValidationError};
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
-use crate::pattern::compile_entry;
+use crate::pattern::entry_compiles;
 use crate::pyliteral::PyValue;
 use crate::pyrepr::{is_true, parse_int, repr_str_list, str_value, type_repr};
 use crate::record::{ConditionRecord, PolicyRecord};
@@ -830,7 +830,7 @@ impl PolicyWrite {
                 for e in split_list(raw) {
                     // Negated entries (`!x`, `-x`) only exclude by equality.
                     let negated = e.starts_with(['!', '-']);
-                    if e != "*" && !negated && compile_entry(&e).is_err() {
+                    if e != "*" && !negated && !entry_compiles(&e) {
                         return Err(ValidationError::InvalidRegex {
                             field: field.into(),
                             entry: e,
@@ -847,7 +847,7 @@ impl PolicyWrite {
         check("resolver", &resolver)?;
         if let Some(a) = &action_string {
             for k in ActionMap::parse(a).keys() {
-                if k != "*" && !k.starts_with(['!', '-']) && compile_entry(k).is_err() {
+                if k != "*" && !k.starts_with(['!', '-']) && !entry_compiles(k) {
                     return Err(ValidationError::InvalidRegex {
                         field: "action".into(),
                         entry: k.to_string(),

@@ -298,6 +298,15 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
             return;
         }
     };
+    let turn = match store.writer_turn(&conn, deadline.unwrap_or_else(Instant::now)) {
+        Ok(t) => t,
+        Err(e) => {
+            for job in batch {
+                job.fail(&e);
+            }
+            return;
+        }
+    };
     let conn: &mut AnyConnection = &mut conn;
     let mut ran: Vec<(Ran, Option<VersionStep>)> = Vec::with_capacity(batch.len());
     // a write alone needs no savepoint: if it fails, the whole transaction
@@ -332,6 +341,7 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
         }
         Ok(())
     });
+    drop(turn);
     match result {
         Ok(()) => {
             for (r, step) in ran {

@@ -365,12 +365,14 @@ pub(crate) fn list_policies_in(c: &mut AnyConnection) -> Result<Vec<PolicyRecord
     load_policies(c, Selection::All)
 }
 
+/// The id of the policy with this name (`name` is unique). No `LIMIT`: a
+/// bound `LIMIT` makes SQLite prepare the statement again at every run.
 fn policy_id_by_name(c: &mut AnyConnection, name: &str) -> QueryResult<Option<i32>> {
-    policy::table
+    let ids: Vec<i32> = policy::table
         .filter(policy::name.eq(name))
         .select(policy::id)
-        .first(c)
-        .optional()
+        .load(c)?;
+    Ok(ids.first().copied())
 }
 
 /// Upserts one policy by name inside an open transaction.
@@ -439,13 +441,15 @@ fn save_policy_in(
     }
     // Exactly one description row per policy, always written.
     let now = now_naive();
+    // (all of its rows, normally one: no bound `LIMIT`, see above)
     let desc_id: Option<i32> = description::table
         .filter(description::object_id.eq(pid))
         .filter(description::object_type.eq("policy"))
         .order(description::id)
         .select(description::id)
-        .first(c)
-        .optional()?;
+        .load::<i32>(c)?
+        .first()
+        .copied();
     match desc_id {
         Some(id) => {
             diesel::update(description::table.find(id))

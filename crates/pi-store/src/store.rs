@@ -154,6 +154,58 @@ struct Inner {
     sqlite_busy_timeout: Duration,
     /// Configuration writes, committed in groups.
     group: crate::group::GroupCommit,
+    /// SQLite only: this process's write transactions take turns here
+    /// instead of in SQLite's busy handler (see [`WriterLock`]).
+    sqlite_writer: WriterLock,
+}
+
+/// The write lock of an SQLite store inside this process.
+///
+/// SQLite allows one writer at a time; a second one gets `SQLITE_BUSY` and
+/// its busy handler *sleeps* (1, 2, 5, 10 … ms) before it tries again,
+/// however soon the lock is free. Write transactions of one store (the
+/// configuration batches of `group.rs`, the audit writer, admin and node
+/// writes) therefore queue here first and are woken the moment the previous
+/// one ends; the busy handler is left for writers of other processes.
+#[derive(Default)]
+pub(crate) struct WriterLock {
+    busy: std::sync::Mutex<bool>,
+    free: std::sync::Condvar,
+}
+
+/// Held while an SQLite write transaction runs.
+pub(crate) struct WriterGuard<'a>(Option<&'a WriterLock>);
+
+impl WriterLock {
+    /// Waits until no other write transaction of this process runs (at most
+    /// until `deadline`: then [`StoreError::Unavailable`]).
+    fn acquire(&self, deadline: Instant) -> Result<WriterGuard<'_>, StoreError> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Unavailable(
+                    "database is locked by another write".to_owned(),
+                ));
+            }
+            busy = self
+                .free
+                .wait_timeout(busy, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *busy = true;
+        Ok(WriterGuard(Some(self)))
+    }
+}
+
+impl Drop for WriterGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(lock) = self.0 {
+            *lock.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
+            lock.free.notify_one();
+        }
+    }
 }
 
 /// The connection pool's state, for metrics.
@@ -294,6 +346,7 @@ impl Store {
                 checkout_timeout: options.connection_timeout,
                 sqlite_busy_timeout: options.sqlite_busy_timeout,
                 group: crate::group::GroupCommit::default(),
+                sqlite_writer: WriterLock::default(),
             }),
         })
     }
@@ -519,8 +572,23 @@ impl Store {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
+        let _turn = self.writer_turn(&conn, self.deadline())?;
         let conn: &mut AnyConnection = &mut conn;
         conn.transaction(f)
+    }
+
+    /// On SQLite: waits for this process's other write transactions (see
+    /// [`WriterLock`]); take it after the connection, hold it until the
+    /// transaction ended. A no-op on the server databases.
+    pub(crate) fn writer_turn(
+        &self,
+        conn: &AnyConnection,
+        deadline: Instant,
+    ) -> Result<WriterGuard<'_>, StoreError> {
+        match conn {
+            AnyConnection::Sqlite(_) => self.inner.sqlite_writer.acquire(deadline),
+            AnyConnection::Postgres(_) | AnyConnection::Mysql(_) => Ok(WriterGuard(None)),
+        }
     }
 
     /// Runs `f` in one configuration write transaction. `f` returns its value
