@@ -5,13 +5,17 @@
 # SQLite database, wrk over loopback. Needs wrk and openssl.
 #
 #   scripts/bench-audit.sh            # DURATION=10s THREADS=2 CONNECTIONS=32
+#   BIN_DIR=/tmp/old scripts/bench-audit.sh   # binaries from elsewhere (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p pi-server -p pi-manage
+if [ -z "${BIN_DIR:-}" ]; then
+    cargo build --release -q -p pi-server -p pi-manage
+    BIN_DIR=./target/release
+fi
 WORK=$(mktemp -d)
 SERVER_PID=""
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -34,9 +38,9 @@ PI_UUID_FILE = '$dir/uuid.txt'
 PI_LOGLEVEL = 40
 $2
 CFG
-    ./target/release/pi-manage --config "$dir/pi.cfg" create_enckey >/dev/null
-    echo "bench-password" | ./target/release/pi-manage --config "$dir/pi.cfg" admin add admin --password-stdin >/dev/null
-    ./target/release/pi-server --config "$dir/pi.cfg" --listen 127.0.0.1:0 > "$dir/out" 2>"$dir/err" &
+    "$BIN_DIR/pi-manage" --config "$dir/pi.cfg" create_enckey >/dev/null
+    echo "bench-password" | "$BIN_DIR/pi-manage" --config "$dir/pi.cfg" admin add admin --password-stdin >/dev/null
+    "$BIN_DIR/pi-server" --config "$dir/pi.cfg" --listen 127.0.0.1:0 > "$dir/out" 2>"$dir/err" &
     SERVER_PID=$!
     for _ in $(seq 100); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
     local base token
