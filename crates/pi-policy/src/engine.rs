@@ -2,7 +2,7 @@
 
 use crate::compiled::{CompiledCondition, CompiledPolicy, Entries, RegexCache, Search};
 use crate::error::MatchError;
-use crate::index::{Index, IndexKeys};
+use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
 use pi_model::condition::{HandleMissingData, Section};
 use pi_model::pyrepr::repr_str;
@@ -156,7 +156,7 @@ pub struct PolicySet {
     free: Vec<u32>,
     pub(crate) index: Index,
     pub(crate) ctx: Arc<BuildContext>,
-    active_by_scope: FxMap<Box<str>, usize>,
+    active_by_scope: ScopeMap<usize>,
     active_total: usize,
     /// Number of `user_case_insensitive` policies.
     uci: usize,
@@ -208,7 +208,7 @@ impl PolicySet {
         let mut slots = Slots::default();
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
-        let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();
+        let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
         for p in policies {
             entries += p.action().len()
                 + p.realm().len()
@@ -221,12 +221,7 @@ impl PolicySet {
                 uci += 1;
             }
             if cp.policy.active() {
-                match active_by_scope.get_mut(cp.policy.scope()) {
-                    Some(c) => *c += 1,
-                    None => {
-                        active_by_scope.insert(cp.policy.scope().into(), 1);
-                    }
-                }
+                *active_by_scope.get_or_default(cp.policy.scope()) += 1;
                 active_total += 1;
             }
             chunk.push(Some(cp));
@@ -381,11 +376,7 @@ impl PolicySet {
         }
         if p.policy.active() {
             step(&mut self.active_total);
-            step(
-                self.active_by_scope
-                    .entry(p.policy.scope().into())
-                    .or_default(),
-            );
+            step(self.active_by_scope.get_or_default(p.policy.scope()));
         }
     }
 
