@@ -529,6 +529,12 @@ impl PolicySet {
         if !scope_known && q.scope.is_some_and(|s| pol.scope() != s) {
             return Err(Some(Attribute::Scope));
         }
+        // An index candidate (only whether it passes counts, not which
+        // attribute fails first): the admin user first, which rejects the
+        // other tenants' and the global admins' policies cheaply.
+        if scope_known && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
+        }
         if let Some(a) = q.action {
             if !p.action().is_empty() && !p.action().search(a).passes() {
                 return Err(Some(Attribute::Action));
@@ -571,21 +577,8 @@ impl PolicySet {
                 }
             }
         }
-        if pq.admin_scope {
-            if let Some(au) = q.adminuser {
-                if !p.adminuser().is_empty() {
-                    let s = match (
-                        p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
-                        &pq.adminuser_lower,
-                    ) {
-                        (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                        _ => p.adminuser().search(au),
-                    };
-                    if !s.passes() {
-                        return Err(Some(Attribute::Adminuser));
-                    }
-                }
-            }
+        if !scope_known && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
         }
         if let Some(res) = pq.resolver {
             if p.check_all_resolvers {
@@ -639,6 +632,28 @@ impl PolicySet {
             }
         }
         Ok(group)
+    }
+
+    /// The admin-user filter of [`PolicySet::check`].
+    #[inline]
+    fn adminuser_passes(p: &CompiledPolicy, pq: &Prepared<'_>) -> bool {
+        if !pq.admin_scope {
+            return true;
+        }
+        let Some(au) = pq.q.adminuser else {
+            return true;
+        };
+        if p.adminuser().is_empty() {
+            return true;
+        }
+        let s = match (
+            p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
+            &pq.adminuser_lower,
+        ) {
+            (Some(l), Some(ql)) => l.search(ql.as_ref()),
+            _ => p.adminuser().search(au),
+        };
+        s.passes()
     }
 
     /// The time filter of `match_policies`.
