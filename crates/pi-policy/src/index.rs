@@ -139,8 +139,11 @@ impl<'a> Lists<'a> {
 /// Overlapping candidate lists up to this total size are merged on the stack.
 const SMALL: usize = 64;
 
-/// Below this many candidates a split is good enough; no further attributes are tried.
-const GOOD_ENOUGH: usize = 4;
+/// Below this many candidates a split is good enough; no further attributes
+/// are tried. High: probing the other splits' tables costs more than the few
+/// candidates a smaller list would save (measured: 4 → 64 took 100,000
+/// policies from 4,775 to 4,599 instructions per decision, 10,000 unchanged).
+const GOOD_ENOUGH: usize = 64;
 
 /// A bucket with more policies than this has attribute splits. Low: with
 /// the wild policies in their own bucket, most action buckets are small,
