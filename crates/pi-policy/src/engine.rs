@@ -2,7 +2,7 @@
 
 use crate::compiled::{CompiledCondition, CompiledPolicy, Entries, RegexCache, Search};
 use crate::error::MatchError;
-use crate::index::{Index, IndexKeys};
+use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
 use pi_model::condition::{HandleMissingData, Section};
 use pi_model::pyrepr::repr_str;
@@ -156,7 +156,7 @@ pub struct PolicySet {
     free: Vec<u32>,
     pub(crate) index: Index,
     pub(crate) ctx: Arc<BuildContext>,
-    active_by_scope: FxMap<Box<str>, usize>,
+    active_by_scope: ScopeMap<usize>,
     active_total: usize,
     /// Number of `user_case_insensitive` policies.
     uci: usize,
@@ -208,7 +208,7 @@ impl PolicySet {
         let mut slots = Slots::default();
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
-        let mut active_by_scope: FxMap<Box<str>, usize> = FxMap::default();
+        let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
         for p in policies {
             entries += p.action().len()
                 + p.realm().len()
@@ -221,12 +221,7 @@ impl PolicySet {
                 uci += 1;
             }
             if cp.policy.active() {
-                match active_by_scope.get_mut(cp.policy.scope()) {
-                    Some(c) => *c += 1,
-                    None => {
-                        active_by_scope.insert(cp.policy.scope().into(), 1);
-                    }
-                }
+                *active_by_scope.get_or_default(cp.policy.scope()) += 1;
                 active_total += 1;
             }
             chunk.push(Some(cp));
@@ -381,11 +376,7 @@ impl PolicySet {
         }
         if p.policy.active() {
             step(&mut self.active_total);
-            step(
-                self.active_by_scope
-                    .entry(p.policy.scope().into())
-                    .or_default(),
-            );
+            step(self.active_by_scope.get_or_default(p.policy.scope()));
         }
     }
 
@@ -538,6 +529,12 @@ impl PolicySet {
         if !scope_known && q.scope.is_some_and(|s| pol.scope() != s) {
             return Err(Some(Attribute::Scope));
         }
+        // An index candidate (only whether it passes counts, not which
+        // attribute fails first): the admin user first, which rejects the
+        // other tenants' and the global admins' policies cheaply.
+        if scope_known && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
+        }
         if let Some(a) = q.action {
             if !p.action().is_empty() && !p.action().search(a).passes() {
                 return Err(Some(Attribute::Action));
@@ -580,21 +577,8 @@ impl PolicySet {
                 }
             }
         }
-        if pq.admin_scope {
-            if let Some(au) = q.adminuser {
-                if !p.adminuser().is_empty() {
-                    let s = match (
-                        p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
-                        &pq.adminuser_lower,
-                    ) {
-                        (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                        _ => p.adminuser().search(au),
-                    };
-                    if !s.passes() {
-                        return Err(Some(Attribute::Adminuser));
-                    }
-                }
-            }
+        if !scope_known && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
         }
         if let Some(res) = pq.resolver {
             if p.check_all_resolvers {
@@ -648,6 +632,28 @@ impl PolicySet {
             }
         }
         Ok(group)
+    }
+
+    /// The admin-user filter of [`PolicySet::check`].
+    #[inline]
+    fn adminuser_passes(p: &CompiledPolicy, pq: &Prepared<'_>) -> bool {
+        if !pq.admin_scope {
+            return true;
+        }
+        let Some(au) = pq.q.adminuser else {
+            return true;
+        };
+        if p.adminuser().is_empty() {
+            return true;
+        }
+        let s = match (
+            p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
+            &pq.adminuser_lower,
+        ) {
+            (Some(l), Some(ql)) => l.search(ql.as_ref()),
+            _ => p.adminuser().search(au),
+        };
+        s.passes()
     }
 
     /// The time filter of `match_policies`.

@@ -72,6 +72,54 @@ impl Hasher for FxHasher {
 
 type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A map keyed by scope names: a short list compared by string (a
+/// handful of scopes exist; comparing the query's scope with each is
+/// cheaper than hashing it). Correct for any number of keys.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeMap<V>(Vec<(Box<str>, V)>);
+
+impl<V> Default for ScopeMap<V> {
+    fn default() -> Self {
+        ScopeMap(Vec::new())
+    }
+}
+
+impl<V> ScopeMap<V> {
+    #[inline]
+    pub fn get(&self, k: &str) -> Option<&V> {
+        self.0.iter().find(|(n, _)| **n == *k).map(|(_, v)| v)
+    }
+
+    /// The value of `k`, inserted as `V::default()` if missing.
+    pub fn get_or_default(&mut self, k: &str) -> &mut V
+    where
+        V: Default,
+    {
+        let at = match self.0.iter().position(|(n, _)| **n == *k) {
+            Some(at) => at,
+            None => {
+                self.0.push((k.into(), V::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[at].1
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    pub fn into_iter(self) -> impl Iterator<Item = (Box<str>, V)> {
+        self.0.into_iter()
+    }
+}
+
+impl<V> FromIterator<(Box<str>, V)> for ScopeMap<V> {
+    fn from_iter<I: IntoIterator<Item = (Box<str>, V)>>(it: I) -> Self {
+        ScopeMap(it.into_iter().collect())
+    }
+}
+
 /// Candidate lists collected for one query (on the stack unless many).
 pub(crate) struct Lists<'a> {
     lists: smallvec::SmallVec<[&'a [u32]; 16]>,
@@ -91,8 +139,11 @@ impl<'a> Lists<'a> {
 /// Overlapping candidate lists up to this total size are merged on the stack.
 const SMALL: usize = 64;
 
-/// Below this many candidates a split is good enough; no further attributes are tried.
-const GOOD_ENOUGH: usize = 4;
+/// Below this many candidates a split is good enough; no further attributes
+/// are tried. High: probing the other splits' tables costs more than the few
+/// candidates a smaller list would save (measured: 4 → 64 took 100,000
+/// policies from 4,775 to 4,599 instructions per decision, 10,000 unchanged).
+const GOOD_ENOUGH: usize = 64;
 
 /// A bucket with more policies than this has attribute splits. Low: with
 /// the wild policies in their own bucket, most action buckets are small,
@@ -968,7 +1019,7 @@ impl Default for NameIndex {
 /// The whole index, over slot numbers (see [`crate::PolicySet`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Index {
-    scopes: HashMap<Box<str>, ScopeIndex>,
+    scopes: ScopeMap<ScopeIndex>,
     by_name: NameIndex,
 }
 
@@ -985,17 +1036,11 @@ impl Index {
     /// Index `policies` (slot, policy), slots ascending.
     pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
         let mut classes = FlatClasses::default();
-        let mut scopes: HashMap<Box<str>, ScopeLists> = HashMap::default();
+        let mut scopes: ScopeMap<ScopeLists> = ScopeMap::default();
         let mut names: Vec<Vec<(VHash, u32)>> = vec![Vec::new(); NAME_SHARDS];
         for (id, p) in policies {
             classes.add(id, p);
-            match scopes.get_mut(p.policy.scope()) {
-                Some(s) => s.add(id, p),
-                None => scopes
-                    .entry(p.policy.scope().into())
-                    .or_default()
-                    .add(id, p),
-            }
+            scopes.get_or_default(p.policy.scope()).add(id, p);
             let (shard, h) = NameIndex::key(p.policy.name());
             if let Some(shard) = names.get_mut(shard) {
                 shard.push((h, id));
@@ -1049,7 +1094,7 @@ impl Index {
                 .as_ref()
                 .filter(|(_, p, _)| p.policy.scope() == &*scope)
                 .map(|(s, p, c)| (*s, *p, c));
-            let si = self.scopes.entry(scope).or_default();
+            let si = self.scopes.get_or_default(&scope);
             si.edit(rm, ad, &class_lookup, &mut b);
         }
     }
