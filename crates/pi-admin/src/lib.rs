@@ -12,6 +12,7 @@ pub mod policy;
 pub mod policyset;
 pub mod qr;
 pub mod realm;
+pub mod remote;
 pub mod request;
 pub mod resolver;
 pub mod state;
