@@ -7,6 +7,7 @@
 pub mod caller;
 pub mod error;
 pub mod gate;
+pub mod login;
 pub mod node;
 pub mod policy;
 pub mod policyset;
