@@ -338,7 +338,7 @@ fn realm(store: &Store, cmd: RealmCommand, out: &mut impl Write) -> anyhow::Resu
                     node: String::new(),
                 })
                 .collect();
-            let outcome = store.set_realm(&name, &assignments).map_err(|e| match e {
+            let outcome = pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
                 SetRealmError::Store(s) => anyhow!(s),
                 other => anyhow!("Could not create realm '{name}': {other}"),
             })?;
@@ -490,16 +490,7 @@ fn resolver_create_internal(
         Some(path) if path.exists() => Some(pi_realm::EncKey::load(path)?),
         _ => None,
     };
-    let changes =
-        pi_realm::resolver_changes(name, "sqlresolver", &params, enc.as_ref()).map_err(fail)?;
-    store
-        .save_resolver(name, "sqlresolver", &changes)
-        .map_err(|e| match e {
-            pi_store::SaveResolverError::TypeMismatch(existing) => fail(format!(
-                "resolver with similar name and other type already exists: {existing}"
-            )),
-            pi_store::SaveResolverError::Store(s) => anyhow!(s),
-        })?;
+    save_resolver(store, name, "sqlresolver", &params, enc.as_ref())?;
     store.create_internal_user_table(name)?;
     Ok(())
 }
@@ -527,14 +518,22 @@ fn resolver_create(
         Some(path) if path.exists() => Some(pi_realm::EncKey::load(path)?),
         _ => None,
     };
-    let changes = pi_realm::resolver_changes(name, rtype, &params, enc.as_ref()).map_err(fail)?;
-    store
-        .save_resolver(name, rtype, &changes)
-        .map_err(|e| match e {
-            pi_store::SaveResolverError::TypeMismatch(existing) => fail(format!(
-                "resolver with similar name and other type already exists: {existing}"
-            )),
-            pi_store::SaveResolverError::Store(s) => anyhow!(s),
-        })?;
+    save_resolver(store, name, rtype, &params, enc.as_ref())?;
     Ok(())
+}
+
+/// privacyIDEA's `save_resolver` through pi-admin's write rules (the ones
+/// `POST /resolver/<name>` uses), with `Could not create resolver` errors.
+fn save_resolver(
+    store: &Store,
+    name: &str,
+    rtype: &str,
+    params: &Map<String, Value>,
+    enc: Option<&pi_realm::EncKey>,
+) -> anyhow::Result<i64> {
+    use pi_admin::resolver::SaveError;
+    pi_admin::resolver::save_stored(store, name, rtype, params, enc).map_err(|e| match e {
+        SaveError::Store(s) => anyhow!(s),
+        other => anyhow!("Could not create resolver {name}: {other}"),
+    })
 }

@@ -387,10 +387,15 @@ fn import_resolvers(
                 None => Map::new(),
                 Some(_) => return Err("`data` is not a dict".into()),
             };
-            let changes = pi_realm::resolver_changes(rname, rtype, &params, enc.as_ref())?;
-            store
-                .save_resolver(rname, rtype, &changes)
-                .map_err(|e| e.to_string())?;
+            pi_admin::resolver::save_stored(store, rname, rtype, &params, enc.as_ref()).map_err(
+                |e| match e {
+                    // the store's wording (the name quoted), as before
+                    pi_admin::resolver::SaveError::TypeMismatch(x) => {
+                        format!("resolver with similar name and other type already exists: `{x}`")
+                    }
+                    other => other.to_string(),
+                },
+            )?;
             Ok(())
         })();
         match outcome {
@@ -468,10 +473,11 @@ fn import_realms(
                     node,
                 });
             }
-            let outcome = store.set_realm(&name, &assignments).map_err(|e| match e {
-                SetRealmError::Store(s) => s.to_string(),
-                other => other.to_string(),
-            })?;
+            let outcome =
+                pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
+                    SetRealmError::Store(s) => s.to_string(),
+                    other => other.to_string(),
+                })?;
             if !outcome.failed.is_empty() {
                 log::warn!(
                     "realm {name}: resolvers not assigned: {}",

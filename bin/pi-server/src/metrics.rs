@@ -231,12 +231,6 @@ pub fn init(cfg: &pi_config::PiConfig) -> bool {
     cfg.pi_metrics && install()
 }
 
-/// The outcome of a remote `test_request`: `accepted`, `rejected` (the
-/// remote answered, no), `error` (no answer) or `refused` (URL not allowed).
-pub fn remote_test_request(outcome: &'static str) {
-    metrics::counter!("pi_remote_test_requests_total", "outcome" => outcome).increment(1);
-}
-
 fn is_loopback(req: &HttpRequest) -> bool {
     req.peer_addr().is_some_and(|a| a.ip().is_loopback())
 }

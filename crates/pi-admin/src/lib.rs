@@ -7,11 +7,15 @@
 pub mod caller;
 pub mod error;
 pub mod gate;
+pub mod login;
 pub mod node;
 pub mod policy;
 pub mod policyset;
 pub mod qr;
+pub mod realm;
+pub mod remote;
 pub mod request;
+pub mod resolver;
 pub mod state;
 pub mod userlist;
 pub mod users;

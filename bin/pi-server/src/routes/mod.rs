@@ -216,4 +216,6 @@ macro_rules! path_keys {
 path_keys! {
     RealmKey = "realm";
     IdentifierKey = "identifier";
+    NameKey = "name";
+    OldNameKey = "old_name";
 }

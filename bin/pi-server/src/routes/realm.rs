@@ -8,57 +8,23 @@ use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
-use pi_admin::gate::{ResolverDelete, ResolverWrite};
-use pi_model::record::{RealmRecord, RealmResolverAssignment};
-use pi_store::{DeleteRealmOutcome, SetRealmError, SetRealmOutcome};
+use pi_admin::gate::{Granted, ResolverDelete, ResolverWrite};
+use pi_admin::realm;
+use pi_admin::realm::normalize_realm_name;
+use pi_model::record::RealmResolverAssignment;
 use pi_store::{ObjectKind, Precondition};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-/// privacyIDEA's representation of one realm.
-pub fn realm_json(r: &RealmRecord) -> Value {
-    let resolvers: Vec<Value> = r
-        .resolvers
-        .iter()
-        .map(|rr| json!({"name": rr.name, "type": rr.rtype, "priority": rr.priority, "node": rr.node}))
-        .collect();
-    json!({"id": r.id, "default": r.default, "resolver": resolvers})
-}
-
-/// [`pi_model::names::normalize_realm_name`]; privacyIDEA raises a plain
-/// exception (HTTP 500) for an invalid name, we answer 400.
-pub fn normalize_realm_name(raw: &str) -> ApiResult<String> {
-    pi_model::names::normalize_realm_name(raw).map_err(ApiError::parameter)
-}
-
-fn map_set_realm(e: SetRealmError) -> ApiError {
-    match e {
-        SetRealmError::DuplicateAssignment { resolver, node } => {
-            let node = if node.is_empty() {
-                "all nodes".to_string()
-            } else {
-                format!("node {node}")
-            };
-            ApiError::parameter(format!(
-                "The resolver '{resolver}' is given twice for {node}."
-            ))
-        }
-        SetRealmError::Store(s) => s.into(),
-    }
-}
-
-/// Replace the realm's assignments and answer `{"added": …, "failed": …}`.
+/// Write the realm's assignments and answer `{"added": …, "failed": …}`.
 async fn write_realm(
     state: &AppState,
+    granted: &Granted<ResolverWrite>,
     name: String,
     assignments: Vec<RealmResolverAssignment>,
     pre: Option<Precondition>,
 ) -> crate::error::Reply {
-    let outcome: SetRealmOutcome = state
-        .blocking(move |store| store.with_precondition(pre, |s| s.set_realm(&name, &assignments)))
-        .await?
-        .map_err(map_set_realm)?;
+    let outcome = realm::write(state, granted, name, assignments, pre).await?;
     crate::audit::success(outcome.failed.is_empty());
-    state.refresh().await?;
     Ok(envelope::ok(
         json!({"added": outcome.added, "failed": outcome.failed}),
     ))
@@ -84,23 +50,8 @@ async fn list(
         None => None,
     };
     let snap = state.snapshot().await?;
-    let allowed = pi_admin::policyset::admin_realms(&snap.policy_set, admin.caller())?;
-    let mut out = Map::new();
-    match allowed {
-        None => {
-            for r in &snap.realms {
-                out.insert(r.name.clone(), realm_json(r));
-            }
-        }
-        Some(names) => {
-            // privacyIDEA quirk kept: a realm named in a policy but not existing appears as null.
-            for name in names {
-                let v = snap.realm(&name).map(realm_json).unwrap_or(Value::Null);
-                out.insert(name, v);
-            }
-        }
-    }
-    Ok(with_etag(envelope::ok(Value::Object(out)), etag))
+    let body = realm::list_json(&snap, &admin)?;
+    Ok(with_etag(envelope::ok(body), etag))
 }
 
 /// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
@@ -190,6 +141,7 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
 async fn set_realm(
     AllowedOn {
         state,
+        granted,
         params,
         name: raw,
         ..
@@ -210,21 +162,7 @@ async fn set_realm(
             node: String::new(),
         });
     }
-    // Keep the node-specific assignments of the realm. (privacyIDEA looks the
-    // realm up by the name as typed and drops them for `POST /realm/MyRealm`;
-    // we look it up by the stored lower-case name.)
-    let snap = state.snapshot().await?;
-    if let Some(existing) = snap.realm(&name) {
-        for rr in &existing.resolvers {
-            if let Some(node) = rr.node.as_deref().filter(|n| !n.is_empty()) {
-                assignments.push(RealmResolverAssignment {
-                    name: rr.name.clone(),
-                    priority: rr.priority,
-                    node: node.to_string(),
-                });
-            }
-        }
-    }
+    let assignments = realm::keep_node_assignments(granted.snapshot(), &name, assignments);
     crate::audit::log(|r| {
         let items: Vec<String> = assignments
             .iter()
@@ -246,7 +184,7 @@ async fn set_realm(
         );
     });
     let pre = if_match(&req, ObjectKind::Realm, &name);
-    write_realm(&state, name, assignments, pre).await
+    write_realm(&state, &granted, name, assignments, pre).await
 }
 
 fn verify_error() -> ApiError {
@@ -266,15 +204,8 @@ async fn set_realm_node(
 ) -> crate::error::Reply {
     let (raw, node_id) = path.into_inner();
     params.insert_path("realm", &raw);
-    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
-    let snap = state.snapshot().await?;
-    // A node registered after the snapshot was built does not move the config
-    // version: ask `nodename` itself when the snapshot does not know it.
-    let known = snap.nodes.iter().any(|n| n.uuid == node_id) || {
-        let nodes = state.db(|s| s.list_nodes()).await?;
-        nodes.iter().any(|n| n.uuid == node_id)
-    };
-    if !known {
+    let granted = super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
+    if !realm::node_known(&state, granted.snapshot(), &node_id).await? {
         return Err(ApiError::parameter("The given node does not exist!").into());
     }
     let Some(Value::Array(entries)) = params.get("resolver") else {
@@ -313,21 +244,9 @@ async fn set_realm_node(
         });
     }
     let name = normalize_realm_name(&raw)?;
-    if let Some(existing) = snap.realm(&name) {
-        for rr in &existing.resolvers {
-            // migrated rows (node NULL) are "all nodes" ('') — privacyIDEA loses them here
-            let node = rr.node.clone().unwrap_or_default();
-            if node != node_id {
-                assignments.push(RealmResolverAssignment {
-                    name: rr.name.clone(),
-                    priority: rr.priority,
-                    node,
-                });
-            }
-        }
-    }
+    let assignments = realm::keep_other_nodes(granted.snapshot(), &name, &node_id, assignments);
     let pre = if_match(&req, ObjectKind::Realm, &name);
-    write_realm(&state, name, assignments, pre).await
+    write_realm(&state, &granted, name, assignments, pre).await
 }
 
 #[utoipa::path(
@@ -337,6 +256,7 @@ async fn set_realm_node(
 async fn delete_realm(
     AllowedOn {
         state,
+        granted,
         params,
         name: raw,
         ..
@@ -345,42 +265,9 @@ async fn delete_realm(
 ) -> crate::error::Reply {
     let confirm = params.is_true("delete_custom_attributes", false);
     crate::audit::log(|r| r.info = raw.clone());
-    let name = raw.clone();
-    let pre = if_match(&req, ObjectKind::Realm, &name);
+    let pre = if_match(&req, ObjectKind::Realm, &raw);
     // Exact name as typed (privacyIDEA does not lower-case here).
-    let outcome = state
-        .db(move |s| s.with_precondition(pre, |s| s.delete_realm_checked(&name, confirm)))
-        .await?;
-    let id = match outcome {
-        DeleteRealmOutcome::Deleted(id) => id,
-        DeleteRealmOutcome::NotFound => {
-            return Err(ApiError::not_found(
-                "The requested Realm could not be found.",
-            ).into())
-        }
-        DeleteRealmOutcome::TokenOwned => {
-            return Err(ApiError::generic(
-                904,
-                "Realm can not be deleted, because a user of this realm is still assigned to a token.",
-            ).into())
-        }
-        DeleteRealmOutcome::ContainerOwned => {
-            return Err(ApiError::generic(
-                904,
-                "Realm can not be deleted, because a user of this realm is still assigned to a container.",
-            ).into())
-        }
-        DeleteRealmOutcome::CustomAttributes(keys) => {
-            return Err(ApiError::generic(
-                908,
-                format!(
-                    "Realm '{raw}' contains custom user attributes ({}). Deleting the realm will also delete these custom user attributes.",
-                    keys.join(", ")
-                ),
-            ).into())
-        }
-    };
-    state.refresh().await?;
+    let id = realm::delete(&state, &granted, &raw, confirm, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -390,11 +277,7 @@ async fn delete_realm(
 )]
 async fn get_default(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
-    let mut out = Map::new();
-    if let Some(r) = snap.default_realm() {
-        out.insert(r.name.clone(), realm_json(r));
-    }
-    Ok(envelope::ok(Value::Object(out)))
+    Ok(envelope::ok(realm::default_json(&snap)))
 }
 
 #[utoipa::path(
@@ -409,14 +292,10 @@ async fn set_default(
 ) -> crate::error::Reply {
     let raw = path.into_inner();
     params.insert_path("realm", &raw);
-    super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
+    let granted = super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
     let name = raw.trim().to_lowercase();
     crate::audit::log(|r| r.info = name.clone());
-    let id = state.db(move |s| s.set_default_realm(&name)).await?;
-    let Some(id) = id else {
-        return Err(ApiError::not_found("The requested Realm could not be found.").into());
-    };
-    state.refresh().await?;
+    let id = realm::set_default(&state, &granted, name).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -425,12 +304,9 @@ async fn set_default(
     responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
 )]
 async fn clear_default(
-    Allowed {
-        state, params: _, ..
-    }: Allowed<ResolverDelete>,
+    Allowed { state, granted, .. }: Allowed<ResolverDelete>,
 ) -> crate::error::Reply {
-    let id = state.db(|s| s.clear_default_realm()).await?;
-    state.refresh().await?;
+    let id = realm::clear_default(&state, &granted).await?;
     Ok(envelope::ok(json!(id)))
 }
 

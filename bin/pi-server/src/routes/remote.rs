@@ -5,18 +5,18 @@ use super::{current_etag, if_match, resource, with_etag};
 use super::{Allowed, AllowedOn, IdentifierKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
 use pi_admin::gate::{RemoteRead, RemoteWrite};
-use pi_model::record::RemoteServerRecord;
+use pi_admin::remote;
 use pi_store::ObjectKind;
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 fn checked_url(params: &Params) -> ApiResult<String> {
     let url = params.required_str("url")?;
-    pi_remote::validate_url(&url).map_err(|e| ApiError::parameter(format!("Invalid url: {e}")))?;
+    remote::check_url(&url)?;
     Ok(url)
 }
 
@@ -26,20 +26,20 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
-async fn list(Allowed { state, params, .. }: Allowed<RemoteRead>) -> crate::error::Reply {
+async fn list(
+    Allowed {
+        state,
+        granted,
+        params,
+        ..
+    }: Allowed<RemoteRead>,
+) -> crate::error::Reply {
     let etag = match params.get_str("identifier") {
         Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
         None => None,
     };
-    let servers = state.db(|s| s.list_remote_servers()).await?;
-    let mut out = Map::new();
-    for s in servers {
-        out.insert(
-            s.identifier.clone(),
-            json!({"id": s.id, "url": s.url, "tls": s.tls, "description": s.description}),
-        );
-    }
-    Ok(with_etag(envelope::ok(Value::Object(out)), etag))
+    let body = remote::list_json(&state, &granted).await?;
+    Ok(with_etag(envelope::ok(body), etag))
 }
 
 #[utoipa::path(
@@ -56,39 +56,14 @@ async fn save(
     let identifier = path.into_inner().replace(' ', "_");
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
     params.insert_path("identifier", &identifier);
-    super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
-    let url = checked_url(&params)?;
-    let tls = params.is_true("tls", true);
-    let description = params.get_str("description");
-    let ident = identifier.clone();
-    state
-        .db(move |s| {
-            s.with_precondition(pre, |s| {
-                let existing = s.get_remote_server(&ident)?;
-                let record = match existing {
-                    // Deviation: privacyIDEA cannot switch `tls` off or clear the
-                    // description on update; here what is sent is what is stored, and an
-                    // omitted description is kept.
-                    Some(old) => RemoteServerRecord {
-                        id: old.id,
-                        identifier: old.identifier,
-                        url,
-                        tls,
-                        description: description.unwrap_or(old.description),
-                    },
-                    None => RemoteServerRecord {
-                        id: 0,
-                        identifier: ident,
-                        url,
-                        tls,
-                        description: description.unwrap_or_default(),
-                    },
-                };
-                s.save_remote_server(&record)
-            })
-        })
-        .await?;
-    state.refresh().await?;
+    let granted = super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
+    let def = remote::Definition {
+        url: checked_url(&params)?,
+        tls: params.is_true("tls", true),
+        description: params.get_str("description"),
+        identifier,
+    };
+    remote::save(&state, &granted, def, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
@@ -99,22 +74,14 @@ async fn save(
 async fn delete(
     AllowedOn {
         state,
-        params: _,
+        granted,
         name: identifier,
         ..
     }: AllowedOn<RemoteWrite, IdentifierKey>,
     req: HttpRequest,
 ) -> crate::error::Reply {
     let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
-    let deleted = state
-        .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
-        .await?;
-    if deleted.is_none() {
-        return Err(
-            ApiError::not_found("The requested PrivacyIDEAServer could not be found.").into(),
-        );
-    }
-    state.refresh().await?;
+    remote::delete(&state, &granted, identifier, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
@@ -122,29 +89,20 @@ async fn delete(
     post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
 )]
-async fn test_request(Allowed { state, params, .. }: Allowed<RemoteWrite>) -> crate::error::Reply {
+async fn test_request(
+    Allowed {
+        state,
+        granted,
+        params,
+        ..
+    }: Allowed<RemoteWrite>,
+) -> crate::error::Reply {
     params.required_str("identifier")?;
     let url = checked_url(&params)?;
     let username = params.required_str("username")?;
     let password = params.required_str("password")?;
     let tls = params.is_true("tls", true);
-    let client = state.remote_client();
-    if let Err(e) = pi_remote::check_target(&url, client.options()) {
-        crate::metrics::remote_test_request("refused");
-        return Err(ApiError::parameter(format!("The URL may not be reached: {e}")).into());
-    }
-    let outcome = client
-        .validate_check(
-            &pi_remote::RemoteTarget::new(url, tls),
-            &username,
-            &password,
-        )
-        .await;
-    crate::metrics::remote_test_request(match (outcome.accepted, outcome.http_status) {
-        (true, _) => "accepted",
-        (false, Some(_)) => "rejected",
-        (false, None) => "error",
-    });
+    let outcome = remote::test_request(&state, &granted, url, tls, &username, &password).await?;
     let body = envelope::success_body_with_detail(
         json!(outcome.accepted),
         json!({"description": outcome.reason, "http_status": outcome.http_status}),

@@ -31,6 +31,7 @@ use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
 use super::allowed as gated;
+use super::{AllowedOn, NameKey, OldNameKey};
 
 /// The success envelope around an already serialised JSON value.
 fn ok_raw(value_json: &str) -> HttpResponse {
@@ -126,16 +127,16 @@ async fn get_named(
     responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
 )]
 async fn set(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        granted,
+        params,
+        name,
+        ..
+    }: AllowedOn<PolicyWrite, NameKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let name = path.into_inner();
     let pre = if_match(&req, ObjectKind::Policy, &name);
-    params.insert_path("name", &name);
-    let granted = gated::<PolicyWrite>(&state, &admin, &params).await?;
     crate::audit::log(|r| {
         r.action_detail = name.clone();
         r.info = pi_model::pyrepr::repr_value(&Value::Object(params.all().clone()));
@@ -153,16 +154,15 @@ async fn set(
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
 async fn rename(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        params,
+        name: old,
+        ..
+    }: AllowedOn<PolicyWrite, OldNameKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let old = path.into_inner();
     let pre = if_match(&req, ObjectKind::Policy, &old);
-    params.insert_path("old_name", &old);
-    gated::<PolicyWrite>(&state, &admin, &params).await?;
     let new = params.required_str("name")?;
     pi_model::PolicyName::for_rename(&new).map_err(policy::validation_error)?;
     let result = state
@@ -188,17 +188,18 @@ async fn rename(
 // ----- enable / disable / delete -----
 
 async fn set_active(
-    state: &AppState,
-    admin: &Admin,
+    allowed: AllowedOn<PolicyWrite, NameKey>,
     req: &HttpRequest,
-    name: String,
-    mut params: Params,
     active: bool,
 ) -> crate::error::Reply {
-    params.insert_path("name", &name);
-    let granted = gated::<PolicyWrite>(state, admin, &params).await?;
+    let AllowedOn {
+        state,
+        granted,
+        name,
+        ..
+    } = allowed;
     let pre = if_match(req, ObjectKind::Policy, &name);
-    let id = policy::set_active(state, &granted, &name, active, pre).await?;
+    let id = policy::set_active(&state, &granted, &name, active, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -206,14 +207,8 @@ async fn set_active(
     post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn enable(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-) -> crate::error::Reply {
-    set_active(&state, &admin, &req, path.into_inner(), params, true).await
+async fn enable(allowed: AllowedOn<PolicyWrite, NameKey>, req: HttpRequest) -> crate::error::Reply {
+    set_active(allowed, &req, true).await
 }
 
 #[utoipa::path(
@@ -221,13 +216,10 @@ async fn enable(
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
 async fn disable(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    allowed: AllowedOn<PolicyWrite, NameKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
 ) -> crate::error::Reply {
-    set_active(&state, &admin, &req, path.into_inner(), params, false).await
+    set_active(allowed, &req, false).await
 }
 
 #[utoipa::path(
@@ -235,15 +227,14 @@ async fn disable(
     responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
 )]
 async fn delete(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
+    AllowedOn {
+        state,
+        granted,
+        name,
+        ..
+    }: AllowedOn<PolicyDelete, NameKey>,
     req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
 ) -> crate::error::Reply {
-    let name = path.into_inner();
-    params.insert_path("name", &name);
-    let granted = gated::<PolicyDelete>(&state, &admin, &params).await?;
     let pre = if_match(&req, ObjectKind::Policy, &name);
     let id = policy::delete(&state, &granted, &name, pre).await?;
     crate::audit::log(|r| r.info = name);
