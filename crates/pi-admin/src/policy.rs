@@ -127,7 +127,7 @@ pub async fn write(
         Vec::new()
     };
     let ctx = validation_context(snap, &state.cfg, nodes);
-    let existing = snap.policies.iter().find(|p| p.name == name);
+    let existing = snap.policies.iter().find(|p| p.name == name).map(|p| &**p);
     let plan = plan_write(&ctx, existing, name, params).map_err(validation_error)?;
     let replaced = plan.conditions.is_some();
     let (id, stored, step) = state

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 /// Build the engine over the snapshot's policies; `check_all_resolvers` uses
 /// each realm's ordered resolvers on this node. `regexes` keeps compiled
 /// regular expressions between rebuilds.
-pub fn build(
-    policies: &[PolicyRecord],
+pub fn build<R: std::borrow::Borrow<PolicyRecord>>(
+    policies: &[R],
     realms: &[RealmRecord],
     node: &NodeIdentity,
     regexes: &Mutex<RegexCache>,
@@ -48,7 +48,7 @@ pub fn apply_write(
     base: &PolicySet,
     old_at: Option<usize>,
     id: i64,
-    policies: &[PolicyRecord],
+    policies: &[std::sync::Arc<PolicyRecord>],
     realms: &[RealmRecord],
     node: &NodeIdentity,
     regexes: &Mutex<RegexCache>,

@@ -31,13 +31,21 @@ pub async fn with_db_deadline<F: std::future::Future>(fut: F) -> F::Output {
 
 pub use crate::node::NodeIdentity;
 
+/// The records a [`Snapshot`] is assembled from.
+struct Parts {
+    policies: Vec<Arc<PolicyRecord>>,
+    realms: Vec<RealmRecord>,
+    resolvers: Vec<ResolverRecord>,
+    nodes: Vec<NodeRecord>,
+}
+
 /// One consistent view of the configuration.
 pub struct Snapshot {
     /// The store version this snapshot was built from (`None`: never loaded).
     pub version: Option<ConfigVersion>,
     /// Policies in privacyIDEA's load order (see `pi_store::NullsOrder`).
-    #[allow(dead_code)] // read by the /policy routes
-    pub policies: Vec<PolicyRecord>,
+    /// Shared records: a policy write copies pointers, not records.
+    pub policies: Vec<Arc<PolicyRecord>>,
     /// The engine over `policies`.
     pub policy_set: pi_policy::PolicySet,
     /// Realms in DB order.
@@ -73,23 +81,41 @@ impl Snapshot {
         previous: Option<&Snapshot>,
     ) -> Snapshot {
         let policy_set = crate::policyset::build(&data.policies, &data.realms, node, regexes);
-        Snapshot::assemble(version, data, policy_set, key, previous)
-    }
-
-    /// [`Snapshot::build`] around an engine built (or edited) by the caller.
-    fn assemble(
-        version: Option<ConfigVersion>,
-        data: ConfigSnapshot,
-        policy_set: pi_policy::PolicySet,
-        key: &pi_realm::EncKey,
-        previous: Option<&Snapshot>,
-    ) -> Snapshot {
         let ConfigSnapshot {
             policies,
             realms,
             resolvers,
             nodes,
             ..
+        } = data;
+        let policies = policies.into_iter().map(Arc::new).collect();
+        Snapshot::assemble(
+            version,
+            Parts {
+                policies,
+                realms,
+                resolvers,
+                nodes,
+            },
+            policy_set,
+            key,
+            previous,
+        )
+    }
+
+    /// [`Snapshot::build`] around an engine built (or edited) by the caller.
+    fn assemble(
+        version: Option<ConfigVersion>,
+        data: Parts,
+        policy_set: pi_policy::PolicySet,
+        key: &pi_realm::EncKey,
+        previous: Option<&Snapshot>,
+    ) -> Snapshot {
+        let Parts {
+            policies,
+            realms,
+            resolvers,
+            nodes,
         } = data;
         let userinfo_conditions = policies.iter().any(|p| {
             p.conditions
@@ -644,7 +670,7 @@ impl AppState {
                 let old_at = policies.iter().position(|p| p.id == id);
                 pi_store::place_written_policy(
                     &mut policies,
-                    w.stored,
+                    Arc::new(w.stored),
                     w.conditions_written,
                     nulls,
                 );
@@ -665,8 +691,7 @@ impl AppState {
                 Some(set) => set,
                 None => crate::policyset::build(&policies, &base.realms, &node, &regexes),
             };
-            let data = ConfigSnapshot {
-                version: after.clone(),
+            let data = Parts {
                 policies,
                 realms: base.realms.clone(),
                 resolvers: base.resolvers.clone(),

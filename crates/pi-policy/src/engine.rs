@@ -261,8 +261,9 @@ impl PolicySet {
     }
 
     /// [`PolicySet::build_with_cache`] from stored records.
-    pub fn from_records_with_cache(
-        records: &[PolicyRecord],
+    /// `records` may be plain or shared (`Arc<PolicyRecord>`) records.
+    pub fn from_records_with_cache<R: std::borrow::Borrow<PolicyRecord>>(
+        records: &[R],
         ctx: BuildContext,
         cache: &mut RegexCache,
     ) -> PolicySet {
@@ -270,7 +271,7 @@ impl PolicySet {
         let set = PolicySet::build_from_iter(
             records
                 .iter()
-                .map(|r| Policy::from_record_shared(r, &mut lists)),
+                .map(|r| Policy::from_record_shared(r.borrow(), &mut lists)),
             ctx,
             cache,
         );

@@ -151,8 +151,15 @@ pub struct LintContext {
 }
 
 /// Lint `records` (in load order) against `ctx`.
-pub fn lint(records: &[PolicyRecord], ctx: &LintContext) -> Vec<Finding> {
-    let policies: Vec<Policy> = records.iter().map(Policy::from_record).collect();
+/// `records` may be plain or shared (`Arc<PolicyRecord>`) records.
+pub fn lint<R: std::borrow::Borrow<PolicyRecord>>(
+    records: &[R],
+    ctx: &LintContext,
+) -> Vec<Finding> {
+    let policies: Vec<Policy> = records
+        .iter()
+        .map(|r| Policy::from_record(r.borrow()))
+        .collect();
     let mut out = Vec::new();
     let mut regexes = RegexVerdicts::new();
     for p in &policies {

@@ -233,13 +233,15 @@ impl From<crate::Backend> for NullsOrder {
 /// (re)written with at least one condition has the newest condition ids
 /// (the end of the policies with conditions); one without conditions sits
 /// among the condition-less policies by id.
-pub fn place_written_policy(
-    policies: &mut Vec<PolicyRecord>,
-    rec: PolicyRecord,
+pub fn place_written_policy<R: std::borrow::Borrow<PolicyRecord>>(
+    policies: &mut Vec<R>,
+    rec: R,
     conditions_written: bool,
     nulls: NullsOrder,
 ) {
-    let old = policies.iter().position(|p| p.id == rec.id);
+    let old = policies
+        .iter()
+        .position(|p| p.borrow().id == rec.borrow().id);
     if let (Some(i), false) = (old, conditions_written) {
         policies[i] = rec;
         return;
@@ -247,7 +249,7 @@ pub fn place_written_policy(
     if let Some(i) = old {
         policies.remove(i);
     }
-    let with_conditions = |p: &PolicyRecord| !p.conditions.is_empty();
+    let with_conditions = |p: &R| !p.borrow().conditions.is_empty();
     // The run of condition-less policies, and of those with conditions.
     let (none_start, none_end) = match nulls {
         NullsOrder::First => (
@@ -268,7 +270,7 @@ pub fn place_written_policy(
         none_start
             + policies[none_start..none_end]
                 .iter()
-                .take_while(|p| p.id < rec.id)
+                .take_while(|p| p.borrow().id < rec.borrow().id)
                 .count()
     };
     policies.insert(at, rec);

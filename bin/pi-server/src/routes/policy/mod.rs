@@ -382,7 +382,11 @@ async fn import(
     let mut writes = Vec::with_capacity(items.len());
     let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
     for item in &items {
-        let existing = snap.policies.iter().find(|p| p.name == item.name);
+        let existing = snap
+            .policies
+            .iter()
+            .find(|p| p.name == item.name)
+            .map(|p| &**p);
         let rec = pi_model::PolicyWrite::from_params(&item.name, &item.params)
             .validate(&ctx, existing)
             .map_err(policy::validation_error)?;
