@@ -56,19 +56,36 @@ pub struct PolicyFilter {
     pub user_agents: Option<String>,
     /// `policy.priority`.
     pub priority: Option<i64>,
+    /// A value without `*` compares case-insensitively, as MariaDB/MySQL's
+    /// `utf8mb4_general_ci` collation (privacyIDEA's tables there) compares
+    /// it; [`Store::get_policies_filtered`] sets it on those backends.
+    pub exact_ignores_case: bool,
 }
 
 impl PolicyFilter {
     /// Whether no attribute is filtered.
     pub fn is_empty(&self) -> bool {
-        *self == PolicyFilter::default()
+        *self
+            == PolicyFilter {
+                exact_ignores_case: self.exact_ignores_case,
+                ..PolicyFilter::default()
+            }
     }
 
     /// Whether the policy passes the filter — the one implementation of
     /// privacyIDEA's `get_policies` column filter, used by `GET /policy/`
     /// over the snapshot and by [`Store::get_policies_filtered`].
     pub fn matches(&self, r: &PolicyRecord) -> bool {
-        let col = |f: &Option<String>, c: &str| f.as_deref().is_none_or(|f| column_matches(f, c));
+        let exact_ignores_case = self.exact_ignores_case;
+        let col = |f: &Option<String>, c: &str| {
+            f.as_deref().is_none_or(|f| {
+                if exact_ignores_case && !f.contains('*') {
+                    f.to_lowercase() == c.to_lowercase()
+                } else {
+                    column_matches(f, c)
+                }
+            })
+        };
         col(&self.name, &r.name)
             && col(&self.scope, &r.scope)
             && col(&self.realm, &r.realm)
@@ -495,6 +512,11 @@ impl Store {
         filter: &PolicyFilter,
     ) -> Result<Vec<PolicyRecord>, StoreError> {
         let mut all = self.read(|c| load_policies(c, Selection::All))?;
+        let filter = PolicyFilter {
+            exact_ignores_case: filter.exact_ignores_case
+                || self.backend() == crate::Backend::Mysql,
+            ..filter.clone()
+        };
         all.retain(|r| filter.matches(r));
         Ok(all)
     }

@@ -71,6 +71,8 @@ async fn list_policies(
         realm: params.get_str("realm"),
         scope: params.get_str("scope"),
         active: params.get("active").filter(|v| !v.is_null()).map(is_true),
+        // as privacyIDEA's SQL filter under MariaDB/MySQL's collation
+        exact_ignores_case: state.store.backend() == pi_store::Backend::Mysql,
         ..PolicyFilter::default()
     };
     Ok(ok_raw(&policy::list_json(&granted, &filter)))
