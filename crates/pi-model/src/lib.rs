@@ -8,6 +8,7 @@ pub mod condition;
 pub mod configobj;
 pub mod defs;
 pub mod error;
+pub mod hash;
 pub mod lists;
 pub mod names;
 pub mod pattern;

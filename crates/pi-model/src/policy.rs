@@ -107,35 +107,11 @@ type List = std::sync::Arc<[String]>;
 /// a policy.
 #[derive(Debug, Default, Clone)]
 pub struct ListInterner {
-    lists: std::collections::HashMap<Box<str>, List, std::hash::BuildHasherDefault<FastHasher>>,
-}
-
-/// FxHash (as in rustc) with its high bits folded into the low ones (a hash
-/// table takes its bucket from the low bits): the interner hashes a few
-/// list columns per policy of a build, and SipHash was a noticeable part of
-/// building 100,000 policies. Column texts are written by administrators,
-/// so hash flooding is not a concern.
-#[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 32)
-    }
+    lists: std::collections::HashMap<
+        Box<str>,
+        List,
+        std::hash::BuildHasherDefault<crate::hash::Folded>,
+    >,
 }
 
 static EMPTY_LIST: std::sync::LazyLock<List> = std::sync::LazyLock::new(|| List::from([]));

@@ -81,27 +81,7 @@ pub(crate) struct RegexMap {
     entries: std::collections::HashSet<Entry, std::hash::BuildHasherDefault<Folded>>,
 }
 
-/// FxHash with its high bits folded into the low ones: a hash table takes
-/// its bucket from the low bits, which in plain FxHash hardly depend on the
-/// last bytes of a string (`user12_3`, `user12_4`).
-#[derive(Default)]
-pub(crate) struct Folded(crate::index::FxHasher);
-
-impl std::hash::Hasher for Folded {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes)
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.0.write_u8(i)
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        let h = self.0.finish();
-        h ^ (h >> 32)
-    }
-}
+use pi_model::hash::Folded;
 
 impl RegexMap {
     pub fn new() -> RegexMap {

@@ -514,7 +514,7 @@ impl Store {
         let mut all = self.read(|c| load_policies(c, Selection::All))?;
         let filter = PolicyFilter {
             exact_ignores_case: filter.exact_ignores_case
-                || self.backend() == crate::Backend::Mysql,
+                || self.backend().text_equality_ignores_case(),
             ..filter.clone()
         };
         all.retain(|r| filter.matches(r));

@@ -16,6 +16,14 @@ pub enum Backend {
     Mysql,
 }
 
+impl Backend {
+    /// Whether text columns compare case-insensitively with `=`: privacyIDEA's
+    /// tables on MariaDB/MySQL use the `utf8mb4_general_ci` collation.
+    pub fn text_equality_ignores_case(self) -> bool {
+        self == Backend::Mysql
+    }
+}
+
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -72,7 +72,7 @@ async fn list_policies(
         scope: params.get_str("scope"),
         active: params.get("active").filter(|v| !v.is_null()).map(is_true),
         // as privacyIDEA's SQL filter under MariaDB/MySQL's collation
-        exact_ignores_case: state.store.backend() == pi_store::Backend::Mysql,
+        exact_ignores_case: state.store.backend().text_equality_ignores_case(),
         ..PolicyFilter::default()
     };
     Ok(ok_raw(&policy::list_json(&granted, &filter)))
