@@ -9,31 +9,17 @@
 # Needs wrk and perf; prints one line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN_DIR:-target/release}; audit=${1:-on}; DURATION=${DURATION:-5s}
+BIN_DIR=${BIN_DIR:-target/release}; audit=${1:-on}; DURATION=${DURATION:-5s}
+. scripts/lib/bench-server.sh
 dir=$(mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-cat > "$dir/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = '${DB_URI:-sqlite:///$dir/pi.sqlite}'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$dir/enckey'
-PI_UUID_FILE = '$dir/uuid.txt'
-PI_LOGLEVEL = 40
-CFG
-if [ "$audit" = off ]; then echo "PI_AUDIT_DISABLE = True" >> "$dir/pi.cfg"; fi
-"$BIN/pi-manage" --config "$dir/pi.cfg" create_enckey >/dev/null
-echo "bench-password" | "$BIN/pi-manage" --config "$dir/pi.cfg" admin add admin --password-stdin >/dev/null
-"$BIN/pi-server" --config "$dir/pi.cfg" --listen 127.0.0.1:0 > "$dir/out" 2>"$dir/err" &
-pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/^pi-server listening on //p' "$dir/out" | head -1)
-tok=$(curl -s -d username=admin -d password=bench-password "$base/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])')
-for i in $(seq 1 10); do
-    curl -s -o /dev/null -H "Authorization: $tok" -H 'Content-Type: application/json' \
-        -d "{\"scope\":\"authentication\",\"action\":\"otppin=userstore\",\"user\":\"user$i\"}" "$base/policy/bench$i"
-done
-url="$base/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3"
+SERVER_PID=""
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$dir"' EXIT
+cfg=""
+if [ "$audit" = off ]; then cfg="PI_AUDIT_DISABLE = True"; fi
+start_bench_server "$dir" "$cfg"
+pid=$SERVER_PID tok=$TOKEN
+add_check_policies 10
+url="$BASE$CHECK_PATH"
 wrk -t2 -c32 -d1s -H "Authorization: $tok" "$url" >/dev/null
 secs=${DURATION%s}
 perf stat -e task-clock -x, -o "$dir/stat" -p "$pid" -- sleep $((secs + 2)) &

@@ -12,10 +12,8 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-if [ -z "${BIN_DIR:-}" ]; then
-    cargo build --release -q -p pi-server -p pi-manage
-    BIN_DIR=./target/release
-fi
+. scripts/lib/bench-server.sh
+bench_binaries
 WORK=$(mktemp -d)
 SERVER_PID=""
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -29,38 +27,10 @@ cpu_ticks() { # utime + stime of a process, in clock ticks
 bench() { # label extra-cfg-lines
     local dir="$WORK/$1"
     mkdir -p "$dir"
-    cat > "$dir/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = 'sqlite:///$dir/pi.sqlite'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$dir/enckey'
-PI_UUID_FILE = '$dir/uuid.txt'
-PI_LOGLEVEL = 40
-$2
-CFG
-    "$BIN_DIR/pi-manage" --config "$dir/pi.cfg" create_enckey >/dev/null
-    echo "bench-password" | "$BIN_DIR/pi-manage" --config "$dir/pi.cfg" admin add admin --password-stdin >/dev/null
-    "$BIN_DIR/pi-server" --config "$dir/pi.cfg" --listen 127.0.0.1:0 > "$dir/out" 2>"$dir/err" &
-    SERVER_PID=$!
-    for _ in $(seq 100); do grep -q "listening on" "$dir/out" 2>/dev/null && break; sleep 0.1; done
-    local base token
-    base=$(sed -n 's/^pi-server listening on //p' "$dir/out" | head -1)
-    token=$(curl -s -d username=admin -d password=bench-password "$base/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])')
-    for i in $(seq 1 10); do
-        curl -s -o /dev/null -H "Authorization: $token" -H 'Content-Type: application/json' \
-            -d "{\"scope\":\"authentication\",\"action\":\"otppin=userstore\",\"user\":\"user$i\"}" "$base/policy/bench$i"
-    done
-    cat > "$dir/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "$token"
-wrk.headers["Content-Type"] = "application/json"
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = '{"scope":"enrollment","action":"max_token_per_user=3","realm":"","priority":' .. (counter % 5 + 1) .. '}'
-  return wrk.format(nil, "/policy/benchpost" .. (counter % 50), nil, body)
-end
-LUA
+    start_bench_server "$dir" "$2"
+    local base=$BASE token=$TOKEN
+    add_check_policies 10
+    write_post_lua "$dir/post.lua"
     echo "## audit $1"
     echo "### GET /policy/check ($CONNECTIONS connections)"
     # CPU time of the server per request (user+sys, all threads, the audit
@@ -69,7 +39,7 @@ LUA
     local before after n
     before=$(cpu_ticks "$SERVER_PID")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: $token" \
-        "$base/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3" \
+        "$base$CHECK_PATH" \
         > "$dir/wrk.txt"
     sleep 2
     after=$(cpu_ticks "$SERVER_PID")

@@ -17,28 +17,14 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 ROUTES=${ROUTES:-all}
-if [ -z "${BIN_DIR:-}" ]; then
-    cargo build --release -q -p pi-server -p pi-manage
-    BIN_DIR=./target/release
-fi
+. scripts/lib/bench-server.sh
+bench_binaries
 WORK=$(mktemp -d)
+SERVER_PID=""
 trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-cat > "$WORK/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = '${DB_URI:-sqlite:///$WORK/pi.sqlite}'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$WORK/enckey'
-PI_UUID_FILE = '$WORK/uuid.txt'
-PI_LOGLEVEL = 40
-CFG
-if [ "${AUDIT:-on}" = off ]; then echo "PI_AUDIT_DISABLE = True" >> "$WORK/pi.cfg"; fi
-"$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" create_enckey >/dev/null
-echo "bench-password" | "$BIN_DIR/pi-manage" --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
-"$BIN_DIR/pi-server" --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/^pi-server listening on //p' "$WORK/out" | head -1)
-TOKEN=$(curl -s -d username=admin -d password=bench-password "$BASE/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])')
+AUDIT_CFG=""
+if [ "${AUDIT:-on}" = off ]; then AUDIT_CFG="PI_AUDIT_DISABLE = True"; fi
+start_bench_server "$WORK" "$AUDIT_CFG"
 
 make_policies() { # from to
     for i in $(seq "$1" "$2"); do
@@ -52,17 +38,7 @@ make_policies() { # from to
     done
 }
 
-cat > "$WORK/post.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "$TOKEN"
-wrk.headers["Content-Type"] = "application/json"
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = '{"scope":"enrollment","action":"max_token_per_user=3","realm":"","priority":' .. (counter % 5 + 1) .. '}'
-  return wrk.format(nil, "/policy/benchpost" .. (counter % 50), nil, body)
-end
-LUA
+write_post_lua "$WORK/post.lua"
 
 cat > "$WORK/create.lua" <<LUA
 wrk.method = "POST"
@@ -92,7 +68,7 @@ run() { # label path [lua]
     fi
 }
 
-CHECK="/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3"
+CHECK="$CHECK_PATH"
 make_policies 1 10
 echo "## 10 policies"
 run "GET /policy/check" "$CHECK"
