@@ -124,7 +124,7 @@ impl actix_web::FromRequest for AuditLog {
 }
 
 /// The caller passed the JWT check: the request is audited.
-pub fn note_caller(_req: &HttpRequest, caller: &Caller) {
+pub fn note_caller(caller: &Caller) {
     if let Some(a) = current() {
         let mut e = a.0.borrow_mut();
         e.audited = true;
@@ -136,12 +136,7 @@ pub fn note_caller(_req: &HttpRequest, caller: &Caller) {
 }
 
 /// The request's `user`, `realm` and `resolver` parameters.
-pub fn note_params(
-    _req: &HttpRequest,
-    user: Option<String>,
-    realm: Option<String>,
-    resolver: Option<String>,
-) {
+pub fn note_params(user: Option<String>, realm: Option<String>, resolver: Option<String>) {
     if let Some(a) = current() {
         let mut e = a.0.borrow_mut();
         e.param_user = user;

@@ -54,7 +54,7 @@ fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Cal
         role,
         info: crate::request::from_request(req),
     };
-    crate::audit::note_caller(req, &caller);
+    crate::audit::note_caller(&caller);
     Ok(caller)
 }
 

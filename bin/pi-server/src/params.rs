@@ -275,7 +275,6 @@ impl FromRequest for Params {
             }
             let params = Params::parse(&req, &body)?;
             crate::audit::note_params(
-                &req,
                 params.get_str("user"),
                 params.get_str("realm"),
                 params.get_str("resolver"),

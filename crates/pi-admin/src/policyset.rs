@@ -191,26 +191,40 @@ pub fn menus(scope: &str, rights: &[String]) -> Vec<String> {
     pi_policy::menus_for_rights(scope, rights)
 }
 
-/// `GET /realm/` for a realm-restricted admin: `None` = all realms; else the
-/// realms named in the active admin policies matching this admin
-/// (privacyIDEA's `Match.generic(scope, adminrealm, adminuser, active=True,
-/// extended_condition_check=DO_NOT_CHECK_AT_ALL)`: client, user agent, time
-/// and node are matched, no action filter, no conditions).
-pub fn admin_realms(set: &PolicySet, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
+/// The active `scope` policies (with `action`, if given) matching this
+/// caller by admin realm and admin user, client, user agent, time and node;
+/// conditions are not checked (`extended_condition_check=DO_NOT_CHECK_AT_ALL`).
+pub fn callers_policies<'s>(
+    set: &'s PolicySet,
+    caller: &Caller,
+    scope: &str,
+    action: Option<&str>,
+) -> ApiResult<Vec<&'s pi_model::Policy>> {
     let parts = match_context_parts(caller);
     let ctx = parts.context(None);
-    let m = set.match_generic(
+    set.match_generic(
         &ctx,
         GenericParams {
-            scope: Some(caller.role.as_str()),
+            scope: Some(scope),
+            action,
             adminrealm: Some(&caller.realm),
             adminuser: Some(&caller.username),
             active: Some(Some(true)),
             extended_condition_check: pi_policy::ConditionCheck::Skip,
             ..GenericParams::default()
         },
-    );
-    let matched = m.policies().map_err(map_match_error)?;
+    )
+    .policies()
+    .map_err(map_match_error)
+}
+
+/// `GET /realm/` for a realm-restricted admin: `None` = all realms; else the
+/// realms named in the active admin policies matching this admin
+/// (privacyIDEA's `Match.generic(scope, adminrealm, adminuser, active=True,
+/// extended_condition_check=DO_NOT_CHECK_AT_ALL)`: client, user agent, time
+/// and node are matched, no action filter, no conditions).
+pub fn admin_realms(set: &PolicySet, caller: &Caller) -> ApiResult<Option<Vec<String>>> {
+    let matched = callers_policies(set, caller, caller.role.as_str(), None)?;
     if matched.is_empty() {
         return Ok(None);
     }

@@ -597,15 +597,7 @@ impl AppState {
                     drop(guard);
                     return self.refresh().await.map(|_| ());
                 };
-                let before = base.version.clone();
-                // Only replace the snapshot the chain started from; a newer one wins.
-                self.snapshot.rcu(|cur| {
-                    if cur.version == before {
-                        snap.clone()
-                    } else {
-                        cur.clone()
-                    }
-                });
+                self.replace_if_still(&base, snap);
                 continue;
             }
             drop(guard);
@@ -624,6 +616,18 @@ impl AppState {
             self.refresh().await?;
         }
         Ok(())
+    }
+
+    /// Installs `snap` (built from `base`) unless the snapshot in use has
+    /// moved past `base` meanwhile: a newer one wins.
+    fn replace_if_still(&self, base: &Snapshot, snap: Arc<Snapshot>) {
+        self.snapshot.rcu(|cur| {
+            if cur.version == base.version {
+                snap.clone()
+            } else {
+                cur.clone()
+            }
+        });
     }
 
     fn pending_writes(&self) -> std::sync::MutexGuard<'_, Vec<PendingPolicyWrite>> {
@@ -751,14 +755,7 @@ impl AppState {
                 if self.chain_end(&at).as_ref() == Some(version) {
                     let chain = self.take_chain(base.version.as_ref());
                     let snap = self.apply_chain(base.clone(), chain).await?;
-                    let before = base.version.clone();
-                    self.snapshot.rcu(|cur| {
-                        if cur.version == before {
-                            snap.clone()
-                        } else {
-                            cur.clone()
-                        }
-                    });
+                    self.replace_if_still(&base, snap);
                     return Ok(Some(self.snapshot.load_full()));
                 }
                 let mut pending = self.pending_writes();

@@ -14,9 +14,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{Local, TimeDelta};
 use pi_admin::gate::{self, AuditLog, AuditLogDownload, Permission, Target};
-use pi_admin::policyset::{map_match_error, match_context_parts};
+use pi_admin::policyset::{callers_policies, map_match_error, match_context_parts};
 use pi_admin::Snapshot;
-use pi_policy::{GenericParams, UserObject};
+use pi_policy::UserObject;
 use pi_store::{AuditPage, AuditQuery, AuditRecord};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -179,22 +179,7 @@ fn int_param(params: &Params, key: &str) -> ApiResult<Option<i64>> {
 /// The realms a realm-restricted `auditlog` admin may read
 /// (`get_admin_audit_params`): `None` when unrestricted.
 fn allowed_realms(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<Vec<String>>> {
-    let caller = admin.caller();
-    let parts = match_context_parts(caller);
-    let ctx = parts.context(None);
-    let m = snap.policy_set.match_generic(
-        &ctx,
-        GenericParams {
-            scope: Some("admin"),
-            action: Some("auditlog"),
-            adminrealm: Some(&caller.realm),
-            adminuser: Some(&caller.username),
-            active: Some(Some(true)),
-            extended_condition_check: pi_policy::ConditionCheck::Skip,
-            ..GenericParams::default()
-        },
-    );
-    let matched = m.policies().map_err(map_match_error)?;
+    let matched = callers_policies(&snap.policy_set, admin.caller(), "admin", Some("auditlog"))?;
     let mut realms: Vec<String> = Vec::new();
     let mut restricted = false;
     for p in matched {
