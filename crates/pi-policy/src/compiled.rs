@@ -5,7 +5,7 @@
 use pi_model::compare::CompiledComparison;
 use pi_model::condition::Condition;
 use pi_model::error::ConditionError;
-use pi_model::pattern::{compile_entry, is_literal, literal_matches};
+use pi_model::pattern::{compile_entry, is_literal};
 use pi_model::timerange::TimeRange;
 use pi_model::Policy;
 use regex::Regex;
@@ -182,11 +182,44 @@ impl EntryData {
     fn found(&self, q: &str) -> bool {
         match &self.kind {
             EntryKind::Star => true,
-            EntryKind::Literal => literal_matches(&self.raw, q),
+            EntryKind::Literal => literal_eq(&self.raw, q),
             EntryKind::Regex(re) => &*self.raw == q || re.is_match(q),
             EntryKind::Invalid(_) => &*self.raw == q,
             EntryKind::Negated => false,
         }
+    }
+}
+
+/// [`literal_matches`](pi_model::pattern::literal_matches) inlined (it is called for most entries a query
+/// compares; the call and `memcmp` cost more than the comparison of
+/// short texts).
+#[inline]
+fn literal_eq(entry: &str, q: &str) -> bool {
+    let (e, b) = (entry.as_bytes(), q.as_bytes());
+    if e.len() == b.len() {
+        short_eq(e, b)
+    } else {
+        b.len() == e.len() + 1
+            && b.last() == Some(&b'\n')
+            && b.get(..e.len()).is_some_and(|p| short_eq(e, p))
+    }
+}
+
+/// `a == b` for slices of equal length, word by word up to 16 bytes.
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(x) = s.get(at..at + 8) {
+            w.copy_from_slice(x);
+        }
+        u64::from_le_bytes(w)
+    };
+    if (8..=16).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else {
+        a == b
     }
 }
 
@@ -507,7 +540,7 @@ impl CompiledPolicy {
     /// Literal `found` test used by tests of the search semantics.
     #[cfg(test)]
     pub fn literal(entry: &str, q: &str) -> bool {
-        literal_matches(entry, q)
+        pi_model::pattern::literal_matches(entry, q)
     }
 }
 
@@ -554,5 +587,43 @@ impl FieldMatcher {
             self.list.search(value)
         };
         s.found && !s.excluded
+    }
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::literal_eq;
+    use pi_model::pattern::literal_matches;
+
+    #[test]
+    fn literal_eq_is_literal_matches() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "user1",
+            "user1\n",
+            "user12",
+            "realm1234",
+            "realm1235",
+            "enrollHOTP",
+            "enrollHOTQ",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "xbcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "abcdefgh\n",
+            "ä",
+            "äb",
+        ];
+        for e in texts {
+            for q in texts {
+                assert_eq!(literal_eq(e, q), literal_matches(e, q), "{e:?} {q:?}");
+            }
+        }
     }
 }

@@ -81,9 +81,6 @@ pub(crate) struct Prepared<'q> {
     pub user_lower: Option<Cow<'q, str>>,
     pub adminuser_lower: Option<Cow<'q, str>>,
     pub admin_scope: bool,
-    /// The realm whose ordered resolvers `check_all_resolvers` uses (only
-    /// when user, realm and resolver are given), looked up on demand.
-    ordered_realm: Option<&'q str>,
     realm_resolvers: &'q FxMap<Box<str>, Vec<String>>,
     pub client: Option<&'q str>,
     client_ip: std::cell::OnceCell<Result<IpAddr, ()>>,
@@ -94,7 +91,13 @@ impl<'q> Prepared<'q> {
     /// The realm's resolvers in `get_ordered_resolvers` order, if
     /// `check_all_resolvers` applies to this query (user, realm and resolver given).
     pub fn ordered_resolvers(&self) -> Option<&'q [String]> {
-        self.ordered_realm.map(|r| {
+        // Only when user, realm and resolver are given (computed here, not
+        // per query: few policies have `check_all_resolvers`).
+        let ordered_realm = match (self.resolver, self.realm, self.user) {
+            (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(r),
+            _ => None,
+        };
+        ordered_realm.map(|r| {
             self.realm_resolvers
                 .get(r)
                 .map(Vec::as_slice)
@@ -421,7 +424,7 @@ impl PolicySet {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn prepare<'q>(&'q self, q: &'q Query<'q>) -> Result<Prepared<'q>, MatchError> {
         let (mut user, mut realm, mut resolver) = (q.user, q.realm, q.resolver);
         if let Some(uo) = q.user_object {
@@ -477,10 +480,6 @@ impl PolicySet {
             }
             Some(c) => Some(c),
         };
-        let ordered_realm = match (resolver, realm, user) {
-            (Some(_), Some(r), Some(u)) if !r.is_empty() && !u.is_empty() => Some(r),
-            _ => None,
-        };
         Ok(Prepared {
             q,
             user,
@@ -491,7 +490,6 @@ impl PolicySet {
             user_lower: user.filter(|_| self.uci > 0).map(lower),
             adminuser_lower: q.adminuser.filter(|_| self.uci > 0).map(lower),
             admin_scope: q.scope == Some("admin"),
-            ordered_realm,
             realm_resolvers: &self.realm_resolvers,
             client,
             client_ip: std::cell::OnceCell::new(),
@@ -619,9 +617,7 @@ impl PolicySet {
                 if list.is_empty() {
                     return Err(Some(Attribute::Client));
                 }
-                let ip = pq
-                    .client_ip
-                    .get_or_init(|| c.parse::<IpAddr>().map_err(|_| ()));
+                let ip = pq.client_ip.get_or_init(|| parse_ip(c));
                 match ip {
                     Err(()) => return Err(None),
                     Ok(ip) => {
@@ -666,7 +662,12 @@ impl PolicySet {
         }
     }
 
-    fn collect(&self, pq: &Prepared<'_>, linear: bool, out: &mut Hits) -> Result<(), MatchError> {
+    fn collect<'s>(
+        &'s self,
+        pq: &Prepared<'_>,
+        linear: bool,
+        out: &mut Hits<'s>,
+    ) -> Result<(), MatchError> {
         let mut bad_client = false;
         // Index candidates of a scope query (without a name) are of that scope.
         let scope_known = !linear && pq.q.name.is_none() && pq.q.scope.is_some();
@@ -677,7 +678,11 @@ impl PolicySet {
             match self.check_impl(p, pq, scope_known) {
                 Ok(group) => {
                     let rank = self.rank.get(id as usize).copied().unwrap_or(u32::MAX);
-                    out.push((p.policy.priority(), group, rank, id))
+                    out.push(Hit {
+                        priority: p.policy.priority(),
+                        order: (u64::from(group) << 32) | u64::from(rank),
+                        p,
+                    })
                 }
                 Err(None) => bad_client = true,
                 Err(Some(_)) => {}
@@ -703,10 +708,12 @@ impl PolicySet {
                 pq.q.client.unwrap_or_default().to_string(),
             ));
         }
-        if pq.q.unsorted {
-            out.sort_unstable_by_key(|&(_, g, rank, _)| (g, rank));
-        } else {
-            out.sort_unstable();
+        if out.len() > 1 {
+            if pq.q.unsorted {
+                sort_small(out, |h| (0, h.order));
+            } else {
+                sort_small(out, |h| (h.priority, h.order));
+            }
         }
         Ok(())
     }
@@ -719,12 +726,7 @@ impl PolicySet {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
         self.collect(&pq, false, &mut hits)?;
-        Ok(hits
-            .as_slice()
-            .iter()
-            .filter_map(|&(_, _, _, slot)| self.slots.get(slot))
-            .map(|p| &p.policy)
-            .collect())
+        Ok(hits.iter().map(|h| &h.p.policy).collect())
     }
 
     /// privacyIDEA's `match_policies`: [`PolicySet::list`], then the time
@@ -752,12 +754,8 @@ impl PolicySet {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
         self.collect(&pq, linear, &mut hits)?;
-        let ids = hits.as_slice();
-        let mut out = Vec::with_capacity(ids.len());
-        for p in ids
-            .iter()
-            .filter_map(|&(_, _, _, slot)| self.slots.get(slot))
-        {
+        let mut out = Vec::with_capacity(hits.len());
+        for p in hits.iter().map(|h| h.p) {
             if p.rare.is_none() {
                 out.push(&p.policy);
                 continue;
@@ -835,9 +833,72 @@ impl PolicySet {
     }
 }
 
-/// The policies passing the attribute filters of one query: `(priority,
-/// group, load position, slot)`, on the stack unless many.
-type Hits = smallvec::SmallVec<[(i64, u8, u32, u32); 32]>;
+/// `s` as an IP address, as `str::parse::<IpAddr>` reads it: a plain
+/// dotted quad (`10.1.2.3`, no leading zeros) is read here, anything else
+/// by the library (the client's address is parsed once per query, and the
+/// library's general parser was ~100 instructions of a decision).
+#[inline]
+fn parse_ip(s: &str) -> Result<IpAddr, ()> {
+    let b = s.as_bytes();
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    let mut quick = b.len() <= 15;
+    for (k, o) in octets.iter_mut().enumerate() {
+        let start = i;
+        let mut v: u32 = 0;
+        while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+            v = v * 10 + u32::from(d - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        let leading_zero = len > 1 && b.get(start) == Some(&b'0');
+        match u8::try_from(v) {
+            Ok(x) if (1..=3).contains(&len) && !leading_zero => *o = x,
+            _ => quick = false,
+        }
+        let sep = if k < 3 { Some(&b'.') } else { None };
+        if b.get(i) != sep {
+            quick = false;
+        }
+        if !quick {
+            break;
+        }
+        i += 1;
+    }
+    if quick {
+        return Ok(IpAddr::from(octets));
+    }
+    s.parse::<IpAddr>().map_err(|_| ())
+}
+
+/// A policy passing the attribute filters of one query.
+#[derive(Clone, Copy)]
+struct Hit<'s> {
+    priority: i64,
+    /// `group << 32 | load position` (group 1: client-less after a client filter).
+    order: u64,
+    p: &'s CompiledPolicy,
+}
+
+/// The hits of one query, on the stack unless many.
+type Hits<'s> = smallvec::SmallVec<[Hit<'s>; 16]>;
+
+/// Sort by `key` (keys are unique: the load position is part of each):
+/// insertion sort for the few hits of a selective query, else the library's.
+#[inline]
+fn sort_small(hits: &mut [Hit<'_>], key: impl Fn(&Hit<'_>) -> (i64, u64)) {
+    if hits.len() > 12 {
+        hits.sort_unstable_by_key(key);
+        return;
+    }
+    for i in 1..hits.len() {
+        let mut j = i;
+        while j > 0 && key(&hits[j - 1]) > key(&hits[j]) {
+            hits.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
 
 fn missing(h: HandleMissingData, msg: String) -> Result<bool, MatchError> {
     match h {
@@ -911,5 +972,43 @@ fn lookup<'a>(
             }
             _ => Lookup::ObjectMissing,
         },
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::parse_ip;
+    use std::net::IpAddr;
+
+    #[test]
+    fn parse_ip_reads_what_the_library_reads() {
+        for s in [
+            "10.1.2.3",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.4 ",
+            " 1.2.3.4",
+            "1.2.3.-4",
+            "1234.1.1.1",
+            "10.0.0.1000",
+            "::1",
+            "fe80::1",
+            "::ffff:1.2.3.4",
+            "",
+            "a.b.c.d",
+            "1.2.3.4\n",
+            "99.99.99.99",
+            "0.00.0.0",
+        ] {
+            assert_eq!(parse_ip(s), s.parse::<IpAddr>().map_err(|_| ()), "{s:?}");
+        }
     }
 }

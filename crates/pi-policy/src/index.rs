@@ -625,8 +625,39 @@ impl Bucket {
             .unwrap_or(&[])
     }
 
+    /// Call `f` with this bucket's candidates (the smallest split's lists),
+    /// for a query whose values have no stripped form (no list overlaps).
+    #[inline]
+    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+        match self.best(keys) {
+            None => self.ids.iter().for_each(|&id| f(id)),
+            Some(lists) => {
+                for l in lists {
+                    l.iter().for_each(|&id| f(id));
+                }
+            }
+        }
+    }
+
     /// Push the smallest candidate lists of this bucket for the query values.
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
+        match self.best(keys) {
+            None => out.push(&self.ids),
+            Some(lists) => {
+                // One policy can list both `v` and `v` without its newline.
+                if !lists[2].is_empty() {
+                    out.overlap = true;
+                }
+                for l in lists {
+                    out.push(l);
+                }
+            }
+        }
+    }
+
+    /// The smallest split's lists for the query values (`None`: the whole bucket).
+    #[inline]
+    fn best<'a>(&'a self, keys: &QueryKeys<'_>) -> Option<[&'a [u32]; 4]> {
         let mut best: Option<[&'a [u32]; 4]> = None;
         let mut best_len = self.ids.len();
         if best_len > SPLIT_MIN {
@@ -662,18 +693,7 @@ impl Bucket {
                 }
             }
         }
-        match best {
-            None => out.push(&self.ids),
-            Some(lists) => {
-                // One policy can list both `v` and `v` without its newline.
-                if !lists[2].is_empty() {
-                    out.overlap = true;
-                }
-                for l in lists {
-                    out.push(l);
-                }
-            }
-        }
+        best
     }
 }
 
@@ -721,6 +741,13 @@ impl Parts {
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         for (_, part) in &self.parts {
             part.push_candidates(keys, out);
+        }
+    }
+
+    #[inline]
+    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+        for (_, part) in &self.parts {
+            part.visit(keys, f);
         }
     }
 
@@ -876,6 +903,21 @@ impl ScopeIndex {
         if !self.wild.is_empty() {
             self.wild.push_candidates(keys, out);
         }
+    }
+
+    /// [`ScopeIndex::push_candidates`] calling `f` directly, for a query
+    /// without stripped values (the action's bucket and the wild one never
+    /// overlap, nor do a split's lists).
+    #[inline]
+    fn visit(&self, action: Option<&str>, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+        let Some(a) = action else {
+            self.all.visit(keys, f);
+            return;
+        };
+        if let Some(parts) = self.by_action.get(&hash_str(a)) {
+            parts.visit(keys, f);
+        }
+        self.wild.visit(keys, f);
     }
 
     /// Take slot `remove` out of / put slot `add` into this scope's buckets.
@@ -1078,6 +1120,26 @@ impl Index {
             strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
             keys: Default::default(),
         };
+        // Python's `$` rule: a value ending in a newline also looks up its
+        // stripped form, whose lists may overlap the exact ones. Without
+        // such a value (nearly always) no list overlaps another: call `f`
+        // straight from the lists.
+        let nl = |s: Option<&str>| s.is_some_and(|s| s.ends_with('\n'));
+        if !nl(action) && !k.strs.iter().any(|s| nl(*s)) {
+            match scope {
+                None => {
+                    for si in self.scopes.values() {
+                        si.visit(action, &k, &mut f);
+                    }
+                }
+                Some(s) => {
+                    if let Some(si) = self.scopes.get(s) {
+                        si.visit(action, &k, &mut f);
+                    }
+                }
+            }
+            return;
+        }
         let mut lists = Lists {
             lists: smallvec::SmallVec::new(),
             overlap: false,
