@@ -190,6 +190,35 @@ impl EntryData {
     }
 }
 
+/// One of 8 bits for a query value: a literal entry can only match a value
+/// with its own bit (`literal_matches`: equal, or the value is the entry
+/// plus a newline — a query value ending in a newline is never filtered by
+/// these bits).
+#[inline]
+pub(crate) fn admit_bit(v: &str) -> u8 {
+    let last = v.as_bytes().last().copied().unwrap_or(0);
+    1 << ((u32::from(last) + 3 * v.len() as u32) & 7)
+}
+
+/// The bits of the values a list can admit: all for an empty list (no
+/// restriction), a `*` or regular expression, or `any` (case-insensitive
+/// users, `check_all_resolvers`); else the bits of its literal (and
+/// invalid, which match themselves) entries — negated entries only exclude.
+fn admit_bits(list: &[Entry], any: bool) -> u8 {
+    if list.is_empty() || any {
+        return u8::MAX;
+    }
+    let mut bits = 0;
+    for e in list {
+        match e.kind {
+            EntryKind::Star | EntryKind::Regex(_) => return u8::MAX,
+            EntryKind::Literal | EntryKind::Invalid(_) => bits |= admit_bit(&e.raw),
+            EntryKind::Negated => {}
+        }
+    }
+    bits
+}
+
 /// [`literal_matches`](pi_model::pattern::literal_matches) inlined (it is called for most entries a query
 /// compares; the call and `memcmp` cost more than the comparison of
 /// short texts).
@@ -363,6 +392,10 @@ pub(crate) struct CompiledPolicy {
     pub has_pinode: bool,
     pub has_user_agents: bool,
     pub has_client: bool,
+    /// Which query values can pass the realm, user, admin user and
+    /// resolver filters, 8 bits each ([`admit_bit`]); a candidate whose
+    /// bits miss the query's is rejected without reading its lists.
+    pub admit: u32,
     pub policy: Policy,
     /// The action keys, realm, user, admin user and resolver lists, one
     /// after the other in one allocation ([`CompiledPolicy::action`], …).
@@ -458,7 +491,22 @@ impl CompiledPolicy {
                 .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
         };
+        let admit = {
+            let uci = policy.user_case_insensitive();
+            let realm = admit_bits(&lists[ends[0] as usize..ends[1] as usize], false);
+            let user = admit_bits(&lists[ends[1] as usize..ends[2] as usize], uci);
+            let adminuser = admit_bits(&lists[ends[2] as usize..ends[3] as usize], uci);
+            let resolver = admit_bits(
+                &lists[ends[3] as usize..ends[4] as usize],
+                policy.check_all_resolvers(),
+            );
+            u32::from(realm)
+                | u32::from(user) << 8
+                | u32::from(adminuser) << 16
+                | u32::from(resolver) << 24
+        };
         let cp = CompiledPolicy {
+            admit,
             active: policy.active(),
             check_all_resolvers: policy.check_all_resolvers(),
             has_pinode: !policy.pinode().is_empty(),

@@ -85,9 +85,40 @@ pub(crate) struct Prepared<'q> {
     pub client: Option<&'q str>,
     client_ip: std::cell::OnceCell<Result<IpAddr, ()>>,
     pub ua_lower: Option<Cow<'q, str>>,
+    /// The admit bits a candidate must have (`CompiledPolicy::admit`),
+    /// computed for the first candidate.
+    admit: std::cell::Cell<u32>,
 }
 
+/// [`Prepared::admit`] not computed yet (never a mask: one bit per byte at most).
+const NOT_YET: u32 = u32::MAX;
+
 impl<'q> Prepared<'q> {
+    /// The admit bits of the query's realm, user, admin user and resolver.
+    #[inline]
+    fn admit(&self) -> u32 {
+        let a = self.admit.get();
+        if a != NOT_YET {
+            return a;
+        }
+        // A value ending in a newline may match an entry without it
+        // (Python's `$`): not filtered by bits.
+        let bit = |v: Option<&str>, shift: u32| match v {
+            Some(v) if !v.ends_with('\n') => u32::from(crate::compiled::admit_bit(v)) << shift,
+            _ => 0,
+        };
+        let realm = match &self.realm_q {
+            RealmQ::Str(r) => Some(*r),
+            _ => None,
+        };
+        let a = bit(realm, 0)
+            | bit(self.user, 8)
+            | bit(self.q.adminuser.filter(|_| self.admin_scope), 16)
+            | bit(self.resolver, 24);
+        self.admit.set(a);
+        a
+    }
+
     /// The realm's resolvers in `get_ordered_resolvers` order, if
     /// `check_all_resolvers` applies to this query (user, realm and resolver given).
     pub fn ordered_resolvers(&self) -> Option<&'q [String]> {
@@ -480,6 +511,7 @@ impl PolicySet {
             }
             Some(c) => Some(c),
         };
+        let admin_scope = q.scope == Some("admin");
         Ok(Prepared {
             q,
             user,
@@ -489,11 +521,12 @@ impl PolicySet {
             pairing,
             user_lower: user.filter(|_| self.uci > 0).map(lower),
             adminuser_lower: q.adminuser.filter(|_| self.uci > 0).map(lower),
-            admin_scope: q.scope == Some("admin"),
+            admin_scope,
             realm_resolvers: &self.realm_resolvers,
             client,
             client_ip: std::cell::OnceCell::new(),
             ua_lower: q.user_agent.map(lower),
+            admit: std::cell::Cell::new(NOT_YET),
         })
     }
 
@@ -531,6 +564,11 @@ impl PolicySet {
         // An index candidate (only whether it passes counts, not which
         // attribute fails first): the admin user first, which rejects the
         // other tenants' and the global admins' policies cheaply.
+        if scope_known && p.admit & pq.admit() != pq.admit() {
+            // Realm, user, admin user or resolver (all before the client:
+            // the same outcome as the checks below).
+            return Err(Some(Attribute::Realm));
+        }
         if scope_known && !Self::adminuser_passes(p, pq) {
             return Err(Some(Attribute::Adminuser));
         }
