@@ -47,6 +47,19 @@ fn bench(c: &mut Criterion) {
                 )
             })
         });
+        // The same decision as `Match::allowed` takes it: no result list.
+        let mut i = 0usize;
+        g.bench_with_input(BenchmarkId::new("allowed", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % qs.len();
+                let mut q = mix::query(&qs[i], t);
+                q.input = ConditionInput {
+                    http: Some(&http),
+                    ..ConditionInput::default()
+                };
+                black_box(set.allowed(black_box(&q)).ok())
+            })
+        });
         let mut i = 0usize;
         g.bench_with_input(BenchmarkId::new("linear", n), &n, |b, _| {
             b.iter(|| {

@@ -7,6 +7,7 @@
 //! perf stat -e cycles:u,instructions:u target/release/examples/decide 10000 0
 //! perf stat -e cycles:u,instructions:u target/release/examples/decide 10000 2000000
 //! # (difference of the two) / 2,000,000 = cycles per decision
+//! # a third argument `allowed` decides with `PolicySet::allowed` (no result list)
 //! ```
 //!
 //! `cycles:u` counts only the cycles this process ran in user mode, so time
@@ -27,6 +28,9 @@ fn main() {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    // `allowed`: the decision as `Match::allowed` takes it
+    // (`PolicySet::allowed`, no result list); default: `match_policies`.
+    let allowed_form = args.next().as_deref() == Some("allowed");
     let ctx = BuildContext {
         realm_resolvers: HashMap::new(),
         local_node: "localnode".into(),
@@ -48,8 +52,13 @@ fn main() {
             http: Some(&http),
             ..ConditionInput::default()
         };
-        let res = set.match_policies(std::hint::black_box(&query));
-        if res.is_ok_and(|v| !v.is_empty() || !set.has_active_policies(query.scope)) {
+        let ok = if allowed_form {
+            set.allowed(std::hint::black_box(&query)).unwrap_or(false)
+        } else {
+            let res = set.match_policies(std::hint::black_box(&query));
+            res.is_ok_and(|v| !v.is_empty() || !set.has_active_policies(query.scope))
+        };
+        if ok {
             allowed += 1;
         }
     }

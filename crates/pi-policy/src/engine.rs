@@ -704,6 +704,7 @@ impl PolicySet {
         &'s self,
         pq: &Prepared<'_>,
         linear: bool,
+        sort: bool,
         out: &mut Hits<'s>,
     ) -> Result<(), MatchError> {
         let mut bad_client = false;
@@ -746,7 +747,7 @@ impl PolicySet {
                 pq.q.client.unwrap_or_default().to_string(),
             ));
         }
-        if out.len() > 1 {
+        if sort && out.len() > 1 {
             if pq.q.unsorted {
                 sort_small(out, |h| (0, h.order));
             } else {
@@ -763,7 +764,7 @@ impl PolicySet {
     pub fn list<'s>(&'s self, q: &Query<'_>) -> Result<Vec<&'s Policy>, MatchError> {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
-        self.collect(&pq, false, &mut hits)?;
+        self.collect(&pq, false, true, &mut hits)?;
         Ok(hits.iter().map(|h| &h.p.policy).collect())
     }
 
@@ -791,7 +792,7 @@ impl PolicySet {
     ) -> Result<Vec<&'s Policy>, MatchError> {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
-        self.collect(&pq, linear, &mut hits)?;
+        self.collect(&pq, linear, true, &mut hits)?;
         let mut out = Vec::with_capacity(hits.len());
         for p in hits.iter().map(|h| h.p) {
             if p.rare.is_none() {
@@ -806,6 +807,46 @@ impl PolicySet {
             }
         }
         Ok(out)
+    }
+
+    /// Whether [`PolicySet::match_policies`] would return any policy (the
+    /// same errors), without building the list: the hits are sorted only
+    /// when one of them has a time range or conditions (a condition error
+    /// is reported for the first erring policy in result order).
+    pub fn any_match(&self, q: &Query<'_>) -> Result<bool, MatchError> {
+        let pq = self.prepare(q)?;
+        let mut hits = Hits::new();
+        self.collect(&pq, false, false, &mut hits)?;
+        if hits.iter().all(|h| h.p.rare.is_none()) {
+            return Ok(!hits.is_empty());
+        }
+        if hits.len() > 1 {
+            if q.unsorted {
+                sort_small(&mut hits, |h| (0, h.order));
+            } else {
+                sort_small(&mut hits, |h| (h.priority, h.order));
+            }
+        }
+        let mut any = false;
+        for p in hits.iter().map(|h| h.p) {
+            if p.rare.is_none() {
+                any = true;
+                continue;
+            }
+            if p.rare().time.is_some() && !Self::check_time(p, q) {
+                continue;
+            }
+            if p.rare().conditions.is_empty() || self.conditions_hold(p, q)? {
+                any = true;
+            }
+        }
+        Ok(any)
+    }
+
+    /// The decision of `Match.allowed`: a policy matches, or no active
+    /// policy exists in the query's scope (see [`PolicySet::any_match`]).
+    pub fn allowed(&self, q: &Query<'_>) -> Result<bool, MatchError> {
+        Ok(self.any_match(q)? || !self.has_active_policies(q.scope))
     }
 
     pub(crate) fn conditions_hold(

@@ -147,9 +147,12 @@ where
         self.set.explain(&q)
     }
 
-    /// At least one policy matches.
+    /// At least one policy matches (without building the list).
     pub fn any(&self) -> Result<bool, MatchError> {
-        Ok(!self.policies()?.is_empty())
+        let mut q = self.q;
+        q.user_object = self.user_object.as_deref();
+        q.additional_realms = self.additional_realms.as_deref();
+        self.set.any_match(&q)
     }
 
     /// Alias of [`Match::any`] for opt-in switches (3.14).

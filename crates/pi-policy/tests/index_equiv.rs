@@ -212,6 +212,11 @@ proptest! {
             let a = set.match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
             let b = set.linear_match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
             prop_assert_eq!(&a, &b);
+            // any_match (Match::any, without the list) agrees, errors included
+            prop_assert_eq!(
+                set.any_match(&query).map_err(|e| e.to_string()),
+                a.as_ref().map(|v| !v.is_empty()).map_err(|e| e.to_string())
+            );
             // explain agrees with the match result
             if let (Ok(names), Ok(ex)) = (&a, set.explain(&query)) {
                 if query.scope.is_some() {

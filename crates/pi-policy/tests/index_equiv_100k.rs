@@ -82,6 +82,11 @@ fn check(set: &PolicySet, seed: u64) {
             let a = names(set.match_policies(&q));
             let b = names(set.linear_match_policies(&q));
             assert_eq!(a, b, "query {scope}/{action}/{realm}/{user}");
+            assert_eq!(
+                set.any_match(&q).map_err(|e| e.to_string()),
+                a.as_ref().map(|v| !v.is_empty()).map_err(|e| e.to_string()),
+                "any_match {scope}/{action}/{realm}/{user}"
+            );
             if a.as_ref().is_ok_and(|v| !v.is_empty()) {
                 nonempty += 1;
             }
