@@ -234,9 +234,9 @@ fn literal_eq(entry: &str, q: &str) -> bool {
     }
 }
 
-/// `a == b` for slices of equal length, word by word up to 16 bytes.
+/// `a == b` for slices of equal length, word by word from 8 to 16 bytes.
 #[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     let word = |s: &[u8], at: usize| -> u64 {
         let mut w = [0u8; 8];

@@ -48,7 +48,11 @@ impl<V> Default for ScopeMap<V> {
 impl<V> ScopeMap<V> {
     #[inline]
     pub fn get(&self, k: &str) -> Option<&V> {
-        self.0.iter().find(|(n, _)| **n == *k).map(|(_, v)| v)
+        let k = k.as_bytes();
+        self.0
+            .iter()
+            .find(|(n, _)| n.len() == k.len() && crate::compiled::short_eq(n.as_bytes(), k))
+            .map(|(_, v)| v)
     }
 
     /// The value of `k`, inserted as `V::default()` if missing.
