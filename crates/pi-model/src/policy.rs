@@ -6,6 +6,7 @@ use crate::client::ClientList;
 use crate::condition::{record_to_json, Condition};
 use crate::defs::Name;
 use crate::error::{ConditionError, ValidationError};
+use crate::inline::ShortName;
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
 use crate::pattern::entry_compiles;
@@ -71,7 +72,8 @@ struct Rare {
     user_agents: List,
     client_list: ClientList,
     time: Box<str>,
-    time_range: Option<Result<TimeRange, TimeRangeError>>,
+    /// Boxed: rare even among the policies with a box of rare columns.
+    time_range: Option<Box<Result<TimeRange, TimeRangeError>>>,
     conditions: Box<[StoredCondition]>,
     description: Option<Box<str>>,
     /// The eight list columns as stored, only when one of them is not the
@@ -88,7 +90,8 @@ struct Rare {
 struct Columns {
     id: i64,
     priority: i64,
-    name: Box<str>,
+    /// Inline when short (no allocation for most names).
+    name: ShortName,
     scope: Name,
     active: bool,
     check_all_resolvers: bool,
@@ -97,8 +100,9 @@ struct Columns {
 
 /// A parsed list column: shared between policies read through the same
 /// [`ListInterner`] (a tenant's policies repeat the same realm and admin
-/// lists), immutable.
-type List = std::sync::Arc<[String]>;
+/// lists), immutable. A thin pointer (8 bytes per list column of every
+/// policy instead of 16) to the boxed items.
+type List = std::sync::Arc<Box<[String]>>;
 
 /// Parsed list columns by their stored text, so that equal columns of the
 /// policies of one set are kept once ([`Policy::from_record_shared`]).
@@ -114,7 +118,8 @@ pub struct ListInterner {
     >,
 }
 
-static EMPTY_LIST: std::sync::LazyLock<List> = std::sync::LazyLock::new(|| List::from([]));
+static EMPTY_LIST: std::sync::LazyLock<List> =
+    std::sync::LazyLock::new(|| List::new(Box::default()));
 
 impl ListInterner {
     /// An empty interner.
@@ -141,7 +146,7 @@ impl ListInterner {
         if raw.is_empty() {
             EMPTY_LIST.clone()
         } else {
-            split_list(raw).into()
+            List::new(split_list(raw).into_boxed_slice())
         }
     }
 
@@ -216,7 +221,7 @@ impl Policy {
             if let Err(e) = &r {
                 log::warn!("policy `{}`: {e}; the policy never matches", rec.name);
             }
-            Some(r)
+            Some(Box::new(r))
         };
         let conditions = rec
             .conditions
@@ -564,7 +569,7 @@ impl Policy {
     }
     /// `None` if unrestricted, else the parse outcome.
     pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
-        self.rare().time_range.as_ref()
+        self.rare().time_range.as_deref()
     }
     /// Conditions with their lenient parse.
     pub fn conditions(&self) -> &[StoredCondition] {

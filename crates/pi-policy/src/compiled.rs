@@ -334,8 +334,9 @@ pub(crate) struct CompiledPolicy {
     /// The action keys, realm, user, admin user and resolver lists, one
     /// after the other in one allocation ([`CompiledPolicy::action`], …).
     lists: Box<[Entry]>,
-    /// Where each of the five lists ends in `lists`.
-    ends: [u32; 5],
+    /// Where each of the first four lists ends in `lists` (the fifth ends
+    /// with `lists`).
+    ends: [u32; 4],
     /// What few policies have (`None`: all empty).
     pub rare: Option<Box<CompiledRare>>,
 }
@@ -402,6 +403,8 @@ impl CompiledPolicy {
             *end = lists.len() as u32;
         }
         let lists = lists.into_boxed_slice();
+        let [e0, e1, e2, e3, _] = ends;
+        let ends = [e0, e1, e2, e3];
         let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
             user_lower: if uci {
@@ -461,7 +464,10 @@ impl CompiledPolicy {
             Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
             None => 0,
         };
-        let end = self.ends.get(k).copied().unwrap_or(0);
+        let end = match self.ends.get(k) {
+            Some(&e) => e,
+            None => self.lists.len() as u32,
+        };
         self.lists.get(start as usize..end as usize).unwrap_or(&[])
     }
 
