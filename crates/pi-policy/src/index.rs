@@ -390,10 +390,15 @@ impl Split {
     }
 }
 
-/// Value hash → candidate list: a linear list when short, else an
-/// open-addressing hash table (power-of-two size, at most two thirds full,
-/// linear probing) — one probe instead of a binary search's chain of
-/// dependent loads.
+/// Value hash → candidate list: a linear list when short, else a hash
+/// table in value order: value `v` of `n` sits at its home `v · h / 2³²`
+/// (`h` = 4n/3 home positions) or, when earlier values took that place,
+/// right after them — the values ascend through the table, so a lookup
+/// scans from the home until it finds `v` or passes it (a miss stops as
+/// early as a hit; ~2 slots at three quarters full). One probe region
+/// instead of a binary search's chain of dependent loads, and no table
+/// size rounded up to a power of two (the tables were half empty on
+/// average).
 ///
 /// A slot is 8 bytes, `(value hash, list)`: most values have one policy
 /// per bucket (a tenant's realm or admin in an action bucket: 93–96 % at
@@ -405,8 +410,8 @@ impl Split {
 #[derive(Debug, Default, Clone)]
 struct ValueTable {
     slots: Box<[(VHash, u32)]>,
-    /// `0`: `slots` is a plain list; else log2 of the table size.
-    bits: u32,
+    /// `0`: `slots` is a plain list; else the number of home positions.
+    homes: u32,
 }
 
 /// Marks a free slot; a value hashing to it is stored in the list form.
@@ -449,37 +454,36 @@ impl ValueTable {
         }
     }
 
+    /// The table of `entries` (distinct value hashes, any order).
     fn from_words(entries: &[(VHash, u32)]) -> ValueTable {
         if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
             return ValueTable {
                 slots: entries.into(),
-                bits: 0,
+                homes: 0,
             };
         }
-        // At most two thirds full (half full on average).
-        let bits = (entries.len() + entries.len() / 2)
-            .next_power_of_two()
-            .trailing_zeros();
-        let mut slots = vec![(EMPTY, 0u32); 1 << bits];
-        let mask = slots.len() - 1;
-        for &(v, span) in entries {
-            let mut i = Self::home(v, bits);
-            while slots.get(i).is_some_and(|s| s.0 != EMPTY) {
-                i = (i + 1) & mask;
+        let mut sorted = entries.to_vec();
+        sorted.sort_unstable_by_key(|e| e.0);
+        // Three quarters full.
+        let n = sorted.len();
+        let homes = (n + n / 3) as u32;
+        let mut slots: Vec<(VHash, u32)> = Vec::with_capacity(homes as usize + 16);
+        for entry in sorted {
+            let home = Self::home(entry.0, homes);
+            if slots.len() < home {
+                slots.resize(home, (EMPTY, 0));
             }
-            if let Some(slot) = slots.get_mut(i) {
-                *slot = (v, span);
-            }
+            slots.push(entry);
         }
         ValueTable {
             slots: slots.into_boxed_slice(),
-            bits,
+            homes,
         }
     }
 
     /// The stored values and their lists, in no particular order.
     fn entries<'a>(&'a self, data: &'a [u32]) -> impl Iterator<Item = (VHash, &'a [u32])> + 'a {
-        let table = self.bits != 0;
+        let table = self.homes != 0;
         self.slots
             .iter()
             .filter(move |e| !table || e.0 != EMPTY)
@@ -498,33 +502,32 @@ impl ValueTable {
     }
 
     #[inline]
-    fn home(v: VHash, bits: u32) -> usize {
-        (v >> (VHash::BITS - bits)) as usize
+    fn home(v: VHash, homes: u32) -> usize {
+        ((u64::from(v) * u64::from(homes)) >> VHash::BITS) as usize
     }
 
     /// The list of value `v` (`data`: the bucket's data).
     #[inline]
     fn get<'a>(&'a self, v: Option<VHash>, data: &'a [u32]) -> Option<&'a [u32]> {
         let v = v?;
-        if self.bits == 0 {
+        if self.homes == 0 {
             return self
                 .slots
                 .iter()
                 .find(|s| s.0 == v)
                 .map(|s| Self::list(&s.1, data));
         }
-        let mask = self.slots.len() - 1;
-        let mut i = Self::home(v, self.bits);
-        loop {
-            let (k, word) = self.slots.get(i)?;
-            if *k == v {
-                return Some(Self::list(word, data));
-            }
-            if *k == EMPTY {
-                return None;
-            }
-            i = (i + 1) & mask;
+        // No stored value is `EMPTY` (such tables are lists).
+        if v == EMPTY {
+            return None;
         }
+        let from = Self::home(v, self.homes);
+        for (k, word) in self.slots.get(from..)? {
+            if *k >= v {
+                return (*k == v).then(|| Self::list(word, data));
+            }
+        }
+        None
     }
 }
 
