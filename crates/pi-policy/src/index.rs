@@ -438,7 +438,7 @@ impl ValueTable {
                 (v, Self::list_word(ids, data))
             })
             .collect();
-        Self::from_words(&packed)
+        Self::from_words(packed)
     }
 
     /// The list word of `ids` (appending a longer list to `data`).
@@ -455,14 +455,13 @@ impl ValueTable {
     }
 
     /// The table of `entries` (distinct value hashes, any order).
-    fn from_words(entries: &[(VHash, u32)]) -> ValueTable {
-        if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
+    fn from_words(mut sorted: Vec<(VHash, u32)>) -> ValueTable {
+        if sorted.len() <= LINEAR || sorted.iter().any(|e| e.0 == EMPTY) {
             return ValueTable {
-                slots: entries.into(),
+                slots: sorted.into_boxed_slice(),
                 homes: 0,
             };
         }
-        let mut sorted = entries.to_vec();
         sorted.sort_unstable_by_key(|e| e.0);
         // Three quarters full.
         let n = sorted.len();
@@ -698,14 +697,8 @@ impl Bucket {
                     continue;
                 }
                 if let Some(v) = keys.get(i) {
-                    let exact = split
-                        .by_value
-                        .get(Some(v.exact), &self.data)
-                        .unwrap_or(&[]);
-                    let stripped = split
-                        .by_value
-                        .get(v.stripped, &self.data)
-                        .unwrap_or(&[]);
+                    let exact = split.by_value.get(Some(v.exact), &self.data).unwrap_or(&[]);
+                    let stripped = split.by_value.get(v.stripped, &self.data).unwrap_or(&[]);
                     let l = [
                         self.span(split.unrestricted),
                         exact,
