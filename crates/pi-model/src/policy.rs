@@ -72,13 +72,16 @@ struct Rare {
     user_agents: List,
     client_list: ClientList,
     /// The time column and its parse (`None`: empty column).
-    time: Option<Box<(Box<str>, Result<TimeRange, TimeRangeError>)>>,
+    time: Option<Box<TimeColumn>>,
     conditions: Box<[StoredCondition]>,
     description: Option<Box<str>>,
     /// Columns kept as stored because their parse does not render them
     /// back (`None` for nearly every policy).
     raw: Option<Box<Raw>>,
 }
+
+/// The time column as stored and its parse.
+type TimeColumn = (Box<str>, Result<TimeRange, TimeRangeError>);
 
 /// Columns as stored, for [`Policy::to_record`] to return exactly what was
 /// read.
