@@ -1185,3 +1185,67 @@ impl Index {
         }
     }
 }
+
+#[cfg(test)]
+mod value_table_tests {
+    use super::*;
+
+    /// Every stored value finds exactly its list, every other value none —
+    /// in list form, in table form (clustered and spread hashes), with
+    /// one-id and longer lists, and for a query hash equal to `EMPTY`.
+    #[test]
+    fn lookups_find_exactly_the_stored_lists() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for n in [1usize, 5, 8, 9, 40, 1000] {
+            for clustered in [false, true] {
+                let mut values: Vec<VHash> = (0..n)
+                    .map(|i| {
+                        if clustered {
+                            // Long runs sharing one home.
+                            0x8000_0000 + (i as u32) * 3
+                        } else {
+                            (next() >> 32) as u32 & !1
+                        }
+                    })
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                let mut data: Vec<u32> = vec![7, 7, 7];
+                let from = data.len() as u32;
+                let mut entries = Vec::new();
+                let mut expect = Vec::new();
+                for (k, &v) in values.iter().enumerate() {
+                    let ids: Vec<u32> = (0..1 + k % 3).map(|j| (k * 10 + j) as u32).collect();
+                    let start = data.len() as u32;
+                    data.extend(&ids);
+                    entries.push((
+                        v,
+                        Span {
+                            start,
+                            end: data.len() as u32,
+                        },
+                    ));
+                    expect.push((v, ids));
+                }
+                let t = ValueTable::new(&entries, &mut data, from);
+                assert_eq!(&data[..3], &[7, 7, 7]);
+                for (v, ids) in &expect {
+                    assert_eq!(t.get(Some(*v), &data), Some(&ids[..]), "n={n} v={v}");
+                    // Odd hashes are never stored (unless clustered).
+                    if !clustered {
+                        assert_eq!(t.get(Some(v | 1), &data), None);
+                    }
+                }
+                assert_eq!(t.get(Some(EMPTY), &data), None);
+                assert_eq!(t.get(Some(0), &data).is_some(), values.contains(&0));
+                assert_eq!(t.entries(&data).count(), values.len());
+            }
+        }
+    }
+}
