@@ -441,10 +441,10 @@ impl ValueTable {
         Self::from_words(packed)
     }
 
-    /// The list word of `ids` (appending a longer list to `data`). A
-    /// bucket's data stays far below 2³¹ entries (a part holds at most
-    /// 8,192 policies), so an offset never reaches the `MULTI` bit; a slot
-    /// number that does is stored as a list.
+    /// The list word of `ids` (appending a longer list to `data`). An
+    /// offset must stay below 2³¹: a part holds at most 8,192 policies, so
+    /// that takes ~260,000 list entries per policy and attribute (GBs of
+    /// columns). A slot number with the `MULTI` bit is stored as a list.
     fn list_word(ids: &[u32], data: &mut Vec<u32>) -> u32 {
         match ids {
             [id] if id & MULTI == 0 => *id,
