@@ -3,6 +3,7 @@
 use crate::defs;
 use crate::defs::Name;
 use crate::error::ValidationError;
+use crate::inline::InlineStr;
 use crate::pyrepr::{str_value, type_repr};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -13,8 +14,9 @@ use serde_json::Value;
 pub enum ActionValue {
     /// Key given without `=` (JSON `true`).
     Flag,
-    /// Key given as `key=value`; the raw value (escaped commas keep their backslash).
-    Text(Box<str>),
+    /// Key given as `key=value`; the raw value (escaped commas keep their
+    /// backslash), inline when short (most values are a few bytes).
+    Text(InlineStr),
 }
 
 impl ActionValue {
@@ -30,7 +32,7 @@ impl ActionValue {
     pub fn to_json(&self) -> Value {
         match self {
             ActionValue::Flag => Value::Bool(true),
-            ActionValue::Text(t) => Value::String(t.to_string()),
+            ActionValue::Text(t) => Value::String(t.as_str().to_string()),
         }
     }
 
@@ -47,8 +49,9 @@ impl ActionValue {
 /// order, later duplicates overwrite the value in place.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ActionMap {
-    /// Keys as [`Name`]s: catalogue names are not copied per policy.
-    entries: Vec<(Name, ActionValue)>,
+    /// Keys as [`Name`]s: catalogue names are not copied per policy. A
+    /// boxed slice (no capacity word): a set keeps one map per policy.
+    entries: Box<[(Name, ActionValue)]>,
 }
 
 impl ActionMap {
@@ -56,10 +59,10 @@ impl ActionMap {
     /// rule of `Policy.get()`: split at commas not preceded by a backslash,
     /// strip each part, split at the first `=`.
     pub fn parse(action: &str) -> ActionMap {
-        let mut map = ActionMap::default();
         if action.is_empty() {
-            return map;
+            return ActionMap::default();
         }
+        let mut entries: Vec<(Name, ActionValue)> = Vec::new();
         let mut start = 0;
         let bytes = action.as_bytes();
         let mut parts = Vec::new();
@@ -72,23 +75,31 @@ impl ActionMap {
         parts.push(&action[start..]);
         for part in parts {
             let part = part.trim();
-            match part.split_once('=') {
-                Some((k, v)) => map.insert(k.to_string(), ActionValue::Text(v.into())),
-                None => map.insert(part.to_string(), ActionValue::Flag),
-            }
+            let (key, value) = match part.split_once('=') {
+                Some((k, v)) => (k, ActionValue::Text(v.into())),
+                None => (part, ActionValue::Flag),
+            };
+            Self::insert_into(&mut entries, key, value);
         }
         // Kept by every policy of a set: no spare capacity.
-        map.entries.shrink_to_fit();
-        map
+        ActionMap {
+            entries: entries.into_boxed_slice(),
+        }
+    }
+
+    fn insert_into(entries: &mut Vec<(Name, ActionValue)>, key: &str, value: ActionValue) {
+        if let Some(slot) = entries.iter_mut().find(|(k, _)| k.as_str() == key) {
+            slot.1 = value;
+        } else {
+            entries.push((Name::new(key), value));
+        }
     }
 
     /// Insert with dict semantics (existing key keeps its position).
     pub fn insert(&mut self, key: String, value: ActionValue) {
-        if let Some(slot) = self.entries.iter_mut().find(|(k, _)| k.as_str() == key) {
-            slot.1 = value;
-        } else {
-            self.entries.push((Name::new(&key), value));
-        }
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        Self::insert_into(&mut entries, &key, value);
+        self.entries = entries.into_boxed_slice();
     }
 
     /// Value of `key`.
@@ -179,7 +190,7 @@ impl Serialize for ActionMap {
         for (k, v) in &self.entries {
             match v {
                 ActionValue::Flag => m.serialize_entry(k.as_str(), &true)?,
-                ActionValue::Text(t) => m.serialize_entry(k.as_str(), t)?,
+                ActionValue::Text(t) => m.serialize_entry(k.as_str(), t.as_str())?,
             }
         }
         m.end()
@@ -316,7 +327,7 @@ impl ActionMap {
             ActionMap::parse(t)
         };
         map.entries
-            .into_iter()
+            .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.to_json()))
             .collect()
     }

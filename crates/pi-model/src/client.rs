@@ -28,7 +28,8 @@ fn ser_net<S: serde::Serializer>(n: &Option<IpNet>, s: S) -> Result<S::Ok, S::Er
 /// A client list: empty entries are ignored, as privacyIDEA does.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct ClientList {
-    entries: Vec<ClientEntry>,
+    /// Boxed slice: kept by every client-restricted policy of a set.
+    entries: Box<[ClientEntry]>,
 }
 
 /// Parse an address or network like netaddr's `IPNetwork`: an address, or

@@ -9,6 +9,7 @@ pub mod configobj;
 pub mod defs;
 pub mod error;
 pub mod hash;
+pub mod inline;
 pub mod lists;
 pub mod names;
 pub mod pattern;

@@ -6,6 +6,7 @@ use crate::client::ClientList;
 use crate::condition::{record_to_json, Condition};
 use crate::defs::Name;
 use crate::error::{ConditionError, ValidationError};
+use crate::inline::ShortName;
 use crate::lists::{list_storage, split_list, user_agents_storage, validate_values};
 use crate::names::check_policy_name;
 use crate::pattern::entry_compiles;
@@ -70,17 +71,28 @@ struct Rare {
     client: List,
     user_agents: List,
     client_list: ClientList,
-    time: Box<str>,
-    time_range: Option<Result<TimeRange, TimeRangeError>>,
+    /// The time column and its parse (`None`: empty column).
+    time: Option<Box<TimeColumn>>,
     conditions: Box<[StoredCondition]>,
     description: Option<Box<str>>,
-    /// The eight list columns as stored, only when one of them is not the
-    /// `", "` join of its parsed list (e.g. `a,b` or ` a`):
-    /// [`Policy::to_record`] must return exactly what was read.
-    raw_lists: Option<Box<[String; 8]>>,
-    /// The action column as stored, only when it is not what
+    /// Columns kept as stored because their parse does not render them
+    /// back (`None` for nearly every policy).
+    raw: Option<Box<Raw>>,
+}
+
+/// The time column as stored and its parse.
+type TimeColumn = (Box<str>, Result<TimeRange, TimeRangeError>);
+
+/// Columns as stored, for [`Policy::to_record`] to return exactly what was
+/// read.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Raw {
+    /// The eight list columns, only when one of them is not the `", "`
+    /// join of its parsed list (e.g. `a,b` or ` a`).
+    lists: Option<[String; 8]>,
+    /// The action column, only when it is not what
     /// [`ActionMap::to_action_string`] renders from the parsed map.
-    raw_action: Option<Box<str>>,
+    action: Option<Box<str>>,
 }
 
 /// The scalar columns of the record a [`Policy`] was read from.
@@ -88,7 +100,8 @@ struct Rare {
 struct Columns {
     id: i64,
     priority: i64,
-    name: Box<str>,
+    /// Inline when short (no allocation for most names).
+    name: ShortName,
     scope: Name,
     active: bool,
     check_all_resolvers: bool,
@@ -97,8 +110,9 @@ struct Columns {
 
 /// A parsed list column: shared between policies read through the same
 /// [`ListInterner`] (a tenant's policies repeat the same realm and admin
-/// lists), immutable.
-type List = std::sync::Arc<[String]>;
+/// lists), immutable. A thin pointer (8 bytes per list column of every
+/// policy instead of 16) to the boxed items.
+type List = std::sync::Arc<Box<[String]>>;
 
 /// Parsed list columns by their stored text, so that equal columns of the
 /// policies of one set are kept once ([`Policy::from_record_shared`]).
@@ -114,7 +128,8 @@ pub struct ListInterner {
     >,
 }
 
-static EMPTY_LIST: std::sync::LazyLock<List> = std::sync::LazyLock::new(|| List::from([]));
+static EMPTY_LIST: std::sync::LazyLock<List> =
+    std::sync::LazyLock::new(|| List::new(Box::default()));
 
 impl ListInterner {
     /// An empty interner.
@@ -141,7 +156,7 @@ impl ListInterner {
         if raw.is_empty() {
             EMPTY_LIST.clone()
         } else {
-            split_list(raw).into()
+            List::new(split_list(raw).into_boxed_slice())
         }
     }
 
@@ -209,14 +224,14 @@ impl Policy {
         for bad in client_list.invalid_entries() {
             log::warn!("policy `{}`: client entry `{bad}` does not parse", rec.name);
         }
-        let time_range = if rec.time.is_empty() {
+        let time = if rec.time.is_empty() {
             None
         } else {
             let r = TimeRange::parse(&rec.time);
             if let Err(e) = &r {
                 log::warn!("policy `{}`: {e}; the policy never matches", rec.name);
             }
-            Some(r)
+            Some(Box::new((rec.time.as_str().into(), r)))
         };
         let conditions = rec
             .conditions
@@ -230,7 +245,7 @@ impl Policy {
             .iter()
             .zip(&lists)
             .any(|(r, l)| !is_join(r, l))
-            .then(|| Box::new(raw.map(String::clone)));
+            .then(|| raw.map(String::clone));
         let [realm, adminrealm, adminuser, resolver, pinode, user, client, user_agents] = lists;
         let action = ActionMap::parse(&rec.action);
         let action_raw = (!action.renders_as(&rec.action)).then(|| rec.action.as_str().into());
@@ -241,12 +256,15 @@ impl Policy {
             client,
             user_agents,
             client_list,
-            time: rec.time.as_str().into(),
-            time_range,
+            time,
             conditions,
             description: rec.description.as_deref().map(Into::into),
-            raw_lists,
-            raw_action: action_raw,
+            raw: (raw_lists.is_some() || action_raw.is_some()).then(|| {
+                Box::new(Raw {
+                    lists: raw_lists,
+                    action: action_raw,
+                })
+            }),
         };
         Policy {
             action,
@@ -333,8 +351,9 @@ impl Policy {
     /// The record to store (exactly the record it was read from).
     pub fn to_record(&self) -> PolicyRecord {
         let r = &self.record;
-        let lists = match &self.rare().raw_lists {
-            Some(raw) => (**raw).clone(),
+        let raw = self.rare().raw.as_deref();
+        let lists = match raw.and_then(|r| r.lists.as_ref()) {
+            Some(raw) => raw.clone(),
             None => [
                 self.realm(),
                 self.adminrealm(),
@@ -355,7 +374,7 @@ impl Policy {
             active: r.active,
             check_all_resolvers: r.check_all_resolvers,
             user_case_insensitive: r.user_case_insensitive,
-            action: match &self.rare().raw_action {
+            action: match raw.and_then(|r| r.action.as_ref()) {
                 Some(raw) => raw.to_string(),
                 None => self.action.to_action_string(),
             },
@@ -560,11 +579,11 @@ impl Policy {
     }
     /// Raw time string.
     pub fn time(&self) -> &str {
-        &self.rare().time
+        self.rare().time.as_deref().map_or("", |t| &t.0)
     }
     /// `None` if unrestricted, else the parse outcome.
     pub fn time_range(&self) -> Option<&Result<TimeRange, TimeRangeError>> {
-        self.rare().time_range.as_ref()
+        self.rare().time.as_deref().map(|t| &t.1)
     }
     /// Conditions with their lenient parse.
     pub fn conditions(&self) -> &[StoredCondition] {

@@ -392,16 +392,19 @@ pub(crate) struct CompiledPolicy {
     pub has_pinode: bool,
     pub has_user_agents: bool,
     pub has_client: bool,
-    /// Which query values can pass the realm, user, admin user and
-    /// resolver filters, 8 bits each ([`admit_bit`]); a candidate whose
-    /// bits miss the query's is rejected without reading its lists.
-    pub admit: u32,
+    /// Which query values can pass the user, admin user and resolver
+    /// filters, 8 bits each ([`admit_bit`]); a candidate whose bits miss
+    /// the query's is rejected without reading its lists. Three bytes: they
+    /// fill the padding after the flags. (Not the realm: the index's realm
+    /// split already leaves only candidates of the query's realm or none.)
+    pub admit: [u8; 3],
     pub policy: Policy,
     /// The action keys, realm, user, admin user and resolver lists, one
     /// after the other in one allocation ([`CompiledPolicy::action`], …).
     lists: Box<[Entry]>,
-    /// Where each of the five lists ends in `lists`.
-    ends: [u32; 5],
+    /// Where each of the first four lists ends in `lists` (the fifth ends
+    /// with `lists`).
+    ends: [u32; 4],
     /// What few policies have (`None`: all empty).
     pub rare: Option<Box<CompiledRare>>,
 }
@@ -468,6 +471,8 @@ impl CompiledPolicy {
             *end = lists.len() as u32;
         }
         let lists = lists.into_boxed_slice();
+        let [e0, e1, e2, e3, _] = ends;
+        let ends = [e0, e1, e2, e3];
         let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
             user_lower: if uci {
@@ -491,22 +496,8 @@ impl CompiledPolicy {
                 .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
         };
-        let admit = {
-            let uci = policy.user_case_insensitive();
-            let realm = admit_bits(&lists[ends[0] as usize..ends[1] as usize], false);
-            let user = admit_bits(&lists[ends[1] as usize..ends[2] as usize], uci);
-            let adminuser = admit_bits(&lists[ends[2] as usize..ends[3] as usize], uci);
-            let resolver = admit_bits(
-                &lists[ends[3] as usize..ends[4] as usize],
-                policy.check_all_resolvers(),
-            );
-            u32::from(realm)
-                | u32::from(user) << 8
-                | u32::from(adminuser) << 16
-                | u32::from(resolver) << 24
-        };
-        let cp = CompiledPolicy {
-            admit,
+        let mut cp = CompiledPolicy {
+            admit: [0; 3],
             active: policy.active(),
             check_all_resolvers: policy.check_all_resolvers(),
             has_pinode: !policy.pinode().is_empty(),
@@ -516,6 +507,14 @@ impl CompiledPolicy {
             ends,
             rare: (!rare.is_empty()).then(|| Box::new(rare)),
             policy,
+        };
+        cp.admit = {
+            let uci = cp.policy.user_case_insensitive();
+            [
+                admit_bits(cp.user(), uci),
+                admit_bits(cp.adminuser(), uci),
+                admit_bits(cp.resolver(), cp.check_all_resolvers),
+            ]
         };
         for (field, list) in [
             ("action", cp.action()),
@@ -542,7 +541,10 @@ impl CompiledPolicy {
             Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
             None => 0,
         };
-        let end = self.ends.get(k).copied().unwrap_or(0);
+        let end = match self.ends.get(k) {
+            Some(&e) => e,
+            None => self.lists.len() as u32,
+        };
         self.lists.get(start as usize..end as usize).unwrap_or(&[])
     }
 

@@ -94,7 +94,7 @@ pub(crate) struct Prepared<'q> {
 const NOT_YET: u32 = u32::MAX;
 
 impl<'q> Prepared<'q> {
-    /// The admit bits of the query's realm, user, admin user and resolver.
+    /// The admit bits of the query's user, admin user and resolver.
     #[inline]
     fn admit(&self) -> u32 {
         let a = self.admit.get();
@@ -107,14 +107,9 @@ impl<'q> Prepared<'q> {
             Some(v) if !v.ends_with('\n') => u32::from(crate::compiled::admit_bit(v)) << shift,
             _ => 0,
         };
-        let realm = match &self.realm_q {
-            RealmQ::Str(r) => Some(*r),
-            _ => None,
-        };
-        let a = bit(realm, 0)
-            | bit(self.user, 8)
-            | bit(self.q.adminuser.filter(|_| self.admin_scope), 16)
-            | bit(self.resolver, 24);
+        let a = bit(self.user, 0)
+            | bit(self.q.adminuser.filter(|_| self.admin_scope), 8)
+            | bit(self.resolver, 16);
         self.admit.set(a);
         a
     }
@@ -564,8 +559,9 @@ impl PolicySet {
         // An index candidate (only whether it passes counts, not which
         // attribute fails first): the admin user first, which rejects the
         // other tenants' and the global admins' policies cheaply.
-        if scope_known && p.admit & pq.admit() != pq.admit() {
-            // Realm, user, admin user or resolver (all before the client:
+        let [u, au, res] = p.admit;
+        if scope_known && u32::from_le_bytes([u, au, res, 0]) & pq.admit() != pq.admit() {
+            // User, admin user or resolver (all before the client:
             // the same outcome as the checks below).
             return Err(Some(Attribute::Realm));
         }

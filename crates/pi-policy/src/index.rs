@@ -389,86 +389,151 @@ impl Split {
             }
             data.push(id);
         }
-        self.by_value = ValueTable::new(by_value);
+        self.by_value = ValueTable::new(by_value, data, self.complex.end);
         self.useful = true;
     }
 }
 
-/// Value hash → span: a linear list when short, else an open-addressing
-/// hash table (power-of-two size, at most two thirds full, linear probing) — one
-/// probe instead of a binary search's chain of dependent loads.
+/// Value hash → candidate list: a linear list when short, else a hash
+/// table in value order: value `v` of `n` sits at its home `v · h / 2³²`
+/// (`h` = 4n/3 home positions) or, when earlier values took that place,
+/// right after them — the values ascend through the table, so a lookup
+/// scans from the home until it finds `v` or passes it (a miss stops as
+/// early as a hit; ~2 slots at three quarters full). One probe region
+/// instead of a binary search's chain of dependent loads, and no table
+/// size rounded up to a power of two (the tables were half empty on
+/// average).
+///
+/// A slot is 8 bytes, `(value hash, list)`: most values have one policy
+/// per bucket (a tenant's realm or admin in an action bucket: 93–96 % at
+/// 100,000 policies), and that policy's slot number is the list itself
+/// (a one-element slice of the table); a longer list is `MULTI | offset`
+/// of its length and ids in the bucket's data. The tables are most of the
+/// index's memory (a span of start and end in each slot, and a data entry
+/// per single id, cost 8 bytes more per value).
 #[derive(Debug, Default, Clone)]
 struct ValueTable {
-    slots: Box<[(VHash, Span)]>,
-    /// `0`: `slots` is a plain list; else log2 of the table size.
-    bits: u32,
+    slots: Box<[(VHash, u32)]>,
+    /// `0`: `slots` is a plain list; else the number of home positions.
+    homes: u32,
 }
 
 /// Marks a free slot; a value hashing to it is stored in the list form.
 const EMPTY: VHash = VHash::MAX;
 const LINEAR: usize = 8;
+/// Set in a slot's list word when it is an offset into the bucket's data
+/// (length, then the ids) rather than the one id.
+const MULTI: u32 = 1 << 31;
 
 impl ValueTable {
-    fn new(entries: &[(VHash, Span)]) -> ValueTable {
-        if entries.len() <= LINEAR || entries.iter().any(|e| e.0 == EMPTY) {
+    /// The table of `entries` (ascending spans of `data`, all at or after
+    /// `from`: the split's by-value region, the end of `data`). Rewrites
+    /// that region: a one-id list moves into its slot, a longer one gets
+    /// its length in front.
+    fn new(entries: &[(VHash, Span)], data: &mut Vec<u32>, from: u32) -> ValueTable {
+        let region: Vec<u32> = data.get(from as usize..).unwrap_or(&[]).to_vec();
+        data.truncate(from as usize);
+        let packed: Vec<(VHash, u32)> = entries
+            .iter()
+            .map(|&(v, span)| {
+                let ids = region
+                    .get((span.start - from) as usize..(span.end - from) as usize)
+                    .unwrap_or(&[]);
+                (v, Self::list_word(ids, data))
+            })
+            .collect();
+        Self::from_words(packed)
+    }
+
+    /// The list word of `ids` (appending a longer list to `data`). An
+    /// offset must stay below 2³¹: a part holds at most 8,192 policies, so
+    /// that takes ~260,000 list entries per policy and attribute (GBs of
+    /// columns). A slot number with the `MULTI` bit is stored as a list.
+    fn list_word(ids: &[u32], data: &mut Vec<u32>) -> u32 {
+        match ids {
+            [id] if id & MULTI == 0 => *id,
+            _ => {
+                let at = data.len() as u32;
+                data.push(ids.len() as u32);
+                data.extend_from_slice(ids);
+                MULTI | at
+            }
+        }
+    }
+
+    /// The table of `entries` (distinct value hashes, any order).
+    fn from_words(mut sorted: Vec<(VHash, u32)>) -> ValueTable {
+        if sorted.len() <= LINEAR || sorted.iter().any(|e| e.0 == EMPTY) {
             return ValueTable {
-                slots: entries.into(),
-                bits: 0,
+                slots: sorted.into_boxed_slice(),
+                homes: 0,
             };
         }
-        // At most two thirds full (half full on average).
-        let bits = (entries.len() + entries.len() / 2)
-            .next_power_of_two()
-            .trailing_zeros();
-        let mut slots = vec![(EMPTY, Span::default()); 1 << bits];
-        let mask = slots.len() - 1;
-        for &(v, span) in entries {
-            let mut i = Self::home(v, bits);
-            while slots.get(i).is_some_and(|s| s.0 != EMPTY) {
-                i = (i + 1) & mask;
+        sorted.sort_unstable_by_key(|e| e.0);
+        // Three quarters full.
+        let n = sorted.len();
+        let homes = (n + n / 3) as u32;
+        let mut slots: Vec<(VHash, u32)> = Vec::with_capacity(homes as usize + 16);
+        for entry in sorted {
+            let home = Self::home(entry.0, homes);
+            if slots.len() < home {
+                slots.resize(home, (EMPTY, 0));
             }
-            if let Some(slot) = slots.get_mut(i) {
-                *slot = (v, span);
-            }
+            slots.push(entry);
         }
         ValueTable {
             slots: slots.into_boxed_slice(),
-            bits,
+            homes,
         }
     }
 
-    /// The stored `(value hash, span)` pairs, in no particular order.
-    fn entries(&self) -> impl Iterator<Item = (VHash, Span)> + '_ {
-        let table = self.bits != 0;
+    /// The stored values and their lists, in no particular order.
+    fn entries<'a>(&'a self, data: &'a [u32]) -> impl Iterator<Item = (VHash, &'a [u32])> + 'a {
+        let table = self.homes != 0;
         self.slots
             .iter()
-            .copied()
             .filter(move |e| !table || e.0 != EMPTY)
+            .map(move |e| (e.0, Self::list(&e.1, data)))
+    }
+
+    /// The list a slot's word stands for.
+    #[inline]
+    fn list<'a>(word: &'a u32, data: &'a [u32]) -> &'a [u32] {
+        if word & MULTI == 0 {
+            return std::slice::from_ref(word);
+        }
+        let at = (word & !MULTI) as usize;
+        let len = data.get(at).copied().unwrap_or(0) as usize;
+        data.get(at + 1..at + 1 + len).unwrap_or(&[])
     }
 
     #[inline]
-    fn home(v: VHash, bits: u32) -> usize {
-        (v >> (VHash::BITS - bits)) as usize
+    fn home(v: VHash, homes: u32) -> usize {
+        ((u64::from(v) * u64::from(homes)) >> VHash::BITS) as usize
     }
 
+    /// The list of value `v` (`data`: the bucket's data).
     #[inline]
-    fn get(&self, v: Option<VHash>) -> Option<Span> {
+    fn get<'a>(&'a self, v: Option<VHash>, data: &'a [u32]) -> Option<&'a [u32]> {
         let v = v?;
-        if self.bits == 0 {
-            return self.slots.iter().find(|s| s.0 == v).map(|s| s.1);
+        if self.homes == 0 {
+            return self
+                .slots
+                .iter()
+                .find(|s| s.0 == v)
+                .map(|s| Self::list(&s.1, data));
         }
-        let mask = self.slots.len() - 1;
-        let mut i = Self::home(v, self.bits);
-        loop {
-            let &(k, span) = self.slots.get(i)?;
-            if k == v {
-                return Some(span);
-            }
-            if k == EMPTY {
-                return None;
-            }
-            i = (i + 1) & mask;
+        // No stored value is `EMPTY` (such tables are lists).
+        if v == EMPTY {
+            return None;
         }
+        let from = Self::home(v, self.homes);
+        for (k, word) in self.slots.get(from..)? {
+            if *k >= v {
+                return (*k == v).then(|| Self::list(word, data));
+            }
+        }
+        None
     }
 }
 
@@ -570,9 +635,9 @@ impl Bucket {
                 split.fill(attr, &ids, &scratch_class, b, &mut data);
                 continue;
             }
-            let copy = |span: Span, extra: Option<u32>, data: &mut Vec<u32>| -> Span {
+            let copy = |ids: &[u32], extra: Option<u32>, data: &mut Vec<u32>| -> Span {
                 let start = data.len() as u32;
-                data.extend(self.span(span).iter().copied().filter(keep));
+                data.extend(ids.iter().copied().filter(keep));
                 data.extend(extra);
                 Span {
                     start,
@@ -588,23 +653,23 @@ impl Bucket {
                 None => {}
             }
             let add_slot = added.map(|(s, _)| s);
-            split.unrestricted = copy(old.unrestricted, unrestricted_add, &mut data);
-            split.complex = copy(old.complex, complex_add, &mut data);
+            split.unrestricted = copy(self.span(old.unrestricted), unrestricted_add, &mut data);
+            split.complex = copy(self.span(old.complex), complex_add, &mut data);
             let mut new_values: smallvec::SmallVec<[VHash; 4]> = values.iter().copied().collect();
             new_values.sort_unstable();
             new_values.dedup();
             let spans = &mut b.spans;
             spans.clear();
-            for (v, span) in old.by_value.entries() {
+            for (v, ids) in old.by_value.entries(&self.data) {
                 let listed = new_values.binary_search(&v).is_ok();
                 let extra = if listed { add_slot } else { None };
-                let s = copy(span, extra, &mut data);
+                let s = copy(ids, extra, &mut data);
                 if s.start < s.end {
                     spans.push((v, s));
                 }
             }
             for &v in &new_values {
-                if old.by_value.get(Some(v)).is_none() {
+                if old.by_value.get(Some(v), &self.data).is_none() {
                     let start = data.len() as u32;
                     data.extend(add_slot);
                     spans.push((
@@ -616,7 +681,7 @@ impl Bucket {
                     ));
                 }
             }
-            split.by_value = ValueTable::new(spans);
+            split.by_value = ValueTable::new(spans, &mut data, split.complex.end);
             split.useful = true;
         }
         Bucket::packed(ids, data, splits)
@@ -670,16 +735,8 @@ impl Bucket {
                     continue;
                 }
                 if let Some(v) = keys.get(i) {
-                    let exact = split
-                        .by_value
-                        .get(Some(v.exact))
-                        .map(|s| self.span(s))
-                        .unwrap_or(&[]);
-                    let stripped = split
-                        .by_value
-                        .get(v.stripped)
-                        .map(|s| self.span(s))
-                        .unwrap_or(&[]);
+                    let exact = split.by_value.get(Some(v.exact), &self.data).unwrap_or(&[]);
+                    let stripped = split.by_value.get(v.stripped, &self.data).unwrap_or(&[]);
                     let l = [
                         self.span(split.unrestricted),
                         exact,
@@ -1194,6 +1251,70 @@ impl Index {
             ids.sort_unstable();
             ids.dedup();
             ids.into_iter().for_each(&mut f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod value_table_tests {
+    use super::*;
+
+    /// Every stored value finds exactly its list, every other value none —
+    /// in list form, in table form (clustered and spread hashes), with
+    /// one-id and longer lists, and for a query hash equal to `EMPTY`.
+    #[test]
+    fn lookups_find_exactly_the_stored_lists() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for n in [1usize, 5, 8, 9, 40, 1000] {
+            for clustered in [false, true] {
+                let mut values: Vec<VHash> = (0..n)
+                    .map(|i| {
+                        if clustered {
+                            // Long runs sharing one home.
+                            0x8000_0000 + (i as u32) * 3
+                        } else {
+                            (next() >> 32) as u32 & !1
+                        }
+                    })
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                let mut data: Vec<u32> = vec![7, 7, 7];
+                let from = data.len() as u32;
+                let mut entries = Vec::new();
+                let mut expect = Vec::new();
+                for (k, &v) in values.iter().enumerate() {
+                    let ids: Vec<u32> = (0..1 + k % 3).map(|j| (k * 10 + j) as u32).collect();
+                    let start = data.len() as u32;
+                    data.extend(&ids);
+                    entries.push((
+                        v,
+                        Span {
+                            start,
+                            end: data.len() as u32,
+                        },
+                    ));
+                    expect.push((v, ids));
+                }
+                let t = ValueTable::new(&entries, &mut data, from);
+                assert_eq!(&data[..3], &[7, 7, 7]);
+                for (v, ids) in &expect {
+                    assert_eq!(t.get(Some(*v), &data), Some(&ids[..]), "n={n} v={v}");
+                    // Odd hashes are never stored (unless clustered).
+                    if !clustered {
+                        assert_eq!(t.get(Some(v | 1), &data), None);
+                    }
+                }
+                assert_eq!(t.get(Some(EMPTY), &data), None);
+                assert_eq!(t.get(Some(0), &data).is_some(), values.contains(&0));
+                assert_eq!(t.entries(&data).count(), values.len());
+            }
         }
     }
 }
