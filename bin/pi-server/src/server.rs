@@ -9,7 +9,7 @@ use std::sync::Arc;
 pub struct AppState {
     admin: pi_admin::AppState,
     signer: Option<pi_auth::Signer>,
-    audit: Option<Arc<crate::audit::AuditWriter>>,
+    audit: Option<Arc<crate::audit_middleware::AuditWriter>>,
     audit_store: Store,
     audit_verifier: Option<pi_auth::SignatureVerifier>,
 }
@@ -91,7 +91,7 @@ fn audit_writer(
     cfg: &pi_config::PiConfig,
     audit_store: &Store,
     node: &pi_admin::NodeIdentity,
-) -> anyhow::Result<Option<Arc<crate::audit::AuditWriter>>> {
+) -> anyhow::Result<Option<Arc<crate::audit_middleware::AuditWriter>>> {
     let flag = |key: &str| cfg.get(key).is_some_and(pi_model::pyrepr::py_truthy);
     if flag("PI_AUDIT_DISABLE") {
         log::warn!("PI_AUDIT_DISABLE is set: no audit log is written");
@@ -121,9 +121,9 @@ fn audit_writer(
         .get("PI_AUDIT_QUEUE_SIZE")
         .and_then(serde_json::Value::as_u64)
         .map_or(10_000, |n| usize::try_from(n).unwrap_or(10_000));
-    let writer = crate::audit::AuditWriter::start(
+    let writer = crate::audit_middleware::AuditWriter::start(
         audit_store,
-        crate::audit::AuditOptions {
+        pi_admin::audit::AuditOptions {
             signer,
             queue,
             fail_open: flag("PI_AUDIT_FAIL_OPEN"),
@@ -157,7 +157,7 @@ impl AppState {
     }
 
     /// The audit writer (`None` with `PI_AUDIT_DISABLE`).
-    pub fn audit_writer(&self) -> Option<&Arc<crate::audit::AuditWriter>> {
+    pub fn audit_writer(&self) -> Option<&Arc<crate::audit_middleware::AuditWriter>> {
         self.audit.as_ref()
     }
 

@@ -4,6 +4,7 @@
 //! its refresh after writes, the admin-policy gate, login, and the error
 //! classes of privacyIDEA. No HTTP framework: the server wraps these calls.
 
+pub mod audit;
 pub mod caller;
 pub mod error;
 pub mod gate;
