@@ -10,8 +10,7 @@ pub struct AppState {
     admin: pi_admin::AppState,
     signer: Option<pi_auth::Signer>,
     audit: Option<Arc<crate::audit_middleware::AuditWriter>>,
-    audit_store: Store,
-    audit_verifier: Option<pi_auth::SignatureVerifier>,
+    audit_trail: pi_admin::audit::Trail,
 }
 
 /// A key read from a PEM file; the error as text.
@@ -49,37 +48,6 @@ pub fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
                 "PI_AUDIT_KEY_PRIVATE `{}` cannot be used ({e}); responses are not signed",
                 private.display()
             );
-            None
-        }
-    }
-}
-
-/// The audit database: `PI_AUDIT_SQL_URI`, else the main one.
-fn audit_store(cfg: &pi_config::PiConfig, store: &Store) -> anyhow::Result<Store> {
-    match cfg
-        .get("PI_AUDIT_SQL_URI")
-        .and_then(|v| v.as_str())
-        .filter(|u| !u.is_empty())
-    {
-        Some(uri) => Ok(Store::open(uri, pi_store::StoreOptions::default())?),
-        None => Ok(store.clone()),
-    }
-}
-
-/// The public audit key, unless `PI_AUDIT_NO_SIGN`.
-fn audit_verifier(cfg: &pi_config::PiConfig) -> Option<pi_auth::SignatureVerifier> {
-    if cfg
-        .get("PI_AUDIT_NO_SIGN")
-        .is_some_and(pi_model::pyrepr::py_truthy)
-    {
-        return None;
-    }
-    let path = cfg.pi_audit_key_public.as_ref()?;
-    let loaded = load_pem(path, pi_auth::SignatureVerifier::from_pem);
-    match loaded {
-        Ok(v) => Some(v),
-        Err(e) => {
-            log::warn!("PI_AUDIT_KEY_PUBLIC `{}`: {e}", path.display());
             None
         }
     }
@@ -139,15 +107,13 @@ impl AppState {
     pub async fn start(cfg: pi_config::PiConfig) -> anyhow::Result<AppState> {
         let admin = pi_admin::AppState::start(cfg).await?;
         let signer = response_signer(&admin.cfg);
-        let audit_store = audit_store(&admin.cfg, &admin.store)?;
-        let audit = audit_writer(&admin.cfg, &audit_store, &admin.node)?;
-        let audit_verifier = audit_verifier(&admin.cfg);
+        let audit_trail = pi_admin::audit::Trail::open(&admin.cfg, &admin.store)?;
+        let audit = audit_writer(&admin.cfg, &audit_trail.store, &admin.node)?;
         Ok(AppState {
             admin,
             signer,
             audit,
-            audit_store,
-            audit_verifier,
+            audit_trail,
         })
     }
 
@@ -161,15 +127,8 @@ impl AppState {
         self.audit.as_ref()
     }
 
-    /// The audit database (`PI_AUDIT_SQL_URI`, else the main one).
-    pub fn audit_store(&self) -> &Store {
-        &self.audit_store
-    }
-
-    /// The key that checks audit signatures (`PI_AUDIT_KEY_PUBLIC`; `None`
-    /// with `PI_AUDIT_NO_SIGN`: every entry then reads `sig_check: FAIL`,
-    /// as in privacyIDEA).
-    pub fn audit_verifier(&self) -> Option<&pi_auth::SignatureVerifier> {
-        self.audit_verifier.as_ref()
+    /// The audit database and the key that checks its signatures.
+    pub fn audit_trail(&self) -> &pi_admin::audit::Trail {
+        &self.audit_trail
     }
 }

@@ -22,6 +22,10 @@
 //!   database fails requests answer 503 unless `PI_AUDIT_FAIL_OPEN` is set;
 //!   [`AuditWriter::close`] flushes at shutdown.
 
+pub mod read;
+
+pub use read::{search, CsvExport, Trail};
+
 use crate::error::{ApiError, Kind};
 use crate::{Caller, Role};
 use chrono::{Local, NaiveDateTime};
@@ -583,44 +587,38 @@ mod tests {
         assert_eq!(user_agent_parts(""), (String::new(), String::new()));
     }
 
-    fn outcome<'a>(
-        pattern: &str,
-        name: Option<&'a str>,
-        error: Option<&'a ApiError>,
-    ) -> Outcome<'a> {
-        Outcome {
-            pattern: pattern.to_owned(),
-            path_name: name,
-            path_realm: None,
-            status_ok: error.is_none(),
-            error,
-        }
-    }
-
-    fn raw(method: &'static str) -> Raw<String> {
-        Raw::new(Some("curl/8.0 x".to_owned()), None, 7, method.into())
-    }
-
-    /// Runs `f` as a request with its own entry; the finished row as the
-    /// writer thread renders it.
-    fn request(f: impl FnOnce(), out: Outcome<'_>, method: &'static str) -> Option<AuditRecord> {
+    /// Runs `f` as a `method` request with its own entry, ending on
+    /// `pattern` (path variable `name`) with `error`; the finished row as
+    /// the writer thread renders it.
+    fn row(
+        method: &'static str,
+        (pattern, name): (&str, Option<&str>),
+        error: Option<&ApiError>,
+        f: impl FnOnce(),
+    ) -> Option<AuditRecord> {
         let log = RequestLog::open();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
         rt.block_on(log.clone().scope(async { f() }));
-        log.finish(out, raw(method))
-            .map(|p| p.complete("node1", &mut HashMap::new()))
+        let outcome = Outcome {
+            pattern: pattern.to_owned(),
+            path_name: name,
+            path_realm: None,
+            status_ok: error.is_none(),
+            error,
+        };
+        let raw = Raw::new(Some("curl/8.0 x".to_owned()), None, 7, method.into());
+        let pending = log.finish(outcome, raw)?;
+        Some(pending.complete("node1", &mut HashMap::new()))
     }
 
     #[test]
     fn unauthenticated_requests_leave_no_row() {
-        assert!(request(
-            || log(|r| r.info = "x".into()),
-            outcome("/policy/", None, None),
-            "GET"
-        )
-        .is_none());
+        let r = row("GET", ("/policy/", None), None, || {
+            log(|r| r.info = "x".into())
+        });
+        assert!(r.is_none());
     }
 
     #[test]
@@ -638,16 +636,12 @@ mod tests {
         };
         // `/policy/{name}` serving `check`; the resolver parameter; info joined
         let err = ApiError::policy("denied");
-        let r = request(
-            || {
-                note_caller(&admin);
-                note_params(None, Some("r1".into()), Some("res".into()));
-                log(|r| r.info = "first".into());
-            },
-            outcome("/policy/{name}", Some("check"), Some(&err)),
-            "GET",
-        )
-        .unwrap();
+        let r = row("GET", ("/policy/{name}", Some("check")), Some(&err), || {
+            note_caller(&admin);
+            note_params(None, Some("r1".into()), Some("res".into()));
+            log(|r| r.info = "first".into());
+        });
+        let r = r.unwrap();
         assert_eq!(r.action, "GET /policy/check");
         assert_eq!(r.administrator, "admin");
         assert_eq!((r.realm.as_str(), r.resolver.as_str()), ("r1", "res"));
@@ -664,28 +658,21 @@ mod tests {
         assert_eq!(r.loglevel, "default");
         // a generic error replaces info; `/resolver/{name}` names the resolver
         let err = ApiError::generic(601, "boom");
-        let r = request(
-            || {
-                note_caller(&admin);
-                log(|r| r.info = "lost".into());
-            },
-            outcome("/resolver/{name}", Some("res2"), Some(&err)),
-            "POST",
-        )
-        .unwrap();
+        let pattern = ("/resolver/{name}", Some("res2"));
+        let r = row("POST", pattern, Some(&err), || {
+            note_caller(&admin);
+            log(|r| r.info = "lost".into());
+        });
+        let r = r.unwrap();
         assert_eq!(r.action, "POST /resolver/<resolver>");
         assert_eq!(r.resolver, "res2");
         assert_eq!(r.info, "ERR601: boom");
         // /auth: ACCEPT; `success(false)` wins over a 2xx
-        let r = request(
-            || {
-                audit_request();
-                success(false);
-            },
-            outcome("/auth", None, None),
-            "POST",
-        )
-        .unwrap();
+        let r = row("POST", ("/auth", None), None, || {
+            audit_request();
+            success(false);
+        });
+        let r = r.unwrap();
         assert_eq!((r.authentication.as_str(), r.success), ("ACCEPT", 0));
         assert!(r.duration.is_some() && r.startdate.is_some());
     }
