@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod client;
 pub mod error;
 pub mod gate;
 pub mod login;
