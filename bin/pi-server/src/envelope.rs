@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use serde_json::{json, Value};
 
 /// The privacyIDEA API level this server implements.
-pub const VERSION_NUMBER: &str = "3.14";
+pub use pi_admin::webui::config::VERSION_NUMBER;
 
 /// `version` as privacyIDEA writes it.
 pub fn version_string() -> String {

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::Value;
 use std::fmt;
 
-pub use pi_admin::error::{ApiError, ApiResult, Kind};
+pub use pi_admin::error::{ApiError, ApiResult};
 
 /// A refusal by the HTTP layer with its own status.
 pub fn http(status: StatusCode, message: impl Into<String>) -> ApiError {

@@ -4,7 +4,7 @@
 
 pub mod apidoc;
 mod app;
-mod audit;
+mod audit_middleware;
 mod auth;
 pub mod check;
 mod envelope;
@@ -20,6 +20,9 @@ mod signing;
 pub use app::configure;
 pub use routes::not_found;
 pub use server::AppState;
+
+/// The audit trail (`crate::audit::log` in the handlers) is pi-admin's.
+use pi_admin::audit;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -45,7 +48,7 @@ pub fn app(
 > {
     let limit = data.body_limit();
     App::new()
-        .wrap(actix_web::middleware::from_fn(audit::record))
+        .wrap(actix_web::middleware::from_fn(audit_middleware::record))
         .wrap(actix_web::middleware::from_fn(signing::sign_responses))
         .wrap(actix_web::middleware::Condition::new(
             metrics_on,

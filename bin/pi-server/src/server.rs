@@ -9,9 +9,8 @@ use std::sync::Arc;
 pub struct AppState {
     admin: pi_admin::AppState,
     signer: Option<pi_auth::Signer>,
-    audit: Option<Arc<crate::audit::AuditWriter>>,
-    audit_store: Store,
-    audit_verifier: Option<pi_auth::SignatureVerifier>,
+    audit: Option<Arc<crate::audit_middleware::AuditWriter>>,
+    audit_trail: pi_admin::audit::Trail,
 }
 
 /// A key read from a PEM file; the error as text.
@@ -54,44 +53,13 @@ pub fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
     }
 }
 
-/// The audit database: `PI_AUDIT_SQL_URI`, else the main one.
-fn audit_store(cfg: &pi_config::PiConfig, store: &Store) -> anyhow::Result<Store> {
-    match cfg
-        .get("PI_AUDIT_SQL_URI")
-        .and_then(|v| v.as_str())
-        .filter(|u| !u.is_empty())
-    {
-        Some(uri) => Ok(Store::open(uri, pi_store::StoreOptions::default())?),
-        None => Ok(store.clone()),
-    }
-}
-
-/// The public audit key, unless `PI_AUDIT_NO_SIGN`.
-fn audit_verifier(cfg: &pi_config::PiConfig) -> Option<pi_auth::SignatureVerifier> {
-    if cfg
-        .get("PI_AUDIT_NO_SIGN")
-        .is_some_and(pi_model::pyrepr::py_truthy)
-    {
-        return None;
-    }
-    let path = cfg.pi_audit_key_public.as_ref()?;
-    let loaded = load_pem(path, pi_auth::SignatureVerifier::from_pem);
-    match loaded {
-        Ok(v) => Some(v),
-        Err(e) => {
-            log::warn!("PI_AUDIT_KEY_PUBLIC `{}`: {e}", path.display());
-            None
-        }
-    }
-}
-
 /// The audit writer on `audit_store`; rows signed with
 /// `PI_AUDIT_KEY_PRIVATE` unless `PI_AUDIT_NO_SIGN`.
 fn audit_writer(
     cfg: &pi_config::PiConfig,
     audit_store: &Store,
     node: &pi_admin::NodeIdentity,
-) -> anyhow::Result<Option<Arc<crate::audit::AuditWriter>>> {
+) -> anyhow::Result<Option<Arc<crate::audit_middleware::AuditWriter>>> {
     let flag = |key: &str| cfg.get(key).is_some_and(pi_model::pyrepr::py_truthy);
     if flag("PI_AUDIT_DISABLE") {
         log::warn!("PI_AUDIT_DISABLE is set: no audit log is written");
@@ -121,9 +89,9 @@ fn audit_writer(
         .get("PI_AUDIT_QUEUE_SIZE")
         .and_then(serde_json::Value::as_u64)
         .map_or(10_000, |n| usize::try_from(n).unwrap_or(10_000));
-    let writer = crate::audit::AuditWriter::start(
+    let writer = crate::audit_middleware::AuditWriter::start(
         audit_store,
-        crate::audit::AuditOptions {
+        pi_admin::audit::AuditOptions {
             signer,
             queue,
             fail_open: flag("PI_AUDIT_FAIL_OPEN"),
@@ -139,15 +107,13 @@ impl AppState {
     pub async fn start(cfg: pi_config::PiConfig) -> anyhow::Result<AppState> {
         let admin = pi_admin::AppState::start(cfg).await?;
         let signer = response_signer(&admin.cfg);
-        let audit_store = audit_store(&admin.cfg, &admin.store)?;
-        let audit = audit_writer(&admin.cfg, &audit_store, &admin.node)?;
-        let audit_verifier = audit_verifier(&admin.cfg);
+        let audit_trail = pi_admin::audit::Trail::open(&admin.cfg, &admin.store)?;
+        let audit = audit_writer(&admin.cfg, &audit_trail.store, &admin.node)?;
         Ok(AppState {
             admin,
             signer,
             audit,
-            audit_store,
-            audit_verifier,
+            audit_trail,
         })
     }
 
@@ -157,19 +123,12 @@ impl AppState {
     }
 
     /// The audit writer (`None` with `PI_AUDIT_DISABLE`).
-    pub fn audit_writer(&self) -> Option<&Arc<crate::audit::AuditWriter>> {
+    pub fn audit_writer(&self) -> Option<&Arc<crate::audit_middleware::AuditWriter>> {
         self.audit.as_ref()
     }
 
-    /// The audit database (`PI_AUDIT_SQL_URI`, else the main one).
-    pub fn audit_store(&self) -> &Store {
-        &self.audit_store
-    }
-
-    /// The key that checks audit signatures (`PI_AUDIT_KEY_PUBLIC`; `None`
-    /// with `PI_AUDIT_NO_SIGN`: every entry then reads `sig_check: FAIL`,
-    /// as in privacyIDEA).
-    pub fn audit_verifier(&self) -> Option<&pi_auth::SignatureVerifier> {
-        self.audit_verifier.as_ref()
+    /// The audit database and the key that checks its signatures.
+    pub fn audit_trail(&self) -> &pi_admin::audit::Trail {
+        &self.audit_trail
     }
 }

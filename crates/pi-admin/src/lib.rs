@@ -4,7 +4,9 @@
 //! its refresh after writes, the admin-policy gate, login, and the error
 //! classes of privacyIDEA. No HTTP framework: the server wraps these calls.
 
+pub mod audit;
 pub mod caller;
+pub mod client;
 pub mod error;
 pub mod gate;
 pub mod login;

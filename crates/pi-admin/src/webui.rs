@@ -14,6 +14,8 @@ use pi_model::pyrepr::parse_int;
 use pi_policy::{GenericParams, Match, MatchContext, PolicySet, UserObject};
 use serde_json::{json, Map, Value};
 
+pub mod config;
+
 const DEFAULT_LOGOUT_TIME: i64 = 120;
 const DEFAULT_AUDIT_PAGE_SIZE: i64 = 10;
 const DEFAULT_PAGE_SIZE: i64 = 15;

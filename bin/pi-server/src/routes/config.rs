@@ -1,114 +1,13 @@
-//! `GET /config`: the settings the released privacyIDEA 3.14 renders for
-//! its WebUI (`webui/login.py`, `get_render_context` + `get_ui_config`):
-//! theme and customization from pi.cfg, the login-form realm list, login
-//! text, GDPR link, menu/baseline customization from webui policies, the
-//! passkey button, the version (hidden before login by `hide_version`).
-//! Anonymous; a valid token only matters for `hide_version`.
+//! `GET /config`: the WebUI's configuration (`pi_admin::webui::config`);
+//! the route reads the token, the request facts and `Accept-Language`, and
+//! hides the envelope's version when the configuration says so.
 
 use super::resource;
 use crate::envelope;
-use crate::error::ApiResult;
 use crate::server::AppState;
-use actix_web::{web, HttpRequest, HttpResponse};
-use pi_admin::policyset::{map_match_error, request_context_parts};
-use pi_policy::{GenericParams, MatchError};
-use serde_json::{json, Map, Value};
-
-const DEFAULT_THEME: &str = "/static/contrib/css/bootstrap-theme.css";
-const DEFAULT_LANGUAGES: [&str; 13] = [
-    "en", "de", "nl", "zh_Hant", "fr", "es", "tr", "cs", "it", "ta", "pt", "ru", "uk",
-];
-
-fn cfg_str(state: &AppState, key: &str, default: &str) -> String {
-    match state.cfg.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => default.to_owned(),
-        Some(v) => crate::params::python_str(v),
-    }
-}
-
-fn cfg_value(state: &AppState, key: &str, default: Value) -> Value {
-    state.cfg.get(key).cloned().unwrap_or(default)
-}
-
-/// Python truthiness of a pi.cfg value.
-fn cfg_truthy(state: &AppState, key: &str) -> bool {
-    match state.cfg.get(key) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-    }
-}
-
-/// `PI_PREFERRED_LANGUAGE` (a list, or a comma-separated string).
-pub fn languages(state: &AppState) -> Vec<String> {
-    let list: Vec<String> = match state.cfg.get("PI_PREFERRED_LANGUAGE") {
-        Some(Value::Array(a)) => a.iter().map(crate::params::python_str).collect(),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(|x| x.trim().to_owned())
-            .filter(|x| !x.is_empty())
-            .collect(),
-        _ => Vec::new(),
-    };
-    if list.is_empty() {
-        DEFAULT_LANGUAGES.iter().map(|s| (*s).to_owned()).collect()
-    } else {
-        list
-    }
-}
-
-fn norm(tag: &str) -> String {
-    tag.replace('_', "-").to_lowercase()
-}
-
-/// Werkzeug's `LanguageAccept.best_match(server, default=server[0])`:
-/// client tags by quality; an exact (normalised) match first, then the
-/// primary subtags.
-pub fn best_language(header: Option<&str>, server: &[String]) -> String {
-    let default = server.first().cloned().unwrap_or_default();
-    let Some(header) = header else {
-        return default;
-    };
-    let mut client: Vec<(String, f64)> = header
-        .split(',')
-        .filter_map(|part| {
-            let mut it = part.split(';');
-            let tag = it.next()?.trim().to_owned();
-            if tag.is_empty() {
-                return None;
-            }
-            let q = it
-                .filter_map(|p| p.trim().strip_prefix("q=").map(str::trim))
-                .filter_map(|q| q.parse::<f64>().ok())
-                .next()
-                .unwrap_or(1.0);
-            (q > 0.0).then_some((tag, q))
-        })
-        .collect();
-    client.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
-    for (tag, _) in &client {
-        if tag == "*" {
-            return default;
-        }
-        if let Some(s) = server.iter().find(|s| norm(s) == norm(tag)) {
-            return s.clone();
-        }
-    }
-    for (tag, _) in &client {
-        let primary = norm(tag).split('-').next().unwrap_or_default().to_owned();
-        if let Some(s) = server
-            .iter()
-            .find(|s| norm(s).split('-').next() == Some(primary.as_str()))
-        {
-            return s.clone();
-        }
-    }
-    default
-}
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest};
+use pi_admin::webui::config::ui_config;
 
 #[utoipa::path(
     get, path = "/config", tag = "webui", security(()),
@@ -116,235 +15,22 @@ pub fn best_language(header: Option<&str>, server: &[String]) -> String {
 )]
 async fn config(state: web::Data<AppState>, req: HttpRequest) -> crate::error::Reply {
     let logged_in = crate::auth::authenticate(&req).is_ok();
-    let snap = state.snapshot().await?;
     let info = crate::request::from_request(&req);
-    let parts = request_context_parts(&info);
-    let ctx = parts.context(None);
-    let set = &snap.policy_set;
-    let action_only = |scope: &'static str, action: &'static str| {
-        set.match_action_only(&ctx, scope, Some(action))
-            .map_err(map_match_error)
-    };
-    let hide_version = !action_only("hardening", "hide_version")?
-        .policies()
-        .map_err(map_match_error)?
-        .is_empty();
-    let hidden = hide_version && !logged_in;
-    if cfg_truthy(&state, "PI_UI_DEACTIVATED") {
-        // The release renders nothing, then still sets the logo.
-        return Ok(respond(
-            json!({"logo": cfg_value(&state, "PI_LOGO", json!(""))}),
-            hidden,
-        ));
-    }
-    let assigned_and_ends = state
-        .db(|s| {
-            Ok((
-                s.assigned_active_token_count()?,
-                s.subscription_end_dates("privacyidea")?,
-            ))
-        })
-        .await?;
-    let sub_state = pi_admin::webui::subscription_status(
-        assigned_and_ends.0,
-        &assigned_and_ends.1,
-        chrono::Utc::now().naive_utc(),
-    );
-    let customizable = !(sub_state == 1 || sub_state == 2);
-
-    let theme = cfg_str(&state, "PI_CSS", DEFAULT_THEME)
-        .trim_matches('/')
-        .to_owned();
-    let customization = cfg_str(&state, "PI_CUSTOMIZATION", "/static/customize/")
-        .trim_matches('/')
-        .to_owned();
-    let custom_css = if cfg_truthy(&state, "PI_CUSTOM_CSS") {
-        format!("{customization}/css/custom.css")
-    } else {
-        String::new()
-    };
-    let browser_lang = best_language(
-        req.headers()
-            .get("Accept-Language")
-            .and_then(|v| v.to_str().ok()),
-        &languages(&state),
-    );
-
-    // realm_dropdown: the realms of the policy values, or every realm when
-    // the action is a plain flag.
-    let dropdown = action_only("webui", "realm_dropdown")?;
-    let realms = if dropdown.policies().map_err(map_match_error)?.is_empty() {
-        String::new()
-    } else {
-        match dropdown.action_values(false, false) {
-            Ok(values) => values
-                .iter()
-                .filter_map(|(v, _)| v)
-                .collect::<Vec<_>>()
-                .join(","),
-            Err(MatchError::NotAValueAction(_)) => snap
-                .realms
-                .iter()
-                .map(|r| r.name.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            Err(e) => return Err(map_match_error(e).into()),
-        }
-    };
-    let show_node = set
-        .match_generic(
-            &ctx,
-            GenericParams {
-                scope: Some("webui"),
-                action: Some("show_node"),
-                ..GenericParams::default()
-            },
-        )
-        .any()
-        .map_err(map_match_error)?;
-
-    // Unique, whitespace-preserving webui values; used only without an
-    // expired/missing subscription.
-    let unique_value = |action: &'static str| -> ApiResult<Option<String>> {
-        let values = action_only("webui", action)?
-            .action_values(true, true)
-            .map_err(map_match_error)?;
-        Ok(values
-            .first()
-            .flatten()
-            .filter(|v| !v.is_empty() && customizable)
-            .map(str::to_owned))
-    };
-    let menu_file =
-        unique_value("custom_menu")?.unwrap_or_else(|| "templates/menu.html".to_owned());
-    let baseline_file =
-        unique_value("custom_baseline")?.unwrap_or_else(|| "templates/baseline.html".to_owned());
-    let login_text = unique_value("login_text")?.unwrap_or_default();
-    let gdpr_link = unique_value("privacy_statement_link")?.unwrap_or_default();
-
-    let random_pin: Vec<Value> = action_only("user", "otp_pin_set_random")?
-        .policies()
-        .map_err(map_match_error)?
-        .into_iter()
-        .map(|p| p.to_json())
-        .collect();
-    let passkey = action_only("webui", "passkey_login")?
-        .action_values(true, false)
-        .map_err(map_match_error)?
-        .first()
-        .flatten()
-        .map(str::to_owned)
-        .unwrap_or_else(|| "show".to_owned());
-    let password_reset = snap
-        .resolvers
-        .iter()
-        .any(|r| snap.resolver_object(&r.name).is_some_and(|o| o.editable()))
-        && set
-            .match_generic(
-                &ctx,
-                GenericParams {
-                    scope: Some("user"),
-                    action: Some("password_reset"),
-                    ..GenericParams::default()
-                },
-            )
-            .allowed()
-            .map_err(map_match_error)?;
-
-    let mut v = Map::new();
-    v.insert("instance".into(), json!(""));
-    v.insert("backendUrl".into(), json!(""));
-    v.insert("browser_lang".into(), json!(browser_lang));
-    v.insert("remote_user".into(), json!(""));
-    v.insert("force_remote_user".into(), json!(false));
-    v.insert("theme".into(), json!(theme));
-    v.insert(
-        "translation_warning".into(),
-        cfg_value(&state, "PI_TRANSLATION_WARNING", json!(false)),
-    );
-    v.insert("password_reset".into(), json!(password_reset));
-    v.insert("hsm_ready".into(), json!(true));
-    v.insert("has_job_queue".into(), json!("False"));
-    v.insert("customization".into(), json!(customization));
-    v.insert("custom_css".into(), json!(custom_css));
-    v.insert("customization_menu_file".into(), json!(menu_file));
-    v.insert("customization_baseline_file".into(), json!(baseline_file));
-    v.insert("realms".into(), json!(realms));
-    v.insert(
-        "show_node".into(),
-        json!(if show_node {
-            state.node.name.as_str()
-        } else {
-            ""
-        }),
-    );
-    v.insert(
-        "external_links".into(),
-        cfg_value(&state, "PI_EXTERNAL_LINKS", json!(true)),
-    );
-    v.insert("login_text".into(), json!(login_text));
-    v.insert("gdpr_link".into(), json!(gdpr_link));
-    v.insert("logo".into(), cfg_value(&state, "PI_LOGO", json!("")));
-    v.insert(
-        "page_title".into(),
-        cfg_value(
-            &state,
-            "PI_PAGE_TITLE",
-            json!("privacyIDEA Authentication System"),
-        ),
-    );
-    v.insert("otp_pin_set_random_user".into(), Value::Array(random_pin));
-    v.insert(
-        "privacyideaVersionNumber".into(),
-        json!(if hidden { "" } else { envelope::VERSION_NUMBER }),
-    );
-    v.insert("passkey_login".into(), json!(passkey));
-    Ok(respond(Value::Object(v), hidden))
-}
-
-/// The answer; `hide_version` before login strips `version` and
-/// `versionnumber` from the envelope and `privacyideaVersionNumber` from the
-/// value.
-fn respond(mut value: Value, hidden: bool) -> HttpResponse {
-    if hidden {
-        if let Some(obj) = value.as_object_mut() {
-            obj.remove("privacyideaVersionNumber");
-        }
-    }
-    let mut body = envelope::success_body(value);
-    if hidden {
+    let accept_language = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let ui = ui_config(&state, &info, logged_in, accept_language).await?;
+    let mut body = envelope::success_body(ui.value);
+    if ui.version_hidden {
         if let Some(obj) = body.as_object_mut() {
             obj.remove("version");
             obj.remove("versionnumber");
         }
     }
-    envelope::json_response(actix_web::http::StatusCode::OK, &body)
+    Ok(envelope::json_response(StatusCode::OK, &body))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/config").route(web::get().to(config)));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::best_language;
-
-    fn langs() -> Vec<String> {
-        super::DEFAULT_LANGUAGES
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    }
-
-    #[test]
-    fn accept_language_best_match() {
-        assert_eq!(best_language(None, &langs()), "en");
-        assert_eq!(
-            best_language(Some("de-DE,de;q=0.9,en;q=0.8"), &langs()),
-            "de"
-        );
-        assert_eq!(best_language(Some("fr;q=0.5, nl"), &langs()), "nl");
-        assert_eq!(best_language(Some("zh-hant"), &langs()), "zh_Hant");
-        assert_eq!(best_language(Some("xx"), &langs()), "en");
-    }
 }

@@ -57,7 +57,7 @@ fn preferred(req: &HttpRequest, languages: &[String]) -> String {
     if let Some(l) = cookie.and_then(|c| canonical_locale(&c, languages)) {
         return l;
     }
-    super::config::best_language(
+    pi_admin::webui::config::best_language(
         req.headers()
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
@@ -109,7 +109,7 @@ async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     let Some(root) = static_dir(&state) else {
         return not_found();
     };
-    let languages = super::config::languages(&state);
+    let languages = pi_admin::webui::config::languages(&state.cfg);
     let locale = preferred(&req, &languages);
     if locale != "en" && has_build(&root, &locale) {
         return redirect(format!("/app/v2/{locale}/"));
@@ -140,7 +140,7 @@ async fn app(
         return not_found();
     };
     let (locale, subpath) = path.into_inner();
-    let languages = super::config::languages(&state);
+    let languages = pi_admin::webui::config::languages(&state.cfg);
     let Some(canonical) = canonical_locale(&locale, &languages) else {
         if accepts_html(&req) {
             let pref = preferred(&req, &languages);

@@ -1,32 +1,39 @@
 //! The audit trail (decisions/0009): one `pidea_audit` row per request, as
 //! privacyIDEA writes it.
 //!
-//! * The middleware [`record`] opens a request-local [`AuditLog`] (start
-//!   time, client, User-Agent, node, thread) in the request extensions.
+//! The server's middleware (pi-server's `audit_middleware.rs`) captures the
+//! request's raw values and drives the entry; everything else is here:
+//!
+//! * [`RequestLog::open`] starts the request-local entry (start time); the
+//!   server runs the request inside [`RequestLog::scope`] and keeps its
+//!   [`Raw`] values (client, User-Agent, method, thread) untouched.
 //! * The JWT check ([`note_caller`]) marks the request as audited (a request
 //!   refused before authentication leaves no row, as in privacyIDEA) and
 //!   names the administrator; the parameter extractor ([`note_params`])
 //!   records `user`/`realm`/`resolver`; handlers add `info`/`action_detail`
 //!   with [`log()`].
-//! * After the handler, `action` (`"<METHOD> <url rule>"`), `success` and the
-//!   error's `info` are filled in and the entry goes to the [`AuditWriter`]:
+//! * After the handler, [`RequestLog::finish`] fills in `success`, the
+//!   error's `info`, the user/realm/resolver and the dates from the
+//!   [`Outcome`], and the entry goes to the [`AuditWriter`], whose thread
+//!   renders `action` (`"<METHOD> <url rule>"`) and the User-Agent parts:
 //!   a bounded queue and one background thread that writes batches in one
 //!   transaction each, signing every row. A full queue makes the request
 //!   wait (never drops); a failed write is retried, and while the audit
 //!   database fails requests answer 503 unless `PI_AUDIT_FAIL_OPEN` is set;
 //!   [`AuditWriter::close`] flushes at shutdown.
 
+pub mod read;
+
+pub use read::{search, CsvExport, Trail};
+
 use crate::error::{ApiError, Kind};
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
-use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest};
+use crate::{Caller, Role};
 use chrono::{Local, NaiveDateTime};
-use pi_admin::{Caller, Role};
 use pi_store::{AuditRecord, Store};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -46,27 +53,100 @@ struct Entry {
     param_realm: Option<String>,
     param_resolver: Option<String>,
     caller_user: Option<(String, String)>,
-    raw: Raw,
 }
 
 /// What the request path keeps as it is; the writer thread turns it into
 /// the row's text (so the request path formats nothing it need not).
-#[derive(Debug, Default)]
-struct Raw {
-    /// The User-Agent header (a reference-counted view of the request).
-    user_agent: Option<header::HeaderValue>,
-    client: Option<std::net::IpAddr>,
-    thread: u64,
-    method: actix_web::http::Method,
-    /// actix's route pattern (`/policy/{name}`), or the Flask rule itself.
+/// `U` is the server's User-Agent header value (a reference-counted view
+/// of the request; anything that is bytes).
+#[derive(Debug)]
+pub struct Raw<U> {
+    /// The User-Agent header.
+    pub user_agent: Option<U>,
+    /// The TCP peer.
+    pub client: Option<IpAddr>,
+    /// The number of the worker thread that took the request.
+    pub thread: u64,
+    /// The HTTP method (`GET`, …).
+    pub method: Cow<'static, str>,
+    /// The route pattern (`/policy/{name}`), or the Flask rule itself
+    /// (set by [`RequestLog::finish`]).
     pattern: String,
 }
 
-/// The request's audit entry (cheap to clone; request-local).
-#[derive(Debug, Clone, Default)]
-pub struct AuditLog(Rc<RefCell<Entry>>);
+impl<U> Raw<U> {
+    /// The raw values of a request.
+    pub fn new(
+        user_agent: Option<U>,
+        client: Option<IpAddr>,
+        thread: u64,
+        method: Cow<'static, str>,
+    ) -> Raw<U> {
+        Raw {
+            user_agent,
+            client,
+            thread,
+            method,
+            pattern: String::new(),
+        }
+    }
+}
 
-impl AuditLog {
+/// How the request ended, as the server saw it.
+#[derive(Debug)]
+pub struct Outcome<'a> {
+    /// The matched route pattern (`/policy/{name}`), else the path.
+    pub pattern: String,
+    /// The path variable `name`.
+    pub path_name: Option<&'a str>,
+    /// The path variable `realm`.
+    pub path_realm: Option<&'a str>,
+    /// A 2xx answer.
+    pub status_ok: bool,
+    /// The error the answer carries, when it is one of ours.
+    pub error: Option<&'a ApiError>,
+}
+
+/// The request's audit entry (cheap to clone; request-local).
+#[derive(Debug, Clone)]
+pub struct RequestLog(Rc<RefCell<Entry>>);
+
+impl RequestLog {
+    /// A new entry started now (`startdate`).
+    pub fn open() -> RequestLog {
+        RequestLog(Rc::new(RefCell::new(Entry {
+            record: AuditRecord {
+                startdate: Some(now()),
+                // set by the writer (`complete`) unless a handler set them
+                loglevel: String::new(),
+                clearance_level: String::new(),
+                thread_id: String::new(),
+                ..AuditRecord::default()
+            },
+            ..Entry::default()
+        })))
+    }
+
+    /// Runs `f` (the whole request, extractors included) with this entry
+    /// as the current one ([`log()`], [`success`], [`note_caller`], …).
+    pub async fn scope<F: std::future::Future>(self, f: F) -> F::Output {
+        CURRENT.scope(self, f).await
+    }
+
+    /// Whether the request leaves a row (it passed the JWT check, or
+    /// [`audit_request`]).
+    pub fn audited(&self) -> bool {
+        self.0.borrow().audited
+    }
+
+    /// The finished entry of an audited request (`None`: no row): success,
+    /// the error's `info` (by error class), `authentication` of `/auth`,
+    /// user/realm/resolver (the logged-in user for user callers, else the
+    /// parameters and path variables), `date` and `duration`.
+    pub fn finish<U>(&self, outcome: Outcome<'_>, raw: Raw<U>) -> Option<Pending<U>> {
+        finish(self, outcome, raw)
+    }
+
     fn log(&self, f: impl FnOnce(&mut AuditRecord)) {
         f(&mut self.0.borrow_mut().record);
     }
@@ -81,19 +161,14 @@ impl AuditLog {
     }
 }
 
-thread_local! {
-    /// This worker thread's number.
-    static THREAD_ID: u64 = crate::envelope::thread_id();
-}
-
 tokio::task_local! {
     /// The entry of the request whose future is running.
-    static CURRENT: AuditLog;
+    static CURRENT: RequestLog;
 }
 
-/// The running request's entry (set by [`record`] for the request's
-/// whole future, extractors included).
-fn current() -> Option<AuditLog> {
+/// The running request's entry (set by [`RequestLog::scope`] for the
+/// request's whole future, extractors included).
+fn current() -> Option<RequestLog> {
     CURRENT.try_with(Clone::clone).ok()
 }
 
@@ -111,16 +186,7 @@ pub fn success(ok: bool) {
 /// Writes a row for the current request even without an authenticated
 /// caller (`POST /auth`).
 pub fn audit_request() {
-    let _ = CURRENT.try_with(AuditLog::audit);
-}
-
-/// The request's audit entry as an extractor.
-impl actix_web::FromRequest for AuditLog {
-    type Error = crate::error::HttpError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-    fn from_request(_: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(Ok(current().unwrap_or_default()))
-    }
+    let _ = CURRENT.try_with(RequestLog::audit);
 }
 
 /// The caller passed the JWT check: the request is audited.
@@ -157,7 +223,7 @@ fn user_agent_parts(ua: &str) -> (String, String) {
     (name, version)
 }
 
-/// actix's `/policy/{name}` as Flask's url rule `/policy/<name>`, with
+/// A route pattern `/policy/{name}` as Flask's url rule `/policy/<name>`, with
 /// privacyIDEA's names for the variables.
 fn url_rule(pattern: &str) -> String {
     let rule = match pattern {
@@ -183,62 +249,15 @@ fn now() -> NaiveDateTime {
     Local::now().naive_local()
 }
 
-/// The middleware (a no-op when audit is off).
-pub async fn record(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let writer = req.app_data::<web::Data<Option<Arc<AuditWriter>>>>();
-    let Some(writer) = writer.and_then(|w| w.as_ref().clone()) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let path = req.path();
-    if path.starts_with("/healthz") || path.starts_with("/static/") || path.starts_with("/app/") {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
-    if !writer.accepting() {
-        let err = ApiError::unavailable("the audit log cannot be written");
-        let res = crate::error::response(err);
-        return Ok(req.into_response(res).map_into_boxed_body());
-    }
-    let log = AuditLog(Rc::new(RefCell::new(Entry {
-        record: AuditRecord {
-            startdate: Some(now()),
-            // set by the writer (`complete`) unless a handler set them
-            loglevel: String::new(),
-            clearance_level: String::new(),
-            thread_id: String::new(),
-            ..AuditRecord::default()
-        },
-        raw: Raw {
-            user_agent: req.headers().get(header::USER_AGENT).cloned(),
-            client: req.peer_addr().map(|a| a.ip()),
-            thread: THREAD_ID.with(|t| *t),
-            method: req.method().clone(),
-            pattern: String::new(),
-        },
-        ..Entry::default()
-    })));
-    // the call itself inside the scope: extractors may run in it
-    let res = CURRENT
-        .scope(log.clone(), async move { next.call(req).await })
-        .await?;
-    let entry = finish(&log, &res);
-    if let Some(pending) = entry {
-        writer.send(pending).await;
-    }
-    Ok(res.map_into_boxed_body())
-}
-
 /// An entry on its way to the writer: the record and what the writer still
 /// renders into it.
 #[derive(Debug)]
-struct Pending {
+pub struct Pending<U> {
     record: AuditRecord,
-    raw: Raw,
+    raw: Raw<U>,
 }
 
-impl Pending {
+impl<U: AsRef<[u8]>> Pending<U> {
     /// The finished row (on the writer thread): action, client, User-Agent,
     /// node, thread and the `default` levels.
     fn complete(self, server_name: &str, rules: &mut HashMap<String, String>) -> AuditRecord {
@@ -257,7 +276,7 @@ impl Pending {
         let ua = raw
             .user_agent
             .as_ref()
-            .and_then(|v| v.to_str().ok())
+            .and_then(|v| header_text(v.as_ref()))
             .unwrap_or("");
         (r.user_agent, r.user_agent_version) = user_agent_parts(ua);
         r.privacyidea_server = server_name.to_owned();
@@ -273,17 +292,32 @@ impl Pending {
     }
 }
 
-fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<Pending> {
+/// A header value as text: visible ASCII and tabs only (as `http`'s
+/// `HeaderValue::to_str`), else `None`.
+fn header_text(bytes: &[u8]) -> Option<&str> {
+    bytes
+        .iter()
+        .all(|&b| b == b'\t' || (32..127).contains(&b))
+        .then(|| std::str::from_utf8(bytes).ok())
+        .flatten()
+}
+
+fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<Pending<U>> {
     let mut e = log.0.borrow_mut();
     if !e.audited {
         return None;
     }
-    let req = res.request();
-    let pattern = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let Outcome {
+        pattern,
+        path_name,
+        path_realm,
+        status_ok,
+        error,
+    } = outcome;
     // `check` and `defs` are static routes in Flask; here `/policy/{name}`
     // serves them (url_rule leaves these as they are)
-    let pattern = match (pattern.as_str(), req.match_info().get("name")) {
-        ("/policy/{name}", Some(n @ ("check" | "defs"))) if req.method() == "GET" => {
+    let pattern = match (pattern.as_str(), path_name) {
+        ("/policy/{name}", Some(n @ ("check" | "defs"))) if raw.method == "GET" => {
             format!("/policy/{n}")
         }
         _ => pattern,
@@ -301,7 +335,7 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<Pending> {
             r.realm = e
                 .param_realm
                 .clone()
-                .or_else(|| req.match_info().get("realm").map(str::to_owned))
+                .or_else(|| path_realm.map(str::to_owned))
                 .unwrap_or_default();
         }
     }
@@ -312,17 +346,11 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<Pending> {
             .or_else(|| {
                 pattern
                     .starts_with("/resolver/{name}")
-                    .then(|| req.match_info().get("name").map(str::to_owned))
+                    .then(|| path_name.map(str::to_owned))
                     .flatten()
             })
             .unwrap_or_default();
     }
-    let status = res.status();
-    let error = res
-        .response()
-        .error()
-        .and_then(|err| err.as_error::<crate::error::HttpError>())
-        .map(|err| &err.0);
     if let Some(err) = error {
         match err.kind {
             Kind::Auth => {
@@ -335,34 +363,34 @@ fn finish<B>(log: &AuditLog, res: &ServiceResponse<B>) -> Option<Pending> {
             Kind::Generic => r.info = format!("ERR{}: {}", err.code, err.message),
             _ => r.info = err.message.clone(),
         }
-    } else if is_auth && status.is_success() {
+    } else if is_auth && status_ok {
         r.authentication = "ACCEPT".into();
     }
-    r.success = i32::from(e.success.unwrap_or(true) && status.is_success());
+    r.success = i32::from(e.success.unwrap_or(true) && status_ok);
     let end = now();
     r.duration = r.startdate.map(|s| end - s);
     r.date = end;
-    let mut raw = std::mem::take(&mut e.raw);
     raw.pattern = pattern;
     Some(Pending { record: r, raw })
 }
 
-enum Msg {
-    Entry(Box<Pending>),
+enum Msg<U> {
+    Entry(Box<Pending<U>>),
     Stop,
 }
 
-/// The background writer of the audit trail.
+/// The background writer of the audit trail (`U`: the User-Agent value of
+/// [`Raw`]).
 #[derive(Debug)]
-pub struct AuditWriter {
-    tx: tokio::sync::mpsc::Sender<Msg>,
+pub struct AuditWriter<U = String> {
+    tx: tokio::sync::mpsc::Sender<Msg<U>>,
     healthy: Arc<AtomicBool>,
     fail_open: bool,
     depth: Arc<AtomicI64>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-impl std::fmt::Debug for Msg {
+impl<U> std::fmt::Debug for Msg<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Msg")
     }
@@ -381,9 +409,9 @@ pub struct AuditOptions {
     pub server_name: String,
 }
 
-impl AuditWriter {
+impl<U: AsRef<[u8]> + Send + 'static> AuditWriter<U> {
     /// Starts the writer thread on `store` (the audit database).
-    pub fn start(store: Store, opts: AuditOptions) -> std::io::Result<AuditWriter> {
+    pub fn start(store: Store, opts: AuditOptions) -> std::io::Result<AuditWriter<U>> {
         let (tx, rx) = tokio::sync::mpsc::channel(opts.queue.max(1));
         let healthy = Arc::new(AtomicBool::new(true));
         let depth = Arc::new(AtomicI64::new(0));
@@ -415,7 +443,7 @@ impl AuditWriter {
 
     /// Queues one entry; waits while the queue is full. (The queue-depth
     /// gauge is set by the writer, once a batch.)
-    async fn send(&self, pending: Pending) {
+    pub async fn send(&self, pending: Pending<U>) {
         self.depth.fetch_add(1, Ordering::Relaxed);
         if self.tx.send(Msg::Entry(Box::new(pending))).await.is_err() {
             self.depth.fetch_sub(1, Ordering::Relaxed);
@@ -436,9 +464,9 @@ impl AuditWriter {
     }
 }
 
-fn writer_loop(
+fn writer_loop<U: AsRef<[u8]>>(
     store: Store,
-    mut rx: tokio::sync::mpsc::Receiver<Msg>,
+    mut rx: tokio::sync::mpsc::Receiver<Msg<U>>,
     healthy: Arc<AtomicBool>,
     depth: Arc<AtomicI64>,
     signer: Option<pi_auth::Signer>,
@@ -557,5 +585,102 @@ mod tests {
             ("privacyidea-cp".into(), "2.1".into())
         );
         assert_eq!(user_agent_parts(""), (String::new(), String::new()));
+    }
+
+    /// Runs `f` as a `method` request with its own entry, ending on
+    /// `pattern` (path variable `name`) with `error`; the finished row as
+    /// the writer thread renders it.
+    fn row(
+        method: &'static str,
+        (pattern, name): (&str, Option<&str>),
+        error: Option<&ApiError>,
+        f: impl FnOnce(),
+    ) -> Option<AuditRecord> {
+        let log = RequestLog::open();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(log.clone().scope(async { f() }));
+        let outcome = Outcome {
+            pattern: pattern.to_owned(),
+            path_name: name,
+            path_realm: None,
+            status_ok: error.is_none(),
+            error,
+        };
+        let raw = Raw::new(Some("curl/8.0 x".to_owned()), None, 7, method.into());
+        let pending = log.finish(outcome, raw)?;
+        Some(pending.complete("node1", &mut HashMap::new()))
+    }
+
+    #[test]
+    fn unauthenticated_requests_leave_no_row() {
+        let r = row("GET", ("/policy/", None), None, || {
+            log(|r| r.info = "x".into())
+        });
+        assert!(r.is_none());
+    }
+
+    #[test]
+    fn rows_of_finished_requests() {
+        let admin = Caller {
+            username: "admin".into(),
+            realm: String::new(),
+            role: Role::Admin,
+            info: crate::request::RequestInfo {
+                client_ip: IpAddr::from([127, 0, 0, 1]),
+                user_agent: String::new(),
+                headers: Default::default(),
+                environment: Default::default(),
+            },
+        };
+        // `/policy/{name}` serving `check`; the resolver parameter; info joined
+        let err = ApiError::policy("denied");
+        let r = row("GET", ("/policy/{name}", Some("check")), Some(&err), || {
+            note_caller(&admin);
+            note_params(None, Some("r1".into()), Some("res".into()));
+            log(|r| r.info = "first".into());
+        });
+        let r = r.unwrap();
+        assert_eq!(r.action, "GET /policy/check");
+        assert_eq!(r.administrator, "admin");
+        assert_eq!((r.realm.as_str(), r.resolver.as_str()), ("r1", "res"));
+        assert_eq!(r.info, "first,denied");
+        assert_eq!(r.success, 0);
+        assert_eq!(
+            (r.user_agent.as_str(), r.user_agent_version.as_str()),
+            ("curl", "8.0")
+        );
+        assert_eq!(
+            (r.privacyidea_server.as_str(), r.thread_id.as_str()),
+            ("node1", "7")
+        );
+        assert_eq!(r.loglevel, "default");
+        // a generic error replaces info; `/resolver/{name}` names the resolver
+        let err = ApiError::generic(601, "boom");
+        let pattern = ("/resolver/{name}", Some("res2"));
+        let r = row("POST", pattern, Some(&err), || {
+            note_caller(&admin);
+            log(|r| r.info = "lost".into());
+        });
+        let r = r.unwrap();
+        assert_eq!(r.action, "POST /resolver/<resolver>");
+        assert_eq!(r.resolver, "res2");
+        assert_eq!(r.info, "ERR601: boom");
+        // /auth: ACCEPT; `success(false)` wins over a 2xx
+        let r = row("POST", ("/auth", None), None, || {
+            audit_request();
+            success(false);
+        });
+        let r = r.unwrap();
+        assert_eq!((r.authentication.as_str(), r.success), ("ACCEPT", 0));
+        assert!(r.duration.is_some() && r.startdate.is_some());
+    }
+
+    #[test]
+    fn header_text_like_http() {
+        assert_eq!(header_text(b"curl/8.0\tx"), Some("curl/8.0\tx"));
+        assert_eq!(header_text("curl/ä".as_bytes()), None);
+        assert_eq!(header_text(b"a\x7f"), None);
     }
 }
