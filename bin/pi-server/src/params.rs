@@ -155,14 +155,9 @@ impl Params {
             .insert(key.to_string(), Value::String(value.to_string()));
     }
 
-    /// Set a parameter (privacyIDEA's pre-policies rewriting `request.all_data`).
-    pub fn set(&mut self, key: &str, value: Value) {
-        self.values.insert(key.to_string(), value);
-    }
-
-    /// Remove a parameter.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.values.remove(key)
+    /// The parameters as a map (what pi-admin's use cases take).
+    pub fn into_map(self) -> Map<String, Value> {
+        self.values
     }
 
     /// The raw value.
