@@ -5,6 +5,7 @@
 //! classes of privacyIDEA. No HTTP framework: the server wraps these calls.
 
 pub mod caller;
+pub mod defs;
 pub mod error;
 pub mod gate;
 pub mod login;

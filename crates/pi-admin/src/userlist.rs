@@ -23,6 +23,7 @@ use crate::caller::{Admin, Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::gate::{self, split_realms, Granted, Target, UserList};
 use crate::policyset::{map_match_error, match_context_parts};
+use crate::request::{param_is_true, param_str as get_str};
 use crate::state::{AppState, Snapshot};
 use pi_model::pyrepr::{is_true, str_value as python_str};
 
@@ -241,14 +242,6 @@ fn truthy(v: Option<&Value>) -> bool {
         Some(Value::Object(o)) => !o.is_empty(),
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-    }
-}
-
-/// The value as Python's `str()` renders it; `None` when absent or `null`.
-fn get_str(params: &Params, key: &str) -> Option<String> {
-    match params.get(key)? {
-        Value::Null => None,
-        v => Some(python_str(v)),
     }
 }
 
@@ -590,11 +583,7 @@ async fn custom_attributes(
     state: &AppState,
     params: &Params,
 ) -> ApiResult<Option<CustomAttributes>> {
-    let include = match params.get("include_custom_attributes") {
-        None | Some(Value::Null) => true,
-        Some(v) => is_true(v),
-    };
-    if !include {
+    if !param_is_true(params, "include_custom_attributes", true) {
         return Ok(None);
     }
     let rows = state.db(|s| s.custom_user_attributes()).await?;
