@@ -18,6 +18,7 @@ pub mod remote;
 pub mod request;
 pub mod resolver;
 pub mod state;
+pub mod transfer;
 pub mod userlist;
 pub mod users;
 pub mod webui;
