@@ -298,6 +298,29 @@ fn summary(failed: Vec<(String, String)>, imported: Vec<String>) -> anyhow::Resu
     ))
 }
 
+/// Import each named entry (only the one named `only`, when given) with
+/// `write`; like the release, a failed entry is noted and the import goes on.
+fn import_each<N: AsRef<str>, V>(
+    entries: impl IntoIterator<Item = (N, V)>,
+    only: Option<&str>,
+    bar: &ProgressBar,
+    mut write: impl FnMut(&str, V) -> Result<(), String>,
+) -> anyhow::Result<()> {
+    let (mut failed, mut imported) = (Vec::new(), Vec::new());
+    for (name, entry) in entries {
+        bar.inc(1);
+        let name = name.as_ref();
+        if only.is_some_and(|n| n != name) {
+            continue;
+        }
+        match write(name, entry) {
+            Ok(()) => imported.push(name.to_owned()),
+            Err(e) => failed.push((name.to_owned(), e)),
+        }
+    }
+    summary(failed, imported)
+}
+
 fn import_resolvers(
     cfg: &pi_config::PiConfig,
     store: &Store,
@@ -307,36 +330,18 @@ fn import_resolvers(
 ) -> anyhow::Result<()> {
     let entries = transfer::resolver_entries(section).map_err(|e| anyhow!(e))?;
     let enc = enc_key(cfg)?;
-    let (mut failed, mut imported) = (Vec::new(), Vec::new());
-    for (name, entry) in entries {
-        bar.inc(1);
-        if only.is_some_and(|n| n != name) {
-            continue;
-        }
-        let outcome = (|| -> Result<(), String> {
-            let plan = transfer::resolver_plan(&name, &entry)?;
-            pi_admin::resolver::save_stored(
-                store,
-                plan.name,
-                plan.rtype,
-                &plan.params,
-                enc.as_ref(),
-            )
+    import_each(entries, only, bar, |name, entry| {
+        let plan = transfer::resolver_plan(name, &entry)?;
+        pi_admin::resolver::save_stored(store, plan.name, plan.rtype, &plan.params, enc.as_ref())
             .map_err(|e| match e {
-                // the store's wording (the name quoted), as before
-                pi_admin::resolver::SaveError::TypeMismatch(x) => {
-                    format!("resolver with similar name and other type already exists: `{x}`")
-                }
-                other => other.to_string(),
-            })?;
-            Ok(())
-        })();
-        match outcome {
-            Ok(()) => imported.push(name),
-            Err(e) => failed.push((name, e)),
-        }
-    }
-    summary(failed, imported)
+            // the store's wording (the name quoted), as before
+            pi_admin::resolver::SaveError::TypeMismatch(x) => {
+                format!("resolver with similar name and other type already exists: `{x}`")
+            }
+            other => other.to_string(),
+        })?;
+        Ok(())
+    })
 }
 
 fn import_realms(
@@ -348,40 +353,28 @@ fn import_realms(
     let Value::Object(realms) = section else {
         bail!("the realm section is not a dict");
     };
-    let (mut failed, mut imported) = (Vec::new(), Vec::new());
-    for (raw, conf) in realms {
-        bar.inc(1);
-        if only.is_some_and(|n| n != raw) {
-            continue;
+    import_each(realms, only, bar, |raw, conf| {
+        let transfer::RealmPlan {
+            name,
+            assignments,
+            default,
+        } = transfer::realm_plan(raw, conf)?;
+        let outcome =
+            pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
+                SetRealmError::Store(s) => s.to_string(),
+                other => other.to_string(),
+            })?;
+        if !outcome.failed.is_empty() {
+            log::warn!(
+                "realm {name}: resolvers not assigned: {}",
+                outcome.failed.join(", ")
+            );
         }
-        let outcome = (|| -> Result<(), String> {
-            let transfer::RealmPlan {
-                name,
-                assignments,
-                default,
-            } = transfer::realm_plan(raw, conf)?;
-            let outcome =
-                pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
-                    SetRealmError::Store(s) => s.to_string(),
-                    other => other.to_string(),
-                })?;
-            if !outcome.failed.is_empty() {
-                log::warn!(
-                    "realm {name}: resolvers not assigned: {}",
-                    outcome.failed.join(", ")
-                );
-            }
-            if default {
-                store.set_default_realm(&name).map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        })();
-        match outcome {
-            Ok(()) => imported.push(raw.clone()),
-            Err(e) => failed.push((raw.clone(), e)),
+        if default {
+            store.set_default_realm(&name).map_err(|e| e.to_string())?;
         }
-    }
-    summary(failed, imported)
+        Ok(())
+    })
 }
 
 fn import_policies(

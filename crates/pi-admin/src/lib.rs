@@ -22,6 +22,7 @@ pub mod transfer;
 pub mod userlist;
 pub mod users;
 pub mod webui;
+mod write;
 
 pub use caller::{Admin, Caller, Role};
 pub use error::{ApiError, ApiResult, Kind};

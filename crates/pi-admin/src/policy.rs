@@ -11,6 +11,7 @@ use crate::gate::{Granted, PolicyDelete, PolicyRead, PolicyWrite};
 use crate::policyset::{map_match_error, match_context_parts};
 use crate::request::{param_is_true, param_str, required_param};
 use crate::state::{AppState, Snapshot};
+use crate::write::checked_write;
 use pi_model::record::{ConditionRecord, PolicyRecord};
 use pi_model::{PolicyWrite as Write, ValidationContext, ValidationError};
 use pi_policy::GenericParams;
@@ -417,14 +418,9 @@ pub async fn set_active(
     pre: Option<Precondition>,
 ) -> ApiResult<i64> {
     let n = name.to_owned();
-    let id = state
-        .db(move |s| s.with_precondition(pre, |s| s.set_policy_active(&n, active)))
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!("The policy with name '{name}' does not exist"))
-        })?;
-    state.refresh().await?;
-    Ok(id)
+    let set = move |s: &pi_store::Store| s.set_policy_active(&n, active);
+    let missing = || ApiError::not_found(format!("The policy with name '{name}' does not exist"));
+    checked_write(state, pre, set, |id| id.ok_or_else(missing)).await
 }
 
 /// `DELETE /policy/<name>`: the id of the deleted policy.
@@ -435,12 +431,9 @@ pub async fn delete(
     pre: Option<Precondition>,
 ) -> ApiResult<i64> {
     let n = name.to_owned();
-    let id = state
-        .db(move |s| s.with_precondition(pre, |s| s.delete_policy(&n)))
-        .await?
-        .ok_or_else(|| ApiError::not_found("The requested Policy could not be found."))?;
-    state.refresh().await?;
-    Ok(id)
+    let delete = move |s: &pi_store::Store| s.delete_policy(&n);
+    let missing = || ApiError::not_found("The requested Policy could not be found.");
+    checked_write(state, pre, delete, |id| id.ok_or_else(missing)).await
 }
 
 #[cfg(test)]

@@ -8,11 +8,35 @@
 use super::resource;
 use crate::auth::{Auth, Caller};
 use crate::envelope;
-use crate::params::Params;
+use crate::error::HttpError;
 use crate::server::AppState;
-use actix_web::{web, HttpResponse};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
 use pi_admin::userlist::{self, Answer};
 use serde_json::{json, Map, Value};
+
+/// A user-list request that passed its checks (`userlist::authorize`: the
+/// caller's JWT, the parameters, `realmadmin` and the `userlist` gates).
+struct Authorized {
+    state: web::Data<AppState>,
+    auth: userlist::Authorized,
+}
+
+impl FromRequest for Authorized {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = super::request_parts::<Caller>(req, payload);
+        Box::pin(async move {
+            let (state, caller, params) = parts.await?;
+            let auth = userlist::authorize(&state, &caller, params.into_map())
+                .await
+                .map_err(HttpError)?;
+            Ok(Authorized { state, auth })
+        })
+    }
+}
 
 /// The envelope of a list or count: `detail` reports skipped resolvers and
 /// a cut at `PI_USERLIST_MAX`, with the thread id, when there is any.
@@ -40,13 +64,8 @@ fn answer(answer: Answer) -> HttpResponse {
     get, path = "/user/", tag = "user", params(crate::openapi::UserQuery),
     responses((status = 200, description = "The users of the realm(s), with the attributes asked for", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    Auth(caller): Auth<Caller>,
-    params: Params,
-) -> crate::error::Reply {
-    let auth = userlist::authorize(&state, &caller, params.into_map()).await?;
-    Ok(answer(userlist::list(&state, auth).await?))
+async fn list(q: Authorized) -> crate::error::Reply {
+    Ok(answer(userlist::list(&q.state, q.auth).await?))
 }
 
 /// `GET /user/count`.
@@ -54,13 +73,8 @@ async fn list(
     get, path = "/user/count", tag = "user", params(crate::openapi::UserQuery),
     responses((status = 200, description = "The number of users the same query would list", body = crate::openapi::Envelope)),
 )]
-async fn count(
-    state: web::Data<AppState>,
-    Auth(caller): Auth<Caller>,
-    params: Params,
-) -> crate::error::Reply {
-    let auth = userlist::authorize(&state, &caller, params.into_map()).await?;
-    Ok(answer(userlist::count(&state, auth).await?))
+async fn count(q: Authorized) -> crate::error::Reply {
+    Ok(answer(userlist::count(&q.state, q.auth).await?))
 }
 
 /// `GET /user/settings`: the caller's stored WebUI settings document (an

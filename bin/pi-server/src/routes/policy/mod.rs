@@ -10,7 +10,7 @@
 
 pub(crate) mod lint;
 
-use super::{current_etag, if_match, resource, with_etag};
+use super::{current_etag, resource, with_etag};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
@@ -20,13 +20,13 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use pi_admin::gate::{PolicyDelete, PolicyRead, PolicyWrite};
+use pi_admin::gate::{Granted, PolicyDelete, PolicyRead, PolicyWrite};
 use pi_admin::policy::{self, CheckAnswer, CheckQuery};
 use pi_store::ObjectKind;
 use serde_json::{json, Map, Value};
 
 use super::allowed as gated;
-use super::{AllowedOn, NameKey, OldNameKey};
+use super::{Allowed, AllowedOn, ExportKey, FilenameKey, NameKey, OldNameKey, ScopeKey};
 
 /// The success envelope around an already serialised JSON value.
 fn ok_raw(value_json: &str) -> HttpResponse {
@@ -44,13 +44,24 @@ fn ok_raw(value_json: &str) -> HttpResponse {
 
 // ----- GET /policy/, GET /policy/<name> -----
 
+/// The gate, then [`list_granted`].
 async fn list_policies(
     state: &AppState,
     admin: &Admin,
     name: Option<String>,
-    mut params: Params,
+    params: Params,
 ) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
+    list_granted(state, &granted, name, params)
+}
+
+/// The policies the filter of `params` (and `name`) selects.
+fn list_granted(
+    state: &AppState,
+    granted: &Granted<PolicyRead>,
+    name: Option<String>,
+    mut params: Params,
+) -> crate::error::Reply {
     params.lowercase_keys();
     let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
     crate::audit::log(|r| {
@@ -62,19 +73,15 @@ async fn list_policies(
         );
     });
     let filter = policy::list_filter(state, name, params.all());
-    Ok(ok_raw(&policy::list_json(&granted, &filter)))
+    Ok(ok_raw(&policy::list_json(granted, &filter)))
 }
 
 #[utoipa::path(
     get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
     responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    list_policies(&state, &admin, None, params).await
+async fn list(on: Allowed<PolicyRead>) -> crate::error::Reply {
+    list_granted(&on.state, &on.granted, None, on.params)
 }
 
 /// `GET /policy/<name>`; `defs` and `check` are the static routes.
@@ -98,7 +105,7 @@ async fn get_named(
         }
     }
     match name.as_str() {
-        "defs" => policy_defs(&state, &admin, None, params).await,
+        "defs" => policy_defs(&state, &admin, params).await,
         "check" => check(&state, &admin, params).await,
         _ if name.contains('*') => list_policies(&state, &admin, Some(name), params).await,
         _ => {
@@ -115,24 +122,15 @@ async fn get_named(
     post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
 )]
-async fn set(
-    AllowedOn {
-        state,
-        granted,
-        params,
-        name,
-        ..
-    }: AllowedOn<PolicyWrite, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &name);
+async fn set(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
     crate::audit::log(|r| {
-        r.action_detail = name.clone();
-        r.info = pi_model::pyrepr::repr_value(&Value::Object(params.all().clone()));
+        r.action_detail = on.name.clone();
+        r.info = pi_model::pyrepr::repr_value(&Value::Object(on.params.all().clone()));
     });
-    let id = policy::write(&state, &granted, &name, params.all(), pre).await?;
+    let id = policy::write(&on.state, &on.granted, &on.name, on.params.all(), pre).await?;
     let mut value = Map::new();
-    value.insert(format!("setPolicy {name}"), json!(id));
+    value.insert(format!("setPolicy {}", on.name), json!(id));
     Ok(envelope::ok(Value::Object(value)))
 }
 
@@ -142,19 +140,13 @@ async fn set(
     patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn rename(
-    AllowedOn {
-        state,
-        params,
-        name: old,
-        ..
-    }: AllowedOn<PolicyWrite, OldNameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &old);
-    let new = params.required_str("name")?;
+async fn rename(on: AllowedOn<PolicyWrite, OldNameKey>) -> crate::error::Reply {
+    let old = &on.name;
+    let pre = on.if_match(ObjectKind::Policy, old);
+    let new = on.params.required_str("name")?;
     pi_model::PolicyName::for_rename(&new).map_err(policy::validation_error)?;
-    let result = state
+    let result = on
+        .state
         .blocking({
             let (old, new) = (old.clone(), new.clone());
             move |store| store.with_precondition(pre, |s| s.rename_policy(&old, &new))
@@ -170,25 +162,15 @@ async fn rename(
         }
         Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
     };
-    state.refresh().await?;
+    on.state.refresh().await?;
     Ok(envelope::ok(json!(id)))
 }
 
 // ----- enable / disable / delete -----
 
-async fn set_active(
-    allowed: AllowedOn<PolicyWrite, NameKey>,
-    req: &HttpRequest,
-    active: bool,
-) -> crate::error::Reply {
-    let AllowedOn {
-        state,
-        granted,
-        name,
-        ..
-    } = allowed;
-    let pre = if_match(req, ObjectKind::Policy, &name);
-    let id = policy::set_active(&state, &granted, &name, active, pre).await?;
+async fn set_active(on: AllowedOn<PolicyWrite, NameKey>, active: bool) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
+    let id = policy::set_active(&on.state, &on.granted, &on.name, active, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -196,37 +178,26 @@ async fn set_active(
     post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn enable(allowed: AllowedOn<PolicyWrite, NameKey>, req: HttpRequest) -> crate::error::Reply {
-    set_active(allowed, &req, true).await
+async fn enable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    set_active(on, true).await
 }
 
 #[utoipa::path(
     post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn disable(
-    allowed: AllowedOn<PolicyWrite, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    set_active(allowed, &req, false).await
+async fn disable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    set_active(on, false).await
 }
 
 #[utoipa::path(
     delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
 )]
-async fn delete(
-    AllowedOn {
-        state,
-        granted,
-        name,
-        ..
-    }: AllowedOn<PolicyDelete, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &name);
-    let id = policy::delete(&state, &granted, &name, pre).await?;
-    crate::audit::log(|r| r.info = name);
+async fn delete(on: AllowedOn<PolicyDelete, NameKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
+    let id = policy::delete(&on.state, &on.granted, &on.name, pre).await?;
+    crate::audit::log(|r| r.info = on.name);
     Ok(envelope::ok(json!(id)))
 }
 
@@ -236,17 +207,9 @@ async fn delete(
     get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")),
     responses((status = 200, description = "The policies as a file in privacyIDEA's export format", body = String)),
 )]
-async fn export(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let filename = path.into_inner();
-    params.insert_path("export", &filename);
-    let granted = gated::<PolicyRead>(&state, &admin, &params).await?;
-    let body = policy::export(&granted);
-    let disposition = HeaderValue::from_str(&policy::export_disposition(&filename))
+async fn export(on: AllowedOn<PolicyRead, ExportKey>) -> crate::error::Reply {
+    let body = policy::export(&on.granted);
+    let disposition = HeaderValue::from_str(&policy::export_disposition(&on.name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
     Ok(HttpResponse::Ok()
         .insert_header((
@@ -310,25 +273,20 @@ async fn read_file_part(
     responses((status = 200, description = "The number of imported policies", body = crate::openapi::Envelope)),
 )]
 async fn import(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
+    on: AllowedOn<PolicyWrite, FilenameKey>,
     req: HttpRequest,
-    mut params: Params,
     payload: web::Payload,
 ) -> crate::error::Reply {
-    let filename = path.into_inner();
-    params.insert_path("filename", &filename);
-    let granted = gated::<PolicyWrite>(&state, &admin, &params).await?;
+    let (state, granted, params) = (&on.state, &on.granted, &on.params);
     let timeout = crate::params::body_timeout(&req);
     let bytes = tokio::time::timeout(timeout, read_file_part(&req, payload, state.body_limit()))
         .await
         .map_err(|_| crate::params::body_timeout_error(timeout))??;
-    let plan = policy::plan_import(&state, &granted, bytes).await?;
+    let plan = policy::plan_import(state, granted, bytes).await?;
     if params.is_true("dry_run", false) {
         return Ok(envelope::ok(plan.summary_json()));
     }
-    let written = policy::import(&state, &granted, plan).await?;
+    let written = policy::import(state, granted, plan).await?;
     Ok(envelope::ok(json!(written)))
 }
 
@@ -373,31 +331,20 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::er
     get, path = "/policy/defs", tag = "policy",
     responses((status = 200, description = "Every scope's action definitions (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
 )]
-async fn policy_defs(
-    state: &AppState,
-    admin: &Admin,
-    scope: Option<String>,
-    params: Params,
-) -> crate::error::Reply {
+async fn policy_defs(state: &AppState, admin: &Admin, params: Params) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
-    Ok(envelope::ok(
-        policy::defs(state, &granted, scope.as_deref()).await?,
-    ))
+    Ok(envelope::ok(policy::defs(state, &granted, None).await?))
 }
 
 #[utoipa::path(
     get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")),
     responses((status = 200, description = "The action definitions of a scope; `conditions`, `pinodes`/`edumfanodes` are special", body = crate::openapi::Envelope)),
 )]
-async fn defs_scope(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let scope = path.into_inner();
-    params.insert_path("scope", &scope);
-    policy_defs(&state, &admin, Some(scope), params).await
+async fn defs_scope(on: AllowedOn<PolicyRead, ScopeKey>) -> crate::error::Reply {
+    let scope = Some(on.name.as_str());
+    Ok(envelope::ok(
+        policy::defs(&on.state, &on.granted, scope).await?,
+    ))
 }
 
 /// Register the routes. Static paths first; `GET /policy/defs` and
