@@ -6,22 +6,21 @@
 //! these types (JSON with two-space indentation; resolver passwords in clear
 //! text unless `--censor`). Import reads JSON or a Python literal, imports
 //! resolvers, then realms, then policies, each object through the same
-//! validation as the API (pi-realm's `resolver_changes`, pi-store's
-//! `set_realm`, pi-model's `PolicyWrite`), and — like the release — goes on
-//! after a failed object and exits 1 at the end naming the failed types.
+//! use cases as the API (pi-admin's `resolver::save_stored`,
+//! `realm::store_set`, `policy::plan_write`), and — like the release — goes
+//! on after a failed object and exits 1 at the end naming the failed types.
+//! How objects are exported and how an import's entries are read is
+//! `pi_admin::transfer`; this module adds files, progress and messages.
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use pi_model::record::RealmResolverAssignment;
+use pi_admin::transfer::{self, VERSION};
 use pi_realm::{DecodedResolver, EncKey};
 use pi_store::{SetRealmError, Store};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
-
-/// The version written into exports and compared on import.
-const VERSION: &str = "3.14";
 
 /// Configuration types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,7 +138,7 @@ pub fn export(
         for r in records {
             bar.inc(1);
             if name.is_none_or(|n| n == r.name) {
-                list.push(pi_model::Policy::from_record(&r).to_json());
+                list.push(transfer::export_policy(&r));
             }
         }
         doc.insert("policy".into(), Value::Array(list));
@@ -151,18 +150,7 @@ pub fn export(
             if name.is_some_and(|n| n != r.name) {
                 continue;
             }
-            let resolvers: Vec<Value> = r
-                .resolvers
-                .iter()
-                .map(|rr| {
-                    json!({"name": rr.name, "type": rr.rtype, "priority": rr.priority,
-                           "node": rr.node.clone().unwrap_or_default()})
-                })
-                .collect();
-            map.insert(
-                r.name.clone(),
-                json!({"id": r.id, "default": r.default, "resolver": resolvers}),
-            );
+            map.insert(r.name.clone(), transfer::export_realm(&r));
         }
         doc.insert("realm".into(), Value::Object(map));
     }
@@ -186,16 +174,7 @@ pub fn export(
                 continue;
             }
             let d = DecodedResolver::from_record(&r, &key);
-            let data = if args.censor {
-                d.censored_data()
-            } else {
-                d.data.clone()
-            };
-            map.insert(
-                d.name.clone(),
-                json!({"type": d.rtype, "resolvername": d.name,
-                       "censor_keys": d.censor_keys, "data": data}),
-            );
+            map.insert(d.name.clone(), transfer::export_resolver(&d, args.censor));
         }
         doc.insert("resolver".into(), Value::Object(map));
     }
@@ -218,17 +197,6 @@ pub fn export(
     Ok(())
 }
 
-/// Parse an import file: JSON, else a Python literal (`ast.literal_eval`).
-fn parse(text: &str) -> Option<Map<String, Value>> {
-    let value = serde_json::from_str::<Value>(text)
-        .ok()
-        .or_else(|| pi_model::pyliteral::parse(text).ok().map(|v| v.to_json()))?;
-    match value {
-        Value::Object(m) if !m.is_empty() => Some(m),
-        _ => None,
-    }
-}
-
 /// Run `config import`; `Ok(false)` when some type failed (exit status 1).
 pub fn import(
     cfg: &pi_config::PiConfig,
@@ -249,29 +217,15 @@ pub fn import(
                 .with_context(|| format!("cannot read `{}`", p.display()))?;
         }
     }
-    let Some(data) = parse(&text) else {
+    let Some(data) = transfer::parse(&text) else {
         bail!("Could not determine input format! Accepted formats are: json, python.");
     };
-    let minor = |s: &str| s.split('.').take(2).collect::<Vec<_>>().join(".");
-    match data.get("privacyIDEA_version").and_then(Value::as_str) {
-        None => {
-            eprintln!("Unable to determine the version of exported data.");
-            eprintln!("Please make sure that the imported configuration works as expected.");
-        }
-        Some(v) if minor(v) != VERSION => {
-            eprintln!(
-                "Version of export ({}) does not match current privacyIDEA version ({VERSION}).",
-                minor(v)
-            );
-            eprintln!("Please make sure that the imported configuration works as expected.");
-        }
-        Some(_) => {}
+    if let Some(warning) = transfer::version_warning(&data) {
+        eprintln!("{warning}");
+        eprintln!("Please make sure that the imported configuration works as expected.");
     }
     for key in data.keys() {
-        if !matches!(
-            key.as_str(),
-            "policy" | "realm" | "resolver" | "privacyIDEA_version"
-        ) {
+        if !transfer::SECTIONS.contains(&key.as_str()) {
             eprintln!("Skipping configuration type '{key}': not managed by this server.");
         }
     }
@@ -344,6 +298,29 @@ fn summary(failed: Vec<(String, String)>, imported: Vec<String>) -> anyhow::Resu
     ))
 }
 
+/// Import each named entry (only the one named `only`, when given) with
+/// `write`; like the release, a failed entry is noted and the import goes on.
+fn import_each<N: AsRef<str>, V>(
+    entries: impl IntoIterator<Item = (N, V)>,
+    only: Option<&str>,
+    bar: &ProgressBar,
+    mut write: impl FnMut(&str, V) -> Result<(), String>,
+) -> anyhow::Result<()> {
+    let (mut failed, mut imported) = (Vec::new(), Vec::new());
+    for (name, entry) in entries {
+        bar.inc(1);
+        let name = name.as_ref();
+        if only.is_some_and(|n| n != name) {
+            continue;
+        }
+        match write(name, entry) {
+            Ok(()) => imported.push(name.to_owned()),
+            Err(e) => failed.push((name.to_owned(), e)),
+        }
+    }
+    summary(failed, imported)
+}
+
 fn import_resolvers(
     cfg: &pi_config::PiConfig,
     store: &Store,
@@ -351,80 +328,20 @@ fn import_resolvers(
     only: Option<&str>,
     bar: &ProgressBar,
 ) -> anyhow::Result<()> {
-    // privacyIDEA < 3.8 exported a list of resolvers
-    let entries: Vec<(String, Value)> = match section {
-        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        Value::Array(a) => a
-            .iter()
-            .map(|v| {
-                let n = v
-                    .get("resolvername")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                (n.to_string(), v.clone())
-            })
-            .collect(),
-        _ => bail!("the resolver section is neither a dict nor a list"),
-    };
+    let entries = transfer::resolver_entries(section).map_err(|e| anyhow!(e))?;
     let enc = enc_key(cfg)?;
-    let (mut failed, mut imported) = (Vec::new(), Vec::new());
-    for (name, entry) in entries {
-        bar.inc(1);
-        if only.is_some_and(|n| n != name) {
-            continue;
-        }
-        let outcome = (|| -> Result<(), String> {
-            let Value::Object(obj) = &entry else {
-                return Err("not a dict".into());
-            };
-            let rtype = obj.get("type").and_then(Value::as_str).ok_or("no `type`")?;
-            let rname = obj
-                .get("resolvername")
-                .and_then(Value::as_str)
-                .unwrap_or(&name);
-            let params = match obj.get("data") {
-                Some(Value::Object(d)) => d.clone(),
-                None => Map::new(),
-                Some(_) => return Err("`data` is not a dict".into()),
-            };
-            pi_admin::resolver::save_stored(store, rname, rtype, &params, enc.as_ref()).map_err(
-                |e| match e {
-                    // the store's wording (the name quoted), as before
-                    pi_admin::resolver::SaveError::TypeMismatch(x) => {
-                        format!("resolver with similar name and other type already exists: `{x}`")
-                    }
-                    other => other.to_string(),
-                },
-            )?;
-            Ok(())
-        })();
-        match outcome {
-            Ok(()) => imported.push(name),
-            Err(e) => failed.push((name, e)),
-        }
-    }
-    summary(failed, imported)
-}
-
-fn priority_of(v: Option<&Value>) -> Result<Option<i64>, String> {
-    let p = match v {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_i64().ok_or(format!("invalid priority {n}"))?),
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => Some(
-            s.trim()
-                .parse::<i64>()
-                .map_err(|_| format!("invalid priority `{s}`"))?,
-        ),
-        Some(other) => return Err(format!("invalid priority {other}")),
-    };
-    match p {
-        Some(p) if !pi_model::pyrepr::fits_db_int(p) => Err(format!(
-            "the priority {p} is out of range (-2147483648 to 2147483647)"
-        )),
-        Some(0) => Ok(None),
-        p => Ok(p),
-    }
+    import_each(entries, only, bar, |name, entry| {
+        let plan = transfer::resolver_plan(name, &entry)?;
+        pi_admin::resolver::save_stored(store, plan.name, plan.rtype, &plan.params, enc.as_ref())
+            .map_err(|e| match e {
+            // the store's wording (the name quoted), as before
+            pi_admin::resolver::SaveError::TypeMismatch(x) => {
+                format!("resolver with similar name and other type already exists: `{x}`")
+            }
+            other => other.to_string(),
+        })?;
+        Ok(())
+    })
 }
 
 fn import_realms(
@@ -436,69 +353,28 @@ fn import_realms(
     let Value::Object(realms) = section else {
         bail!("the realm section is not a dict");
     };
-    let (mut failed, mut imported) = (Vec::new(), Vec::new());
-    for (raw, conf) in realms {
-        bar.inc(1);
-        if only.is_some_and(|n| n != raw) {
-            continue;
+    import_each(realms, only, bar, |raw, conf| {
+        let transfer::RealmPlan {
+            name,
+            assignments,
+            default,
+        } = transfer::realm_plan(raw, conf)?;
+        let outcome =
+            pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
+                SetRealmError::Store(s) => s.to_string(),
+                other => other.to_string(),
+            })?;
+        if !outcome.failed.is_empty() {
+            log::warn!(
+                "realm {name}: resolvers not assigned: {}",
+                outcome.failed.join(", ")
+            );
         }
-        let outcome = (|| -> Result<(), String> {
-            let name = pi_model::names::normalize_realm_name(raw)?;
-            let entries = match conf.get("resolver") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(a)) => a.clone(),
-                Some(_) => return Err("`resolver` is not a list".into()),
-            };
-            let mut assignments = Vec::new();
-            for e in &entries {
-                let (rname, priority, node) = match e {
-                    // a plain name (older exports)
-                    Value::String(s) => (s.clone(), None, String::new()),
-                    Value::Object(o) => (
-                        o.get("name")
-                            .and_then(Value::as_str)
-                            .ok_or("a resolver entry without `name`")?
-                            .to_string(),
-                        priority_of(o.get("priority"))?,
-                        o.get("node")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string(),
-                    ),
-                    _ => return Err("a resolver entry is neither a name nor a dict".into()),
-                };
-                assignments.push(RealmResolverAssignment {
-                    name: rname.trim().to_string(),
-                    priority,
-                    node,
-                });
-            }
-            let outcome =
-                pi_admin::realm::store_set(store, &name, &assignments).map_err(|e| match e {
-                    SetRealmError::Store(s) => s.to_string(),
-                    other => other.to_string(),
-                })?;
-            if !outcome.failed.is_empty() {
-                log::warn!(
-                    "realm {name}: resolvers not assigned: {}",
-                    outcome.failed.join(", ")
-                );
-            }
-            let default = match conf.get("default") {
-                Some(v) => pi_model::pyrepr::is_true(v),
-                None => false,
-            };
-            if default {
-                store.set_default_realm(&name).map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        })();
-        match outcome {
-            Ok(()) => imported.push(raw.clone()),
-            Err(e) => failed.push((raw.clone(), e)),
+        if default {
+            store.set_default_realm(&name).map_err(|e| e.to_string())?;
         }
-    }
-    summary(failed, imported)
+        Ok(())
+    })
 }
 
 fn import_policies(
@@ -529,31 +405,13 @@ fn import_policies(
         }
         let mut params = params.clone();
         if skip_invalid {
-            let scope = params
-                .get("scope")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            if let Some(Value::Object(actions)) = params.get("action") {
-                let before = actions.len();
-                let kept: Map<String, Value> = actions
-                    .iter()
-                    .filter(|(k, _)| {
-                        let bare = k.trim_start_matches(['!', '-']);
-                        bare == "*"
-                            || bare.is_empty()
-                            || pi_model::defs::is_action_allowed(&scope, bare)
-                    })
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                if kept.len() != before {
-                    log::warn!("policy {name}: dropping actions not valid for this version");
-                    if kept.is_empty() {
-                        log::warn!("skipping policy {name}: no valid actions remain");
-                        continue;
-                    }
-                    params.insert("action".into(), Value::Object(kept));
-                }
+            let dropped = transfer::drop_invalid_actions(&mut params);
+            if dropped != Some(false) {
+                log::warn!("policy {name}: dropping actions not valid for this version");
+            }
+            if dropped.is_none() {
+                log::warn!("skipping policy {name}: no valid actions remain");
+                continue;
             }
         }
         match crate::config::write_policy(cfg, store, &name, &params) {

@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 
-pub use pi_admin::{Admin, Caller, Role};
+pub use pi_admin::{Admin, Caller};
 
 /// The extractor of an authenticated [`Caller`] (any role) or [`Admin`]
 /// (role `admin`, else 4306): `Auth(admin): Auth<Admin>` in a handler's

@@ -155,14 +155,9 @@ impl Params {
             .insert(key.to_string(), Value::String(value.to_string()));
     }
 
-    /// Set a parameter (privacyIDEA's pre-policies rewriting `request.all_data`).
-    pub fn set(&mut self, key: &str, value: Value) {
-        self.values.insert(key.to_string(), value);
-    }
-
-    /// Remove a parameter.
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.values.remove(key)
+    /// The parameters as a map (what pi-admin's use cases take).
+    pub fn into_map(self) -> Map<String, Value> {
+        self.values
     }
 
     /// The raw value.
@@ -178,26 +173,17 @@ impl Params {
     /// The value as a string the way Python's `str()` would render it; `None` for
     /// an absent key or JSON `null`.
     pub fn get_str(&self, key: &str) -> Option<String> {
-        match self.values.get(key)? {
-            Value::Null => None,
-            v => Some(python_str(v)),
-        }
+        pi_admin::request::param_str(&self.values, key)
     }
 
     /// A required parameter: absent, `null` or `""` ⇒ `Missing parameter: <key>`.
     pub fn required_str(&self, key: &str) -> ApiResult<String> {
-        match self.get_str(key) {
-            Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(ApiError::missing(key)),
-        }
+        pi_admin::request::required_param(&self.values, key)
     }
 
     /// privacyIDEA's `is_true` over the value; `default` when absent or `null`.
     pub fn is_true(&self, key: &str, default: bool) -> bool {
-        match self.values.get(key) {
-            None | Some(Value::Null) => default,
-            Some(v) => is_true(v),
-        }
+        pi_admin::request::param_is_true(&self.values, key, default)
     }
 }
 

@@ -68,9 +68,7 @@ where
 {
     let (status, body) = call(
         service,
-        test::TestRequest::post()
-            .uri("/auth")
-            .set_json(json!({"username": ADMIN, "password": PASSWORD})),
+        post_json("/auth", json!({"username": ADMIN, "password": PASSWORD})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -80,29 +78,75 @@ where
         .to_owned()
 }
 
-/// `req` with the admin's token.
-async fn as_admin<S, B>(service: &S, token: &str, req: test::TestRequest) -> (StatusCode, Value)
+/// `POST <uri>` with a JSON body.
+fn post_json(uri: &str, body: Value) -> test::TestRequest {
+    test::TestRequest::post().uri(uri).set_json(body)
+}
+
+/// `GET <uri>`.
+fn get(uri: &str) -> test::TestRequest {
+    test::TestRequest::get().uri(uri)
+}
+
+/// A logged-in admin: requests sent with its token.
+struct AdminSession<'a, S> {
+    service: &'a S,
+    token: String,
+}
+
+impl<S, B> AdminSession<'_, S>
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
-    call(
+    /// `req` with the admin's token.
+    async fn send(&self, req: test::TestRequest) -> (StatusCode, Value) {
+        call(
+            self.service,
+            req.insert_header(("Authorization", self.token.clone())),
+        )
+        .await
+    }
+
+    /// `req` with the admin's token, answered `200 OK`: the body.
+    async fn ok(&self, req: test::TestRequest) -> Value {
+        let (status, body) = self.send(req).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+}
+
+/// Log the admin in.
+async fn login<S, B>(service: &S) -> AdminSession<'_, S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    AdminSession {
         service,
-        req.insert_header(("Authorization", token.to_owned())),
-    )
-    .await
+        token: token(service).await,
+    }
+}
+
+/// An error envelope: the status, privacyIDEA's error code and message.
+fn assert_error(answer: (StatusCode, Value), status: StatusCode, code: i64, message: &str) {
+    let (got, body) = answer;
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["result"]["status"], json!(false));
+    assert_eq!(body["result"]["error"]["code"], json!(code));
+    assert_eq!(body["result"]["error"]["message"], json!(message));
 }
 
 #[actix_web::test]
 async fn missing_token_is_the_error_envelope() {
     let app = start().await;
-    let (status, body) = call(&app.service, test::TestRequest::get().uri("/policy/")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(body["result"]["status"], json!(false));
-    assert_eq!(body["result"]["error"]["code"], json!(4033));
-    assert_eq!(
-        body["result"]["error"]["message"],
-        json!("Authentication failure. Missing Authorization header.")
+    let answer = call(&app.service, get("/policy/")).await;
+    let body = answer.1.clone();
+    assert_error(
+        answer,
+        StatusCode::UNAUTHORIZED,
+        4033,
+        "Authentication failure. Missing Authorization header.",
     );
     assert!(
         body["id"].is_number() && body["version"].is_string(),
@@ -113,22 +157,17 @@ async fn missing_token_is_the_error_envelope() {
 #[actix_web::test]
 async fn bad_parameter_and_unknown_route_are_envelopes() {
     let app = start().await;
-    let tok = token(&app.service).await;
-    let (status, body) = as_admin(
-        &app.service,
-        &tok,
-        test::TestRequest::post()
-            .uri("/policy/p1")
-            .set_json(json!({"action": "x"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["result"]["error"]["code"], json!(905));
-    assert_eq!(
-        body["result"]["error"]["message"],
-        json!("ERR905: Missing parameter: scope")
+    let admin = login(&app.service).await;
+    let answer = admin
+        .send(post_json("/policy/p1", json!({"action": "x"})))
+        .await;
+    assert_error(
+        answer,
+        StatusCode::BAD_REQUEST,
+        905,
+        "ERR905: Missing parameter: scope",
     );
-    let (status, body) = call(&app.service, test::TestRequest::get().uri("/no/such/route")).await;
+    let (status, body) = call(&app.service, get("/no/such/route")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["result"]["status"], json!(false));
 }
@@ -136,32 +175,23 @@ async fn bad_parameter_and_unknown_route_are_envelopes() {
 #[actix_web::test]
 async fn policy_write_then_read() {
     let app = start().await;
-    let tok = token(&app.service).await;
-    let (status, body) = as_admin(
-        &app.service,
-        &tok,
-        test::TestRequest::post()
-            .uri("/policy/pol1")
-            .set_json(json!({
+    let admin = login(&app.service).await;
+    let body = admin
+        .ok(post_json(
+            "/policy/pol1",
+            json!({
                 "scope": "enrollment",
                 "action": "tokenlabel=<u>@<r>",
                 "client": "10.0.0.0/8",
                 "priority": 3,
-            })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+            }),
+        ))
+        .await;
     assert!(
         body["result"]["value"]["setPolicy pol1"].is_number(),
         "{body}"
     );
-    let (status, body) = as_admin(
-        &app.service,
-        &tok,
-        test::TestRequest::get().uri("/policy/pol1"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = admin.ok(get("/policy/pol1")).await;
     let pol = &body["result"]["value"][0];
     assert_eq!(pol["name"], json!("pol1"));
     assert_eq!(pol["scope"], json!("enrollment"));
@@ -173,34 +203,27 @@ async fn policy_write_then_read() {
 #[actix_web::test]
 async fn admin_policy_gate_allows_and_denies() {
     let app = start().await;
-    let tok = token(&app.service).await;
+    let admin = login(&app.service).await;
     // no admin policy yet: every action is allowed, so this one may be written
-    let (status, body) = as_admin(
-        &app.service,
-        &tok,
-        test::TestRequest::post()
-            .uri("/policy/readonly")
-            .set_json(json!({"scope": "admin", "action": "policyread"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    admin
+        .ok(post_json(
+            "/policy/readonly",
+            json!({"scope": "admin", "action": "policyread"}),
+        ))
+        .await;
     // now an admin policy exists and grants policyread only
-    let (status, body) =
-        as_admin(&app.service, &tok, test::TestRequest::get().uri("/policy/")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = admin.ok(get("/policy/")).await;
     assert_eq!(body["result"]["value"][0]["name"], json!("readonly"));
-    let (status, body) = as_admin(
-        &app.service,
-        &tok,
-        test::TestRequest::post()
-            .uri("/policy/other")
-            .set_json(json!({"scope": "admin", "action": "policywrite"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(body["result"]["error"]["code"], json!(303));
-    assert_eq!(
-        body["result"]["error"]["message"],
-        json!("Admin actions are defined, but the action policywrite is not allowed!")
+    let answer = admin
+        .send(post_json(
+            "/policy/other",
+            json!({"scope": "admin", "action": "policywrite"}),
+        ))
+        .await;
+    assert_error(
+        answer,
+        StatusCode::FORBIDDEN,
+        303,
+        "Admin actions are defined, but the action policywrite is not allowed!",
     );
 }

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod caller;
 pub mod client;
+pub mod defs;
 pub mod error;
 pub mod gate;
 pub mod login;
@@ -19,9 +20,11 @@ pub mod remote;
 pub mod request;
 pub mod resolver;
 pub mod state;
+pub mod transfer;
 pub mod userlist;
 pub mod users;
 pub mod webui;
+mod write;
 
 pub use caller::{Admin, Caller, Role};
 pub use error::{ApiError, ApiResult, Kind};

@@ -5,9 +5,10 @@
 use crate::error::{ApiError, ApiResult};
 use crate::gate::{Granted, ResolverDelete, ResolverWrite};
 use crate::state::{AppState, Snapshot};
+use crate::write::checked_write;
 use crate::Admin;
 use pi_model::record::{RealmRecord, RealmResolverAssignment};
-use pi_store::{DeleteRealmOutcome, Precondition, SetRealmError, SetRealmOutcome};
+use pi_store::{DeleteRealmOutcome, Precondition, SetRealmError, SetRealmOutcome, Store};
 use serde_json::{json, Map, Value};
 
 /// privacyIDEA's representation of one realm.
@@ -64,17 +65,28 @@ pub fn default_json(snap: &Snapshot) -> Value {
 pub fn keep_node_assignments(
     snap: &Snapshot,
     name: &str,
-    mut assignments: Vec<RealmResolverAssignment>,
+    assignments: Vec<RealmResolverAssignment>,
 ) -> Vec<RealmResolverAssignment> {
-    if let Some(existing) = snap.realm(name) {
-        for rr in &existing.resolvers {
-            if let Some(node) = rr.node.as_deref().filter(|n| !n.is_empty()) {
-                assignments.push(RealmResolverAssignment {
-                    name: rr.name.clone(),
-                    priority: rr.priority,
-                    node: node.to_string(),
-                });
-            }
+    keep_stored(snap, name, assignments, |node| {
+        node.filter(|n| !n.is_empty()).map(str::to_owned)
+    })
+}
+
+/// `assignments` plus the realm's stored assignments whose node `kept`
+/// keeps (`Some(node)`: kept, on that node).
+fn keep_stored(
+    snap: &Snapshot,
+    name: &str,
+    mut assignments: Vec<RealmResolverAssignment>,
+    kept: impl Fn(Option<&str>) -> Option<String>,
+) -> Vec<RealmResolverAssignment> {
+    for rr in snap.realm(name).map_or(&[][..], |r| &r.resolvers) {
+        if let Some(node) = kept(rr.node.as_deref()) {
+            assignments.push(RealmResolverAssignment {
+                name: rr.name.clone(),
+                priority: rr.priority,
+                node,
+            });
         }
     }
     assignments
@@ -87,21 +99,12 @@ pub fn keep_other_nodes(
     snap: &Snapshot,
     name: &str,
     node_id: &str,
-    mut assignments: Vec<RealmResolverAssignment>,
+    assignments: Vec<RealmResolverAssignment>,
 ) -> Vec<RealmResolverAssignment> {
-    if let Some(existing) = snap.realm(name) {
-        for rr in &existing.resolvers {
-            let node = rr.node.clone().unwrap_or_default();
-            if node != node_id {
-                assignments.push(RealmResolverAssignment {
-                    name: rr.name.clone(),
-                    priority: rr.priority,
-                    node,
-                });
-            }
-        }
-    }
-    assignments
+    keep_stored(snap, name, assignments, |node| {
+        let node = node.unwrap_or_default();
+        (node != node_id).then(|| node.to_owned())
+    })
 }
 
 /// Whether `node_id` is a registered node. A node registered after the
@@ -151,12 +154,8 @@ pub async fn write(
     assignments: Vec<RealmResolverAssignment>,
     pre: Option<Precondition>,
 ) -> ApiResult<SetRealmOutcome> {
-    let outcome = state
-        .blocking(move |store| store.with_precondition(pre, |s| store_set(s, &name, &assignments)))
-        .await?
-        .map_err(set_realm_error)?;
-    state.refresh().await?;
-    Ok(outcome)
+    let set = move |s: &Store| Ok(store_set(s, &name, &assignments));
+    checked_write(state, pre, set, |outcome| outcome.map_err(set_realm_error)).await
 }
 
 /// `DELETE /realm/<name>` (the exact name as typed: privacyIDEA does not
@@ -169,42 +168,29 @@ pub async fn delete(
     pre: Option<Precondition>,
 ) -> ApiResult<i64> {
     let name = raw.to_owned();
-    let outcome = state
-        .db(move |s| {
-            s.with_precondition(pre, |s| {
-                s.delete_realm_checked(&name, delete_custom_attributes)
-            })
-        })
-        .await?;
-    let id = match outcome {
-        DeleteRealmOutcome::Deleted(id) => id,
+    let delete = move |s: &Store| s.delete_realm_checked(&name, delete_custom_attributes);
+    checked_write(state, pre, delete, |outcome| match outcome {
+        DeleteRealmOutcome::Deleted(id) => Ok(id),
         DeleteRealmOutcome::NotFound => {
-            return Err(ApiError::not_found("The requested Realm could not be found."))
+            Err(ApiError::not_found("The requested Realm could not be found."))
         }
-        DeleteRealmOutcome::TokenOwned => {
-            return Err(ApiError::generic(
-                904,
-                "Realm can not be deleted, because a user of this realm is still assigned to a token.",
-            ))
-        }
-        DeleteRealmOutcome::ContainerOwned => {
-            return Err(ApiError::generic(
-                904,
-                "Realm can not be deleted, because a user of this realm is still assigned to a container.",
-            ))
-        }
-        DeleteRealmOutcome::CustomAttributes(keys) => {
-            return Err(ApiError::generic(
-                908,
-                format!(
-                    "Realm '{raw}' contains custom user attributes ({}). Deleting the realm will also delete these custom user attributes.",
-                    keys.join(", ")
-                ),
-            ))
-        }
-    };
-    state.refresh().await?;
-    Ok(id)
+        DeleteRealmOutcome::TokenOwned => Err(ApiError::generic(
+            904,
+            "Realm can not be deleted, because a user of this realm is still assigned to a token.",
+        )),
+        DeleteRealmOutcome::ContainerOwned => Err(ApiError::generic(
+            904,
+            "Realm can not be deleted, because a user of this realm is still assigned to a container.",
+        )),
+        DeleteRealmOutcome::CustomAttributes(keys) => Err(ApiError::generic(
+            908,
+            format!(
+                "Realm '{raw}' contains custom user attributes ({}). Deleting the realm will also delete these custom user attributes.",
+                keys.join(", ")
+            ),
+        )),
+    })
+    .await
 }
 
 /// `POST /defaultrealm/<name>` (`name` already trimmed and lower-cased):
@@ -214,19 +200,16 @@ pub async fn set_default(
     _granted: &Granted<ResolverWrite>,
     name: String,
 ) -> ApiResult<i64> {
-    let id = state.db(move |s| s.set_default_realm(&name)).await?;
-    let Some(id) = id else {
-        return Err(ApiError::not_found(
-            "The requested Realm could not be found.",
-        ));
-    };
-    state.refresh().await?;
-    Ok(id)
+    checked_write(
+        state,
+        None,
+        move |s| s.set_default_realm(&name),
+        |id| id.ok_or_else(|| ApiError::not_found("The requested Realm could not be found.")),
+    )
+    .await
 }
 
 /// `DELETE /defaultrealm`: the id of the realm that was the default.
 pub async fn clear_default(state: &AppState, _granted: &Granted<ResolverDelete>) -> ApiResult<i64> {
-    let id = state.db(|s| s.clear_default_realm()).await?;
-    state.refresh().await?;
-    Ok(id)
+    checked_write(state, None, |s| s.clear_default_realm(), Ok).await
 }

@@ -6,9 +6,10 @@
 use crate::error::{ApiError, ApiResult};
 use crate::gate::{Granted, RemoteRead, RemoteWrite};
 use crate::state::AppState;
+use crate::write::checked_write;
 use pi_model::record::RemoteServerRecord;
 use pi_remote::CheckOutcome;
-use pi_store::Precondition;
+use pi_store::{Precondition, Store};
 use serde_json::{json, Map, Value};
 
 /// A URL the definitions accept, or privacyIDEA's parameter error.
@@ -52,31 +53,26 @@ pub async fn save(
     def: Definition,
     pre: Option<Precondition>,
 ) -> ApiResult<()> {
-    state
-        .db(move |s| {
-            s.with_precondition(pre, |s| {
-                let record = match s.get_remote_server(&def.identifier)? {
-                    Some(old) => RemoteServerRecord {
-                        id: old.id,
-                        identifier: old.identifier,
-                        url: def.url,
-                        tls: def.tls,
-                        description: def.description.unwrap_or(old.description),
-                    },
-                    None => RemoteServerRecord {
-                        id: 0,
-                        identifier: def.identifier,
-                        url: def.url,
-                        tls: def.tls,
-                        description: def.description.unwrap_or_default(),
-                    },
-                };
-                s.save_remote_server(&record)
-            })
-        })
-        .await?;
-    state.refresh().await?;
-    Ok(())
+    let save = move |s: &Store| {
+        let record = match s.get_remote_server(&def.identifier)? {
+            Some(old) => RemoteServerRecord {
+                id: old.id,
+                identifier: old.identifier,
+                url: def.url,
+                tls: def.tls,
+                description: def.description.unwrap_or(old.description),
+            },
+            None => RemoteServerRecord {
+                id: 0,
+                identifier: def.identifier,
+                url: def.url,
+                tls: def.tls,
+                description: def.description.unwrap_or_default(),
+            },
+        };
+        s.save_remote_server(&record)
+    };
+    checked_write(state, pre, save, |_| Ok(())).await
 }
 
 /// `DELETE /privacyideaserver/<identifier>`.
@@ -86,16 +82,14 @@ pub async fn delete(
     identifier: String,
     pre: Option<Precondition>,
 ) -> ApiResult<()> {
-    let deleted = state
-        .db(move |s| s.with_precondition(pre, |s| s.delete_remote_server(&identifier)))
-        .await?;
-    if deleted.is_none() {
-        return Err(ApiError::not_found(
+    let delete = move |s: &Store| s.delete_remote_server(&identifier);
+    checked_write(state, pre, delete, |deleted| match deleted {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(
             "The requested PrivacyIDEAServer could not be found.",
-        ));
-    }
-    state.refresh().await?;
-    Ok(())
+        )),
+    })
+    .await
 }
 
 /// `POST /privacyideaserver/test_request`: refuse a URL the outbound

@@ -2,6 +2,7 @@
 //! product, headers and the HTTP environment (filled by the server from its
 //! HTTP request).
 
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -9,6 +10,31 @@ use std::net::IpAddr;
 /// `privacyidea-cp/2.1 Windows/…` gives `privacyidea-cp`); `""` when there is none.
 pub fn user_agent_product(ua: &str) -> String {
     pi_model::lists::user_agent_product(Some(ua))
+}
+
+/// A request parameter as Python's `str()` renders it; `None` when absent
+/// or `null`.
+pub fn param_str(params: &Map<String, Value>, key: &str) -> Option<String> {
+    match params.get(key)? {
+        Value::Null => None,
+        v => Some(pi_model::pyrepr::str_value(v)),
+    }
+}
+
+/// A required parameter: absent, `null` or `""` ⇒ `Missing parameter: <key>`.
+pub fn required_param(params: &Map<String, Value>, key: &str) -> crate::ApiResult<String> {
+    match param_str(params, key) {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(crate::ApiError::missing(key)),
+    }
+}
+
+/// privacyIDEA's `is_true` over a parameter; `default` when absent or `null`.
+pub fn param_is_true(params: &Map<String, Value>, key: &str, default: bool) -> bool {
+    match params.get(key) {
+        None | Some(Value::Null) => default,
+        Some(v) => pi_model::pyrepr::is_true(v),
+    }
 }
 
 /// Facts about the calling request used for policy matching.

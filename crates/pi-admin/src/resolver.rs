@@ -6,6 +6,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::gate::{Granted, ResolverDelete, ResolverRead, ResolverWrite};
 use crate::state::AppState;
+use crate::write::checked_write;
 use pi_model::record::{ResolverConfigChange, ResolverRecord};
 use pi_realm::{DecodedResolver, EncKey, CENSORED};
 use pi_store::{DeleteResolverOutcome, Precondition, SaveResolverError, Store};
@@ -185,11 +186,8 @@ pub async fn save(
     }
     let changes = plan_save(name, rtype, &values, state.enc_key())?;
     let (n, t) = (name.to_owned(), rtype.to_owned());
-    let id = state
-        .blocking(move |store| store.with_precondition(pre, |s| store_save(s, &n, &t, &changes)))
-        .await??;
-    state.refresh().await?;
-    Ok(id)
+    let save = move |s: &Store| Ok(store_save(s, &n, &t, &changes));
+    checked_write(state, pre, save, |saved| Ok(saved?)).await
 }
 
 /// `DELETE /resolver/<name>`: the id of the deleted resolver (`None`: there

@@ -1,6 +1,7 @@
 //! Realm users at `POST /auth`: split `user@realm`, find the user in the
 //! realm's ordered resolvers, check the password against the resolver.
 
+use crate::caller::{Caller, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Snapshot};
 use std::sync::Arc;
@@ -148,4 +149,42 @@ pub async fn check_password(
     })
     .await
     .map_err(ApiError::internal)
+}
+
+/// `GET /user/settings`: the caller's stored WebUI settings document (an
+/// empty object when none is stored or it is not JSON). A local admin is
+/// keyed by name; any caller with a realm by the resolver identity of its
+/// login.
+pub async fn settings(state: &AppState, caller: &Caller) -> ApiResult<serde_json::Value> {
+    let stored = if caller.role == Role::Admin && caller.realm.is_empty() {
+        let name = caller.username.clone();
+        state
+            .db(move |s| s.user_settings(&pi_store::SettingsSubject::LocalAdmin(&name)))
+            .await?
+    } else {
+        let snap = state.snapshot().await?;
+        let user = resolve(state, &snap, &caller.username, Some(&caller.realm)).await?;
+        if user.exists() {
+            state
+                .db(move |s| {
+                    s.user_settings(&pi_store::SettingsSubject::User {
+                        user_id: &user.uid,
+                        resolver: &user.resolver,
+                        realm: &user.realm,
+                    })
+                })
+                .await?
+        } else {
+            log::warn!(
+                "Could not resolve settings subject for user '{}' in realm '{}'.",
+                caller.username,
+                caller.realm
+            );
+            None
+        }
+    };
+    Ok(stored
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .filter(|v| !v.is_null())
+        .unwrap_or_else(|| serde_json::json!({})))
 }

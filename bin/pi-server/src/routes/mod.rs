@@ -62,9 +62,13 @@ pub fn registered_paths() -> Vec<String> {
 /// The `If-Match` precondition of a write on one object; `None` without the
 /// header (then the write behaves exactly as privacyIDEA's).
 pub fn if_match(req: &HttpRequest, kind: ObjectKind, name: &str) -> Option<Precondition> {
-    let header = req.headers().get(IF_MATCH)?;
-    let text = String::from_utf8_lossy(header.as_bytes());
+    let text = if_match_header(req)?;
     Some(Precondition::from_header(kind, name, &text))
+}
+
+fn if_match_header(req: &HttpRequest) -> Option<String> {
+    let header = req.headers().get(IF_MATCH)?;
+    Some(String::from_utf8_lossy(header.as_bytes()).into_owned())
 }
 
 /// The object's current version (read before the snapshot, so a body served
@@ -76,6 +80,18 @@ pub async fn current_etag(
 ) -> ApiResult<Option<String>> {
     let name = name.to_owned();
     state.db(move |s| s.object_etag(kind, &name)).await
+}
+
+/// [`current_etag`] of the object `name` when there is one.
+pub async fn etag_if(
+    state: &AppState,
+    kind: ObjectKind,
+    name: Option<&str>,
+) -> ApiResult<Option<String>> {
+    match name {
+        Some(name) => current_etag(state, kind, name).await,
+        None => Ok(None),
+    }
 }
 
 /// Adds `ETag: "<version>"` to a response (nothing for `None`).
@@ -153,6 +169,15 @@ impl PathKey for NoPath {
 pub trait PathKey {
     /// The parameter name.
     const KEY: &'static str;
+
+    /// The path variable as the route uses it (default: as sent).
+    fn normalize(raw: String) -> String {
+        raw
+    }
+
+    /// Audit fields the route sets before its gate, so that the audit row
+    /// of a denied request has them too (default: none).
+    fn audit(_name: &str) {}
 }
 
 /// [`Allowed`] for a route on one named object: the path variable is
@@ -168,25 +193,33 @@ pub struct AllowedOn<P: Permission, K: PathKey> {
     pub params: Params,
     /// The path variable.
     pub name: String,
+    /// The `If-Match` header, as text.
+    if_match: Option<String>,
     key: PhantomData<K>,
+}
+
+impl<P: Permission, K: PathKey> AllowedOn<P, K> {
+    /// The `If-Match` precondition of a write on the object `name` of `kind`;
+    /// `None` without the header (see [`if_match`]).
+    pub fn if_match(&self, kind: ObjectKind, name: &str) -> Option<Precondition> {
+        let text = self.if_match.as_deref()?;
+        Some(Precondition::from_header(kind, name, text))
+    }
 }
 
 impl<P: Permission + 'static, K: PathKey + 'static> FromRequest for AllowedOn<P, K> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let admin = Auth::<Admin>::from_request(req, payload).into_inner();
-        let params = Params::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let parts = request_parts::<Admin>(req, payload);
         let name = (!K::KEY.is_empty()).then(|| web::Path::<String>::extract(req));
+        let if_match = if_match_header(req);
         Box::pin(async move {
-            let Auth(admin) = admin?;
-            let mut params = params.await?;
-            let state =
-                state.ok_or_else(|| HttpError(ApiError::internal("application state missing")))?;
+            let (state, admin, mut params) = parts.await?;
             let mut value = String::new();
             if let Some(name) = name {
-                value = name.await?.into_inner();
+                value = K::normalize(name.await?.into_inner());
+                K::audit(&value);
                 params.insert_path(K::KEY, &value);
             }
             let granted = allowed::<P>(&state, &admin, &params)
@@ -197,10 +230,37 @@ impl<P: Permission + 'static, K: PathKey + 'static> FromRequest for AllowedOn<P,
                 granted,
                 params,
                 name: value,
+                if_match,
                 key: PhantomData,
             })
         })
     }
+}
+
+/// The server's state, the authenticated caller and the parameters.
+pub(crate) type RequestParts<A> = (web::Data<AppState>, A, Params);
+
+/// The server's state, the authenticated caller (`Admin` or `Caller`) and
+/// the parameters of a request: the first steps of the extractors that run
+/// a gate, in the order actix would run them as handler arguments.
+pub(crate) fn request_parts<A: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<RequestParts<A>, actix_web::Error>>
+where
+    Auth<A>: FromRequest<Error = HttpError>,
+    <Auth<A> as FromRequest>::Future: 'static,
+{
+    let auth = Auth::<A>::from_request(req, payload);
+    let params = Params::from_request(req, payload);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let Auth(who) = auth.await?;
+        let params = params.await?;
+        let state =
+            state.ok_or_else(|| HttpError(ApiError::internal("application state missing")))?;
+        Ok((state, who, params))
+    })
 }
 
 macro_rules! path_keys {
@@ -218,4 +278,29 @@ path_keys! {
     IdentifierKey = "identifier";
     NameKey = "name";
     OldNameKey = "old_name";
+    ScopeKey = "scope";
+    ExportKey = "export";
+    FilenameKey = "filename";
+}
+
+/// The path variable is the `resolver` parameter; the audit row's `info`
+/// is the resolver's name.
+pub struct ResolverKey;
+
+impl PathKey for ResolverKey {
+    const KEY: &'static str = "resolver";
+    fn audit(name: &str) {
+        crate::audit::log(|r| r.info = name.to_owned());
+    }
+}
+
+/// The path variable is the `identifier` parameter of a definition being
+/// saved, blanks replaced by `_` (privacyIDEA's `POST /privacyideaserver`).
+pub struct NewIdentifierKey;
+
+impl PathKey for NewIdentifierKey {
+    const KEY: &'static str = "identifier";
+    fn normalize(raw: String) -> String {
+        raw.replace(' ', "_")
+    }
 }

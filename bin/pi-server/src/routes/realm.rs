@@ -1,6 +1,6 @@
 //! `/realm` and `/defaultrealm` (spec/realm-auth-server.md §1.4).
 
-use super::{current_etag, if_match, resource, with_etag};
+use super::{etag_if, if_match, resource, with_etag};
 use super::{Allowed, AllowedOn, RealmKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
@@ -45,10 +45,7 @@ async fn list(
         web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
             .ok()
             .and_then(|q| q.get("realm").map(|r| r.to_lowercase()));
-    let etag = match &one {
-        Some(name) => current_etag(&state, ObjectKind::Realm, name).await?,
-        None => None,
-    };
+    let etag = etag_if(&state, ObjectKind::Realm, one.as_deref()).await?;
     let snap = state.snapshot().await?;
     let body = realm::list_json(&snap, &admin)?;
     Ok(with_etag(envelope::ok(body), etag))
@@ -138,17 +135,9 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
     post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
 )]
-async fn set_realm(
-    AllowedOn {
-        state,
-        granted,
-        params,
-        name: raw,
-        ..
-    }: AllowedOn<ResolverWrite, RealmKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let name = normalize_realm_name(&raw)?;
+async fn set_realm(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Reply {
+    let (params, granted) = (&on.params, &on.granted);
+    let name = normalize_realm_name(&on.name)?;
     let names = match params.get("resolvers") {
         None | Some(Value::Null) => return Err(ApiError::missing("resolvers").into()),
         Some(Value::String(s)) if s.is_empty() => return Err(ApiError::missing("resolvers").into()),
@@ -158,7 +147,7 @@ async fn set_realm(
     for (stripped, raw_name) in &names {
         assignments.push(RealmResolverAssignment {
             name: stripped.clone(),
-            priority: priority_of(&params, raw_name)?,
+            priority: priority_of(params, raw_name)?,
             node: String::new(),
         });
     }
@@ -183,8 +172,8 @@ async fn set_realm(
             items.join(", ")
         );
     });
-    let pre = if_match(&req, ObjectKind::Realm, &name);
-    write_realm(&state, &granted, name, assignments, pre).await
+    let pre = on.if_match(ObjectKind::Realm, &name);
+    write_realm(&on.state, granted, name, assignments, pre).await
 }
 
 fn verify_error() -> ApiError {
@@ -253,21 +242,12 @@ async fn set_realm_node(
     delete, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("delete_custom_attributes" = Option<String>, Query, description = "Also delete the realm's custom user attributes")),
     responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
 )]
-async fn delete_realm(
-    AllowedOn {
-        state,
-        granted,
-        params,
-        name: raw,
-        ..
-    }: AllowedOn<ResolverDelete, RealmKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let confirm = params.is_true("delete_custom_attributes", false);
-    crate::audit::log(|r| r.info = raw.clone());
-    let pre = if_match(&req, ObjectKind::Realm, &raw);
+async fn delete_realm(on: AllowedOn<ResolverDelete, RealmKey>) -> crate::error::Reply {
+    let confirm = on.params.is_true("delete_custom_attributes", false);
+    crate::audit::log(|r| r.info = on.name.clone());
+    let pre = on.if_match(ObjectKind::Realm, &on.name);
     // Exact name as typed (privacyIDEA does not lower-case here).
-    let id = realm::delete(&state, &granted, &raw, confirm, pre).await?;
+    let id = realm::delete(&on.state, &on.granted, &on.name, confirm, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -284,18 +264,10 @@ async fn get_default(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> c
     post, path = "/defaultrealm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")),
     responses((status = 200, description = "The id of the new default realm", body = crate::openapi::Envelope)),
 )]
-async fn set_default(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let raw = path.into_inner();
-    params.insert_path("realm", &raw);
-    let granted = super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
-    let name = raw.trim().to_lowercase();
+async fn set_default(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Reply {
+    let name = on.name.trim().to_lowercase();
     crate::audit::log(|r| r.info = name.clone());
-    let id = realm::set_default(&state, &granted, name).await?;
+    let id = realm::set_default(&on.state, &on.granted, name).await?;
     Ok(envelope::ok(json!(id)))
 }
 

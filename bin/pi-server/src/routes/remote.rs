@@ -1,14 +1,12 @@
 //! `/privacyideaserver`: definitions of remote privacyIDEA servers and the test
 //! request to their `/validate/check` (spec/realm-auth-server.md §6).
 
-use super::{current_etag, if_match, resource, with_etag};
-use super::{Allowed, AllowedOn, IdentifierKey};
-use crate::auth::{Admin, Auth};
+use super::{etag_if, resource, with_etag};
+use super::{Allowed, AllowedOn, IdentifierKey, NewIdentifierKey};
 use crate::envelope;
 use crate::error::ApiResult;
 use crate::params::Params;
-use crate::server::AppState;
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use pi_admin::gate::{RemoteRead, RemoteWrite};
 use pi_admin::remote;
 use pi_store::ObjectKind;
@@ -26,19 +24,10 @@ fn checked_url(params: &Params) -> ApiResult<String> {
     get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
     responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    Allowed {
-        state,
-        granted,
-        params,
-        ..
-    }: Allowed<RemoteRead>,
-) -> crate::error::Reply {
-    let etag = match params.get_str("identifier") {
-        Some(id) => current_etag(&state, ObjectKind::RemoteServer, &id).await?,
-        None => None,
-    };
-    let body = remote::list_json(&state, &granted).await?;
+async fn list(on: Allowed<RemoteRead>) -> crate::error::Reply {
+    let one = on.params.get_str("identifier");
+    let etag = etag_if(&on.state, ObjectKind::RemoteServer, one.as_deref()).await?;
+    let body = remote::list_json(&on.state, &on.granted).await?;
     Ok(with_etag(envelope::ok(body), etag))
 }
 
@@ -46,24 +35,15 @@ async fn list(
     post, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), request_body(content((crate::openapi::RemoteServerRequest = "application/json"), (crate::openapi::RemoteServerRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
-async fn save(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let identifier = path.into_inner().replace(' ', "_");
-    let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
-    params.insert_path("identifier", &identifier);
-    let granted = super::allowed::<RemoteWrite>(&state, &admin, &params).await?;
+async fn save(on: AllowedOn<RemoteWrite, NewIdentifierKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::RemoteServer, &on.name);
     let def = remote::Definition {
-        url: checked_url(&params)?,
-        tls: params.is_true("tls", true),
-        description: params.get_str("description"),
-        identifier,
+        url: checked_url(&on.params)?,
+        tls: on.params.is_true("tls", true),
+        description: on.params.get_str("description"),
+        identifier: on.name.clone(),
     };
-    remote::save(&state, &granted, def, pre).await?;
+    remote::save(&on.state, &on.granted, def, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
@@ -71,17 +51,9 @@ async fn save(
     delete, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")),
     responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
 )]
-async fn delete(
-    AllowedOn {
-        state,
-        granted,
-        name: identifier,
-        ..
-    }: AllowedOn<RemoteWrite, IdentifierKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::RemoteServer, &identifier);
-    remote::delete(&state, &granted, identifier, pre).await?;
+async fn delete(on: AllowedOn<RemoteWrite, IdentifierKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::RemoteServer, &on.name);
+    remote::delete(&on.state, &on.granted, on.name, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
@@ -89,20 +61,14 @@ async fn delete(
     post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
 )]
-async fn test_request(
-    Allowed {
-        state,
-        granted,
-        params,
-        ..
-    }: Allowed<RemoteWrite>,
-) -> crate::error::Reply {
+async fn test_request(on: Allowed<RemoteWrite>) -> crate::error::Reply {
+    let (state, granted, params) = (&on.state, &on.granted, &on.params);
     params.required_str("identifier")?;
-    let url = checked_url(&params)?;
+    let url = checked_url(params)?;
     let username = params.required_str("username")?;
     let password = params.required_str("password")?;
     let tls = params.is_true("tls", true);
-    let outcome = remote::test_request(&state, &granted, url, tls, &username, &password).await?;
+    let outcome = remote::test_request(state, granted, url, tls, &username, &password).await?;
     let body = envelope::success_body_with_detail(
         json!(outcome.accepted),
         json!({"description": outcome.reason, "http_status": outcome.http_status}),

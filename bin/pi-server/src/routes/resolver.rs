@@ -1,7 +1,7 @@
 //! `/resolver` (spec/realm-auth-server.md §2.3–2.4).
 
-use super::Allowed;
-use super::{current_etag, if_match, resource, with_etag};
+use super::{current_etag, resource, with_etag};
+use super::{Allowed, AllowedOn, ResolverKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::params::Params;
@@ -29,18 +29,12 @@ fn filter(params: &Params, name: Option<&str>) -> ListFilter {
     get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
     responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    Allowed {
-        state,
-        granted,
-        params,
-        ..
-    }: Allowed<ResolverRead>,
-) -> crate::error::Reply {
+async fn list(on: Allowed<ResolverRead>) -> crate::error::Reply {
+    let filter = filter(&on.params, None);
     Ok(envelope::ok(resolver::list_json(
-        &state,
-        &granted,
-        &filter(&params, None),
+        &on.state,
+        &on.granted,
+        &filter,
     )))
 }
 
@@ -69,20 +63,18 @@ async fn get_one(
     post, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The resolver id", body = crate::openapi::Envelope)),
 )]
-async fn save(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let name = path.into_inner();
-    crate::audit::log(|r| r.info = name.clone());
-    let pre = if_match(&req, ObjectKind::Resolver, &name);
-    params.insert_path("resolver", &name);
-    let granted = super::allowed::<ResolverWrite>(&state, &admin, &params).await?;
-    let rtype = params.required_str("type")?;
-    let id = resolver::save(&state, &granted, &name, &rtype, params.all(), pre).await?;
+async fn save(on: AllowedOn<ResolverWrite, ResolverKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Resolver, &on.name);
+    let rtype = on.params.required_str("type")?;
+    let id = resolver::save(
+        &on.state,
+        &on.granted,
+        &on.name,
+        &rtype,
+        on.params.all(),
+        pre,
+    )
+    .await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -90,19 +82,9 @@ async fn save(
     delete, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
     responses((status = 200, description = "The id of the deleted resolver (`-1` when there was none)", body = crate::openapi::Envelope)),
 )]
-async fn delete(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let name = path.into_inner();
-    crate::audit::log(|r| r.info = name.clone());
-    params.insert_path("resolver", &name);
-    let granted = super::allowed::<ResolverDelete>(&state, &admin, &params).await?;
-    let pre = if_match(&req, ObjectKind::Resolver, &name);
-    match resolver::delete(&state, &granted, &name, pre).await? {
+async fn delete(on: AllowedOn<ResolverDelete, ResolverKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Resolver, &on.name);
+    match resolver::delete(&on.state, &on.granted, &on.name, pre).await? {
         None => {
             crate::audit::success(false);
             Ok(envelope::ok(json!(-1)))

@@ -7,7 +7,7 @@
 //! with 404), see docs/compatibility.md.
 
 use super::gated;
-use crate::auth::{Admin, Auth};
+use crate::auth::Admin;
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -54,11 +54,6 @@ pub(super) async fn unless_named_policy(
     get, path = "/policy/lint/", tag = "policy",
     responses((status = 200, description = "The linter's report over the current policies: `{\"findings\": [{code, severity, policy, message, …}], \"summary\": {…}}` (not in privacyIDEA; `GET /policy/lint` answers the same while no policy is named `lint`)", body = crate::openapi::Envelope)),
 )]
-pub(crate) async fn get(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    let granted = gated::<PolicyRead>(&state, &admin, &params).await?;
-    Ok(answer(&state, granted.snapshot()).await?)
+pub(crate) async fn get(on: crate::routes::Allowed<PolicyRead>) -> crate::error::Reply {
+    Ok(answer(&on.state, on.granted.snapshot()).await?)
 }

@@ -8,30 +8,25 @@
 //! with the request's `user`/`realm`/`resolver` as the target — for
 //! `POST /policy/<name>` these are the policy's own fields (spec/policy.md §2.9).
 
-mod defs;
 pub(crate) mod lint;
 
-use super::{current_etag, if_match, resource, with_etag};
+use super::{current_etag, resource, with_etag};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
 use crate::error::{ApiError, ApiResult};
-use crate::params::{is_true, Params};
+use crate::params::Params;
 use crate::server::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use pi_admin::gate::{PolicyDelete, PolicyRead, PolicyWrite};
-use pi_admin::policy;
-use pi_admin::policyset::{map_match_error, match_context_parts};
-use pi_policy::GenericParams;
+use pi_admin::gate::{Granted, PolicyDelete, PolicyRead, PolicyWrite};
+use pi_admin::policy::{self, CheckAnswer, CheckQuery};
 use pi_store::ObjectKind;
-use pi_store::PolicyFilter;
 use serde_json::{json, Map, Value};
-use std::borrow::Cow;
 
 use super::allowed as gated;
-use super::{AllowedOn, NameKey, OldNameKey};
+use super::{Allowed, AllowedOn, ExportKey, FilenameKey, NameKey, OldNameKey, ScopeKey};
 
 /// The success envelope around an already serialised JSON value.
 fn ok_raw(value_json: &str) -> HttpResponse {
@@ -49,13 +44,24 @@ fn ok_raw(value_json: &str) -> HttpResponse {
 
 // ----- GET /policy/, GET /policy/<name> -----
 
+/// The gate, then [`list_granted`].
 async fn list_policies(
     state: &AppState,
     admin: &Admin,
     name: Option<String>,
-    mut params: Params,
+    params: Params,
 ) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
+    list_granted(state, &granted, name, params)
+}
+
+/// The policies the filter of `params` (and `name`) selects.
+fn list_granted(
+    state: &AppState,
+    granted: &Granted<PolicyRead>,
+    name: Option<String>,
+    mut params: Params,
+) -> crate::error::Reply {
     params.lowercase_keys();
     let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
     crate::audit::log(|r| {
@@ -66,28 +72,16 @@ async fn list_policies(
             none(params.get_str("scope"))
         );
     });
-    let filter = PolicyFilter {
-        name,
-        realm: params.get_str("realm"),
-        scope: params.get_str("scope"),
-        active: params.get("active").filter(|v| !v.is_null()).map(is_true),
-        // as privacyIDEA's SQL filter under MariaDB/MySQL's collation
-        exact_ignores_case: state.store.backend().text_equality_ignores_case(),
-        ..PolicyFilter::default()
-    };
-    Ok(ok_raw(&policy::list_json(&granted, &filter)))
+    let filter = policy::list_filter(state, name, params.all());
+    Ok(ok_raw(&policy::list_json(granted, &filter)))
 }
 
 #[utoipa::path(
     get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
     responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    params: Params,
-) -> crate::error::Reply {
-    list_policies(&state, &admin, None, params).await
+async fn list(on: Allowed<PolicyRead>) -> crate::error::Reply {
+    list_granted(&on.state, &on.granted, None, on.params)
 }
 
 /// `GET /policy/<name>`; `defs` and `check` are the static routes.
@@ -111,7 +105,7 @@ async fn get_named(
         }
     }
     match name.as_str() {
-        "defs" => policy_defs(&state, &admin, None, params).await,
+        "defs" => policy_defs(&state, &admin, params).await,
         "check" => check(&state, &admin, params).await,
         _ if name.contains('*') => list_policies(&state, &admin, Some(name), params).await,
         _ => {
@@ -128,24 +122,15 @@ async fn get_named(
     post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
 )]
-async fn set(
-    AllowedOn {
-        state,
-        granted,
-        params,
-        name,
-        ..
-    }: AllowedOn<PolicyWrite, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &name);
+async fn set(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
     crate::audit::log(|r| {
-        r.action_detail = name.clone();
-        r.info = pi_model::pyrepr::repr_value(&Value::Object(params.all().clone()));
+        r.action_detail = on.name.clone();
+        r.info = pi_model::pyrepr::repr_value(&Value::Object(on.params.all().clone()));
     });
-    let id = policy::write(&state, &granted, &name, params.all(), pre).await?;
+    let id = policy::write(&on.state, &on.granted, &on.name, on.params.all(), pre).await?;
     let mut value = Map::new();
-    value.insert(format!("setPolicy {name}"), json!(id));
+    value.insert(format!("setPolicy {}", on.name), json!(id));
     Ok(envelope::ok(Value::Object(value)))
 }
 
@@ -155,19 +140,13 @@ async fn set(
     patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn rename(
-    AllowedOn {
-        state,
-        params,
-        name: old,
-        ..
-    }: AllowedOn<PolicyWrite, OldNameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &old);
-    let new = params.required_str("name")?;
+async fn rename(on: AllowedOn<PolicyWrite, OldNameKey>) -> crate::error::Reply {
+    let old = &on.name;
+    let pre = on.if_match(ObjectKind::Policy, old);
+    let new = on.params.required_str("name")?;
     pi_model::PolicyName::for_rename(&new).map_err(policy::validation_error)?;
-    let result = state
+    let result = on
+        .state
         .blocking({
             let (old, new) = (old.clone(), new.clone());
             move |store| store.with_precondition(pre, |s| s.rename_policy(&old, &new))
@@ -183,25 +162,15 @@ async fn rename(
         }
         Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
     };
-    state.refresh().await?;
+    on.state.refresh().await?;
     Ok(envelope::ok(json!(id)))
 }
 
 // ----- enable / disable / delete -----
 
-async fn set_active(
-    allowed: AllowedOn<PolicyWrite, NameKey>,
-    req: &HttpRequest,
-    active: bool,
-) -> crate::error::Reply {
-    let AllowedOn {
-        state,
-        granted,
-        name,
-        ..
-    } = allowed;
-    let pre = if_match(req, ObjectKind::Policy, &name);
-    let id = policy::set_active(&state, &granted, &name, active, pre).await?;
+async fn set_active(on: AllowedOn<PolicyWrite, NameKey>, active: bool) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
+    let id = policy::set_active(&on.state, &on.granted, &on.name, active, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
@@ -209,90 +178,38 @@ async fn set_active(
     post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn enable(allowed: AllowedOn<PolicyWrite, NameKey>, req: HttpRequest) -> crate::error::Reply {
-    set_active(allowed, &req, true).await
+async fn enable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    set_active(on, true).await
 }
 
 #[utoipa::path(
     post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
 )]
-async fn disable(
-    allowed: AllowedOn<PolicyWrite, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    set_active(allowed, &req, false).await
+async fn disable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
+    set_active(on, false).await
 }
 
 #[utoipa::path(
     delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
     responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
 )]
-async fn delete(
-    AllowedOn {
-        state,
-        granted,
-        name,
-        ..
-    }: AllowedOn<PolicyDelete, NameKey>,
-    req: HttpRequest,
-) -> crate::error::Reply {
-    let pre = if_match(&req, ObjectKind::Policy, &name);
-    let id = policy::delete(&state, &granted, &name, pre).await?;
-    crate::audit::log(|r| r.info = name);
+async fn delete(on: AllowedOn<PolicyDelete, NameKey>) -> crate::error::Reply {
+    let pre = on.if_match(ObjectKind::Policy, &on.name);
+    let id = policy::delete(&on.state, &on.granted, &on.name, pre).await?;
+    crate::audit::log(|r| r.info = on.name);
     Ok(envelope::ok(json!(id)))
 }
 
 // ----- export / import -----
 
-/// `Content-Disposition` for a client-chosen file name: path separators and
-/// control characters removed; a quoted ASCII `filename` plus RFC 5987
-/// `filename*` when the name is not plain ASCII (RFC 6266).
-fn content_disposition(raw: &str) -> String {
-    let clean: String = raw
-        .chars()
-        .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
-        .collect();
-    let clean = clean.trim();
-    let clean = if clean.is_empty() || clean == "." || clean == ".." {
-        "policies.cfg"
-    } else {
-        clean
-    };
-    let ascii: String = clean
-        .chars()
-        .map(|c| if c.is_ascii() && c != '"' { c } else { '_' })
-        .collect();
-    let mut out = format!("attachment; filename=\"{ascii}\"");
-    if ascii != clean {
-        let mut enc = String::new();
-        for b in clean.bytes() {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                enc.push(char::from(b));
-            } else {
-                enc.push_str(&format!("%{b:02X}"));
-            }
-        }
-        out.push_str(&format!("; filename*=UTF-8''{enc}"));
-    }
-    out
-}
-
 #[utoipa::path(
     get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")),
     responses((status = 200, description = "The policies as a file in privacyIDEA's export format", body = String)),
 )]
-async fn export(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let filename = path.into_inner();
-    params.insert_path("export", &filename);
-    let granted = gated::<PolicyRead>(&state, &admin, &params).await?;
-    let body = pi_model::policyfile::export(granted.snapshot().policy_set.policies());
-    let disposition = HeaderValue::from_str(&content_disposition(&filename))
+async fn export(on: AllowedOn<PolicyRead, ExportKey>) -> crate::error::Reply {
+    let body = policy::export(&on.granted);
+    let disposition = HeaderValue::from_str(&policy::export_disposition(&on.name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
     Ok(HttpResponse::Ok()
         .insert_header((
@@ -356,63 +273,21 @@ async fn read_file_part(
     responses((status = 200, description = "The number of imported policies", body = crate::openapi::Envelope)),
 )]
 async fn import(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
+    on: AllowedOn<PolicyWrite, FilenameKey>,
     req: HttpRequest,
-    mut params: Params,
     payload: web::Payload,
 ) -> crate::error::Reply {
-    let filename = path.into_inner();
-    params.insert_path("filename", &filename);
-    gated::<PolicyWrite>(&state, &admin, &params).await?;
+    let (state, granted, params) = (&on.state, &on.granted, &on.params);
     let timeout = crate::params::body_timeout(&req);
     let bytes = tokio::time::timeout(timeout, read_file_part(&req, payload, state.body_limit()))
         .await
         .map_err(|_| crate::params::body_timeout_error(timeout))??;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        ApiError::parameter("Unable to convert file contents. Binary data is not supported")
-    })?;
-    if text.is_empty() {
-        return Err(ApiError::parameter("Error loading policy. File empty!").into());
-    }
-    let items =
-        pi_model::policyfile::read(&text).map_err(|e| ApiError::parameter(e.to_string()))?;
-    // Validate everything against one snapshot before writing anything.
-    let snap = state.snapshot().await?;
-    let ctx = policy::validation_context(&snap, &state.cfg, policy::node_names(&state).await?);
-    let mut writes = Vec::with_capacity(items.len());
-    let (mut created, mut changed, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
-    for item in &items {
-        let existing = snap
-            .policies
-            .iter()
-            .find(|p| p.name == item.name)
-            .map(|p| &**p);
-        let rec = pi_model::PolicyWrite::from_params(&item.name, &item.params)
-            .validate(&ctx, existing)
-            .map_err(policy::validation_error)?;
-        match existing {
-            None => created.push(item.name.clone()),
-            Some(old) if *old == rec => unchanged.push(item.name.clone()),
-            Some(_) => changed.push(item.name.clone()),
-        }
-        let conditions =
-            (item.has_conditions || existing.is_none()).then(|| rec.conditions.clone());
-        writes.push((rec, conditions));
-    }
+    let plan = policy::plan_import(state, granted, bytes).await?;
     if params.is_true("dry_run", false) {
-        return Ok(envelope::ok(json!({
-            "created": created,
-            "changed": changed,
-            "unchanged": unchanged,
-        })));
+        return Ok(envelope::ok(plan.summary_json()));
     }
-    let ids = state.db(move |s| s.import_policies(&writes)).await?;
-    if !ids.is_empty() {
-        state.refresh().await?;
-    }
-    Ok(envelope::ok(json!(ids.len())))
+    let written = policy::import(state, granted, plan).await?;
+    Ok(envelope::ok(json!(written)))
 }
 
 // ----- GET /policy/check -----
@@ -423,74 +298,31 @@ async fn import(
 )]
 async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
-    let snap = granted.snapshot();
     params.lowercase_keys();
-    let user = params.required_str("user")?;
-    let realm = params.required_str("realm")?;
-    let scope = params.required_str("scope")?;
-    let action = params.required_str("action")?;
-    let client = params.get_str("client");
-    let resolver = params.get_str("resolver");
-    let explain = params.is_true("explain", false);
+    let q = CheckQuery::from_params(params.all())?;
     crate::audit::log(|r| {
-        r.action_detail = format!("action = {action}, realm = {realm}, scope = {scope}");
-    });
-    let data = Value::Object(params.all().clone());
-    let parts = match_context_parts(admin.caller());
-    let ctx = parts.context(Some(&data));
-    let m = snap.policy_set.match_generic(
-        &ctx,
-        GenericParams {
-            scope: Some(&scope),
-            user: Some(&user),
-            realm: Some(&realm),
-            resolver: resolver.as_deref(),
-            action: Some(&action),
-            client: client.as_deref(),
-            ..GenericParams::default()
-        },
-    );
-    let policies = m.policies();
-    if !explain {
-        let policies = policies.map_err(map_match_error)?;
-        if policies.is_empty() {
-            return Ok(envelope::ok(
-                json!({"allowed": false, "info": "No policies found"}),
-            ));
-        }
-        crate::audit::log(|r| {
-            let names: Vec<&str> = policies.iter().map(|p| p.name()).collect();
-            r.info = format!(
-                "allowed by policy {}",
-                pi_model::pyrepr::repr_str_list(&names)
-            );
-        });
-        // the serialised policies of this snapshot, keys in Flask's order
-        let cache = snap.policy_json();
-        let items: Vec<Cow<'_, str>> = policies.iter().map(|p| cache.of(p)).collect();
-        return Ok(ok_raw(&format!(
-            "{{\"allowed\":true,\"policy\":[{}]}}",
-            items.join(",")
-        )));
-    }
-    let mut value = Map::new();
-    let e = m.explain().map_err(map_match_error)?;
-    value.insert(
-        "explain".into(),
-        serde_json::to_value(e).map_err(ApiError::internal)?,
-    );
-    let policies = policies.map_err(map_match_error)?;
-    if policies.is_empty() {
-        value.insert("allowed".into(), json!(false));
-        value.insert("info".into(), json!("No policies found"));
-    } else {
-        value.insert("allowed".into(), json!(true));
-        value.insert(
-            "policy".into(),
-            Value::Array(policies.iter().map(|p| p.to_json()).collect()),
+        r.action_detail = format!(
+            "action = {}, realm = {}, scope = {}",
+            q.action, q.realm, q.scope
         );
+    });
+    let data = Value::Object(params.into_map());
+    match policy::check(&granted, admin, &q, &data)? {
+        CheckAnswer::NoPolicy => Ok(envelope::ok(
+            json!({"allowed": false, "info": "No policies found"}),
+        )),
+        CheckAnswer::Allowed(policies) => {
+            crate::audit::log(|r| {
+                let names: Vec<&str> = policies.iter().map(|p| p.name()).collect();
+                r.info = format!(
+                    "allowed by policy {}",
+                    pi_model::pyrepr::repr_str_list(&names)
+                );
+            });
+            Ok(ok_raw(&policy::allowed_json(&granted, &policies)))
+        }
+        CheckAnswer::Explained(value) => Ok(envelope::ok(value)),
     }
-    Ok(envelope::ok(Value::Object(value)))
 }
 
 // ----- GET /policy/defs[/<scope>] -----
@@ -499,35 +331,20 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::er
     get, path = "/policy/defs", tag = "policy",
     responses((status = 200, description = "Every scope's action definitions (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
 )]
-async fn policy_defs(
-    state: &AppState,
-    admin: &Admin,
-    scope: Option<String>,
-    params: Params,
-) -> crate::error::Reply {
+async fn policy_defs(state: &AppState, admin: &Admin, params: Params) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
-    let snap = granted.snapshot();
-    let value = match scope.as_deref() {
-        Some("conditions") => pi_model::condition::conditions_defs_json(),
-        Some("pinodes" | "edumfanodes") => json!(policy::node_names(state).await?),
-        other => defs::defs_json(other, snap),
-    };
-    Ok(envelope::ok(value))
+    Ok(envelope::ok(policy::defs(state, &granted, None).await?))
 }
 
 #[utoipa::path(
     get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")),
     responses((status = 200, description = "The action definitions of a scope; `conditions`, `pinodes`/`edumfanodes` are special", body = crate::openapi::Envelope)),
 )]
-async fn defs_scope(
-    state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
-    path: web::Path<String>,
-    mut params: Params,
-) -> crate::error::Reply {
-    let scope = path.into_inner();
-    params.insert_path("scope", &scope);
-    policy_defs(&state, &admin, Some(scope), params).await
+async fn defs_scope(on: AllowedOn<PolicyRead, ScopeKey>) -> crate::error::Reply {
+    let scope = Some(on.name.as_str());
+    Ok(envelope::ok(
+        policy::defs(&on.state, &on.granted, scope).await?,
+    ))
 }
 
 /// Register the routes. Static paths first; `GET /policy/defs` and
@@ -549,29 +366,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(rename))
                 .route(web::delete().to(delete)),
         );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn disposition() {
-        assert_eq!(
-            content_disposition("pols.txt"),
-            "attachment; filename=\"pols.txt\""
-        );
-        assert_eq!(
-            content_disposition("../a\\b\"c\n.cfg"),
-            "attachment; filename=\"..ab_c.cfg\"; filename*=UTF-8''..ab%22c.cfg"
-        );
-        assert_eq!(
-            content_disposition("pölicies.cfg"),
-            "attachment; filename=\"p_licies.cfg\"; filename*=UTF-8''p%C3%B6licies.cfg"
-        );
-        assert_eq!(
-            content_disposition("/"),
-            "attachment; filename=\"policies.cfg\""
-        );
-    }
 }

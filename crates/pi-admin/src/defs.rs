@@ -1,9 +1,9 @@
-//! `GET /policy/defs[/<scope>]`: the action catalogue of pi-model with our
+//! The action catalogue of `GET /policy/defs[/<scope>]`: pi-model's, with our
 //! own short English descriptions (hand-written for the common actions,
 //! generated from name, scope and type for the rest) and the runtime value
 //! lists (realms, resolvers) of the current configuration.
 
-use pi_admin::Snapshot;
+use crate::state::Snapshot;
 use pi_model::defs::{policy_defs, ActionDef, ScopeDefs};
 use serde_json::{Map, Value};
 
