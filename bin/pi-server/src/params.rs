@@ -189,7 +189,7 @@ impl Params {
 
 /// privacyIDEA's `is_true`, Python's `str()` and `repr()` of request values:
 /// the model's implementations, named for this module's callers.
-pub use pi_model::pyrepr::{is_true, str_value as python_str};
+pub use pi_model::pyrepr::is_true;
 
 /// `PI_BODY_TIMEOUT` (ours, seconds, default 30): how long a client may
 /// take to send its request body. A slower body is answered 408 and its
