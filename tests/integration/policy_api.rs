@@ -1461,3 +1461,82 @@ fn applied_write_equals_reloaded_state() {
     assert_eq!(applied, reloaded);
     assert_eq!(applied.as_array().map(Vec::len), Some(4));
 }
+
+/// Many concurrent writers on one server (their writes share commits, and
+/// the snapshot follows each commit without reloading) while readers read:
+/// afterwards every write is in the database and the server serves exactly
+/// the database's policies — each with the last value its writer wrote.
+#[test]
+fn concurrent_writers_and_readers_on_one_node_agree_with_the_database() {
+    const WRITERS: usize = 12;
+    const WRITES: i64 = 20;
+    let app = spawn_app();
+    std::thread::scope(|s| {
+        for w in 0..WRITERS {
+            let app = &app;
+            s.spawn(move || {
+                for i in 1..=WRITES {
+                    // creates (first round of each name) and updates
+                    let name = format!("burst{w}_{}", i % 4);
+                    post(
+                        app,
+                        &name,
+                        json!({"scope": "webui", "action": "login_mode=userstore",
+                               "priority": i, "user": format!("u{w}")}),
+                    )
+                    .expect(200);
+                }
+            });
+        }
+        for _ in 0..2 {
+            let app = &app;
+            s.spawn(move || {
+                for _ in 0..30 {
+                    app.get("/policy/").expect(200);
+                }
+            });
+        }
+    });
+    let served: std::collections::BTreeMap<String, (i64, Value)> = app
+        .get("/policy/")
+        .expect(200)
+        .value()
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| {
+            let name = p["name"].as_str().expect("name").to_owned();
+            (
+                name,
+                (p["priority"].as_i64().expect("priority"), p["user"].clone()),
+            )
+        })
+        .collect();
+    let stored: std::collections::BTreeMap<String, (i64, Value)> = app
+        .store()
+        .list_policies()
+        .expect("policies")
+        .into_iter()
+        .map(|p| {
+            let user = json!(p
+                .user
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .collect::<Vec<_>>());
+            (p.name, (p.priority, user))
+        })
+        .collect();
+    assert_eq!(served.len(), WRITERS * 4, "{served:?}");
+    assert_eq!(served, stored);
+    for w in 0..WRITERS {
+        for k in 0..4 {
+            // the last i in 1..=WRITES with i % 4 == k
+            let last = (1..=WRITES).filter(|i| i % 4 == k).max().expect("some i");
+            assert_eq!(
+                served[&format!("burst{w}_{k}")],
+                (last, json!([format!("u{w}")])),
+                "writer {w}, name {k}"
+            );
+        }
+    }
+}

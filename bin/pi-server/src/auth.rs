@@ -45,12 +45,11 @@ fn authenticate_for(req: &HttpRequest, required: &[pi_auth::Role]) -> Result<Cal
         header(req, "Authorization"),
     )
     .map_err(map)?;
-    let claims = pi_auth::verify_with_trusted(state.jwt_secret(), token, None, state.trusted_jwt())
-        .map_err(map)?;
+    let claims = state.verify_token(token).map_err(map)?;
     let role = claims.role;
     let caller = Caller {
-        username: claims.username,
-        realm: claims.realm,
+        username: claims.username.clone(),
+        realm: claims.realm.clone(),
         role,
         info: crate::request::from_request(req),
     };

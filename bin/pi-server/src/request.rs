@@ -3,8 +3,11 @@
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
+use pi_policy::HttpData;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 pub use pi_admin::request::{user_agent_product, RequestInfo};
 
@@ -20,36 +23,44 @@ pub fn from_request(req: &HttpRequest) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let user_agent = user_agent_product(ua);
-    let mut headers = BTreeMap::new();
+    // the first value of each name, by name (as the engine's header and
+    // environment conditions have always seen them)
+    let mut first: BTreeMap<&str, &[u8]> = BTreeMap::new();
     for (name, value) in req.headers() {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.entry(name.as_str().to_string()).or_insert(v);
+        first.entry(name.as_str()).or_insert(value.as_bytes());
     }
-    let mut environment = BTreeMap::new();
-    environment.insert("REQUEST_METHOD".into(), req.method().as_str().to_string());
-    environment.insert("PATH_INFO".into(), req.path().to_string());
-    environment.insert("QUERY_STRING".into(), req.query_string().to_string());
-    environment.insert("REMOTE_ADDR".into(), client_ip.to_string());
+    let lossy = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let mut environ = Map::new();
+    let mut put = |k: &str, v: String| {
+        environ.insert(k.to_owned(), Value::String(v));
+    };
+    put("REQUEST_METHOD", req.method().as_str().to_owned());
+    put("PATH_INFO", req.path().to_owned());
+    put("QUERY_STRING", req.query_string().to_owned());
+    put("REMOTE_ADDR", client_ip.to_string());
     if let Some(v) = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
     {
-        environment.insert("CONTENT_TYPE".into(), v.to_string());
+        put("CONTENT_TYPE", v.to_owned());
     }
     for (name, value) in req.headers() {
         let key = format!(
             "HTTP_{}",
             name.as_str().to_ascii_uppercase().replace('-', "_")
         );
-        environment
+        environ
             .entry(key)
-            .or_insert_with(|| String::from_utf8_lossy(value.as_bytes()).into_owned());
+            .or_insert_with(|| Value::String(lossy(value.as_bytes())));
     }
+    let headers = first
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), lossy(value)))
+        .collect();
     RequestInfo {
         client_ip,
         user_agent,
-        headers,
-        environment,
+        http: Arc::new(HttpData { headers, environ }),
     }
 }

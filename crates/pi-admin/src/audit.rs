@@ -630,8 +630,7 @@ mod tests {
             info: crate::request::RequestInfo {
                 client_ip: IpAddr::from([127, 0, 0, 1]),
                 user_agent: String::new(),
-                headers: Default::default(),
-                environment: Default::default(),
+                http: Default::default(),
             },
         };
         // `/policy/{name}` serving `check`; the resolver parameter; info joined

@@ -397,15 +397,23 @@ pub async fn write(
     let existing = snap.policies.iter().find(|p| p.name == name).map(|p| &**p);
     let plan = plan_write(&ctx, existing, name, params).map_err(validation_error)?;
     let replaced = plan.conditions.is_some();
-    let (id, stored, step) = state
+    let flight = state.policy_write_started();
+    let registrar = state.policy_registrar();
+    let (id, step) = state
         .db(move |s| {
-            let (id, step) = s.with_precondition(pre, |s| {
-                s.save_policy_versioned(&plan.record, plan.conditions.as_deref())
-            })?;
-            Ok((id, PolicyRecord { id, ..plan.record }, step))
+            let record = plan.record.clone();
+            s.with_precondition(pre, |s| {
+                s.save_policy_versioned_then(
+                    &plan.record,
+                    plan.conditions.as_deref(),
+                    move |id, step| {
+                        registrar.register(step, PolicyRecord { id, ..record }, replaced);
+                    },
+                )
+            })
         })
         .await?;
-    state.apply_policy_write(step, stored, replaced).await?;
+    state.apply_policy_write(flight, step).await?;
     Ok(id)
 }
 

@@ -13,8 +13,9 @@ use pi_policy::{
     BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet,
     RegexCache,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Build the engine over the snapshot's policies; `check_all_resolvers` uses
@@ -86,7 +87,7 @@ pub struct ContextParts {
     client: String,
     user_agent: String,
     user: LoggedInUser,
-    http: HttpData,
+    http: Arc<HttpData>,
     now: DateTime<FixedOffset>,
 }
 
@@ -98,25 +99,10 @@ impl ContextParts {
             user_agent: Some(&self.user_agent),
             logged_in_user: Some(&self.user),
             token: None,
-            http: Some(&self.http),
+            http: Some(&*self.http),
             request_data,
             now: self.now,
         }
-    }
-}
-
-fn http_data(info: &RequestInfo) -> HttpData {
-    HttpData {
-        headers: info
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        environ: info
-            .environment
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect::<Map<String, Value>>(),
     }
 }
 
@@ -130,7 +116,7 @@ pub fn match_context_parts(caller: &Caller) -> ContextParts {
             realm: caller.realm.clone(),
             role: caller.role.as_str().to_string(),
         },
-        http: http_data(&caller.info),
+        http: caller.info.http.clone(),
         now: now(),
     }
 }
@@ -141,7 +127,7 @@ pub fn request_context_parts(info: &RequestInfo) -> ContextParts {
         client: info.client_ip.to_string(),
         user_agent: info.user_agent.clone(),
         user: LoggedInUser::default(),
-        http: http_data(info),
+        http: info.http.clone(),
         now: now(),
     }
 }

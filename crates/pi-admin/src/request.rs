@@ -2,9 +2,10 @@
 //! product, headers and the HTTP environment (filled by the server from its
 //! HTTP request).
 
+use pi_policy::HttpData;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// The product token of a User-Agent header: `^[A-Za-z0-9_-]+` (so
 /// `privacyidea-cp/2.1 Windows/…` gives `privacyidea-cp`); `""` when there is none.
@@ -44,10 +45,12 @@ pub struct RequestInfo {
     pub client_ip: IpAddr,
     /// The User-Agent product token (`""` without header).
     pub user_agent: String,
-    /// Request headers (name as sent, value lossily decoded).
-    pub headers: BTreeMap<String, String>,
-    /// HTTP environment in the WSGI spelling (`REQUEST_METHOD`, `PATH_INFO`, …).
-    pub environment: BTreeMap<String, String>,
+    /// Request headers (name as sent, value lossily decoded; the first of
+    /// each name, by name) and the HTTP environment in the WSGI spelling
+    /// (`REQUEST_METHOD`, `PATH_INFO`, `HTTP_<NAME>`, …), as the engine's
+    /// conditions read them: built once per request and shared by every
+    /// decision of the request.
+    pub http: Arc<HttpData>,
 }
 
 #[cfg(test)]

@@ -257,6 +257,61 @@ impl PolicyJson {
     }
 }
 
+/// How long a write (or a version check) waits for the other writes of its
+/// commit batch to register before giving up and reloading; every
+/// registration wakes the waiters, so this bounds only the unusual case.
+const CHAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(3);
+
+/// How many verified tokens [`AppState::verify_token`] remembers (a few
+/// hundred bytes each; emptied when full).
+const VERIFIED_TOKENS: usize = 4096;
+
+/// Announces policy writes of ours as their commit happens (on the store's
+/// committing thread), so that a version check finds every write of a
+/// commit batch at once instead of waiting for each writer to come back.
+#[derive(Clone)]
+pub struct PolicyRegistrar {
+    pending: Arc<std::sync::Mutex<Vec<PendingPolicyWrite>>>,
+    changed: Arc<tokio::sync::Notify>,
+}
+
+impl PolicyRegistrar {
+    /// Registers the committed `record` (its id given by the store) at
+    /// `step`; `conditions_written`: the write replaced its conditions.
+    pub fn register(
+        &self,
+        step: &pi_store::VersionStep,
+        record: PolicyRecord,
+        conditions_written: bool,
+    ) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(PendingPolicyWrite {
+                step: step.clone(),
+                stored: record,
+                conditions_written,
+            });
+        self.changed.notify_waiters();
+    }
+}
+
+/// A policy write of ours in flight (see [`AppState::policy_write_started`]);
+/// dropping it ends the flight and wakes version checks waiting for it.
+#[must_use = "the write is in flight until this is handed over or dropped"]
+pub struct PolicyWriteInFlight<'a> {
+    state: &'a AppState,
+}
+
+impl Drop for PolicyWriteInFlight<'_> {
+    fn drop(&mut self) {
+        self.state
+            .policy_writes_in_flight
+            .fetch_sub(1, Ordering::SeqCst);
+        self.state.pending_changed.notify_waiters();
+    }
+}
+
 /// A policy write of ours waiting to be applied to the snapshot.
 struct PendingPolicyWrite {
     step: pi_store::VersionStep,
@@ -281,6 +336,8 @@ pub struct AppState {
     epoch: std::time::Instant,
     secret: Vec<u8>,
     trusted_jwt: Vec<pi_auth::TrustedJwt>,
+    /// Tokens that verified before (see [`AppState::verify_token`]).
+    verified_tokens: pi_auth::VerifiedTokens,
     pepper: String,
     enc_key: Option<pi_realm::EncKey>,
     ephemeral_key: pi_realm::EncKey,
@@ -288,9 +345,15 @@ pub struct AppState {
     regexes: Arc<std::sync::Mutex<pi_policy::RegexCache>>,
     /// Policy writes of ours not yet in the snapshot, by the version each
     /// started from (see [`AppState::apply_policy_write`]).
-    pending_policy_writes: std::sync::Mutex<Vec<PendingPolicyWrite>>,
+    pending_policy_writes: Arc<std::sync::Mutex<Vec<PendingPolicyWrite>>>,
     /// One snapshot update from pending policy writes at a time.
     apply_lock: tokio::sync::Mutex<()>,
+    /// Woken whenever a policy write of ours registers (a chain waiting for
+    /// its predecessor goes on at once instead of after a fixed sleep).
+    pending_changed: Arc<tokio::sync::Notify>,
+    /// Policy writes of ours between their store call and their registration
+    /// in `pending_policy_writes` (see [`PolicyWriteInFlight`]).
+    policy_writes_in_flight: std::sync::atomic::AtomicUsize,
     remote: pi_remote::RemoteClient,
 }
 
@@ -396,12 +459,15 @@ impl AppState {
             epoch: std::time::Instant::now(),
             secret,
             trusted_jwt,
+            verified_tokens: pi_auth::VerifiedTokens::new(VERIFIED_TOKENS),
             pepper,
             enc_key,
             remote,
             regexes: Arc::default(),
-            pending_policy_writes: std::sync::Mutex::default(),
+            pending_policy_writes: Arc::default(),
             apply_lock: tokio::sync::Mutex::new(()),
+            pending_changed: Arc::default(),
+            policy_writes_in_flight: std::sync::atomic::AtomicUsize::new(0),
         };
         match state.snapshot().await {
             Ok(_) => log::info!("configuration loaded"),
@@ -413,6 +479,18 @@ impl AppState {
     /// The JWT key.
     pub fn jwt_secret(&self) -> &[u8] {
         &self.secret
+    }
+
+    /// A request's token verified with the JWT key and the `PI_TRUSTED_JWT`
+    /// entries ([`pi_auth::verify_with_trusted`]), answered from a bounded
+    /// memo when the same token verified before and has not expired.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`pi_auth::verify_with_trusted`].
+    pub fn verify_token(&self, token: &str) -> Result<Arc<pi_auth::Claims>, pi_auth::AuthError> {
+        self.verified_tokens
+            .verify(&self.secret, token, None, &self.trusted_jwt)
     }
 
     /// The `PI_TRUSTED_JWT` entries that can verify tokens.
@@ -565,27 +643,29 @@ impl AppState {
     /// snapshot is reloaded as after any other write.
     ///
     /// Writes committed together (group commit in pi-store) come as a chain
-    /// of version steps: each is registered, and whoever updates the snapshot
-    /// applies every registered write that continues the chain from the
-    /// snapshot's version in one go (one rebuild for the batch). A write
-    /// whose predecessor in its own batch has not registered yet waits a
-    /// moment for it; any gap that is not filled — another node's write, a
-    /// realm write — ends in a reload.
+    /// of version steps, registered by the committing thread right after the
+    /// commit ([`AppState::policy_registrar`]), all of a batch before any of
+    /// its writers returns; whoever updates the snapshot next (this write, a
+    /// concurrent one or a version check) applies every registered write
+    /// that continues the chain from the snapshot's version in one go (one
+    /// edit of the engine for the batch). A gap that is not filled within
+    /// [`CHAIN_WAIT`] — another node's write, a realm write — ends in a
+    /// reload.
     pub async fn apply_policy_write(
         &self,
+        flight: PolicyWriteInFlight<'_>,
         step: pi_store::VersionStep,
-        stored: PolicyRecord,
-        conditions_written: bool,
     ) -> ApiResult<()> {
+        // registered at its commit (see `policy_registrar`): no longer in
+        // flight
+        drop(flight);
         let mine = step.after.clone();
         // the write before it in the chain is of the same batch
         let same_batch = step.before.timestamp == step.after.timestamp;
-        self.pending_writes().push(PendingPolicyWrite {
-            step,
-            stored,
-            conditions_written,
-        });
         for attempt in 0..3 {
+            // registered before the chain is looked at: a write that
+            // registers after the look wakes this one
+            let registered = self.pending_changed.notified();
             let guard = self.apply_lock.lock().await;
             if !self.pending_writes().iter().any(|w| w.step.after == mine) {
                 return Ok(()); // applied with another write's chain
@@ -604,7 +684,7 @@ impl AppState {
             if !same_batch || attempt == 2 {
                 break;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            let _ = tokio::time::timeout(CHAIN_WAIT, registered).await;
         }
         let was_pending = {
             let mut pending = self.pending_writes();
@@ -616,6 +696,31 @@ impl AppState {
             self.refresh().await?;
         }
         Ok(())
+    }
+
+    /// What announces a policy write of ours at its commit: give
+    /// [`PolicyRegistrar::register`] to
+    /// [`pi_store::Store::save_policy_versioned_then`], then hand the step to
+    /// [`AppState::apply_policy_write`].
+    pub fn policy_registrar(&self) -> PolicyRegistrar {
+        PolicyRegistrar {
+            pending: self.pending_policy_writes.clone(),
+            changed: self.pending_changed.clone(),
+        }
+    }
+
+    /// Marks a policy write of ours as started: until the returned guard is
+    /// handed to [`AppState::apply_policy_write`] (or dropped, when the write
+    /// fails), a version check that finds the version moved waits a moment
+    /// for the write to register instead of reloading everything — the move
+    /// is most likely this write's commit.
+    pub fn policy_write_started(&self) -> PolicyWriteInFlight<'_> {
+        self.policy_writes_in_flight.fetch_add(1, Ordering::SeqCst);
+        PolicyWriteInFlight { state: self }
+    }
+
+    fn policy_writes_in_flight(&self) -> bool {
+        self.policy_writes_in_flight.load(Ordering::SeqCst) > 0
     }
 
     /// Installs `snap` (built from `base`) unless the snapshot in use has
@@ -719,7 +824,8 @@ impl AppState {
     /// ([`AppState::catch_up`]) instead of being reloaded.
     async fn reload(&self) -> ApiResult<Arc<Snapshot>> {
         let current = self.snapshot.load_full();
-        let ours_pending = current.version.is_some() && !self.pending_writes().is_empty();
+        let ours_pending = current.version.is_some()
+            && (!self.pending_writes().is_empty() || self.policy_writes_in_flight());
         if ours_pending {
             let store = self.store.clone();
             let deadline = self.db_deadline();
@@ -744,7 +850,9 @@ impl AppState {
     /// of a batch register one by one after its commit); `None`: they do
     /// not (another node wrote, or a realm write of ours), reload.
     async fn catch_up(&self, version: &ConfigVersion) -> ApiResult<Option<Arc<Snapshot>>> {
-        for _ in 0..12 {
+        let deadline = tokio::time::Instant::now() + CHAIN_WAIT;
+        loop {
+            let registered = self.pending_changed.notified();
             {
                 let _guard = self.apply_lock.lock().await;
                 let base = self.snapshot.load_full();
@@ -761,13 +869,14 @@ impl AppState {
                 let mut pending = self.pending_writes();
                 // written before the snapshot was loaded: already in it
                 pending.retain(|w| w.step.after.version > at.version);
-                if pending.is_empty() {
+                if pending.is_empty() && !self.policy_writes_in_flight() {
                     return Ok(None);
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_micros(250)).await;
+            if tokio::time::timeout_at(deadline, registered).await.is_err() {
+                return Ok(None);
+            }
         }
-        Ok(None)
     }
 
     /// Where the pending writes that continue the chain from `from` lead to

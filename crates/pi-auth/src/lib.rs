@@ -2,6 +2,7 @@
 
 mod hash;
 mod jwt;
+mod memo;
 mod sign;
 mod trusted;
 
@@ -13,5 +14,6 @@ pub use jwt::{
     extract_token, issue, new_nonce, require_role, verify, AuthError, Claims, IssueError, Role,
     ALGORITHM,
 };
+pub use memo::VerifiedTokens;
 pub use sign::{KeyError, SignatureVerifier, Signer, SIGNATURE_PREFIX};
 pub use trusted::{verify_with_trusted, TrustedJwt, TRUSTED_ALGORITHMS};

@@ -60,11 +60,21 @@ enum Msg<T, E> {
 /// step, if it changed something) or failed.
 type Finish = Box<dyn FnOnce(Result<Option<VersionStep>, &StoreError>) + Send>;
 
+/// Runs on the leader's thread right after the batch committed, for every
+/// write of the batch that changed something, in commit order, before any
+/// writer of the batch is woken (see [`Store::save_policy_versioned_then`]).
+pub(crate) type OnCommit<T> = Box<dyn FnOnce(&T, &VersionStep) + Send>;
+
+/// Called with the write's version step once the batch committed.
+type Committed = Box<dyn FnOnce(&VersionStep) + Send>;
+
 /// The result of running one write inside the batch transaction.
 struct Ran {
     changed: bool,
     /// The write failed (its `finish` delivers its own error).
     failed: bool,
+    /// The write's commit hook, if it has one (successful writes only).
+    committed: Option<Committed>,
     finish: Finish,
 }
 
@@ -79,6 +89,7 @@ trait Job: Send {
 
 struct WriteJob<T, E, F> {
     f: F,
+    on_commit: Option<OnCommit<T>>,
     pre: Option<Precondition>,
     deadline: Instant,
     state: JobState,
@@ -100,7 +111,13 @@ where
     }
 
     fn run(self: Box<Self>, c: &mut AnyConnection, savepoint: bool) -> Ran {
-        let WriteJob { f, pre, tx, .. } = *self;
+        let WriteJob {
+            f,
+            pre,
+            tx,
+            on_commit,
+            ..
+        } = *self;
         let write = |c: &mut AnyConnection| {
             check_precondition_of(c, pre.as_ref())?;
             f(c)
@@ -112,20 +129,38 @@ where
             write(c)
         };
         match result {
-            Ok((value, changed)) => Ran {
-                changed,
-                failed: false,
-                finish: Box::new(move |outcome| {
-                    let msg = match outcome {
-                        Ok(step) => Ok((value, step)),
-                        Err(e) => Err(E::from(duplicate(e))),
-                    };
-                    let _ = tx.send(Msg::Done(msg));
-                }),
-            },
+            Ok((value, changed)) => {
+                // the hook and the delivery share the value: the hook runs
+                // first (on the leader's thread), the delivery takes it
+                let value = Arc::new(Mutex::new(Some(value)));
+                let committed = on_commit.map(|hook| {
+                    let value = value.clone();
+                    Box::new(move |step: &VersionStep| {
+                        let v = value.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(v) = v.as_ref() {
+                            hook(v, step);
+                        }
+                    }) as Committed
+                });
+                Ran {
+                    changed,
+                    failed: false,
+                    committed,
+                    finish: Box::new(move |outcome| {
+                        let value = value.lock().unwrap_or_else(|p| p.into_inner()).take();
+                        let msg = match (outcome, value) {
+                            (Ok(step), Some(value)) => Ok((value, step)),
+                            (Err(e), _) => Err(E::from(duplicate(e))),
+                            (Ok(_), None) => Err(E::from(aborted())),
+                        };
+                        let _ = tx.send(Msg::Done(msg));
+                    }),
+                }
+            }
             Err(e) => Ran {
                 changed: false,
                 failed: true,
+                committed: None,
                 finish: Box::new(move |_| {
                     let _ = tx.send(Msg::Done(Err(e)));
                 }),
@@ -178,7 +213,12 @@ impl GroupCommit {
     /// Runs `f` as one configuration write (see the module doc). Blocks
     /// until its batch committed or failed, or its deadline passed while it
     /// was still queued.
-    pub(crate) fn submit<T, E, F>(&self, store: &Store, f: F) -> Result<(T, Option<VersionStep>), E>
+    pub(crate) fn submit<T, E, F>(
+        &self,
+        store: &Store,
+        f: F,
+        on_commit: Option<OnCommit<T>>,
+    ) -> Result<(T, Option<VersionStep>), E>
     where
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
@@ -189,6 +229,7 @@ impl GroupCommit {
         let state: JobState = Arc::new(AtomicU8::new(QUEUED));
         let job = Box::new(WriteJob {
             f,
+            on_commit,
             pre: current_precondition(),
             deadline,
             state: state.clone(),
@@ -344,6 +385,13 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
     drop(turn);
     match result {
         Ok(()) => {
+            // every hook before any writer wakes: whoever looks at the
+            // batch's version next finds all of its writes announced
+            for (r, step) in &mut ran {
+                if let (Some(hook), Some(step)) = (r.committed.take(), step.as_ref()) {
+                    hook(step);
+                }
+            }
             for (r, step) in ran {
                 (r.finish)(Ok(step));
             }

@@ -547,9 +547,32 @@ impl Store {
         conditions: Option<&[ConditionRecord]>,
     ) -> Result<(i64, VersionStep), StoreError> {
         let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
-        self.config_write_versioned(move |c| {
-            Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?))
-        })
+        self.config_write_versioned(
+            move |c| Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?)),
+            None,
+        )
+    }
+
+    /// [`Store::save_policy_versioned`] that also calls `on_commit` with the
+    /// policy's id and its version step right after the commit, on the thread
+    /// that committed, before this call (or any other write of the same
+    /// commit) returns: writes committed together are announced together, in
+    /// order, so a cache keyed by the configuration version can follow the
+    /// commit without waiting for each writer to come back. `on_commit` is
+    /// not called when the write fails or its commit does.
+    pub fn save_policy_versioned_then(
+        &self,
+        rec: &PolicyRecord,
+        conditions: Option<&[ConditionRecord]>,
+        on_commit: impl FnOnce(i64, &VersionStep) + Send + 'static,
+    ) -> Result<(i64, VersionStep), StoreError> {
+        let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
+        self.config_write_versioned(
+            move |c| Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?)),
+            Some(Box::new(move |id: &i64, step: &VersionStep| {
+                on_commit(*id, step)
+            })),
+        )
     }
 
     /// Sets only `active`; returns the id, `None` if there is no such policy.

@@ -607,7 +607,7 @@ impl Store {
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<(T, bool), E> + Send + 'static,
     {
-        Ok(self.inner.group.submit(self, f)?.0)
+        Ok(self.inner.group.submit(self, f, None)?.0)
     }
 
     /// [`Store::config_write`] of a write that always changes the
@@ -617,15 +617,20 @@ impl Store {
     /// reloading. (Several writes committed together are numbered in order:
     /// the `after` of one is the `before` of the next, the last `after` is
     /// the version the commit left in the database.)
-    pub(crate) fn config_write_versioned<T, F>(&self, f: F) -> Result<(T, VersionStep), StoreError>
+    pub(crate) fn config_write_versioned<T, F>(
+        &self,
+        f: F,
+        on_commit: Option<crate::group::OnCommit<T>>,
+    ) -> Result<(T, VersionStep), StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        let (value, step) = self
-            .inner
-            .group
-            .submit(self, move |c| Ok::<_, StoreError>((f(c)?, true)))?;
+        let (value, step) = self.inner.group.submit(
+            self,
+            move |c| Ok::<_, StoreError>((f(c)?, true)),
+            on_commit,
+        )?;
         let step = step.ok_or_else(|| StoreError::InvalidData("write without version".into()))?;
         Ok((value, step))
     }
