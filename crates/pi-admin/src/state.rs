@@ -649,7 +649,7 @@ impl AppState {
     /// concurrent one or a version check) applies every registered write
     /// that continues the chain from the snapshot's version in one go (one
     /// edit of the engine for the batch). A gap that is not filled within
-    /// [`CHAIN_WAIT`] — another node's write, a realm write — ends in a
+    /// `CHAIN_WAIT` (3 ms) — another node's write, a realm write — ends in a
     /// reload.
     pub async fn apply_policy_write(
         &self,

@@ -983,6 +983,71 @@ fn concurrent_writers_are_serialised() {
     });
 }
 
+/// `save_policy_versioned_then`: the hook runs once per committed write,
+/// with the write's id and step, and every write's hook has run before any
+/// writer of the commit gets its answer; the steps chain without gaps.
+#[test]
+fn commit_hooks_announce_every_write_before_writers_return() {
+    use std::sync::{Arc, Mutex};
+    each_backend(|db| {
+        let store = db.open().unwrap();
+        store.ensure_schema().unwrap();
+        let announced: Arc<Mutex<Vec<(i64, pi_store::VersionStep)>>> = Arc::default();
+        let threads = 8;
+        let writes = 10;
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let store = store.clone();
+                let announced = announced.clone();
+                scope.spawn(move || {
+                    for i in 0..writes {
+                        let p = policy(&format!("h_{t}_{i}"));
+                        let hook_log = announced.clone();
+                        let (id, step) = store
+                            .save_policy_versioned_then(&p, None, move |id, step| {
+                                hook_log.lock().unwrap().push((id, step.clone()));
+                            })
+                            .unwrap();
+                        // announced before this writer got its answer
+                        let seen = announced.lock().unwrap();
+                        assert!(seen.iter().any(|(i, s)| *i == id && *s == step));
+                    }
+                });
+            }
+        });
+        let mut seen = announced.lock().unwrap().clone();
+        assert_eq!(seen.len(), threads * writes);
+        seen.sort_by_key(|(_, s)| s.after.version);
+        for pair in seen.windows(2) {
+            assert_eq!(pair[0].1.after, pair[1].1.before, "steps chain");
+        }
+        assert_eq!(seen[0].1.before.version, 0);
+        let last = &seen[seen.len() - 1].1.after;
+        assert_eq!(&store.config_version().unwrap(), last);
+        // a write refused by its precondition announces nothing
+        let before = announced.lock().unwrap().len();
+        let hook_log = announced.clone();
+        let stale = pi_store::Precondition::from_header(
+            pi_store::ObjectKind::Policy,
+            "h_0_0",
+            "\"no-such-version\"",
+        );
+        let refused = store.with_precondition(Some(stale), |s| {
+            s.save_policy_versioned_then(&policy("h_0_0"), None, move |id, step| {
+                hook_log.lock().unwrap().push((id, step.clone()));
+            })
+        });
+        assert!(
+            matches!(
+                refused,
+                Err(pi_store::StoreError::PreconditionFailed { .. })
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(announced.lock().unwrap().len(), before);
+    });
+}
+
 #[test]
 fn postgres_user_without_create_rights_uses_existing_schema() {
     let Some(db) = TestDb::postgres() else {
