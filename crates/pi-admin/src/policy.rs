@@ -397,7 +397,6 @@ pub async fn write(
     let existing = snap.policies.iter().find(|p| p.name == name).map(|p| &**p);
     let plan = plan_write(&ctx, existing, name, params).map_err(validation_error)?;
     let replaced = plan.conditions.is_some();
-    let flight = state.policy_write_started();
     let registrar = state.policy_registrar();
     let (id, step) = state
         .db(move |s| {
@@ -413,7 +412,7 @@ pub async fn write(
             })
         })
         .await?;
-    state.apply_policy_write(flight, step).await?;
+    state.apply_policy_write(step).await?;
     Ok(id)
 }
 

@@ -257,9 +257,9 @@ impl PolicyJson {
     }
 }
 
-/// How long a write (or a version check) waits for the other writes of its
-/// commit batch to register before giving up and reloading; every
-/// registration wakes the waiters, so this bounds only the unusual case.
+/// How long a version check that found the version moved waits for our
+/// writes of that commit to register (the committing thread registers them
+/// right after the commit) before it reloads; every registration wakes it.
 const CHAIN_WAIT: std::time::Duration = std::time::Duration::from_millis(3);
 
 /// How many verified tokens [`AppState::verify_token`] remembers (a few
@@ -293,22 +293,6 @@ impl PolicyRegistrar {
                 conditions_written,
             });
         self.changed.notify_waiters();
-    }
-}
-
-/// A policy write of ours in flight (see [`AppState::policy_write_started`]);
-/// dropping it ends the flight and wakes version checks waiting for it.
-#[must_use = "the write is in flight until this is handed over or dropped"]
-pub struct PolicyWriteInFlight<'a> {
-    state: &'a AppState,
-}
-
-impl Drop for PolicyWriteInFlight<'_> {
-    fn drop(&mut self) {
-        self.state
-            .policy_writes_in_flight
-            .fetch_sub(1, Ordering::SeqCst);
-        self.state.pending_changed.notify_waiters();
     }
 }
 
@@ -348,12 +332,9 @@ pub struct AppState {
     pending_policy_writes: Arc<std::sync::Mutex<Vec<PendingPolicyWrite>>>,
     /// One snapshot update from pending policy writes at a time.
     apply_lock: tokio::sync::Mutex<()>,
-    /// Woken whenever a policy write of ours registers (a chain waiting for
-    /// its predecessor goes on at once instead of after a fixed sleep).
+    /// Woken whenever a policy write of ours registers (a version check
+    /// waiting for the rest of a commit batch goes on at once).
     pending_changed: Arc<tokio::sync::Notify>,
-    /// Policy writes of ours between their store call and their registration
-    /// in `pending_policy_writes` (see [`PolicyWriteInFlight`]).
-    policy_writes_in_flight: std::sync::atomic::AtomicUsize,
     remote: pi_remote::RemoteClient,
 }
 
@@ -467,7 +448,6 @@ impl AppState {
             pending_policy_writes: Arc::default(),
             apply_lock: tokio::sync::Mutex::new(()),
             pending_changed: Arc::default(),
-            policy_writes_in_flight: std::sync::atomic::AtomicUsize::new(0),
         };
         match state.snapshot().await {
             Ok(_) => log::info!("configuration loaded"),
@@ -648,24 +628,11 @@ impl AppState {
     /// its writers returns; whoever updates the snapshot next (this write, a
     /// concurrent one or a version check) applies every registered write
     /// that continues the chain from the snapshot's version in one go (one
-    /// edit of the engine for the batch). A gap that is not filled within
-    /// `CHAIN_WAIT` (3 ms) — another node's write, a realm write — ends in a
-    /// reload.
-    pub async fn apply_policy_write(
-        &self,
-        flight: PolicyWriteInFlight<'_>,
-        step: pi_store::VersionStep,
-    ) -> ApiResult<()> {
-        // registered at its commit (see `policy_registrar`): no longer in
-        // flight
-        drop(flight);
-        let mine = step.after.clone();
-        // the write before it in the chain is of the same batch
-        let same_batch = step.before.timestamp == step.after.timestamp;
-        for attempt in 0..3 {
-            // registered before the chain is looked at: a write that
-            // registers after the look wakes this one
-            let registered = self.pending_changed.notified();
+    /// edit of the engine for the batch). A gap in the chain — another
+    /// node's write, a realm write — ends in a reload.
+    pub async fn apply_policy_write(&self, step: pi_store::VersionStep) -> ApiResult<()> {
+        let mine = step.after;
+        {
             let guard = self.apply_lock.lock().await;
             if !self.pending_writes().iter().any(|w| w.step.after == mine) {
                 return Ok(()); // applied with another write's chain
@@ -678,14 +645,11 @@ impl AppState {
                     return self.refresh().await.map(|_| ());
                 };
                 self.replace_if_still(&base, snap);
-                continue;
             }
-            drop(guard);
-            if !same_batch || attempt == 2 {
-                break;
-            }
-            let _ = tokio::time::timeout(CHAIN_WAIT, registered).await;
         }
+        // still pending: the chain from the snapshot does not reach it (a
+        // write that is not ours came in between; ours all registered at
+        // their commits, before this write returned) — reload
         let was_pending = {
             let mut pending = self.pending_writes();
             let before = pending.len();
@@ -698,29 +662,15 @@ impl AppState {
         Ok(())
     }
 
-    /// What announces a policy write of ours at its commit: give
-    /// [`PolicyRegistrar::register`] to
-    /// [`pi_store::Store::save_policy_versioned_then`], then hand the step to
-    /// [`AppState::apply_policy_write`].
+    /// What announces a policy write of ours at its commit: call
+    /// [`PolicyRegistrar::register`] from
+    /// [`pi_store::Store::save_policy_versioned_then`]'s hook, then hand the
+    /// step to [`AppState::apply_policy_write`].
     pub fn policy_registrar(&self) -> PolicyRegistrar {
         PolicyRegistrar {
             pending: self.pending_policy_writes.clone(),
             changed: self.pending_changed.clone(),
         }
-    }
-
-    /// Marks a policy write of ours as started: until the returned guard is
-    /// handed to [`AppState::apply_policy_write`] (or dropped, when the write
-    /// fails), a version check that finds the version moved waits a moment
-    /// for the write to register instead of reloading everything — the move
-    /// is most likely this write's commit.
-    pub fn policy_write_started(&self) -> PolicyWriteInFlight<'_> {
-        self.policy_writes_in_flight.fetch_add(1, Ordering::SeqCst);
-        PolicyWriteInFlight { state: self }
-    }
-
-    fn policy_writes_in_flight(&self) -> bool {
-        self.policy_writes_in_flight.load(Ordering::SeqCst) > 0
     }
 
     /// Installs `snap` (built from `base`) unless the snapshot in use has
@@ -824,8 +774,7 @@ impl AppState {
     /// ([`AppState::catch_up`]) instead of being reloaded.
     async fn reload(&self) -> ApiResult<Arc<Snapshot>> {
         let current = self.snapshot.load_full();
-        let ours_pending = current.version.is_some()
-            && (!self.pending_writes().is_empty() || self.policy_writes_in_flight());
+        let ours_pending = current.version.is_some() && !self.pending_writes().is_empty();
         if ours_pending {
             let store = self.store.clone();
             let deadline = self.db_deadline();
@@ -846,9 +795,10 @@ impl AppState {
     }
 
     /// The snapshot at `version` (or later) from the pending policy writes
-    /// of ours, when they lead there within a few milliseconds (the writers
-    /// of a batch register one by one after its commit); `None`: they do
-    /// not (another node wrote, or a realm write of ours), reload.
+    /// of ours, when they lead there within `CHAIN_WAIT` (the committing
+    /// thread registers a batch's writes one by one right after its commit);
+    /// `None`: they do not (another node wrote, or a realm write of ours),
+    /// reload.
     async fn catch_up(&self, version: &ConfigVersion) -> ApiResult<Option<Arc<Snapshot>>> {
         let deadline = tokio::time::Instant::now() + CHAIN_WAIT;
         loop {
@@ -869,7 +819,7 @@ impl AppState {
                 let mut pending = self.pending_writes();
                 // written before the snapshot was loaded: already in it
                 pending.retain(|w| w.step.after.version > at.version);
-                if pending.is_empty() && !self.policy_writes_in_flight() {
+                if pending.is_empty() {
                     return Ok(None);
                 }
             }

@@ -56,25 +56,25 @@ enum Msg<T, E> {
     Done(Result<(T, Option<VersionStep>), E>),
 }
 
-/// Delivers a write's outcome once its batch committed (`Ok`: its version
-/// step, if it changed something) or failed.
-type Finish = Box<dyn FnOnce(Result<Option<VersionStep>, &StoreError>) + Send>;
+/// Settles a write once its batch committed (`Ok`: its version step, if it
+/// changed something) or failed: runs its commit hook (after a commit) and
+/// returns the delivery of its outcome, which wakes the writer. The leader
+/// settles every write of a batch before it delivers any.
+type Finish = Box<dyn FnOnce(Result<Option<VersionStep>, &StoreError>) -> Deliver + Send>;
+
+/// Wakes a writer with its outcome.
+type Deliver = Box<dyn FnOnce() + Send>;
 
 /// Runs on the leader's thread right after the batch committed, for every
 /// write of the batch that changed something, in commit order, before any
 /// writer of the batch is woken (see [`Store::save_policy_versioned_then`]).
 pub(crate) type OnCommit<T> = Box<dyn FnOnce(&T, &VersionStep) + Send>;
 
-/// Called with the write's version step once the batch committed.
-type Committed = Box<dyn FnOnce(&VersionStep) + Send>;
-
 /// The result of running one write inside the batch transaction.
 struct Ran {
     changed: bool,
     /// The write failed (its `finish` delivers its own error).
     failed: bool,
-    /// The write's commit hook, if it has one (successful writes only).
-    committed: Option<Committed>,
     finish: Finish,
 }
 
@@ -129,40 +129,31 @@ where
             write(c)
         };
         match result {
-            Ok((value, changed)) => {
-                // the hook and the delivery share the value: the hook runs
-                // first (on the leader's thread), the delivery takes it
-                let value = Arc::new(Mutex::new(Some(value)));
-                let committed = on_commit.map(|hook| {
-                    let value = value.clone();
-                    Box::new(move |step: &VersionStep| {
-                        let v = value.lock().unwrap_or_else(|p| p.into_inner());
-                        if let Some(v) = v.as_ref() {
-                            hook(v, step);
+            Ok((value, changed)) => Ran {
+                changed,
+                failed: false,
+                finish: Box::new(move |outcome| {
+                    let msg = match outcome {
+                        Ok(step) => {
+                            if let (Some(hook), Some(step)) = (on_commit, step.as_ref()) {
+                                hook(&value, step);
+                            }
+                            Ok((value, step))
                         }
-                    }) as Committed
-                });
-                Ran {
-                    changed,
-                    failed: false,
-                    committed,
-                    finish: Box::new(move |outcome| {
-                        let value = value.lock().unwrap_or_else(|p| p.into_inner()).take();
-                        let msg = match (outcome, value) {
-                            (Ok(step), Some(value)) => Ok((value, step)),
-                            (Err(e), _) => Err(E::from(duplicate(e))),
-                            (Ok(_), None) => Err(E::from(aborted())),
-                        };
+                        Err(e) => Err(E::from(duplicate(e))),
+                    };
+                    Box::new(move || {
                         let _ = tx.send(Msg::Done(msg));
-                    }),
-                }
-            }
+                    })
+                }),
+            },
             Err(e) => Ran {
                 changed: false,
                 failed: true,
-                committed: None,
                 finish: Box::new(move |_| {
-                    let _ = tx.send(Msg::Done(Err(e)));
+                    Box::new(move || {
+                        let _ = tx.send(Msg::Done(Err(e)));
+                    })
                 }),
             },
         }
@@ -387,18 +378,17 @@ fn run_batch(store: &Store, batch: Vec<Box<dyn Job>>) {
         Ok(()) => {
             // every hook before any writer wakes: whoever looks at the
             // batch's version next finds all of its writes announced
-            for (r, step) in &mut ran {
-                if let (Some(hook), Some(step)) = (r.committed.take(), step.as_ref()) {
-                    hook(step);
-                }
-            }
-            for (r, step) in ran {
-                (r.finish)(Ok(step));
+            let deliveries: Vec<Deliver> = ran
+                .into_iter()
+                .map(|(r, step)| (r.finish)(Ok(step)))
+                .collect();
+            for deliver in deliveries {
+                deliver();
             }
         }
         Err(e) => {
             for (r, _) in ran {
-                (r.finish)(Err(&e));
+                (r.finish)(Err(&e))();
             }
             for job in pending {
                 job.fail(&e);

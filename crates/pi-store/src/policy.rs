@@ -546,11 +546,7 @@ impl Store {
         rec: &PolicyRecord,
         conditions: Option<&[ConditionRecord]>,
     ) -> Result<(i64, VersionStep), StoreError> {
-        let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
-        self.config_write_versioned(
-            move |c| Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?)),
-            None,
-        )
+        self.save_policy_versioned_then(rec, conditions, |_, _| {})
     }
 
     /// [`Store::save_policy_versioned`] that also calls `on_commit` with the
@@ -569,9 +565,7 @@ impl Store {
         let (rec, conditions) = (rec.clone(), conditions.map(<[_]>::to_vec));
         self.config_write_versioned(
             move |c| Ok(i64::from(save_policy_in(c, &rec, conditions.as_deref())?)),
-            Some(Box::new(move |id: &i64, step: &VersionStep| {
-                on_commit(*id, step)
-            })),
+            Box::new(move |id: &i64, step: &VersionStep| on_commit(*id, step)),
         )
     }
 

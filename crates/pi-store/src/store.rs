@@ -616,11 +616,12 @@ impl Store {
     /// apply its own change to that view and call it `after` without
     /// reloading. (Several writes committed together are numbered in order:
     /// the `after` of one is the `before` of the next, the last `after` is
-    /// the version the commit left in the database.)
+    /// the version the commit left in the database.) `on_commit` runs right
+    /// after the commit, before any writer of the batch returns.
     pub(crate) fn config_write_versioned<T, F>(
         &self,
         f: F,
-        on_commit: Option<crate::group::OnCommit<T>>,
+        on_commit: crate::group::OnCommit<T>,
     ) -> Result<(T, VersionStep), StoreError>
     where
         T: Send + 'static,
@@ -629,7 +630,7 @@ impl Store {
         let (value, step) = self.inner.group.submit(
             self,
             move |c| Ok::<_, StoreError>((f(c)?, true)),
-            on_commit,
+            Some(on_commit),
         )?;
         let step = step.ok_or_else(|| StoreError::InvalidData("write without version".into()))?;
         Ok((value, step))
