@@ -325,6 +325,62 @@ fn case_042_flags_priority_description() {
     assert_eq!(p["description"], Value::Null);
 }
 
+/// Admin policies with conditions on the request's headers and environment
+/// gate the request they arrive with (the server collects headers only once
+/// some policy reads them, so the answer must not depend on that).
+#[test]
+fn admin_gate_reads_headers_and_environment_only_when_policies_do() {
+    let app = spawn_app();
+    let with_header = |path: &str, value: &str| {
+        app.send(
+            app.client().get(app.url(path)).header("X-Client", value),
+            None,
+        )
+    };
+    put(
+        &app,
+        "writer",
+        json!({"scope": "admin", "action": "policywrite, policydelete"}),
+    );
+    // no header condition yet: reads need a matching policyread policy
+    app.get("/policy/").expect(403);
+    put(
+        &app,
+        "reader",
+        json!({"scope": "admin", "action": "policyread"}),
+    );
+    app.get("/policy/").expect(200);
+    let cond = |section: &str, key: &str, value: &str| {
+        json!({"scope": "admin", "action": "policyread",
+               "conditions": [[section, key, "equals", value, true, "condition_is_false"]]})
+    };
+    put(
+        &app,
+        "reader",
+        cond("HTTP Request header", "X-Client", "trusted"),
+    );
+    app.get("/policy/").expect(403);
+    with_header("/policy/", "other").expect(403);
+    let listed = with_header("/policy/", "trusted").expect(200).value();
+    assert_eq!(names(&listed), ["writer", "reader"]);
+    put(
+        &app,
+        "reader",
+        cond("HTTP Environment", "PATH_INFO", "/policy/reader"),
+    );
+    app.get("/policy/").expect(403);
+    assert_eq!(
+        app.get("/policy/reader").expect(200).value()[0]["name"],
+        "reader"
+    );
+    // the condition switched off: no policy reads the request any more
+    let mut off = cond("HTTP Environment", "PATH_INFO", "/policy/reader");
+    off["conditions"][0][4] = json!(false);
+    put(&app, "reader", off);
+    app.get("/policy/").expect(200);
+    with_header("/policy/writer", "x").expect(200);
+}
+
 #[test]
 fn case_043_pinode_and_edumfanode_alias() {
     let app = spawn_app();

@@ -1,15 +1,14 @@
 //! What a request tells the policy engine about itself, collected from the
 //! actix request (the type is pi-admin's).
 
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::HttpRequest;
 use pi_policy::HttpData;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
-pub use pi_admin::request::{user_agent_product, RequestInfo};
+pub use pi_admin::request::{user_agent_product, LazyHttp, RequestInfo};
 
 /// Collect from an actix request.
 pub fn from_request(req: &HttpRequest) -> RequestInfo {
@@ -23,10 +22,32 @@ pub fn from_request(req: &HttpRequest) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let user_agent = user_agent_product(ua);
-    // the first value of each name, by name (as the engine's header and
-    // environment conditions have always seen them)
+    // Cheap to keep (header values share the request's buffer); copied into
+    // strings only when a policy set with header or environment conditions
+    // asks.
+    let headers = req.headers().clone();
+    let method = req.method().as_str().to_owned();
+    let path = req.path().to_owned();
+    let query = req.query_string().to_owned();
+    RequestInfo {
+        client_ip,
+        user_agent,
+        http: LazyHttp::new(move || http_data(&headers, method, path, query, client_ip)),
+    }
+}
+
+/// The engine's view of the request: the first value of each header name,
+/// by name (as the engine's header and environment conditions have always
+/// seen them), and the WSGI-style environment.
+fn http_data(
+    headers: &HeaderMap,
+    method: String,
+    path: String,
+    query: String,
+    client_ip: IpAddr,
+) -> HttpData {
     let mut first: BTreeMap<&str, &[u8]> = BTreeMap::new();
-    for (name, value) in req.headers() {
+    for (name, value) in headers {
         first.entry(name.as_str()).or_insert(value.as_bytes());
     }
     let lossy = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
@@ -34,18 +55,17 @@ pub fn from_request(req: &HttpRequest) -> RequestInfo {
     let mut put = |k: &str, v: String| {
         environ.insert(k.to_owned(), Value::String(v));
     };
-    put("REQUEST_METHOD", req.method().as_str().to_owned());
-    put("PATH_INFO", req.path().to_owned());
-    put("QUERY_STRING", req.query_string().to_owned());
+    put("REQUEST_METHOD", method);
+    put("PATH_INFO", path);
+    put("QUERY_STRING", query);
     put("REMOTE_ADDR", client_ip.to_string());
-    if let Some(v) = req
-        .headers()
+    if let Some(v) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
     {
         put("CONTENT_TYPE", v.to_owned());
     }
-    for (name, value) in req.headers() {
+    for (name, value) in headers {
         let key = format!(
             "HTTP_{}",
             name.as_str().to_ascii_uppercase().replace('-', "_")
@@ -58,9 +78,5 @@ pub fn from_request(req: &HttpRequest) -> RequestInfo {
         .into_iter()
         .map(|(name, value)| (name.to_owned(), lossy(value)))
         .collect();
-    RequestInfo {
-        client_ip,
-        user_agent,
-        http: Arc::new(HttpData { headers, environ }),
-    }
+    HttpData { headers, environ }
 }

@@ -83,7 +83,7 @@ impl Target {
 fn check_in(snap: &Snapshot, admin: &Admin, action: &str, target: &Target) -> ApiResult<()> {
     let caller = admin.caller();
     let parts = match_context_parts(caller);
-    let ctx = parts.context(Some(&target.data));
+    let ctx = parts.context(&snap.policy_set, Some(&target.data));
     let single: Vec<Option<&str>> = if target.realms.is_empty() {
         vec![target.raw_realm.as_deref()]
     } else {

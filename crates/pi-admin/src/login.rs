@@ -70,7 +70,7 @@ pub async fn hide_errors(state: &AppState, info: &RequestInfo, creds: &Credentia
         return false;
     };
     let parts = crate::policyset::request_context_parts(info);
-    let ctx = parts.context(None);
+    let ctx = parts.context(&snap.policy_set, None);
     let action = Some("hide_specific_error_message");
     // Nothing to resolve when no such policy could match anybody.
     let any = snap
@@ -151,7 +151,7 @@ pub async fn login(
     }
 
     let parts = crate::policyset::request_context_parts(info);
-    let ctx = parts.context(None);
+    let ctx = parts.context(&snap.policy_set, None);
     let login = if admin_ok {
         note(Note::LocalAdmin {
             administrator: &username,

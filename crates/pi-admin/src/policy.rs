@@ -253,7 +253,7 @@ pub fn check<'a>(
 ) -> ApiResult<CheckAnswer<'a>> {
     let snap = granted.snapshot();
     let parts = match_context_parts(admin.caller());
-    let ctx = parts.context(Some(data));
+    let ctx = parts.context(&snap.policy_set, Some(data));
     let m = snap.policy_set.match_generic(
         &ctx,
         GenericParams {

@@ -5,17 +5,15 @@
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::node::NodeIdentity;
-use crate::request::RequestInfo;
+use crate::request::{LazyHttp, RequestInfo};
 use chrono::{DateTime, FixedOffset};
 use pi_model::record::{PolicyRecord, RealmRecord};
 use pi_model::Policy;
 use pi_policy::{
-    BuildContext, GenericParams, HttpData, LoggedInUser, MatchContext, MatchError, PolicySet,
-    RegexCache,
+    BuildContext, GenericParams, LoggedInUser, MatchContext, MatchError, PolicySet, RegexCache,
 };
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::Mutex;
 
 /// Build the engine over the snapshot's policies; `check_all_resolvers` uses
@@ -87,19 +85,25 @@ pub struct ContextParts {
     client: String,
     user_agent: String,
     user: LoggedInUser,
-    http: Arc<HttpData>,
+    http: LazyHttp,
     now: DateTime<FixedOffset>,
 }
 
 impl ContextParts {
-    /// The context (request data given separately, it is per call).
-    pub fn context<'a>(&'a self, request_data: Option<&'a Value>) -> MatchContext<'a> {
+    /// The context for decisions of `set` (request data given separately,
+    /// it is per call). The request's headers and environment are collected
+    /// only when `set` can read them: use the context with `set` only.
+    pub fn context<'a>(
+        &'a self,
+        set: &PolicySet,
+        request_data: Option<&'a Value>,
+    ) -> MatchContext<'a> {
         MatchContext {
             client_ip: Some(&self.client),
             user_agent: Some(&self.user_agent),
             logged_in_user: Some(&self.user),
             token: None,
-            http: Some(&*self.http),
+            http: self.http.for_set(set),
             request_data,
             now: self.now,
         }
@@ -187,7 +191,7 @@ pub fn callers_policies<'s>(
     action: Option<&str>,
 ) -> ApiResult<Vec<&'s pi_model::Policy>> {
     let parts = match_context_parts(caller);
-    let ctx = parts.context(None);
+    let ctx = parts.context(set, None);
     set.match_generic(
         &ctx,
         GenericParams {

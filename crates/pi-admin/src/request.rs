@@ -5,7 +5,7 @@
 use pi_policy::HttpData;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The product token of a User-Agent header: `^[A-Za-z0-9_-]+` (so
 /// `privacyidea-cp/2.1 Windows/…` gives `privacyidea-cp`); `""` when there is none.
@@ -45,12 +45,55 @@ pub struct RequestInfo {
     pub client_ip: IpAddr,
     /// The User-Agent product token (`""` without header).
     pub user_agent: String,
-    /// Request headers (name as sent, value lossily decoded; the first of
-    /// each name, by name) and the HTTP environment in the WSGI spelling
-    /// (`REQUEST_METHOD`, `PATH_INFO`, `HTTP_<NAME>`, …), as the engine's
-    /// conditions read them: built once per request and shared by every
-    /// decision of the request.
-    pub http: Arc<HttpData>,
+    /// Request headers and the HTTP environment, as the engine's conditions
+    /// read them: built on first use (only a policy set with header or
+    /// environment conditions needs them) and shared by every decision of
+    /// the request.
+    pub http: LazyHttp,
+}
+
+/// A request's [`HttpData`], built on first use and then shared.
+///
+/// Collecting it copies every header (the admin's JWT alone is several KB,
+/// twice: as a header and as `HTTP_AUTHORIZATION`), which most policy sets
+/// never read ([`pi_policy::PolicySet::reads_http`]).
+#[derive(Clone)]
+pub struct LazyHttp(Arc<LazyLock<HttpData, Box<dyn FnOnce() -> HttpData + Send>>>);
+
+impl LazyHttp {
+    /// Built by `collect` when first asked for.
+    pub fn new(collect: impl FnOnce() -> HttpData + Send + 'static) -> LazyHttp {
+        LazyHttp(Arc::new(LazyLock::new(Box::new(collect))))
+    }
+
+    /// Already collected.
+    pub fn ready(data: HttpData) -> LazyHttp {
+        LazyHttp::new(move || data)
+    }
+
+    /// The data (collected now if it was not yet).
+    pub fn get(&self) -> &HttpData {
+        &self.0
+    }
+
+    /// The data when the policy set can read it, else `None` (nothing is
+    /// collected; the set decides the same without it).
+    pub fn for_set(&self, set: &pi_policy::PolicySet) -> Option<&HttpData> {
+        set.reads_http().then(|| self.get())
+    }
+}
+
+impl Default for LazyHttp {
+    fn default() -> LazyHttp {
+        LazyHttp::ready(HttpData::default())
+    }
+}
+
+impl std::fmt::Debug for LazyHttp {
+    /// Does not collect the data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyHttp")
+    }
 }
 
 #[cfg(test)]

@@ -307,7 +307,7 @@ fn restrict_user_list(
     };
     let parts = match_context_parts(caller);
     let data = Value::Object(params.clone());
-    let ctx = parts.context(Some(&data));
+    let ctx = parts.context(&snap.policy_set, Some(&data));
     let mut allowed: HashMap<String, Vec<String>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut user_restricted: UserRestriction = HashMap::new();
@@ -387,7 +387,7 @@ fn restrict_user_list(
 fn user_gate(snap: &Snapshot, caller: &Caller, params: &Params, resolver: &str) -> ApiResult<()> {
     let parts = match_context_parts(caller);
     let data = Value::Object(params.clone());
-    let ctx = parts.context(Some(&data));
+    let ctx = parts.context(&snap.policy_set, Some(&data));
     let realm = get_str(params, "realm");
     let allowed = snap
         .policy_set
@@ -421,7 +421,7 @@ fn check_token_ownership_right(snap: &Snapshot, caller: &Caller, params: &Params
     }
     let parts = match_context_parts(caller);
     let data = Value::Object(params.clone());
-    let ctx = parts.context(Some(&data));
+    let ctx = parts.context(&snap.policy_set, Some(&data));
     let policies = snap
         .policy_set
         .match_admin(&ctx, Some("tokenlist"), None, None, None)

@@ -3,7 +3,7 @@
 //! comparisons prepared.
 
 use pi_model::compare::CompiledComparison;
-use pi_model::condition::Condition;
+use pi_model::condition::{Condition, Section};
 use pi_model::error::ConditionError;
 use pi_model::pattern::{compile_entry, is_literal};
 use pi_model::timerange::TimeRange;
@@ -580,6 +580,15 @@ impl CompiledPolicy {
 
     /// The rarely used attributes (all empty for most policies).
     #[inline]
+    /// Whether evaluating this policy's conditions can read the request's
+    /// headers or environment (an active, valid condition on those sections).
+    pub(crate) fn reads_http(&self) -> bool {
+        self.rare().conditions.iter().any(|c| {
+            matches!(c, CompiledCondition::Active(b)
+                if matches!(b.0.section, Section::HttpRequestHeader | Section::HttpEnvironment))
+        })
+    }
+
     pub fn rare(&self) -> &CompiledRare {
         match &self.rare {
             Some(r) => r,

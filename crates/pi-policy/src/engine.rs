@@ -189,6 +189,9 @@ pub struct PolicySet {
     active_total: usize,
     /// Number of `user_case_insensitive` policies.
     uci: usize,
+    /// Number of policies with an active condition on the request's headers
+    /// or environment (see [`PolicySet::reads_http`]).
+    http_readers: usize,
     /// `ctx.realm_resolvers` with the faster hasher (looked up per query).
     realm_resolvers: Arc<FxMap<Box<str>, Vec<String>>>,
 }
@@ -237,6 +240,7 @@ impl PolicySet {
         let mut slots = Slots::default();
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
+        let mut http_readers = 0usize;
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
         for p in policies {
             entries += p.action().len()
@@ -248,6 +252,9 @@ impl PolicySet {
             let cp = CompiledPolicy::new(p, &mut cache.map);
             if cp.policy.user_case_insensitive() {
                 uci += 1;
+            }
+            if cp.reads_http() {
+                http_readers += 1;
             }
             if cp.policy.active() {
                 *active_by_scope.get_or_default(cp.policy.scope()) += 1;
@@ -280,6 +287,7 @@ impl PolicySet {
             active_by_scope,
             active_total,
             uci,
+            http_readers,
             realm_resolvers: Arc::new(realm_resolvers),
         }
     }
@@ -404,6 +412,9 @@ impl PolicySet {
         if p.policy.user_case_insensitive() {
             step(&mut self.uci);
         }
+        if p.reads_http() {
+            step(&mut self.http_readers);
+        }
         if p.policy.active() {
             step(&mut self.active_total);
             step(self.active_by_scope.get_or_default(p.policy.scope()));
@@ -439,6 +450,15 @@ impl PolicySet {
     /// The build context.
     pub fn context(&self) -> &BuildContext {
         &self.ctx
+    }
+
+    /// Whether a decision may read the request's headers or environment
+    /// ([`crate::HttpData`]): some policy has an active condition on the
+    /// `HTTP Request header` or `HTTP Environment` section. When it is
+    /// `false`, a context without HTTP data decides exactly as one with it,
+    /// so a caller can skip collecting that data.
+    pub fn reads_http(&self) -> bool {
+        self.http_readers > 0
     }
 
     /// Whether any active policy exists in `scope` (`None`: in any scope) —

@@ -1679,6 +1679,31 @@ fn with_http(h: &HttpData) -> Query<'_> {
 }
 
 #[test]
+fn reads_http_counts_active_header_and_environment_conditions() {
+    let cond = |name: &str, section: &str, active: bool| {
+        pol(name, "admin", "x").cond(section, "User-Agent", "equals", "A", active, None)
+    };
+    let header = cond("h", "HTTP Request header", true);
+    let environ = cond("e", "HTTP Environment", true);
+    let off = cond("off", "HTTP Request header", false);
+    let other = cond("u", "userinfo", true);
+    assert!(!set(vec![off.clone(), other.clone()]).reads_http());
+    assert!(!set(vec![]).reads_http());
+    assert!(set(vec![other, header.clone()]).reads_http());
+    assert!(set(vec![environ.clone()]).reads_http());
+    // edits keep the count: remove the reader, then add another one
+    let mut cache = RegexCache::new();
+    let s = set(vec![off, header]);
+    let without = s.edited(Some(1), None, &mut cache).expect("in range");
+    assert!(!without.reads_http());
+    let again = without
+        .edited(None, Some((1, Policy::from_record(&environ))), &mut cache)
+        .expect("in range");
+    assert!(again.reads_http());
+    assert!(s.reads_http(), "the original set is unchanged");
+}
+
+#[test]
 fn case_106_to_111_http_conditions() {
     let ua = |v: &str| HttpData {
         headers: vec![("User-Agent".into(), v.into())],

@@ -151,7 +151,7 @@ fn newer_than(timelimit: &str, origin: &str) -> ApiResult<chrono::NaiveDateTime>
 /// longer or shorter.
 fn auditlog_age(snap: &Snapshot, admin: &Admin) -> ApiResult<Option<String>> {
     let parts = match_context_parts(admin.caller());
-    let ctx = parts.context(None);
+    let ctx = parts.context(&snap.policy_set, None);
     let values = snap
         .policy_set
         .match_admin_or_user(&ctx, Some("auditlog_age"), None, None, None)
@@ -198,7 +198,7 @@ async fn request_user(
 /// admin policies matching this admin and the request's user object.
 fn hidden_columns(snap: &Snapshot, admin: &Admin, user: &UserObject) -> ApiResult<Vec<String>> {
     let parts = match_context_parts(admin.caller());
-    let ctx = parts.context(None);
+    let ctx = parts.context(&snap.policy_set, None);
     let values = snap
         .policy_set
         .match_admin_or_user(&ctx, Some("hide_audit_columns"), Some(user), None, None)

@@ -136,8 +136,8 @@ pub async fn ui_config(
     let cfg = &state.cfg;
     let snap = state.snapshot().await?;
     let parts = request_context_parts(info);
-    let ctx = parts.context(None);
     let set = &snap.policy_set;
+    let ctx = parts.context(set, None);
     let action_only = |scope: &'static str, action: &'static str| {
         set.match_action_only(&ctx, scope, Some(action))
             .map_err(map_match_error)
