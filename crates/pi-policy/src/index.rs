@@ -166,6 +166,12 @@ struct QueryKeys<'q> {
 }
 
 impl QueryKeys<'_> {
+    /// The hash of value `i` (for a query without stripped values).
+    #[inline]
+    fn exact(&self, i: usize) -> Option<VHash> {
+        self.get(i).map(|k| k.exact)
+    }
+
     #[inline]
     fn get(&self, i: usize) -> Option<ValueKey> {
         let v = *self.strs.get(i)?;
@@ -333,6 +339,17 @@ struct Split {
 }
 
 impl Split {
+    /// The unrestricted and the complex ids: adjacent spans of the
+    /// bucket's data (both `fill` and `Bucket::edited` write the complex
+    /// list right after the unrestricted one).
+    #[inline]
+    fn fixed(&self) -> Span {
+        Span {
+            start: self.unrestricted.start,
+            end: self.complex.end,
+        }
+    }
+
     /// Build the split of attribute `attr` for the bucket `ids`, appending
     /// its lists to `data`: one pass over the ids.
     fn fill(
@@ -371,6 +388,7 @@ impl Split {
             start,
             end: pos(data),
         };
+        debug_assert_eq!(self.unrestricted.end, self.complex.start);
         b.pairs.sort_unstable();
         b.pairs.dedup();
         let by_value = &mut b.spans;
@@ -655,6 +673,7 @@ impl Bucket {
             let add_slot = added.map(|(s, _)| s);
             split.unrestricted = copy(self.span(old.unrestricted), unrestricted_add, &mut data);
             split.complex = copy(self.span(old.complex), complex_add, &mut data);
+            debug_assert_eq!(split.unrestricted.end, split.complex.start);
             let mut new_values: smallvec::SmallVec<[VHash; 4]> = values.iter().copied().collect();
             new_values.sort_unstable();
             new_values.dedup();
@@ -695,15 +714,38 @@ impl Bucket {
     }
 
     /// Call `f` with this bucket's candidates (the smallest split's lists),
-    /// for a query whose values have no stripped form (no list overlaps).
+    /// for a query whose values have no stripped form (no list overlaps):
+    /// per split only the exact value's list and the split's fixed part
+    /// (unrestricted and complex ids, next to each other in `data`).
     #[inline]
     fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
-        match self.best(keys) {
-            None => self.ids.iter().for_each(|&id| f(id)),
-            Some(lists) => {
-                for l in lists {
-                    l.iter().for_each(|&id| f(id));
+        let mut best: Option<(&[u32], &[u32])> = None;
+        let mut best_len = self.ids.len();
+        if best_len > SPLIT_MIN {
+            for (i, split) in self.splits.iter().enumerate() {
+                if !split.useful {
+                    continue;
                 }
+                let Some(v) = keys.exact(i) else {
+                    continue;
+                };
+                let fixed = self.span(split.fixed());
+                let hit = split.by_value.get(Some(v), &self.data).unwrap_or(&[]);
+                let len = fixed.len() + hit.len();
+                if len < best_len {
+                    best_len = len;
+                    best = Some((fixed, hit));
+                    if len <= GOOD_ENOUGH {
+                        break;
+                    }
+                }
+            }
+        }
+        match best {
+            None => self.ids.iter().for_each(|&id| f(id)),
+            Some((fixed, hit)) => {
+                fixed.iter().for_each(|&id| f(id));
+                hit.iter().for_each(|&id| f(id));
             }
         }
     }
