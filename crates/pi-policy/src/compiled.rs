@@ -252,6 +252,26 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// `list.search(q).passes()`, inline for the common lists: literal
+/// entries and `*` only (no exclusion possible: found is any entry
+/// found); any other entry hands the list to [`Entries::search`].
+#[inline]
+pub(crate) fn passes(list: &[Entry], q: &str) -> bool {
+    let mut found = false;
+    for e in list {
+        match e.kind {
+            EntryKind::Literal => {
+                if !found && literal_eq(&e.raw, q) {
+                    found = true;
+                }
+            }
+            EntryKind::Star => found = true,
+            _ => return list.search(q).passes(),
+        }
+    }
+    found
+}
+
 /// Outcome of privacyIDEA's `_search_value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Search {
@@ -673,6 +693,52 @@ mod literal_tests {
         for e in texts {
             for q in texts {
                 assert_eq!(literal_eq(e, q), literal_matches(e, q), "{e:?} {q:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod passes_tests {
+    use super::{passes, Entries, EntryList};
+
+    /// The inline `passes` is `search(q).passes()` on lists of every kind
+    /// of entry (literal, `*`, negated, regular expression, invalid).
+    #[test]
+    fn passes_is_search_passes() {
+        let lists: &[&[&str]] = &[
+            &[],
+            &["a"],
+            &["a", "b"],
+            &["*"],
+            &["*", "!a"],
+            &["!a", "*"],
+            &["a", "-a"],
+            &["realm1", "realm12"],
+            &["user.*"],
+            &["a", "user.*"],
+            &["(", "a"],
+            &["abcdefghijk", "b"],
+            &["a\n"],
+        ];
+        let queries = [
+            "",
+            "a",
+            "b",
+            "a\n",
+            "c",
+            "user1",
+            "(",
+            "realm1",
+            "realm12",
+            "abcdefghijk",
+            "-a",
+            "!a",
+        ];
+        for l in lists {
+            let list = EntryList::new(l);
+            for q in queries {
+                assert_eq!(passes(&list, q), list.search(q).passes(), "{l:?} {q:?}");
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The policy set and privacyIDEA's `list_policies` / `match_policies`.
 
-use crate::compiled::{CompiledCondition, CompiledPolicy, Entries, RegexCache, Search};
+use crate::compiled::{passes, CompiledCondition, CompiledPolicy, Entries, RegexCache};
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
@@ -569,17 +569,17 @@ impl PolicySet {
             return Err(Some(Attribute::Adminuser));
         }
         if let Some(a) = q.action {
-            if !p.action().is_empty() && !p.action().search(a).passes() {
+            if !p.action().is_empty() && !passes(p.action(), a) {
                 return Err(Some(Attribute::Action));
             }
         }
         if !p.realm().is_empty() {
             let s = match &pq.realm_q {
                 RealmQ::None => None,
-                RealmQ::Str(r) => Some(p.realm().search(r)),
-                RealmQ::List(l) => Some(p.realm().search_list(l)),
+                RealmQ::Str(r) => Some(passes(p.realm(), r)),
+                RealmQ::List(l) => Some(p.realm().search_list(l).passes()),
             };
-            if s.is_some_and(|s| !s.passes()) {
+            if s == Some(false) {
                 return Err(Some(Attribute::Realm));
             }
         }
@@ -592,14 +592,14 @@ impl PolicySet {
         }
         if let Some(u) = pq.user {
             if !p.user().is_empty() {
-                let s: Search = match (
+                let ok = match (
                     p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
                     &pq.user_lower,
                 ) {
-                    (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                    _ => p.user().search(u),
+                    (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
+                    _ => passes(p.user(), u),
                 };
-                if !s.passes() {
+                if !ok {
                     return Err(Some(Attribute::User));
                 }
                 if pq.pairing {
@@ -621,7 +621,7 @@ impl PolicySet {
                 if !ok {
                     return Err(Some(Attribute::Resolver));
                 }
-            } else if !p.resolver().is_empty() && !p.resolver().search(res).passes() {
+            } else if !p.resolver().is_empty() && !passes(p.resolver(), res) {
                 return Err(Some(Attribute::Resolver));
             }
         }
@@ -677,14 +677,13 @@ impl PolicySet {
         if p.adminuser().is_empty() {
             return true;
         }
-        let s = match (
+        match (
             p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
             &pq.adminuser_lower,
         ) {
-            (Some(l), Some(ql)) => l.search(ql.as_ref()),
-            _ => p.adminuser().search(au),
-        };
-        s.passes()
+            (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
+            _ => passes(p.adminuser(), au),
+        }
     }
 
     /// The time filter of `match_policies`.
