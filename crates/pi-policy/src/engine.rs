@@ -181,6 +181,10 @@ pub struct PolicySet {
     order: Vec<u32>,
     /// Slot → load position (`u32::MAX`: free slot).
     rank: Vec<u32>,
+    /// Slot → gate word ([`gate_of`]: admit bits and active flag): an index
+    /// candidate that a query's bits reject is dropped here, without
+    /// loading the policy (a dense array: 4 bytes per slot).
+    gate: Vec<u32>,
     /// Free slots.
     free: Vec<u32>,
     pub(crate) index: Index,
@@ -191,6 +195,23 @@ pub struct PolicySet {
     uci: usize,
     /// `ctx.realm_resolvers` with the faster hasher (looked up per query).
     realm_resolvers: Arc<FxMap<Box<str>, Vec<String>>>,
+}
+
+/// A slot's gate word: the admit bits of `p` (`CompiledPolicy::admit`,
+/// low three bytes) and bit 24 when active, bit 25 when not.
+fn gate_of(p: &CompiledPolicy) -> u32 {
+    let [u, au, res] = p.admit;
+    u32::from_le_bytes([u, au, res, 0]) | if p.active { 1 << 24 } else { 1 << 25 }
+}
+
+/// The gate bits the query's `active` filter requires.
+#[inline]
+fn gate_active(active: Option<bool>) -> u32 {
+    match active {
+        None => 0,
+        Some(true) => 1 << 24,
+        Some(false) => 1 << 25,
+    }
 }
 
 /// Python `str.lower()`, borrowing when nothing changes.
@@ -238,6 +259,7 @@ impl PolicySet {
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
+        let mut gate: Vec<u32> = Vec::new();
         for p in policies {
             entries += p.action().len()
                 + p.realm().len()
@@ -253,6 +275,7 @@ impl PolicySet {
                 *active_by_scope.get_or_default(cp.policy.scope()) += 1;
                 active_total += 1;
             }
+            gate.push(gate_of(&cp));
             chunk.push(Some(cp));
             n += 1;
             if chunk.len() == CHUNK {
@@ -274,6 +297,7 @@ impl PolicySet {
             slots,
             order: (0..n).collect(),
             rank: (0..n).collect(),
+            gate,
             free: Vec::new(),
             index,
             ctx: Arc::new(ctx),
@@ -348,6 +372,7 @@ impl PolicySet {
             }
             let compiled = CompiledPolicy::new(policy, &mut cache.map);
             new.count(&compiled, true);
+            let gate = gate_of(&compiled);
             let slot = match removed {
                 Some((s, _)) => s,
                 None => match new.free.pop() {
@@ -356,6 +381,12 @@ impl PolicySet {
                 },
             };
             new.slots.set(slot, Some(compiled));
+            if new.gate.len() <= slot as usize {
+                new.gate.resize(slot as usize + 1, 0);
+            }
+            if let Some(g) = new.gate.get_mut(slot as usize) {
+                *g = gate;
+            }
             new.order.insert(pos, slot);
             first = first.min(pos);
             added = Some(slot);
@@ -557,14 +588,9 @@ impl PolicySet {
             return Err(Some(Attribute::Scope));
         }
         // An index candidate (only whether it passes counts, not which
-        // attribute fails first): the admin user first, which rejects the
-        // other tenants' and the global admins' policies cheaply.
-        let [u, au, res] = p.admit;
-        if scope_known && u32::from_le_bytes([u, au, res, 0]) & pq.admit() != pq.admit() {
-            // User, admin user or resolver (all before the client:
-            // the same outcome as the checks below).
-            return Err(Some(Attribute::Realm));
-        }
+        // attribute fails first; its admit bits were checked by `collect`
+        // with the slot's gate word): the admin user first, which rejects
+        // the other tenants' and the global admins' policies cheaply.
         if scope_known && !Self::adminuser_passes(p, pq) {
             return Err(Some(Attribute::Adminuser));
         }
@@ -705,7 +731,21 @@ impl PolicySet {
         let mut bad_client = false;
         // Index candidates of a scope query (without a name) are of that scope.
         let scope_known = !linear && pq.q.name.is_none() && pq.q.scope.is_some();
+        // The gate word a candidate must cover (`NOT_YET`: not computed).
+        let mut want = NOT_YET;
         let mut visit = |id: u32| {
+            if scope_known {
+                if want == NOT_YET {
+                    want = pq.admit() | gate_active(pq.q.active);
+                }
+                let g = self.gate.get(id as usize).copied().unwrap_or(0);
+                if g & want != want {
+                    // Inactive, or the user, admin user or resolver
+                    // rejects it (all before the client: the same
+                    // outcome as the full check).
+                    return;
+                }
+            }
             let Some(p) = self.slots.get(id) else {
                 return;
             };
