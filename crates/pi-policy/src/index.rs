@@ -166,12 +166,6 @@ struct QueryKeys<'q> {
 }
 
 impl QueryKeys<'_> {
-    /// The hash of value `i` (for a query without stripped values).
-    #[inline]
-    fn exact(&self, i: usize) -> Option<VHash> {
-        self.get(i).map(|k| k.exact)
-    }
-
     #[inline]
     fn get(&self, i: usize) -> Option<ValueKey> {
         let v = *self.strs.get(i)?;
@@ -184,6 +178,33 @@ impl QueryKeys<'_> {
                 Some(k)
             }
         }
+    }
+}
+
+/// The query values of the four split attributes as exact hashes, for a
+/// query without stripped values; each hashed on first use.
+struct ExactKeys<'q> {
+    strs: [Option<&'q str>; 4],
+    /// [`NOT_HASHED`], [`NO_VALUE`] or the value's hash.
+    hashes: [std::cell::Cell<u64>; 4],
+}
+
+const NOT_HASHED: u64 = u64::MAX;
+const NO_VALUE: u64 = u64::MAX - 1;
+
+impl ExactKeys<'_> {
+    #[inline]
+    fn exact(&self, i: usize) -> Option<VHash> {
+        let cell = self.hashes.get(i)?;
+        let mut h = cell.get();
+        if h == NOT_HASHED {
+            h = match self.strs.get(i).copied().flatten() {
+                Some(v) => u64::from(vhash(hash_str(v))),
+                None => NO_VALUE,
+            };
+            cell.set(h);
+        }
+        (h != NO_VALUE).then_some(h as VHash)
     }
 }
 
@@ -718,7 +739,7 @@ impl Bucket {
     /// per split only the exact value's list and the split's fixed part
     /// (unrestricted and complex ids, next to each other in `data`).
     #[inline]
-    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let mut best: Option<(&[u32], &[u32])> = None;
         let mut best_len = self.ids.len();
         if best_len > SPLIT_MIN {
@@ -848,7 +869,7 @@ impl Parts {
     }
 
     #[inline]
-    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         for (_, part) in &self.parts {
             part.visit(keys, f);
         }
@@ -1012,7 +1033,7 @@ impl ScopeIndex {
     /// without stripped values (the action's bucket and the wild one never
     /// overlap, nor do a split's lists).
     #[inline]
-    fn visit(&self, action: Option<&str>, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit(&self, action: Option<&str>, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let Some(a) = action else {
             self.all.visit(keys, f);
             return;
@@ -1219,16 +1240,17 @@ impl Index {
             self.by_name.get(n).for_each(f);
             return;
         }
-        let k = QueryKeys {
-            strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
-            keys: Default::default(),
-        };
+        let strs = [keys.realm, keys.adminrealm, keys.user, keys.adminuser];
         // Python's `$` rule: a value ending in a newline also looks up its
         // stripped form, whose lists may overlap the exact ones. Without
         // such a value (nearly always) no list overlaps another: call `f`
         // straight from the lists.
         let nl = |s: Option<&str>| s.is_some_and(|s| s.ends_with('\n'));
-        if !nl(action) && !k.strs.iter().any(|s| nl(*s)) {
+        if !nl(action) && !strs.iter().any(|s| nl(*s)) {
+            let k = ExactKeys {
+                strs,
+                hashes: std::array::from_fn(|_| std::cell::Cell::new(NOT_HASHED)),
+            };
             match scope {
                 None => {
                     for si in self.scopes.values() {
@@ -1243,6 +1265,10 @@ impl Index {
             }
             return;
         }
+        let k = QueryKeys {
+            strs,
+            keys: Default::default(),
+        };
         let mut lists = Lists {
             lists: smallvec::SmallVec::new(),
             overlap: false,
