@@ -1,6 +1,6 @@
 //! The policy set and privacyIDEA's `list_policies` / `match_policies`.
 
-use crate::compiled::{passes, CompiledCondition, CompiledPolicy, Entries, RegexCache};
+use crate::compiled::{passes, restricts, CompiledCondition, CompiledPolicy, Entries, RegexCache};
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
@@ -599,74 +599,8 @@ impl PolicySet {
                 return Err(Some(Attribute::Action));
             }
         }
-        if !p.realm().is_empty() {
-            let s = match &pq.realm_q {
-                RealmQ::None => None,
-                RealmQ::Str(r) => Some(passes(p.realm(), r)),
-                RealmQ::List(l) => Some(p.realm().search_list(l).passes()),
-            };
-            if s == Some(false) {
-                return Err(Some(Attribute::Realm));
-            }
-        }
-        if pq.admin_scope {
-            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
-                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
-                    return Err(Some(Attribute::Adminrealm));
-                }
-            }
-        }
-        if let Some(u) = pq.user {
-            if !p.user().is_empty() {
-                let ok = match (
-                    p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
-                    &pq.user_lower,
-                ) {
-                    (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
-                    _ => passes(p.user(), u),
-                };
-                if !ok {
-                    return Err(Some(Attribute::User));
-                }
-                if pq.pairing {
-                    let r = pq.realm.unwrap_or("");
-                    if !(p.user().contains_raw(u) && p.realm().contains_raw(r)) {
-                        return Err(Some(Attribute::UserRealmPairing));
-                    }
-                }
-            }
-        }
-        if !scope_known && !Self::adminuser_passes(p, pq) {
-            return Err(Some(Attribute::Adminuser));
-        }
-        if let Some(res) = pq.resolver {
-            if p.check_all_resolvers {
-                let ok = pq
-                    .ordered_resolvers()
-                    .is_some_and(|rs| rs.iter().any(|r| p.resolver().search(r).passes()));
-                if !ok {
-                    return Err(Some(Attribute::Resolver));
-                }
-            } else if !p.resolver().is_empty() && !passes(p.resolver(), res) {
-                return Err(Some(Attribute::Resolver));
-            }
-        }
-        if let Some(node) = q.pinode {
-            if p.has_pinode && !pol.pinode().iter().any(|n| n == node) {
-                return Err(Some(Attribute::Pinode));
-            }
-        }
-        if let Some(ua) = &pq.ua_lower {
-            if p.has_user_agents
-                && (ua.is_empty()
-                    || !p
-                        .rare()
-                        .user_agents_lower
-                        .iter()
-                        .any(|a| **a == *ua.as_ref()))
-            {
-                return Err(Some(Attribute::UserAgent));
-            }
+        if p.restricts != 0 {
+            Self::check_restrictions(p, pq, scope_known)?;
         }
         let mut group = 0;
         if let Some(c) = &pq.client {
@@ -689,6 +623,87 @@ impl PolicySet {
             }
         }
         Ok(group)
+    }
+
+    /// The filters of [`PolicySet::check_impl`] between the action and the
+    /// client, for a policy with [`restricts`] bits.
+    #[inline]
+    fn check_restrictions(
+        p: &CompiledPolicy,
+        pq: &Prepared<'_>,
+        scope_known: bool,
+    ) -> Result<(), Option<Attribute>> {
+        let q = &pq.q;
+        let pol = &p.policy;
+        let r = p.restricts;
+        if r & restricts::REALM != 0 {
+            let s = match &pq.realm_q {
+                RealmQ::None => None,
+                RealmQ::Str(r) => Some(passes(p.realm(), r)),
+                RealmQ::List(l) => Some(p.realm().search_list(l).passes()),
+            };
+            if s == Some(false) {
+                return Err(Some(Attribute::Realm));
+            }
+        }
+        if pq.admin_scope && r & restricts::ADMINREALM != 0 {
+            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
+                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
+                    return Err(Some(Attribute::Adminrealm));
+                }
+            }
+        }
+        if let Some(u) = pq.user.filter(|_| r & restricts::USER != 0) {
+            let ok = match (
+                p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
+                &pq.user_lower,
+            ) {
+                (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
+                _ => passes(p.user(), u),
+            };
+            if !ok {
+                return Err(Some(Attribute::User));
+            }
+            if pq.pairing {
+                let r = pq.realm.unwrap_or("");
+                if !(p.user().contains_raw(u) && p.realm().contains_raw(r)) {
+                    return Err(Some(Attribute::UserRealmPairing));
+                }
+            }
+        }
+        if !scope_known && r & restricts::ADMINUSER != 0 && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
+        }
+        if let Some(res) = pq.resolver.filter(|_| r & restricts::RESOLVER != 0) {
+            if p.check_all_resolvers {
+                let ok = pq
+                    .ordered_resolvers()
+                    .is_some_and(|rs| rs.iter().any(|r| p.resolver().search(r).passes()));
+                if !ok {
+                    return Err(Some(Attribute::Resolver));
+                }
+            } else if !p.resolver().is_empty() && !passes(p.resolver(), res) {
+                return Err(Some(Attribute::Resolver));
+            }
+        }
+        if let Some(node) = q.pinode {
+            if r & restricts::PINODE != 0 && !pol.pinode().iter().any(|n| n == node) {
+                return Err(Some(Attribute::Pinode));
+            }
+        }
+        if let Some(ua) = &pq.ua_lower {
+            if r & restricts::USER_AGENT != 0
+                && (ua.is_empty()
+                    || !p
+                        .rare()
+                        .user_agents_lower
+                        .iter()
+                        .any(|a| **a == *ua.as_ref()))
+            {
+                return Err(Some(Attribute::UserAgent));
+            }
+        }
+        Ok(())
     }
 
     /// The admin-user filter of [`PolicySet::check`].
