@@ -51,7 +51,7 @@ impl<V> ScopeMap<V> {
         let k = k.as_bytes();
         self.0
             .iter()
-            .find(|(n, _)| n.len() == k.len() && crate::compiled::short_eq(n.as_bytes(), k))
+            .find(|(n, _)| n.len() == k.len() && name_eq(n.as_bytes(), k))
             .map(|(_, v)| v)
     }
 
@@ -76,6 +76,25 @@ impl<V> ScopeMap<V> {
 
     pub fn into_iter(self) -> impl Iterator<Item = (Box<str>, V)> {
         self.0.into_iter()
+    }
+}
+
+/// `a == b` for names of equal length: 4 to 7 bytes as two overlapping
+/// 4-byte words (`admin`, `user`, `webui`), else [`short_eq`](crate::compiled::short_eq).
+#[inline]
+fn name_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let word = |s: &[u8], at: usize| -> u32 {
+        let mut w = [0u8; 4];
+        if let Some(x) = s.get(at..at + 4) {
+            w.copy_from_slice(x);
+        }
+        u32::from_le_bytes(w)
+    };
+    if (4..8).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
+    } else {
+        crate::compiled::short_eq(a, b)
     }
 }
 
@@ -1319,6 +1338,30 @@ impl Index {
             ids.sort_unstable();
             ids.dedup();
             ids.into_iter().for_each(&mut f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_eq_tests {
+    use super::name_eq;
+
+    /// `name_eq` is `==` for names of equal length (every length from 0
+    /// to 20, differing in each position).
+    #[test]
+    fn name_eq_is_eq() {
+        let base = b"abcdefghijklmnopqrst";
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(name_eq(a, a));
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!name_eq(a, &b), "{n} {i}");
+            }
+        }
+        for (a, b) in [("admin", "webui"), ("user", "usex"), ("admin", "admim")] {
+            assert_eq!(name_eq(a.as_bytes(), b.as_bytes()), a == b);
         }
     }
 }
