@@ -252,6 +252,26 @@ pub(crate) fn short_eq(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// `list.search(q).passes()`, inline for the common lists: literal
+/// entries and `*` only (no exclusion possible: found is any entry
+/// found); any other entry hands the list to [`Entries::search`].
+#[inline]
+pub(crate) fn passes(list: &[Entry], q: &str) -> bool {
+    let mut found = false;
+    for e in list {
+        match e.kind {
+            EntryKind::Literal => {
+                if !found && literal_eq(&e.raw, q) {
+                    found = true;
+                }
+            }
+            EntryKind::Star => found = true,
+            _ => return list.search(q).passes(),
+        }
+    }
+    found
+}
+
 /// Outcome of privacyIDEA's `_search_value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Search {
@@ -382,6 +402,19 @@ pub(crate) enum CompiledCondition {
     Active(Box<(Condition, CompiledComparison)>),
 }
 
+/// Bits of [`CompiledPolicy::restricts`]: the policy has a list for the
+/// attribute that can reject a query value (for the resolver: or
+/// `check_all_resolvers`; for the realm: an entry other than `*`).
+pub(crate) mod restricts {
+    pub const REALM: u8 = 1;
+    pub const ADMINREALM: u8 = 1 << 1;
+    pub const USER: u8 = 1 << 2;
+    pub const ADMINUSER: u8 = 1 << 3;
+    pub const RESOLVER: u8 = 1 << 4;
+    pub const PINODE: u8 = 1 << 5;
+    pub const USER_AGENT: u8 = 1 << 6;
+}
+
 /// A policy compiled for matching.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledPolicy {
@@ -389,9 +422,11 @@ pub(crate) struct CompiledPolicy {
     /// other (the `Policy` itself spans many cache lines).
     pub active: bool,
     pub check_all_resolvers: bool,
-    pub has_pinode: bool,
-    pub has_user_agents: bool,
     pub has_client: bool,
+    /// Which filters after the action can reject this policy
+    /// ([`restricts`] bits; `0`: none — most global policies — and the
+    /// candidate check goes from the action straight to the client).
+    pub restricts: u8,
     /// Which query values can pass the user, admin user and resolver
     /// filters, 8 bits each ([`admit_bit`]); a candidate whose bits miss
     /// the query's is rejected without reading its lists. Three bytes: they
@@ -500,9 +535,8 @@ impl CompiledPolicy {
             admit: [0; 3],
             active: policy.active(),
             check_all_resolvers: policy.check_all_resolvers(),
-            has_pinode: !policy.pinode().is_empty(),
-            has_user_agents: !policy.user_agents().is_empty(),
             has_client: !policy.client().is_empty(),
+            restricts: 0,
             lists,
             ends,
             rare: (!rare.is_empty()).then(|| Box::new(rare)),
@@ -515,6 +549,27 @@ impl CompiledPolicy {
                 admit_bits(cp.adminuser(), uci),
                 admit_bits(cp.resolver(), cp.check_all_resolvers),
             ]
+        };
+        cp.restricts = {
+            use restricts::*;
+            let bit = |on: bool, b: u8| if on { b } else { 0 };
+            // A realm list of `*` entries only admits every realm query
+            // (string or list); the user list is different: with several
+            // token realms any non-empty one takes part in the pairing check.
+            let realm_rejects = cp
+                .realm()
+                .iter()
+                .any(|e| !matches!(e.kind, EntryKind::Star));
+            bit(realm_rejects, REALM)
+                | bit(!cp.rare().adminrealm.is_empty(), ADMINREALM)
+                | bit(!cp.user().is_empty(), USER)
+                | bit(!cp.adminuser().is_empty(), ADMINUSER)
+                | bit(
+                    cp.check_all_resolvers || !cp.resolver().is_empty(),
+                    RESOLVER,
+                )
+                | bit(!cp.policy.pinode().is_empty(), PINODE)
+                | bit(!cp.policy.user_agents().is_empty(), USER_AGENT)
         };
         for (field, list) in [
             ("action", cp.action()),
@@ -682,6 +737,52 @@ mod literal_tests {
         for e in texts {
             for q in texts {
                 assert_eq!(literal_eq(e, q), literal_matches(e, q), "{e:?} {q:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod passes_tests {
+    use super::{passes, Entries, EntryList};
+
+    /// The inline `passes` is `search(q).passes()` on lists of every kind
+    /// of entry (literal, `*`, negated, regular expression, invalid).
+    #[test]
+    fn passes_is_search_passes() {
+        let lists: &[&[&str]] = &[
+            &[],
+            &["a"],
+            &["a", "b"],
+            &["*"],
+            &["*", "!a"],
+            &["!a", "*"],
+            &["a", "-a"],
+            &["realm1", "realm12"],
+            &["user.*"],
+            &["a", "user.*"],
+            &["(", "a"],
+            &["abcdefghijk", "b"],
+            &["a\n"],
+        ];
+        let queries = [
+            "",
+            "a",
+            "b",
+            "a\n",
+            "c",
+            "user1",
+            "(",
+            "realm1",
+            "realm12",
+            "abcdefghijk",
+            "-a",
+            "!a",
+        ];
+        for l in lists {
+            let list = EntryList::new(l);
+            for q in queries {
+                assert_eq!(passes(&list, q), list.search(q).passes(), "{l:?} {q:?}");
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The policy set and privacyIDEA's `list_policies` / `match_policies`.
 
-use crate::compiled::{CompiledCondition, CompiledPolicy, Entries, RegexCache, Search};
+use crate::compiled::{passes, restricts, CompiledCondition, CompiledPolicy, Entries, RegexCache};
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
@@ -181,6 +181,10 @@ pub struct PolicySet {
     order: Vec<u32>,
     /// Slot → load position (`u32::MAX`: free slot).
     rank: Vec<u32>,
+    /// Slot → gate word ([`gate_of`]: admit bits and active flag): an index
+    /// candidate that a query's bits reject is dropped here, without
+    /// loading the policy (a dense array: 4 bytes per slot).
+    gate: Vec<u32>,
     /// Free slots.
     free: Vec<u32>,
     pub(crate) index: Index,
@@ -194,6 +198,23 @@ pub struct PolicySet {
     http_readers: usize,
     /// `ctx.realm_resolvers` with the faster hasher (looked up per query).
     realm_resolvers: Arc<FxMap<Box<str>, Vec<String>>>,
+}
+
+/// A slot's gate word: the admit bits of `p` (`CompiledPolicy::admit`,
+/// low three bytes) and bit 24 when active, bit 25 when not.
+fn gate_of(p: &CompiledPolicy) -> u32 {
+    let [u, au, res] = p.admit;
+    u32::from_le_bytes([u, au, res, 0]) | if p.active { 1 << 24 } else { 1 << 25 }
+}
+
+/// The gate bits the query's `active` filter requires.
+#[inline]
+fn gate_active(active: Option<bool>) -> u32 {
+    match active {
+        None => 0,
+        Some(true) => 1 << 24,
+        Some(false) => 1 << 25,
+    }
 }
 
 /// Python `str.lower()`, borrowing when nothing changes.
@@ -242,6 +263,7 @@ impl PolicySet {
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
         let mut http_readers = 0usize;
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
+        let mut gate: Vec<u32> = Vec::new();
         for p in policies {
             entries += p.action().len()
                 + p.realm().len()
@@ -260,6 +282,7 @@ impl PolicySet {
                 *active_by_scope.get_or_default(cp.policy.scope()) += 1;
                 active_total += 1;
             }
+            gate.push(gate_of(&cp));
             chunk.push(Some(cp));
             n += 1;
             if chunk.len() == CHUNK {
@@ -281,6 +304,7 @@ impl PolicySet {
             slots,
             order: (0..n).collect(),
             rank: (0..n).collect(),
+            gate,
             free: Vec::new(),
             index,
             ctx: Arc::new(ctx),
@@ -356,6 +380,7 @@ impl PolicySet {
             }
             let compiled = CompiledPolicy::new(policy, &mut cache.map);
             new.count(&compiled, true);
+            let gate = gate_of(&compiled);
             let slot = match removed {
                 Some((s, _)) => s,
                 None => match new.free.pop() {
@@ -364,6 +389,12 @@ impl PolicySet {
                 },
             };
             new.slots.set(slot, Some(compiled));
+            if new.gate.len() <= slot as usize {
+                new.gate.resize(slot as usize + 1, 0);
+            }
+            if let Some(g) = new.gate.get_mut(slot as usize) {
+                *g = gate;
+            }
             new.order.insert(pos, slot);
             first = first.min(pos);
             added = Some(slot);
@@ -577,90 +608,19 @@ impl PolicySet {
             return Err(Some(Attribute::Scope));
         }
         // An index candidate (only whether it passes counts, not which
-        // attribute fails first): the admin user first, which rejects the
-        // other tenants' and the global admins' policies cheaply.
-        let [u, au, res] = p.admit;
-        if scope_known && u32::from_le_bytes([u, au, res, 0]) & pq.admit() != pq.admit() {
-            // User, admin user or resolver (all before the client:
-            // the same outcome as the checks below).
-            return Err(Some(Attribute::Realm));
-        }
+        // attribute fails first; its admit bits were checked by `collect`
+        // with the slot's gate word): the admin user first, which rejects
+        // the other tenants' and the global admins' policies cheaply.
         if scope_known && !Self::adminuser_passes(p, pq) {
             return Err(Some(Attribute::Adminuser));
         }
         if let Some(a) = q.action {
-            if !p.action().is_empty() && !p.action().search(a).passes() {
+            if !p.action().is_empty() && !passes(p.action(), a) {
                 return Err(Some(Attribute::Action));
             }
         }
-        if !p.realm().is_empty() {
-            let s = match &pq.realm_q {
-                RealmQ::None => None,
-                RealmQ::Str(r) => Some(p.realm().search(r)),
-                RealmQ::List(l) => Some(p.realm().search_list(l)),
-            };
-            if s.is_some_and(|s| !s.passes()) {
-                return Err(Some(Attribute::Realm));
-            }
-        }
-        if pq.admin_scope {
-            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
-                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
-                    return Err(Some(Attribute::Adminrealm));
-                }
-            }
-        }
-        if let Some(u) = pq.user {
-            if !p.user().is_empty() {
-                let s: Search = match (
-                    p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
-                    &pq.user_lower,
-                ) {
-                    (Some(l), Some(ql)) => l.search(ql.as_ref()),
-                    _ => p.user().search(u),
-                };
-                if !s.passes() {
-                    return Err(Some(Attribute::User));
-                }
-                if pq.pairing {
-                    let r = pq.realm.unwrap_or("");
-                    if !(p.user().contains_raw(u) && p.realm().contains_raw(r)) {
-                        return Err(Some(Attribute::UserRealmPairing));
-                    }
-                }
-            }
-        }
-        if !scope_known && !Self::adminuser_passes(p, pq) {
-            return Err(Some(Attribute::Adminuser));
-        }
-        if let Some(res) = pq.resolver {
-            if p.check_all_resolvers {
-                let ok = pq
-                    .ordered_resolvers()
-                    .is_some_and(|rs| rs.iter().any(|r| p.resolver().search(r).passes()));
-                if !ok {
-                    return Err(Some(Attribute::Resolver));
-                }
-            } else if !p.resolver().is_empty() && !p.resolver().search(res).passes() {
-                return Err(Some(Attribute::Resolver));
-            }
-        }
-        if let Some(node) = q.pinode {
-            if p.has_pinode && !pol.pinode().iter().any(|n| n == node) {
-                return Err(Some(Attribute::Pinode));
-            }
-        }
-        if let Some(ua) = &pq.ua_lower {
-            if p.has_user_agents
-                && (ua.is_empty()
-                    || !p
-                        .rare()
-                        .user_agents_lower
-                        .iter()
-                        .any(|a| **a == *ua.as_ref()))
-            {
-                return Err(Some(Attribute::UserAgent));
-            }
+        if p.restricts != 0 {
+            Self::check_restrictions(p, pq, scope_known)?;
         }
         let mut group = 0;
         if let Some(c) = &pq.client {
@@ -685,6 +645,87 @@ impl PolicySet {
         Ok(group)
     }
 
+    /// The filters of [`PolicySet::check_impl`] between the action and the
+    /// client, for a policy with [`restricts`] bits.
+    #[inline]
+    fn check_restrictions(
+        p: &CompiledPolicy,
+        pq: &Prepared<'_>,
+        scope_known: bool,
+    ) -> Result<(), Option<Attribute>> {
+        let q = &pq.q;
+        let pol = &p.policy;
+        let r = p.restricts;
+        if r & restricts::REALM != 0 {
+            let s = match &pq.realm_q {
+                RealmQ::None => None,
+                RealmQ::Str(r) => Some(passes(p.realm(), r)),
+                RealmQ::List(l) => Some(p.realm().search_list(l).passes()),
+            };
+            if s == Some(false) {
+                return Err(Some(Attribute::Realm));
+            }
+        }
+        if pq.admin_scope && r & restricts::ADMINREALM != 0 {
+            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
+                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
+                    return Err(Some(Attribute::Adminrealm));
+                }
+            }
+        }
+        if let Some(u) = pq.user.filter(|_| r & restricts::USER != 0) {
+            let ok = match (
+                p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
+                &pq.user_lower,
+            ) {
+                (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
+                _ => passes(p.user(), u),
+            };
+            if !ok {
+                return Err(Some(Attribute::User));
+            }
+            if pq.pairing {
+                let r = pq.realm.unwrap_or("");
+                if !(p.user().contains_raw(u) && p.realm().contains_raw(r)) {
+                    return Err(Some(Attribute::UserRealmPairing));
+                }
+            }
+        }
+        if !scope_known && r & restricts::ADMINUSER != 0 && !Self::adminuser_passes(p, pq) {
+            return Err(Some(Attribute::Adminuser));
+        }
+        if let Some(res) = pq.resolver.filter(|_| r & restricts::RESOLVER != 0) {
+            if p.check_all_resolvers {
+                let ok = pq
+                    .ordered_resolvers()
+                    .is_some_and(|rs| rs.iter().any(|r| p.resolver().search(r).passes()));
+                if !ok {
+                    return Err(Some(Attribute::Resolver));
+                }
+            } else if !p.resolver().is_empty() && !passes(p.resolver(), res) {
+                return Err(Some(Attribute::Resolver));
+            }
+        }
+        if let Some(node) = q.pinode {
+            if r & restricts::PINODE != 0 && !pol.pinode().iter().any(|n| n == node) {
+                return Err(Some(Attribute::Pinode));
+            }
+        }
+        if let Some(ua) = &pq.ua_lower {
+            if r & restricts::USER_AGENT != 0
+                && (ua.is_empty()
+                    || !p
+                        .rare()
+                        .user_agents_lower
+                        .iter()
+                        .any(|a| **a == *ua.as_ref()))
+            {
+                return Err(Some(Attribute::UserAgent));
+            }
+        }
+        Ok(())
+    }
+
     /// The admin-user filter of [`PolicySet::check`].
     #[inline]
     fn adminuser_passes(p: &CompiledPolicy, pq: &Prepared<'_>) -> bool {
@@ -697,14 +738,13 @@ impl PolicySet {
         if p.adminuser().is_empty() {
             return true;
         }
-        let s = match (
+        match (
             p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
             &pq.adminuser_lower,
         ) {
-            (Some(l), Some(ql)) => l.search(ql.as_ref()),
-            _ => p.adminuser().search(au),
-        };
-        s.passes()
+            (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
+            _ => passes(p.adminuser(), au),
+        }
     }
 
     /// The time filter of `match_policies`.
@@ -726,7 +766,21 @@ impl PolicySet {
         let mut bad_client = false;
         // Index candidates of a scope query (without a name) are of that scope.
         let scope_known = !linear && pq.q.name.is_none() && pq.q.scope.is_some();
+        // The gate word a candidate must cover (`NOT_YET`: not computed).
+        let mut want = NOT_YET;
         let mut visit = |id: u32| {
+            if scope_known {
+                if want == NOT_YET {
+                    want = pq.admit() | gate_active(pq.q.active);
+                }
+                let g = self.gate.get(id as usize).copied().unwrap_or(0);
+                if g & want != want {
+                    // Inactive, or the user, admin user or resolver
+                    // rejects it (all before the client: the same
+                    // outcome as the full check).
+                    return;
+                }
+            }
             let Some(p) = self.slots.get(id) else {
                 return;
             };

@@ -51,7 +51,7 @@ impl<V> ScopeMap<V> {
         let k = k.as_bytes();
         self.0
             .iter()
-            .find(|(n, _)| n.len() == k.len() && crate::compiled::short_eq(n.as_bytes(), k))
+            .find(|(n, _)| n.len() == k.len() && name_eq(n.as_bytes(), k))
             .map(|(_, v)| v)
     }
 
@@ -76,6 +76,25 @@ impl<V> ScopeMap<V> {
 
     pub fn into_iter(self) -> impl Iterator<Item = (Box<str>, V)> {
         self.0.into_iter()
+    }
+}
+
+/// `a == b` for names of equal length: 4 to 7 bytes as two overlapping
+/// 4-byte words (`admin`, `user`, `webui`), else [`short_eq`](crate::compiled::short_eq).
+#[inline]
+fn name_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let word = |s: &[u8], at: usize| -> u32 {
+        let mut w = [0u8; 4];
+        if let Some(x) = s.get(at..at + 4) {
+            w.copy_from_slice(x);
+        }
+        u32::from_le_bytes(w)
+    };
+    if (4..8).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 4) == word(b, n - 4)
+    } else {
+        crate::compiled::short_eq(a, b)
     }
 }
 
@@ -178,6 +197,33 @@ impl QueryKeys<'_> {
                 Some(k)
             }
         }
+    }
+}
+
+/// The query values of the four split attributes as exact hashes, for a
+/// query without stripped values; each hashed on first use.
+struct ExactKeys<'q> {
+    strs: [Option<&'q str>; 4],
+    /// [`NOT_HASHED`], [`NO_VALUE`] or the value's hash.
+    hashes: [std::cell::Cell<u64>; 4],
+}
+
+const NOT_HASHED: u64 = u64::MAX;
+const NO_VALUE: u64 = u64::MAX - 1;
+
+impl ExactKeys<'_> {
+    #[inline]
+    fn exact(&self, i: usize) -> Option<VHash> {
+        let cell = self.hashes.get(i)?;
+        let mut h = cell.get();
+        if h == NOT_HASHED {
+            h = match self.strs.get(i).copied().flatten() {
+                Some(v) => u64::from(vhash(hash_str(v))),
+                None => NO_VALUE,
+            };
+            cell.set(h);
+        }
+        (h != NO_VALUE).then_some(h as VHash)
     }
 }
 
@@ -333,6 +379,17 @@ struct Split {
 }
 
 impl Split {
+    /// The unrestricted and the complex ids: adjacent spans of the
+    /// bucket's data (both `fill` and `Bucket::edited` write the complex
+    /// list right after the unrestricted one).
+    #[inline]
+    fn fixed(&self) -> Span {
+        Span {
+            start: self.unrestricted.start,
+            end: self.complex.end,
+        }
+    }
+
     /// Build the split of attribute `attr` for the bucket `ids`, appending
     /// its lists to `data`: one pass over the ids.
     fn fill(
@@ -371,6 +428,7 @@ impl Split {
             start,
             end: pos(data),
         };
+        debug_assert_eq!(self.unrestricted.end, self.complex.start);
         b.pairs.sort_unstable();
         b.pairs.dedup();
         let by_value = &mut b.spans;
@@ -655,6 +713,7 @@ impl Bucket {
             let add_slot = added.map(|(s, _)| s);
             split.unrestricted = copy(self.span(old.unrestricted), unrestricted_add, &mut data);
             split.complex = copy(self.span(old.complex), complex_add, &mut data);
+            debug_assert_eq!(split.unrestricted.end, split.complex.start);
             let mut new_values: smallvec::SmallVec<[VHash; 4]> = values.iter().copied().collect();
             new_values.sort_unstable();
             new_values.dedup();
@@ -695,15 +754,38 @@ impl Bucket {
     }
 
     /// Call `f` with this bucket's candidates (the smallest split's lists),
-    /// for a query whose values have no stripped form (no list overlaps).
+    /// for a query whose values have no stripped form (no list overlaps):
+    /// per split only the exact value's list and the split's fixed part
+    /// (unrestricted and complex ids, next to each other in `data`).
     #[inline]
-    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
-        match self.best(keys) {
-            None => self.ids.iter().for_each(|&id| f(id)),
-            Some(lists) => {
-                for l in lists {
-                    l.iter().for_each(|&id| f(id));
+    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
+        let mut best: Option<(&[u32], &[u32])> = None;
+        let mut best_len = self.ids.len();
+        if best_len > SPLIT_MIN {
+            for (i, split) in self.splits.iter().enumerate() {
+                if !split.useful {
+                    continue;
                 }
+                let Some(v) = keys.exact(i) else {
+                    continue;
+                };
+                let fixed = self.span(split.fixed());
+                let hit = split.by_value.get(Some(v), &self.data).unwrap_or(&[]);
+                let len = fixed.len() + hit.len();
+                if len < best_len {
+                    best_len = len;
+                    best = Some((fixed, hit));
+                    if len <= GOOD_ENOUGH {
+                        break;
+                    }
+                }
+            }
+        }
+        match best {
+            None => self.ids.iter().for_each(|&id| f(id)),
+            Some((fixed, hit)) => {
+                fixed.iter().for_each(|&id| f(id));
+                hit.iter().for_each(|&id| f(id));
             }
         }
     }
@@ -806,7 +888,7 @@ impl Parts {
     }
 
     #[inline]
-    fn visit(&self, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         for (_, part) in &self.parts {
             part.visit(keys, f);
         }
@@ -970,7 +1052,7 @@ impl ScopeIndex {
     /// without stripped values (the action's bucket and the wild one never
     /// overlap, nor do a split's lists).
     #[inline]
-    fn visit(&self, action: Option<&str>, keys: &QueryKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit(&self, action: Option<&str>, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let Some(a) = action else {
             self.all.visit(keys, f);
             return;
@@ -1177,16 +1259,17 @@ impl Index {
             self.by_name.get(n).for_each(f);
             return;
         }
-        let k = QueryKeys {
-            strs: [keys.realm, keys.adminrealm, keys.user, keys.adminuser],
-            keys: Default::default(),
-        };
+        let strs = [keys.realm, keys.adminrealm, keys.user, keys.adminuser];
         // Python's `$` rule: a value ending in a newline also looks up its
         // stripped form, whose lists may overlap the exact ones. Without
         // such a value (nearly always) no list overlaps another: call `f`
         // straight from the lists.
         let nl = |s: Option<&str>| s.is_some_and(|s| s.ends_with('\n'));
-        if !nl(action) && !k.strs.iter().any(|s| nl(*s)) {
+        if !nl(action) && !strs.iter().any(|s| nl(*s)) {
+            let k = ExactKeys {
+                strs,
+                hashes: std::array::from_fn(|_| std::cell::Cell::new(NOT_HASHED)),
+            };
             match scope {
                 None => {
                     for si in self.scopes.values() {
@@ -1201,6 +1284,10 @@ impl Index {
             }
             return;
         }
+        let k = QueryKeys {
+            strs,
+            keys: Default::default(),
+        };
         let mut lists = Lists {
             lists: smallvec::SmallVec::new(),
             overlap: false,
@@ -1251,6 +1338,30 @@ impl Index {
             ids.sort_unstable();
             ids.dedup();
             ids.into_iter().for_each(&mut f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_eq_tests {
+    use super::name_eq;
+
+    /// `name_eq` is `==` for names of equal length (every length from 0
+    /// to 20, differing in each position).
+    #[test]
+    fn name_eq_is_eq() {
+        let base = b"abcdefghijklmnopqrst";
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(name_eq(a, a));
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!name_eq(a, &b), "{n} {i}");
+            }
+        }
+        for (a, b) in [("admin", "webui"), ("user", "usex"), ("admin", "admim")] {
+            assert_eq!(name_eq(a.as_bytes(), b.as_bytes()), a == b);
         }
     }
 }

@@ -3045,3 +3045,56 @@ fn rebuilds_share_compiled_regexes() {
         assert_eq!(m(&s, q("superadmin")), n(&[]));
     }
 }
+
+#[test]
+/// The candidate check skips the filters a policy cannot fail
+/// (`CompiledPolicy::restricts`): a realm of `*` only admits, but a user
+/// list still takes part in the user/realm pairing; node and user-agent
+/// lists still reject; a policy without restrictions passes.
+fn restricts_skip_only_filters_that_cannot_reject() {
+    let s = set(vec![
+        pol("star_user", "authorization", "x")
+            .realm("*")
+            .user("alice"),
+        pol("star", "authorization", "x").realm("*"),
+        pol("star_neg", "authorization", "x").realm("*, !realm1"),
+        pol("plain", "authorization", "x"),
+        pol("node", "authorization", "x").pinode("n1"),
+        pol("agent", "authorization", "x").ua("agent1"),
+        pol("res", "authorization", "x").resolver("resolver1"),
+    ]);
+    let extra = vec!["realm2".to_string()];
+    let base = Query {
+        scope: Some("authorization"),
+        action: Some("x"),
+        realm: Some("realm1"),
+        user: Some("alice"),
+        resolver: Some("resolver2"),
+        pinode: Some("n2"),
+        user_agent: Some("other"),
+        ..Query::default()
+    };
+    assert_eq!(m(&s, base), n(&["plain", "star", "star_user"]));
+    let paired = Query {
+        additional_realms: Some(&extra),
+        ..base
+    };
+    assert_eq!(m(&s, paired), n(&["plain", "star"]));
+    let bare = Query {
+        scope: Some("authorization"),
+        action: Some("x"),
+        ..Query::default()
+    };
+    assert_eq!(
+        m(&s, bare),
+        n(&[
+            "agent",
+            "node",
+            "plain",
+            "res",
+            "star",
+            "star_neg",
+            "star_user"
+        ])
+    );
+}
