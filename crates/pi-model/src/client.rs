@@ -72,7 +72,55 @@ fn net_contains(net: &IpNet, ip: IpAddr) -> bool {
     }
 }
 
+/// An IPv4 network of a client list as masked bits ([`ClientList::v4_nets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V4Net {
+    /// The network's address bits (host bits kept, as the list has them).
+    pub addr: u32,
+    /// The prefix as a mask (`0` for `/0`).
+    pub mask: u32,
+    /// `true` for `-net` / `!net`.
+    pub exclude: bool,
+}
+
+/// [`ClientList::allows`] of an IPv4 address, for the list's
+/// [`ClientList::v4_nets`]: the only entries that can contain it (an IPv6
+/// network, `::ffff:…` included, contains no IPv4 address, and an entry
+/// that did not parse matches nothing).
+#[inline]
+pub fn v4_allows(nets: &[V4Net], addr: u32) -> bool {
+    let mut found = false;
+    let mut excluded = false;
+    for n in nets {
+        if (n.addr ^ addr) & n.mask == 0 {
+            if n.exclude {
+                excluded = true;
+            } else {
+                found = true;
+            }
+        }
+    }
+    found && !excluded
+}
+
 impl ClientList {
+    /// The IPv4 networks of the list, in order, for [`v4_allows`].
+    pub fn v4_nets(&self) -> Box<[V4Net]> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.net {
+                Some(IpNet::V4(n)) => Some(V4Net {
+                    addr: u32::from(n.addr()),
+                    mask: u32::MAX
+                        .checked_shl(32 - u32::from(n.prefix_len()))
+                        .unwrap_or(0),
+                    exclude: e.exclude,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Lenient parse of stored list items (already split and stripped):
     /// entries that do not parse are kept with `net: None` and match nothing.
     pub fn from_items<S: AsRef<str>>(items: &[S]) -> ClientList {
@@ -189,6 +237,47 @@ mod tests {
             for a in ips {
                 let ip = ip(a);
                 assert_eq!(net_contains(&net, ip), net.contains(&ip), "{n} {a}");
+            }
+        }
+    }
+
+    /// `v4_allows` over `v4_nets` is `allows` for every IPv4 address.
+    #[test]
+    fn v4_allows_is_allows() {
+        let lists: [&[&str]; 9] = [
+            &["10.0.0.0/8"],
+            &["10.1.0.0/16", "-10.1.1.1"],
+            &["!10.1.2.3", "10.0.0.0/8"],
+            &["0.0.0.0/0", "::/0"],
+            &["::/0", "::ffff:10.0.0.0/104"],
+            &["172.16.0.4/24", "fe80::/10", "nohost", "10.1.2.3"],
+            &["-10.0.0.0/8"],
+            &["128.0.0.0/1", "!255.255.255.254/31"],
+            &[],
+        ];
+        let ips = [
+            "10.1.2.3",
+            "10.1.1.1",
+            "10.2.0.1",
+            "11.0.0.0",
+            "0.0.0.0",
+            "255.255.255.255",
+            "255.255.255.254",
+            "127.255.255.255",
+            "128.0.0.0",
+            "172.16.0.200",
+            "172.16.1.1",
+        ];
+        for l in lists {
+            let list = ClientList::from_items(l);
+            let nets = list.v4_nets();
+            for a in ips {
+                let v4: Ipv4Addr = a.parse().unwrap();
+                assert_eq!(
+                    v4_allows(&nets, u32::from(v4)),
+                    list.allows(IpAddr::V4(v4)),
+                    "{l:?} {a}"
+                );
             }
         }
     }

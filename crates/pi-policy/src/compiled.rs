@@ -2,6 +2,7 @@
 //! literal, regular expression compiled once, invalid), conditions with their
 //! comparisons prepared.
 
+use pi_model::client::V4Net;
 use pi_model::compare::CompiledComparison;
 use pi_model::condition::{Condition, Section};
 use pi_model::error::ConditionError;
@@ -454,6 +455,11 @@ pub(crate) struct CompiledRare {
     pub user_agents_lower: Box<[Box<str>]>,
     pub time: Option<Result<TimeRange, String>>,
     pub conditions: Box<[CompiledCondition]>,
+    /// The client list's IPv4 networks ([`ClientList::v4_nets`]), tested
+    /// against an IPv4 query address without the list's general form.
+    ///
+    /// [`ClientList::v4_nets`]: pi_model::client::ClientList::v4_nets
+    pub client_v4: Box<[V4Net]>,
 }
 
 static NO_RARE: std::sync::LazyLock<CompiledRare> = std::sync::LazyLock::new(CompiledRare::default);
@@ -466,6 +472,7 @@ impl CompiledRare {
             && self.user_agents_lower.is_empty()
             && self.time.is_none()
             && self.conditions.is_empty()
+            && self.client_v4.is_empty()
     }
 }
 
@@ -530,6 +537,7 @@ impl CompiledPolicy {
                 .time_range()
                 .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
+            client_v4: policy.client_list().v4_nets(),
         };
         let mut cp = CompiledPolicy {
             admit: [0; 3],
