@@ -4,7 +4,7 @@ use crate::compiled::{passes, restricts, CompiledCondition, CompiledPolicy, Entr
 use crate::error::MatchError;
 use crate::index::{Index, IndexKeys, ScopeMap};
 use crate::query::{ConditionCheck, ConditionInput, Query, UserObject};
-use pi_model::client::v4_allows;
+use pi_model::client::{v4_allows, V4Net};
 use pi_model::condition::{HandleMissingData, Section};
 use pi_model::pyrepr::repr_str;
 use pi_model::record::PolicyRecord;
@@ -115,6 +115,22 @@ impl<'q> Prepared<'q> {
         a
     }
 
+    /// Whether gate word `g` has the [`client_bit`] of the query's client
+    /// if that is an IPv4 address (parsed once per query); `true` otherwise
+    /// (the full check decides). Out of line: only for candidates with a
+    /// client list, and the candidate loop stays as it was for the others.
+    #[inline(never)]
+    fn client_gate_passes(&self, g: u32) -> bool {
+        let cb = match self.client {
+            Some(c) => match self.client_ip.get_or_init(|| parse_ip(c)) {
+                Ok(IpAddr::V4(a)) => client_bit(u32::from(*a)),
+                _ => 0,
+            },
+            None => 0,
+        };
+        g & cb == cb
+    }
+
     /// The realm's resolvers in `get_ordered_resolvers` order, if
     /// `check_all_resolvers` applies to this query (user, realm and resolver given).
     pub fn ordered_resolvers(&self) -> Option<&'q [String]> {
@@ -202,10 +218,49 @@ pub struct PolicySet {
 }
 
 /// A slot's gate word: the admit bits of `p` (`CompiledPolicy::admit`,
-/// low three bytes) and bit 24 when active, bit 25 when not.
+/// low three bytes), bit 24 when active, bit 25 when not, and the client
+/// bits ([`CLIENT_GATE`]).
 fn gate_of(p: &CompiledPolicy) -> u32 {
     let [u, au, res] = p.admit;
-    u32::from_le_bytes([u, au, res, 0]) | if p.active { 1 << 24 } else { 1 << 25 }
+    u32::from_le_bytes([u, au, res, 0])
+        | if p.active { 1 << 24 } else { 1 << 25 }
+        | client_gate_of(p)
+}
+
+/// Gate bits 26–31: which IPv4 client addresses can pass the policy's
+/// client list, by their /16 prefix ([`client_bit`]; a Bloom filter). All
+/// six for a policy without a client list or with an allowing network of
+/// a prefix shorter than 16; otherwise the bits of its allowing IPv4
+/// networks (none: no IPv4 address passes — an IPv6 network contains none,
+/// and an excluding entry only rejects). A candidate without the bit of
+/// the query's IPv4 address fails the client filter.
+const CLIENT_GATE: u32 = 0b11_1111 << 26;
+
+/// The gate bit of an IPv4 client address's /16 prefix.
+#[inline]
+fn client_bit(addr: u32) -> u32 {
+    1 << (26 + ((addr >> 16).wrapping_mul(0x9E37_79B1) >> 29) % 6)
+}
+
+/// [`CLIENT_GATE`] bits of a policy.
+fn client_gate_of(p: &CompiledPolicy) -> u32 {
+    if !p.has_client {
+        return CLIENT_GATE;
+    }
+    client_gate_of_nets(p.rare.as_ref().map_or(&[][..], |r| &r.client_v4[..]))
+}
+
+/// [`CLIENT_GATE`] bits of a client list's IPv4 networks.
+fn client_gate_of_nets(nets: &[V4Net]) -> u32 {
+    let mut bits = 0;
+    for n in nets.iter().filter(|n| !n.exclude) {
+        if n.mask >> 16 == 0xFFFF {
+            bits |= client_bit(n.addr);
+        } else {
+            return CLIENT_GATE;
+        }
+    }
+    bits
 }
 
 /// The gate bits the query's `active` filter requires.
@@ -789,6 +844,11 @@ impl PolicySet {
                     // outcome as the full check).
                     return;
                 }
+                if g & CLIENT_GATE != CLIENT_GATE && !pq.client_gate_passes(g) {
+                    // A client list without the query's IPv4 address's
+                    // bit (only whether a candidate passes counts).
+                    return;
+                }
             }
             let Some(p) = self.slots.get(id) else {
                 return;
@@ -1148,6 +1208,51 @@ fn lookup<'a>(
 mod fast_path_tests {
     use super::parse_ip;
     use std::net::IpAddr;
+
+    /// The client gate rejects only addresses the list does not allow.
+    #[test]
+    fn client_gate_rejects_only_what_the_list_rejects() {
+        use super::{client_bit, client_gate_of_nets, CLIENT_GATE};
+        use pi_model::client::{v4_allows, ClientList};
+        use std::net::Ipv4Addr;
+        let lists: [&[&str]; 10] = [
+            &["10.7.0.0/16"],
+            &["10.7.0.0/16", "-10.7.1.1"],
+            &["10.7.3.4", "10.9.0.0/17", "192.168.1.0/24"],
+            &["10.0.0.0/15"],
+            &["0.0.0.0/0"],
+            &["::/0", "::ffff:10.0.0.0/104"],
+            &["-10.0.0.0/8"],
+            &["fe80::/10", "10.200.0.0/16"],
+            &["10.7.0.0/255.255.0.0", "!10.7.2.3"],
+            &[],
+        ];
+        let mut rejected = 0;
+        for l in lists {
+            let list = ClientList::from_items(l);
+            let nets = list.v4_nets();
+            let bits = client_gate_of_nets(&nets);
+            assert_eq!(bits & !CLIENT_GATE, 0);
+            for a in 0..=255u32 {
+                for b in [0u32, 1, 2, 3, 4, 5, 7, 9, 200, 255] {
+                    for c in [0u32, 1, 2, 3] {
+                        let addr = u32::from(Ipv4Addr::new(10, a as u8, c as u8, b as u8));
+                        for addr in [addr, addr ^ (0xC0A8 << 16) ^ (10 << 24), addr ^ (1 << 16)] {
+                            let cb = client_bit(addr);
+                            assert_eq!(cb.count_ones(), 1);
+                            assert_eq!(cb & !CLIENT_GATE, 0);
+                            if bits & cb != cb {
+                                assert!(!v4_allows(&nets, addr), "{l:?} {addr:x}");
+                                assert!(!list.allows(IpAddr::V4(Ipv4Addr::from(addr))));
+                                rejected += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(rejected > 1000, "{rejected}");
+    }
 
     #[test]
     fn parse_ip_reads_what_the_library_reads() {
