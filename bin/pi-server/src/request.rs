@@ -2,6 +2,7 @@
 //! actix request (the type is pi-admin's).
 
 use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, Uri};
 use actix_web::HttpRequest;
 use pi_policy::HttpData;
 use serde_json::{Map, Value};
@@ -22,30 +23,23 @@ pub fn from_request(req: &HttpRequest) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let user_agent = user_agent_product(ua);
-    // Cheap to keep (header values share the request's buffer); copied into
+    // Cheap to keep (header values and the URI share the request's buffer); copied into
     // strings only when a policy set with header or environment conditions
     // asks.
     let headers = req.headers().clone();
-    let method = req.method().as_str().to_owned();
-    let path = req.path().to_owned();
-    let query = req.query_string().to_owned();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
     RequestInfo {
         client_ip,
         user_agent,
-        http: LazyHttp::new(move || http_data(&headers, method, path, query, client_ip)),
+        http: LazyHttp::new(move || http_data(&headers, &method, &uri, client_ip)),
     }
 }
 
 /// The engine's view of the request: the first value of each header name,
 /// by name (as the engine's header and environment conditions have always
 /// seen them), and the WSGI-style environment.
-fn http_data(
-    headers: &HeaderMap,
-    method: String,
-    path: String,
-    query: String,
-    client_ip: IpAddr,
-) -> HttpData {
+fn http_data(headers: &HeaderMap, method: &Method, uri: &Uri, client_ip: IpAddr) -> HttpData {
     let mut first: BTreeMap<&str, &[u8]> = BTreeMap::new();
     for (name, value) in headers {
         first.entry(name.as_str()).or_insert(value.as_bytes());
@@ -55,9 +49,9 @@ fn http_data(
     let mut put = |k: &str, v: String| {
         environ.insert(k.to_owned(), Value::String(v));
     };
-    put("REQUEST_METHOD", method);
-    put("PATH_INFO", path);
-    put("QUERY_STRING", query);
+    put("REQUEST_METHOD", method.as_str().to_owned());
+    put("PATH_INFO", uri.path().to_owned());
+    put("QUERY_STRING", uri.query().unwrap_or_default().to_owned());
     put("REMOTE_ADDR", client_ip.to_string());
     if let Some(v) = headers
         .get(header::CONTENT_TYPE)
