@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of every route, generated from the handlers'
-//! `#[utoipa::path]` attributes (shared parts in `openapi.rs`) and served at
+//! `#[utoipa::path]` attributes (shared schemas in the `pi-openapi` crate) and served at
 //! `GET /openapi.json`; its test fails when a registered path/method is not
 //! in the document or a documented one is not served.
 

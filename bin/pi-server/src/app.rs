@@ -28,7 +28,7 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
             .error_handler(|e, _| bad_request("Invalid query string", e));
         let path_cfg =
             web::PathConfig::default().error_handler(|e, _| bad_request("Invalid path", e));
-        let serve_webui = routes::static_ui::static_dir(&state).is_some();
+        let webui = pi_admin::webui::files::WebUi::from_config(&state.cfg);
         let audit = web::Data::new(state.audit_writer().cloned());
         cfg.app_data(state)
             .app_data(audit)
@@ -42,8 +42,8 @@ pub fn configure(state: web::Data<AppState>, limit: usize) -> impl FnOnce(&mut w
             web::resource("/openapi.json").route(web::get().to(crate::apidoc::openapi_json)),
         )
         .service(web::resource("/metrics").route(web::get().to(crate::metrics::metrics_route)));
-        if serve_webui {
-            routes::static_ui::configure(cfg);
+        if let Some(ui) = webui {
+            routes::static_ui::configure(cfg, ui);
         }
     }
 }

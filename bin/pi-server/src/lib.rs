@@ -6,11 +6,11 @@ pub mod apidoc;
 mod app;
 mod audit_middleware;
 mod auth;
-pub mod check;
 mod envelope;
 mod error;
 mod metrics;
-mod openapi;
+/// The schemas the handlers' `#[utoipa::path]` attributes name (`crate::openapi::…`).
+use pi_openapi as openapi;
 mod params;
 mod request;
 mod routes;
@@ -59,30 +59,6 @@ pub fn app(
         })
         .configure(app::configure(data, limit))
         .default_service(web::to(routes::not_found))
-}
-
-/// Set up `env_logger` from `PI_LOGLEVEL` (Python's numeric levels) and `PI_LOGFORMAT`.
-pub fn init_logging(pi_level: i64, format: pi_config::LogFormat) {
-    let level = match pi_level {
-        i64::MIN..=10 => "debug",
-        11..=20 => "info",
-        21..=30 => "warn",
-        _ => "error",
-    };
-    let env = env_logger::Env::default().filter_or("RUST_LOG", level);
-    let mut builder = env_logger::Builder::from_env(env);
-    if format == pi_config::LogFormat::Json {
-        builder.format(|buf, record| {
-            let line = serde_json::json!({
-                "ts": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "level": record.level().as_str(),
-                "target": record.target(),
-                "msg": record.args().to_string(),
-            });
-            writeln!(buf, "{line}")
-        });
-    }
-    let _ = builder.try_init();
 }
 
 /// Start the state and serve on `listen` until the server stops (SIGINT/SIGTERM);

@@ -49,9 +49,9 @@ fn main() -> anyhow::Result<()> {
     let path = pi_config::resolve_config_path(cli.config.as_deref());
     let cfg = pi_config::load_file(&path, pi_config::EnvOverrides::from_env())
         .with_context(|| format!("cannot load the configuration `{}`", path.display()))?;
-    pi_server::init_logging(cfg.pi_loglevel, cfg.pi_logformat);
+    pi_config::init_logging(&cfg);
     if cli.check_config {
-        pi_server::check::run(&cfg, cli.listen.as_deref())?;
+        pi_admin::check::run(&cfg, cli.listen.as_deref())?;
         let mut out = std::io::stdout();
         let _ = writeln!(out, "configuration `{}` OK", path.display());
         return Ok(());

@@ -409,6 +409,80 @@ pub struct AuditOptions {
     pub server_name: String,
 }
 
+/// A key read from a PEM file; the error as text.
+fn load_pem<T, E: std::fmt::Display>(
+    path: &std::path::Path,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    parse(&pem).map_err(|e| e.to_string())
+}
+
+impl AuditOptions {
+    /// The writer's options from pi.cfg, or `None` with `PI_AUDIT_DISABLE`
+    /// (no audit log). Rows are signed with `PI_AUDIT_KEY_PRIVATE` unless
+    /// `PI_AUDIT_NO_SIGN`; a configured key that cannot be read is an
+    /// error (the server does not start with an unsigned trail it was told
+    /// to sign). `node_name` is the default `PI_AUDIT_SERVERNAME`.
+    pub fn from_config(
+        cfg: &pi_config::PiConfig,
+        node_name: &str,
+    ) -> anyhow::Result<Option<AuditOptions>> {
+        let flag = |key: &str| cfg.get(key).is_some_and(pi_model::pyrepr::py_truthy);
+        if flag("PI_AUDIT_DISABLE") {
+            log::warn!("PI_AUDIT_DISABLE is set: no audit log is written");
+            return Ok(None);
+        }
+        let signer = match (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) {
+            _ if flag("PI_AUDIT_NO_SIGN") => None,
+            (Some(private), Some(_)) => {
+                Some(load_pem(private, pi_auth::Signer::from_pem).map_err(|e| {
+                    anyhow::anyhow!("PI_AUDIT_KEY_PRIVATE `{}`: {e}", private.display())
+                })?)
+            }
+            _ => {
+                log::warn!("PI_AUDIT_KEY_PRIVATE/PUBLIC not set: audit entries are not signed");
+                None
+            }
+        };
+        let queue = cfg
+            .get("PI_AUDIT_QUEUE_SIZE")
+            .and_then(serde_json::Value::as_u64)
+            .map_or(10_000, |n| usize::try_from(n).unwrap_or(10_000));
+        let server_name = cfg
+            .get("PI_AUDIT_SERVERNAME")
+            .and_then(|v| v.as_str())
+            .map_or_else(|| node_name.to_owned(), str::to_owned);
+        Ok(Some(AuditOptions {
+            signer,
+            queue,
+            fail_open: flag("PI_AUDIT_FAIL_OPEN"),
+            server_name,
+        }))
+    }
+}
+
+/// The response signer: both `PI_AUDIT_KEY_PRIVATE` and
+/// `PI_AUDIT_KEY_PUBLIC` configured, `PI_NO_RESPONSE_SIGN` not set, and the
+/// private key readable. privacyIDEA answers unsigned when the key cannot be
+/// loaded; so does this server, with a warning at the start.
+pub fn response_signer(cfg: &pi_config::PiConfig) -> Option<pi_auth::Signer> {
+    if cfg.pi_no_response_sign {
+        return None;
+    }
+    let (Some(private), Some(_)) = (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) else {
+        return None;
+    };
+    load_pem(private, pi_auth::Signer::from_pem)
+        .inspect_err(|e| {
+            log::warn!(
+                "PI_AUDIT_KEY_PRIVATE `{}` cannot be used ({e}); responses are not signed",
+                private.display()
+            );
+        })
+        .ok()
+}
+
 impl<U: AsRef<[u8]> + Send + 'static> AuditWriter<U> {
     /// Starts the writer thread on `store` (the audit database).
     pub fn start(store: Store, opts: AuditOptions) -> std::io::Result<AuditWriter<U>> {

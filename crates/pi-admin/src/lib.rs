@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod check;
 pub mod client;
 pub mod defs;
 pub mod error;

@@ -15,6 +15,7 @@ use pi_policy::{GenericParams, Match, MatchContext, PolicySet, UserObject};
 use serde_json::{json, Map, Value};
 
 pub mod config;
+pub mod files;
 
 const DEFAULT_LOGOUT_TIME: i64 = 120;
 const DEFAULT_AUDIT_PAGE_SIZE: i64 = 10;

@@ -2,6 +2,7 @@
 
 mod env;
 mod format;
+mod logging;
 mod pyparse;
 mod render;
 
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 
 pub use env::{EnvOverrides, CONFIGFILE_ENV, ENV_PREFIX};
 pub use format::{PiCfgFormat, SyntaxError};
+pub use logging::{init_logging, level_filter};
 pub use render::{render_assignment, render_file, render_str, render_value, RenderError};
 
 /// The config file used when neither `--config` nor `PRIVACYIDEA_CONFIGFILE` names one.

@@ -30,7 +30,7 @@ pub(crate) mod user;
 /// A resource whose other methods answer 405 in the envelope.
 ///
 /// Every API route is registered through here, so the OpenAPI test sees it
-/// (`openapi.rs`).
+/// (`apidoc.rs`).
 pub fn resource(path: &str) -> actix_web::Resource {
     #[cfg(test)]
     record(path);

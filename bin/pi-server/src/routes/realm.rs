@@ -4,7 +4,7 @@ use super::{etag_if, if_match, resource, with_etag};
 use super::{Allowed, AllowedOn, RealmKey};
 use crate::auth::{Admin, Auth};
 use crate::envelope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::params::Params;
 use crate::server::AppState;
 use actix_web::{web, HttpRequest};
@@ -13,7 +13,7 @@ use pi_admin::realm;
 use pi_admin::realm::normalize_realm_name;
 use pi_model::record::RealmResolverAssignment;
 use pi_store::{ObjectKind, Precondition};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Write the realm's assignments and answer `{"added": …, "failed": …}`.
 async fn write_realm(
@@ -69,68 +69,6 @@ async fn superuser(
     Ok(envelope::ok(json!(state.cfg.superuser_realm)))
 }
 
-/// `resolvers` as comma string (names stripped) or JSON list, with the raw
-/// (unstripped) name used for the `priority.<name>` lookup.
-fn resolver_names(v: &Value) -> ApiResult<Vec<(String, String)>> {
-    match v {
-        Value::String(s) => Ok(s
-            .split(',')
-            .map(|raw| (raw.trim().to_string(), raw.to_string()))
-            .collect()),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| match x {
-                Value::String(s) => Ok((s.trim().to_string(), s.clone())),
-                other => Err(ApiError::parameter(format!(
-                    "Invalid resolver name {other} in resolvers."
-                ))),
-            })
-            .collect(),
-        _ => Err(ApiError::parameter(
-            "The parameter resolvers must be a comma separated string or a list.",
-        )),
-    }
-}
-
-/// `priority.<name>`: JSON integers (and `true` = 1) as privacyIDEA, plus
-/// numeric strings (privacyIDEA silently drops form values — deviation).
-fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
-    let key = format!("priority.{raw_name}");
-    let p = match params.get(&key) {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(true)) => Some(1),
-        Some(Value::Bool(false)) => None,
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => Some(i),
-            None => {
-                return Err(ApiError::parameter(format!(
-                    "The value of {key} must be an integer."
-                )))
-            }
-        },
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => match s.trim().parse::<i64>() {
-            Ok(i) => Some(i),
-            Err(_) => {
-                return Err(ApiError::parameter(format!(
-                    "The value of {key} must be an integer."
-                )))
-            }
-        },
-        Some(_) => {
-            return Err(ApiError::parameter(format!(
-                "The value of {key} must be an integer."
-            )))
-        }
-    };
-    if p.is_some_and(|i| !pi_model::pyrepr::fits_db_int(i)) {
-        return Err(ApiError::parameter(format!(
-            "The value of {key} is out of range (-2147483648 to 2147483647)."
-        )));
-    }
-    Ok(p.filter(|&i| i != 0))
-}
-
 #[utoipa::path(
     post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))),
     responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
@@ -138,46 +76,11 @@ fn priority_of(params: &Params, raw_name: &str) -> ApiResult<Option<i64>> {
 async fn set_realm(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Reply {
     let (params, granted) = (&on.params, &on.granted);
     let name = normalize_realm_name(&on.name)?;
-    let names = match params.get("resolvers") {
-        None | Some(Value::Null) => return Err(ApiError::missing("resolvers").into()),
-        Some(Value::String(s)) if s.is_empty() => return Err(ApiError::missing("resolvers").into()),
-        Some(v) => resolver_names(v)?,
-    };
-    let mut assignments = Vec::new();
-    for (stripped, raw_name) in &names {
-        assignments.push(RealmResolverAssignment {
-            name: stripped.clone(),
-            priority: priority_of(params, raw_name)?,
-            node: String::new(),
-        });
-    }
+    let assignments = realm::assignments_from_params(params.all())?;
     let assignments = realm::keep_node_assignments(granted.snapshot(), &name, assignments);
-    crate::audit::log(|r| {
-        let items: Vec<String> = assignments
-            .iter()
-            .filter(|a| a.node.is_empty())
-            .map(|a| {
-                let p = a
-                    .priority
-                    .map_or_else(|| "None".to_owned(), |p| p.to_string());
-                format!(
-                    "{{'name': {}, 'priority': {p}}}",
-                    pi_model::pyrepr::repr_str(&a.name)
-                )
-            })
-            .collect();
-        r.info = format!(
-            "realm: {}, resolvers: [{}]",
-            pi_model::pyrepr::repr_str(&name),
-            items.join(", ")
-        );
-    });
+    crate::audit::log(|r| r.info = realm::audit_info(&name, &assignments));
     let pre = on.if_match(ObjectKind::Realm, &name);
     write_realm(&on.state, granted, name, assignments, pre).await
-}
-
-fn verify_error() -> ApiError {
-    ApiError::parameter("Could not verify data in request!")
 }
 
 #[utoipa::path(
@@ -197,41 +100,7 @@ async fn set_realm_node(
     if !realm::node_known(&state, granted.snapshot(), &node_id).await? {
         return Err(ApiError::parameter("The given node does not exist!").into());
     }
-    let Some(Value::Array(entries)) = params.get("resolver") else {
-        return Err(verify_error().into());
-    };
-    let mut assignments = Vec::new();
-    for entry in entries {
-        let Value::Object(obj) = entry else {
-            return Err(verify_error().into());
-        };
-        let Some(Value::String(name)) = obj.get("name") else {
-            return Err(verify_error().into());
-        };
-        let priority = match obj.get("priority") {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => None,
-            Some(Value::Bool(true)) => Some(1),
-            Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => Some(i),
-                (None, Some(f)) if f.is_finite() => Some(f.trunc() as i64),
-                _ => return Err(verify_error().into()),
-            },
-            Some(Value::String(s)) if s.is_empty() => None,
-            Some(Value::String(s)) => Some(s.trim().parse::<i64>().map_err(|_| verify_error())?),
-            Some(_) => return Err(verify_error().into()),
-        };
-        if let Some(p) = priority.filter(|&p| !pi_model::pyrepr::fits_db_int(p)) {
-            return Err(ApiError::parameter(format!(
-                "The priority {p} of resolver '{name}' is out of range (-2147483648 to 2147483647)."
-            ))
-            .into());
-        }
-        assignments.push(RealmResolverAssignment {
-            name: name.trim().to_string(),
-            priority: priority.filter(|&p| p != 0),
-            node: node_id.clone(),
-        });
-    }
+    let assignments = realm::node_assignments_from_params(params.all(), &node_id)?;
     let name = normalize_realm_name(&raw)?;
     let assignments = realm::keep_other_nodes(granted.snapshot(), &name, &node_id, assignments);
     let pre = if_match(&req, ObjectKind::Realm, &name);

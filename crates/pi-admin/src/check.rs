@@ -26,9 +26,9 @@ pub fn run(cfg: &pi_config::PiConfig, listen: Option<&str>) -> anyhow::Result<()
             );
         }
     }
-    pi_admin::state::trusted_jwt_entries(&cfg.pi_trusted_jwt).context("PI_TRUSTED_JWT")?;
+    crate::state::trusted_jwt_entries(&cfg.pi_trusted_jwt).context("PI_TRUSTED_JWT")?;
     if let (Some(private), Some(_)) = (&cfg.pi_audit_key_private, &cfg.pi_audit_key_public) {
-        if !cfg.pi_no_response_sign && crate::server::response_signer(cfg).is_none() {
+        if !cfg.pi_no_response_sign && crate::audit::response_signer(cfg).is_none() {
             bail!(
                 "PI_AUDIT_KEY_PRIVATE `{}` cannot be used to sign responses",
                 private.display()

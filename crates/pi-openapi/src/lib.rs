@@ -1,16 +1,17 @@
-//! The shared parts of the OpenAPI 3.1 description (the document itself is
-//! assembled in `apidoc.rs` from the handlers' `#[utoipa::path]` attributes).
+//! The wire format of the privacyIDEA 3.14 administration API as OpenAPI
+//! 3.1 schemas, for the server's generated document (`bin/pi-server`,
+//! `apidoc.rs`, where the handlers' `#[utoipa::path]` attributes name these
+//! types) and for anyone describing a client of it.
 //!
 //! The handlers carry their own path, method, parameters and success body;
-//! this module holds what they share: privacyIDEA's envelope, the error
+//! this crate holds what they share: privacyIDEA's envelope, the error
 //! answers every operation can give (added by [`StandardErrors`]), the
-//! request bodies, the query-parameter sets and the security schemes. A unit
-//! test (below) probes the actix app built by `routes::configure` and fails
-//! when a registered path/method is not in the document or a documented one
-//! is not served, so the two cannot drift apart.
+//! request bodies, the query-parameter sets and the security schemes. The
+//! server's test probes its actix app and fails when a registered
+//! path/method is not in the document or a documented one is not served.
 //!
-//! Parameters are read the privacyIDEA way (query, form and JSON merged,
-//! `params.rs`): a body documented as JSON may also be sent as a form.
+//! Parameters are read the privacyIDEA way (query, form and JSON merged):
+//! a body documented as JSON may also be sent as a form.
 
 // The schema types describe the wire format only; nothing constructs them.
 #![allow(dead_code)]
@@ -109,7 +110,7 @@ const ERRORS: [(&str, &str); 8] = [
 ];
 
 /// The writes that honour `If-Match` (decisions/0008).
-pub(crate) const IF_MATCH: [(&str, &str); 12] = [
+pub const IF_MATCH: [(&str, &str); 12] = [
     ("post", "/policy/{name}"),
     ("patch", "/policy/{name}"),
     ("delete", "/policy/{name}"),
