@@ -430,6 +430,35 @@ pub async fn set_active(
     checked_write(state, pre, set, |id| id.ok_or_else(missing)).await
 }
 
+/// `PATCH /policy/<old>`: renames the policy to `new` (checked as a
+/// policy name; the old and the new name must exist / must not exist);
+/// the policy's id.
+pub async fn rename(
+    state: &AppState,
+    _granted: &Granted<PolicyWrite>,
+    old: &str,
+    new: &str,
+    pre: Option<Precondition>,
+) -> ApiResult<i64> {
+    pi_model::PolicyName::for_rename(new).map_err(validation_error)?;
+    let (o, n) = (old.to_owned(), new.to_owned());
+    let result = state
+        .blocking(move |store| store.with_precondition(pre, |s| s.rename_policy(&o, &n)))
+        .await?;
+    let id = match result {
+        Ok(id) => id,
+        Err(pi_store::RenameError::NotFound(_)) => {
+            return Err(ApiError::parameter(format!("Policy does not exist: {old}")))
+        }
+        Err(pi_store::RenameError::Exists(_)) => {
+            return Err(ApiError::parameter(format!("Policy already exists: {new}")))
+        }
+        Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
+    };
+    state.refresh().await?;
+    Ok(id)
+}
+
 /// `DELETE /policy/<name>`: the id of the deleted policy.
 pub async fn delete(
     state: &AppState,

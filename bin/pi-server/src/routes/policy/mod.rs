@@ -144,25 +144,7 @@ async fn rename(on: AllowedOn<PolicyWrite, OldNameKey>) -> crate::error::Reply {
     let old = &on.name;
     let pre = on.if_match(ObjectKind::Policy, old);
     let new = on.params.required_str("name")?;
-    pi_model::PolicyName::for_rename(&new).map_err(policy::validation_error)?;
-    let result = on
-        .state
-        .blocking({
-            let (old, new) = (old.clone(), new.clone());
-            move |store| store.with_precondition(pre, |s| s.rename_policy(&old, &new))
-        })
-        .await?;
-    let id = match result {
-        Ok(id) => id,
-        Err(pi_store::RenameError::NotFound(_)) => {
-            return Err(ApiError::parameter(format!("Policy does not exist: {old}")).into())
-        }
-        Err(pi_store::RenameError::Exists(_)) => {
-            return Err(ApiError::parameter(format!("Policy already exists: {new}")).into())
-        }
-        Err(pi_store::RenameError::Store(e)) => return Err(e.into()),
-    };
-    on.state.refresh().await?;
+    let id = policy::rename(&on.state, &on.granted, old, &new, pre).await?;
     Ok(envelope::ok(json!(id)))
 }
 
