@@ -332,20 +332,26 @@ impl SqlResolver {
         ResolverError::Backend(e.to_string())
     }
 
+    /// The statement builder over this resolver's table and `columns`
+    /// (no dialect: the database cannot be reached).
+    fn builder<'b>(&'b self, columns: &'b [Column]) -> Result<Builder<'b>, ResolverError> {
+        let dialect = self
+            .dialect()
+            .ok_or_else(|| ResolverError::Backend(UNABLE_TO_CONNECT.to_owned()))?;
+        Ok(Builder {
+            dialect,
+            schema: self.schema.as_deref(),
+            table: &self.table,
+            columns,
+        })
+    }
+
     /// The reflected columns of the table (cached after the first success).
     fn columns(&self) -> Result<Arc<Vec<Column>>, ResolverError> {
         if let Some(c) = self.columns.lock().ok().and_then(|g| g.clone()) {
             return Ok(c);
         }
-        let dialect = self
-            .dialect()
-            .ok_or_else(|| ResolverError::Backend(UNABLE_TO_CONNECT.to_owned()))?;
-        let builder = Builder {
-            dialect,
-            schema: self.schema.as_deref(),
-            table: &self.table,
-            columns: &[],
-        };
+        let builder = self.builder(&[])?;
         let st = builder.reflect();
         let cols = self
             .pool()?
@@ -360,7 +366,7 @@ impl SqlResolver {
         let cols = Arc::new(
             cols.into_iter()
                 .map(|(name, typ)| Column {
-                    kind: ColumnKind::classify(dialect, &typ),
+                    kind: ColumnKind::classify(builder.dialect, &typ),
                     name,
                 })
                 .collect::<Vec<_>>(),
@@ -386,15 +392,7 @@ impl SqlResolver {
         conds: impl for<'b> FnOnce(&Builder<'b>) -> Result<Vec<Cond<'b>>, ResolverError>,
         limit: Option<i64>,
     ) -> Result<Vec<Row>, SelectError> {
-        let dialect = self
-            .dialect()
-            .ok_or_else(|| ResolverError::Backend(UNABLE_TO_CONNECT.to_owned()))?;
-        let builder = Builder {
-            dialect,
-            schema: self.schema.as_deref(),
-            table: &self.table,
-            columns: cols,
-        };
+        let builder = self.builder(cols)?;
         let mut wanted: Vec<&Column> = Vec::new();
         for (_, col) in &self.map {
             if let Ok(c) = builder.column(col) {
