@@ -9,8 +9,7 @@
 //! lifetimes (case 75, webui policies).
 
 use crate::realm::{
-    default_realm_names, form_realm, passwd_resolver, passwords_file, put_policy, sqlite_exec,
-    HASH_OTHER, HASH_TEST,
+    form_realm, passwd_resolver, passwords_file, put_policy, sqlite_exec, HASH_OTHER, HASH_TEST,
 };
 use crate::support::*;
 use serde_json::{json, Value};
@@ -27,12 +26,12 @@ fn realms_app(opts: AppOptions) -> TestApp {
     );
     form_realm(&app, "realm1", "resolver1");
     form_realm(&app, "realm3", "resolver3");
-    assert_eq!(default_realm_names(&app), ["realm1"]);
+    assert_eq!(app.value_keys("/defaultrealm"), ["realm1"]);
     app
 }
 
 fn auth(app: &TestApp, form: &[(&str, &str)]) -> Answer {
-    app.send(app.client().post(app.url("/auth")).form(form), Some(""))
+    app.post_auth(form)
 }
 
 /// `(role, username, realm)` of a successful login.

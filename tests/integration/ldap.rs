@@ -23,7 +23,7 @@ use crate::realm::{passwd_resolver, passwords_file};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use test_ldap::{free_port, TestLdap};
+use test_ldap::{free_port, with, TestLdap};
 
 #[path = "../../crates/pi-realm/tests/common/mod.rs"]
 mod test_ldap;
@@ -47,17 +47,6 @@ fn l1(uri: &str) -> Value {
         "EDITABLE": false,
         "AUTHTYPE": "Simple",
     })
-}
-
-fn with(mut v: Value, extra: Value) -> Value {
-    for (k, x) in extra.as_object().unwrap() {
-        if x.is_null() {
-            v.as_object_mut().unwrap().remove(k);
-        } else {
-            v[k] = x.clone();
-        }
-    }
-    v
 }
 
 /// `detail.description` with the timing (`0.0123s`) replaced by `<t>s`.

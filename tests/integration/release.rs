@@ -348,26 +348,26 @@ fn resolver_exclusions_count_in_policy_check() {
 fn policy_lists_come_in_the_release_order() {
     let app = app();
     let cond = json!([["HTTP Request header", "X-A", "equals", "x", false]]);
-    policy(
-        &app,
-        "p1",
-        json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
-    );
-    policy(
-        &app,
-        "p2",
-        json!({"scope": "authorization", "action": "tokentype=hotp"}),
-    );
-    policy(
-        &app,
-        "p3",
-        json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
-    );
-    policy(
-        &app,
-        "p4",
-        json!({"scope": "authorization", "action": "tokentype=hotp"}),
-    );
+    for (name, body) in [
+        (
+            "p1",
+            json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
+        ),
+        (
+            "p2",
+            json!({"scope": "authorization", "action": "tokentype=hotp"}),
+        ),
+        (
+            "p3",
+            json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
+        ),
+        (
+            "p4",
+            json!({"scope": "authorization", "action": "tokentype=hotp"}),
+        ),
+    ] {
+        policy(&app, name, body);
+    }
     let list = |app: &TestApp| -> Vec<String> {
         app.get("/policy/")
             .expect(200)

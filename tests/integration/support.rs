@@ -323,6 +323,11 @@ impl TestApp {
         a.value()["token"].as_str().expect("token").to_string()
     }
 
+    /// POST /auth with `form`, without a token.
+    pub fn post_auth(&self, form: &[(&str, &str)]) -> Answer {
+        self.send(self.client.post(self.url("/auth")).form(form), Some(""))
+    }
+
     /// The admin's JWT.
     pub fn token(&self) -> String {
         self.token.clone().expect("app without admin token")
@@ -381,6 +386,18 @@ impl TestApp {
         self.send(self.client.patch(self.url(path)).json(body), None)
     }
     /// POST a form with the current token.
+    /// The keys of the object `GET path` answers with (status 200).
+    pub fn value_keys(&self, path: &str) -> Vec<String> {
+        self.get(path)
+            .expect(200)
+            .value()
+            .as_object()
+            .expect("obj")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.send(self.client.post(self.url(path)).form(form), None)
     }

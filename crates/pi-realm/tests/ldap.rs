@@ -16,7 +16,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{free_port, TestLdap};
+use common::{free_port, with, TestLdap};
 use pi_realm::{LdapResolver, Resolver, ResolverError, SearchFilter};
 use serde_json::{json, Value};
 
@@ -68,17 +68,6 @@ fn ldap2(uri: &str) -> Value {
         "group_name_attribute": "cn",
         "group_attribute_mapping_key": "groups",
     })
-}
-
-fn with(mut base: Value, extra: Value) -> Value {
-    for (k, v) in extra.as_object().unwrap() {
-        if v.is_null() {
-            base.as_object_mut().unwrap().remove(k);
-        } else {
-            base[k] = v.clone();
-        }
-    }
-    base
 }
 
 fn resolver(cfg: &Value) -> LdapResolver {

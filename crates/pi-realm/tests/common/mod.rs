@@ -12,11 +12,26 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
 pub struct TestLdap {
     pub uri: String,
     pub ldaps: Option<String>,
     pub ca: Option<String>,
     own: Option<(tempfile::TempDir, u16, Option<u16>)>,
+}
+
+/// A resolver configuration: `base` with the keys of `extra` set (a null
+/// value: the key removed).
+pub fn with(mut base: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            base.as_object_mut().unwrap().remove(k);
+        } else {
+            base[k] = v.clone();
+        }
+    }
+    base
 }
 
 /// `scripts/ldap-test-server.sh`, found above the package being tested.
