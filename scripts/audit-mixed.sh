@@ -15,20 +15,8 @@ export PI_REF_DIR="${PI_REF_DIR:-$HOME/.cache/privacyidea-ref-ci}"
 REF_PORT="${REF_PORT:-5303}"
 OURS_PORT="${OURS_PORT:-5304}"
 export REF_PORT
-REF=scripts/ref/ref-server.sh
-
-work=$(mktemp -d /tmp/pi-audit-mixed.XXXXXX)
-ours_pid=""
-cleanup() {
-    [ -n "$ours_pid" ] && kill "$ours_pid" 2>/dev/null || true
-    bash "$REF" stop >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-bash "$REF" install >/dev/null
-bash "$REF" reset >/dev/null
-bash "$REF" start >/dev/null
+. scripts/lib/ref-pair.sh
+start_ref /tmp/pi-audit-mixed.XXXXXX
 DATA="$PI_REF_DIR/data"
 
 cargo build -q -p pi-server
@@ -49,12 +37,7 @@ PI_AUDIT_KEY_PUBLIC = '$(val PI_AUDIT_KEY_PUBLIC)'
 PI_NODE = 'rustnode'
 PI_UUID_FILE = '$work/uuid.txt'
 EOF
-./target/debug/pi-server --config "$work/pi.cfg" --listen "127.0.0.1:$OURS_PORT" >"$work/server.log" 2>&1 &
-ours_pid=$!
-for _ in $(seq 1 50); do
-    curl -fs "http://127.0.0.1:$OURS_PORT/healthz/" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+start_ours "$work/pi.cfg"
 
 python3 - "http://127.0.0.1:$REF_PORT" "http://127.0.0.1:$OURS_PORT" <<'PY'
 import json, sys, time, urllib.parse, urllib.request

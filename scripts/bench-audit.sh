@@ -8,15 +8,10 @@
 #   BIN_DIR=/tmp/old scripts/bench-audit.sh   # binaries from elsewhere (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 . scripts/lib/bench-server.sh
+wrk_settings 32
 bench_binaries
-WORK=$(mktemp -d)
-SERVER_PID=""
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+bench_workdir
 openssl genrsa -out "$WORK/private.pem" 2048 2>/dev/null
 openssl rsa -in "$WORK/private.pem" -pubout -out "$WORK/public.pem" 2>/dev/null
 

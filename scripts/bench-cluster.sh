@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-200}
 [ -x target/release/pi-server ] || cargo build --release -q -p pi-server -p pi-manage
+. scripts/lib/bench-server.sh
+BIN_DIR=./target/release
 WORK=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
@@ -25,9 +27,8 @@ PI_NODE = '$1'
 PI_NODE_UUID = '$2'
 PI_LOGLEVEL = 40
 CFG
-    ./target/release/pi-server --config "$WORK/$1.cfg" --listen 127.0.0.1:0 > "$WORK/$1.out" 2>"$WORK/$1.err" &
-    PIDS+=($!)
-    for _ in $(seq 100); do grep -q "listening on" "$WORK/$1.out" 2>/dev/null && break; sleep 0.1; done
+    launch_bench_server "$WORK/$1.cfg" "$WORK/$1.out" "$WORK/$1.err"
+    PIDS+=("$SERVER_PID")
 }
 cat > "$WORK/manage.cfg" <<CFG
 SQLALCHEMY_DATABASE_URI = '$DB_URI'
@@ -35,12 +36,10 @@ SECRET_KEY = 'bench-secret'
 PI_PEPPER = 'bench-pepper'
 PI_ENCFILE = '$WORK/enckey'
 CFG
-[ -f "$WORK/enckey" ] || ./target/release/pi-manage --config "$WORK/manage.cfg" create_enckey >/dev/null
-echo "bench-password" | ./target/release/pi-manage --config "$WORK/manage.cfg" admin add admin --password-stdin >/dev/null
+init_bench_admin "$WORK/manage.cfg"
 node nodeA 11111111-1111-4111-8111-111111111111
+A=$BASE
 node nodeB 22222222-2222-4222-8222-222222222222
-url() { sed -n 's/^pi-server listening on //p' "$WORK/$1.out" | head -1; }
-tok() { curl -s -d username=admin -d password=bench-password "$1/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])'; }
-A=$(url nodeA); B=$(url nodeB)
+B=$BASE
 echo "database: ${DB_URI%%://*}"
-python3 scripts/bench-cluster.py "$A" "$(tok "$A")" "$B" "$(tok "$B")" "$ROUNDS"
+python3 scripts/bench-cluster.py "$A" "$(bench_token "$A")" "$B" "$(bench_token "$B")" "$ROUNDS"

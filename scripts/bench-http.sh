@@ -12,19 +12,12 @@
 #   AUDIT=off scripts/bench-http.sh          # PI_AUDIT_DISABLE = True (default: audit rows written)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 ROUTES=${ROUTES:-all}
 . scripts/lib/bench-server.sh
+wrk_settings 32
 bench_binaries
-WORK=$(mktemp -d)
-SERVER_PID=""
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-AUDIT_CFG=""
-if [ "${AUDIT:-on}" = off ]; then AUDIT_CFG="PI_AUDIT_DISABLE = True"; fi
-start_bench_server "$WORK" "$AUDIT_CFG"
+bench_workdir
+start_bench_server "$WORK" "$(audit_cfg "${AUDIT:-on}")"
 
 make_policies() { # from to
     for i in $(seq "$1" "$2"); do
@@ -34,23 +27,13 @@ make_policies() { # from to
             2) body="{\"scope\":\"enrollment\",\"action\":\"max_token_per_user=$((i % 9 + 1))\",\"user\":\"u.*$i\"}";;
             3) body="{\"scope\":\"webui\",\"action\":\"logout_time=$((i + 60))\",\"user_agents\":\"PAM\"}";;
         esac
-        curl -s -o /dev/null -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d "$body" "$BASE/policy/bench$i"
+        post_policy "bench$i" "$body"
     done
 }
 
 write_post_lua "$WORK/post.lua"
 
-cat > "$WORK/create.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "$TOKEN"
-wrk.headers["Content-Type"] = "application/json"
-counter = 0
-request = function()
-  counter = counter + 1
-  local body = '{"scope":"enrollment","action":"max_token_per_user=3","user":"c' .. counter .. '"}'
-  return wrk.format(nil, "/policy/created" .. counter, nil, body)
-end
-LUA
+write_post_lua "$WORK/create.lua" "'{\"scope\":\"enrollment\",\"action\":\"max_token_per_user=3\",\"user\":\"c' .. counter .. '\"}'" '"/policy/created" .. counter'
 
 run_one() { # label path lua: one connection (latency without queueing)
     [ "$ROUTES" != get ] || return 0

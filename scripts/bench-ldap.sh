@@ -7,11 +7,9 @@
 #   scripts/bench-ldap.sh     # DURATION=10s THREADS=2 CONNECTIONS=8 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-8}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p pi-server -p pi-manage
+. scripts/lib/bench-server.sh
+wrk_settings 8
+bench_binaries
 cargo build --release -q -p pi-realm --example ldap_bench
 WORK=$(mktemp -d)
 export LDAP_TEST_DIR="$WORK/ldap"
@@ -29,22 +27,7 @@ URI="ldap://127.0.0.1:$LDAP_TEST_PORT"
 echo "== resolver vs. raw ldap3 (single thread) =="
 ./target/release/examples/ldap_bench "$URI" 4000
 
-cat > "$WORK/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = 'sqlite:///$WORK/pi.sqlite'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$WORK/enckey'
-PI_UUID_FILE = '$WORK/uuid.txt'
-PI_LOGLEVEL = 40
-SUPERUSER_REALM = ['superuser']
-CFG
-./target/release/pi-manage --config "$WORK/pi.cfg" create_enckey >/dev/null
-echo "bench-password" | ./target/release/pi-manage --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
-./target/release/pi-server --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/^pi-server listening on //p' "$WORK/out" | head -1)
-TOKEN=$(curl -s -d username=admin -d password=bench-password "$BASE/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])')
+start_bench_server "$WORK" "SUPERUSER_REALM = ['superuser']"
 post() { curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d "$2" "$BASE$1"; }
 post /resolver/ldap1 "{\"type\":\"ldapresolver\",\"LDAPURI\":\"$URI\",\"LDAPBASE\":\"dc=example,dc=org\",\"BINDDN\":\"cn=admin,dc=example,dc=org\",\"BINDPW\":\"adminpw\",\"LOGINNAMEATTRIBUTE\":\"uid\",\"LDAPSEARCHFILTER\":\"(objectClass=inetOrgPerson)\",\"USERINFO\":\"{\\\"username\\\":\\\"uid\\\",\\\"email\\\":\\\"mail\\\",\\\"mobile\\\":\\\"mobile\\\"}\",\"UIDTYPE\":\"DN\"}" >/dev/null
 post /realm/superuser '{"resolvers":"ldap1"}' >/dev/null

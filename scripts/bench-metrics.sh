@@ -11,34 +11,19 @@
 #   scripts/bench-metrics.sh          # DURATION=10s THREADS=2 CONNECTIONS=32 ROUNDS=3
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-3}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p pi-server -p pi-manage
-WORK=$(mktemp -d)
-SERVER_PID=""
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-cat > "$WORK/base.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = 'sqlite:///$WORK/pi.sqlite'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$WORK/enckey'
-PI_UUID_FILE = '$WORK/uuid.txt'
-PI_LOGLEVEL = 40
-CFG
-./target/release/pi-manage --config "$WORK/base.cfg" create_enckey >/dev/null
-echo "bench-password" | ./target/release/pi-manage --config "$WORK/base.cfg" admin add admin --password-stdin >/dev/null
+. scripts/lib/bench-server.sh
+wrk_settings 32
+bench_binaries
+bench_workdir
+bench_cfg "$WORK" > "$WORK/base.cfg"
+init_bench_admin "$WORK/base.cfg"
 
 start() { # True|False
     { cat "$WORK/base.cfg"; echo "PI_METRICS = $1"; } > "$WORK/pi.cfg"
-    ./target/release/pi-server --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
-    SERVER_PID=$!
-    for _ in $(seq 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
-    BASE=$(sed -n 's/^pi-server listening on //p' "$WORK/out" | head -1)
+    launch_bench_server "$WORK/pi.cfg" "$WORK/out" "$WORK/err"
     for _ in $(seq 20); do
-        TOKEN=$(curl -s -d username=admin -d password=bench-password "$BASE/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])' 2>/dev/null) && break
+        TOKEN=$(bench_token "$BASE" 2>/dev/null) && break
         sleep 0.5
     done
     [ -n "$TOKEN" ] || { echo "login failed" >&2; exit 1; }
@@ -48,11 +33,11 @@ stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
 start True
 for i in $(seq 1 100); do
     body="{\"scope\":\"authentication\",\"action\":\"otppin=userstore\",\"user\":\"user$i\",\"priority\":$((i % 7 + 1))}"
-    curl -s -o /dev/null -H "Authorization: $TOKEN" -H 'Content-Type: application/json' -d "$body" "$BASE/policy/bench$i"
+    post_policy "bench$i" "$body"
 done
 stop
 
-CHECK="/policy/check?user=user8&realm=realm1&scope=authentication&action=otppin&client=10.1.2.3"
+CHECK="$CHECK_PATH"
 : > "$WORK/on"; : > "$WORK/off"; : > "$WORK/on_cpu"; : > "$WORK/off_cpu"
 for r in $(seq 1 "$ROUNDS"); do
     for mode in True False; do

@@ -12,8 +12,7 @@ bench_binaries
 DB_URI=${DB_URI:-}
 LABEL=${LABEL:-${DB_URI%%:*}}
 LABEL=${LABEL:-sqlite}
-WORK=$(mktemp -d)
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+bench_workdir
 start_bench_server "$WORK" "PI_AUDIT_DISABLE = True"
 add_check_policies 1000 >/dev/null
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }

@@ -12,11 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 USERS=${USERS:-10000}
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-8}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-cargo build --release -q -p pi-server -p pi-manage
+. scripts/lib/bench-server.sh
+wrk_settings 8
+bench_binaries
 WORK=$(mktemp -d)
 export LDAP_TEST_DIR="$WORK/ldap"
 export LDAP_TEST_PORT=${LDAP_TEST_PORT:-38932}
@@ -33,24 +31,13 @@ with open(sys.argv[1], "w") as f:
     for i in range(int(sys.argv[2])):
         f.write(f"user{i:05d}:x:{10000 + i}:{10000 + i}:Given{i} Sur{i},Room {i % 100},+49 {i},+49 {i + 1},user{i}@example.com:/home/user{i}:/bin/bash\n")
 PY
-cat > "$WORK/pi.cfg" <<CFG
-SQLALCHEMY_DATABASE_URI = 'sqlite:///$WORK/pi.sqlite'
-SECRET_KEY = 'bench-secret'
-PI_PEPPER = 'bench-pepper'
-PI_ENCFILE = '$WORK/enckey'
-PI_UUID_FILE = '$WORK/uuid.txt'
-PI_LOGLEVEL = 40
-CFG
-./target/release/pi-manage --config "$WORK/pi.cfg" create_enckey >/dev/null
-echo "bench-password" | ./target/release/pi-manage --config "$WORK/pi.cfg" admin add admin --password-stdin >/dev/null
-./target/release/pi-server --config "$WORK/pi.cfg" --listen 127.0.0.1:0 > "$WORK/out" 2>"$WORK/err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && break; sleep 0.1; done
-BASE=$(sed -n 's/^pi-server listening on //p' "$WORK/out" | head -1)
+bench_cfg "$WORK" > "$WORK/pi.cfg"
+init_bench_admin "$WORK/pi.cfg"
+launch_bench_server "$WORK/pi.cfg" "$WORK/out" "$WORK/err"
 
 setup() { # base password -> token
     local token
-    token=$(curl -s -d username=admin -d password="$2" "$1/auth" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["value"]["token"])')
+    token=$(bench_token "$1" "$2")
     curl -s -o /dev/null -H "Authorization: $token" -d type=passwdresolver -d fileName="$WORK/users.passwd" "$1/resolver/benchusers"
     curl -s -o /dev/null -H "Authorization: $token" -d resolvers=benchusers "$1/realm/benchrealm"
     echo "$token"

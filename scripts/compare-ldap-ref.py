@@ -12,11 +12,13 @@ both servers. Volatile parts (time, signature, id, threadid, token, timing
 in test messages) are normalised. Standard library only.
 """
 import json
+import os
 import re
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from http_json import request_json  # noqa: E402
 
 REF, OURS, LDAP = sys.argv[1], sys.argv[2], sys.argv[3]
 USERINFO = '{"username":"uid","givenname":"givenName","surname":"sn","email":"mail","phone":"telephoneNumber","mobile":"mobile"}'
@@ -42,16 +44,8 @@ def call(base, method, path, body=None, form=None, token=None, headers=None):
         hdrs["Content-Type"] = "application/x-www-form-urlencoded"
     if token:
         hdrs["Authorization"] = token
-    req = urllib.request.Request(base + path, data=data, method=method, headers=hdrs)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try:
-            return e.code, json.loads(raw)
-        except ValueError:
-            return e.code, raw.decode(errors="replace")[:200]
+    return request_json(base + path, method, data, hdrs, timeout=60,
+                        unparsed=lambda raw: raw.decode(errors="replace")[:200])
 
 
 def norm(v):

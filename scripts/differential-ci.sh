@@ -18,20 +18,8 @@ export PI_REF_DIR="${PI_REF_DIR:-$HOME/.cache/privacyidea-ref-ci}"
 REF_PORT="${REF_PORT:-5301}"
 OURS_PORT="${OURS_PORT:-5302}"
 export REF_PORT
-REF=scripts/ref/ref-server.sh
-
-work=$(mktemp -d /tmp/pi-diff.XXXXXX)
-ours_pid=""
-cleanup() {
-    [ -n "$ours_pid" ] && kill "$ours_pid" 2>/dev/null || true
-    bash "$REF" stop >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-bash "$REF" install >/dev/null
-bash "$REF" reset >/dev/null
-bash "$REF" start >/dev/null
+. scripts/lib/ref-pair.sh
+start_ref /tmp/pi-diff.XXXXXX
 
 cargo build -q -p pi-server -p pi-manage
 cat > "$work/pi.cfg" <<EOF
@@ -48,12 +36,7 @@ EOF
 ./target/debug/pi-manage --config "$work/pi.cfg" create_enckey >/dev/null
 ./target/debug/pi-manage --config "$work/pi.cfg" create_tables >/dev/null
 printf 'test\n' | ./target/debug/pi-manage --config "$work/pi.cfg" admin add admin --password-stdin >/dev/null
-./target/debug/pi-server --config "$work/pi.cfg" --listen "127.0.0.1:$OURS_PORT" >"$work/server.log" 2>&1 &
-ours_pid=$!
-for _ in $(seq 1 50); do
-    curl -fs "http://127.0.0.1:$OURS_PORT/healthz/" >/dev/null 2>&1 && break
-    sleep 0.2
-done
+start_ours "$work/pi.cfg"
 
 echo "differential test: $ROUNDS rounds x $QUERIES queries, seed $SEED"
 python3 scripts/differential.py \

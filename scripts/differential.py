@@ -22,11 +22,13 @@ Standard library only.
 
 import argparse
 import json
+import os
 import random
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from http_json import request_json  # noqa: E402
 
 
 class Server:
@@ -42,16 +44,8 @@ class Server:
             headers["Content-Type"] = "application/json"
         if self.token:
             headers["Authorization"] = self.token
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, json.loads(r.read() or b"null")
-        except urllib.error.HTTPError as e:
-            raw = e.read()
-            try:
-                return e.code, json.loads(raw)
-            except ValueError:
-                return e.code, {"raw": raw[:200].decode("utf-8", "replace")}
+        return request_json(self.base + path, method, body, headers,
+                            unparsed=lambda raw: {"raw": raw[:200].decode("utf-8", "replace")})
 
     def login(self):
         status, body = self.call("POST", "/auth", {"username": "admin", "password": "test"})

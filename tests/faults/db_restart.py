@@ -9,13 +9,13 @@ within a few seconds after the database is back. Prints the numbers.
 
 usage: db_restart.py BASE_URL TOKEN 'stop command' 'start command'
 """
-import json
+import functools
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+
+from faultlib import timed_request
 
 BASE, TOKEN, STOP, START = sys.argv[1:5]
 CHECKOUT_TIMEOUT = 3.0  # pi-store's default pool checkout timeout
@@ -29,23 +29,7 @@ events = []  # (time, status)
 stop_flag = threading.Event()
 
 
-def request(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    req.add_header("Authorization", TOKEN)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    t0 = time.monotonic()
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            r.read()
-            status = r.status
-    except urllib.error.HTTPError as e:
-        e.read()
-        status = e.code
-    except Exception as e:  # a hang or a reset is a failure
-        status = f"error:{type(e).__name__}"
-    return status, time.monotonic() - t0
+request = functools.partial(timed_request, BASE, TOKEN)
 
 
 def worker(i):

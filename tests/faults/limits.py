@@ -18,15 +18,15 @@ usage: limits.py BASE_URL TOKEN 'lock command'
 * oversized bodies: a 64 MiB body (Content-Length and chunked) is refused
   with 413 after the first MiB, without reading the rest; others are served.
 """
-import json
+import functools
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+
+from faultlib import timed_request
 
 BASE, TOKEN, LOCK_CMD = sys.argv[1:4]
 HOST, PORT = urllib.parse.urlsplit(BASE).hostname, urllib.parse.urlsplit(BASE).port
@@ -40,23 +40,7 @@ def fail(msg):
     failures.append(msg)
 
 
-def request(method, path, body=None, timeout=30):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    req.add_header("Authorization", TOKEN)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    t0 = time.monotonic()
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            r.read()
-            status = r.status
-    except urllib.error.HTTPError as e:
-        e.read()
-        status = e.code
-    except Exception as e:
-        status = f"error:{type(e).__name__}"
-    return status, time.monotonic() - t0
+request = functools.partial(timed_request, BASE, TOKEN)
 
 
 def hammer(path, threads, seconds, method="GET"):

@@ -27,6 +27,25 @@ fn audited_app(extra: &[&str]) -> TestApp {
     })
 }
 
+/// `audited_app`, logged in as the admin.
+fn audited_admin_app(extra: &[&str]) -> TestApp {
+    let mut app = audited_app(extra);
+    let token = app.login(ADMIN, ADMIN_PW);
+    app.set_token(Some(token));
+    app
+}
+
+/// The realm `r0`: a passwd resolver `files` over /etc/passwd.
+fn add_realm_r0(app: &TestApp) {
+    app.post_form(
+        "/resolver/files",
+        &[("type", "passwdresolver"), ("fileName", "/etc/passwd")],
+    )
+    .expect(200);
+    app.post_form("/realm/r0", &[("resolvers", "files")])
+        .expect(200);
+}
+
 /// Waits until the writer has written `n` rows; returns them in id order.
 fn rows(app: &TestApp, n: usize) -> Vec<AuditRecord> {
     let store = app.store();
@@ -140,8 +159,7 @@ fn every_request_leaves_a_signed_row_like_privacyideas() {
 
 #[test]
 fn unsigned_with_no_sign_and_long_values_cut_to_the_column() {
-    let mut app = audited_app(&["PI_AUDIT_NO_SIGN = True"]);
-    app.set_token(Some(app.login(ADMIN, ADMIN_PW)));
+    let app = audited_admin_app(&["PI_AUDIT_NO_SIGN = True"]);
     let long = "x".repeat(700);
     app.get(&format!(
         "/policy/check?user={long}&realm=r&scope=admin&action=a"
@@ -158,9 +176,7 @@ fn unsigned_with_no_sign_and_long_values_cut_to_the_column() {
 #[test]
 fn audit_database_down_answers_503() {
     // the audit table on a database that refuses connections
-    let mut app = audited_app(&["PI_AUDIT_SQL_URI = 'postgresql://pi@127.0.0.1:9/audit'"]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
+    let app = audited_admin_app(&["PI_AUDIT_SQL_URI = 'postgresql://pi@127.0.0.1:9/audit'"]);
     // the login's entry cannot be written: the server refuses new work
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut last = 0;
@@ -179,12 +195,10 @@ fn audit_database_down_answers_503() {
 
 #[test]
 fn fail_open_keeps_serving_while_the_audit_database_is_down() {
-    let mut app = audited_app(&[
+    let app = audited_admin_app(&[
         "PI_AUDIT_SQL_URI = 'postgresql://pi@127.0.0.1:9/audit'",
         "PI_AUDIT_FAIL_OPEN = True",
     ]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
     for _ in 0..5 {
         app.get("/policy/").expect(200);
         std::thread::sleep(Duration::from_millis(200));
@@ -193,16 +207,8 @@ fn fail_open_keeps_serving_while_the_audit_database_is_down() {
 
 #[test]
 fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
-    let mut app = audited_app(&[]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
-    app.post_form(
-        "/resolver/files",
-        &[("type", "passwdresolver"), ("fileName", "/etc/passwd")],
-    )
-    .expect(200);
-    app.post_form("/realm/r0", &[("resolvers", "files")])
-        .expect(200);
+    let app = audited_admin_app(&[]);
+    add_realm_r0(&app);
     for i in 0..4 {
         app.get(&format!(
             "/policy/check?user=u{i}&realm=r{}&scope=admin&action=x",
@@ -309,9 +315,7 @@ fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
 
 #[test]
 fn a_graceful_shutdown_writes_every_queued_entry() {
-    let mut app = audited_app(&["PI_AUDIT_QUEUE_SIZE = 16"]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
+    let mut app = audited_admin_app(&["PI_AUDIT_QUEUE_SIZE = 16"]);
     std::thread::scope(|s| {
         for _ in 0..8 {
             s.spawn(|| {
@@ -346,16 +350,8 @@ fn columns(a: &Value) -> Vec<String> {
 
 #[test]
 fn hide_audit_columns_removes_the_columns_its_matching_policies_name() {
-    let mut app = audited_app(&[]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
-    app.post_form(
-        "/resolver/files",
-        &[("type", "passwdresolver"), ("fileName", "/etc/passwd")],
-    )
-    .expect(200);
-    app.post_form("/realm/r0", &[("resolvers", "files")])
-        .expect(200);
+    let app = audited_admin_app(&[]);
+    add_realm_r0(&app);
     rows(&app, 3);
     // no hide_audit_columns policy: every column, every key
     let all = app.get("/audit/").expect(200).value();
@@ -462,9 +458,7 @@ fn super_columns() -> Vec<&'static str> {
 
 #[test]
 fn auditlog_age_replaces_the_requests_timelimit() {
-    let mut app = audited_app(&[]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
+    let app = audited_admin_app(&[]);
     app.post_form(
         "/policy/all",
         &[
@@ -551,9 +545,7 @@ fn auditlog_age_replaces_the_requests_timelimit() {
 
 #[test]
 fn the_csv_download_streams_every_row_once_across_rounds() {
-    let mut app = audited_app(&[]);
-    let token = app.login(ADMIN, ADMIN_PW);
-    app.set_token(Some(token));
+    let app = audited_admin_app(&[]);
     std::thread::scope(|s| {
         for _ in 0..4 {
             s.spawn(|| {

@@ -26,21 +26,12 @@ fn realms_app(opts: AppOptions) -> TestApp {
     );
     form_realm(&app, "realm1", "resolver1");
     form_realm(&app, "realm3", "resolver3");
-    assert_eq!(
-        app.get("/defaultrealm")
-            .expect(200)
-            .value()
-            .as_object()
-            .expect("obj")
-            .keys()
-            .collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(app.value_keys("/defaultrealm"), ["realm1"]);
     app
 }
 
 fn auth(app: &TestApp, form: &[(&str, &str)]) -> Answer {
-    app.send(app.client().post(app.url("/auth")).form(form), Some(""))
+    app.post_auth(form)
 }
 
 /// `(role, username, realm)` of a successful login.

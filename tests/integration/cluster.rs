@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::nodes::{cornelius_resolver, winner};
+use crate::nodes::{cornelius_resolver, sorted_nodes, winner};
 use crate::realm::{ND1, ND2};
 use crate::support::*;
 use pi_store::testing::TestDb;
@@ -81,23 +81,8 @@ fn a_write_on_either_node_is_served_by_the_other_next() {
         let (a, b) = two_nodes(&db);
         // both nodes registered themselves
         for app in [&a, &b] {
-            let mut nodes: Vec<(String, String)> = app
-                .get("/system/nodes")
-                .expect(200)
-                .value()
-                .as_array()
-                .expect("list")
-                .iter()
-                .map(|n| {
-                    (
-                        n["name"].as_str().expect("name").to_owned(),
-                        n["uuid"].as_str().expect("uuid").to_owned(),
-                    )
-                })
-                .collect();
-            nodes.sort();
             assert_eq!(
-                nodes,
+                sorted_nodes(&app.get("/system/nodes").expect(200).value()),
                 [
                     ("Node1".to_owned(), ND1.to_owned()),
                     ("Node2".to_owned(), ND2.to_owned())

@@ -74,8 +74,7 @@ fn auth_success_shape_and_claims() {
 #[test]
 fn auth_errors() {
     let app = spawn_app();
-    let post =
-        |form: &[(&str, &str)]| app.send(app.client().post(app.url("/auth")).form(form), Some(""));
+    let post = |form: &[(&str, &str)]| app.post_auth(form);
     let a = post(&[("username", ADMIN), ("password", "wrong")]).expect(401);
     assert_eq!(a.code(), 4031);
     assert_eq!(a.message(), "Authentication failed.");

@@ -23,68 +23,10 @@ use crate::realm::{passwd_resolver, passwords_file};
 use crate::support::*;
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::Command;
+use test_ldap::{free_port, with, TestLdap};
 
-struct TestLdap {
-    uri: String,
-    own: Option<(tempfile::TempDir, u16)>,
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/ldap-test-server.sh")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl TestLdap {
-    fn get() -> Option<TestLdap> {
-        if let Ok(uri) = std::env::var("PI_TEST_LDAP_URI") {
-            return Some(TestLdap { uri, own: None });
-        }
-        if !std::path::Path::new("/usr/sbin/slapd").exists() {
-            eprintln!("SKIPPED: no slapd and PI_TEST_LDAP_URI unset");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .env("LDAP_TEST_DIR", dir.path())
-            .env("LDAP_TEST_PORT", port.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(TestLdap {
-            uri: format!("ldap://127.0.0.1:{port}"),
-            own: Some((dir, port)),
-        })
-    }
-}
-
-impl Drop for TestLdap {
-    fn drop(&mut self) {
-        if let Some((dir, port)) = &self.own {
-            let _ = Command::new("bash")
-                .arg(script())
-                .arg("stop")
-                .env("LDAP_TEST_DIR", dir.path())
-                .env("LDAP_TEST_PORT", port.to_string())
-                .output();
-        }
-    }
-}
+#[path = "../../crates/pi-realm/tests/common/mod.rs"]
+mod test_ldap;
 
 /// `L1` of spec/resolvers-sql-ldap.md §7: the `ldap1` body as JSON.
 fn l1(uri: &str) -> Value {
@@ -105,17 +47,6 @@ fn l1(uri: &str) -> Value {
         "EDITABLE": false,
         "AUTHTYPE": "Simple",
     })
-}
-
-fn with(mut v: Value, extra: Value) -> Value {
-    for (k, x) in extra.as_object().unwrap() {
-        if x.is_null() {
-            v.as_object_mut().unwrap().remove(k);
-        } else {
-            v[k] = x.clone();
-        }
-    }
-    v
 }
 
 /// `detail.description` with the timing (`0.0123s`) replaced by `<t>s`.
@@ -152,7 +83,9 @@ fn app_with_superuser() -> TestApp {
 
 #[test]
 fn resolver_test_and_crud_spec_7_1() {
-    let Some(ldap) = TestLdap::get() else { return };
+    let Some(ldap) = TestLdap::get(false) else {
+        return;
+    };
     let app = app_with_superuser();
     let body = l1(&ldap.uri);
     // spec/resolvers-sql-ldap.md §7.1 rows: (body, value, description) — observed on the release
@@ -355,7 +288,9 @@ fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
 
 #[test]
 fn auth_ldap_users_spec_7_5() {
-    let Some(ldap) = TestLdap::get() else { return };
+    let Some(ldap) = TestLdap::get(false) else {
+        return;
+    };
     let app = app_with_superuser();
     app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
     app.post_form("/realm/superuser", &[("resolvers", "ldap1")])
@@ -444,7 +379,9 @@ fn auth_ldap_users_spec_7_5() {
 
 #[test]
 fn userinfo_condition_sees_ldap_attributes() {
-    let Some(ldap) = TestLdap::get() else { return };
+    let Some(ldap) = TestLdap::get(false) else {
+        return;
+    };
     let app = app_with_superuser();
     app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
     app.post_form("/realm/ldaprealm", &[("resolvers", "ldap1")])

@@ -3,31 +3,7 @@
 
 use crate::support::*;
 use serde_json::json;
-use std::io::Write;
 use std::process::{Command, Stdio};
-
-fn manage(cfg: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(bin("pi-manage"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pi-manage");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("stdin");
-    }
-    drop(input);
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn admin_add_list_change_delete() {
@@ -58,12 +34,7 @@ fn admin_add_list_change_delete() {
         Some("pw-two\n"),
     );
     assert!(ok, "{err}");
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", "second"), ("password", "pw-one")]),
-        Some(""),
-    );
+    let a = app.post_auth(&[("username", "second"), ("password", "pw-one")]);
     assert_eq!(a.expect(401).code(), 4031);
     app.login("second", "pw-two");
     // the hash is argon2id of PI_PEPPER + password, as privacyIDEA writes it
@@ -79,12 +50,7 @@ fn admin_add_list_change_delete() {
         .starts_with("$argon2id$v=19$m=65536,t=9,p=4$"));
     let (ok, _, _) = manage(&cfg, &["admin", "delete", "second"], None);
     assert!(ok);
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", "second"), ("password", "pw-two")]),
-        Some(""),
-    );
+    let a = app.post_auth(&[("username", "second"), ("password", "pw-two")]);
     assert_eq!(a.expect(401).code(), 4031);
     let (ok, _, err) = manage(&cfg, &["admin", "delete", "second"], None);
     assert!(!ok, "deleting a missing admin fails");
@@ -103,12 +69,7 @@ fn privacyidea_hashes_log_in() {
         })
         .expect("save admin");
     app.login("legacy", "Test123!");
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", "legacy"), ("password", "Test123?")]),
-        Some(""),
-    );
+    let a = app.post_auth(&[("username", "legacy"), ("password", "Test123?")]);
     assert_eq!(a.expect(401).code(), 4031);
 }
 

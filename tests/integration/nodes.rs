@@ -7,7 +7,7 @@
 
 use crate::realm::{passwd_resolver, register_node, write_file, ND1, ND2};
 use crate::support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn hash(pw: &str) -> String {
     // sha512_crypt hashes (passlib, salt e2esalt0) of the passwords used below
@@ -87,14 +87,23 @@ fn case_058_first_resolver_by_priority_wins() {
     );
 }
 
+/// resolver1, resolver2, reso3 and reso4, whose `cornelius` has the password
+/// pw1, pw2, pw3 and pw4; those passwords, in that order.
+fn four_cornelius_resolvers(app: &TestApp) -> [&'static str; 4] {
+    let pws = ["pw1", "pw2", "pw3", "pw4"];
+    for (resolver, pw) in ["resolver1", "resolver2", "reso3", "reso4"]
+        .into_iter()
+        .zip(pws)
+    {
+        cornelius_resolver(app, resolver, pw);
+    }
+    pws
+}
+
 #[test]
 fn case_059_060_order_by_priority_then_name() {
     let app = spawn_app();
-    cornelius_resolver(&app, "resolver1", "pw1");
-    cornelius_resolver(&app, "resolver2", "pw2");
-    cornelius_resolver(&app, "reso3", "pw3");
-    cornelius_resolver(&app, "reso4", "pw4");
-    let pws = ["pw1", "pw2", "pw3", "pw4"];
+    let pws = four_cornelius_resolvers(&app);
     // 59. [reso4, resolver2, reso3, resolver1]
     set_priorities(
         &app,
@@ -150,11 +159,7 @@ fn nd1_app() -> TestApp {
 #[test]
 fn case_061_node_specific_resolvers() {
     let app = nd1_app();
-    cornelius_resolver(&app, "resolver1", "pw1");
-    cornelius_resolver(&app, "resolver2", "pw2");
-    cornelius_resolver(&app, "reso3", "pw3");
-    cornelius_resolver(&app, "reso4", "pw4");
-    let pws = ["pw1", "pw2", "pw3", "pw4"];
+    let pws = four_cornelius_resolvers(&app);
     // spec/realm-auth-server.md §3.1 example: resolver1(30,nd2), resolver2(10,nd1), reso3(35,nd2), reso3(27,all), reso4(5,all)
     app.post_json(
         "/realm/realm1",
@@ -206,24 +211,29 @@ fn entries_len(app: &TestApp) -> usize {
         .len()
 }
 
-#[test]
-fn case_090_system_nodes() {
-    let app = nd1_app();
-    let v = app.get("/system/nodes").expect(200).value();
-    let mut nodes: Vec<(String, String)> = v
+/// The (name, uuid) pairs of a `GET /system/nodes` list, sorted.
+pub fn sorted_nodes(list: &Value) -> Vec<(String, String)> {
+    let mut nodes: Vec<(String, String)> = list
         .as_array()
         .expect("list")
         .iter()
         .map(|n| {
             (
-                n["name"].as_str().expect("name").to_string(),
-                n["uuid"].as_str().expect("uuid").to_string(),
+                n["name"].as_str().expect("name").to_owned(),
+                n["uuid"].as_str().expect("uuid").to_owned(),
             )
         })
         .collect();
     nodes.sort();
+    nodes
+}
+
+#[test]
+fn case_090_system_nodes() {
+    let app = nd1_app();
+    let v = app.get("/system/nodes").expect(200).value();
     assert_eq!(
-        nodes,
+        sorted_nodes(&v),
         [
             ("Node1".to_string(), ND1.to_string()),
             ("Node2".to_string(), ND2.to_string())

@@ -213,10 +213,9 @@ fn case_005_superuser_realm_list() {
     plain.get("/realm/other").expect(405);
 }
 
-#[test]
-fn case_009_010_custom_user_attributes_block_deletion() {
-    // privacyIDEA's database with a custom attribute of a realm user; this
-    // server does not manage attributes, the rows are written as privacyIDEA would.
+/// A server on privacyIDEA's own (SQLite) schema with the realm `realm1`
+/// (passwd resolver `resolver1`), and the realm's id.
+fn privacyidea_db_with_realm1() -> (TestApp, i64) {
     let app = spawn_app_with(AppOptions {
         sqlite_preload: Some(fixture("privacyidea-3.14-sqlite-schema.sql")),
         ..Default::default()
@@ -224,6 +223,14 @@ fn case_009_010_custom_user_attributes_block_deletion() {
     passwd_resolver(&app, "resolver1", &passwords_file());
     form_realm(&app, "realm1", "resolver1");
     let realm_id = get_realm(&app, "realm1")["id"].as_i64().expect("id");
+    (app, realm_id)
+}
+
+#[test]
+fn case_009_010_custom_user_attributes_block_deletion() {
+    // privacyIDEA's database with a custom attribute of a realm user; this
+    // server does not manage attributes, the rows are written as privacyIDEA would.
+    let (app, realm_id) = privacyidea_db_with_realm1();
     sqlite_exec(&app, &format!(
         "INSERT INTO customuserattribute (user_id, resolver, realm_id, \"Key\", \"Value\") VALUES ('1000', 'resolver1', {realm_id}, 'department', 'sales');"
     ));
@@ -838,16 +845,7 @@ fn case_036_to_040_set_realm_semantics() {
     app.post_form("/defaultrealm/non%20exist", &[]).expect(404);
     // 40.
     form_realm(&app, "realm2", "Resolver2");
-    assert_eq!(
-        app.get("/defaultrealm")
-            .expect(200)
-            .value()
-            .as_object()
-            .expect("obj")
-            .keys()
-            .collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(app.value_keys("/defaultrealm"), ["realm1"]);
     app.post_form("/defaultrealm/realm2", &[]).expect(200);
     let list = app.get("/realm/").expect(200).value();
     assert_eq!(
@@ -865,13 +863,7 @@ fn case_036_to_040_set_realm_semantics() {
 fn case_041_owned_tokens_and_containers_block_deletion() {
     // Tokens and containers live in privacyIDEA's tables of a shared database;
     // the rows are written the way privacyIDEA writes them.
-    let app = spawn_app_with(AppOptions {
-        sqlite_preload: Some(fixture("privacyidea-3.14-sqlite-schema.sql")),
-        ..Default::default()
-    });
-    passwd_resolver(&app, "resolver1", &passwords_file());
-    form_realm(&app, "realm1", "resolver1");
-    let realm_id = get_realm(&app, "realm1")["id"].as_i64().expect("id");
+    let (app, realm_id) = privacyidea_db_with_realm1();
     sqlite_exec(
         &app,
         "INSERT INTO token (id, serial, active, tokentype) VALUES (1, 'HOTP1', 1, 'hotp')",

@@ -82,10 +82,14 @@ const LOGINS: [(&str, &str); 4] = [
 #[test]
 fn auth_webui_settings_follow_webui_policies_as_in_the_release() {
     let app = app();
-    let defaults: Vec<Value> = LOGINS
-        .iter()
-        .map(|(u, p)| settings(&auth(&app, u, p).expect(200)))
-        .collect();
+    // the WebUI settings of each of LOGINS
+    let all_settings = || -> Vec<Value> {
+        LOGINS
+            .iter()
+            .map(|(u, p)| settings(&auth(&app, u, p).expect(200)))
+            .collect()
+    };
+    let defaults = all_settings();
     // rss_age: 180 for admins (local and superuser realm), 0 for users.
     let rss: Vec<&Value> = defaults.iter().map(|s| &s["rss_age"]).collect();
     assert_eq!(rss, [&json!(180), &json!(180), &json!(0), &json!(0)]);
@@ -93,46 +97,37 @@ fn auth_webui_settings_follow_webui_policies_as_in_the_release() {
         && s["token_rollover"] == json!({})
         && s["require_description"] == json!([])));
 
-    policy(
-        &app,
-        "w1",
-        json!({"scope": "webui", "action": "logout_time=300"}),
-    );
-    policy(
-        &app,
-        "w2",
-        json!({"scope": "webui", "action": "rss_age=30, hide_welcome_info, default_tokentype=totp", "realm": "realm1"}),
-    );
-    policy(
-        &app,
-        "w3",
-        json!({"scope": "webui", "action": "token_rollover=hotp totp, user_details, show_node", "user": "alice"}),
-    );
-    policy(
-        &app,
-        "w4",
-        json!({"scope": "enrollment", "action": "require_description=hotp totp"}),
-    );
-    policy(
-        &app,
-        "w5",
-        json!({"scope": "webui", "action": "audit_page_size=25, policy_template_url=/x/", "realm": "superuser"}),
-    );
-    policy(
-        &app,
-        "w6",
-        json!({"scope": "webui", "action": "admin_dashboard, search_on_enter", "user": "admin"}),
-    );
-    policy(
-        &app,
-        "w7",
-        json!({"scope": "webui", "action": "jwt_validity=600, timeout_action=logout", "resolver": "reso1"}),
-    );
+    for (name, body) in [
+        ("w1", json!({"scope": "webui", "action": "logout_time=300"})),
+        (
+            "w2",
+            json!({"scope": "webui", "action": "rss_age=30, hide_welcome_info, default_tokentype=totp", "realm": "realm1"}),
+        ),
+        (
+            "w3",
+            json!({"scope": "webui", "action": "token_rollover=hotp totp, user_details, show_node", "user": "alice"}),
+        ),
+        (
+            "w4",
+            json!({"scope": "enrollment", "action": "require_description=hotp totp"}),
+        ),
+        (
+            "w5",
+            json!({"scope": "webui", "action": "audit_page_size=25, policy_template_url=/x/", "realm": "superuser"}),
+        ),
+        (
+            "w6",
+            json!({"scope": "webui", "action": "admin_dashboard, search_on_enter", "user": "admin"}),
+        ),
+        (
+            "w7",
+            json!({"scope": "webui", "action": "jwt_validity=600, timeout_action=logout", "resolver": "reso1"}),
+        ),
+    ] {
+        policy(&app, name, body);
+    }
 
-    let got: Vec<Value> = LOGINS
-        .iter()
-        .map(|(u, p)| settings(&auth(&app, u, p).expect(200)))
-        .collect();
+    let got = all_settings();
     // Recorded from the release (same policies, same logins).
     let base = json!({
         "logout_time": 300, "timeout_action": "lockscreen", "audit_page_size": 10,
@@ -353,26 +348,26 @@ fn resolver_exclusions_count_in_policy_check() {
 fn policy_lists_come_in_the_release_order() {
     let app = app();
     let cond = json!([["HTTP Request header", "X-A", "equals", "x", false]]);
-    policy(
-        &app,
-        "p1",
-        json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
-    );
-    policy(
-        &app,
-        "p2",
-        json!({"scope": "authorization", "action": "tokentype=hotp"}),
-    );
-    policy(
-        &app,
-        "p3",
-        json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
-    );
-    policy(
-        &app,
-        "p4",
-        json!({"scope": "authorization", "action": "tokentype=hotp"}),
-    );
+    for (name, body) in [
+        (
+            "p1",
+            json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
+        ),
+        (
+            "p2",
+            json!({"scope": "authorization", "action": "tokentype=hotp"}),
+        ),
+        (
+            "p3",
+            json!({"scope": "authorization", "action": "tokentype=hotp", "conditions": cond}),
+        ),
+        (
+            "p4",
+            json!({"scope": "authorization", "action": "tokentype=hotp"}),
+        ),
+    ] {
+        policy(&app, name, body);
+    }
     let list = |app: &TestApp| -> Vec<String> {
         app.get("/policy/")
             .expect(200)

@@ -103,16 +103,7 @@ fn case_047_filters_editable_and_type() {
     passwd_resolver(&app, "resolver1", &passwords_file());
     app.post_form("/resolver/ldap1", &ldap_form(&[("EDITABLE", "1")]))
         .expect(200);
-    let keys = |path: &str| -> Vec<String> {
-        app.get(path)
-            .expect(200)
-            .value()
-            .as_object()
-            .expect("obj")
-            .keys()
-            .cloned()
-            .collect()
-    };
+    let keys = |path: &str| app.value_keys(path);
     assert_eq!(keys("/resolver/?editable=1"), ["ldap1"]);
     assert_eq!(keys("/resolver/?editable=0"), ["resolver1"]);
     assert_eq!(keys("/resolver/?type=passwdresolver"), ["resolver1"]);

@@ -67,12 +67,7 @@ fn sqlite_body(path: &str, extra: Value) -> Value {
 }
 
 fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
-    app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", user), ("password", pw)]),
-        Some(""),
-    )
+    app.post_auth(&[("username", user), ("password", pw)])
 }
 
 fn role_of(a: &Answer) -> (String, String, String) {

@@ -28,6 +28,31 @@ fn target_dir() -> PathBuf {
 }
 
 /// Path of a workspace binary built by `make test` (`cargo build -p pi-server -p pi-manage`).
+/// Runs `pi-manage --config CFG ARGS…` with `stdin` (then end of input):
+/// whether it succeeded, its stdout and its stderr.
+pub fn manage(cfg: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(bin("pi-manage"))
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pi-manage");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).expect("stdin");
+    }
+    drop(input);
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(format!(
         "PI_TEST_{}_BIN",
@@ -228,29 +253,8 @@ pub fn spawn_app_on(
     }
     std::fs::write(&cfg, text).expect("write pi.cfg");
     let manage = |args: &[&str], stdin: Option<&str>| {
-        let mut child = Command::new(bin("pi-manage"))
-            .arg("--config")
-            .arg(&cfg)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pi-manage");
-        if let Some(s) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(s.as_bytes())
-                .expect("write stdin");
-        }
-        let out = child.wait_with_output().expect("pi-manage");
-        assert!(
-            out.status.success(),
-            "pi-manage {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (ok, _, err) = manage(&cfg, args, stdin);
+        assert!(ok, "pi-manage {args:?} failed: {err}");
     };
     if opts.create_admin {
         manage(&["create_enckey"], None);
@@ -319,6 +323,11 @@ impl TestApp {
         a.value()["token"].as_str().expect("token").to_string()
     }
 
+    /// POST /auth with `form`, without a token.
+    pub fn post_auth(&self, form: &[(&str, &str)]) -> Answer {
+        self.send(self.client.post(self.url("/auth")).form(form), Some(""))
+    }
+
     /// The admin's JWT.
     pub fn token(&self) -> String {
         self.token.clone().expect("app without admin token")
@@ -377,6 +386,18 @@ impl TestApp {
         self.send(self.client.patch(self.url(path)).json(body), None)
     }
     /// POST a form with the current token.
+    /// The keys of the object `GET path` answers with (status 200).
+    pub fn value_keys(&self, path: &str) -> Vec<String> {
+        self.get(path)
+            .expect(200)
+            .value()
+            .as_object()
+            .expect("obj")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.send(self.client.post(self.url(path)).form(form), None)
     }

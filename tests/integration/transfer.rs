@@ -7,34 +7,9 @@
 
 use crate::support::*;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const EXPORT: &str = include_str!("data/config-export-3.14.json");
 const CENSORED: &str = include_str!("data/config-export-3.14-censored.json");
-
-fn manage(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(bin("pi-manage"))
-        .arg("--config")
-        .arg(&app.cfg)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pi-manage");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("stdin");
-    }
-    drop(input);
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// An export without realm ids and with policies sorted by name.
 fn normalized(text: &str) -> Value {
@@ -53,7 +28,7 @@ fn normalized(text: &str) -> Value {
 fn export(app: &TestApp, args: &[&str]) -> String {
     let mut all = vec!["config", "export"];
     all.extend_from_slice(args);
-    let (ok, out, err) = manage(app, &all, None);
+    let (ok, out, err) = manage(&app.cfg, &all, None);
     assert!(ok, "{err}");
     out
 }
@@ -61,7 +36,7 @@ fn export(app: &TestApp, args: &[&str]) -> String {
 #[test]
 fn import_the_releases_export_and_export_it_unchanged() {
     let app = spawn_app();
-    let (ok, out, err) = manage(&app, &["config", "import"], Some(EXPORT));
+    let (ok, out, err) = manage(&app.cfg, &["config", "import"], Some(EXPORT));
     assert!(ok, "{out}{err}");
     assert_eq!(
         out,
@@ -100,7 +75,7 @@ fn import_the_releases_export_and_export_it_unchanged() {
     );
     // a censored file keeps the stored secret
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "import", "-t", "resolver"],
         Some(CENSORED),
     );
@@ -111,7 +86,7 @@ fn import_the_releases_export_and_export_it_unchanged() {
 #[test]
 fn export_filters_and_output_file() {
     let app = spawn_app();
-    let (ok, _, err) = manage(&app, &["config", "import"], Some(EXPORT));
+    let (ok, _, err) = manage(&app.cfg, &["config", "import"], Some(EXPORT));
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&export(&app, &["-t", "policy", "-n", "pol3"])).unwrap();
     assert_eq!(
@@ -130,7 +105,7 @@ fn export_filters_and_output_file() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(v["realm"].as_object().map(|o| o.len()), Some(2), "{v}");
     // `exporter` is the deprecated alias, as in privacyIDEA
-    let (ok, out, _) = manage(&app, &["config", "exporter", "-t", "resolver"], None);
+    let (ok, out, _) = manage(&app.cfg, &["config", "exporter", "-t", "resolver"], None);
     assert!(ok && out.contains("\"ldap1\""), "{out}");
 }
 
@@ -151,7 +126,7 @@ fn import_validates_like_the_api_and_goes_on() {
         "privacyIDEA_version": "3.13.2"
     })
     .to_string();
-    let (ok, out, err) = manage(&app, &["config", "import"], Some(&text));
+    let (ok, out, err) = manage(&app.cfg, &["config", "import"], Some(&text));
     assert!(!ok);
     assert!(
         out.contains("Importing configuration type 'policy'."),
@@ -188,7 +163,7 @@ fn import_validates_like_the_api_and_goes_on() {
     assert!(app.get("/realm/").expect(200).value()["realm1"].is_object());
     // --skip-invalid drops the unknown action and keeps the rest
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &[
             "config",
             "import",
@@ -210,7 +185,7 @@ fn import_formats() {
     let app = spawn_app();
     // a Python literal (privacyIDEA's third accepted format)
     let py = "{'policy': [{'name': 'p1', 'scope': 'webui', 'action': {'login_mode': 'privacyIDEA'}, 'active': True, 'description': None}], 'privacyIDEA_version': '3.14'}";
-    let (ok, _, err) = manage(&app, &["config", "import"], Some(py));
+    let (ok, _, err) = manage(&app.cfg, &["config", "import"], Some(py));
     assert!(ok, "{err}");
     assert_eq!(
         app.get("/policy/p1").expect(200).value()[0]["action"],
@@ -218,7 +193,7 @@ fn import_formats() {
     );
     // no version: a warning, the import still runs; unknown types are named
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "import"],
         Some(r#"{"event": {}, "policy": []}"#),
     );
@@ -229,12 +204,12 @@ fn import_formats() {
     );
     assert!(err.contains("Skipping configuration type 'event'"), "{err}");
     // garbage
-    let (ok, _, err) = manage(&app, &["config", "import"], Some("not a config"));
+    let (ok, _, err) = manage(&app.cfg, &["config", "import"], Some("not a config"));
     assert!(!ok);
     assert!(err.contains("Could not determine input format!"), "{err}");
     // a missing file
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "import", "-i", "/nonexistent/x.json"],
         None,
     );
@@ -246,7 +221,7 @@ fn import_formats() {
 fn resolver_create_internal() {
     let app = spawn_app();
     let (ok, out, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "resolver", "create_internal", "intern1"],
         None,
     );
@@ -270,14 +245,14 @@ fn resolver_create_internal() {
     );
     // again: the existing table is kept
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "resolver", "create_internal", "intern1"],
         None,
     );
     assert!(ok, "{err}");
     // an invalid name is refused before anything is written
     let (ok, _, err) = manage(
-        &app,
+        &app.cfg,
         &["config", "resolver", "create_internal", "bad name"],
         None,
     );

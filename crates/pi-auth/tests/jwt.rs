@@ -36,6 +36,11 @@ fn forge(header: &Value, payload: &Value, alg: Option<Algorithm>, secret: &[u8])
     format!("{input}.{sig}")
 }
 
+/// `forge` with a correct HS256 signature under SECRET.
+fn forge_hs256(header: Value, payload: &Value) -> String {
+    forge(&header, payload, Some(Algorithm::HS256), SECRET)
+}
+
 fn payload() -> Value {
     json!({"username": "admin", "realm": "", "nonce": new_nonce(), "role": "admin",
            "authtype": "password", "exp": NOW + 3600, "rights": ["policyread"]})
@@ -86,12 +91,7 @@ fn token_shape_matches_privacyidea() {
 #[test]
 fn pyjwt_style_token_verifies() {
     // What privacyIDEA (PyJWT) produces: sorted compact header, then the claims.
-    let token = forge(
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        &payload(),
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"alg": "HS256", "typ": "JWT"}), &payload());
     let claims = verify(SECRET, &token, Some(NOW)).unwrap();
     assert_eq!(claims.role, Role::Admin);
     assert_eq!(claims.rights, ["policyread"]);
@@ -142,12 +142,7 @@ fn alg_none_is_rejected() {
             "{alg}"
         );
     }
-    let token = forge(
-        &json!({"typ": "JWT"}),
-        &payload(),
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"typ": "JWT"}), &payload());
     assert_eq!(
         decode_detail(verify(SECRET, &token, Some(NOW))),
         "Algorithm not specified"
@@ -164,12 +159,7 @@ fn algorithm_confusion_is_rejected() {
         SECRET,
     );
     // Header claims RS256, signature is an HMAC (classic public-key-as-secret confusion).
-    let rs256 = forge(
-        &json!({"alg": "RS256", "typ": "JWT"}),
-        &payload(),
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let rs256 = forge_hs256(json!({"alg": "RS256", "typ": "JWT"}), &payload());
     for token in [hs512, rs256] {
         let err = verify(SECRET, &token, Some(NOW)).unwrap_err();
         assert_eq!(err.code(), 4304);
@@ -199,12 +189,7 @@ fn expired_tokens() {
 fn missing_exp_is_accepted() {
     let mut body = payload();
     body.as_object_mut().unwrap().remove("exp");
-    let token = forge(
-        &json!({"alg": "HS256", "typ": "JWT"}),
-        &body,
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"alg": "HS256", "typ": "JWT"}), &body);
     let claims = verify(SECRET, &token, Some(i64::MAX - 1)).unwrap();
     assert_eq!(claims.exp, None);
     assert!(verify(SECRET, &token, None).is_ok());
@@ -214,36 +199,21 @@ fn missing_exp_is_accepted() {
 fn non_integer_exp_and_future_nbf() {
     let mut body = payload();
     body["exp"] = json!("soon");
-    let token = forge(
-        &json!({"alg": "HS256"}),
-        &body,
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"alg": "HS256"}), &body);
     assert_eq!(
         decode_detail(verify(SECRET, &token, Some(NOW))),
         "Expiration Time claim (exp) must be an integer."
     );
     let mut body = payload();
     body["exp"] = json!((NOW + 10) as f64 + 0.5);
-    let token = forge(
-        &json!({"alg": "HS256"}),
-        &body,
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"alg": "HS256"}), &body);
     assert_eq!(
         verify(SECRET, &token, Some(NOW)).unwrap().exp,
         Some(NOW + 10)
     );
     let mut body = payload();
     body["nbf"] = json!(NOW + 100);
-    let token = forge(
-        &json!({"alg": "HS256"}),
-        &body,
-        Some(Algorithm::HS256),
-        SECRET,
-    );
+    let token = forge_hs256(json!({"alg": "HS256"}), &body);
     assert_eq!(
         decode_detail(verify(SECRET, &token, Some(NOW))),
         "The token is not yet valid (nbf)"
@@ -271,12 +241,7 @@ fn wrong_role() {
     for role in [json!("superadmin"), json!(null)] {
         let mut body = payload();
         body["role"] = role;
-        let token = forge(
-            &json!({"alg": "HS256"}),
-            &body,
-            Some(Algorithm::HS256),
-            SECRET,
-        );
+        let token = forge_hs256(json!({"alg": "HS256"}), &body);
         let err = verify(SECRET, &token, Some(NOW)).unwrap_err();
         assert_eq!(err.code(), 4306);
     }
@@ -285,12 +250,7 @@ fn wrong_role() {
         let mut body = payload();
         body["username"] = user;
         body["role"] = json!("superadmin");
-        let token = forge(
-            &json!({"alg": "HS256"}),
-            &body,
-            Some(Algorithm::HS256),
-            SECRET,
-        );
+        let token = forge_hs256(json!({"alg": "HS256"}), &body);
         assert_eq!(verify(SECRET, &token, Some(NOW)).unwrap_err().code(), 4032);
     }
 }

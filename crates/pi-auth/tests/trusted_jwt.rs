@@ -128,15 +128,19 @@ fn tokens_that_belong_to_no_entry_fall_back_to_our_own() {
     );
 }
 
+/// `check` of a token of `user`, signed with trusted-rsa.key, against the
+/// one entry for trusted-rsa.pub with the user name pattern `pattern`.
+fn check_user(pattern: &str, user: &str) -> Result<Claims, AuthError> {
+    let trusted = [entry("trusted-rsa.pub", "RS256", pattern)];
+    check(
+        &sign("trusted-rsa.key", Algorithm::RS256, &claims(user)),
+        &trusted,
+    )
+}
+
 #[test]
 fn username_pattern_is_anchored_like_python_re_match() {
-    let trusted = [entry("trusted-rsa.pub", "RS256", "h.*s")];
-    let t = |u: &str| {
-        check(
-            &sign("trusted-rsa.key", Algorithm::RS256, &claims(u)),
-            &trusted,
-        )
-    };
+    let t = |u: &str| check_user("h.*s", u);
     assert!(t("hans").is_ok());
     assert!(
         t("hans\n").is_ok(),
@@ -145,13 +149,7 @@ fn username_pattern_is_anchored_like_python_re_match() {
     assert!(t("xhans").is_err());
     assert!(t("hansx").is_err());
     // `re.match("alice|bob" + "$")`: the `$` binds to `bob` only.
-    let trusted = [entry("trusted-rsa.pub", "RS256", "alice|bob")];
-    let t = |u: &str| {
-        check(
-            &sign("trusted-rsa.key", Algorithm::RS256, &claims(u)),
-            &trusted,
-        )
-    };
+    let t = |u: &str| check_user("alice|bob", u);
     assert!(t("alice").is_ok());
     assert!(t("alice-and-more").is_ok());
     assert!(t("bob").is_ok());

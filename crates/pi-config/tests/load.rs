@@ -273,38 +273,24 @@ PI_PEPPER = 'still read'
     Ok(())
 }
 
+/// Loading `lines` after a valid database URI fails with
+/// [`LoadError::InvalidValue`] for `key`.
+fn assert_invalid_value(lines: &str, key: &str) {
+    let err = load_str(
+        &format!("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n{lines}\n"),
+        "x",
+        no_env(),
+    );
+    assert!(
+        matches!(&err, Err(LoadError::InvalidValue { key: k, .. }) if *k == key),
+        "{lines}: {err:?}"
+    );
+}
+
 #[test]
 fn wrong_types_are_errors() {
-    let err = load_str(
-        "SQLALCHEMY_DATABASE_URI = 'sqlite://'\nPI_JWT_VALIDITY = 'long'\n",
-        "x",
-        no_env(),
-    );
-    assert!(
-        matches!(
-            &err,
-            Err(LoadError::InvalidValue {
-                key: "PI_JWT_VALIDITY",
-                ..
-            })
-        ),
-        "{err:?}"
-    );
-    let err = load_str(
-        "SQLALCHEMY_DATABASE_URI = 'sqlite://'\nSUPERUSER_REALM = [1]\n",
-        "x",
-        no_env(),
-    );
-    assert!(
-        matches!(
-            &err,
-            Err(LoadError::InvalidValue {
-                key: "SUPERUSER_REALM",
-                ..
-            })
-        ),
-        "{err:?}"
-    );
+    assert_invalid_value("PI_JWT_VALIDITY = 'long'", "PI_JWT_VALIDITY");
+    assert_invalid_value("SUPERUSER_REALM = [1]", "SUPERUSER_REALM");
 }
 
 #[test]
@@ -391,21 +377,7 @@ fn trusted_jwt_entries() -> Result<(), LoadError> {
         "PI_TRUSTED_JWT = [{'algorithm': 'RS256', 'username': '.*'}]",
         "PI_TRUSTED_JWT = [{'public_key': 'k', 'algorithm': 'RS256', 'username': 3}]",
     ] {
-        let err = load_str(
-            &format!("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n{bad}\n"),
-            "x",
-            no_env(),
-        );
-        assert!(
-            matches!(
-                err,
-                Err(LoadError::InvalidValue {
-                    key: "PI_TRUSTED_JWT",
-                    ..
-                })
-            ),
-            "{bad}: {err:?}"
-        );
+        assert_invalid_value(bad, "PI_TRUSTED_JWT");
     }
     Ok(())
 }

@@ -11,91 +11,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{free_port, with, TestLdap};
 use pi_realm::{LdapResolver, Resolver, ResolverError, SearchFilter};
 use serde_json::{json, Value};
 
-struct TestLdap {
-    uri: String,
-    ldaps: Option<String>,
-    ca: Option<String>,
-    own: Option<(tempfile::TempDir, u16, u16)>,
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/ldap-test-server.sh")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl TestLdap {
-    fn get() -> Option<TestLdap> {
-        if let Ok(uri) = std::env::var("PI_TEST_LDAP_URI") {
-            return Some(TestLdap {
-                uri,
-                ldaps: std::env::var("PI_TEST_LDAPS_URI").ok(),
-                ca: std::env::var("PI_TEST_LDAP_CA").ok(),
-                own: None,
-            });
-        }
-        if !std::path::Path::new("/usr/sbin/slapd").exists() {
-            eprintln!(
-                "SKIPPED: no slapd (apt-get install slapd ldap-utils) and PI_TEST_LDAP_URI unset"
-            );
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let (port, tls_port) = (free_port(), free_port());
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .env("LDAP_TEST_DIR", dir.path())
-            .env("LDAP_TEST_PORT", port.to_string())
-            .env("LDAP_TEST_TLS_PORT", tls_port.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "slapd start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ca = dir.path().join("tls/ca.pem").to_string_lossy().into_owned();
-        Some(TestLdap {
-            uri: format!("ldap://127.0.0.1:{port}"),
-            ldaps: Some(format!("ldaps://127.0.0.1:{tls_port}")),
-            ca: Some(ca),
-            own: Some((dir, port, tls_port)),
-        })
-    }
-}
-
-impl Drop for TestLdap {
-    fn drop(&mut self) {
-        if let Some((dir, port, tls_port)) = &self.own {
-            let _ = Command::new("bash")
-                .arg(script())
-                .arg("stop")
-                .env("LDAP_TEST_DIR", dir.path())
-                .env("LDAP_TEST_PORT", port.to_string())
-                .env("LDAP_TEST_TLS_PORT", tls_port.to_string())
-                .output();
-        }
-    }
-}
-
 macro_rules! ldap_or_skip {
     () => {
-        match TestLdap::get() {
+        match TestLdap::get(true) {
             Some(l) => l,
             None => return,
         }
@@ -143,17 +70,6 @@ fn ldap2(uri: &str) -> Value {
     })
 }
 
-fn with(mut base: Value, extra: Value) -> Value {
-    for (k, v) in extra.as_object().unwrap() {
-        if v.is_null() {
-            base.as_object_mut().unwrap().remove(k);
-        } else {
-            base[k] = v.clone();
-        }
-    }
-    base
-}
-
 fn resolver(cfg: &Value) -> LdapResolver {
     LdapResolver::from_config(cfg.as_object().unwrap()).unwrap()
 }
@@ -176,11 +92,16 @@ fn untimed(d: &str) -> String {
     re(d)
 }
 
-fn ok5() -> (bool, String) {
+/// The untimed answer of a test that finds `n` users.
+fn found(n: usize) -> (bool, String) {
     (
         true,
-        "Your LDAP config seems to be OK, 5 user objects found in <t>s.".into(),
+        format!("Your LDAP config seems to be OK, {n} user objects found in <t>s."),
     )
+}
+
+fn ok5() -> (bool, String) {
+    found(5)
 }
 
 fn untimed_test(cfg: &Value) -> (bool, String) {
@@ -192,120 +113,86 @@ fn untimed_test(cfg: &Value) -> (bool, String) {
 fn resolver_test_messages_l1_to_l13() {
     let l = ldap_or_skip!();
     let base = ldap1(&l.uri);
+    // `base` with `extra` (null: the key removed) through the resolver test
+    let test_with = |extra: Value| test(&with(base.clone(), extra));
+    let untimed_with = |extra: Value| untimed_test(&with(base.clone(), extra));
     let bind_fail = (
         false,
         "ERR907: Unable to perform bind operation: invalidCredentials (49)!".to_owned(),
     );
     assert_eq!(untimed_test(&base), ok5(), "L1");
+    assert_eq!(untimed_with(json!({"BINDPW": "wrong"})), bind_fail, "L2");
     assert_eq!(
-        untimed_test(&with(base.clone(), json!({"BINDPW": "wrong"}))),
-        bind_fail,
-        "L2"
-    );
-    assert_eq!(
-        untimed_test(&with(
-            base.clone(),
-            json!({"BINDDN": "cn=nobody,dc=example,dc=org"})
-        )),
+        untimed_with(json!({"BINDDN": "cn=nobody,dc=example,dc=org"})),
         bind_fail,
         "L3"
     );
     assert_eq!(
-        untimed_test(&with(base.clone(), json!({"BINDDN": "", "BINDPW": ""}))),
+        untimed_with(json!({"BINDDN": "", "BINDPW": ""})),
         ok5(),
         "L4 anonymous"
     );
     // a bind DN without a password is never an (unauthenticated) bind
     assert_eq!(
-        test(&with(base.clone(), json!({"BINDPW": null}))),
+        test_with(json!({"BINDPW": null})),
         (false, "password is mandatory in simple bind".into())
     );
     let no_pw = resolver(&with(base.clone(), json!({"BINDPW": ""})));
     assert!(no_pw.user_id("alice").is_err());
     assert_eq!(
-        untimed_test(&with(base.clone(), json!({"AUTHTYPE": "unknown"}))),
+        untimed_with(json!({"AUTHTYPE": "unknown"})),
         (
             false,
             "ERR907: Unsupported authentication type: unknown".into()
         ),
         "L5"
     );
+    assert_eq!(untimed_with(json!({"UIDTYPE": "entryUUID"})), ok5(), "L6");
     assert_eq!(
-        untimed_test(&with(base.clone(), json!({"UIDTYPE": "entryUUID"}))),
-        ok5(),
-        "L6"
-    );
-    assert_eq!(
-        untimed_test(&with(base.clone(), json!({"UIDTYPE": "employeeType"}))),
-        (
-            true,
-            "Your LDAP config seems to be OK, 0 user objects found in <t>s.".into()
-        ),
+        untimed_with(json!({"UIDTYPE": "employeeType"})),
+        found(0),
         "L7"
     );
     assert_eq!(
-        untimed_test(&with(
-            base.clone(),
-            json!({"LDAPBASE": "dc=nothere,dc=org"})
-        )),
-        (
-            true,
-            "Your LDAP config seems to be OK, 0 user objects found in <t>s.".into()
-        ),
+        untimed_with(json!({"LDAPBASE": "dc=nothere,dc=org"})),
+        found(0),
         "L10"
     );
+    assert_eq!(untimed_with(json!({"SIZELIMIT": 2})), found(2), "L11");
     assert_eq!(
-        untimed_test(&with(base.clone(), json!({"SIZELIMIT": 2}))),
-        (
-            true,
-            "Your LDAP config seems to be OK, 2 user objects found in <t>s.".into()
-        ),
-        "L11"
-    );
-    assert_eq!(
-        test(&with(
-            base.clone(),
-            json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"})
-        )),
+        test_with(json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"})),
         (false, "invalid filter".into()),
         "L12a"
     );
     assert_eq!(
-        test(&with(
-            base.clone(),
-            json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"})
-        )),
+        test_with(json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"})),
         (false, "malformed filter".into()),
         "L12b"
     );
     assert_eq!(
-        test(&with(base.clone(), json!({"USERINFO": null}))),
+        test_with(json!({"USERINFO": null})),
         (false, "'USERINFO'".into()),
         "L13a"
     );
     assert_eq!(
-        test(&with(base.clone(), json!({"LDAPSEARCHFILTER": null}))),
+        test_with(json!({"LDAPSEARCHFILTER": null})),
         (false, "'LDAPSEARCHFILTER'".into()),
         "L13b"
     );
     assert_eq!(
-        test(&with(base.clone(), json!({"UIDTYPE": null}))),
+        test_with(json!({"UIDTYPE": null})),
         (false, "'NoneType' object has no attribute 'lower'".into()),
         "L13c"
     );
     assert_eq!(
-        untimed_test(&with(
-            base.clone(),
-            json!({"USERINFO": "{username: uid, email: mail}"})
-        )),
+        untimed_with(json!({"USERINFO": "{username: uid, email: mail}"})),
         ok5(),
         "YAML USERINFO"
     );
     assert_eq!(
-        untimed_test(&with(
-            base.clone(),
+        untimed_with(
             json!({"BINDDN": "cn=reader,ou=services,dc=example,dc=org", "BINDPW": "readerpw"})
-        )),
+        ),
         ok5(),
         "reader account"
     );
@@ -702,22 +589,15 @@ fn tls_ldaps_and_starttls() {
 #[test]
 fn reconnects_after_a_server_restart() {
     let l = ldap_or_skip!();
-    let Some((dir, port, tls_port)) = &l.own else {
+    if !l.is_own() {
         eprintln!("SKIPPED: needs its own slapd (PI_TEST_LDAP_URI is shared)");
         return;
-    };
+    }
     let r = resolver(&with(ldap1(&l.uri), json!({"CACHE_TIMEOUT": "0"})));
     assert!(r.user_id("alice").is_ok());
     assert_eq!(r.idle_connections(), 1);
     let run = |cmd: &str| {
-        let out = Command::new("bash")
-            .arg(script())
-            .arg(cmd)
-            .env("LDAP_TEST_DIR", dir.path())
-            .env("LDAP_TEST_PORT", port.to_string())
-            .env("LDAP_TEST_TLS_PORT", tls_port.to_string())
-            .output()
-            .unwrap();
+        let out = l.own_script(cmd).output().unwrap();
         assert!(
             out.status.success(),
             "{}",

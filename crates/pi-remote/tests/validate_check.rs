@@ -25,6 +25,12 @@ async fn check(url: &str) -> CheckOutcome {
         .await
 }
 
+/// `check` against a server that answers `status` with `body`.
+async fn check_answer(status: u16, body: &str) -> CheckOutcome {
+    let server = serve(Reply::json(status, body)).await;
+    check(&server.url()).await
+}
+
 fn assert_rejected(outcome: &CheckOutcome, kind: CheckKind) {
     assert!(!outcome.accepted, "{outcome:?}");
     assert_eq!(outcome.kind, kind, "{outcome:?}");
@@ -59,12 +65,7 @@ async fn accepts_status_and_value_true() {
 
 #[tokio::test]
 async fn rejects_value_false() {
-    let server = serve(Reply::json(
-        200,
-        r#"{"result":{"status":true,"value":false}}"#,
-    ))
-    .await;
-    let outcome = check(&server.url()).await;
+    let outcome = check_answer(200, r#"{"result":{"status":true,"value":false}}"#).await;
     assert_rejected(&outcome, CheckKind::Rejected);
     assert_eq!(outcome.http_status, Some(200));
 }
@@ -73,24 +74,20 @@ async fn rejects_value_false() {
 async fn status_and_value_are_read_like_the_release() {
     // privacyIDEA 3.14: `(status and value) > 0` — a truthy status hands
     // over the value, which must be a positive boolean or number.
-    let server = serve(Reply::json(
-        200,
-        r#"{"result":{"status":"true","value":1}}"#,
-    ))
-    .await;
-    assert!(check(&server.url()).await.accepted);
-    let server = serve(Reply::json(
-        200,
-        r#"{"result":{"status":true,"value":"true"}}"#,
-    ))
-    .await;
-    assert_rejected(&check(&server.url()).await, CheckKind::Rejected);
+    assert!(
+        check_answer(200, r#"{"result":{"status":"true","value":1}}"#)
+            .await
+            .accepted
+    );
+    assert_rejected(
+        &check_answer(200, r#"{"result":{"status":true,"value":"true"}}"#).await,
+        CheckKind::Rejected,
+    );
 }
 
 #[tokio::test]
 async fn rejects_404() {
-    let server = serve(Reply::json(404, "not found")).await;
-    let outcome = check(&server.url()).await;
+    let outcome = check_answer(404, "not found").await;
     assert_rejected(&outcome, CheckKind::HttpStatus);
     assert_eq!(outcome.http_status, Some(404));
     assert_eq!(outcome.reason, "remote server answered http 404");
@@ -98,34 +95,28 @@ async fn rejects_404() {
 
 #[tokio::test]
 async fn rejects_404_even_with_status_and_value_true() {
-    let server = serve(Reply::json(
-        404,
-        r#"{"result":{"status":true,"value":true}}"#,
-    ))
-    .await;
-    let outcome = check(&server.url()).await;
+    let outcome = check_answer(404, r#"{"result":{"status":true,"value":true}}"#).await;
     assert_rejected(&outcome, CheckKind::HttpStatus);
     assert_eq!(outcome.http_status, Some(404));
 }
 
 #[tokio::test]
 async fn rejects_404_with_value_false() {
-    let server = serve(Reply::json(
-        404,
-        r#"{"result":{"status":true,"value":false}}"#,
-    ))
-    .await;
-    assert_rejected(&check(&server.url()).await, CheckKind::HttpStatus);
+    assert_rejected(
+        &check_answer(404, r#"{"result":{"status":true,"value":false}}"#).await,
+        CheckKind::HttpStatus,
+    );
 }
 
 #[tokio::test]
 async fn rejects_garbage_body() {
-    let server = serve(Reply::json(200, "<html>surprise</html>")).await;
-    let outcome = check(&server.url()).await;
+    let outcome = check_answer(200, "<html>surprise</html>").await;
     assert_rejected(&outcome, CheckKind::InvalidResponse);
     assert!(outcome.reason.contains("not json"), "{}", outcome.reason);
-    let server = serve(Reply::json(200, r#"{"status":true,"value":true}"#)).await;
-    assert_rejected(&check(&server.url()).await, CheckKind::InvalidResponse);
+    assert_rejected(
+        &check_answer(200, r#"{"status":true,"value":true}"#).await,
+        CheckKind::InvalidResponse,
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 
 use chrono::{NaiveDate, TimeDelta};
 use common::each_backend;
-use pi_store::{AuditQuery, AuditRecord};
+use pi_store::{AuditPage, AuditQuery, AuditRecord, Store};
 
 fn record(i: u32, realm: &str) -> AuditRecord {
     let start = NaiveDate::from_ymd_opt(2026, 12, 6)
@@ -34,6 +34,17 @@ fn record(i: u32, realm: &str) -> AuditRecord {
     }
 }
 
+/// The first `page_size` rows, unfiltered.
+fn first_page(store: &Store, page_size: i64) -> AuditPage {
+    store
+        .search_audit(&AuditQuery {
+            page: 1,
+            page_size,
+            ..AuditQuery::default()
+        })
+        .unwrap()
+}
+
 #[test]
 fn written_rows_read_back_signed_and_filtered() {
     each_backend(|db| {
@@ -49,13 +60,7 @@ fn written_rows_read_back_signed_and_filtered() {
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
         assert_eq!(batch[0].info.len(), 500, "cut to the column");
 
-        let page = store
-            .search_audit(&AuditQuery {
-                page: 1,
-                page_size: 10,
-                ..AuditQuery::default()
-            })
-            .unwrap();
+        let page = first_page(&store, 10);
         assert_eq!(page.total, 5);
         assert_eq!(page.entries.len(), 5);
         for (read, written) in page.entries.iter().zip(&batch) {
@@ -117,13 +122,7 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
         store.write_audit(&mut batch, Some(&sign)).unwrap();
         let ids: Vec<i64> = first.iter().chain(&batch).map(|r| r.id).collect();
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{}", db.label());
-        let page = store
-            .search_audit(&AuditQuery {
-                page: 1,
-                page_size: 1000,
-                ..AuditQuery::default()
-            })
-            .unwrap();
+        let page = first_page(&store, 1000);
         assert_eq!(page.total, 453);
         for r in &page.entries {
             let expected: String = format!("sig:{}", r.sign_text())

@@ -1136,6 +1136,50 @@ fn ids_come_from_sequences_on_postgres() {
     );
 }
 
+/// A store on the database `t_later_<pid>` beside `db`'s, which does not
+/// exist yet, and a closure that creates it (`CREATE DATABASE … {create_suffix}`
+/// as `admin`, a URL of connection `C`); the database is dropped again
+/// (`DROP DATABASE … {drop_suffix}`) when the closure is dropped.
+fn store_on_later_database<C: diesel::Connection + 'static>(
+    db: &TestDb,
+    admin: String,
+    create_suffix: &'static str,
+    drop_suffix: &'static str,
+) -> (Store, Box<dyn Fn()>) {
+    let name = format!("t_later_{}", std::process::id());
+    let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
+    let store = Store::open(
+        &url,
+        StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
+    )
+    .unwrap();
+    let (admin2, name2) = (admin.clone(), name.clone());
+    let create = move || {
+        let mut c = C::establish(&admin2).unwrap();
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name2}"),
+            format!("CREATE DATABASE {name2}{create_suffix}"),
+        ] {
+            c.batch_execute(&sql).unwrap();
+        }
+    };
+    // Drop the database again at the end of the test.
+    struct DropDb<C: diesel::Connection>(String, String, &'static str, std::marker::PhantomData<C>);
+    impl<C: diesel::Connection> Drop for DropDb<C> {
+        fn drop(&mut self) {
+            if let Ok(mut c) = C::establish(&self.0) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}{}", self.1, self.2));
+            }
+        }
+    }
+    let guard = DropDb::<C>(admin, name, drop_suffix, std::marker::PhantomData);
+    let create2: Box<dyn Fn()> = Box::new(move || {
+        let _ = &guard;
+        create();
+    });
+    (store, create2)
+}
+
 #[test]
 fn unreachable_database_is_unavailable_then_recovers() {
     each_backend(|db| {
@@ -1160,89 +1204,20 @@ fn unreachable_database_is_unavailable_then_recovers() {
             }
             Backend::Postgres => {
                 let admin = std::env::var("PI_TEST_POSTGRES_URL").unwrap();
-                let name = format!("t_later_{}", std::process::id());
-                let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
-                let store = Store::open(
-                    &url,
-                    StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-                )
-                .unwrap();
-                let admin2 = admin.clone();
-                let name2 = name.clone();
-                let create: Box<dyn Fn()> = Box::new(move || {
-                    let mut c =
-                        <diesel::PgConnection as diesel::Connection>::establish(&admin2).unwrap();
-                    for sql in [
-                        format!("DROP DATABASE IF EXISTS {name2}"),
-                        format!("CREATE DATABASE {name2}"),
-                    ] {
-                        diesel::connection::SimpleConnection::batch_execute(&mut c, &sql).unwrap();
-                    }
-                });
-                // Drop the database again at the end of the test.
-                struct DropDb(String, String);
-                impl Drop for DropDb {
-                    fn drop(&mut self) {
-                        if let Ok(mut c) =
-                            <diesel::PgConnection as diesel::Connection>::establish(&self.0)
-                        {
-                            let _ = diesel::connection::SimpleConnection::batch_execute(
-                                &mut c,
-                                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.1),
-                            );
-                        }
-                    }
-                }
-                let guard = DropDb(admin, name);
-                let create2: Box<dyn Fn()> = Box::new(move || {
-                    let _ = &guard;
-                    create();
-                });
-                (store, create2)
+                store_on_later_database::<diesel::PgConnection>(db, admin, "", " WITH (FORCE)")
             }
             Backend::Mysql => {
                 let admin = std::env::var("PI_TEST_MYSQL_URL").unwrap();
-                let name = format!("t_later_{}", std::process::id());
-                let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
-                let store = Store::open(
-                    &url,
-                    StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-                )
-                .unwrap();
                 let admin_url = match pi_store::parse_database_uri(&admin).unwrap() {
                     pi_store::DatabaseUrl::Mysql(u) => u,
                     other => panic!("{other:?}"),
                 };
-                let (admin2, name2) = (admin_url.clone(), name.clone());
-                let create: Box<dyn Fn()> = Box::new(move || {
-                    let mut c = <diesel::MysqlConnection as diesel::Connection>::establish(&admin2)
-                        .unwrap();
-                    for sql in [
-                        format!("DROP DATABASE IF EXISTS {name2}"),
-                        format!("CREATE DATABASE {name2} CHARACTER SET utf8mb4"),
-                    ] {
-                        diesel::connection::SimpleConnection::batch_execute(&mut c, &sql).unwrap();
-                    }
-                });
-                struct DropDb(String, String);
-                impl Drop for DropDb {
-                    fn drop(&mut self) {
-                        if let Ok(mut c) =
-                            <diesel::MysqlConnection as diesel::Connection>::establish(&self.0)
-                        {
-                            let _ = diesel::connection::SimpleConnection::batch_execute(
-                                &mut c,
-                                &format!("DROP DATABASE IF EXISTS {}", self.1),
-                            );
-                        }
-                    }
-                }
-                let guard = DropDb(admin_url, name);
-                let create2: Box<dyn Fn()> = Box::new(move || {
-                    let _ = &guard;
-                    create();
-                });
-                (store, create2)
+                store_on_later_database::<diesel::MysqlConnection>(
+                    db,
+                    admin_url,
+                    " CHARACTER SET utf8mb4",
+                    "",
+                )
             }
         };
         let started = Instant::now();
