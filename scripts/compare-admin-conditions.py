@@ -7,19 +7,26 @@ for how to start them). Runs the same writes and gated reads on both and prints
 SAME/DIFF per step (status, listed names, error code); exits 1 on a difference.
 Mirrors the e2e test `admin_gate_reads_headers_and_environment_only_when_policies_do`.
 """
-import json, sys, urllib.request
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from http_json import request_json  # noqa: E402
+
+
 def call(base, method, path, tok=None, body=None, hdrs=None):
     h = {"Content-Type": "application/json"} if body is not None else {}
-    if tok: h["Authorization"] = tok
+    if tok:
+        h["Authorization"] = tok
     h.update(hdrs or {})
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method, headers=h)
-    try:
-        with urllib.request.urlopen(req) as r: return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        try: return e.code, json.loads(raw)
-        except Exception: return e.code, {"result": {"error": {"code": raw[:200].decode(errors="replace")}}}
+    status, answer = request_json(base + path, method, data, h)
+    if not isinstance(answer, dict):
+        answer = {"result": {"error": {"code": answer}}}
+    return status, answer
+
+
 def run(base):
     out = []
     _, r = call(base, "POST", "/auth", body={"username": "admin", "password": "test"})
