@@ -2,6 +2,7 @@
 
 mod env;
 mod format;
+#[cfg(feature = "logging")]
 mod logging;
 mod pyparse;
 mod render;
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 pub use env::{EnvOverrides, CONFIGFILE_ENV, ENV_PREFIX};
 pub use format::{PiCfgFormat, SyntaxError};
+#[cfg(feature = "logging")]
 pub use logging::{init_logging, level_filter};
 pub use render::{render_assignment, render_file, render_str, render_value, RenderError};
 
