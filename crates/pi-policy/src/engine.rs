@@ -372,6 +372,27 @@ impl PolicySet {
         }
     }
 
+    /// This set with its index rebuilt with merge budget `budget` (see
+    /// `index::MERGE_BUDGET`; kept by later edits).
+    #[cfg(test)]
+    pub(crate) fn with_merge_budget(mut self, budget: usize) -> PolicySet {
+        let mut live: Vec<u32> = self.order.clone();
+        live.sort_unstable();
+        let slots = &self.slots;
+        self.index = Index::build_with_budget(
+            live.into_iter().filter_map(|s| Some((s, slots.get(s)?))),
+            budget,
+        );
+        self
+    }
+
+    /// Per scope: whether the index merged its wild policies into its
+    /// action buckets, and how many wild policies it has.
+    #[cfg(test)]
+    pub(crate) fn merge_state(&self) -> Vec<(bool, usize)> {
+        self.index.merge_state()
+    }
+
     /// [`PolicySet::build`] from stored records (lenient, see [`Policy::from_record`]).
     pub fn from_records(records: &[PolicyRecord], ctx: BuildContext) -> PolicySet {
         PolicySet::from_records_with_cache(records, ctx, &mut RegexCache::new())

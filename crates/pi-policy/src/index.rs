@@ -371,7 +371,8 @@ struct Span {
 #[derive(Debug, Default, Clone)]
 struct Split {
     /// `false`: not built, because the bucket is small or no policy of it
-    /// restricts the attribute (the split could never be smaller than the bucket).
+    /// has a literal value for the attribute (the split could never be
+    /// smaller than the bucket).
     useful: bool,
     unrestricted: Span,
     complex: Span,
@@ -401,9 +402,11 @@ impl Split {
         data: &mut Vec<u32>,
     ) {
         let class = |id: u32| classes(id, attr);
-        if ids
+        // Without a literal value every id is in the fixed part: the
+        // split could never be smaller than the bucket.
+        if !ids
             .iter()
-            .all(|&id| matches!(class(id), Some(ClassRef::Unrestricted) | None))
+            .any(|&id| matches!(class(id), Some(ClassRef::Values(_))))
         {
             return;
         }
@@ -684,9 +687,9 @@ impl Bucket {
             let old = self.splits.get(attr).cloned().unwrap_or_default();
             let added = add.and_then(|(s, c)| Some((s, c.get(attr)?)));
             if was_small || !old.useful {
-                // Not useful = every old policy is unrestricted; that stays
-                // true unless the added one restricts the attribute.
-                if !was_small && matches!(added, None | Some((_, Class::Unrestricted))) {
+                // Not useful = no old policy has a literal value; that
+                // stays true unless the added one has.
+                if !was_small && !matches!(added, Some((_, Class::Values(_)))) {
                     continue;
                 }
                 all_classes();
@@ -880,6 +883,38 @@ impl Parts {
         self.parts.iter().all(|(_, p)| p.ids.is_empty())
     }
 
+    /// The number of policies.
+    fn len(&self) -> usize {
+        self.parts.iter().map(|(_, p)| p.ids.len()).sum()
+    }
+
+    /// The policies, ascending.
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.parts.iter().flat_map(|(_, p)| p.ids.iter().copied())
+    }
+
+    /// The parts of slots `ids` (ascending), with the classes of `add` for
+    /// its slot and `lookup`'s for the others.
+    fn of_slots(
+        ids: Vec<u32>,
+        add: Option<(u32, &Classes)>,
+        lookup: &dyn Fn(u32) -> Option<Classes>,
+        b: &mut Scratch,
+    ) -> Parts {
+        let classes: Vec<Classes> = ids
+            .iter()
+            .map(|&id| match add {
+                Some((s, c)) if s == id => c.clone(),
+                _ => lookup(id).unwrap_or_default(),
+            })
+            .collect();
+        let class_fn = |id: u32, attr: usize| {
+            let i = ids.binary_search(&id).ok()?;
+            classes.get(i).and_then(|c| c.get(attr)).map(Class::as_ref)
+        };
+        Parts::new(ids.clone(), &class_fn, b)
+    }
+
     #[inline]
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         for (_, part) in &self.parts {
@@ -959,7 +994,7 @@ impl Parts {
 
 /// Buckets of one scope (shared between the sets an edit derives from
 /// each other; an edit copies only the parts of buckets it changes).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct ScopeIndex {
     all: Parts,
     /// Per literal action key (hash): the non-wild policies with that key.
@@ -967,6 +1002,53 @@ pub(crate) struct ScopeIndex {
     /// Policies with a `*` or regular-expression action key, or without
     /// actions: candidates for every action.
     wild: Parts,
+    /// The wild policies are also in every bucket of `by_action`, so a
+    /// query whose action has a bucket reads that one bucket (one split
+    /// choice, one call) instead of two; `wild` alone serves an action
+    /// without a bucket. Chosen when the copies are few (see
+    /// [`MERGE_BUDGET`]); both forms give the same candidates.
+    merged: bool,
+}
+
+impl Default for ScopeIndex {
+    fn default() -> Self {
+        ScopeIndex {
+            all: Parts::default(),
+            by_action: HashMap::default(),
+            wild: Parts::default(),
+            // Empty: nothing to copy yet.
+            merged: true,
+        }
+    }
+}
+
+/// A scope's wild policies are merged into its action buckets when
+/// (wild policies × action buckets) is at most this: the copies cost
+/// memory, and an edit of a wild policy then edits every action bucket of
+/// its scope. An edit that takes the product past twice this separates
+/// the scope's buckets again.
+pub(crate) const MERGE_BUDGET: usize = 16_384;
+
+/// The ids of two ascending lists, ascending (each id once).
+fn merge_ids(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x < y {
+            out.push(x);
+            i += 1;
+        } else if y < x {
+            out.push(y);
+            j += 1;
+        } else {
+            out.push(x);
+            i += 1;
+            j += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
 }
 
 /// A scope's policies while the index is built.
@@ -1006,16 +1088,25 @@ impl ScopeLists {
         }
     }
 
-    fn build(self, classes: &ClassFn<'_>, b: &mut Scratch) -> ScopeIndex {
-        let by_action = self
-            .by_action
+    fn build(self, classes: &ClassFn<'_>, b: &mut Scratch, budget: usize) -> ScopeIndex {
+        let ScopeLists {
+            all,
+            by_action,
+            wild,
+        } = self;
+        let merged = wild.len().saturating_mul(by_action.len()) <= budget;
+        let by_action = by_action
             .into_iter()
-            .map(|(key, ids)| (key, Parts::new(ids, classes, b)))
+            .map(|(key, ids)| {
+                let ids = if merged { merge_ids(&ids, &wild) } else { ids };
+                (key, Parts::new(ids, classes, b))
+            })
             .collect();
         ScopeIndex {
-            all: Parts::new(self.all, classes, b),
+            all: Parts::new(all, classes, b),
             by_action,
-            wild: Parts::new(self.wild, classes, b),
+            wild: Parts::new(wild, classes, b),
+            merged,
         }
     }
 }
@@ -1042,8 +1133,11 @@ impl ScopeIndex {
         for parts in [exact, stripped].into_iter().flatten() {
             parts.push_candidates(keys, out);
         }
-        // The wild policies are never in an action bucket: no overlap.
-        if !self.wild.is_empty() {
+        // Unmerged, the wild policies are never in an action bucket: no
+        // overlap. Merged, each action bucket holds them (two buckets
+        // overlap, see above).
+        let read_wild = !self.merged || (exact.is_none() && stripped.is_none());
+        if read_wild && !self.wild.is_empty() {
             self.wild.push_candidates(keys, out);
         }
     }
@@ -1051,16 +1145,18 @@ impl ScopeIndex {
     /// [`ScopeIndex::push_candidates`] calling `f` directly, for a query
     /// without stripped values (the action's bucket and the wild one never
     /// overlap, nor do a split's lists).
-    #[inline]
+    #[inline(always)]
     fn visit(&self, action: Option<&str>, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let Some(a) = action else {
             self.all.visit(keys, f);
             return;
         };
-        if let Some(parts) = self.by_action.get(&hash_str(a)) {
-            parts.visit(keys, f);
+        // Merged: the action's bucket holds the wild policies too.
+        let bucket = self.by_action.get(&hash_str(a));
+        bucket.unwrap_or(&self.wild).visit(keys, f);
+        if bucket.is_some() && !self.merged {
+            self.wild.visit(keys, f);
         }
-        self.wild.visit(keys, f);
     }
 
     /// Take slot `remove` out of / put slot `add` into this scope's buckets.
@@ -1070,13 +1166,21 @@ impl ScopeIndex {
         add: Option<(u32, &CompiledPolicy, &Classes)>,
         lookup: &dyn Fn(u32) -> Option<Classes>,
         b: &mut Scratch,
+        budget: usize,
     ) {
         let rm = remove.map(|(s, _)| s);
         let ad = add.map(|(s, _, c)| (s, c));
         self.all = self.all.edited(rm, ad, lookup, b);
         let wild_rm = remove.is_some_and(|(_, p)| is_wild(p));
         let wild_add = add.is_some_and(|(_, p, _)| is_wild(p));
-        if wild_rm || wild_add {
+        let wild_change = wild_rm || wild_add;
+        if self.merged && wild_change {
+            let copies = (self.wild.len() + 1).saturating_mul(self.by_action.len().max(1));
+            if copies > budget.saturating_mul(2) {
+                self.unmerge(lookup, b);
+            }
+        }
+        if wild_change {
             let r = rm.filter(|_| wild_rm);
             let a = ad.filter(|_| wild_add);
             self.wild = self.wild.edited(r, a, lookup, b);
@@ -1088,21 +1192,50 @@ impl ScopeIndex {
             .map(|(_, p, _)| literal_keys(p).collect())
             .unwrap_or_default();
         let mut keys: Vec<u64> = old_keys.iter().chain(&new_keys).copied().collect();
+        // Merged, a wild policy is in every action bucket.
+        let every_bucket = self.merged && wild_change;
+        if every_bucket {
+            keys.extend(self.by_action.keys());
+        }
         keys.sort_unstable();
         keys.dedup();
+        // Merged, a bucket holds every wild policy and at least one other.
+        let wild_ids: Vec<u32> = if self.merged {
+            self.wild.ids().collect()
+        } else {
+            Vec::new()
+        };
         for key in keys {
-            let r = rm.filter(|_| old_keys.contains(&key));
-            let a = ad.filter(|_| new_keys.contains(&key));
+            let r = rm.filter(|_| (every_bucket && wild_rm) || old_keys.contains(&key));
+            let a = ad.filter(|_| (every_bucket && wild_add) || new_keys.contains(&key));
             let edited = match self.by_action.get(&key) {
                 Some(parts) => parts.edited(r, a, lookup, b),
+                None if self.merged => {
+                    let ids = merge_ids(&wild_ids, a.map(|(s, _)| s).as_slice());
+                    Parts::of_slots(ids, a, lookup, b)
+                }
                 None => Parts::default().edited(None, a, lookup, b),
             };
-            if edited.is_empty() {
+            if edited.len() == wild_ids.len() {
                 self.by_action.remove(&key);
             } else {
                 self.by_action.insert(key, edited);
             }
         }
+    }
+
+    /// Take the wild policies out of the action buckets (`lookup`: the
+    /// classes of the policies in the index now).
+    fn unmerge(&mut self, lookup: &dyn Fn(u32) -> Option<Classes>, b: &mut Scratch) {
+        let wild: Vec<u32> = self.wild.ids().collect();
+        for parts in self.by_action.values_mut() {
+            let ids: Vec<u32> = parts
+                .ids()
+                .filter(|id| wild.binary_search(id).is_err())
+                .collect();
+            *parts = Parts::of_slots(ids, None, lookup, b);
+        }
+        self.merged = false;
     }
 }
 
@@ -1163,10 +1296,23 @@ impl Default for NameIndex {
 }
 
 /// The whole index, over slot numbers (see [`crate::PolicySet`]).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Index {
     scopes: ScopeMap<ScopeIndex>,
     by_name: NameIndex,
+    /// [`MERGE_BUDGET`] (tests: 0 keeps the wild buckets separate where
+    /// they have policies).
+    merge_budget: usize,
+}
+
+impl Default for Index {
+    fn default() -> Index {
+        Index {
+            scopes: ScopeMap::default(),
+            by_name: NameIndex::default(),
+            merge_budget: MERGE_BUDGET,
+        }
+    }
 }
 
 /// Attribute values of a query usable for level 2 (`None`: not filtered
@@ -1181,6 +1327,14 @@ pub(crate) struct IndexKeys<'q> {
 impl Index {
     /// Index `policies` (slot, policy), slots ascending.
     pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
+        Self::build_with_budget(policies, MERGE_BUDGET)
+    }
+
+    /// [`Index::build`] with another [`MERGE_BUDGET`].
+    pub fn build_with_budget<'p>(
+        policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>,
+        merge_budget: usize,
+    ) -> Index {
         let mut classes = FlatClasses::default();
         let mut scopes: ScopeMap<ScopeLists> = ScopeMap::default();
         let mut names: Vec<Vec<(VHash, u32)>> = vec![Vec::new(); NAME_SHARDS];
@@ -1196,7 +1350,7 @@ impl Index {
         let mut b = Scratch::default();
         let scopes = scopes
             .into_iter()
-            .map(|(k, s)| (k, s.build(&class_fn, &mut b)))
+            .map(|(k, s)| (k, s.build(&class_fn, &mut b, merge_budget)))
             .collect();
         let shards = names
             .into_iter()
@@ -1208,7 +1362,18 @@ impl Index {
         Index {
             scopes,
             by_name: NameIndex { shards },
+            merge_budget,
         }
+    }
+
+    /// Per scope (in no particular order): whether its wild policies are
+    /// merged into its action buckets, and how many wild policies it has.
+    #[cfg(test)]
+    pub fn merge_state(&self) -> Vec<(bool, usize)> {
+        self.scopes
+            .values()
+            .map(|s| (s.merged, s.wild.len()))
+            .collect()
     }
 
     /// Take slot `remove` (holding the given policy) out and put slot `add`
@@ -1240,8 +1405,9 @@ impl Index {
                 .as_ref()
                 .filter(|(_, p, _)| p.policy.scope() == &*scope)
                 .map(|(s, p, c)| (*s, *p, c));
+            let budget = self.merge_budget;
             let si = self.scopes.get_or_default(&scope);
-            si.edit(rm, ad, &class_lookup, &mut b);
+            si.edit(rm, ad, &class_lookup, &mut b, budget);
         }
     }
 

@@ -3098,3 +3098,144 @@ fn restricts_skip_only_filters_that_cannot_reject() {
         ])
     );
 }
+
+/// The wild policies merged into the action buckets (`index::MERGE_BUDGET`)
+/// or kept apart decide alike, and as the linear scan: built either way,
+/// and after edits that add and remove wild and other policies, create
+/// and empty action buckets, and take a merged scope past its budget
+/// (which separates its buckets again).
+#[test]
+fn wild_merged_into_action_buckets_decides_as_linear_scan() {
+    let rng = std::cell::Cell::new(0x2545_f491_4f6c_dd1du64);
+    let next = |n: usize| {
+        let mut r = rng.get();
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        rng.set(r);
+        (r % n as u64) as usize
+    };
+    const ACTIONS: &[&str] = &[
+        "enroll", "delete", "reset", "setpin", "revoke", "a1", "a2", "a3", "a4",
+    ];
+    let policy = |i: usize, wild: bool| -> PolicyRecord {
+        let scope = ["admin", "user"][next(2)];
+        let action = if wild {
+            ["*", "*, -delete", "en.*", ""][next(4)].to_string()
+        } else {
+            let k = 1 + next(3);
+            let mut names: Vec<String> = (0..k)
+                .map(|_| ACTIONS[next(ACTIONS.len())].to_string())
+                .collect();
+            // Edits add actions without a bucket yet.
+            if i >= 1000 && next(3) == 0 {
+                names.push(format!("b{}", next(4)));
+            }
+            names.join(", ")
+        };
+        let realm = match next(6) {
+            0 => String::new(),
+            1 => "*".into(),
+            2 => format!("r{}, r{}", next(6), next(6)),
+            3 => "r1.*".into(),
+            _ => format!("r{}", next(6)),
+        };
+        let user = match next(5) {
+            0 => format!("u{}", next(4)),
+            1 => "*".into(),
+            _ => String::new(),
+        };
+        let adminuser = match next(4) {
+            0 => format!("adm{}", next(3)),
+            1 => "*, !adm1".into(),
+            _ => String::new(),
+        };
+        pol(&format!("p{i}"), scope, &action)
+            .realm(&realm)
+            .user(&user)
+            .adminuser(&adminuser)
+            .prio(1 + next(3) as i64)
+    };
+    // One wild policy per scope: merged at a budget of 24 (1 × ≤ 9 action
+    // buckets); an edit that adds a wild policy when (wild policies + 1) ×
+    // action buckets passes 2 × 24 separates the scope's buckets again.
+    let mut recs: Vec<PolicyRecord> = (0..120).map(|i| policy(i, false)).collect();
+    recs.push(pol("wild_admin", "admin", "*"));
+    recs.push(pol("wild_user", "user", "").realm("r2"));
+    let realms = ["r0", "r1", "r2", "r5", "r1\n", "other"];
+    let mut queries: Vec<Query<'static>> = Vec::new();
+    for k in 0..120 {
+        let scope = [Some("admin"), Some("user"), None][k % 3];
+        let action = match k % 7 {
+            0 => None,
+            1 => Some(["unknown", "b0", "b1", "b2", "b3"][(k / 7) % 5]),
+            2 => Some(["enroll\n", "b1\n"][(k / 7) % 2]),
+            _ => Some(ACTIONS[(k * 5) % ACTIONS.len()]),
+        };
+        let realm = (k % 4 != 0).then(|| realms[(k / 3) % realms.len()]);
+        let user = (k % 3 != 1).then(|| ["u0", "u1", "u3", "u2\n"][(k / 2) % 4]);
+        let adminuser = (k % 5 != 0).then(|| ["adm0", "adm1", "adm2"][k % 3]);
+        queries.push(Query {
+            scope,
+            action,
+            realm,
+            user,
+            adminuser,
+            ..Query::default()
+        });
+    }
+    let check = |s: &PolicySet, rebuilt: &PolicySet| {
+        for &q in &queries {
+            let names = mq(s, q);
+            assert_eq!(names, mq(rebuilt, q), "{q:?}");
+        }
+    };
+    let budgets = [0, 24, usize::MAX];
+    let mut sets: Vec<PolicySet> = budgets
+        .iter()
+        .map(|&b| set(recs.clone()).with_merge_budget(b))
+        .collect();
+    assert!(sets[0]
+        .merge_state()
+        .iter()
+        .all(|&(merged, wild)| !merged || wild == 0));
+    assert!(sets[1].merge_state().iter().all(|&(merged, _)| merged));
+    assert!(sets[2].merge_state().iter().all(|&(merged, _)| merged));
+    let rebuilt = set(recs.clone());
+    for s in &sets {
+        check(s, &rebuilt);
+    }
+    let mut cache = RegexCache::new();
+    let mut separated = false;
+    for e in 0..80 {
+        let wild = next(2) == 0;
+        let rec = policy(1000 + e, wild);
+        let (remove_at, insert_at) = match next(4) {
+            0 => (Some(next(recs.len())), None),
+            1 => (None, Some(next(recs.len() + 1))),
+            _ => {
+                let at = next(recs.len());
+                (Some(at), Some(at))
+            }
+        };
+        if let Some(at) = remove_at {
+            recs.remove(at);
+        }
+        if let Some(at) = insert_at {
+            recs.insert(at, rec.clone());
+        }
+        for s in sets.iter_mut() {
+            let insert = insert_at.map(|at| (at, Policy::from_record(&rec)));
+            *s = s.edited(remove_at, insert, &mut cache).unwrap();
+        }
+        if sets[1].merge_state().iter().any(|&(merged, _)| !merged) {
+            separated = true;
+        }
+        let rebuilt = set(recs.clone());
+        for s in &sets {
+            check(s, &rebuilt);
+        }
+    }
+    assert!(separated, "no edit took a scope past its merge budget");
+    assert!(sets[2].merge_state().iter().all(|&(merged, _)| merged));
+}
