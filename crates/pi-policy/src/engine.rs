@@ -386,6 +386,27 @@ impl PolicySet {
         self
     }
 
+    /// How many candidates the index gives for `q` (each once).
+    #[cfg(test)]
+    pub(crate) fn index_candidates(&self, q: &Query<'_>) -> usize {
+        let Ok(pq) = self.prepare(q) else {
+            return 0;
+        };
+        let keys = IndexKeys {
+            realm: match &pq.realm_q {
+                RealmQ::Str(r) => Some(r),
+                _ => None,
+            },
+            adminrealm: pq.q.adminrealm.filter(|_| pq.admin_scope),
+            user: pq.user,
+            adminuser: pq.q.adminuser.filter(|_| pq.admin_scope),
+        };
+        let mut n = 0;
+        self.index
+            .for_each_candidate(q.name, q.scope, q.action, &keys, |_| n += 1);
+        n
+    }
+
     /// Per scope: whether the index merged its wild policies into its
     /// action buckets, and how many wild policies it has.
     #[cfg(test)]

@@ -3239,3 +3239,125 @@ fn wild_merged_into_action_buckets_decides_as_linear_scan() {
     assert!(separated, "no edit took a scope past its merge budget");
     assert!(sets[2].merge_state().iter().all(|&(merged, _)| merged));
 }
+
+/// The realm split's fixed part split again by admin user (`index::Sub`,
+/// read by the wild buckets' visits): an admin query gets the global
+/// policies of other admin users no longer as candidates, and decides as
+/// the linear scan and as a rebuilt set — built and after edits of global
+/// and tenant wild policies; with admin users in lists, `*`, negations,
+/// case-insensitive, a trailing newline, and without an admin user.
+#[test]
+fn realm_fixed_split_by_admin_user_decides_as_linear_scan() {
+    let admins = ["superroot", "adm1", "adm2", "*", "adm1, adm2", "!adm1", ""];
+    let mut recs: Vec<PolicyRecord> = Vec::new();
+    for i in 0..40 {
+        let realm = ["", "*"][i % 2];
+        let admin = if i < 24 {
+            "superroot"
+        } else {
+            admins[i % admins.len()]
+        };
+        let mut p = pol(
+            &format!("g{i}"),
+            "admin",
+            ["*", "en.*", "*, -delete"][i % 3],
+        )
+        .realm(realm)
+        .adminuser(admin);
+        if i == 39 {
+            p = p.uci();
+        }
+        recs.push(p);
+    }
+    for i in 0..60 {
+        recs.push(
+            pol(&format!("t{i}"), "admin", ["*", "enroll, delete"][i % 2])
+                .realm(&format!("r{}", i % 5))
+                .adminuser(["adm1", "", "adm2, ADM3"][i % 3]),
+        );
+    }
+    recs.push(pol("other_scope", "user", "*"));
+    let queries = |f: &mut dyn FnMut(Query<'_>)| {
+        for adminuser in [
+            Some("superroot"),
+            Some("adm1"),
+            Some("adm3"),
+            Some("ADM2"),
+            Some("adm1\n"),
+            None,
+        ] {
+            for realm in [Some("r1"), Some("r9"), None] {
+                for action in [Some("enroll"), Some("setpin"), None] {
+                    for scope in [Some("admin"), Some("user")] {
+                        f(Query {
+                            scope,
+                            action,
+                            realm,
+                            adminuser,
+                            ..Query::default()
+                        });
+                    }
+                }
+            }
+        }
+    };
+    let check = |s: &PolicySet, rebuilt: &PolicySet| {
+        queries(&mut |q| {
+            let names = mq(s, q);
+            assert_eq!(names, mq(rebuilt, q), "{q:?}");
+        });
+    };
+    let s = set(recs.clone());
+    check(&s, &s);
+    // 24 global `superroot` policies and 6 more with other admin users'
+    // literal lists are candidates of a plain `adm3` query no more.
+    let q = Query {
+        scope: Some("admin"),
+        action: Some("setpin"),
+        realm: Some("r9"),
+        adminuser: Some("adm3"),
+        ..Query::default()
+    };
+    let without_admin = Query {
+        adminuser: None,
+        ..q
+    };
+    assert!(s.index_candidates(&q) + 24 <= s.index_candidates(&without_admin));
+    let mut cache = RegexCache::new();
+    let mut s = s;
+    type Edit = (Option<usize>, Option<(usize, PolicyRecord)>);
+    let edits: Vec<Edit> = vec![
+        (
+            Some(3),
+            Some((3, pol("e1", "admin", "*").adminuser("adm3"))),
+        ),
+        (
+            None,
+            Some((
+                0,
+                pol("e2", "admin", "*").realm("*").adminuser("adm1, adm3"),
+            )),
+        ),
+        (Some(10), None),
+        (
+            Some(50),
+            Some((50, pol("e3", "admin", "en.*").adminuser(""))),
+        ),
+        (
+            None,
+            Some((7, pol("e4", "admin", "*").realm("r1").adminuser("adm3"))),
+        ),
+        (Some(0), Some((0, pol("e5", "admin", "*").adminuser("*")))),
+    ];
+    for (remove_at, insert) in edits {
+        if let Some(at) = remove_at {
+            recs.remove(at);
+        }
+        if let Some((at, r)) = &insert {
+            recs.insert(*at, r.clone());
+        }
+        let insert = insert.map(|(at, r)| (at, Policy::from_record(&r)));
+        s = s.edited(remove_at, insert, &mut cache).unwrap();
+        check(&s, &set(recs.clone()));
+    }
+}
