@@ -319,7 +319,9 @@ impl PolicySet {
         let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
         let mut http_readers = 0usize;
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
-        let mut gate: Vec<u32> = Vec::new();
+        // Exact capacity when the count is known (records): grown by
+        // doubling, 100,000 policies held 131,072 entries (122 KiB spare).
+        let mut gate: Vec<u32> = Vec::with_capacity(policies.size_hint().0);
         for p in policies {
             entries += p.action().len()
                 + p.realm().len()

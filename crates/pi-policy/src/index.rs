@@ -535,7 +535,7 @@ impl Split {
 /// size rounded up to a power of two (the tables were half empty on
 /// average). Five sixths rather than three quarters full: at 100,000
 /// policies the tables hold ~572,000 values, and the free slots went from
-/// 191,593 to 116,383 (−0.57 MiB, the set 64.0–64.1 → 63.5 MiB) for
+/// 191,593 to 116,383 (−0.57 MiB, the set 64.0–64.1 → 63.5–63.6 MiB) for
 /// +0.0–0.3 % instructions per decision (the longer scans).
 ///
 /// A slot is 8 bytes, `(value hash, list)`: most values have one policy
