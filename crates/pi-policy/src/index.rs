@@ -536,7 +536,7 @@ impl Split {
 /// average). Five sixths rather than three quarters full: at 100,000
 /// policies the tables hold ~572,000 values, and the free slots went from
 /// 191,593 to 116,383 (−0.57 MiB, the set 64.0–64.1 → 63.5–63.6 MiB) for
-/// +0.0–0.3 % instructions per decision (the longer scans).
+/// +0.0–0.4 % instructions per decision (the longer scans).
 ///
 /// A slot is 8 bytes, `(value hash, list)`: most values have one policy
 /// per bucket (a tenant's realm or admin in an action bucket: 93–96 % at
