@@ -371,11 +371,82 @@ struct Span {
 #[derive(Debug, Default, Clone)]
 struct Split {
     /// `false`: not built, because the bucket is small or no policy of it
-    /// restricts the attribute (the split could never be smaller than the bucket).
+    /// has a literal value for the attribute (the split could never be
+    /// smaller than the bucket).
     useful: bool,
     unrestricted: Span,
     complex: Span,
     by_value: ValueTable,
+}
+
+/// The fixed ids of a bucket's realm split (policies without a realm or
+/// with `*`: the global ones) split again by [`SUB_ATTR`] (admin user),
+/// like a [`Split`]: an admin query needs only `fixed` and the list of its
+/// admin user — not the other admins' global policies (`superroot`, in
+/// every admin query's wild bucket at 100,000 policies).
+#[derive(Debug, Default, Clone)]
+struct Sub {
+    /// Ids without a literal admin user list (unrestricted or complex).
+    fixed: Span,
+    by_value: ValueTable,
+}
+
+/// The attribute a realm split's fixed ids are split by: admin user.
+const SUB_ATTR: usize = 3;
+/// A realm split's fixed part is split again from this many ids.
+const SUB_MIN: usize = 16;
+
+impl Sub {
+    /// The sub-split of `fixed` (a realm split's fixed ids) by `class`
+    /// (the ids' admin user classes), its lists appended to `data`;
+    /// `None` when `fixed` is short or no id has a literal admin user.
+    fn build<'c>(
+        fixed: &[u32],
+        class: &dyn Fn(u32) -> Option<ClassRef<'c>>,
+        b: &mut Scratch,
+        data: &mut Vec<u32>,
+    ) -> Option<Box<Sub>> {
+        if fixed.len() < SUB_MIN
+            || !fixed
+                .iter()
+                .any(|&id| matches!(class(id), Some(ClassRef::Values(_))))
+        {
+            return None;
+        }
+        let pos = |d: &Vec<u32>| d.len() as u32;
+        let start = pos(data);
+        b.pairs.clear();
+        for &id in fixed {
+            match class(id) {
+                Some(ClassRef::Values(vs)) => b.pairs.extend(vs.iter().map(|&v| (v, id))),
+                _ => data.push(id),
+            }
+        }
+        let fixed = Span {
+            start,
+            end: pos(data),
+        };
+        b.pairs.sort_unstable();
+        b.pairs.dedup();
+        let spans = &mut b.spans;
+        spans.clear();
+        for &(v, id) in &b.pairs {
+            let end = pos(data) + 1;
+            match spans.last_mut() {
+                Some((last, span)) if *last == v => span.end = end,
+                _ => spans.push((
+                    v,
+                    Span {
+                        start: end - 1,
+                        end,
+                    },
+                )),
+            }
+            data.push(id);
+        }
+        let by_value = ValueTable::new(spans, data, fixed.end);
+        Some(Box::new(Sub { fixed, by_value }))
+    }
 }
 
 impl Split {
@@ -401,9 +472,11 @@ impl Split {
         data: &mut Vec<u32>,
     ) {
         let class = |id: u32| classes(id, attr);
-        if ids
+        // Without a literal value every id is in the fixed part: the
+        // split could never be smaller than the bucket.
+        if !ids
             .iter()
-            .all(|&id| matches!(class(id), Some(ClassRef::Unrestricted) | None))
+            .any(|&id| matches!(class(id), Some(ClassRef::Values(_))))
         {
             return;
         }
@@ -454,13 +527,16 @@ impl Split {
 
 /// Value hash → candidate list: a linear list when short, else a hash
 /// table in value order: value `v` of `n` sits at its home `v · h / 2³²`
-/// (`h` = 4n/3 home positions) or, when earlier values took that place,
+/// (`h` = 6n/5 home positions) or, when earlier values took that place,
 /// right after them — the values ascend through the table, so a lookup
 /// scans from the home until it finds `v` or passes it (a miss stops as
-/// early as a hit; ~2 slots at three quarters full). One probe region
+/// early as a hit; a few slots at five sixths full). One probe region
 /// instead of a binary search's chain of dependent loads, and no table
 /// size rounded up to a power of two (the tables were half empty on
-/// average).
+/// average). Five sixths rather than three quarters full: at 100,000
+/// policies the tables hold ~572,000 values, and the free slots went from
+/// 191,593 to 116,383 (−0.57 MiB, the set 64.0–64.1 → 63.5–63.6 MiB) for
+/// +0.0–0.4 % instructions per decision (the longer scans).
 ///
 /// A slot is 8 bytes, `(value hash, list)`: most values have one policy
 /// per bucket (a tenant's realm or admin in an action bucket: 93–96 % at
@@ -528,9 +604,9 @@ impl ValueTable {
             };
         }
         sorted.sort_unstable_by_key(|e| e.0);
-        // Three quarters full.
+        // Five sixths full.
         let n = sorted.len();
-        let homes = (n + n / 3) as u32;
+        let homes = (n + n / 5) as u32;
         let mut slots: Vec<(VHash, u32)> = Vec::with_capacity(homes as usize + 16);
         for entry in sorted {
             let home = Self::home(entry.0, homes);
@@ -603,15 +679,41 @@ pub(crate) struct Bucket {
     /// The lists of all splits, one after the other.
     data: Vec<u32>,
     splits: [Split; 4],
+    /// The realm split's fixed ids split again by admin user, when they
+    /// are many and some name admin users (see [`Sub`]).
+    sub: Option<Box<Sub>>,
 }
 
 impl Bucket {
     /// A bucket holding exactly its lists (no spare capacity: a set of
     /// 100,000 policies has tens of thousands of bucket lists).
-    fn packed(mut ids: Vec<u32>, mut data: Vec<u32>, splits: [Split; 4]) -> Bucket {
+    fn packed(
+        mut ids: Vec<u32>,
+        mut data: Vec<u32>,
+        splits: [Split; 4],
+        sub: Option<Box<Sub>>,
+    ) -> Bucket {
         ids.shrink_to_fit();
         data.shrink_to_fit();
-        Bucket { ids, data, splits }
+        Bucket {
+            ids,
+            data,
+            splits,
+            sub,
+        }
+    }
+
+    /// The realm split's fixed ids (`data`: the bucket's data).
+    fn realm_fixed(splits: &[Split; 4], data: &[u32]) -> Vec<u32> {
+        match splits.first().filter(|s| s.useful) {
+            Some(split) => {
+                let fixed = split.fixed();
+                data.get(fixed.start as usize..fixed.end as usize)
+                    .unwrap_or(&[])
+                    .to_vec()
+            }
+            None => Vec::new(),
+        }
     }
 
     fn new(ids: Vec<u32>, classes: &ClassFn<'_>, b: &mut Scratch) -> Bucket {
@@ -627,7 +729,9 @@ impl Bucket {
                 split.fill(attr, &ids, classes, b, &mut data);
             }
         }
-        Bucket::packed(ids, data, splits)
+        let fixed = Self::realm_fixed(&splits, &data);
+        let sub = Sub::build(&fixed, &|id| classes(id, SUB_ATTR), b, &mut data);
+        Bucket::packed(ids, data, splits, sub)
     }
 
     /// This bucket with slot `remove` taken out and slot `add` (with its
@@ -657,6 +761,7 @@ impl Bucket {
                 ids,
                 data: Vec::new(),
                 splits: Default::default(),
+                sub: None,
             };
         }
         // Classes of every slot of the bucket, computed only when a split is
@@ -684,9 +789,9 @@ impl Bucket {
             let old = self.splits.get(attr).cloned().unwrap_or_default();
             let added = add.and_then(|(s, c)| Some((s, c.get(attr)?)));
             if was_small || !old.useful {
-                // Not useful = every old policy is unrestricted; that stays
-                // true unless the added one restricts the attribute.
-                if !was_small && matches!(added, None | Some((_, Class::Unrestricted))) {
+                // Not useful = no old policy has a literal value; that
+                // stays true unless the added one has.
+                if !was_small && !matches!(added, Some((_, Class::Values(_)))) {
                     continue;
                 }
                 all_classes();
@@ -743,7 +848,23 @@ impl Bucket {
             split.by_value = ValueTable::new(spans, &mut data, split.complex.end);
             split.useful = true;
         }
-        Bucket::packed(ids, data, splits)
+        let fixed = Self::realm_fixed(&splits, &data);
+        let mut sub = None;
+        if fixed.len() >= SUB_MIN {
+            let classes: Vec<(u32, Classes)> = fixed
+                .iter()
+                .map(|&id| match add {
+                    Some((s, c)) if s == id => (id, c.clone()),
+                    _ => (id, lookup(id).unwrap_or_default()),
+                })
+                .collect();
+            let class = |id: u32| {
+                let e = classes.iter().find(|e| e.0 == id)?;
+                e.1.get(SUB_ATTR).map(Class::as_ref)
+            };
+            sub = Sub::build(&fixed, &class, b, &mut data);
+        }
+        Bucket::packed(ids, data, splits, sub)
     }
 
     #[inline]
@@ -757,8 +878,10 @@ impl Bucket {
     /// for a query whose values have no stripped form (no list overlaps):
     /// per split only the exact value's list and the split's fixed part
     /// (unrestricted and complex ids, next to each other in `data`).
+    /// `SUB`: use the bucket's [`Sub`] (only the wild buckets' visits do:
+    /// the call alone cost the action buckets' visits ~24 instructions).
     #[inline]
-    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit<const SUB: bool>(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let mut best: Option<(&[u32], &[u32])> = None;
         let mut best_len = self.ids.len();
         if best_len > SPLIT_MIN {
@@ -784,9 +907,34 @@ impl Bucket {
         match best {
             None => self.ids.iter().for_each(|&id| f(id)),
             Some((fixed, hit)) => {
-                fixed.iter().for_each(|&id| f(id));
+                match &self.sub {
+                    // The realm split's fixed part (the first split's: its
+                    // span starts the bucket's data).
+                    Some(sub)
+                        if SUB && fixed.as_ptr() == self.data.as_ptr() && !fixed.is_empty() =>
+                    {
+                        self.visit_sub(sub, fixed, keys, f)
+                    }
+                    _ => fixed.iter().for_each(|&id| f(id)),
+                }
                 hit.iter().for_each(|&id| f(id));
             }
+        }
+    }
+
+    /// The fixed ids of the realm split: for an admin query only those of
+    /// its [`Sub`] (admin user) lists, else all of them. Out of line:
+    /// only large fixed parts have a `Sub`.
+    #[inline(never)]
+    fn visit_sub(&self, sub: &Sub, fixed: &[u32], keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
+        match keys.exact(SUB_ATTR) {
+            Some(u) => {
+                self.span(sub.fixed).iter().for_each(|&id| f(id));
+                if let Some(hit) = sub.by_value.get(Some(u), &self.data) {
+                    hit.iter().for_each(|&id| f(id));
+                }
+            }
+            None => fixed.iter().for_each(|&id| f(id)),
         }
     }
 
@@ -880,6 +1028,38 @@ impl Parts {
         self.parts.iter().all(|(_, p)| p.ids.is_empty())
     }
 
+    /// The number of policies.
+    fn len(&self) -> usize {
+        self.parts.iter().map(|(_, p)| p.ids.len()).sum()
+    }
+
+    /// The policies, ascending.
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.parts.iter().flat_map(|(_, p)| p.ids.iter().copied())
+    }
+
+    /// The parts of slots `ids` (ascending), with the classes of `add` for
+    /// its slot and `lookup`'s for the others.
+    fn of_slots(
+        ids: Vec<u32>,
+        add: Option<(u32, &Classes)>,
+        lookup: &dyn Fn(u32) -> Option<Classes>,
+        b: &mut Scratch,
+    ) -> Parts {
+        let classes: Vec<Classes> = ids
+            .iter()
+            .map(|&id| match add {
+                Some((s, c)) if s == id => c.clone(),
+                _ => lookup(id).unwrap_or_default(),
+            })
+            .collect();
+        let class_fn = |id: u32, attr: usize| {
+            let i = ids.binary_search(&id).ok()?;
+            classes.get(i).and_then(|c| c.get(attr)).map(Class::as_ref)
+        };
+        Parts::new(ids.clone(), &class_fn, b)
+    }
+
     #[inline]
     fn push_candidates<'a>(&'a self, keys: &QueryKeys<'_>, out: &mut Lists<'a>) {
         for (_, part) in &self.parts {
@@ -888,9 +1068,9 @@ impl Parts {
     }
 
     #[inline]
-    fn visit(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
+    fn visit<const SUB: bool>(&self, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         for (_, part) in &self.parts {
-            part.visit(keys, f);
+            part.visit::<SUB>(keys, f);
         }
     }
 
@@ -959,7 +1139,7 @@ impl Parts {
 
 /// Buckets of one scope (shared between the sets an edit derives from
 /// each other; an edit copies only the parts of buckets it changes).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct ScopeIndex {
     all: Parts,
     /// Per literal action key (hash): the non-wild policies with that key.
@@ -967,6 +1147,53 @@ pub(crate) struct ScopeIndex {
     /// Policies with a `*` or regular-expression action key, or without
     /// actions: candidates for every action.
     wild: Parts,
+    /// The wild policies are also in every bucket of `by_action`, so a
+    /// query whose action has a bucket reads that one bucket (one split
+    /// choice, one call) instead of two; `wild` alone serves an action
+    /// without a bucket. Chosen when the copies are few (see
+    /// [`MERGE_BUDGET`]); both forms give the same candidates.
+    merged: bool,
+}
+
+impl Default for ScopeIndex {
+    fn default() -> Self {
+        ScopeIndex {
+            all: Parts::default(),
+            by_action: HashMap::default(),
+            wild: Parts::default(),
+            // Empty: nothing to copy yet.
+            merged: true,
+        }
+    }
+}
+
+/// A scope's wild policies are merged into its action buckets when
+/// (wild policies × action buckets) is at most this: the copies cost
+/// memory, and an edit of a wild policy then edits every action bucket of
+/// its scope. An edit that takes the product past twice this separates
+/// the scope's buckets again.
+pub(crate) const MERGE_BUDGET: usize = 16_384;
+
+/// The ids of two ascending lists, ascending (each id once).
+fn merge_ids(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x < y {
+            out.push(x);
+            i += 1;
+        } else if y < x {
+            out.push(y);
+            j += 1;
+        } else {
+            out.push(x);
+            i += 1;
+            j += 1;
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or(&[]));
+    out.extend_from_slice(b.get(j..).unwrap_or(&[]));
+    out
 }
 
 /// A scope's policies while the index is built.
@@ -1006,16 +1233,25 @@ impl ScopeLists {
         }
     }
 
-    fn build(self, classes: &ClassFn<'_>, b: &mut Scratch) -> ScopeIndex {
-        let by_action = self
-            .by_action
+    fn build(self, classes: &ClassFn<'_>, b: &mut Scratch, budget: usize) -> ScopeIndex {
+        let ScopeLists {
+            all,
+            by_action,
+            wild,
+        } = self;
+        let merged = wild.len().saturating_mul(by_action.len()) <= budget;
+        let by_action = by_action
             .into_iter()
-            .map(|(key, ids)| (key, Parts::new(ids, classes, b)))
+            .map(|(key, ids)| {
+                let ids = if merged { merge_ids(&ids, &wild) } else { ids };
+                (key, Parts::new(ids, classes, b))
+            })
             .collect();
         ScopeIndex {
-            all: Parts::new(self.all, classes, b),
+            all: Parts::new(all, classes, b),
             by_action,
-            wild: Parts::new(self.wild, classes, b),
+            wild: Parts::new(wild, classes, b),
+            merged,
         }
     }
 }
@@ -1042,8 +1278,11 @@ impl ScopeIndex {
         for parts in [exact, stripped].into_iter().flatten() {
             parts.push_candidates(keys, out);
         }
-        // The wild policies are never in an action bucket: no overlap.
-        if !self.wild.is_empty() {
+        // Unmerged, the wild policies are never in an action bucket: no
+        // overlap. Merged, each action bucket holds them (two buckets
+        // overlap, see above).
+        let read_wild = !self.merged || (exact.is_none() && stripped.is_none());
+        if read_wild && !self.wild.is_empty() {
             self.wild.push_candidates(keys, out);
         }
     }
@@ -1051,16 +1290,22 @@ impl ScopeIndex {
     /// [`ScopeIndex::push_candidates`] calling `f` directly, for a query
     /// without stripped values (the action's bucket and the wild one never
     /// overlap, nor do a split's lists).
-    #[inline]
+    #[inline(always)]
     fn visit(&self, action: Option<&str>, keys: &ExactKeys<'_>, f: &mut impl FnMut(u32)) {
         let Some(a) = action else {
-            self.all.visit(keys, f);
+            self.all.visit::<false>(keys, f);
             return;
         };
-        if let Some(parts) = self.by_action.get(&hash_str(a)) {
-            parts.visit(keys, f);
+        // Merged: the action's bucket holds the wild policies too.
+        match self.by_action.get(&hash_str(a)) {
+            Some(bucket) => {
+                bucket.visit::<false>(keys, f);
+                if !self.merged {
+                    self.wild.visit::<true>(keys, f);
+                }
+            }
+            None => self.wild.visit::<true>(keys, f),
         }
-        self.wild.visit(keys, f);
     }
 
     /// Take slot `remove` out of / put slot `add` into this scope's buckets.
@@ -1070,13 +1315,21 @@ impl ScopeIndex {
         add: Option<(u32, &CompiledPolicy, &Classes)>,
         lookup: &dyn Fn(u32) -> Option<Classes>,
         b: &mut Scratch,
+        budget: usize,
     ) {
         let rm = remove.map(|(s, _)| s);
         let ad = add.map(|(s, _, c)| (s, c));
         self.all = self.all.edited(rm, ad, lookup, b);
         let wild_rm = remove.is_some_and(|(_, p)| is_wild(p));
         let wild_add = add.is_some_and(|(_, p, _)| is_wild(p));
-        if wild_rm || wild_add {
+        let wild_change = wild_rm || wild_add;
+        if self.merged && wild_change {
+            let copies = (self.wild.len() + 1).saturating_mul(self.by_action.len().max(1));
+            if copies > budget.saturating_mul(2) {
+                self.unmerge(lookup, b);
+            }
+        }
+        if wild_change {
             let r = rm.filter(|_| wild_rm);
             let a = ad.filter(|_| wild_add);
             self.wild = self.wild.edited(r, a, lookup, b);
@@ -1088,21 +1341,50 @@ impl ScopeIndex {
             .map(|(_, p, _)| literal_keys(p).collect())
             .unwrap_or_default();
         let mut keys: Vec<u64> = old_keys.iter().chain(&new_keys).copied().collect();
+        // Merged, a wild policy is in every action bucket.
+        let every_bucket = self.merged && wild_change;
+        if every_bucket {
+            keys.extend(self.by_action.keys());
+        }
         keys.sort_unstable();
         keys.dedup();
+        // Merged, a bucket holds every wild policy and at least one other.
+        let wild_ids: Vec<u32> = if self.merged {
+            self.wild.ids().collect()
+        } else {
+            Vec::new()
+        };
         for key in keys {
-            let r = rm.filter(|_| old_keys.contains(&key));
-            let a = ad.filter(|_| new_keys.contains(&key));
+            let r = rm.filter(|_| (every_bucket && wild_rm) || old_keys.contains(&key));
+            let a = ad.filter(|_| (every_bucket && wild_add) || new_keys.contains(&key));
             let edited = match self.by_action.get(&key) {
                 Some(parts) => parts.edited(r, a, lookup, b),
+                None if self.merged => {
+                    let ids = merge_ids(&wild_ids, a.map(|(s, _)| s).as_slice());
+                    Parts::of_slots(ids, a, lookup, b)
+                }
                 None => Parts::default().edited(None, a, lookup, b),
             };
-            if edited.is_empty() {
+            if edited.len() == wild_ids.len() {
                 self.by_action.remove(&key);
             } else {
                 self.by_action.insert(key, edited);
             }
         }
+    }
+
+    /// Take the wild policies out of the action buckets (`lookup`: the
+    /// classes of the policies in the index now).
+    fn unmerge(&mut self, lookup: &dyn Fn(u32) -> Option<Classes>, b: &mut Scratch) {
+        let wild: Vec<u32> = self.wild.ids().collect();
+        for parts in self.by_action.values_mut() {
+            let ids: Vec<u32> = parts
+                .ids()
+                .filter(|id| wild.binary_search(id).is_err())
+                .collect();
+            *parts = Parts::of_slots(ids, None, lookup, b);
+        }
+        self.merged = false;
     }
 }
 
@@ -1163,10 +1445,23 @@ impl Default for NameIndex {
 }
 
 /// The whole index, over slot numbers (see [`crate::PolicySet`]).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Index {
     scopes: ScopeMap<ScopeIndex>,
     by_name: NameIndex,
+    /// [`MERGE_BUDGET`] (tests: 0 keeps the wild buckets separate where
+    /// they have policies).
+    merge_budget: usize,
+}
+
+impl Default for Index {
+    fn default() -> Index {
+        Index {
+            scopes: ScopeMap::default(),
+            by_name: NameIndex::default(),
+            merge_budget: MERGE_BUDGET,
+        }
+    }
 }
 
 /// Attribute values of a query usable for level 2 (`None`: not filtered
@@ -1181,6 +1476,14 @@ pub(crate) struct IndexKeys<'q> {
 impl Index {
     /// Index `policies` (slot, policy), slots ascending.
     pub fn build<'p>(policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>) -> Index {
+        Self::build_with_budget(policies, MERGE_BUDGET)
+    }
+
+    /// [`Index::build`] with another [`MERGE_BUDGET`].
+    pub fn build_with_budget<'p>(
+        policies: impl Iterator<Item = (u32, &'p CompiledPolicy)>,
+        merge_budget: usize,
+    ) -> Index {
         let mut classes = FlatClasses::default();
         let mut scopes: ScopeMap<ScopeLists> = ScopeMap::default();
         let mut names: Vec<Vec<(VHash, u32)>> = vec![Vec::new(); NAME_SHARDS];
@@ -1196,7 +1499,7 @@ impl Index {
         let mut b = Scratch::default();
         let scopes = scopes
             .into_iter()
-            .map(|(k, s)| (k, s.build(&class_fn, &mut b)))
+            .map(|(k, s)| (k, s.build(&class_fn, &mut b, merge_budget)))
             .collect();
         let shards = names
             .into_iter()
@@ -1208,7 +1511,18 @@ impl Index {
         Index {
             scopes,
             by_name: NameIndex { shards },
+            merge_budget,
         }
+    }
+
+    /// Per scope (in no particular order): whether its wild policies are
+    /// merged into its action buckets, and how many wild policies it has.
+    #[cfg(test)]
+    pub fn merge_state(&self) -> Vec<(bool, usize)> {
+        self.scopes
+            .values()
+            .map(|s| (s.merged, s.wild.len()))
+            .collect()
     }
 
     /// Take slot `remove` (holding the given policy) out and put slot `add`
@@ -1240,8 +1554,9 @@ impl Index {
                 .as_ref()
                 .filter(|(_, p, _)| p.policy.scope() == &*scope)
                 .map(|(s, p, c)| (*s, *p, c));
+            let budget = self.merge_budget;
             let si = self.scopes.get_or_default(&scope);
-            si.edit(rm, ad, &class_lookup, &mut b);
+            si.edit(rm, ad, &class_lookup, &mut b, budget);
         }
     }
 
@@ -1425,6 +1740,10 @@ mod value_table_tests {
                 assert_eq!(t.get(Some(EMPTY), &data), None);
                 assert_eq!(t.get(Some(0), &data).is_some(), values.contains(&0));
                 assert_eq!(t.entries(&data).count(), values.len());
+                // Five sixths full: 6n/5 home positions.
+                if values.len() > LINEAR {
+                    assert_eq!(t.homes as usize, values.len() + values.len() / 5);
+                }
             }
         }
     }

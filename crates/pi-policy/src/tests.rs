@@ -3098,3 +3098,266 @@ fn restricts_skip_only_filters_that_cannot_reject() {
         ])
     );
 }
+
+/// The wild policies merged into the action buckets (`index::MERGE_BUDGET`)
+/// or kept apart decide alike, and as the linear scan: built either way,
+/// and after edits that add and remove wild and other policies, create
+/// and empty action buckets, and take a merged scope past its budget
+/// (which separates its buckets again).
+#[test]
+fn wild_merged_into_action_buckets_decides_as_linear_scan() {
+    let rng = std::cell::Cell::new(0x2545_f491_4f6c_dd1du64);
+    let next = |n: usize| {
+        let mut r = rng.get();
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        rng.set(r);
+        (r % n as u64) as usize
+    };
+    const ACTIONS: &[&str] = &[
+        "enroll", "delete", "reset", "setpin", "revoke", "a1", "a2", "a3", "a4",
+    ];
+    let policy = |i: usize, wild: bool| -> PolicyRecord {
+        let scope = ["admin", "user"][next(2)];
+        let action = if wild {
+            ["*", "*, -delete", "en.*", ""][next(4)].to_string()
+        } else {
+            let k = 1 + next(3);
+            let mut names: Vec<String> = (0..k)
+                .map(|_| ACTIONS[next(ACTIONS.len())].to_string())
+                .collect();
+            // Edits add actions without a bucket yet.
+            if i >= 1000 && next(3) == 0 {
+                names.push(format!("b{}", next(4)));
+            }
+            names.join(", ")
+        };
+        let realm = match next(6) {
+            0 => String::new(),
+            1 => "*".into(),
+            2 => format!("r{}, r{}", next(6), next(6)),
+            3 => "r1.*".into(),
+            _ => format!("r{}", next(6)),
+        };
+        let user = match next(5) {
+            0 => format!("u{}", next(4)),
+            1 => "*".into(),
+            _ => String::new(),
+        };
+        let adminuser = match next(4) {
+            0 => format!("adm{}", next(3)),
+            1 => "*, !adm1".into(),
+            _ => String::new(),
+        };
+        pol(&format!("p{i}"), scope, &action)
+            .realm(&realm)
+            .user(&user)
+            .adminuser(&adminuser)
+            .prio(1 + next(3) as i64)
+    };
+    // One wild policy per scope: merged at a budget of 24 (1 × ≤ 9 action
+    // buckets); an edit that adds a wild policy when (wild policies + 1) ×
+    // action buckets passes 2 × 24 separates the scope's buckets again.
+    let mut recs: Vec<PolicyRecord> = (0..120).map(|i| policy(i, false)).collect();
+    recs.push(pol("wild_admin", "admin", "*"));
+    recs.push(pol("wild_user", "user", "").realm("r2"));
+    let realms = ["r0", "r1", "r2", "r5", "r1\n", "other"];
+    let mut queries: Vec<Query<'static>> = Vec::new();
+    for k in 0..120 {
+        let scope = [Some("admin"), Some("user"), None][k % 3];
+        let action = match k % 7 {
+            0 => None,
+            1 => Some(["unknown", "b0", "b1", "b2", "b3"][(k / 7) % 5]),
+            2 => Some(["enroll\n", "b1\n"][(k / 7) % 2]),
+            _ => Some(ACTIONS[(k * 5) % ACTIONS.len()]),
+        };
+        let realm = (k % 4 != 0).then(|| realms[(k / 3) % realms.len()]);
+        let user = (k % 3 != 1).then(|| ["u0", "u1", "u3", "u2\n"][(k / 2) % 4]);
+        let adminuser = (k % 5 != 0).then(|| ["adm0", "adm1", "adm2"][k % 3]);
+        queries.push(Query {
+            scope,
+            action,
+            realm,
+            user,
+            adminuser,
+            ..Query::default()
+        });
+    }
+    let check = |s: &PolicySet, rebuilt: &PolicySet| {
+        for &q in &queries {
+            let names = mq(s, q);
+            assert_eq!(names, mq(rebuilt, q), "{q:?}");
+        }
+    };
+    let budgets = [0, 24, usize::MAX];
+    let mut sets: Vec<PolicySet> = budgets
+        .iter()
+        .map(|&b| set(recs.clone()).with_merge_budget(b))
+        .collect();
+    assert!(sets[0]
+        .merge_state()
+        .iter()
+        .all(|&(merged, wild)| !merged || wild == 0));
+    assert!(sets[1].merge_state().iter().all(|&(merged, _)| merged));
+    assert!(sets[2].merge_state().iter().all(|&(merged, _)| merged));
+    let rebuilt = set(recs.clone());
+    for s in &sets {
+        check(s, &rebuilt);
+    }
+    let mut cache = RegexCache::new();
+    let mut separated = false;
+    for e in 0..80 {
+        let wild = next(2) == 0;
+        let rec = policy(1000 + e, wild);
+        let (remove_at, insert_at) = match next(4) {
+            0 => (Some(next(recs.len())), None),
+            1 => (None, Some(next(recs.len() + 1))),
+            _ => {
+                let at = next(recs.len());
+                (Some(at), Some(at))
+            }
+        };
+        if let Some(at) = remove_at {
+            recs.remove(at);
+        }
+        if let Some(at) = insert_at {
+            recs.insert(at, rec.clone());
+        }
+        for s in sets.iter_mut() {
+            let insert = insert_at.map(|at| (at, Policy::from_record(&rec)));
+            *s = s.edited(remove_at, insert, &mut cache).unwrap();
+        }
+        if sets[1].merge_state().iter().any(|&(merged, _)| !merged) {
+            separated = true;
+        }
+        let rebuilt = set(recs.clone());
+        for s in &sets {
+            check(s, &rebuilt);
+        }
+    }
+    assert!(separated, "no edit took a scope past its merge budget");
+    assert!(sets[2].merge_state().iter().all(|&(merged, _)| merged));
+}
+
+/// The realm split's fixed part split again by admin user (`index::Sub`,
+/// read by the wild buckets' visits): an admin query gets the global
+/// policies of other admin users no longer as candidates, and decides as
+/// the linear scan and as a rebuilt set — built and after edits of global
+/// and tenant wild policies; with admin users in lists, `*`, negations,
+/// case-insensitive, a trailing newline, and without an admin user.
+#[test]
+fn realm_fixed_split_by_admin_user_decides_as_linear_scan() {
+    let admins = ["superroot", "adm1", "adm2", "*", "adm1, adm2", "!adm1", ""];
+    let mut recs: Vec<PolicyRecord> = Vec::new();
+    for i in 0..40 {
+        let realm = ["", "*"][i % 2];
+        let admin = if i < 24 {
+            "superroot"
+        } else {
+            admins[i % admins.len()]
+        };
+        let mut p = pol(
+            &format!("g{i}"),
+            "admin",
+            ["*", "en.*", "*, -delete"][i % 3],
+        )
+        .realm(realm)
+        .adminuser(admin);
+        if i == 39 {
+            p = p.uci();
+        }
+        recs.push(p);
+    }
+    for i in 0..60 {
+        recs.push(
+            pol(&format!("t{i}"), "admin", ["*", "enroll, delete"][i % 2])
+                .realm(&format!("r{}", i % 5))
+                .adminuser(["adm1", "", "adm2, ADM3"][i % 3]),
+        );
+    }
+    recs.push(pol("other_scope", "user", "*"));
+    let queries = |f: &mut dyn FnMut(Query<'_>)| {
+        for adminuser in [
+            Some("superroot"),
+            Some("adm1"),
+            Some("adm3"),
+            Some("ADM2"),
+            Some("adm1\n"),
+            None,
+        ] {
+            for realm in [Some("r1"), Some("r9"), None] {
+                for action in [Some("enroll"), Some("setpin"), None] {
+                    for scope in [Some("admin"), Some("user")] {
+                        f(Query {
+                            scope,
+                            action,
+                            realm,
+                            adminuser,
+                            ..Query::default()
+                        });
+                    }
+                }
+            }
+        }
+    };
+    let check = |s: &PolicySet, rebuilt: &PolicySet| {
+        queries(&mut |q| {
+            let names = mq(s, q);
+            assert_eq!(names, mq(rebuilt, q), "{q:?}");
+        });
+    };
+    let s = set(recs.clone());
+    check(&s, &s);
+    // 24 global `superroot` policies and 6 more with other admin users'
+    // literal lists are candidates of a plain `adm3` query no more.
+    let q = Query {
+        scope: Some("admin"),
+        action: Some("setpin"),
+        realm: Some("r9"),
+        adminuser: Some("adm3"),
+        ..Query::default()
+    };
+    let without_admin = Query {
+        adminuser: None,
+        ..q
+    };
+    assert!(s.index_candidates(&q) + 24 <= s.index_candidates(&without_admin));
+    let mut cache = RegexCache::new();
+    let mut s = s;
+    type Edit = (Option<usize>, Option<(usize, PolicyRecord)>);
+    let edits: Vec<Edit> = vec![
+        (
+            Some(3),
+            Some((3, pol("e1", "admin", "*").adminuser("adm3"))),
+        ),
+        (
+            None,
+            Some((
+                0,
+                pol("e2", "admin", "*").realm("*").adminuser("adm1, adm3"),
+            )),
+        ),
+        (Some(10), None),
+        (
+            Some(50),
+            Some((50, pol("e3", "admin", "en.*").adminuser(""))),
+        ),
+        (
+            None,
+            Some((7, pol("e4", "admin", "*").realm("r1").adminuser("adm3"))),
+        ),
+        (Some(0), Some((0, pol("e5", "admin", "*").adminuser("*")))),
+    ];
+    for (remove_at, insert) in edits {
+        if let Some(at) = remove_at {
+            recs.remove(at);
+        }
+        if let Some((at, r)) = &insert {
+            recs.insert(*at, r.clone());
+        }
+        let insert = insert.map(|(at, r)| (at, Policy::from_record(&r)));
+        s = s.edited(remove_at, insert, &mut cache).unwrap();
+        check(&s, &set(recs.clone()));
+    }
+}
