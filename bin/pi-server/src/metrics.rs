@@ -71,7 +71,7 @@ pub async fn metrics_route(req: HttpRequest, state: web::Data<AppState>) -> Http
     let refused = |status: StatusCode, message: &str| {
         crate::error::response(crate::error::http(status, message))
     };
-    if !cfg.pi_metrics {
+    if !cfg.pi_metrics || !pi_metrics::installed() {
         return refused(StatusCode::NOT_FOUND, "Metrics are disabled (PI_METRICS).");
     }
     let access = pi_metrics::access(

@@ -65,6 +65,11 @@ pub fn install() -> bool {
     }
 }
 
+/// Whether [`install`] put the recorder in place.
+pub fn installed() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// The exposition (text format 0.0.4) of everything recorded, or `None`
 /// when [`install`] has not run.
 pub fn render() -> Option<String> {
