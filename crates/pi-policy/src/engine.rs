@@ -95,6 +95,21 @@ pub(crate) struct Prepared<'q> {
 const NOT_YET: u32 = u32::MAX;
 
 impl<'q> Prepared<'q> {
+    /// The values the index selects candidates by: one realm (not a list),
+    /// the admin realm and admin user in the admin scope only, the user.
+    #[inline(always)]
+    fn index_keys(&self) -> IndexKeys<'q> {
+        IndexKeys {
+            realm: match &self.realm_q {
+                RealmQ::Str(r) => Some(r),
+                _ => None,
+            },
+            adminrealm: self.q.adminrealm.filter(|_| self.admin_scope),
+            user: self.user,
+            adminuser: self.q.adminuser.filter(|_| self.admin_scope),
+        }
+    }
+
     /// The admit bits of the query's user, admin user and resolver.
     #[inline]
     fn admit(&self) -> u32 {
@@ -394,18 +409,9 @@ impl PolicySet {
         let Ok(pq) = self.prepare(q) else {
             return 0;
         };
-        let keys = IndexKeys {
-            realm: match &pq.realm_q {
-                RealmQ::Str(r) => Some(r),
-                _ => None,
-            },
-            adminrealm: pq.q.adminrealm.filter(|_| pq.admin_scope),
-            user: pq.user,
-            adminuser: pq.q.adminuser.filter(|_| pq.admin_scope),
-        };
         let mut n = 0;
         self.index
-            .for_each_candidate(q.name, q.scope, q.action, &keys, |_| n += 1);
+            .for_each_candidate(q.name, q.scope, q.action, &pq.index_keys(), |_| n += 1);
         n
     }
 
@@ -913,15 +919,7 @@ impl PolicySet {
         if linear {
             self.order.iter().copied().for_each(&mut visit);
         } else {
-            let keys = IndexKeys {
-                realm: match &pq.realm_q {
-                    RealmQ::Str(r) => Some(r),
-                    _ => None,
-                },
-                adminrealm: pq.q.adminrealm.filter(|_| pq.admin_scope),
-                user: pq.user,
-                adminuser: pq.q.adminuser.filter(|_| pq.admin_scope),
-            };
+            let keys = pq.index_keys();
             self.index
                 .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, &mut visit);
         }

@@ -360,6 +360,32 @@ struct Scratch {
     spans: Vec<(VHash, Span)>,
 }
 
+impl Scratch {
+    /// The `(value, id)` pairs collected in [`Scratch::pairs`] as one id
+    /// list per value, appended to `data` (sorted, without repeats), and
+    /// their table (`from`: where the lists start in `data`).
+    fn value_lists(&mut self, data: &mut Vec<u32>, from: u32) -> ValueTable {
+        self.pairs.sort_unstable();
+        self.pairs.dedup();
+        self.spans.clear();
+        for &(v, id) in &self.pairs {
+            let end = data.len() as u32 + 1;
+            match self.spans.last_mut() {
+                Some((last, span)) if *last == v => span.end = end,
+                _ => self.spans.push((
+                    v,
+                    Span {
+                        start: end - 1,
+                        end,
+                    },
+                )),
+            }
+            data.push(id);
+        }
+        ValueTable::new(&self.spans, data, from)
+    }
+}
+
 /// A range of [`Bucket::data`].
 #[derive(Debug, Default, Clone, Copy)]
 struct Span {
@@ -426,25 +452,7 @@ impl Sub {
             start,
             end: pos(data),
         };
-        b.pairs.sort_unstable();
-        b.pairs.dedup();
-        let spans = &mut b.spans;
-        spans.clear();
-        for &(v, id) in &b.pairs {
-            let end = pos(data) + 1;
-            match spans.last_mut() {
-                Some((last, span)) if *last == v => span.end = end,
-                _ => spans.push((
-                    v,
-                    Span {
-                        start: end - 1,
-                        end,
-                    },
-                )),
-            }
-            data.push(id);
-        }
-        let by_value = ValueTable::new(spans, data, fixed.end);
+        let by_value = b.value_lists(data, fixed.end);
         Some(Box::new(Sub { fixed, by_value }))
     }
 }
@@ -502,25 +510,7 @@ impl Split {
             end: pos(data),
         };
         debug_assert_eq!(self.unrestricted.end, self.complex.start);
-        b.pairs.sort_unstable();
-        b.pairs.dedup();
-        let by_value = &mut b.spans;
-        by_value.clear();
-        for &(v, id) in &b.pairs {
-            let end = pos(data) + 1;
-            match by_value.last_mut() {
-                Some((last, span)) if *last == v => span.end = end,
-                _ => by_value.push((
-                    v,
-                    Span {
-                        start: end - 1,
-                        end,
-                    },
-                )),
-            }
-            data.push(id);
-        }
-        self.by_value = ValueTable::new(by_value, data, self.complex.end);
+        self.by_value = b.value_lists(data, self.complex.end);
         self.useful = true;
     }
 }
