@@ -5,7 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use pi_admin::webui::files::{cookie_locale, Answer, Browser, WebUi};
+use pi_admin::webui::files::{accepts_html, cookie_locale, Answer, Browser, WebUi};
 
 fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -20,7 +20,7 @@ fn browser(req: &HttpRequest) -> Browser<'_> {
                 .filter_map(|v| v.to_str().ok()),
         ),
         accept_language: header_str(req, header::ACCEPT_LANGUAGE),
-        accepts_html: header_str(req, header::ACCEPT).is_some_and(|a| a.contains("text/html")),
+        accepts_html: accepts_html(header_str(req, header::ACCEPT)),
         query: req.query_string(),
     }
 }
@@ -40,7 +40,7 @@ fn respond(answer: Answer) -> HttpResponse {
             .body(bytes),
         Answer::NotFound => HttpResponse::NotFound()
             .content_type("application/json")
-            .body(r#"{"error": "Not found"}"#),
+            .body("{\"error\":\"Not found\"}\n"),
     }
 }
 

@@ -31,7 +31,7 @@ pub enum Answer {
     Page(String),
     /// 200, a file with its content type, not cached.
     File(Vec<u8>, &'static str),
-    /// 404 (`{"error": "Not found"}`).
+    /// 404 (`{"error":"Not found"}` and a newline, as the release writes it).
     NotFound,
 }
 
@@ -42,7 +42,7 @@ pub struct Browser<'a> {
     pub cookie_locale: Option<&'a str>,
     /// The `Accept-Language` header.
     pub accept_language: Option<&'a str>,
-    /// Whether `Accept` names `text/html` (a browser navigating).
+    /// Whether `Accept` takes `text/html` ([`accepts_html`]: a browser navigating).
     pub accepts_html: bool,
     /// The query string (kept on redirects).
     pub query: &'a str,
@@ -53,6 +53,31 @@ pub struct Browser<'a> {
 pub struct WebUi {
     root: PathBuf,
     languages: Vec<String>,
+}
+
+/// Whether an `Accept` header takes `text/html`, as werkzeug's
+/// `"text/html" in request.accept_mimetypes` answers: the most specific
+/// entry that matches (`text/html`, else `text/*`, else `*/*`) has a
+/// quality above 0. No header takes nothing.
+pub fn accepts_html(accept: Option<&str>) -> bool {
+    let mut best: Option<(u8, f32)> = None;
+    for entry in accept.unwrap_or_default().split(',') {
+        let mut parts = entry.split(';');
+        let specificity = match parts.next().map(|t| t.trim().to_ascii_lowercase()) {
+            Some(t) if t == "text/html" => 2,
+            Some(t) if t == "text/*" => 1,
+            Some(t) if t == "*/*" => 0,
+            _ => continue,
+        };
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if best.is_none_or(|(s, _)| specificity > s) {
+            best = Some((specificity, q));
+        }
+    }
+    best.is_some_and(|(_, q)| q > 0.0)
 }
 
 /// The value of the `pi_ui_locale` cookie among `Cookie` header values.
@@ -244,6 +269,30 @@ mod tests {
         );
         assert_eq!(content_type(Path::new("x.woff2")), "font/woff2");
         assert_eq!(content_type(Path::new("x")), "application/octet-stream");
+    }
+
+    #[test]
+    fn accept_is_matched_as_werkzeug_does() {
+        for yes in [
+            "text/html",
+            "*/*",
+            "text/*",
+            "application/json, text/html;q=0.5",
+            "TEXT/HTML",
+        ] {
+            assert!(accepts_html(Some(yes)), "{yes}");
+        }
+        for no in [
+            "",
+            "application/json",
+            "*/*;q=0",
+            "application/xhtml+xml",
+            "image/png",
+            "text/html;q=0, */*",
+        ] {
+            assert!(!accepts_html(Some(no)), "{no}");
+        }
+        assert!(!accepts_html(None));
     }
 
     #[test]
