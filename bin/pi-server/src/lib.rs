@@ -9,8 +9,6 @@ mod auth;
 mod envelope;
 mod error;
 mod metrics;
-/// The schemas the handlers' `#[utoipa::path]` attributes name (`crate::openapi::…`).
-use pi_openapi as openapi;
 mod params;
 mod request;
 mod routes;

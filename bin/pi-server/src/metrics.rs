@@ -56,16 +56,6 @@ pub fn init(cfg: &pi_config::PiConfig) -> bool {
 }
 
 /// `GET /metrics`.
-#[utoipa::path(
-    get, path = "/metrics", tag = "operations",
-    security(("metrics_token" = [])),
-    responses(
-        (status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String),
-        (status = 401, description = "`PI_METRICS_TOKEN` is set and the bearer token is missing or wrong", body = crate::openapi::ErrorEnvelope),
-        (status = 403, description = "No `PI_METRICS_TOKEN`, and the client is not on loopback", body = crate::openapi::ErrorEnvelope),
-        (status = 404, description = "`PI_METRICS = False`", body = crate::openapi::ErrorEnvelope),
-    ),
-)]
 pub async fn metrics_route(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let cfg = &state.cfg;
     let refused = |status: StatusCode, message: &str| {

@@ -1,14 +1,14 @@
-//! The wire format of the privacyIDEA 3.14 administration API as OpenAPI
-//! 3.1 schemas, for the server's generated document (`bin/pi-server`,
-//! `apidoc.rs`, where the handlers' `#[utoipa::path]` attributes name these
-//! types) and for anyone describing a client of it.
+//! The privacyIDEA 3.14 administration API as an OpenAPI 3.1 document:
+//! [`ApiDoc`] (served by `bin/pi-server` at `GET /openapi.json`, printed by
+//! `pi-server --openapi`) and its parts, for anyone describing a client.
 //!
-//! The handlers carry their own path, method, parameters and success body;
-//! this crate holds what they share: privacyIDEA's envelope, the error
-//! answers every operation can give (added by [`StandardErrors`]), the
-//! request bodies, the query-parameter sets and the security schemes. The
-//! server's test probes its actix app and fails when a registered
-//! path/method is not in the document or a documented one is not served.
+//! [`paths`] holds one documentation-only function per operation (path,
+//! method, parameters, success body); the rest of this crate is what the
+//! operations share: privacyIDEA's envelope, the error answers every
+//! operation can give (added by [`StandardErrors`]), the request bodies,
+//! the query-parameter sets and the security schemes. The server's test
+//! probes its actix app and fails when a registered path/method is not in
+//! the document or a documented one is not served.
 //!
 //! Parameters are read the privacyIDEA way (query, form and JSON merged):
 //! a body documented as JSON may also be sent as a form.
@@ -17,11 +17,123 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, Response, ResponseBuilder};
-use utoipa::{IntoParams, Modify, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+pub mod paths;
+
+/// The document: the operations of [`paths`], the schemas of this crate
+/// and the shared error answers ([`StandardErrors`]).
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pi-server",
+        description = "privacyIDEA 3.14-compatible administration API: policies, realms, resolvers, remote privacyIDEA servers, admin login. Every answer is privacyIDEA's JSON envelope (`Envelope`, `ErrorEnvelope`). Parameters may be sent as query string, form or JSON body (merged as privacyIDEA does). The optional WebUI static files (`/`, `/app/v2/…`, `/static/…`) are not part of the API and not listed.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
+    ),
+    paths(
+paths::health::livez,
+        paths::health::startupz,
+        paths::health::readyz,
+        paths::health::healthz,
+        paths::auth::login,
+        paths::auth::enroll_rights,
+        paths::auth::login_slash,
+        paths::system::nodes,
+        paths::realm::list,
+        paths::realm::superuser,
+        paths::realm::set_realm,
+        paths::realm::set_realm_node,
+        paths::realm::delete_realm,
+        paths::realm::get_default,
+        paths::realm::set_default,
+        paths::realm::clear_default,
+        paths::resolver::list,
+        paths::resolver::get_one,
+        paths::resolver::save,
+        paths::resolver::delete,
+        paths::resolver::test,
+        paths::resolver::defaults,
+        paths::remote::list,
+        paths::remote::save,
+        paths::remote::delete,
+        paths::remote::test_request,
+        paths::audit::search,
+        paths::audit::download,
+        paths::policy::list,
+        paths::policy::get_named,
+        paths::policy::set,
+        paths::policy::rename,
+        paths::policy::enable,
+        paths::policy::disable,
+        paths::policy::delete,
+        paths::policy::export,
+        paths::policy::import,
+        paths::policy::check,
+        paths::policy::policy_defs,
+        paths::policy::defs_scope,
+        paths::policy_lint::get,
+        paths::user::list,
+        paths::user::count,
+        paths::user::settings,
+        paths::client::list,
+        paths::config::config,
+        paths::operations::openapi_json,
+        paths::operations::metrics,
+    ),
+    components(schemas(
+        Envelope, SuccessResult, ErrorEnvelope, ErrorResult, ErrorDetail, HealthEnvelope,
+        AuthRequest, PolicyRequest, PolicyRename, RealmRequest, RealmNodeRequest,
+        RealmNodeResolver, ResolverRequest, RemoteServerRequest, TestRequestRequest,
+        ImportUpload,
+    )),
+    modifiers(&StandardErrors),
+    security(("PI-Authorization" = []), ("Authorization" = [])),
+    tags(
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "auth", description = "Admin and user login (JWT)"),
+        (name = "system", description = "Cluster nodes"),
+        (name = "realm", description = "Realms, their resolvers and node priorities"),
+        (name = "resolver", description = "User resolvers (passwd file, SQL, LDAP)"),
+        (name = "privacyideaserver", description = "Remote privacyIDEA servers"),
+        (name = "policy", description = "Policies and the policy engine"),
+        (name = "audit", description = "The signed audit log"),
+        (name = "user", description = "Users from the realms' resolvers"),
+        (name = "client", description = "Clients seen by the server"),
+        (name = "webui", description = "Settings the privacyIDEA WebUI reads"),
+        (name = "operations", description = "API description and metrics"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The serialised document, built once.
+pub fn document() -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default().into_bytes())
+}
+
+/// The paths of the document with their methods, in lower case.
+pub fn operations() -> BTreeMap<String, Vec<String>> {
+    let doc = ApiDoc::openapi();
+    let mut out = BTreeMap::new();
+    for (path, item) in doc.paths.paths {
+        let methods = [
+            ("get", item.get.is_some()),
+            ("post", item.post.is_some()),
+            ("patch", item.patch.is_some()),
+            ("delete", item.delete.is_some()),
+            ("put", item.put.is_some()),
+        ];
+        let methods = methods.iter().filter(|(_, on)| *on);
+        out.insert(path, methods.map(|(m, _)| (*m).to_owned()).collect());
+    }
+    out
+}
 
 // ----- the envelope -----
 
@@ -442,4 +554,42 @@ pub struct ResolverQuery {
     rtype: Option<String>,
     /// Only editable (`1`) or non-editable (`0`) resolvers.
     editable: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_is_openapi_3_1_with_the_envelope() {
+        let v: Value = serde_json::from_slice(document()).unwrap();
+        assert_eq!(v["openapi"], "3.1.0");
+        assert!(v["components"]["schemas"]["Envelope"].is_object());
+        let op = &v["paths"]["/policy/{name}"]["post"];
+        assert_eq!(
+            op["responses"]["403"]["$ref"],
+            "#/components/responses/Error403"
+        );
+        assert!(op["requestBody"]["content"]["application/json"].is_object());
+        // public routes do not list 401; only versioned writes list 412 and If-Match
+        assert!(v["paths"]["/healthz/livez"]["get"]["responses"]["401"].is_null());
+        assert!(v["paths"]["/policy/{name}"]["get"]["responses"]["412"].is_null());
+        let params = op["parameters"].as_array().unwrap();
+        assert!(params
+            .iter()
+            .any(|p| p["name"] == "If-Match" && p["in"] == "header"));
+        for (m, path) in IF_MATCH {
+            assert!(v["paths"][path][m].is_object(), "{m} {path}");
+        }
+        for (path, item) in v["paths"].as_object().unwrap() {
+            for (m, op) in item.as_object().unwrap() {
+                let has = !op["responses"]["412"].is_null();
+                assert_eq!(
+                    has,
+                    IF_MATCH.contains(&(m.as_str(), path.as_str())),
+                    "{m} {path}"
+                );
+            }
+        }
+    }
 }

@@ -13,10 +13,6 @@ use pi_admin::audit::{self, CsvExport};
 use pi_admin::gate::{self, AuditLog, AuditLogDownload, Target};
 
 /// `GET /audit/`: the audit log, filtered and paged as privacyIDEA does.
-#[utoipa::path(
-    get, path = "/audit/", tag = "audit", params(crate::openapi::AuditFilter),
-    responses((status = 200, description = "`{auditcolumns, auditdata, count, current, prev, next}`; `sig_check` per row", body = crate::openapi::Envelope)),
-)]
 pub(crate) async fn search(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -29,10 +25,6 @@ pub(crate) async fn search(
 }
 
 /// `GET /audit/<file>.csv`: the filtered audit log as CSV (`auditlog_download`).
-#[utoipa::path(
-    get, path = "/audit/{csvfile}", tag = "audit", params(("csvfile" = String, Path, description = "File name of the download"), crate::openapi::AuditFilter),
-    responses((status = 200, description = "The audit rows as CSV", content_type = "text/csv", body = String)),
-)]
 pub(crate) async fn download(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,

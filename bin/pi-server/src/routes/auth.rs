@@ -14,10 +14,6 @@ use serde_json::{json, Value};
 /// (scope authentication, `Match.user` with the user the request names),
 /// every error becomes `Authentication failed.` with code 403; the HTTP
 /// status stays.
-#[utoipa::path(
-    post, path = "/auth", tag = "auth", security(()), request_body(content((crate::openapi::AuthRequest = "application/json"), (crate::openapi::AuthRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "The JWT in `value.token`, role, rights, WebUI settings", body = crate::openapi::Envelope)),
-)]
 async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -78,10 +74,6 @@ fn audit_note(note: login::Note<'_>) {
 
 /// `GET /auth/rights`: the token types the caller (admin or user) may
 /// enroll in the web UI, type → description (`ui_get_enroll_tokentypes`).
-#[utoipa::path(
-    get, path = "/auth/rights", tag = "auth",
-    responses((status = 200, description = "Token types the caller may enroll, type → description", body = crate::openapi::Envelope)),
-)]
 async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> crate::error::Reply {
     // The auth blueprint answers authentication errors with `detail: {}`.
     let caller = crate::auth::authenticate(&req).map_err(|e| e.with_detail(json!({})))?;

@@ -7,10 +7,6 @@ use crate::envelope;
 use actix_web::web;
 use pi_admin::gate::ClientType;
 
-#[utoipa::path(
-    get, path = "/client/", tag = "client",
-    responses((status = 200, description = "Clients by type: `{clienttype: [{hostname, ip, lastseen}]}`", body = crate::openapi::Envelope)),
-)]
 async fn list(Allowed { state, granted, .. }: Allowed<ClientType>) -> crate::error::Reply {
     Ok(envelope::ok(
         pi_admin::client::list(&state, &granted).await?,

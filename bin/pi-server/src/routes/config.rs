@@ -9,10 +9,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest};
 use pi_admin::webui::config::ui_config;
 
-#[utoipa::path(
-    get, path = "/config", tag = "webui", security(()),
-    responses((status = 200, description = "The WebUI's configuration (logo, languages, login mode …)", body = crate::openapi::Envelope)),
-)]
 async fn config(state: web::Data<AppState>, req: HttpRequest) -> crate::error::Reply {
     let logged_in = crate::auth::authenticate(&req).is_ok();
     let info = crate::request::from_request(&req);

@@ -19,26 +19,14 @@ fn probe(value: Value) -> HttpResponse {
     envelope::json_response(StatusCode::OK, &body)
 }
 
-#[utoipa::path(
-    get, path = "/healthz/livez", tag = "health", security(()),
-    responses((status = 200, description = "The process answers", body = crate::openapi::HealthEnvelope)),
-)]
 async fn livez() -> HttpResponse {
     probe(json!({"status": "OK"}))
 }
 
-#[utoipa::path(
-    get, path = "/healthz/startupz", tag = "health", security(()),
-    responses((status = 200, description = "Started", body = crate::openapi::HealthEnvelope)),
-)]
 async fn startupz() -> HttpResponse {
     probe(json!({"status": "started"}))
 }
 
-#[utoipa::path(
-    get, path = "/healthz/readyz", tag = "health", security(()),
-    responses((status = 200, description = "The database answers", body = crate::openapi::HealthEnvelope)),
-)]
 async fn readyz(state: web::Data<AppState>) -> crate::error::Reply {
     state.db(|s| s.ping()).await?;
     Ok(probe(json!({"hsm": "OK", "status": "ready"})))

@@ -32,10 +32,6 @@ async fn write_realm(
 
 /// `GET /realm/`; with `?realm=<name>` the answer (still the whole list, as
 /// privacyIDEA's) also carries that realm's `ETag` for `If-Match`.
-#[utoipa::path(
-    get, path = "/realm/", tag = "realm", params(("realm" = Option<String>, Query, description = "Also answer this realm's `ETag`")),
-    responses((status = 200, description = "Every realm with its resolvers (`ETag` of `realm` when given)", body = crate::openapi::Envelope)),
-)]
 async fn list(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -52,10 +48,6 @@ async fn list(
 }
 
 /// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
-#[utoipa::path(
-    get, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Only `superuser`", example = "superuser")),
-    responses((status = 200, description = "The superuser realms (only `GET /realm/superuser`; any other name is 405)", body = crate::openapi::Envelope)),
-)]
 async fn superuser(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -69,10 +61,6 @@ async fn superuser(
     Ok(envelope::ok(json!(state.cfg.superuser_realm)))
 }
 
-#[utoipa::path(
-    post, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")), request_body(content((crate::openapi::RealmRequest = "application/json"), (crate::openapi::RealmRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
-)]
 async fn set_realm(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Reply {
     let (params, granted) = (&on.params, &on.granted);
     let name = normalize_realm_name(&on.name)?;
@@ -83,10 +71,6 @@ async fn set_realm(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Repl
     write_realm(&on.state, granted, name, assignments, pre).await
 }
 
-#[utoipa::path(
-    post, path = "/realm/{realm}/node/{nodeid}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("nodeid" = String, Path, description = "Node UUID")), request_body(content = crate::openapi::RealmNodeRequest, content_type = "application/json"),
-    responses((status = 200, description = "`{added: […], failed: […]}`", body = crate::openapi::Envelope)),
-)]
 async fn set_realm_node(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -107,10 +91,6 @@ async fn set_realm_node(
     write_realm(&state, &granted, name, assignments, pre).await
 }
 
-#[utoipa::path(
-    delete, path = "/realm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name"), ("delete_custom_attributes" = Option<String>, Query, description = "Also delete the realm's custom user attributes")),
-    responses((status = 200, description = "The id of the deleted realm", body = crate::openapi::Envelope)),
-)]
 async fn delete_realm(on: AllowedOn<ResolverDelete, RealmKey>) -> crate::error::Reply {
     let confirm = on.params.is_true("delete_custom_attributes", false);
     crate::audit::log(|r| r.info = on.name.clone());
@@ -120,19 +100,11 @@ async fn delete_realm(on: AllowedOn<ResolverDelete, RealmKey>) -> crate::error::
     Ok(envelope::ok(json!(id)))
 }
 
-#[utoipa::path(
-    get, path = "/defaultrealm", tag = "realm",
-    responses((status = 200, description = "`{<name>: realm}` of the default realm, or `{}`", body = crate::openapi::Envelope)),
-)]
 async fn get_default(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
     Ok(envelope::ok(realm::default_json(&snap)))
 }
 
-#[utoipa::path(
-    post, path = "/defaultrealm/{realm}", tag = "realm", params(("realm" = String, Path, description = "Realm name")),
-    responses((status = 200, description = "The id of the new default realm", body = crate::openapi::Envelope)),
-)]
 async fn set_default(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Reply {
     let name = on.name.trim().to_lowercase();
     crate::audit::log(|r| r.info = name.clone());
@@ -140,10 +112,6 @@ async fn set_default(on: AllowedOn<ResolverWrite, RealmKey>) -> crate::error::Re
     Ok(envelope::ok(json!(id)))
 }
 
-#[utoipa::path(
-    delete, path = "/defaultrealm", tag = "realm",
-    responses((status = 200, description = "The id of the realm that was the default (`0` if none was)", body = crate::openapi::Envelope)),
-)]
 async fn clear_default(
     Allowed { state, granted, .. }: Allowed<ResolverDelete>,
 ) -> crate::error::Reply {

@@ -20,10 +20,6 @@ fn checked_url(params: &Params) -> ApiResult<String> {
 
 /// `GET /privacyideaserver/`; with `?identifier=<id>` the answer (still the
 /// whole list) also carries that definition's `ETag` for `If-Match`.
-#[utoipa::path(
-    get, path = "/privacyideaserver/", tag = "privacyideaserver", params(("identifier" = Option<String>, Query, description = "Also answer this definition's `ETag`")),
-    responses((status = 200, description = "`{identifier: {id, url, tls, description}}`", body = crate::openapi::Envelope)),
-)]
 async fn list(on: Allowed<RemoteRead>) -> crate::error::Reply {
     let one = on.params.get_str("identifier");
     let etag = etag_if(&on.state, ObjectKind::RemoteServer, one.as_deref()).await?;
@@ -31,10 +27,6 @@ async fn list(on: Allowed<RemoteRead>) -> crate::error::Reply {
     Ok(with_etag(envelope::ok(body), etag))
 }
 
-#[utoipa::path(
-    post, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")), request_body(content((crate::openapi::RemoteServerRequest = "application/json"), (crate::openapi::RemoteServerRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
-)]
 async fn save(on: AllowedOn<RemoteWrite, NewIdentifierKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::RemoteServer, &on.name);
     let def = remote::Definition {
@@ -47,20 +39,12 @@ async fn save(on: AllowedOn<RemoteWrite, NewIdentifierKey>) -> crate::error::Rep
     Ok(envelope::ok(json!(true)))
 }
 
-#[utoipa::path(
-    delete, path = "/privacyideaserver/{identifier}", tag = "privacyideaserver", params(("identifier" = String, Path, description = "Name of the definition")),
-    responses((status = 200, description = "`true`", body = crate::openapi::Envelope)),
-)]
 async fn delete(on: AllowedOn<RemoteWrite, IdentifierKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::RemoteServer, &on.name);
     remote::delete(&on.state, &on.granted, on.name, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
-#[utoipa::path(
-    post, path = "/privacyideaserver/test_request", tag = "privacyideaserver", request_body(content((crate::openapi::TestRequestRequest = "application/json"), (crate::openapi::TestRequestRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "Whether the remote server accepted the user", body = crate::openapi::Envelope)),
-)]
 async fn test_request(on: Allowed<RemoteWrite>) -> crate::error::Reply {
     let (state, granted, params) = (&on.state, &on.granted, &on.params);
     params.required_str("identifier")?;

@@ -25,10 +25,6 @@ fn filter(params: &Params, name: Option<&str>) -> ListFilter {
     }
 }
 
-#[utoipa::path(
-    get, path = "/resolver/", tag = "resolver", params(crate::openapi::ResolverQuery),
-    responses((status = 200, description = "Every resolver (secrets censored)", body = crate::openapi::Envelope)),
-)]
 async fn list(on: Allowed<ResolverRead>) -> crate::error::Reply {
     let filter = filter(&on.params, None);
     Ok(envelope::ok(resolver::list_json(
@@ -39,10 +35,6 @@ async fn list(on: Allowed<ResolverRead>) -> crate::error::Reply {
 }
 
 /// `GET /resolver/<name>`, with the resolver's `ETag` (for `If-Match`).
-#[utoipa::path(
-    get, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
-    responses((status = 200, description = "The resolver (secrets censored), with its `ETag`", body = crate::openapi::Envelope)),
-)]
 async fn get_one(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -59,10 +51,6 @@ async fn get_one(
     Ok(with_etag(envelope::ok(body), etag))
 }
 
-#[utoipa::path(
-    post, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")), request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "The resolver id", body = crate::openapi::Envelope)),
-)]
 async fn save(on: AllowedOn<ResolverWrite, ResolverKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Resolver, &on.name);
     let rtype = on.params.required_str("type")?;
@@ -78,10 +66,6 @@ async fn save(on: AllowedOn<ResolverWrite, ResolverKey>) -> crate::error::Reply 
     Ok(envelope::ok(json!(id)))
 }
 
-#[utoipa::path(
-    delete, path = "/resolver/{name}", tag = "resolver", params(("name" = String, Path, description = "Resolver name")),
-    responses((status = 200, description = "The id of the deleted resolver (`-1` when there was none)", body = crate::openapi::Envelope)),
-)]
 async fn delete(on: AllowedOn<ResolverDelete, ResolverKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Resolver, &on.name);
     match resolver::delete(&on.state, &on.granted, &on.name, pre).await? {
@@ -93,10 +77,6 @@ async fn delete(on: AllowedOn<ResolverDelete, ResolverKey>) -> crate::error::Rep
     }
 }
 
-#[utoipa::path(
-    post, path = "/resolver/test", tag = "resolver", request_body(content((crate::openapi::ResolverRequest = "application/json"), (crate::openapi::ResolverRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "`{result, description}` of the connection test", body = crate::openapi::Envelope)),
-)]
 async fn test(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -129,10 +109,6 @@ async fn test(
     ))
 }
 
-#[utoipa::path(
-    get, path = "/resolver/{rtype}/default", tag = "resolver", params(("rtype" = String, Path, description = "`passwdresolver`, `sqlresolver` or `ldapresolver`")),
-    responses((status = 200, description = "The default configuration of a resolver type", body = crate::openapi::Envelope)),
-)]
 async fn defaults(Auth(_admin): Auth<Admin>, path: web::Path<String>) -> crate::error::Reply {
     Ok(envelope::ok(resolver::defaults(&path.into_inner())?))
 }

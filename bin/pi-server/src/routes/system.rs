@@ -7,10 +7,6 @@ use crate::server::AppState;
 use actix_web::web;
 use serde_json::{json, Value};
 
-#[utoipa::path(
-    get, path = "/system/nodes", tag = "system",
-    responses((status = 200, description = "The nodes: `[{name, uuid}]`", body = crate::openapi::Envelope)),
-)]
 async fn nodes(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> crate::error::Reply {
     // The snapshot registers this node on first use; the list itself is read
     // from `nodename`, since a node starting elsewhere does not move the

@@ -60,19 +60,11 @@ fn answer(answer: Answer) -> HttpResponse {
 }
 
 /// `GET /user/`.
-#[utoipa::path(
-    get, path = "/user/", tag = "user", params(crate::openapi::UserQuery),
-    responses((status = 200, description = "The users of the realm(s), with the attributes asked for", body = crate::openapi::Envelope)),
-)]
 async fn list(q: Authorized) -> crate::error::Reply {
     Ok(answer(userlist::list(&q.state, q.auth).await?))
 }
 
 /// `GET /user/count`.
-#[utoipa::path(
-    get, path = "/user/count", tag = "user", params(crate::openapi::UserQuery),
-    responses((status = 200, description = "The number of users the same query would list", body = crate::openapi::Envelope)),
-)]
 async fn count(q: Authorized) -> crate::error::Reply {
     Ok(answer(userlist::count(&q.state, q.auth).await?))
 }
@@ -80,10 +72,6 @@ async fn count(q: Authorized) -> crate::error::Reply {
 /// `GET /user/settings`: the caller's stored WebUI settings document (an
 /// empty object when none is stored). A local admin is keyed by name; any
 /// caller with a realm by the resolver identity of its login.
-#[utoipa::path(
-    get, path = "/user/settings", tag = "user",
-    responses((status = 200, description = "The calling user's WebUI settings", body = crate::openapi::Envelope)),
-)]
 async fn settings(state: web::Data<AppState>, Auth(caller): Auth<Caller>) -> crate::error::Reply {
     Ok(envelope::ok(
         pi_admin::users::settings(&state, &caller).await?,

@@ -50,10 +50,6 @@ pub(super) async fn unless_named_policy(
 }
 
 /// `GET /policy/lint/`: always the linter.
-#[utoipa::path(
-    get, path = "/policy/lint/", tag = "policy",
-    responses((status = 200, description = "The linter's report over the current policies: `{\"findings\": [{code, severity, policy, message, …}], \"summary\": {…}}` (not in privacyIDEA; `GET /policy/lint` answers the same while no policy is named `lint`)", body = crate::openapi::Envelope)),
-)]
 pub(crate) async fn get(on: crate::routes::Allowed<PolicyRead>) -> crate::error::Reply {
     Ok(answer(&on.state, on.granted.snapshot()).await?)
 }

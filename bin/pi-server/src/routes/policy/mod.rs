@@ -76,10 +76,6 @@ fn list_granted(
     Ok(ok_raw(&policy::list_json(granted, &filter)))
 }
 
-#[utoipa::path(
-    get, path = "/policy/", tag = "policy", params(crate::openapi::PolicyFilter),
-    responses((status = 200, description = "The policies matching the filters", body = crate::openapi::Envelope)),
-)]
 async fn list(on: Allowed<PolicyRead>) -> crate::error::Reply {
     list_granted(&on.state, &on.granted, None, on.params)
 }
@@ -88,10 +84,6 @@ async fn list(on: Allowed<PolicyRead>) -> crate::error::Reply {
 ///
 /// A name without `*` also gets the policy's `ETag` (its version, for
 /// `If-Match` on the writes); it is read before the answer is built.
-#[utoipa::path(
-    get, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name or glob"), crate::openapi::PolicyFilter),
-    responses((status = 200, description = "The policy (a list; `*` in the name is a glob), with its `ETag`", body = crate::openapi::Envelope)),
-)]
 async fn get_named(
     state: web::Data<AppState>,
     Auth(admin): Auth<Admin>,
@@ -118,10 +110,6 @@ async fn get_named(
 
 // ----- POST /policy/<name> -----
 
-#[utoipa::path(
-    post, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")), request_body(content((crate::openapi::PolicyRequest = "application/json"), (crate::openapi::PolicyRequest = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "`{\"setPolicy <name>\": id}`", body = crate::openapi::Envelope)),
-)]
 async fn set(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Policy, &on.name);
     crate::audit::log(|r| {
@@ -136,10 +124,6 @@ async fn set(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
 
 // ----- PATCH /policy/<old_name> -----
 
-#[utoipa::path(
-    patch, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Current policy name")), request_body(content((crate::openapi::PolicyRename = "application/json"), (crate::openapi::PolicyRename = "application/x-www-form-urlencoded"))),
-    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
-)]
 async fn rename(on: AllowedOn<PolicyWrite, OldNameKey>) -> crate::error::Reply {
     let old = &on.name;
     let pre = on.if_match(ObjectKind::Policy, old);
@@ -156,26 +140,14 @@ async fn set_active(on: AllowedOn<PolicyWrite, NameKey>, active: bool) -> crate:
     Ok(envelope::ok(json!(id)))
 }
 
-#[utoipa::path(
-    post, path = "/policy/enable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
-)]
 async fn enable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
     set_active(on, true).await
 }
 
-#[utoipa::path(
-    post, path = "/policy/disable/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "The policy id", body = crate::openapi::Envelope)),
-)]
 async fn disable(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
     set_active(on, false).await
 }
 
-#[utoipa::path(
-    delete, path = "/policy/{name}", tag = "policy", params(("name" = String, Path, description = "Policy name")),
-    responses((status = 200, description = "The id of the deleted policy", body = crate::openapi::Envelope)),
-)]
 async fn delete(on: AllowedOn<PolicyDelete, NameKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Policy, &on.name);
     let id = policy::delete(&on.state, &on.granted, &on.name, pre).await?;
@@ -185,10 +157,6 @@ async fn delete(on: AllowedOn<PolicyDelete, NameKey>) -> crate::error::Reply {
 
 // ----- export / import -----
 
-#[utoipa::path(
-    get, path = "/policy/export/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name for Content-Disposition")),
-    responses((status = 200, description = "The policies as a file in privacyIDEA's export format", body = String)),
-)]
 async fn export(on: AllowedOn<PolicyRead, ExportKey>) -> crate::error::Reply {
     let body = policy::export(&on.granted);
     let disposition = HeaderValue::from_str(&policy::export_disposition(&on.name))
@@ -250,10 +218,6 @@ async fn read_file_part(
     file.ok_or_else(|| ApiError::missing("file"))
 }
 
-#[utoipa::path(
-    post, path = "/policy/import/{filename}", tag = "policy", params(("filename" = String, Path, description = "File name")), request_body(content = crate::openapi::ImportUpload, content_type = "multipart/form-data"),
-    responses((status = 200, description = "The number of imported policies", body = crate::openapi::Envelope)),
-)]
 async fn import(
     on: AllowedOn<PolicyWrite, FilenameKey>,
     req: HttpRequest,
@@ -274,10 +238,6 @@ async fn import(
 
 // ----- GET /policy/check -----
 
-#[utoipa::path(
-    get, path = "/policy/check", tag = "policy", params(crate::openapi::PolicyCheckQuery),
-    responses((status = 200, description = "`{allowed, policy: […]}` or `{allowed: false, info}`; `explain` with `explain=1` (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
-)]
 async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
     params.lowercase_keys();
@@ -309,19 +269,11 @@ async fn check(state: &AppState, admin: &Admin, mut params: Params) -> crate::er
 
 // ----- GET /policy/defs[/<scope>] -----
 
-#[utoipa::path(
-    get, path = "/policy/defs", tag = "policy",
-    responses((status = 200, description = "Every scope's action definitions (served by `GET /policy/{name}`)", body = crate::openapi::Envelope)),
-)]
 async fn policy_defs(state: &AppState, admin: &Admin, params: Params) -> crate::error::Reply {
     let granted = gated::<PolicyRead>(state, admin, &params).await?;
     Ok(envelope::ok(policy::defs(state, &granted, None).await?))
 }
 
-#[utoipa::path(
-    get, path = "/policy/defs/{scope}", tag = "policy", params(("scope" = String, Path, description = "Scope, `conditions`, `pinodes` or `edumfanodes`")),
-    responses((status = 200, description = "The action definitions of a scope; `conditions`, `pinodes`/`edumfanodes` are special", body = crate::openapi::Envelope)),
-)]
 async fn defs_scope(on: AllowedOn<PolicyRead, ScopeKey>) -> crate::error::Reply {
     let scope = Some(on.name.as_str());
     Ok(envelope::ok(
