@@ -1,14 +1,9 @@
-//! Request parameters merged the privacyIDEA way (spec/realm-auth-server.md §0.1).
-//!
-//! 1. query string and form fields (first value of a repeated key), each string
-//!    additionally percent-decoded unless the User-Agent product is one of
-//!    `privacyidea-cp`, `privacyidea-ldap-proxy`, `simplesamlphp`;
-//! 2. a JSON body (typed values, not decoded); a non-JSON content type whose
-//!    body parses as a JSON object is merged as well;
-//! 3. path variables, added last by the handler ([`Params::insert_path`]).
+//! The parameter extractor: the body read within its limits, then merged
+//! with the query string the privacyIDEA way by
+//! [`pi_admin::request::merge_params`] (spec/realm-auth-server.md §0.1);
+//! path variables are added last by the handler ([`Params::insert_path`]).
 
 use crate::error::{ApiError, ApiResult};
-use crate::request::user_agent_product;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
@@ -36,64 +31,6 @@ pub struct Params {
 #[derive(Debug, Clone)]
 pub struct Nonce(pub Value);
 
-/// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
-/// bytes replaced), malformed sequences kept.
-pub fn unquote(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn skip_unquote(req: &HttpRequest) -> bool {
-    let ua = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let product = user_agent_product(ua).to_ascii_lowercase();
-    matches!(
-        product.as_str(),
-        "privacyidea-cp" | "privacyidea-ldap-proxy" | "simplesamlphp"
-    )
-}
-
-fn merge_urlencoded(values: &mut Map<String, Value>, raw: &str, decode: bool) {
-    for (k, v) in form_urlencoded_pairs(raw) {
-        if values.contains_key(&k) {
-            continue; // first value wins, like request.values.get
-        }
-        let v = if decode { unquote(&v) } else { v };
-        values.insert(k, Value::String(v));
-    }
-}
-
-/// `application/x-www-form-urlencoded` decoding (`+` is a space).
-pub(crate) fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (unquote(&k.replace('+', " ")), unquote(&v.replace('+', " ")))
-        })
-        .collect()
-}
-
 impl Params {
     /// Build from the request head and its body bytes.
     pub fn parse(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
@@ -105,39 +42,18 @@ impl Params {
     }
 
     fn parse_values(req: &HttpRequest, body: &[u8]) -> ApiResult<Self> {
-        let decode = !skip_unquote(req);
-        let mut values = Map::new();
-        merge_urlencoded(&mut values, req.query_string(), decode);
-        let ctype = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let mime = ctype.split(';').next().unwrap_or("").trim().to_string();
-        if body.is_empty() {
-            return Ok(Params { values });
-        }
-        if mime == "application/json" || mime.ends_with("+json") {
-            let parsed: Value = serde_json::from_slice(body).map_err(|e| {
-                crate::error::http(
-                    StatusCode::BAD_REQUEST,
-                    format!("Invalid JSON in request body: {e}"),
-                )
-            })?;
-            if let Value::Object(obj) = parsed {
-                values.extend(obj);
-            }
-        } else if mime == "application/x-www-form-urlencoded" {
-            let text = std::str::from_utf8(body).map_err(|_| {
-                crate::error::http(StatusCode::BAD_REQUEST, "The form body is not valid UTF-8.")
-            })?;
-            merge_urlencoded(&mut values, text, decode);
-        } else if mime.starts_with("multipart/") {
-            // read by the handlers that accept uploads
-        } else if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
-            values.extend(obj);
-        }
+        let header = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|v: &header::HeaderValue| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let values = pi_admin::request::merge_params(
+            req.query_string(),
+            header(header::CONTENT_TYPE),
+            header(header::USER_AGENT),
+            body,
+        )?;
         Ok(Params { values })
     }
 
@@ -158,11 +74,6 @@ impl Params {
     /// The parameters as a map (what pi-admin's use cases take).
     pub fn into_map(self) -> Map<String, Value> {
         self.values
-    }
-
-    /// The raw value.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.values.get(key)
     }
 
     /// All parameters.
@@ -186,10 +97,6 @@ impl Params {
         pi_admin::request::param_is_true(&self.values, key, default)
     }
 }
-
-/// privacyIDEA's `is_true`, Python's `str()` and `repr()` of request values:
-/// the model's implementations, named for this module's callers.
-pub use pi_model::pyrepr::is_true;
 
 /// `PI_BODY_TIMEOUT` (ours, seconds, default 30): how long a client may
 /// take to send its request body. A slower body is answered 408 and its
@@ -268,44 +175,5 @@ impl FromRequest for Params {
             Ok::<_, ApiError>(params)
         };
         Box::pin(async move { Ok(read.await?) })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn unquote_like_python() {
-        assert_eq!(unquote("a%20b"), "a b");
-        assert_eq!(unquote("pw_w_%25123"), "pw_w_%123");
-        assert_eq!(unquote("100%"), "100%");
-        assert_eq!(unquote("%zz"), "%zz");
-        assert_eq!(unquote("%C3%A4"), "ä");
-    }
-
-    #[test]
-    fn is_true_matches_privacyidea() {
-        for v in [
-            json!(1),
-            json!("1"),
-            json!(true),
-            json!("True"),
-            json!("true"),
-            json!("TRUE"),
-        ] {
-            assert!(is_true(&v), "{v}");
-        }
-        for v in [
-            json!(0),
-            json!("yes"),
-            json!("on"),
-            json!(false),
-            json!("tRue"),
-            json!(null),
-        ] {
-            assert!(!is_true(&v), "{v}");
-        }
     }
 }

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::params::Nonce;
 
 fn query_nonce(req: &ServiceRequest) -> Option<Value> {
-    crate::params::form_urlencoded_pairs(req.query_string())
+    pi_admin::request::form_urlencoded_pairs(req.query_string())
         .into_iter()
         .find(|(k, _)| k == "nonce")
         .map(|(_, v)| Value::String(v))

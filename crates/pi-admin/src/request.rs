@@ -38,6 +38,101 @@ pub fn param_is_true(params: &Map<String, Value>, key: &str, default: bool) -> b
     }
 }
 
+/// The parameters of a request merged the privacyIDEA way
+/// (spec/realm-auth-server.md §0.1):
+///
+/// 1. the query string, then form fields (first value of a repeated key
+///    wins), each value percent-decoded once more unless the User-Agent
+///    product is `privacyidea-cp`, `privacyidea-ldap-proxy` or
+///    `simplesamlphp`;
+/// 2. a JSON body's members (typed, not decoded), also for a content type
+///    that is neither form nor multipart when the body parses as a JSON
+///    object;
+/// 3. path variables are added by the caller, last.
+///
+/// Bad JSON or a form body that is not UTF-8 is a 400.
+pub fn merge_params(
+    query: &str,
+    content_type: &str,
+    user_agent: &str,
+    body: &[u8],
+) -> crate::ApiResult<Map<String, Value>> {
+    let product = user_agent_product(user_agent).to_ascii_lowercase();
+    let decode = !matches!(
+        product.as_str(),
+        "privacyidea-cp" | "privacyidea-ldap-proxy" | "simplesamlphp"
+    );
+    let mut values = Map::new();
+    merge_urlencoded(&mut values, query, decode);
+    if body.is_empty() {
+        return Ok(values);
+    }
+    let ctype = content_type.to_ascii_lowercase();
+    let mime = ctype.split(';').next().unwrap_or("").trim();
+    let bad = |message: String| crate::ApiError::http(400, message);
+    if mime == "application/json" || mime.ends_with("+json") {
+        let parsed: Value = serde_json::from_slice(body)
+            .map_err(|e| bad(format!("Invalid JSON in request body: {e}")))?;
+        if let Value::Object(obj) = parsed {
+            values.extend(obj);
+        }
+    } else if mime == "application/x-www-form-urlencoded" {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| bad("The form body is not valid UTF-8.".into()))?;
+        merge_urlencoded(&mut values, text, decode);
+    } else if mime.starts_with("multipart/") {
+        // read by the handlers that accept uploads
+    } else if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+        values.extend(obj);
+    }
+    Ok(values)
+}
+
+fn merge_urlencoded(values: &mut Map<String, Value>, raw: &str, decode: bool) {
+    for (k, v) in form_urlencoded_pairs(raw) {
+        if values.contains_key(&k) {
+            continue; // first value wins, like request.values.get
+        }
+        let v = if decode { unquote(&v) } else { v };
+        values.insert(k, Value::String(v));
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs (`+` is a space), in order.
+pub fn form_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (unquote(&k.replace('+', " ")), unquote(&v.replace('+', " ")))
+        })
+        .collect()
+}
+
+/// Python's `urllib.parse.unquote`: `%XX` sequences decoded as UTF-8 (invalid
+/// bytes replaced), malformed sequences kept.
+pub fn unquote(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Facts about the calling request used for policy matching.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
@@ -99,6 +194,44 @@ impl std::fmt::Debug for LazyHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unquote_like_python() {
+        assert_eq!(unquote("a%20b"), "a b");
+        assert_eq!(unquote("pw_w_%25123"), "pw_w_%123");
+        assert_eq!(unquote("100%"), "100%");
+        assert_eq!(unquote("%zz"), "%zz");
+        assert_eq!(unquote("%C3%A4"), "ä");
+    }
+
+    #[test]
+    fn params_merge_query_form_and_json_as_privacyidea() {
+        let form = "application/x-www-form-urlencoded";
+        // query first; the first value of a repeated key wins; decoded twice
+        let m = merge_params("a=1&a=2&p=%2541", form, "curl/8", b"a=3&b=x+y").unwrap();
+        assert_eq!(m["a"], "1");
+        assert_eq!(m["b"], "x y");
+        assert_eq!(m["p"], "A");
+        // the credential provider's values are decoded once only
+        let m = merge_params("p=%2541", "", "privacyidea-cp/2.1", b"").unwrap();
+        assert_eq!(m["p"], "%41");
+        // JSON members override the query and keep their types
+        let m = merge_params("a=1", "application/json; charset=utf-8", "", br#"{"a": 2}"#).unwrap();
+        assert_eq!(m["a"], 2);
+        // any other content type: a JSON object body is still read
+        let m = merge_params("", "text/plain", "", br#"{"x": true}"#).unwrap();
+        assert_eq!(m["x"], true);
+        assert!(
+            merge_params("", "multipart/form-data; boundary=b", "", b"{}")
+                .unwrap()
+                .is_empty()
+        );
+        // bad bodies are 400s
+        for (ctype, body) in [("application/json", &b"{"[..]), (form, &b"\xff"[..])] {
+            let err = merge_params("", ctype, "", body).unwrap_err();
+            assert_eq!(err.kind.status(), 400, "{ctype}");
+        }
+    }
 
     #[test]
     fn product_tokens() {

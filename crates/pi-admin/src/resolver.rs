@@ -42,6 +42,21 @@ pub struct ListFilter {
     pub name: Option<String>,
 }
 
+impl ListFilter {
+    /// The filter of a request's `type` and `editable` parameters and the
+    /// path's `name`.
+    pub fn from_params(params: &serde_json::Map<String, Value>, name: Option<&str>) -> Self {
+        ListFilter {
+            rtype: crate::request::param_str(params, "type").filter(|t| !t.is_empty()),
+            editable: match params.get("editable") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(pi_model::pyrepr::is_true(v)),
+            },
+            name: name.map(str::to_owned),
+        }
+    }
+}
+
 /// `GET /resolver/` and `GET /resolver/<name>`: the resolvers of the
 /// snapshot the gate decided on that pass `filter`, secrets censored.
 pub fn list_json(state: &AppState, granted: &Granted<ResolverRead>, filter: &ListFilter) -> Value {

@@ -287,6 +287,22 @@ mod tests {
         assert_eq!(parse_int("1.0"), None);
         assert_eq!(parse_int("-3"), Some(-3));
         assert!(is_true(&json!(1.0)) && is_true(&json!("TRUE")) && !is_true(&json!("yes")));
+        let truthy = [
+            json!(1),
+            json!("1"),
+            json!(true),
+            json!("True"),
+            json!("true"),
+        ];
+        assert!(truthy.iter().all(is_true));
+        let falsy = [
+            json!(0),
+            json!("on"),
+            json!(false),
+            json!("tRue"),
+            json!(null),
+        ];
+        assert!(!falsy.iter().any(is_true));
     }
 
     /// Expected texts printed by CPython 3.11's `json.dumps(v, sort_keys=True)`.

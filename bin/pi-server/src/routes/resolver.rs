@@ -10,23 +10,12 @@ use actix_web::{web, HttpRequest};
 use pi_admin::gate::{ResolverDelete, ResolverRead, ResolverWrite};
 use pi_admin::resolver::{self, ListFilter};
 use pi_store::ObjectKind;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The `GET /resolver/` filter of the request (`type` when not empty,
 /// `editable` when present) for the resolver `name` (`GET /resolver/<name>`).
-fn filter(params: &Params, name: Option<&str>) -> ListFilter {
-    ListFilter {
-        rtype: params.get_str("type").filter(|t| !t.is_empty()),
-        editable: match params.get("editable") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(crate::params::is_true(v)),
-        },
-        name: name.map(str::to_owned),
-    }
-}
-
 async fn list(on: Allowed<ResolverRead>) -> crate::error::Reply {
-    let filter = filter(&on.params, None);
+    let filter = ListFilter::from_params(on.params.all(), None);
     Ok(envelope::ok(resolver::list_json(
         &on.state,
         &on.granted,
@@ -47,7 +36,11 @@ async fn get_one(
     let etag = current_etag(&state, ObjectKind::Resolver, &name).await?;
     // the gate's snapshot is read after the `ETag`, so the body is never older
     let granted = super::allowed::<ResolverRead>(&state, &admin, &params).await?;
-    let body = resolver::list_json(&state, &granted, &filter(&params, Some(&name)));
+    let body = resolver::list_json(
+        &state,
+        &granted,
+        &ListFilter::from_params(params.all(), Some(&name)),
+    );
     Ok(with_etag(envelope::ok(body), etag))
 }
 
