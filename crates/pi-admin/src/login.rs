@@ -52,6 +52,27 @@ pub enum Note<'a> {
     },
 }
 
+/// The usual `note` of [`login`]: what each step tells the request's audit
+/// record (`crate::audit::log`).
+pub fn audit_note(note: Note<'_>) {
+    match note {
+        Note::Attempt { user, realm } => crate::audit::log(|r| {
+            r.user = user.to_owned();
+            r.realm = realm.to_owned();
+        }),
+        Note::LocalAdmin { administrator } => crate::audit::log(|r| {
+            r.user = String::new();
+            r.administrator = administrator.to_owned();
+            r.info = "internal admin".into();
+        }),
+        Note::RealmUser { user, realm } => crate::audit::log(|r| {
+            r.user = user.to_owned();
+            r.realm = realm.to_owned();
+            r.info = user.to_owned();
+        }),
+    }
+}
+
 /// Who logged in.
 struct Login {
     username: String,

@@ -4,6 +4,7 @@
 
 use pi_policy::HttpData;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
@@ -133,6 +134,50 @@ pub fn unquote(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The engine's view of a request ([`HttpData`]): the first value of each
+/// header name, by (lower-case) name, as the engine's header conditions
+/// read them; and the WSGI-style environment of the environment
+/// conditions (`REQUEST_METHOD`, `PATH_INFO`, `QUERY_STRING`,
+/// `REMOTE_ADDR`, `CONTENT_TYPE`, `HTTP_<NAME>`).
+pub fn http_data(
+    headers: &[(&str, &[u8])],
+    method: &str,
+    path: &str,
+    query: &str,
+    client_ip: IpAddr,
+) -> HttpData {
+    let mut first: BTreeMap<&str, &[u8]> = BTreeMap::new();
+    for &(name, value) in headers {
+        first.entry(name).or_insert(value);
+    }
+    let lossy = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+    let mut environ = Map::new();
+    let mut put = |k: &str, v: String| {
+        environ.insert(k.to_owned(), Value::String(v));
+    };
+    put("REQUEST_METHOD", method.to_owned());
+    put("PATH_INFO", path.to_owned());
+    put("QUERY_STRING", query.to_owned());
+    put("REMOTE_ADDR", client_ip.to_string());
+    if let Some(v) = first
+        .get("content-type")
+        .and_then(|v| std::str::from_utf8(v).ok())
+    {
+        put("CONTENT_TYPE", v.to_owned());
+    }
+    for &(name, value) in headers {
+        let key = format!("HTTP_{}", name.to_ascii_uppercase().replace('-', "_"));
+        environ
+            .entry(key)
+            .or_insert_with(|| Value::String(lossy(value)));
+    }
+    let headers = first
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), lossy(value)))
+        .collect();
+    HttpData { headers, environ }
+}
+
 /// Facts about the calling request used for policy matching.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
@@ -194,6 +239,29 @@ impl std::fmt::Debug for LazyHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_data_keeps_the_first_header_value_and_builds_the_environment() {
+        let headers: [(&str, &[u8]); 4] = [
+            ("x-tenant", b"a"),
+            ("content-type", b"application/json"),
+            ("x-tenant", b"b"),
+            ("user-agent", b"curl/8"),
+        ];
+        let ip = IpAddr::from([10, 0, 0, 1]);
+        let d = http_data(&headers, "POST", "/policy/p", "x=1", ip);
+        let tenant: Vec<_> = d.headers.iter().filter(|(n, _)| n == "x-tenant").collect();
+        assert_eq!(tenant, [&("x-tenant".to_owned(), "a".to_owned())]);
+        assert_eq!(d.headers.len(), 3);
+        let env = |k: &str| d.environ[k].as_str().unwrap_or_default().to_owned();
+        assert_eq!(env("REQUEST_METHOD"), "POST");
+        assert_eq!(env("PATH_INFO"), "/policy/p");
+        assert_eq!(env("QUERY_STRING"), "x=1");
+        assert_eq!(env("REMOTE_ADDR"), "10.0.0.1");
+        assert_eq!(env("CONTENT_TYPE"), "application/json");
+        assert_eq!(env("HTTP_X_TENANT"), "a");
+        assert_eq!(env("HTTP_USER_AGENT"), "curl/8");
+    }
 
     #[test]
     fn unquote_like_python() {

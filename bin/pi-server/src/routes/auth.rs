@@ -26,7 +26,7 @@ async fn login(
         realm: params.get_str("realm").filter(|r| !r.is_empty()),
     };
     crate::audit::audit_request();
-    let result = login::login(&state, &info, creds.clone(), &audit_note).await;
+    let result = login::login(&state, &info, creds.clone(), &login::audit_note).await;
     match result {
         Ok(value) => {
             let mut body = envelope::success_body(Value::Object(value));
@@ -49,26 +49,6 @@ async fn login(
             Err(hidden.into())
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// What the login tells the audit record.
-fn audit_note(note: login::Note<'_>) {
-    match note {
-        login::Note::Attempt { user, realm } => crate::audit::log(|r| {
-            r.user = user.to_owned();
-            r.realm = realm.to_owned();
-        }),
-        login::Note::LocalAdmin { administrator } => crate::audit::log(|r| {
-            r.user = String::new();
-            r.administrator = administrator.to_owned();
-            r.info = "internal admin".into();
-        }),
-        login::Note::RealmUser { user, realm } => crate::audit::log(|r| {
-            r.user = user.to_owned();
-            r.realm = realm.to_owned();
-            r.info = user.to_owned();
-        }),
     }
 }
 
