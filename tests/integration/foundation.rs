@@ -238,9 +238,13 @@ fn success_envelope_and_nodes() {
 #[test]
 fn http_layer_errors_are_enveloped() {
     let app = spawn_app();
-    let a = app.get("/no/such/route").expect(404);
-    assert_eq!(a.json()["result"]["status"], false);
-    assert_eq!(a.headers["content-type"], "application/json");
+    // an unknown route: the release's own 404, whatever the Accept (no WebUI)
+    for accept in ["application/json", "text/html", "*/*"] {
+        let req = app.client().get(app.url("/no/such/route"));
+        let a = app.send(req.header("Accept", accept), None).expect(404);
+        assert_eq!(a.text, "{\"error\":\"Not found\"}\n", "{accept}");
+        assert_eq!(a.headers["content-type"], "application/json");
+    }
     let a = app
         .send(app.client().put(app.url("/system/nodes")), None)
         .expect(405);

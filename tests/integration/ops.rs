@@ -58,7 +58,7 @@ fn openapi_document_is_served_and_every_documented_route_answers() {
             let a = app.send(rb, Some(""));
             let routed = match a.status {
                 405 => false,
-                404 => a.json()["result"]["error"]["code"] != json!(-404),
+                404 => a.json() != json!({"error": "Not found"}),
                 _ => true,
             };
             assert!(routed, "{method} {path}: {} {}", a.status, a.text);

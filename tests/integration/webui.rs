@@ -321,9 +321,20 @@ fn serves_the_webui_when_configured() {
         .to_str()
         .unwrap()
         .starts_with("text/javascript"));
-    get("/static/dist/../../etc/passwd", &[]).expect(404);
-    get("/static/dist/privacyidea-webui/browser/en/nope.js", &[]).expect(404);
-    get("/static/dist", &[]).expect(404);
+    let json = [("Accept", "application/json")];
+    get("/static/dist/../../etc/passwd", &json).expect(404);
+    get("/static/dist/privacyidea-webui/browser/en/nope.js", &json).expect(404);
+    let a = get("/static/dist", &[("Accept", "text/html")]).expect(404);
+    assert_eq!(a.text, "{\"error\":\"Not found\"}\n");
+    // unknown paths as the release's not-found handler answers them: the
+    // shell to a browser, an empty customization file, 404 to the others
+    let a = get("/pi.cfg", &[("Accept", "text/html")]).expect(200);
+    assert!(a.text.contains("<body>en</body>"), "{}", a.text);
+    get("/pi.cfg", &json).expect(404);
+    let a = get("/static/public/customize/custom.css", &[]).expect(200);
+    assert_eq!(a.text, "");
+    let a = app.send(app.client().post(app.url("/app/v2/en/")), Some(""));
+    assert_eq!(a.expect(405).code(), -405);
     // the API is unchanged
     assert_eq!(
         app.get("/config").expect(200).value()["theme"],

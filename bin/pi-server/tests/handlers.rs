@@ -155,7 +155,7 @@ async fn missing_token_is_the_error_envelope() {
 }
 
 #[actix_web::test]
-async fn bad_parameter_and_unknown_route_are_envelopes() {
+async fn bad_parameter_is_an_envelope_and_an_unknown_route_the_release_404() {
     let app = start().await;
     let admin = login(&app.service).await;
     let answer = admin
@@ -169,7 +169,7 @@ async fn bad_parameter_and_unknown_route_are_envelopes() {
     );
     let (status, body) = call(&app.service, get("/no/such/route")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["result"]["status"], json!(false));
+    assert_eq!(body, json!({"error": "Not found"}));
 }
 
 #[actix_web::test]

@@ -203,7 +203,7 @@ pub struct ErrorDetail {
     /// privacyIDEA's error code: 905 parameter error, 303 policy error, 601
     /// resource not found, 4031 authentication failed, 4033 missing
     /// authorization header, 902 database unavailable, -500 internal error;
-    /// HTTP-layer refusals carry the negative HTTP status (-404, -405, -412, -413).
+    /// HTTP-layer refusals carry the negative HTTP status (-405, -412, -413).
     code: i64,
     /// The message; `ERR<code>: ` prefixed for parameter and configuration errors.
     message: String,
@@ -214,7 +214,7 @@ const ERRORS: [(&str, &str); 8] = [
     ("400", "Bad parameters (ParameterError 905 and other privacyIDEA errors, `ERR<code>: …`), bad JSON or form data"),
     ("401", "Missing, invalid or expired JWT (AuthError 4033/4031…)"),
     ("403", "An admin or user policy forbids the action (PolicyError 303)"),
-    ("404", "The object does not exist (ResourceNotFoundError 601) or the URL is no route (-404)"),
+    ("404", "The object does not exist (ResourceNotFoundError 601) or the URL is no route (`{\"error\": \"Not found\"}`, as the release answers)"),
     ("405", "The path exists with another method (-405)"),
     ("412", "`If-Match` does not match the object's current version (-412; `detail.etag` is the current one)"),
     ("500", "A bug on the server (-500)"),

@@ -143,13 +143,14 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     crate::error::response(err)
 }
 
-/// Answer for an unknown route.
-pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    let err = crate::error::http(
-        StatusCode::NOT_FOUND,
-        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
-    );
-    crate::error::response(err)
+/// Answer for a path no route serves, as the release's not-found handler
+/// gives it: `{"error":"Not found"}` (404), or with the WebUI on, its shell
+/// to browsers ([`pi_admin::webui::files::WebUi::not_found`]).
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    match req.app_data::<web::Data<pi_admin::webui::files::WebUi>>() {
+        Some(ui) => static_ui::not_found(ui.clone(), req).await,
+        None => static_ui::not_found_json(),
+    }
 }
 
 /// A request the admin-policy gate allowed for `P`: the admin's JWT checked,

@@ -5,7 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use pi_admin::webui::files::{accepts_html, cookie_locale, Answer, Browser, WebUi};
+use pi_admin::webui::files::{cookie_locale, Accept, Answer, Browser, WebUi};
 
 fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
@@ -13,6 +13,7 @@ fn header_str(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
 
 /// Reads the request's parts the answer depends on.
 fn browser(req: &HttpRequest) -> Browser<'_> {
+    let accept = Accept::parse(header_str(req, header::ACCEPT));
     Browser {
         cookie_locale: cookie_locale(
             req.headers()
@@ -20,16 +21,32 @@ fn browser(req: &HttpRequest) -> Browser<'_> {
                 .filter_map(|v| v.to_str().ok()),
         ),
         accept_language: header_str(req, header::ACCEPT_LANGUAGE),
-        accepts_html: accepts_html(header_str(req, header::ACCEPT)),
+        accept_html: accept.accept_html(),
+        prefers_html: accept.prefers_html(),
+        get: req.method() == actix_web::http::Method::GET,
+        path: req.path(),
         query: req.query_string(),
     }
 }
 
 fn respond(answer: Answer) -> HttpResponse {
     match answer {
-        Answer::Redirect(to) => HttpResponse::Found()
-            .insert_header((header::LOCATION, to))
-            .finish(),
+        Answer::Redirect(to) => {
+            // werkzeug's `redirect` body, as the release sends it
+            let href = to
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#x27;");
+            let body = format!(
+                "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{href}\">{href}</a>. If not, click the link.\n"
+            );
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, to))
+                .content_type("text/html; charset=utf-8")
+                .body(body)
+        }
         Answer::Page(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -38,18 +55,25 @@ fn respond(answer: Answer) -> HttpResponse {
             .content_type(content_type)
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .body(bytes),
-        Answer::NotFound => HttpResponse::NotFound()
-            .content_type("application/json")
-            .body("{\"error\":\"Not found\"}\n"),
+        Answer::NotFound => not_found_json(),
     }
+}
+
+/// The release's 404 for a path no route serves: `{"error":"Not found"}`.
+pub fn not_found_json() -> HttpResponse {
+    HttpResponse::NotFound()
+        .content_type("application/json")
+        .body("{\"error\":\"Not found\"}\n")
+}
+
+/// A path no route serves, with the WebUI on: browsers get its shell
+/// ([`WebUi::not_found`]).
+pub async fn not_found(ui: web::Data<WebUi>, req: HttpRequest) -> HttpResponse {
+    respond(ui.not_found(&browser(&req)))
 }
 
 async fn start_page(ui: web::Data<WebUi>, req: HttpRequest) -> HttpResponse {
     respond(ui.start_page(&browser(&req)))
-}
-
-async fn app_root(ui: web::Data<WebUi>, req: HttpRequest) -> HttpResponse {
-    respond(ui.app_root(&browser(&req)))
 }
 
 async fn app_locale_only(
@@ -69,18 +93,26 @@ async fn app_with_subpath(
     respond(ui.app(&locale, Some(&sub), &browser(&req)))
 }
 
-async fn static_file(ui: web::Data<WebUi>, path: web::Path<String>) -> HttpResponse {
-    let ui = ui.into_inner();
-    let answer = web::block(move || ui.static_file(&path)).await;
-    respond(answer.unwrap_or(Answer::NotFound))
+async fn static_file(
+    ui: web::Data<WebUi>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let file = ui.clone().into_inner();
+    let answer = web::block(move || file.static_file(&path)).await;
+    match answer.unwrap_or(Answer::NotFound) {
+        Answer::NotFound => respond(ui.not_found(&browser(&req))),
+        found => respond(found),
+    }
 }
 
 /// Registers the routes of the configured WebUI.
 pub fn configure(cfg: &mut web::ServiceConfig, ui: WebUi) {
+    // GET only; other methods answer 405, as the release's routes do
+    let get = |path: &str| web::resource(path).default_service(web::to(super::method_not_allowed));
     cfg.app_data(web::Data::new(ui))
-        .route("/", web::get().to(start_page))
-        .route("/app/v2/", web::get().to(app_root))
-        .route("/app/v2/{locale}", web::get().to(app_locale_only))
-        .route("/app/v2/{locale}/{sub:.*}", web::get().to(app_with_subpath))
-        .route("/static/{path:.*}", web::get().to(static_file));
+        .service(get("/").route(web::get().to(start_page)))
+        .service(get("/app/v2/{locale}").route(web::get().to(app_locale_only)))
+        .service(get("/app/v2/{locale}/{sub:.*}").route(web::get().to(app_with_subpath)))
+        .service(get("/static/{path:.*}").route(web::get().to(static_file)));
 }
