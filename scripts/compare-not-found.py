@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Paths no route serves (and the WebUI's own paths): our server vs the release.
+
+Usage: scripts/compare-not-found.py OURS_URL REF_URL
+Our server needs `PI_WEBUI_STATIC_DIR` set to the release's own
+`privacyidea/static` folder (inside the venv `scripts/ref/ref-server.sh`
+installs). Sends every (method, path, Accept) of the lists below to both and
+prints each answer that differs in status, content type, `Location` or body;
+exits 1 on a difference. Known and documented (docs/compatibility.md): a
+405's body (werkzeug HTML there, the envelope here).
+"""
+import http.client
+import itertools
+import sys
+from urllib.parse import urlsplit
+
+OURS, REF = sys.argv[1], sys.argv[2]
+accepts = [None, "", "application/json", "text/html", "*/*", "application/json, text/html;q=0.5", "text/html;q=0, */*", "*/*;q=0", "application/xhtml+xml", "text/html;level=1", "application/json;q=0.5, text/*", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
+paths = ["/foo/bar", "/pi.cfg", "/de", "/de/x", "/DE/x", "/zh-Hant/x", "/app/v2/", "/app/v2", "/app/v2/de", "/app/v2/de/", "/app/v2/de/tokens", "/app/v2/xx/y", "/app/v2/login", "/app/v2/en/", "/app/v2/EN/x?a=1", "/static/nonexist.js", "/static/public/customize/x.css", "/static/x/../../etc", "/healthz/nope", "/policy/x/y/z", "/"]
+methods = ["GET", "POST"]
+extra = [("GET", "/x", {"Accept": "*/*", "Cookie": "pi_ui_locale=de"}), ("GET", "/x", {"Accept": "*/*", "Accept-Language": "de-DE,de;q=0.9"}), ("GET", "/app/v2/zz/", {"Accept": "text/html", "Accept-Language": "nl"})]
+def req(base, m, p, h):
+    u = urlsplit(base)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request(m, p, headers=h)
+    r = c.getresponse(); b = r.read()
+    ct = (r.getheader("Content-Type") or "").split(";")[0]
+    return (r.status, ct, r.getheader("Location"), b)
+diff = n = 0
+cases = [(m, p, ({} if a is None else {"Accept": a})) for m, p, a in itertools.product(methods, paths, accepts)] + extra
+for m, p, h in cases:
+    if m == "POST" and p == "/": continue
+    b = req(OURS, m, p, h)
+    a = req(REF, m, p, h)
+    n += 1
+    if a != b and not (a[0] == b[0] == 405):
+        diff += 1
+        print(m, p, h, "\n   ref ", a[:3], a[3][:80], "\n   ours", b[:3], b[3][:80])
+print(f"{n} requests, {diff} differences")
+sys.exit(1 if diff else 0)
