@@ -231,8 +231,7 @@ fn success_envelope_and_nodes() {
     let nodes = body["result"]["value"].as_array().expect("list").clone();
     assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0]["name"], "testnode");
-    let uuid = std::fs::read_to_string(app.dir.path().join("uuid.txt")).expect("uuid file written");
-    assert_eq!(nodes[0]["uuid"], uuid.trim());
+    assert_eq!(nodes[0]["uuid"], default_node_uuid(&app));
 }
 
 #[test]

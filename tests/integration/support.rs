@@ -172,6 +172,25 @@ impl Answer {
 }
 
 /// A fresh SQLite app with the standard admin.
+/// The node UUID of an app started without `PI_NODE_UUID` (and with a
+/// fresh `PI_UUID_FILE`), found as the release finds it: the machine's
+/// `/etc/machine-id` (then the file stays unwritten), else the new UUID the
+/// server wrote to the file.
+pub fn default_node_uuid(app: &TestApp) -> String {
+    let uuid_file = app.dir.path().join("uuid.txt");
+    let machine = std::fs::read_to_string("/etc/machine-id").ok();
+    match machine.and_then(|m| uuid::Uuid::parse_str(m.trim()).ok()) {
+        Some(id) => {
+            assert!(!uuid_file.exists(), "the machine id is not written");
+            id.hyphenated().to_string()
+        }
+        None => {
+            let written = std::fs::read_to_string(&uuid_file).expect("uuid file written");
+            written.trim().to_owned()
+        }
+    }
+}
+
 pub fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default())
 }
