@@ -173,7 +173,7 @@ fn realm_resolver_and_remote_etags() {
         &t,
         &json!({"resolvers": "reso1"}),
     ));
-    let node = std::fs::read_to_string(app.dir.path().join("uuid.txt")).expect("node uuid");
+    let node = default_node_uuid(&app);
     assert_412(post_if(
         &app,
         &format!("/realm/realm1/node/{}", node.trim()),

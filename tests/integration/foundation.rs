@@ -234,6 +234,52 @@ fn success_envelope_and_nodes() {
     assert_eq!(nodes[0]["uuid"], default_node_uuid(&app));
 }
 
+/// What the release's router (werkzeug) answers around the routes: 308 to
+/// the route's trailing slash or to merged slashes (query kept), `HEAD` as
+/// `GET` without a body, `OPTIONS` and 405 with `Allow`.
+#[test]
+fn router_redirects_head_and_options_as_the_release() {
+    let app = spawn_app();
+    let host = app.base.trim_start_matches("http://").to_owned();
+    for (path, to) in [
+        ("/policy?scope=admin", "/policy/?scope=admin"),
+        ("/realm", "/realm/"),
+        ("/realm//", "/realm/"),
+        ("/policy//defs", "/policy/defs"),
+    ] {
+        let a = app.get(path).expect(308);
+        assert_eq!(
+            a.headers["location"],
+            format!("http://{host}{to}"),
+            "{path}"
+        );
+        assert!(a.text.contains("Redirecting..."), "{}", a.text);
+    }
+    // the slashed route does not take POST: no redirect
+    let a = app.send(app.client().post(app.url("/policy")), None);
+    assert_eq!(a.expect(404).text, "{\"error\":\"Not found\"}\n");
+    // HEAD: GET's status and headers, no body
+    let a = app
+        .send(app.client().head(app.url("/realm/")), None)
+        .expect(200);
+    assert_eq!(a.text, "");
+    assert_eq!(a.headers["content-type"], "application/json");
+    // OPTIONS and 405 name the route's methods
+    let allow = |a: &Answer| a.headers["allow"].to_str().unwrap().to_owned();
+    let options = reqwest::Method::OPTIONS;
+    let a = app.send(
+        app.client().request(options.clone(), app.url("/auth")),
+        Some(""),
+    );
+    assert_eq!(allow(&a.expect(200)), "OPTIONS, POST");
+    let a = app.send(app.client().request(options, app.url("/nope")), Some(""));
+    a.expect(404);
+    let a = app
+        .send(app.client().delete(app.url("/auth")), Some(""))
+        .expect(405);
+    assert_eq!(allow(&a), "OPTIONS, POST");
+}
+
 #[test]
 fn http_layer_errors_are_enveloped() {
     let app = spawn_app();

@@ -57,6 +57,13 @@ pub fn app(
         })
         .configure(app::configure(data, limit))
         .default_service(web::to(routes::not_found))
+        // HEAD is GET without the body (actix-http leaves the body out)
+        .wrap_fn(|mut req, srv| {
+            if req.method() == actix_web::http::Method::HEAD {
+                req.head_mut().method = actix_web::http::Method::GET;
+            }
+            actix_web::dev::Service::call(srv, req)
+        })
 }
 
 /// Start the state and serve on `listen` until the server stops (SIGINT/SIGTERM);

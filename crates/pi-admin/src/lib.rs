@@ -20,6 +20,7 @@ pub mod realm;
 pub mod remote;
 pub mod request;
 pub mod resolver;
+pub mod routing;
 pub mod state;
 pub mod transfer;
 pub mod userlist;

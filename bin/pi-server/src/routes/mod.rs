@@ -131,8 +131,25 @@ pub async fn allowed<P: pi_admin::gate::Permission>(
     pi_admin::gate::grant_now::<P>(state, admin, &target).await
 }
 
-/// Answer for a path that exists with another method.
+/// The served paths and methods (the API document's, which the test in
+/// `apidoc.rs` keeps equal to the routes).
+static ROUTES: std::sync::LazyLock<pi_admin::routing::RouteTable> =
+    std::sync::LazyLock::new(|| pi_admin::routing::RouteTable::new(pi_openapi::operations()));
+
+/// Answer for a path that exists with another method: 405 in the envelope
+/// with the route's `Allow`; `OPTIONS` gets the `Allow` alone (200), as from
+/// the release.
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    // the WebUI's routes are not in the table: GET only
+    let allow = ROUTES.allow(req.path());
+    let allow = allow.unwrap_or_else(|| "GET, HEAD, OPTIONS".to_owned());
+    let allow = (actix_web::http::header::ALLOW, allow);
+    if req.method() == actix_web::http::Method::OPTIONS {
+        return HttpResponse::Ok()
+            .insert_header(allow)
+            .content_type("text/html; charset=utf-8")
+            .finish();
+    }
     let err = crate::error::http(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
@@ -140,13 +157,32 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
             req.method()
         ),
     );
-    crate::error::response(err)
+    let mut resp = crate::error::response(err);
+    if let Ok(value) = HeaderValue::from_str(&allow.1) {
+        resp.headers_mut().insert(allow.0, value);
+    }
+    resp
 }
 
-/// Answer for a path no route serves, as the release's not-found handler
-/// gives it: `{"error":"Not found"}` (404), or with the WebUI on, its shell
-/// to browsers ([`pi_admin::webui::files::WebUi::not_found`]).
+/// Answer for a path no route serves, as the release's router and
+/// not-found handler give it: a 308 to the path with its route's trailing
+/// slash or with doubled slashes merged ([`pi_admin::routing`]); else
+/// `{"error":"Not found"}` (404), or with the WebUI on, its shell to
+/// browsers ([`pi_admin::webui::files::WebUi::not_found`]).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    if let Some(to) = ROUTES.redirect(req.method().as_str(), req.path()) {
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let mut url = format!("http://{host}{to}");
+        if !req.query_string().is_empty() {
+            url.push('?');
+            url.push_str(req.query_string());
+        }
+        return static_ui::redirect(HttpResponse::PermanentRedirect(), &url);
+    }
     match req.app_data::<web::Data<pi_admin::webui::files::WebUi>>() {
         Some(ui) => static_ui::not_found(ui.clone(), req).await,
         None => static_ui::not_found_json(),

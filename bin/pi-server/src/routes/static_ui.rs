@@ -31,22 +31,7 @@ fn browser(req: &HttpRequest) -> Browser<'_> {
 
 fn respond(answer: Answer) -> HttpResponse {
     match answer {
-        Answer::Redirect(to) => {
-            // werkzeug's `redirect` body, as the release sends it
-            let href = to
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;")
-                .replace('"', "&quot;")
-                .replace('\'', "&#x27;");
-            let body = format!(
-                "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{href}\">{href}</a>. If not, click the link.\n"
-            );
-            HttpResponse::Found()
-                .insert_header((header::LOCATION, to))
-                .content_type("text/html; charset=utf-8")
-                .body(body)
-        }
+        Answer::Redirect(to) => redirect(HttpResponse::Found(), &to),
         Answer::Page(html) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-cache"))
@@ -57,6 +42,23 @@ fn respond(answer: Answer) -> HttpResponse {
             .body(bytes),
         Answer::NotFound => not_found_json(),
     }
+}
+
+/// A redirect to `to` with werkzeug's body, as the release sends it.
+pub fn redirect(mut status: actix_web::HttpResponseBuilder, to: &str) -> HttpResponse {
+    let href = to
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;");
+    let body = format!(
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href=\"{href}\">{href}</a>. If not, click the link.\n"
+    );
+    status
+        .insert_header((header::LOCATION, to))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
 }
 
 /// The release's 404 for a path no route serves: `{"error":"Not found"}`.

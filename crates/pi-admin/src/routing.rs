@@ -1,0 +1,152 @@
+//! What the release's router (werkzeug) answers around the routes
+//! themselves, decided over the route table (the API document's paths and
+//! methods, which the server's test keeps equal to what it serves):
+//!
+//! * a path that misses its route's trailing slash (`GET /policy`), or has
+//!   doubled slashes (`GET /realm//`), is redirected (308) to the route's
+//!   path when that route takes the method ([`RouteTable::redirect`]);
+//! * `OPTIONS` on a route answers 200 with `Allow` ([`RouteTable::allow`]);
+//! * `HEAD` is `GET` without the body (the server runs `GET`).
+
+/// The served paths (`/policy/{name}`) with their methods (upper case).
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// A table of `(path, methods)`, e.g. from `pi_openapi::operations()`.
+    pub fn new(routes: impl IntoIterator<Item = (String, Vec<String>)>) -> RouteTable {
+        let routes = routes
+            .into_iter()
+            .map(|(path, methods)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods of the routes `path` matches (a `{name}` segment takes
+    /// any non-empty segment); `None` when no route matches.
+    fn methods(&self, path: &str) -> Option<Vec<&str>> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut found: Option<Vec<&str>> = None;
+        for (template, methods) in &self.routes {
+            let matches = template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    if t.starts_with('{') {
+                        !s.is_empty()
+                    } else {
+                        t == s
+                    }
+                });
+            if matches {
+                let all = found.get_or_insert_with(Vec::new);
+                all.extend(methods.iter().map(String::as_str));
+            }
+        }
+        found
+    }
+
+    /// Whether a route serves `method` on `path` (`HEAD` where `GET` is).
+    fn takes(&self, method: &str, path: &str) -> bool {
+        let method = if method == "HEAD" { "GET" } else { method };
+        self.methods(path)
+            .is_some_and(|methods| methods.contains(&method))
+    }
+
+    /// Where werkzeug redirects a request no route serves as sent: the path
+    /// with doubled slashes merged, else with the trailing slash its route
+    /// has, when a route takes `method` there. A path starting with `//` is
+    /// left alone.
+    pub fn redirect(&self, method: &str, path: &str) -> Option<String> {
+        if path.starts_with("//") || self.methods(path).is_some() {
+            return None;
+        }
+        let mut merged = String::with_capacity(path.len());
+        for c in path.chars() {
+            if !(c == '/' && merged.ends_with('/')) {
+                merged.push(c);
+            }
+        }
+        if merged != path && self.takes(method, &merged) {
+            return Some(merged);
+        }
+        let slashed = format!("{merged}/");
+        self.takes(method, &slashed).then_some(slashed)
+    }
+
+    /// The `Allow` header of an `OPTIONS` request on `path`: its route's
+    /// methods, `HEAD` with `GET`, and `OPTIONS`; `None` when no route
+    /// matches.
+    pub fn allow(&self, path: &str) -> Option<String> {
+        let mut methods = self.methods(path)?;
+        if methods.contains(&"GET") {
+            methods.push("HEAD");
+        }
+        methods.push("OPTIONS");
+        methods.sort_unstable();
+        methods.dedup();
+        Some(methods.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> RouteTable {
+        let route =
+            |p: &str, m: &[&str]| (p.to_owned(), m.iter().map(|m| (*m).to_owned()).collect());
+        RouteTable::new([
+            route("/policy/", &["get"]),
+            route("/policy/{name}", &["get", "post", "delete"]),
+            route("/policy/defs", &["get"]),
+            route("/realm/", &["get"]),
+            route("/healthz/livez", &["get"]),
+            route("/auth", &["post"]),
+        ])
+    }
+
+    #[test]
+    fn missing_trailing_slashes_and_doubled_slashes_redirect_as_werkzeug() {
+        let t = table();
+        assert_eq!(t.redirect("GET", "/policy").as_deref(), Some("/policy/"));
+        assert_eq!(t.redirect("HEAD", "/realm").as_deref(), Some("/realm/"));
+        // the slashed route does not take the method: no redirect (404)
+        assert_eq!(t.redirect("POST", "/policy"), None);
+        assert_eq!(t.redirect("DELETE", "/realm"), None);
+        // merged slashes
+        assert_eq!(t.redirect("GET", "/realm//").as_deref(), Some("/realm/"));
+        assert_eq!(
+            t.redirect("GET", "/policy//defs").as_deref(),
+            Some("/policy/defs")
+        );
+        assert_eq!(
+            t.redirect("GET", "/healthz//livez").as_deref(),
+            Some("/healthz/livez")
+        );
+        // no slash is taken away, nothing leads anywhere else
+        assert_eq!(t.redirect("GET", "/policy/defs/"), None);
+        assert_eq!(t.redirect("POST", "/auth/"), None);
+        assert_eq!(t.redirect("GET", "/nope"), None);
+        assert_eq!(t.redirect("GET", "//policy/"), None);
+        // a served path is never redirected
+        assert_eq!(t.redirect("PATCH", "/policy/p1"), None);
+    }
+
+    #[test]
+    fn options_lists_the_route_methods() {
+        let t = table();
+        assert_eq!(t.allow("/realm/").as_deref(), Some("GET, HEAD, OPTIONS"));
+        assert_eq!(
+            t.allow("/policy/defs").as_deref(),
+            Some("DELETE, GET, HEAD, OPTIONS, POST")
+        );
+        assert_eq!(t.allow("/auth").as_deref(), Some("OPTIONS, POST"));
+        assert_eq!(t.allow("/nope"), None);
+        assert_eq!(t.allow("/policy/"), Some("GET, HEAD, OPTIONS".into()));
+    }
+}
