@@ -272,8 +272,16 @@ fn router_redirects_head_and_options_as_the_release() {
         Some(""),
     );
     assert_eq!(allow(&a.expect(200)), "OPTIONS, POST");
-    let a = app.send(app.client().request(options, app.url("/nope")), Some(""));
+    let a = app.send(
+        app.client().request(options.clone(), app.url("/nope")),
+        Some(""),
+    );
     a.expect(404);
+    // the blueprints that authenticate first do it for OPTIONS too
+    let policies = || app.client().request(options.clone(), app.url("/policy/"));
+    assert_eq!(app.send(policies(), Some("")).expect(401).code(), 4033);
+    let a = app.send(policies(), None).expect(200);
+    assert_eq!(allow(&a), "GET, HEAD, OPTIONS");
     let a = app
         .send(app.client().delete(app.url("/auth")), Some(""))
         .expect(405);

@@ -136,6 +136,20 @@ pub async fn allowed<P: pi_admin::gate::Permission>(
 static ROUTES: std::sync::LazyLock<pi_admin::routing::RouteTable> =
     std::sync::LazyLock::new(|| pi_admin::routing::RouteTable::new(pi_openapi::operations()));
 
+/// The first path segments whose release blueprints authenticate every
+/// request before routing it to a view.
+const GUARDED: [&str; 9] = [
+    "system",
+    "policy",
+    "realm",
+    "defaultrealm",
+    "resolver",
+    "privacyideaserver",
+    "audit",
+    "user",
+    "client",
+];
+
 /// Answer for a path that exists with another method: 405 in the envelope
 /// with the route's `Allow`; `OPTIONS` gets the `Allow` alone (200), as from
 /// the release.
@@ -145,6 +159,14 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     let allow = allow.unwrap_or_else(|| "GET, HEAD, OPTIONS".to_owned());
     let allow = (actix_web::http::header::ALLOW, allow);
     if req.method() == actix_web::http::Method::OPTIONS {
+        // the blueprints that check the JWT before every request do it for
+        // OPTIONS too (the release answers 401 without one)
+        let first = req.path().split('/').nth(1).unwrap_or_default();
+        if GUARDED.contains(&first) {
+            if let Err(e) = crate::auth::authenticate(&req) {
+                return crate::error::response(e);
+            }
+        }
         return HttpResponse::Ok()
             .insert_header(allow)
             .content_type("text/html; charset=utf-8")
