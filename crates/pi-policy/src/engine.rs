@@ -870,6 +870,7 @@ impl PolicySet {
         }
     }
 
+    #[inline(always)]
     fn collect<'s>(
         &'s self,
         pq: &Prepared<'_>,
@@ -966,6 +967,7 @@ impl PolicySet {
         self.match_impl(q, true)
     }
 
+    #[inline(always)]
     fn match_impl<'s>(
         &'s self,
         q: &Query<'_>,

@@ -1552,6 +1552,7 @@ impl Index {
 
     /// Call `f` with every candidate for the query, each once, in no
     /// particular order.
+    #[inline(always)]
     pub fn for_each_candidate(
         &self,
         name: Option<&str>,
@@ -1589,6 +1590,19 @@ impl Index {
             }
             return;
         }
+        self.for_each_overlapping(scope, action, strs, f);
+    }
+
+    /// [`Index::for_each_candidate`] for a query with a value ending in a
+    /// newline (its stripped form's lists may overlap the exact ones).
+    #[inline(never)]
+    fn for_each_overlapping(
+        &self,
+        scope: Option<&str>,
+        action: Option<&str>,
+        strs: [Option<&str>; 4],
+        mut f: impl FnMut(u32),
+    ) {
         let k = QueryKeys {
             strs,
             keys: Default::default(),
