@@ -922,7 +922,7 @@ impl PolicySet {
         } else {
             let keys = pq.index_keys();
             self.index
-                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, &mut visit);
+                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, visit);
         }
         if bad_client {
             return Err(MatchError::InvalidClientIp(
