@@ -79,13 +79,10 @@ pub(crate) struct Prepared<'q> {
     pub resolver: Option<&'q str>,
     pub realm_q: RealmQ<'q>,
     pub pairing: bool,
-    pub user_lower: Option<Cow<'q, str>>,
-    pub adminuser_lower: Option<Cow<'q, str>>,
     pub admin_scope: bool,
     realm_resolvers: &'q FxMap<Box<str>, Vec<String>>,
     pub client: Option<&'q str>,
     client_ip: std::cell::OnceCell<Result<IpAddr, ()>>,
-    pub ua_lower: Option<Cow<'q, str>>,
     /// The admit bits a candidate must have (`CompiledPolicy::admit`),
     /// computed for the first candidate.
     admit: std::cell::Cell<u32>,
@@ -286,6 +283,14 @@ fn gate_active(active: Option<bool>) -> u32 {
         Some(true) => 1 << 24,
         Some(false) => 1 << 25,
     }
+}
+
+/// Whether `v` in lower case passes `list` (a case-insensitive policy's
+/// lower-case user or admin user list). Out of line: few policies are
+/// case-insensitive, and the candidate check stays small for the others.
+#[inline(never)]
+fn passes_lowered(list: &[crate::compiled::Entry], v: &str) -> bool {
+    list.search(lower(v).as_ref()).passes()
 }
 
 /// Python `str.lower()`, borrowing when nothing changes.
@@ -671,13 +676,10 @@ impl PolicySet {
             resolver,
             realm_q,
             pairing,
-            user_lower: user.filter(|_| self.uci > 0).map(lower),
-            adminuser_lower: q.adminuser.filter(|_| self.uci > 0).map(lower),
             admin_scope,
             realm_resolvers: &self.realm_resolvers,
             client,
             client_ip: std::cell::OnceCell::new(),
-            ua_lower: q.user_agent.map(lower),
             admit: std::cell::Cell::new(NOT_YET),
         })
     }
@@ -788,12 +790,12 @@ impl PolicySet {
             }
         }
         if let Some(u) = pq.user.filter(|_| r & restricts::USER != 0) {
-            let ok = match (
-                p.rare.as_ref().and_then(|r| r.user_lower.as_ref()),
-                &pq.user_lower,
-            ) {
-                (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
-                _ => passes(p.user(), u),
+            // A case-insensitive policy (lower-case entries) compares
+            // the query's user in lower case (lowered here, per such
+            // candidate: few policies are case-insensitive).
+            let ok = match p.rare.as_ref().and_then(|r| r.user_lower.as_ref()) {
+                Some(l) => passes_lowered(l, u),
+                None => passes(p.user(), u),
             };
             if !ok {
                 return Err(Some(Attribute::User));
@@ -825,14 +827,14 @@ impl PolicySet {
                 return Err(Some(Attribute::Pinode));
             }
         }
-        if let Some(ua) = &pq.ua_lower {
-            if r & restricts::USER_AGENT != 0
-                && (ua.is_empty()
-                    || !p
-                        .rare()
-                        .user_agents_lower
-                        .iter()
-                        .any(|a| **a == *ua.as_ref()))
+        if let Some(ua) = q.user_agent.filter(|_| r & restricts::USER_AGENT != 0) {
+            let ua = lower(ua);
+            if ua.is_empty()
+                || !p
+                    .rare()
+                    .user_agents_lower
+                    .iter()
+                    .any(|a| **a == *ua.as_ref())
             {
                 return Err(Some(Attribute::UserAgent));
             }
@@ -852,12 +854,10 @@ impl PolicySet {
         if p.adminuser().is_empty() {
             return true;
         }
-        match (
-            p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()),
-            &pq.adminuser_lower,
-        ) {
-            (Some(l), Some(ql)) => l.search(ql.as_ref()).passes(),
-            _ => passes(p.adminuser(), au),
+        // Lowered per case-insensitive candidate, as the user.
+        match p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()) {
+            Some(l) => passes_lowered(l, au),
+            None => passes(p.adminuser(), au),
         }
     }
 
@@ -870,6 +870,7 @@ impl PolicySet {
         }
     }
 
+    #[inline(always)]
     fn collect<'s>(
         &'s self,
         pq: &Prepared<'_>,
@@ -921,7 +922,7 @@ impl PolicySet {
         } else {
             let keys = pq.index_keys();
             self.index
-                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, &mut visit);
+                .for_each_candidate(pq.q.name, pq.q.scope, pq.q.action, &keys, visit);
         }
         if bad_client {
             return Err(MatchError::InvalidClientIp(
@@ -966,6 +967,7 @@ impl PolicySet {
         self.match_impl(q, true)
     }
 
+    #[inline(always)]
     fn match_impl<'s>(
         &'s self,
         q: &Query<'_>,

@@ -135,16 +135,53 @@ const GOOD_ENOUGH: usize = 64;
 /// checking a candidate of another tenant.
 const SPLIT_MIN: usize = 1;
 
-/// FxHash of a string: the index is keyed by hashes, not strings. Two
-/// values with the same hash share their candidate lists, which only adds
-/// candidates (every candidate is checked completely), so collisions cost
-/// time, never correctness — and a query never touches a heap string.
+/// A string's hash for the index: the index is keyed by hashes, not
+/// strings. Two values with the same hash share their candidate lists,
+/// which only adds candidates (every candidate is checked completely), so
+/// collisions cost time, never correctness — and a query never touches a
+/// heap string.
+///
+/// FxHash's round over 8-byte words; the last (partial) word is read as
+/// one word overlapping the one before (strings of 8 bytes and more) or
+/// assembled from two overlapping 4-byte reads or three bytes (shorter
+/// ones), so every byte is read and a tail costs one round, not one per
+/// byte. A last round with the length (which tells how the words
+/// overlapped) spreads short strings over the high bits.
 #[inline]
 pub(crate) fn hash_str(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let n = b.len();
     let mut h = FxHasher::default();
-    h.write(s.as_bytes());
-    // One more round so that short strings spread over the high bits.
-    h.write_u8(0xff);
+    let w8 = |at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        if let Some(x) = b.get(at..at + 8) {
+            w.copy_from_slice(x);
+        }
+        u64::from_le_bytes(w)
+    };
+    let w4 = |at: usize| -> u64 {
+        let mut w = [0u8; 4];
+        if let Some(x) = b.get(at..at + 4) {
+            w.copy_from_slice(x);
+        }
+        u64::from(u32::from_le_bytes(w))
+    };
+    let byte = |at: usize| u64::from(b.get(at).copied().unwrap_or(0));
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            h.write_u64(w8(at));
+            at += 8;
+        }
+        if at < n {
+            h.write_u64(w8(n - 8));
+        }
+    } else if n >= 4 {
+        h.write_u64(w4(0) | (w4(n - 4) << 32));
+    } else if n > 0 {
+        h.write_u64(byte(0) | (byte(n / 2) << 8) | (byte(n - 1) << 16));
+    }
+    h.write_u64(n as u64 | 0xff00);
     h.finish()
 }
 
@@ -1133,7 +1170,7 @@ impl Parts {
 pub(crate) struct ScopeIndex {
     all: Parts,
     /// Per literal action key (hash): the non-wild policies with that key.
-    by_action: HashMap<u64, Parts>,
+    by_action: ActionMap,
     /// Policies with a `*` or regular-expression action key, or without
     /// actions: candidates for every action.
     wild: Parts,
@@ -1149,11 +1186,171 @@ impl Default for ScopeIndex {
     fn default() -> Self {
         ScopeIndex {
             all: Parts::default(),
-            by_action: HashMap::default(),
+            by_action: ActionMap::default(),
             wild: Parts::default(),
             // Empty: nothing to copy yet.
             merged: true,
         }
+    }
+}
+
+/// Action key → bucket ([`ScopeIndex::by_action`]). The keys are hashes
+/// already, so a key's home slot is its high bits; linear probing in one
+/// array at most half full, the entries placed in order of their homes
+/// (no wrap-around: the array ends after the last entry). A lookup is a
+/// few inline instructions instead of a general hash map's probe. Key 0
+/// (the free slots' mark) is kept apart. The array is shared between the
+/// sets an edit derives from each other (an edit copies the index: only
+/// the edited scope's array is copied, once per edit). Replacing a bucket
+/// is in place; adding or removing a key lays the array out again (a
+/// scope has at most a few hundred action keys, and edits that add one are
+/// rare).
+#[derive(Debug, Clone, Default)]
+struct ActionMap {
+    /// `(key, bucket)`; key 0 and an empty bucket: a free slot.
+    slots: Arc<[(u64, Parts)]>,
+    /// The bucket of key 0.
+    zero: Option<Box<Parts>>,
+    /// A key's home slot is `key >> shift` (`2^(64 - shift)` homes, at
+    /// least twice the number of keys).
+    shift: u32,
+    len: usize,
+}
+
+impl ActionMap {
+    #[inline(always)]
+    fn position(&self, key: u64) -> Option<usize> {
+        let mut i = (key >> self.shift) as usize;
+        loop {
+            let k = self.slots.get(i)?.0;
+            if k == key {
+                return Some(i);
+            }
+            if k == 0 {
+                return None;
+            }
+            i += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self, key: u64) -> Option<&Parts> {
+        if key == 0 {
+            return self.zero.as_deref();
+        }
+        let i = self.position(key)?;
+        self.slots.get(i).map(|s| &s.1)
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        let zero = self.zero.as_ref().map(|_| 0);
+        zero.into_iter()
+            .chain(self.slots.iter().map(|s| s.0).filter(|&k| k != 0))
+    }
+
+    /// The slots, copied first if shared.
+    fn slots_mut(&mut self) -> &mut [(u64, Parts)] {
+        unshared(&mut self.slots)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Parts> {
+        let zero = self.zero.as_deref_mut();
+        let slots = unshared(&mut self.slots);
+        zero.into_iter()
+            .chain(slots.iter_mut().filter(|s| s.0 != 0).map(|s| &mut s.1))
+    }
+
+    /// Put `parts` under `key` (replacing its bucket).
+    fn insert(&mut self, key: u64, parts: Parts) {
+        if key == 0 {
+            if self.zero.is_none() {
+                self.len += 1;
+            }
+            self.zero = Some(Box::new(parts));
+            return;
+        }
+        if let Some(i) = self.position(key) {
+            if let Some(s) = self.slots_mut().get_mut(i) {
+                s.1 = parts;
+            }
+            return;
+        }
+        let mut entries = self.take_entries();
+        entries.push((key, parts));
+        self.place(entries);
+    }
+
+    fn remove(&mut self, key: u64) {
+        if key == 0 {
+            if self.zero.take().is_some() {
+                self.len -= 1;
+            }
+            return;
+        }
+        if self.position(key).is_none() {
+            return;
+        }
+        let mut entries = self.take_entries();
+        entries.retain(|e| e.0 != key);
+        self.place(entries);
+    }
+
+    /// The entries with a key other than 0 (the slots are laid out again).
+    fn take_entries(&mut self) -> Vec<(u64, Parts)> {
+        self.slots_mut()
+            .iter_mut()
+            .filter(|e| e.0 != 0)
+            .map(|e| (e.0, std::mem::take(&mut e.1)))
+            .collect()
+    }
+
+    /// Lay out `entries` (distinct keys other than 0).
+    fn place(&mut self, mut entries: Vec<(u64, Parts)>) {
+        self.len = usize::from(self.zero.is_some()) + entries.len();
+        let bits = (2 * entries.len())
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(1);
+        self.shift = 64 - bits;
+        let shift = self.shift;
+        entries.sort_unstable_by_key(|e| (e.0 >> shift, e.0));
+        let mut slots: Vec<(u64, Parts)> = Vec::with_capacity(entries.len() * 2);
+        for e in entries {
+            let home = (e.0 >> shift) as usize;
+            while slots.len() < home {
+                slots.push((0, Parts::default()));
+            }
+            slots.push(e);
+        }
+        self.slots = Arc::from(slots);
+    }
+}
+
+/// The slice of `a`, copied first if shared.
+fn unshared<T: Clone>(a: &mut Arc<[T]>) -> &mut [T] {
+    if Arc::get_mut(a).is_none() {
+        *a = Arc::from(a.to_vec());
+    }
+    Arc::get_mut(a).unwrap_or_default()
+}
+
+impl FromIterator<(u64, Parts)> for ActionMap {
+    fn from_iter<I: IntoIterator<Item = (u64, Parts)>>(it: I) -> Self {
+        let mut map = ActionMap::default();
+        let mut entries = Vec::new();
+        for (k, p) in it {
+            if k == 0 {
+                map.zero = Some(Box::new(p));
+            } else {
+                entries.push((k, p));
+            }
+        }
+        map.place(entries);
+        map
     }
 }
 
@@ -1257,10 +1454,10 @@ impl ScopeIndex {
             self.all.push_candidates(keys, out);
             return;
         };
-        let exact = self.by_action.get(&hash_str(a));
+        let exact = self.by_action.get(hash_str(a));
         let stripped = a
             .strip_suffix('\n')
-            .and_then(|s| self.by_action.get(&hash_str(s)));
+            .and_then(|s| self.by_action.get(hash_str(s)));
         if let (Some(_), Some(_)) = (exact, stripped) {
             // One policy can name both `a` and `a` without its newline.
             out.overlap = true;
@@ -1287,7 +1484,7 @@ impl ScopeIndex {
             return;
         };
         // Merged: the action's bucket holds the wild policies too.
-        match self.by_action.get(&hash_str(a)) {
+        match self.by_action.get(hash_str(a)) {
             Some(bucket) => {
                 bucket.visit::<false>(keys, f);
                 if !self.merged {
@@ -1347,7 +1544,7 @@ impl ScopeIndex {
         for key in keys {
             let r = rm.filter(|_| (every_bucket && wild_rm) || old_keys.contains(&key));
             let a = ad.filter(|_| (every_bucket && wild_add) || new_keys.contains(&key));
-            let edited = match self.by_action.get(&key) {
+            let edited = match self.by_action.get(key) {
                 Some(parts) => parts.edited(r, a, lookup, b),
                 None if self.merged => {
                     let ids = merge_ids(&wild_ids, a.map(|(s, _)| s).as_slice());
@@ -1356,7 +1553,7 @@ impl ScopeIndex {
                 None => Parts::default().edited(None, a, lookup, b),
             };
             if edited.len() == wild_ids.len() {
-                self.by_action.remove(&key);
+                self.by_action.remove(key);
             } else {
                 self.by_action.insert(key, edited);
             }
@@ -1552,6 +1749,7 @@ impl Index {
 
     /// Call `f` with every candidate for the query, each once, in no
     /// particular order.
+    #[inline(always)]
     pub fn for_each_candidate(
         &self,
         name: Option<&str>,
@@ -1589,6 +1787,19 @@ impl Index {
             }
             return;
         }
+        self.for_each_overlapping(scope, action, strs, f);
+    }
+
+    /// [`Index::for_each_candidate`] for a query with a value ending in a
+    /// newline (its stripped form's lists may overlap the exact ones).
+    #[inline(never)]
+    fn for_each_overlapping(
+        &self,
+        scope: Option<&str>,
+        action: Option<&str>,
+        strs: [Option<&str>; 4],
+        mut f: impl FnMut(u32),
+    ) {
         let k = QueryKeys {
             strs,
             keys: Default::default(),
@@ -1736,5 +1947,105 @@ mod value_table_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod hash_str_tests {
+    use super::hash_str;
+    use std::collections::HashSet;
+
+    /// Every byte counts: strings of every length from 0 to 40 that
+    /// differ in one byte (in each position), or only in length (a zero
+    /// byte appended), hash differently; so do the benchmark's realm, user
+    /// and action-like values.
+    #[test]
+    fn hash_str_reads_every_byte() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        let mut seen = HashSet::new();
+        for n in 0..=base.len() {
+            let a = std::str::from_utf8(&base[..n]).unwrap_or_default();
+            assert!(seen.insert(hash_str(a)), "length {n}");
+            let mut zero = a.to_string();
+            zero.push('\0');
+            assert_ne!(hash_str(a), hash_str(&zero), "length {n} + NUL");
+            for i in 0..n {
+                let mut b = base[..n].to_vec();
+                b[i] ^= 1;
+                let b = std::str::from_utf8(&b).unwrap_or_default();
+                assert!(seen.insert(hash_str(b)), "length {n}, byte {i}");
+            }
+        }
+        let mut values = HashSet::new();
+        for t in 0..500 {
+            values.insert(hash_str(&format!("realm{t}")));
+            values.insert(hash_str(&format!("admin{t}")));
+            for u in 0..50 {
+                values.insert(hash_str(&format!("user{t}_{u}")));
+            }
+        }
+        assert_eq!(values.len(), 500 * 52);
+    }
+}
+
+#[cfg(test)]
+mod action_map_tests {
+    use super::*;
+
+    /// `ActionMap` holds what a `HashMap` holds after every insert,
+    /// replacement and removal: keys with equal homes (long probe runs),
+    /// key 0, keys at the top of the range, and keys never inserted.
+    #[test]
+    fn action_map_is_a_map() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        // A bucket told apart by its one id.
+        let parts = |id: u32| Parts::new(vec![id], &|_, _| None, &mut Scratch::default());
+        let id_of = |p: &Parts| p.ids().next();
+        let pool: Vec<u64> = (0..40u64)
+            .map(|i| match i % 4 {
+                0 => next(),
+                // Same high bits: one home.
+                1 => 0x8000_0000_0000_0000 | i,
+                2 => u64::MAX - i,
+                _ => i,
+            })
+            .collect();
+        let mut map: ActionMap = std::iter::empty().collect();
+        let mut model: std::collections::HashMap<u64, u32> = Default::default();
+        for step in 0..2_000u32 {
+            let k = pool[(next() % pool.len() as u64) as usize];
+            if next() % 3 == 0 {
+                map.remove(k);
+                model.remove(&k);
+            } else {
+                map.insert(k, parts(step));
+                model.insert(k, step);
+            }
+            assert_eq!(map.len(), model.len(), "step {step}");
+            for &q in pool.iter().chain(&[1u64 << 40, 77]) {
+                assert_eq!(
+                    map.get(q).and_then(id_of),
+                    model.get(&q).copied(),
+                    "step {step} key {q:#x}"
+                );
+            }
+            let mut keys: Vec<u64> = map.keys().collect();
+            keys.sort_unstable();
+            let mut want: Vec<u64> = model.keys().copied().collect();
+            want.sort_unstable();
+            assert_eq!(keys, want, "step {step}");
+        }
+        let built: ActionMap = model.iter().map(|(&k, &v)| (k, parts(v))).collect();
+        for &q in &pool {
+            assert_eq!(built.get(q).and_then(id_of), model.get(&q).copied());
+        }
+        let mut built = built;
+        assert_eq!(built.values_mut().count(), model.len());
     }
 }
