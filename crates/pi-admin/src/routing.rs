@@ -93,6 +93,30 @@ impl RouteTable {
     }
 }
 
+/// The scheme of a redirect's absolute URL: `https` when a proxy on the
+/// same host says the client's connection was secure (`X-Forwarded-Proto:
+/// https`, `X-Forwarded-Ssl: on` or `X-Forwarded-Protocol: ssl`; gunicorn's
+/// defaults, trusted from loopback only), else `http` (the server itself
+/// speaks plain HTTP).
+pub fn redirect_scheme<'a>(
+    peer_is_loopback: bool,
+    header: impl Fn(&str) -> Option<&'a str>,
+) -> &'static str {
+    let secure = [
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-ssl", "on"),
+        ("x-forwarded-protocol", "ssl"),
+    ];
+    let said = |(name, value): (&str, &str)| {
+        header(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+    };
+    if peer_is_loopback && secure.into_iter().any(said) {
+        "https"
+    } else {
+        "http"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +159,29 @@ mod tests {
         assert_eq!(t.redirect("GET", "//policy/"), None);
         // a served path is never redirected
         assert_eq!(t.redirect("PATCH", "/policy/p1"), None);
+    }
+
+    #[test]
+    fn a_local_proxy_can_say_https() {
+        let headers = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        };
+        let proto = headers(&[("x-forwarded-proto", "HTTPS")]);
+        assert_eq!(redirect_scheme(true, &proto), "https");
+        assert_eq!(redirect_scheme(false, &proto), "http");
+        assert_eq!(
+            redirect_scheme(true, headers(&[("x-forwarded-ssl", "on")])),
+            "https"
+        );
+        assert_eq!(
+            redirect_scheme(true, headers(&[("x-forwarded-protocol", "ssl")])),
+            "https"
+        );
+        assert_eq!(
+            redirect_scheme(true, headers(&[("x-forwarded-proto", "http")])),
+            "http"
+        );
+        assert_eq!(redirect_scheme(true, headers(&[])), "http");
     }
 
     #[test]

@@ -198,7 +198,10 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             .get(actix_web::http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        let mut url = format!("http://{host}{to}");
+        let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let scheme = pi_admin::routing::redirect_scheme(loopback, header);
+        let mut url = format!("{scheme}://{host}{to}");
         if !req.query_string().is_empty() {
             url.push('?');
             url.push_str(req.query_string());
