@@ -167,8 +167,8 @@ mod tests {
             move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
         };
         let proto = headers(&[("x-forwarded-proto", "HTTPS")]);
-        assert_eq!(redirect_scheme(true, &proto), "https");
-        assert_eq!(redirect_scheme(false, &proto), "http");
+        assert_eq!(redirect_scheme(true, proto), "https");
+        assert_eq!(redirect_scheme(false, proto), "http");
         assert_eq!(
             redirect_scheme(true, headers(&[("x-forwarded-ssl", "on")])),
             "https"
