@@ -439,11 +439,18 @@ pub(crate) struct CompiledPolicy {
     /// after the other in one allocation ([`CompiledPolicy::action`], …).
     lists: Box<[Entry]>,
     /// Where each of the first four lists ends in `lists` (the fifth ends
-    /// with `lists`).
-    ends: [u32; 4],
+    /// with `lists`). Two bytes each: the slot is 8 bytes smaller. A policy
+    /// whose first four lists hold more than `u16::MAX` entries keeps its
+    /// lists in [`CompiledRare::wide`] instead, with `lists` empty and
+    /// `ends` all 1 (every range of `lists` out of bounds).
+    ends: [u16; 4],
     /// What few policies have (`None`: all empty).
     pub rare: Option<Box<CompiledRare>>,
 }
+
+/// The lists of a policy too long for [`CompiledPolicy::ends`] and where
+/// the first four end.
+pub(crate) type WideLists = (Box<[Entry]>, [u32; 4]);
 
 /// The compiled attributes few policies have.
 #[derive(Debug, Clone, Default)]
@@ -460,6 +467,9 @@ pub(crate) struct CompiledRare {
     ///
     /// [`ClientList::v4_nets`]: pi_model::client::ClientList::v4_nets
     pub client_v4: Box<[V4Net]>,
+    /// The lists of a policy too long for [`CompiledPolicy::ends`]: the
+    /// same five lists one after the other, and where the first four end.
+    pub wide: Option<Box<WideLists>>,
 }
 
 static NO_RARE: std::sync::LazyLock<CompiledRare> = std::sync::LazyLock::new(CompiledRare::default);
@@ -473,6 +483,7 @@ impl CompiledRare {
             && self.time.is_none()
             && self.conditions.is_empty()
             && self.client_v4.is_empty()
+            && self.wide.is_none()
     }
 }
 
@@ -514,7 +525,14 @@ impl CompiledPolicy {
         }
         let lists = lists.into_boxed_slice();
         let [e0, e1, e2, e3, _] = ends;
-        let ends = [e0, e1, e2, e3];
+        let (lists, ends, wide) = match [e0, e1, e2, e3].map(u16::try_from) {
+            [Ok(a), Ok(b), Ok(c), Ok(d)] => (lists, [a, b, c, d], None),
+            _ => (
+                Box::default(),
+                [1; 4],
+                Some(Box::new((lists, [e0, e1, e2, e3]))),
+            ),
+        };
         let rare = CompiledRare {
             adminrealm: EntryList::with_cache(policy.adminrealm(), cache),
             user_lower: if uci {
@@ -538,6 +556,7 @@ impl CompiledPolicy {
                 .map(|r| r.clone().map_err(|e| e.to_string())),
             conditions,
             client_v4: policy.client_list().v4_nets(),
+            wide,
         };
         let mut cp = CompiledPolicy {
             admit: [0; 3],
@@ -601,14 +620,32 @@ impl CompiledPolicy {
     #[inline]
     fn list(&self, k: usize) -> &[Entry] {
         let start = match k.checked_sub(1) {
-            Some(prev) => self.ends.get(prev).copied().unwrap_or(0),
+            Some(prev) => self.ends.get(prev).copied().unwrap_or(0) as usize,
             None => 0,
         };
         let end = match self.ends.get(k) {
-            Some(&e) => e,
-            None => self.lists.len() as u32,
+            Some(&e) => e as usize,
+            None => self.lists.len(),
         };
-        self.lists.get(start as usize..end as usize).unwrap_or(&[])
+        match self.lists.get(start..end) {
+            Some(l) => l,
+            None => self.wide_list(k),
+        }
+    }
+
+    /// List `k` of a policy whose lists are in [`CompiledRare::wide`].
+    #[cold]
+    #[inline(never)]
+    fn wide_list(&self, k: usize) -> &[Entry] {
+        let Some((lists, ends)) = self.rare().wide.as_deref() else {
+            return &[];
+        };
+        let start = match k.checked_sub(1) {
+            Some(prev) => ends.get(prev).copied().unwrap_or(0) as usize,
+            None => 0,
+        };
+        let end = ends.get(k).map_or(lists.len(), |&e| e as usize);
+        lists.get(start..end).unwrap_or(&[])
     }
 
     /// The action keys.
@@ -792,6 +829,49 @@ mod passes_tests {
             for q in queries {
                 assert_eq!(passes(&list, q), list.search(q).passes(), "{l:?} {q:?}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::{CompiledPolicy, Entry, RegexMap};
+    use pi_model::record::PolicyRecord;
+    use pi_model::Policy;
+
+    fn texts(l: &[Entry]) -> Vec<&str> {
+        l.iter().map(|e| &*e.raw).collect()
+    }
+
+    /// The five lists read back as written, for policies whose first four
+    /// lists fit the two-byte ends (up to `u16::MAX` entries) and for
+    /// longer ones (kept in `CompiledRare::wide`), around the limit.
+    #[test]
+    fn lists_read_back_short_and_wide() {
+        assert!(std::mem::size_of::<CompiledPolicy>() <= 144);
+        let mut cache = RegexMap::new();
+        for realms in [0, 1, 3, 65_530, 65_531, 65_532, 70_000] {
+            let realm: Vec<String> = (0..realms).map(|i| format!("r{i}")).collect();
+            let rec = PolicyRecord {
+                name: "p".into(),
+                scope: "admin".into(),
+                action: "enable, disable=1, set".into(),
+                realm: realm.join(", "),
+                user: "u1, !u2".into(),
+                adminuser: "a1".into(),
+                resolver: "res1, res2".into(),
+                active: true,
+                ..PolicyRecord::default()
+            };
+            let cp = CompiledPolicy::new(Policy::from_record(&rec), &mut cache);
+            // 3 action keys + realms + 2 users + 1 admin user before the
+            // resolvers: wide from 65,536 on.
+            assert_eq!(cp.rare().wide.is_some(), 3 + realms + 2 + 1 > 65_535);
+            assert_eq!(texts(cp.action()), ["enable", "disable", "set"]);
+            assert_eq!(texts(cp.realm()), realm);
+            assert_eq!(texts(cp.user()), ["u1", "!u2"]);
+            assert_eq!(texts(cp.adminuser()), ["a1"]);
+            assert_eq!(texts(cp.resolver()), ["res1", "res2"]);
         }
     }
 }
