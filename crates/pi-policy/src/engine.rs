@@ -783,8 +783,8 @@ impl PolicySet {
             }
         }
         if pq.admin_scope && r & restricts::ADMINREALM != 0 {
-            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
-                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
+            if let (Some(ar), Some(more)) = (q.adminrealm, p.more()) {
+                if !more.adminrealm.is_empty() && !more.adminrealm.search(ar).passes() {
                     return Err(Some(Attribute::Adminrealm));
                 }
             }
@@ -793,7 +793,7 @@ impl PolicySet {
             // A case-insensitive policy (lower-case entries) compares
             // the query's user in lower case (lowered here, per such
             // candidate: few policies are case-insensitive).
-            let ok = match p.rare.as_ref().and_then(|r| r.user_lower.as_ref()) {
+            let ok = match p.more().and_then(|m| m.user_lower.as_ref()) {
                 Some(l) => passes_lowered(l, u),
                 None => passes(p.user(), u),
             };
@@ -855,7 +855,7 @@ impl PolicySet {
             return true;
         }
         // Lowered per case-insensitive candidate, as the user.
-        match p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()) {
+        match p.more().and_then(|m| m.adminuser_lower.as_ref()) {
             Some(l) => passes_lowered(l, au),
             None => passes(p.adminuser(), au),
         }
@@ -978,7 +978,7 @@ impl PolicySet {
         self.collect(&pq, linear, true, &mut hits)?;
         let mut out = Vec::with_capacity(hits.len());
         for p in hits.iter().map(|h| h.p) {
-            if p.rare.is_none() {
+            if !p.has_more() {
                 out.push(&p.policy);
                 continue;
             }
@@ -1000,7 +1000,7 @@ impl PolicySet {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
         self.collect(&pq, false, false, &mut hits)?;
-        if hits.iter().all(|h| h.p.rare.is_none()) {
+        if hits.iter().all(|h| !h.p.has_more()) {
             return Ok(!hits.is_empty());
         }
         if hits.len() > 1 {
@@ -1012,7 +1012,7 @@ impl PolicySet {
         }
         let mut any = false;
         for p in hits.iter().map(|h| h.p) {
-            if p.rare.is_none() {
+            if !p.has_more() {
                 any = true;
                 continue;
             }
