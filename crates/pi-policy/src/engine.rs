@@ -220,8 +220,6 @@ pub struct PolicySet {
     pub(crate) ctx: Arc<BuildContext>,
     active_by_scope: ScopeMap<usize>,
     active_total: usize,
-    /// Number of `user_case_insensitive` policies.
-    uci: usize,
     /// Number of policies with an active condition on the request's headers
     /// or environment (see [`PolicySet::reads_http`]).
     http_readers: usize,
@@ -336,7 +334,7 @@ impl PolicySet {
     ) -> PolicySet {
         let mut slots = Slots::default();
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
-        let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
+        let (mut n, mut entries, mut active_total) = (0u32, 0usize, 0usize);
         let mut http_readers = 0usize;
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
         // Exact capacity when the count is known (records): grown by
@@ -350,9 +348,6 @@ impl PolicySet {
                 + p.adminuser().len()
                 + p.resolver().len();
             let cp = CompiledPolicy::new(p, &mut cache.map);
-            if cp.policy.user_case_insensitive() {
-                uci += 1;
-            }
             if cp.reads_http() {
                 http_readers += 1;
             }
@@ -388,7 +383,6 @@ impl PolicySet {
             ctx: Arc::new(ctx),
             active_by_scope,
             active_total,
-            uci,
             http_readers,
             realm_resolvers: Arc::new(realm_resolvers),
         }
@@ -551,9 +545,6 @@ impl PolicySet {
                 *n = n.saturating_sub(1)
             }
         };
-        if p.policy.user_case_insensitive() {
-            step(&mut self.uci);
-        }
         if p.reads_http() {
             step(&mut self.http_readers);
         }
