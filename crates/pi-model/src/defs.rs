@@ -171,38 +171,35 @@ pub fn policy_defs() -> &'static PolicyDefs {
     DEFS.get_or_init(load)
 }
 
-/// A scope or action name kept by a stored policy: one of the catalogue's
-/// names (a shared `'static` string — the same few hundred names repeat in
-/// every policy of a large set) or, for a name the catalogue does not know,
-/// its own copy.
+/// A scope or action name kept by a stored policy: a thin shared pointer
+/// (8 bytes) to one text. The catalogue's names (the same few hundred repeat
+/// in every policy of a large set) are allocated once and shared by every
+/// policy that names them; a name the catalogue does not know gets its own.
 #[derive(Debug, Clone)]
-pub(crate) enum Name {
-    Known(&'static str),
-    /// Boxed twice: a thin pointer keeps `Name` at 16 bytes (the niche of
-    /// `Known`'s pointer holds the variant).
-    Own(Box<Box<str>>),
-}
+pub(crate) struct Name(std::sync::Arc<Box<str>>);
 
 impl Name {
     pub(crate) fn new(s: &str) -> Name {
-        static KNOWN: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+        type Known = std::collections::HashMap<&'static str, std::sync::Arc<Box<str>>>;
+        static KNOWN: OnceLock<Known> = OnceLock::new();
         let known = KNOWN.get_or_init(|| {
             let defs = policy_defs();
             let scopes = defs.scopes.iter().map(|s| s.scope.as_str());
             let actions = defs.scopes.iter().flat_map(|s| s.names());
-            scopes.chain(actions).collect()
+            scopes
+                .chain(actions)
+                .map(|k| (k, std::sync::Arc::new(Box::from(k))))
+                .collect()
         });
         match known.get(s) {
-            Some(k) => Name::Known(k),
-            None => Name::Own(Box::new(s.into())),
+            Some(k) => Name(k.clone()),
+            None => Name(std::sync::Arc::new(s.into())),
         }
     }
 
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Name::Known(s) => s,
-            Name::Own(s) => s,
-        }
+        &self.0
     }
 }
 
@@ -224,6 +221,21 @@ pub fn is_action_allowed(scope: &str, action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_thin_and_shared() {
+        assert_eq!(std::mem::size_of::<Name>(), 8);
+        let (a, b) = (Name::new("enrollHOTP"), Name::new("enrollHOTP"));
+        assert_eq!(a.as_str(), "enrollHOTP");
+        assert!(std::sync::Arc::ptr_eq(&a.0, &b.0), "catalogue names shared");
+        let (c, d) = (Name::new("No Such_action=x"), Name::new("No Such_action=x"));
+        assert_eq!(c.as_str(), "No Such_action=x");
+        assert_eq!(c, d);
+        assert!(!std::sync::Arc::ptr_eq(&c.0, &d.0));
+        assert_ne!(a, c);
+        assert_eq!(Name::new("admin").as_str(), "admin");
+        assert_eq!(Name::new("").as_str(), "");
+    }
 
     #[test]
     fn catalogue_counts() {

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Prints the process RSS (from `/proc/self/statm`) before and after
-//! building, the difference per policy, and how long the build took. The
+//! building (MiB, 2^20 bytes; the set's also in decimal MB, 10^6 bytes),
+//! the difference per policy, and how long the build took. The
 //! records themselves are generated (and their memory counted) before the
 //! first reading, so the difference is what the engine holds. Then the CPU
 //! time of `PolicySet::edited` for one changed policy.
@@ -35,8 +36,14 @@ fn cpu_ns() -> Option<u64> {
     stat.split_whitespace().next()?.parse().ok()
 }
 
-fn mb(b: u64) -> f64 {
+/// Bytes in MiB (2^20 bytes).
+fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
+}
+
+/// Bytes in decimal megabytes (10^6 bytes).
+fn mb(b: u64) -> f64 {
+    b as f64 / 1e6
 }
 
 fn main() {
@@ -62,10 +69,11 @@ fn main() {
         "build:           {:.1} ms wall, {cpu} ms CPU",
         took.as_secs_f64() * 1000.0
     );
-    println!("rss before:      {:.1} MB", mb(before));
-    println!("rss after:       {:.1} MB", mb(after));
+    println!("rss before:      {:.1} MiB", mib(before));
+    println!("rss after:       {:.1} MiB", mib(after));
     println!(
-        "set resident:    {:.1} MB ({} bytes per policy)",
+        "set resident:    {:.1} MiB = {:.1} MB ({} bytes per policy)",
+        mib(delta),
         mb(delta),
         delta / n.max(1) as u64
     );
@@ -115,5 +123,8 @@ fn main() {
         spent as f64 / 1e6
     );
     drop(records);
-    println!("rss without the records: {:.1} MB", mb(rss().unwrap_or(0)));
+    println!(
+        "rss without the records: {:.1} MiB",
+        mib(rss().unwrap_or(0))
+    );
 }

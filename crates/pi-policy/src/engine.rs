@@ -220,8 +220,6 @@ pub struct PolicySet {
     pub(crate) ctx: Arc<BuildContext>,
     active_by_scope: ScopeMap<usize>,
     active_total: usize,
-    /// Number of `user_case_insensitive` policies.
-    uci: usize,
     /// Number of policies with an active condition on the request's headers
     /// or environment (see [`PolicySet::reads_http`]).
     http_readers: usize,
@@ -336,7 +334,7 @@ impl PolicySet {
     ) -> PolicySet {
         let mut slots = Slots::default();
         let mut chunk: Vec<Option<CompiledPolicy>> = Vec::with_capacity(CHUNK);
-        let (mut n, mut entries, mut uci, mut active_total) = (0u32, 0usize, 0usize, 0usize);
+        let (mut n, mut entries, mut active_total) = (0u32, 0usize, 0usize);
         let mut http_readers = 0usize;
         let mut active_by_scope: ScopeMap<usize> = ScopeMap::default();
         // Exact capacity when the count is known (records): grown by
@@ -350,9 +348,6 @@ impl PolicySet {
                 + p.adminuser().len()
                 + p.resolver().len();
             let cp = CompiledPolicy::new(p, &mut cache.map);
-            if cp.policy.user_case_insensitive() {
-                uci += 1;
-            }
             if cp.reads_http() {
                 http_readers += 1;
             }
@@ -388,7 +383,6 @@ impl PolicySet {
             ctx: Arc::new(ctx),
             active_by_scope,
             active_total,
-            uci,
             http_readers,
             realm_resolvers: Arc::new(realm_resolvers),
         }
@@ -551,9 +545,6 @@ impl PolicySet {
                 *n = n.saturating_sub(1)
             }
         };
-        if p.policy.user_case_insensitive() {
-            step(&mut self.uci);
-        }
         if p.reads_http() {
             step(&mut self.http_readers);
         }
@@ -783,8 +774,8 @@ impl PolicySet {
             }
         }
         if pq.admin_scope && r & restricts::ADMINREALM != 0 {
-            if let (Some(ar), Some(rare)) = (q.adminrealm, &p.rare) {
-                if !rare.adminrealm.is_empty() && !rare.adminrealm.search(ar).passes() {
+            if let (Some(ar), Some(more)) = (q.adminrealm, p.more()) {
+                if !more.adminrealm.is_empty() && !more.adminrealm.search(ar).passes() {
                     return Err(Some(Attribute::Adminrealm));
                 }
             }
@@ -793,7 +784,7 @@ impl PolicySet {
             // A case-insensitive policy (lower-case entries) compares
             // the query's user in lower case (lowered here, per such
             // candidate: few policies are case-insensitive).
-            let ok = match p.rare.as_ref().and_then(|r| r.user_lower.as_ref()) {
+            let ok = match p.more().and_then(|m| m.user_lower.as_ref()) {
                 Some(l) => passes_lowered(l, u),
                 None => passes(p.user(), u),
             };
@@ -855,7 +846,7 @@ impl PolicySet {
             return true;
         }
         // Lowered per case-insensitive candidate, as the user.
-        match p.rare.as_ref().and_then(|r| r.adminuser_lower.as_ref()) {
+        match p.more().and_then(|m| m.adminuser_lower.as_ref()) {
             Some(l) => passes_lowered(l, au),
             None => passes(p.adminuser(), au),
         }
@@ -978,7 +969,7 @@ impl PolicySet {
         self.collect(&pq, linear, true, &mut hits)?;
         let mut out = Vec::with_capacity(hits.len());
         for p in hits.iter().map(|h| h.p) {
-            if p.rare.is_none() {
+            if !p.has_more() {
                 out.push(&p.policy);
                 continue;
             }
@@ -1000,7 +991,7 @@ impl PolicySet {
         let pq = self.prepare(q)?;
         let mut hits = Hits::new();
         self.collect(&pq, false, false, &mut hits)?;
-        if hits.iter().all(|h| h.p.rare.is_none()) {
+        if hits.iter().all(|h| !h.p.has_more()) {
             return Ok(!hits.is_empty());
         }
         if hits.len() > 1 {
@@ -1012,7 +1003,7 @@ impl PolicySet {
         }
         let mut any = false;
         for p in hits.iter().map(|h| h.p) {
-            if p.rare.is_none() {
+            if !p.has_more() {
                 any = true;
                 continue;
             }
