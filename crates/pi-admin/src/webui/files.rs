@@ -259,10 +259,8 @@ impl WebUi {
     pub fn app(&self, locale: &str, subpath: Option<&str>, b: &Browser<'_>) -> Answer {
         let Some(canonical) = self.canonical_locale(locale) else {
             if b.accept_html {
-                let served = self.serve_locale(&self.preferred(b));
-                return served
-                    .or_else(|| self.serve_locale("en"))
-                    .unwrap_or_else(|| self.not_found(b));
+                let served = self.locale_or_english(&self.preferred(b));
+                return served.unwrap_or_else(|| self.not_found(b));
             }
             return self.not_found(b);
         };
@@ -323,10 +321,15 @@ impl WebUi {
 
     /// A locale's shell, else the English one, else a redirect to `/`.
     fn shell(&self, locale: &str) -> Answer {
-        let serve = |l: &str| self.canonical_locale(l).and_then(|c| self.serve_locale(&c));
-        serve(locale)
-            .or_else(|| serve("en"))
+        self.locale_or_english(locale)
             .unwrap_or_else(|| Answer::Redirect("/".to_owned()))
+    }
+
+    /// `_serve_locale(locale) or _serve_locale("en")`: the shell of a
+    /// configured locale (any spelling), else the English one.
+    fn locale_or_english(&self, locale: &str) -> Option<Answer> {
+        let serve = |l: &str| self.canonical_locale(l).and_then(|c| self.serve_locale(&c));
+        serve(locale).or_else(|| serve("en"))
     }
 
     /// `GET /static/<rel>`: a file below the folder, only normal path
