@@ -9,6 +9,8 @@
 # server certificate for 127.0.0.1/localhost with openssl in
 # $LDAP_TEST_DIR/tls (ca.pem, server.pem, server.key), enables StartTLS on the
 # plain port and listens on ldaps://$LDAP_TEST_HOST:$LDAP_TEST_TLS_PORT too.)
+# Its pid-file handling (stop, status) is scripts/lib/daemon.sh, shared with
+# scripts/ref/ref-server.sh.
 #
 #   install  apt-get install slapd + ldap-utils (needs root and the Debian
 #            package registry; run `apt-get update` once before). A system
@@ -59,6 +61,7 @@ SCHEMA_DIR="${SCHEMA_DIR:-/etc/ldap/schema}"
 MODULE_DIR="${MODULE_DIR:-/usr/lib/ldap}"
 
 log() { printf '[ldap-test-server] %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 
 # {SSHA} = base64( sha1(password || salt) || salt ), RFC 2307 style.
 ssha() {
@@ -227,13 +230,6 @@ access to *
 EOF
 }
 
-is_running() {
-    [ -f "$PIDFILE" ] || return 1
-    local pid
-    pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-}
-
 answers() {
     ldapsearch -x -LLL -H "$URI" -b "" -s base "(objectClass=*)" namingContexts >/dev/null 2>&1
 }
@@ -302,32 +298,9 @@ cmd_start() {
     exit 1
 }
 
-cmd_stop() {
-    if ! is_running; then
-        log "not running"
-        rm -f "$PIDFILE"
-        return 0
-    fi
-    local pid
-    pid="$(cat "$PIDFILE")"
-    log "stopping pid $pid"
-    kill -TERM "$pid"
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; log "stopped"; return 0; }
-        sleep 0.2
-    done
-    log "pid $pid did not stop in 10 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$PIDFILE"
-}
+cmd_stop() { daemon_stop 50 0.2; }
 
-cmd_status() {
-    if is_running; then
-        if answers; then echo "running pid=$(cat "$PIDFILE") uri=$URI"; else echo "pid $(cat "$PIDFILE") alive, not answering"; return 1; fi
-    else
-        echo "stopped"; return 3
-    fi
-}
+cmd_status() { daemon_status "uri=$URI"; }
 
 cmd_env() {
     echo "LDAP_URI=$URI"

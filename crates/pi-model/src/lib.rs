@@ -20,6 +20,7 @@ pub mod pyrepr;
 pub mod record;
 pub mod role;
 pub mod scope;
+pub mod sqllike;
 pub mod timerange;
 pub mod tokentypes;
 

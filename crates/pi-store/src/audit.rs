@@ -407,19 +407,6 @@ fn date_text_expr(c: &AnyConnection, col: &str, micros: bool) -> String {
     }
 }
 
-/// privacyIDEA's `convert_wildcard_to_sql_like` (escape character `/`).
-pub fn wildcard_like(value: &str) -> String {
-    value
-        .split('*')
-        .map(|part| {
-            part.replace('/', "//")
-                .replace('%', "/%")
-                .replace('_', "/_")
-        })
-        .collect::<Vec<_>>()
-        .join("%")
-}
-
 const TEXT_COLUMNS: &[&str] = &[
     "signature",
     "action",
@@ -499,7 +486,7 @@ fn where_clause(c: &AnyConnection, q: &AuditQuery) -> (String, Vec<String>) {
             None => (false, value.clone()),
         };
         let cond = if v.contains('*') {
-            let p = ph(&mut binds, wildcard_like(&v));
+            let p = ph(&mut binds, pi_model::sqllike::wildcard_to_like(&v));
             format!("{column} LIKE {p} ESCAPE '/'")
         } else {
             let p = ph(&mut binds, v);
@@ -1247,11 +1234,5 @@ mod tests {
         assert_eq!(r.info.len(), 500);
         assert!(r.policies.len() <= 255, "{}", r.policies.len());
         assert!(r.policies.ends_with("+,short"));
-    }
-
-    #[test]
-    fn like_patterns() {
-        assert_eq!(wildcard_like("POST /policy*"), "POST //policy%");
-        assert_eq!(wildcard_like("a_b%*"), "a/_b/%%");
     }
 }

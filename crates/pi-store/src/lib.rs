@@ -25,9 +25,7 @@ pub use audit::{
 pub use conn::AnyConnection;
 pub use error::{RenameError, SaveResolverError, SetRealmError, StoreError};
 pub use other::ConfigSnapshot;
-pub use policy::{
-    column_matches, place_written_policy, wildcard_to_like, NullsOrder, PolicyFilter,
-};
+pub use policy::{column_matches, place_written_policy, NullsOrder, PolicyFilter};
 pub use realm::{DeleteRealmOutcome, SetRealmOutcome};
 pub use resolver::{DeleteResolverOutcome, ResolverConfigChange};
 pub use store::{

@@ -16,9 +16,6 @@ diesel::define_sql_function! {
     fn lower(x: Nullable<Text>) -> Nullable<Text>;
 }
 
-/// Escape character of the `LIKE` patterns (privacyIDEA's `SQL_LIKE_ESCAPE`).
-const LIKE_ESCAPE: char = '/';
-
 /// Filter of [`Store::get_policies_filtered`], privacyIDEA's `get_policies`
 /// DB query (`GET /policy/`). `None` = do not filter on this attribute.
 ///
@@ -121,25 +118,6 @@ pub fn column_matches(filter: &str, column: &str) -> bool {
         require_literal_leading_dot: false,
     };
     glob::Pattern::new(&pattern).is_ok_and(|p| p.matches_with(column, opts))
-}
-
-/// privacyIDEA's `convert_wildcard_to_sql_like`: `*` → `%`, literal `%`, `_`
-/// and `/` escaped with `/`.
-pub fn wildcard_to_like(value: &str) -> String {
-    value
-        .split('*')
-        .map(|part| {
-            let mut s = String::with_capacity(part.len());
-            for ch in part.chars() {
-                if ch == LIKE_ESCAPE || ch == '%' || ch == '_' {
-                    s.push(LIKE_ESCAPE);
-                }
-                s.push(ch);
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join("%")
 }
 
 #[derive(Queryable)]
@@ -639,7 +617,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{column_matches, wildcard_to_like};
+    use super::column_matches;
 
     #[test]
     fn column_filter_semantics() {
@@ -654,13 +632,5 @@ mod tests {
         assert!(!column_matches("a?b*", "axbc"));
         assert!(column_matches("[x]*", "[x]y"));
         assert!(column_matches("*", ""));
-    }
-
-    #[test]
-    fn like_patterns() {
-        assert_eq!(wildcard_to_like("pol*"), "pol%");
-        assert_eq!(wildcard_to_like("*a_b%c*"), "%a/_b/%c%");
-        assert_eq!(wildcard_to_like("x/y"), "x//y");
-        assert_eq!(wildcard_to_like("plain"), "plain");
     }
 }

@@ -31,8 +31,8 @@ use conn::{Conn, Pool, PoolSettings, Target};
 pub use conn::{ConnError, ConnectParams};
 pub use hash::check_password as verify_password;
 use query::{
-    escape_sql_like, parse_where, split_table, wildcard_to_sql_like, Bind, Builder, Column,
-    ColumnKind, Cond, Dialect, WhereCond, WhereError,
+    escape_like, parse_where, split_table, wildcard_to_like, Bind, Builder, Column, ColumnKind,
+    Cond, Dialect, WhereCond, WhereError,
 };
 
 /// `/resolver/test` description when the engine cannot be created.
@@ -499,7 +499,7 @@ impl SqlResolver {
                     .map_err(|e| ResolverError::Backend(e.to_string()))?;
                 Ok(vec![match bind {
                     Some(bind) => Cond::IdEquals(col, bind),
-                    None => Cond::LikeEscaped(col, escape_sql_like(uid)),
+                    None => Cond::LikeEscaped(col, escape_like(uid)),
                 }])
             },
             None,
@@ -631,7 +631,7 @@ impl Resolver for SqlResolver {
                 let col = b
                     .column(user_col)
                     .map_err(|e| ResolverError::Backend(e.to_string()))?;
-                Ok(vec![Cond::LikeEscaped(col, escape_sql_like(login))])
+                Ok(vec![Cond::LikeEscaped(col, escape_like(login))])
             },
             Some(1),
         );
@@ -721,7 +721,7 @@ impl Resolver for SqlResolver {
                                 "Search parameter ({key}) not available in resolver."
                             ))
                         })?;
-                        Ok(Cond::LikeEscaped(col, wildcard_to_sql_like(value)))
+                        Ok(Cond::LikeEscaped(col, wildcard_to_like(value)))
                     })
                     .collect()
             },

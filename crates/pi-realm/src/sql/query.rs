@@ -15,33 +15,7 @@ pub enum Dialect {
     Mysql,
 }
 
-/// The escape character of every `LIKE` the resolver issues (privacyIDEA's
-/// `SQL_LIKE_ESCAPE`).
-pub const LIKE_ESCAPE: char = '/';
-
-/// privacyIDEA's `escape_sql_like`: `/` → `//`, `%` → `/%`, `_` → `/_`, so
-/// the value matches literally under `LIKE … ESCAPE '/'`. `*` stays literal.
-pub fn escape_sql_like(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        if matches!(c, '/' | '%' | '_') {
-            out.push(LIKE_ESCAPE);
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// privacyIDEA's `convert_wildcard_to_sql_like`: `*` is the only wildcard
-/// (→ `%`); every other piece is escaped with [`escape_sql_like`].
-/// `w*l_%/x` → `w%l/_/%//x`.
-pub fn wildcard_to_sql_like(value: &str) -> String {
-    value
-        .split('*')
-        .map(escape_sql_like)
-        .collect::<Vec<_>>()
-        .join("%")
-}
+pub use pi_model::sqllike::{escape_like, wildcard_to_like};
 
 /// How a column's values are compared and rendered (SQLAlchemy's reflected
 /// type family, as far as the resolver's behaviour depends on it).
@@ -506,18 +480,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn like_escaping_as_the_release() {
-        assert_eq!(escape_sql_like("wal_ter"), "wal/_ter");
-        assert_eq!(escape_sql_like("100%/x"), "100/%//x");
-        assert_eq!(escape_sql_like("a*b"), "a*b");
-        assert_eq!(wildcard_to_sql_like("w*l_%/x"), "w%l/_/%//x");
-        assert_eq!(wildcard_to_sql_like("*"), "%");
-        assert_eq!(wildcard_to_sql_like("**"), "%%");
-        assert_eq!(wildcard_to_sql_like(""), "");
-        assert_eq!(wildcard_to_sql_like("' OR 1=1 --*"), "' OR 1=1 --%");
-    }
-
-    #[test]
     fn where_parsing() {
         let c = |column: &str, op, value: &str| WhereCond {
             column: column.into(),
@@ -632,7 +594,7 @@ mod tests {
             let w = b
                 .where_conds(&parse_where("id > 15").unwrap())
                 .unwrap();
-            let mut conds = vec![Cond::LikeEscaped(name, escape_sql_like("a'b_"))];
+            let mut conds = vec![Cond::LikeEscaped(name, escape_like("a'b_"))];
             conds.extend(w);
             let st = b.count(&conds).unwrap();
             assert_eq!(st.sql, expect_count, "{dialect:?}");

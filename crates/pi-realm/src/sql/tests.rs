@@ -877,7 +877,7 @@ mod escaping_against_sqlite {
         #[test]
         fn login_patterns_match_literally(s in "[aA%_/*ä]{0,6}", t in "[aA%_/*ä]{0,6}") {
             let mut conn = SqliteConnection::establish(":memory:").unwrap();
-            let p = query::escape_sql_like(&s);
+            let p = query::escape_like(&s);
             prop_assert!(like(&mut conn, &s, &p));
             prop_assert_eq!(like(&mut conn, &t, &p), t.eq_ignore_ascii_case(&s));
         }
@@ -886,7 +886,7 @@ mod escaping_against_sqlite {
         #[test]
         fn search_patterns_are_star_globs(s in "[aA%_/*]{0,5}", t in "[aA%_/*]{0,6}") {
             let mut conn = SqliteConnection::establish(":memory:").unwrap();
-            let p = query::wildcard_to_sql_like(&s);
+            let p = query::wildcard_to_like(&s);
             let sc: Vec<char> = s.chars().collect();
             let tc: Vec<char> = t.chars().collect();
             prop_assert_eq!(like(&mut conn, &t, &p), glob(&sc, &tc));
