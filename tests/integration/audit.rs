@@ -577,3 +577,40 @@ fn the_csv_download_streams_every_row_once_across_rounds() {
     // each row once; the download's own row is not part of it
     assert_eq!(numbers, written);
 }
+
+/// A `HEAD` request is served as `GET` but audited as `HEAD` with the GET
+/// route's rule and details, as the release writes it (`HEAD /policy/`,
+/// `HEAD /policy/check` with its `action_detail`).
+#[test]
+fn head_requests_are_audited_as_head() {
+    let app = audited_admin_app(&[]);
+    let head = |path: &str| {
+        let rb = app.client().head(app.url(path));
+        app.send(rb, Some(&app.token())).expect(200);
+    };
+    head("/policy/");
+    head("/policy/check?user=x&realm=r&scope=admin&action=a&client=1.2.3.4");
+    head("/policy/defs");
+    let all = rows(&app, 4);
+    let got: Vec<(&str, &str, &str)> = all
+        .iter()
+        .filter(|r| r.action != "POST /auth")
+        .map(|r| (r.action.as_str(), r.info.as_str(), r.action_detail.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "HEAD /policy/",
+                "name = None, realm = None, scope = None",
+                ""
+            ),
+            (
+                "HEAD /policy/check",
+                "",
+                "action = a, realm = r, scope = admin"
+            ),
+            ("HEAD /policy/defs", "", ""),
+        ]
+    );
+}

@@ -33,6 +33,9 @@ fn method_name(m: &Method) -> Cow<'static, str> {
     }
 }
 
+/// Marks a `HEAD` request, which the router serves as `GET`.
+pub(crate) struct Head;
+
 /// The middleware (a no-op when audit is off).
 pub async fn record(
     req: ServiceRequest,
@@ -56,7 +59,10 @@ pub async fn record(
         req.headers().get(header::USER_AGENT).cloned(),
         req.peer_addr().map(|a| a.ip()),
         THREAD_ID.with(|t| *t),
-        method_name(req.method()),
+        match actix_web::HttpMessage::extensions(&req).contains::<Head>() {
+            true => Cow::Borrowed("HEAD"),
+            false => method_name(req.method()),
+        },
     );
     // the call itself inside the scope: extractors may run in it
     let res = log

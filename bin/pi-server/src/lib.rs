@@ -57,10 +57,12 @@ pub fn app(
         })
         .configure(app::configure(data, limit))
         .default_service(web::to(routes::not_found))
-        // HEAD is GET without the body (actix-http leaves the body out)
+        // HEAD is GET without the body (actix-http leaves the body out);
+        // the audit row keeps `HEAD`, as Flask's `request.method` does
         .wrap_fn(|mut req, srv| {
             if req.method() == actix_web::http::Method::HEAD {
                 req.head_mut().method = actix_web::http::Method::GET;
+                actix_web::HttpMessage::extensions_mut(&req).insert(audit_middleware::Head);
             }
             actix_web::dev::Service::call(srv, req)
         })

@@ -317,7 +317,9 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
     // `check` and `defs` are static routes in Flask; here `/policy/{name}`
     // serves them (url_rule leaves these as they are)
     let pattern = match (pattern.as_str(), path_name) {
-        ("/policy/{name}", Some(n @ ("check" | "defs"))) if raw.method == "GET" => {
+        ("/policy/{name}", Some(n @ ("check" | "defs")))
+            if matches!(&*raw.method, "GET" | "HEAD") =>
+        {
             format!("/policy/{n}")
         }
         _ => pattern,
