@@ -5,7 +5,14 @@
 
 use actix_web::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::HttpResponse;
-pub use pi_openapi::{document, operations};
+pub use pi_openapi::document;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// The documented paths and their methods, from one build of the document
+/// (the metrics labels and the router's table read it).
+pub static OPERATIONS: LazyLock<BTreeMap<String, Vec<String>>> =
+    LazyLock::new(pi_openapi::operations);
 
 /// `GET /openapi.json`.
 pub async fn openapi_json() -> HttpResponse {
@@ -57,7 +64,7 @@ mod tests {
                 .default_service(web::to(crate::routes::not_found)),
         )
         .await;
-        let doc = operations();
+        let doc = OPERATIONS.clone();
         let methods = [
             Method::GET,
             Method::POST,

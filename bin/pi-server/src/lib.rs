@@ -76,7 +76,7 @@ pub async fn serve(
     workers: Option<usize>,
 ) -> anyhow::Result<()> {
     let metrics_on = metrics::init(&cfg);
-    metrics::set_documented_paths(apidoc::operations().into_keys());
+    metrics::set_documented_paths(apidoc::OPERATIONS.keys().cloned());
     let state = server::AppState::start(cfg).await?;
     let audit = state.audit_writer().cloned();
     let data = web::Data::new(state);

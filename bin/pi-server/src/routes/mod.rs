@@ -134,7 +134,9 @@ pub async fn allowed<P: pi_admin::gate::Permission>(
 /// The served paths and methods (the API document's, which the test in
 /// `apidoc.rs` keeps equal to the routes).
 static ROUTES: std::sync::LazyLock<pi_admin::routing::RouteTable> =
-    std::sync::LazyLock::new(|| pi_admin::routing::RouteTable::new(crate::apidoc::operations()));
+    std::sync::LazyLock::new(|| {
+        pi_admin::routing::RouteTable::new(crate::apidoc::OPERATIONS.clone())
+    });
 
 /// The first path segments whose release blueprints authenticate every
 /// request before routing it to a view.
