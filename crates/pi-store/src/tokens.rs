@@ -34,41 +34,37 @@ fn realm_id(c: &mut AnyConnection, name: &str) -> QueryResult<Option<i32>> {
         .optional()
 }
 
-impl Store {
-    /// Tokens owned by the user (privacyIDEA's `get_tokens(user=…, count=True)`).
-    pub fn user_token_count(&self, owner: Owner<'_>) -> Result<i64, StoreError> {
-        self.read(|c| {
-            if !exists(c, "tokenowner")? {
+/// The rows of an owner table (`tokenowner`, `tokencontainerowner`: the
+/// same three owner columns) that name `owner`; 0 without the table or the
+/// realm.
+macro_rules! owned_count {
+    ($store:expr, $owner:expr, $table:ident) => {
+        $store.read(|c| {
+            if !exists(c, stringify!($table))? {
                 return Ok(0);
             }
-            let Some(rid) = realm_id(c, owner.realm)? else {
+            let Some(rid) = realm_id(c, $owner.realm)? else {
                 return Ok(0);
             };
-            Ok(tokenowner::table
-                .filter(tokenowner::resolver.eq(owner.resolver))
-                .filter(tokenowner::user_id.eq(owner.user_id))
-                .filter(tokenowner::realm_id.eq(rid))
+            Ok($table::table
+                .filter($table::resolver.eq($owner.resolver))
+                .filter($table::user_id.eq($owner.user_id))
+                .filter($table::realm_id.eq(rid))
                 .count()
                 .first(c)?)
         })
+    };
+}
+
+impl Store {
+    /// Tokens owned by the user (privacyIDEA's `get_tokens(user=…, count=True)`).
+    pub fn user_token_count(&self, owner: Owner<'_>) -> Result<i64, StoreError> {
+        owned_count!(self, owner, tokenowner)
     }
 
     /// Containers owned by the user (`get_all_containers(user=…)["count"]`).
     pub fn user_container_count(&self, owner: Owner<'_>) -> Result<i64, StoreError> {
-        self.read(|c| {
-            if !exists(c, "tokencontainerowner")? {
-                return Ok(0);
-            }
-            let Some(rid) = realm_id(c, owner.realm)? else {
-                return Ok(0);
-            };
-            Ok(tokencontainerowner::table
-                .filter(tokencontainerowner::resolver.eq(owner.resolver))
-                .filter(tokencontainerowner::user_id.eq(owner.user_id))
-                .filter(tokencontainerowner::realm_id.eq(rid))
-                .count()
-                .first(c)?)
-        })
+        owned_count!(self, owner, tokencontainerowner)
     }
 
     /// Active tokens that have an owner, on all nodes (the count

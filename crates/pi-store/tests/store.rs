@@ -889,6 +889,18 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
             store.delete_realm_checked("r1", true).unwrap(),
             DeleteRealmOutcome::TokenOwned
         );
+        // the WebUI's counts of the user's tokens and containers
+        let owner = |user_id| pi_store::Owner {
+            resolver: "reso",
+            user_id,
+            realm: "r1",
+        };
+        let counts = |user_id| {
+            let tokens = store.user_token_count(owner(user_id)).unwrap();
+            (tokens, store.user_container_count(owner(user_id)).unwrap())
+        };
+        assert_eq!(counts("1000"), (1, 0));
+        assert_eq!(counts("1001"), (0, 0));
         c.batch_execute_helper("DELETE FROM tokenowner;");
         // a container owned by a user of the realm
         c.batch_execute_helper(&format!(
@@ -899,6 +911,7 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
             store.delete_realm_checked("r1", true).unwrap(),
             DeleteRealmOutcome::ContainerOwned
         );
+        assert_eq!(counts("1000"), (0, 1));
         c.batch_execute_helper("DELETE FROM tokencontainerowner;");
         // custom user attributes need confirmation (code 908), keys sorted and distinct
         c.batch_execute_helper(&format!(

@@ -158,49 +158,36 @@ fn h64_value(c: u8) -> Option<u32> {
 }
 
 /// phpass portable hash: `$P$`/`$H$` + rounds char + 8 salt + 22 checksum,
-/// MD5 iterated 2^rounds times (rounds 7..=30).
+/// MD5 stretched ([`stretched`]).
 fn phpass(pw: &[u8], hash: &str) -> bool {
     let b = hash.as_bytes();
     if b.len() != 34 || !hash.is_ascii() {
         return false;
     }
-    let Some(rounds) = h64_value(b[3]) else {
-        return false;
-    };
-    if !(7..=30).contains(&rounds) {
-        return false;
-    }
-    let salt = &b[4..12];
-    let mut digest = Md5::new().chain_update(salt).chain_update(pw).finalize();
-    for _ in 0..(1u64 << rounds) {
-        digest = Md5::new().chain_update(digest).chain_update(pw).finalize();
-    }
-    ct_eq(h64_encode(&digest).as_bytes(), &b[12..])
+    stretched::<Md5>(pw, &b[3..]).is_some_and(|sum| ct_eq(sum.as_bytes(), &b[12..]))
 }
 
-/// Drupal 7: `$S$` + rounds char + 8 salt + 43 checksum, SHA-512 iterated
-/// 2^rounds times, hash64-encoded and cut to 43 characters.
+/// Drupal 7: `$S$` + rounds char + 8 salt + 43 checksum, SHA-512 stretched
+/// ([`stretched`]) and cut to 43 characters.
 fn drupal(pw: &[u8], rest: &str) -> bool {
     let b = rest.as_bytes();
     if b.len() != 52 || !rest.is_ascii() {
         return false;
     }
-    let Some(rounds) = h64_value(b[0]) else {
-        return false;
-    };
-    if !(7..=30).contains(&rounds) {
-        return false;
-    }
-    let salt = &b[1..9];
-    let mut digest = Sha512::new().chain_update(salt).chain_update(pw).finalize();
+    stretched::<Sha512>(pw, b).is_some_and(|sum| ct_eq(&sum.as_bytes()[..43], &b[9..]))
+}
+
+/// The stretching phpass and Drupal share, over `setting` = rounds
+/// character + 8 salt bytes (+ checksum): `D(salt ‖ pw)`, then 2^rounds
+/// times `D(digest ‖ pw)`, hash64-encoded. `None` for rounds outside 7..=30.
+fn stretched<D: Digest>(pw: &[u8], setting: &[u8]) -> Option<String> {
+    let rounds = h64_value(*setting.first()?).filter(|r| (7..=30).contains(r))?;
+    let salt = setting.get(1..9)?;
+    let mut digest = D::new().chain_update(salt).chain_update(pw).finalize();
     for _ in 0..(1u64 << rounds) {
-        digest = Sha512::new()
-            .chain_update(digest)
-            .chain_update(pw)
-            .finalize();
+        digest = D::new().chain_update(digest).chain_update(pw).finalize();
     }
-    let encoded = h64_encode(&digest);
-    ct_eq(&encoded.as_bytes()[..43], &b[9..])
+    Some(h64_encode(&digest))
 }
 
 /// `$1$salt$checksum` (the part after `$1$`): salt up to 8 characters,
