@@ -944,27 +944,8 @@ fn write_batch(
             // chunk are consecutive, ending at last_insert_rowid(). (A
             // cached single-row insert is slower through diesel: it
             // rebuilds the statement's text on every execution.)
-            for r in records.iter_mut() {
-                r.signature.clear();
-            }
-            for chunk in records.chunks_mut(INSERT_CHUNK) {
-                insert_rows(c, chunk, false)?;
-                let rows: Vec<Id> =
-                    diesel::sql_query("SELECT last_insert_rowid() AS id").load(c)?;
-                let last = rows
-                    .first()
-                    .map(|r| r.id)
-                    .ok_or(diesel::result::Error::NotFound)?;
-                let first = last - chunk.len() as i64 + 1;
-                for (i, r) in chunk.iter_mut().enumerate() {
-                    r.id = first + i as i64;
-                }
-            }
-            if sign.is_some() {
-                sign_all(records, sign);
-                update_signatures(c, records)?;
-            }
-            Ok(())
+            let last_id = "SELECT last_insert_rowid() AS id";
+            insert_chunks(c, records, sign, last_id, |last, n| (last - n + 1, 1))
         }
         AnyConnection::Mysql(_) => {
             // MySQL: AUTO_INCREMENT. With the "consecutive" lock mode (0 or
@@ -991,28 +972,43 @@ fn write_batch(
                 return Ok(());
             };
             let step = m.step.max(1);
-            for r in records.iter_mut() {
-                r.signature.clear();
-            }
-            for chunk in records.chunks_mut(INSERT_CHUNK) {
-                insert_rows(c, chunk, false)?;
-                let rows: Vec<Id> =
-                    diesel::sql_query("SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id").load(c)?;
-                let first = rows
-                    .first()
-                    .map(|r| r.id)
-                    .ok_or(diesel::result::Error::NotFound)?;
-                for (i, r) in chunk.iter_mut().enumerate() {
-                    r.id = first + i as i64 * step;
-                }
-            }
-            if sign.is_some() {
-                sign_all(records, sign);
-                update_signatures(c, records)?;
-            }
-            Ok(())
+            let first_id = "SELECT CAST(LAST_INSERT_ID() AS SIGNED) AS id";
+            insert_chunks(c, records, sign, first_id, |first, _| (first, step))
         }
     }
+}
+
+/// Inserts `records` unsigned in chunks of [`INSERT_CHUNK`] rows, each
+/// multi-row insert followed by `id_query`, whose answer and the chunk's
+/// length `ids` turns into the chunk's first id and the step between ids;
+/// then signs the rows with their ids and writes the signatures.
+fn insert_chunks(
+    c: &mut AnyConnection,
+    records: &mut [AuditRecord],
+    sign: Option<&AuditSigner>,
+    id_query: &str,
+    ids: impl Fn(i64, i64) -> (i64, i64),
+) -> Result<(), StoreError> {
+    for r in records.iter_mut() {
+        r.signature.clear();
+    }
+    for chunk in records.chunks_mut(INSERT_CHUNK) {
+        insert_rows(c, chunk, false)?;
+        let rows: Vec<Id> = diesel::sql_query(id_query).load(c)?;
+        let answer = rows
+            .first()
+            .map(|r| r.id)
+            .ok_or(diesel::result::Error::NotFound)?;
+        let (first, step) = ids(answer, chunk.len() as i64);
+        for (i, r) in chunk.iter_mut().enumerate() {
+            r.id = first + i as i64 * step;
+        }
+    }
+    if sign.is_some() {
+        sign_all(records, sign);
+        update_signatures(c, records)?;
+    }
+    Ok(())
 }
 
 /// Gives `records` the ids `ids`, signs them and inserts them with their
