@@ -258,6 +258,13 @@ fn router_redirects_head_and_options_as_the_release() {
     // the slashed route does not take POST: no redirect
     let a = app.send(app.client().post(app.url("/policy")), None);
     assert_eq!(a.expect(404).text, "{\"error\":\"Not found\"}\n");
+    // paths as the WSGI server hands them over: `%2F` is a `/`, leading
+    // slashes are dropped
+    let a = app.get("/policy/%2F").expect(308);
+    assert_eq!(a.headers["location"], format!("http://{host}/policy/"));
+    assert_eq!(app.get("//policy/").expect(200).value(), json!([]));
+    let a = app.send(app.client().post(app.url("/policy/a%2Fb")), None);
+    assert_eq!(a.expect(404).text, "{\"error\":\"Not found\"}\n");
     // HEAD: GET's status and headers, no body
     let a = app
         .send(app.client().head(app.url("/realm/")), None)
@@ -286,6 +293,11 @@ fn router_redirects_head_and_options_as_the_release() {
         .send(app.client().delete(app.url("/auth")), Some(""))
         .expect(405);
     assert_eq!(allow(&a), "OPTIONS, POST");
+    // merged slashes whose route does not take the method: 405
+    let a = app
+        .send(app.client().delete(app.url("/policy//")), None)
+        .expect(405);
+    assert_eq!(allow(&a), "GET, HEAD, OPTIONS");
 }
 
 #[test]

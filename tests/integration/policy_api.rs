@@ -108,10 +108,9 @@ fn case_026_name_with_space() {
         ),
         "Policy name must not contain white spaces!",
     );
-    bad(
-        post(&app, "a%2Fb", json!({"scope": "user", "action": "enable"})),
-        "The name of the policy may only contain the characters a-zA-Z0-9_. -",
-    );
+    // `%2F` is a `/` to the release's router: `/policy/a/b` has no route
+    let slash = post(&app, "a%2Fb", json!({"scope": "user", "action": "enable"}));
+    assert_eq!(slash.expect(404).json(), json!({"error": "Not found"}));
     bad(
         post(
             &app,

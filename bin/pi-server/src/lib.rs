@@ -60,12 +60,34 @@ pub fn app(
         // HEAD is GET without the body (actix-http leaves the body out);
         // the audit row keeps `HEAD`, as Flask's `request.method` does
         .wrap_fn(|mut req, srv| {
+            if let Some(path) = pi_admin::routing::wsgi_path(req.path()) {
+                route_as(&mut req, &path);
+            }
             if req.method() == actix_web::http::Method::HEAD {
                 req.head_mut().method = actix_web::http::Method::GET;
                 actix_web::HttpMessage::extensions_mut(&req).insert(audit_middleware::Head);
             }
             actix_web::dev::Service::call(srv, req)
         })
+}
+
+/// Routes `req` as if `path` had been sent (the query string kept), as
+/// actix's `NormalizePath` rewrites a request.
+fn route_as(req: &mut ServiceRequest, path: &str) {
+    use actix_web::http::uri::{PathAndQuery, Uri};
+    let path_and_query = match req.query_string() {
+        "" => path.to_owned(),
+        query => format!("{path}?{query}"),
+    };
+    let Ok(path_and_query) = path_and_query.parse::<PathAndQuery>() else {
+        return;
+    };
+    let mut parts = req.head().uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+    }
 }
 
 /// Start the state and serve on `listen` until the server stops (SIGINT/SIGTERM);

@@ -231,7 +231,6 @@ fn url_rule(pattern: &str) -> String {
         "/resolver/{rtype}/default" => "/resolver/{resolvertype}/default",
         "/policy/export/{filename}" => "/policy/export/{export}",
         "/realm/{realm}/node/{nodeid}" => "/realm/{string:realm}/node/{string:nodeid}",
-        "/auth/" => "/auth",
         other => other,
     };
     rule.replace('{', "<").replace('}', ">")
@@ -324,7 +323,7 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
         }
         _ => pattern,
     };
-    let is_auth = matches!(pattern.as_str(), "/auth" | "/auth/");
+    let is_auth = pattern == "/auth";
     let mut r = std::mem::take(&mut e.record);
     // user/realm/resolver: the logged-in user for user callers, else the
     // request's parameters (path variables included, as Flask's view_args)

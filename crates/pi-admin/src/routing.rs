@@ -6,7 +6,29 @@
 //!   doubled slashes (`GET /realm//`), is redirected (308) to the route's
 //!   path when that route takes the method ([`RouteTable::redirect`]);
 //! * `OPTIONS` on a route answers 200 with `Allow` ([`RouteTable::allow`]);
-//! * `HEAD` is `GET` without the body (the server runs `GET`).
+//! * `HEAD` is `GET` without the body (the server runs `GET`);
+//! * the path is routed as the WSGI server hands it over: `%2F` decoded to
+//!   `/` before routing and leading slashes dropped ([`wsgi_path`]).
+
+/// The path as werkzeug routes it, when that differs from `path` (the raw,
+/// percent-encoded request path): the WSGI server decodes `%2F` before
+/// routing (`/policy/a%2Fb` is `/policy/a/b`, which no route serves;
+/// `/policy/%2F` is `/policy//`, redirected), and werkzeug's matcher drops
+/// leading slashes (`//policy/` is `/policy/`). Other escapes stay for the
+/// router, which decodes them in path variables.
+pub fn wsgi_path(path: &str) -> Option<String> {
+    let lead = path.len() - path.trim_start_matches('/').len();
+    let encoded_slash = path.contains("%2F") || path.contains("%2f");
+    if lead <= 1 && !encoded_slash {
+        return None;
+    }
+    let rest = &path[lead..];
+    let rest = match encoded_slash {
+        true => rest.replace("%2F", "/").replace("%2f", "/"),
+        false => rest.to_owned(),
+    };
+    Some(format!("/{rest}"))
+}
 
 /// The served paths (`/policy/{name}`) with their methods (upper case).
 #[derive(Debug, Clone, Default)]
@@ -50,11 +72,35 @@ impl RouteTable {
         found
     }
 
-    /// Whether a route serves `method` on `path` (`HEAD` where `GET` is).
+    /// Whether a route serves `method` on `path` (`HEAD` where `GET` is,
+    /// `OPTIONS` everywhere: werkzeug adds both to every rule).
     fn takes(&self, method: &str, path: &str) -> bool {
         let method = if method == "HEAD" { "GET" } else { method };
         self.methods(path)
-            .is_some_and(|methods| methods.contains(&method))
+            .is_some_and(|methods| method == "OPTIONS" || methods.contains(&method))
+    }
+
+    /// `path` with every run of slashes merged into one.
+    fn merged(path: &str) -> String {
+        let mut merged = String::with_capacity(path.len());
+        for c in path.chars() {
+            if !(c == '/' && merged.ends_with('/')) {
+                merged.push(c);
+            }
+        }
+        merged
+    }
+
+    /// The `Allow` of a 405 werkzeug answers to a path with doubled slashes
+    /// whose merged path has a route that does not take `method`
+    /// (`DELETE /policy//`: `GET, HEAD, OPTIONS`); a missing trailing slash
+    /// is a 404 instead.
+    pub fn merged_not_allowed(&self, method: &str, path: &str) -> Option<String> {
+        let merged = Self::merged(path);
+        if merged == path || self.methods(path).is_some() || self.takes(method, &merged) {
+            return None;
+        }
+        self.allow(&merged)
     }
 
     /// Where werkzeug redirects a request no route serves as sent: the path
@@ -65,12 +111,7 @@ impl RouteTable {
         if path.starts_with("//") || self.methods(path).is_some() {
             return None;
         }
-        let mut merged = String::with_capacity(path.len());
-        for c in path.chars() {
-            if !(c == '/' && merged.ends_with('/')) {
-                merged.push(c);
-            }
-        }
+        let merged = Self::merged(path);
         if merged != path && self.takes(method, &merged) {
             return Some(merged);
         }
@@ -182,6 +223,55 @@ mod tests {
             "http"
         );
         assert_eq!(redirect_scheme(true, headers(&[])), "http");
+    }
+
+    #[test]
+    fn encoded_slashes_and_leading_slashes_as_wsgi_hands_them_over() {
+        let cases = [
+            ("/policy/", None),
+            ("/policy/a%20b", None),
+            ("/", None),
+            ("//policy/", Some("/policy/")),
+            ("///realm/", Some("/realm/")),
+            ("//", Some("/")),
+            ("/policy/%2F", Some("/policy//")),
+            ("/policy/a%2fb", Some("/policy/a/b")),
+            ("//policy/%2F/", Some("/policy///")),
+            ("/policy/%252F", None),
+        ];
+        for (path, want) in cases {
+            assert_eq!(wsgi_path(path).as_deref(), want, "{path}");
+        }
+        // what the router then makes of them, as the release answers
+        let t = table();
+        assert_eq!(t.redirect("GET", "/policy//").as_deref(), Some("/policy/"));
+        assert_eq!(
+            t.redirect("POST", "/policy//a").as_deref(),
+            Some("/policy/a")
+        );
+        assert_eq!(t.redirect("POST", "/policy/a/b"), None);
+        // a merged path whose route does not take the method: 405
+        let not_allowed = |m, p| t.merged_not_allowed(m, p);
+        assert_eq!(
+            not_allowed("POST", "/policy//").as_deref(),
+            Some("GET, HEAD, OPTIONS")
+        );
+        assert_eq!(
+            not_allowed("DELETE", "/realm//").as_deref(),
+            Some("GET, HEAD, OPTIONS")
+        );
+        assert_eq!(not_allowed("GET", "/policy//"), None); // redirected
+        assert_eq!(not_allowed("DELETE", "/policy"), None); // no slash to merge: 404
+        assert_eq!(not_allowed("DELETE", "/nope//"), None);
+        // OPTIONS is every route's
+        assert_eq!(
+            t.redirect("OPTIONS", "/policy//x").as_deref(),
+            Some("/policy/x")
+        );
+        assert_eq!(
+            t.redirect("OPTIONS", "/policy").as_deref(),
+            Some("/policy/")
+        );
     }
 
     #[test]

@@ -54,17 +54,6 @@ pub mod auth {
         responses((status = 200, description = "Token types the caller may enroll, type → description", body = crate::Envelope)),
     )]
     pub fn enroll_rights() {}
-
-    /// `POST /auth/` answers as `POST /auth` (same handler).
-    #[utoipa::path(
-        post, path = "/auth/", tag = "auth", security(()),
-        request_body(content(
-            (crate::AuthRequest = "application/json"),
-            (crate::AuthRequest = "application/x-www-form-urlencoded"),
-        )),
-        responses((status = 200, description = "The JWT in `value.token`, role, rights, WebUI settings", body = crate::Envelope)),
-    )]
-    pub fn login_slash() {}
 }
 
 /// `system` operations.

@@ -64,6 +64,5 @@ async fn enroll_rights(state: web::Data<AppState>, req: HttpRequest) -> crate::e
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/auth").route(web::post().to(login)))
-        .service(resource("/auth/").route(web::post().to(login)))
         .service(resource("/auth/rights").route(web::get().to(enroll_rights)));
 }

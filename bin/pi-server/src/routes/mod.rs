@@ -174,6 +174,11 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
             .content_type("text/html; charset=utf-8")
             .finish();
     }
+    not_allowed(&req, &allow.1)
+}
+
+/// 405 in the envelope with `Allow`.
+fn not_allowed(req: &HttpRequest, allow: &str) -> HttpResponse {
     let err = crate::error::http(
         StatusCode::METHOD_NOT_ALLOWED,
         format!(
@@ -182,15 +187,17 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
         ),
     );
     let mut resp = crate::error::response(err);
-    if let Ok(value) = HeaderValue::from_str(&allow.1) {
-        resp.headers_mut().insert(allow.0, value);
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        resp.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
     }
     resp
 }
 
 /// Answer for a path no route serves, as the release's router and
 /// not-found handler give it: a 308 to the path with its route's trailing
-/// slash or with doubled slashes merged ([`pi_admin::routing`]); else
+/// slash or with doubled slashes merged ([`pi_admin::routing`]), a 405 when
+/// the merged path's route does not take the method; else
 /// `{"error":"Not found"}` (404), or with the WebUI on, its shell to
 /// browsers ([`pi_admin::webui::files::WebUi::not_found`]).
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
@@ -209,6 +216,9 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
             url.push_str(req.query_string());
         }
         return static_ui::redirect(HttpResponse::PermanentRedirect(), &url);
+    }
+    if let Some(allow) = ROUTES.merged_not_allowed(req.method().as_str(), req.path()) {
+        return not_allowed(&req, &allow);
     }
     match req.app_data::<web::Data<pi_admin::webui::files::WebUi>>() {
         Some(ui) => static_ui::not_found(ui.clone(), req).await,
