@@ -22,31 +22,26 @@ pub(crate) fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
     }
 }
 
+/// `PolicyRecord` setters of text fields: `method => field`.
+macro_rules! record_text_setters {
+    ($($method:ident => $field:ident),* $(,)?) => {
+        $(fn $method(self, v: &str) -> Self {
+            self.with(|p| p.$field = v.into())
+        })*
+    };
+}
+
 trait B: Sized {
     fn with(self, f: impl FnOnce(&mut PolicyRecord)) -> Self;
-    fn realm(self, v: &str) -> Self {
-        self.with(|p| p.realm = v.into())
-    }
-    fn user(self, v: &str) -> Self {
-        self.with(|p| p.user = v.into())
-    }
-    fn resolver(self, v: &str) -> Self {
-        self.with(|p| p.resolver = v.into())
-    }
-    fn adminuser(self, v: &str) -> Self {
-        self.with(|p| p.adminuser = v.into())
-    }
-    fn client(self, v: &str) -> Self {
-        self.with(|p| p.client = v.into())
-    }
-    fn pinode(self, v: &str) -> Self {
-        self.with(|p| p.pinode = v.into())
-    }
-    fn ua(self, v: &str) -> Self {
-        self.with(|p| p.user_agents = v.into())
-    }
-    fn time(self, v: &str) -> Self {
-        self.with(|p| p.time = v.into())
+    record_text_setters! {
+        realm => realm,
+        user => user,
+        resolver => resolver,
+        adminuser => adminuser,
+        client => client,
+        pinode => pinode,
+        ua => user_agents,
+        time => time,
     }
     fn prio(self, v: i64) -> Self {
         self.with(|p| p.priority = v)
@@ -70,6 +65,18 @@ impl B for PolicyRecord {
         f(&mut self);
         self
     }
+}
+
+/// Policies of one scope and action, a row each: `(name, realm, user, resolver)`.
+fn pols((scope, action): (&str, &str), rows: &[(&str, &str, &str, &str)]) -> Vec<PolicyRecord> {
+    rows.iter()
+        .map(|&(name, realm, user, resolver)| {
+            pol(name, scope, action)
+                .realm(realm)
+                .user(user)
+                .resolver(resolver)
+        })
+        .collect()
 }
 
 /// An active condition without `handle_missing_data`; see [`Cond`].
@@ -716,29 +723,33 @@ fn case_077_match_admin_uses_local_node() {
 
 #[test]
 fn case_078_user_realm_resolver_lists() {
-    let s = set(vec![
-        pol("enable", "admin", "enable"),
-        pol("disable", "admin", "disable"),
-        pol("disable_realm1", "admin", "disable").realm("realm1"),
-        pol("disable_realm2", "admin", "disable").realm("realm2"),
-        pol("disable_realm3", "admin", "disable").realm("realm3"),
-        pol("disable_realm1_userA", "admin", "disable")
-            .realm("realm1")
-            .user("userA"),
-        pol("disable_realm2_userA", "admin", "disable")
-            .realm("realm2")
-            .user("userA"),
-        pol("disable_resolver1", "admin", "disable").resolver("resolver1"),
-        pol("disable_resolver3", "admin", "disable").resolver("resolver3"),
-        pol("disable_realm1_userA_resolver1", "admin", "disable")
-            .realm("realm1")
-            .user("userA")
-            .resolver("resolver1"),
-        pol("disable_realm1_userA_resolver3", "admin", "disable")
-            .realm("realm1")
-            .user("userA")
-            .resolver("resolver3"),
-    ]);
+    let mut recs = vec![pol("enable", "admin", "enable")];
+    recs.extend(pols(
+        ("admin", "disable"),
+        &[
+            ("disable", "", "", ""),
+            ("disable_realm1", "realm1", "", ""),
+            ("disable_realm2", "realm2", "", ""),
+            ("disable_realm3", "realm3", "", ""),
+            ("disable_realm1_userA", "realm1", "userA", ""),
+            ("disable_realm2_userA", "realm2", "userA", ""),
+            ("disable_resolver1", "", "", "resolver1"),
+            ("disable_resolver3", "", "", "resolver3"),
+            (
+                "disable_realm1_userA_resolver1",
+                "realm1",
+                "userA",
+                "resolver1",
+            ),
+            (
+                "disable_realm1_userA_resolver3",
+                "realm1",
+                "userA",
+                "resolver3",
+            ),
+        ],
+    ));
+    let s = set(recs);
     let l = |q: Query| -> BTreeSet<String> {
         s.list(&q)
             .unwrap()
@@ -843,6 +854,20 @@ fn values(
     extract_action_values(&pols, action, unique, ws).map(|v| serde_json::to_value(v).unwrap())
 }
 
+/// A table of `(unique, ws)` and the [`values`] of `(scope, action)` they
+/// give, or the message of the error.
+fn expect_values(
+    s: &PolicySet,
+    (scope, action): (&str, &str),
+    cases: &[(bool, bool, Result<Value, &str>)],
+) {
+    for (unique, ws, want) in cases {
+        let got = values(s, scope, action, *unique, *ws).map_err(|e| e.to_string());
+        let want = want.clone().map_err(str::to_string);
+        assert_eq!(got, want, "unique: {unique}, ws: {ws}");
+    }
+}
+
 #[test]
 fn case_083_tokentype_values() {
     let s = set(vec![
@@ -853,9 +878,11 @@ fn case_083_tokentype_values() {
         ),
         pol("tt2", "authorization", "tokentype=motp"),
     ]);
-    assert_eq!(
-        values(&s, "authorization", "tokentype", false, false).unwrap(),
-        json!({"hotp": ["tt1"], "totp": ["tt1"], "motp": ["tt2"]})
+    let want = json!({"hotp": ["tt1"], "totp": ["tt1"], "motp": ["tt2"]});
+    expect_values(
+        &s,
+        ("authorization", "tokentype"),
+        &[(false, false, Ok(want))],
     );
 }
 
@@ -865,10 +892,8 @@ fn case_084_serial_values() {
         pol("st1", "authorization", "serial=OATH"),
         pol("st2", "authorization", "serial=mOTP "),
     ]);
-    assert_eq!(
-        values(&s, "authorization", "serial", false, false).unwrap(),
-        json!({"OATH": ["st1"], "mOTP": ["st2"]})
-    );
+    let want = json!({"OATH": ["st1"], "mOTP": ["st2"]});
+    expect_values(&s, ("authorization", "serial"), &[(false, false, Ok(want))]);
 }
 
 #[test]
@@ -1575,22 +1600,17 @@ fn case_114_match_token() {
 
 // ---------- 5.6 Match / allowed / UI ----------
 
+/// Case 057's pol2 to pol4 (pol4 granting auditlog too) and a user policy pol1.
 fn set_115() -> PolicySet {
-    set(vec![
-        pol("pol1", "user", "auditlog")
-            .realm("realm1")
-            .resolver("resolver1")
-            .user("foobar")
-            .client("0.0.0.0/0"),
-        pol("pol2", "authorization", "tokentype=HOTP").realm("*"),
-        pol("pol2a", "authorization", "tokentype=TOTP").realm("realm2"),
-        pol("pol3", "authorization", "serial=OATH")
-            .realm("realm1")
-            .resolver("resolver1"),
-        pol("pol4", "admin", "enrollHOTP, disable , enable, auditlog")
-            .realm("realm2")
-            .adminuser("admin, superroot"),
-    ])
+    let mut recs = recs_057();
+    recs.truncate(5);
+    recs[0] = pol("pol1", "user", "auditlog")
+        .realm("realm1")
+        .resolver("resolver1")
+        .user("foobar")
+        .client("0.0.0.0/0");
+    recs[4].action = "enrollHOTP, disable , enable, auditlog".into();
+    set(recs)
 }
 
 #[test]
@@ -1661,10 +1681,7 @@ fn case_118_match_admin() {
     assert_eq!(p(None), n(&["pol4"]));
     assert_eq!(p(Some(&c2)), n(&["pol4"]));
     assert_eq!(p(Some(&c1)), n(&[]));
-    let u = LoggedInUser {
-        role: "user".into(),
-        ..su.clone()
-    };
+    let u = login("superroot", "", "user");
     cx.logged_in_user = Some(&u);
     assert_eq!(
         s.match_admin(&cx, Some("enable"), Some(&c1), None, None)
@@ -1695,10 +1712,7 @@ fn case_119_match_admin_or_user() {
     let baz = login("baz", "asdf", "user");
     cx.logged_in_user = Some(&baz);
     assert_eq!(p(&cx, None), n(&[]));
-    let st = LoggedInUser {
-        role: "something".into(),
-        ..baz.clone()
-    };
+    let st = login("baz", "asdf", "something");
     cx.logged_in_user = Some(&st);
     assert_eq!(
         s.match_admin_or_user(&cx, Some("enable"), Some(&c1), None, None)
@@ -2086,15 +2100,21 @@ fn case_v09_unique_multi_token() {
         pol("v1", "authentication", "challenge_response=hotp totp"),
         pol("v2", "authentication", "challenge_response=totp email").prio(2),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "challenge_response", false, false).unwrap(),
-        json!({"hotp": ["v1"], "totp": ["v1", "v2"], "email": ["v2"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_response", true, false)
-            .unwrap_err()
-            .to_string(),
-        "There are policies with conflicting actions: ['v1']"
+    expect_values(
+        &s,
+        ("authentication", "challenge_response"),
+        &[
+            (
+                false,
+                false,
+                Ok(json!({"hotp": ["v1"], "totp": ["v1", "v2"], "email": ["v2"]})),
+            ),
+            (
+                true,
+                false,
+                Err("There are policies with conflicting actions: ['v1']"),
+            ),
+        ],
     );
 }
 
@@ -2104,17 +2124,18 @@ fn case_v10_quoted_values() {
         pol("v3", "authentication", "challenge_text='hello world'"),
         pol("v4", "authentication", "challenge_text=hello world").prio(2),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", false, false).unwrap(),
-        json!({"hello world": ["v3"], "hello": ["v4"], "world": ["v4"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", false, true).unwrap(),
-        json!({"hello world": ["v3", "v4"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", true, true).unwrap(),
-        json!({"hello world": ["v3"]})
+    expect_values(
+        &s,
+        ("authentication", "challenge_text"),
+        &[
+            (
+                false,
+                false,
+                Ok(json!({"hello world": ["v3"], "hello": ["v4"], "world": ["v4"]})),
+            ),
+            (false, true, Ok(json!({"hello world": ["v3", "v4"]}))),
+            (true, true, Ok(json!({"hello world": ["v3"]}))),
+        ],
     );
 }
 
@@ -2124,15 +2145,21 @@ fn case_v11_conflicts() {
         pol("c1", "authentication", "otppin=userstore"),
         pol("c2", "authentication", "otppin=none"),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "otppin", true, false)
-            .unwrap_err()
-            .to_string(),
-        "There are policies with conflicting actions: ['c1', 'c2']"
-    );
-    assert_eq!(
-        values(&s, "authentication", "otppin", false, false).unwrap(),
-        json!({"userstore": ["c1"], "none": ["c2"]})
+    expect_values(
+        &s,
+        ("authentication", "otppin"),
+        &[
+            (
+                true,
+                false,
+                Err("There are policies with conflicting actions: ['c1', 'c2']"),
+            ),
+            (
+                false,
+                false,
+                Ok(json!({"userstore": ["c1"], "none": ["c2"]})),
+            ),
+        ],
     );
     let pols: Vec<&Policy> = s.policies().collect();
     assert_eq!(
