@@ -1004,15 +1004,11 @@ fn case_090_challenge_text_with_whitespace() {
 // ---------- 5.5 conditions ----------
 
 fn set_093() -> PolicySet {
+    let type_is = |v| c("userinfo", "type", "equals", v);
     set(vec![
-        pol("verysecure", "authentication", "otppin=none").cond(c(
-            "userinfo",
-            "type",
-            "equals",
-            "verysecure",
-        )),
+        pol("verysecure", "authentication", "otppin=none").cond(type_is("verysecure")),
         pol("notverysecure", "authentication", "otppin=userstore")
-            .cond(c("userinfo", "type", "equals", "notverysecure"))
+            .cond(type_is("notverysecure"))
             .cond(c("userinfo", "groups", "contains", "b")),
     ])
 }
@@ -1491,15 +1487,11 @@ fn request_data_set(
 
 #[test]
 fn case_112_113_request_data() {
+    let type_is = |v| c("Request Data", "type", "equals", v);
     let s = set(vec![
-        pol("offline", "enrollment", "tokenlabel=pi_offline").cond(c(
-            "Request Data",
-            "type",
-            "equals",
-            "hotp",
-        )),
+        pol("offline", "enrollment", "tokenlabel=pi_offline").cond(type_is("hotp")),
         pol("online", "enrollment", "tokenlabel=pi_online")
-            .cond(c("Request Data", "type", "equals", "totp").missing(Some("condition_is_false"))),
+            .cond(type_is("totp").missing(Some("condition_is_false"))),
     ]);
     assert_eq!(m(&s, with_data(&json!({"type": "hotp"}))), n(&["offline"]));
     assert_eq!(m(&s, with_data(&json!({"type": "totp"}))), n(&["online"]));
