@@ -3,9 +3,10 @@
 //!
 //! Run: `cargo bench -p pi-policy --bench engine -- --warm-up-time 1 --measurement-time 3`
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pi_policy::{BuildContext, ConditionInput, HttpData, PolicySet};
+use pi_policy::pi_model::Policy;
+use pi_policy::{BuildContext, ConditionInput, HttpData, MatchError, PolicySet, Query};
 use std::collections::HashMap;
 
 #[path = "support/mix.rs"]
@@ -18,6 +19,31 @@ fn ctx() -> BuildContext {
         realm_resolvers: HashMap::new(),
         local_node: "localnode".into(),
     }
+}
+
+/// The next query of `qs` (round robin from `i`), with the HTTP input.
+#[inline(always)]
+fn next_query<'a>(
+    qs: &'a [mix::Q],
+    i: &mut usize,
+    t: Option<NaiveDateTime>,
+    http: &'a HttpData,
+) -> Query<'a> {
+    *i = (*i + 1) % qs.len();
+    let mut q = mix::query(&qs[*i], t);
+    q.input = ConditionInput {
+        http: Some(http),
+        ..ConditionInput::default()
+    };
+    q
+}
+
+/// The decision from a match result: a matching policy, or none of the
+/// query's scope is active.
+#[inline(always)]
+fn decision(set: &PolicySet, q: &Query<'_>, res: Result<Vec<&Policy>, MatchError>) -> Option<bool> {
+    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
+        .ok()
 }
 
 fn bench(c: &mut Criterion) {
@@ -34,46 +60,25 @@ fn bench(c: &mut Criterion) {
         let mut i = 0usize;
         g.bench_with_input(BenchmarkId::new("indexed", n), &n, |b, _| {
             b.iter(|| {
-                i = (i + 1) % qs.len();
-                let mut q = mix::query(&qs[i], t);
-                q.input = ConditionInput {
-                    http: Some(&http),
-                    ..ConditionInput::default()
-                };
+                let q = next_query(&qs, &mut i, t, &http);
                 let res = set.match_policies(black_box(&q));
-                black_box(
-                    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
-                        .ok(),
-                )
+                black_box(decision(&set, &q, res))
             })
         });
         // The same decision as `Match::allowed` takes it: no result list.
         let mut i = 0usize;
         g.bench_with_input(BenchmarkId::new("allowed", n), &n, |b, _| {
             b.iter(|| {
-                i = (i + 1) % qs.len();
-                let mut q = mix::query(&qs[i], t);
-                q.input = ConditionInput {
-                    http: Some(&http),
-                    ..ConditionInput::default()
-                };
+                let q = next_query(&qs, &mut i, t, &http);
                 black_box(set.allowed(black_box(&q)).ok())
             })
         });
         let mut i = 0usize;
         g.bench_with_input(BenchmarkId::new("linear", n), &n, |b, _| {
             b.iter(|| {
-                i = (i + 1) % qs.len();
-                let mut q = mix::query(&qs[i], t);
-                q.input = ConditionInput {
-                    http: Some(&http),
-                    ..ConditionInput::default()
-                };
+                let q = next_query(&qs, &mut i, t, &http);
                 let res = set.linear_match_policies(black_box(&q));
-                black_box(
-                    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
-                        .ok(),
-                )
+                black_box(decision(&set, &q, res))
             })
         });
     }
@@ -92,12 +97,6 @@ fn bench(c: &mut Criterion) {
         changed.action = "enable, disable".into();
         changed.realm = "realm7".into();
         let changed = pi_policy::pi_model::Policy::from_record(&changed);
-        g.bench_with_input(BenchmarkId::new("one_policy", n), &n, |b, _| {
-            b.iter(|| {
-                black_box(set.edited(Some(at), Some((at, changed.clone())), &mut cache))
-                    .map(|s| s.len())
-            })
-        });
         let wild_at = recs
             .iter()
             .position(|r| r.action == "*" && r.scope == "admin")
@@ -105,12 +104,14 @@ fn bench(c: &mut Criterion) {
         let mut wild = recs[wild_at].clone();
         wild.realm = "realm8".into();
         let wild = pi_policy::pi_model::Policy::from_record(&wild);
-        g.bench_with_input(BenchmarkId::new("wild_policy", n), &n, |b, _| {
-            b.iter(|| {
-                black_box(set.edited(Some(wild_at), Some((wild_at, wild.clone())), &mut cache))
-                    .map(|s| s.len())
-            })
-        });
+        for (name, at, policy) in [("one_policy", at, changed), ("wild_policy", wild_at, wild)] {
+            g.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| {
+                    black_box(set.edited(Some(at), Some((at, policy.clone())), &mut cache))
+                        .map(|s| s.len())
+                })
+            });
+        }
     }
     g.finish();
 
