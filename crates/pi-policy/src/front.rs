@@ -52,6 +52,17 @@ pub struct Request<'a> {
     explain: bool,
 }
 
+/// `Request` setters of optional text fields: `field(v)` sets it to `Some(v)`.
+macro_rules! optional_setters {
+    ($($(#[$doc:meta])* $field:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $field(mut self, $field: &'a str) -> Self {
+            self.$field = Some($field);
+            self
+        }
+    )*};
+}
+
 impl<'a> Request<'a> {
     /// A question about `action` of `scope` at the instant `now` (time
     /// ranges use its local wall-clock time; the engine reads no clock).
@@ -89,28 +100,15 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// Only the realm the action is about.
-    pub fn realm(mut self, realm: &'a str) -> Self {
-        self.realm = Some(realm);
-        self
-    }
-
-    /// The resolver of the user the action is about.
-    pub fn resolver(mut self, resolver: &'a str) -> Self {
-        self.resolver = Some(resolver);
-        self
-    }
-
-    /// The client IP address.
-    pub fn client(mut self, ip: &'a str) -> Self {
-        self.client = Some(ip);
-        self
-    }
-
-    /// The user-agent product token (e.g. `privacyidea-cp`).
-    pub fn user_agent(mut self, ua: &'a str) -> Self {
-        self.user_agent = Some(ua);
-        self
+    optional_setters! {
+        /// Only the realm the action is about.
+        realm;
+        /// The resolver of the user the action is about.
+        resolver;
+        /// The client IP address.
+        client;
+        /// The user-agent product token (e.g. `privacyidea-cp`).
+        user_agent;
     }
 
     /// Also explain the answer (every policy of the scope and why it did or

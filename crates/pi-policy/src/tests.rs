@@ -22,31 +22,26 @@ pub(crate) fn pol(name: &str, scope: &str, action: &str) -> PolicyRecord {
     }
 }
 
+/// `PolicyRecord` setters of text fields: `method => field`.
+macro_rules! record_text_setters {
+    ($($method:ident => $field:ident),* $(,)?) => {
+        $(fn $method(self, v: &str) -> Self {
+            self.with(|p| p.$field = v.into())
+        })*
+    };
+}
+
 trait B: Sized {
     fn with(self, f: impl FnOnce(&mut PolicyRecord)) -> Self;
-    fn realm(self, v: &str) -> Self {
-        self.with(|p| p.realm = v.into())
-    }
-    fn user(self, v: &str) -> Self {
-        self.with(|p| p.user = v.into())
-    }
-    fn resolver(self, v: &str) -> Self {
-        self.with(|p| p.resolver = v.into())
-    }
-    fn adminuser(self, v: &str) -> Self {
-        self.with(|p| p.adminuser = v.into())
-    }
-    fn client(self, v: &str) -> Self {
-        self.with(|p| p.client = v.into())
-    }
-    fn pinode(self, v: &str) -> Self {
-        self.with(|p| p.pinode = v.into())
-    }
-    fn ua(self, v: &str) -> Self {
-        self.with(|p| p.user_agents = v.into())
-    }
-    fn time(self, v: &str) -> Self {
-        self.with(|p| p.time = v.into())
+    record_text_setters! {
+        realm => realm,
+        user => user,
+        resolver => resolver,
+        adminuser => adminuser,
+        client => client,
+        pinode => pinode,
+        ua => user_agents,
+        time => time,
     }
     fn prio(self, v: i64) -> Self {
         self.with(|p| p.priority = v)
@@ -60,25 +55,8 @@ trait B: Sized {
     fn car(self) -> Self {
         self.with(|p| p.check_all_resolvers = true)
     }
-    fn cond(
-        self,
-        section: &str,
-        key: &str,
-        cmp: &str,
-        value: &str,
-        active: bool,
-        h: Option<&str>,
-    ) -> Self {
-        self.with(|p| {
-            p.conditions.push(ConditionRecord {
-                section: section.into(),
-                key: key.into(),
-                comparator: cmp.into(),
-                value: value.into(),
-                active,
-                handle_missing_data: h.map(str::to_string),
-            })
-        })
+    fn cond(self, c: ConditionRecord) -> Self {
+        self.with(|p| p.conditions.push(c))
     }
 }
 
@@ -87,6 +65,86 @@ impl B for PolicyRecord {
         f(&mut self);
         self
     }
+}
+
+/// Policies of one scope and action, a row each: `(name, realm, user, resolver)`.
+fn pols((scope, action): (&str, &str), rows: &[(&str, &str, &str, &str)]) -> Vec<PolicyRecord> {
+    rows.iter()
+        .map(|&(name, realm, user, resolver)| {
+            pol(name, scope, action)
+                .realm(realm)
+                .user(user)
+                .resolver(resolver)
+        })
+        .collect()
+}
+
+/// An active condition without `handle_missing_data`; see [`Cond`].
+fn c(section: &str, key: &str, cmp: &str, value: &str) -> ConditionRecord {
+    ConditionRecord {
+        section: section.into(),
+        key: key.into(),
+        comparator: cmp.into(),
+        value: value.into(),
+        active: true,
+        handle_missing_data: None,
+    }
+}
+
+trait Cond {
+    fn active(self, active: bool) -> Self;
+    fn missing(self, h: Option<&str>) -> Self;
+}
+
+impl Cond for ConditionRecord {
+    fn active(self, active: bool) -> Self {
+        ConditionRecord { active, ..self }
+    }
+    fn missing(self, h: Option<&str>) -> Self {
+        let handle_missing_data = h.map(str::to_string);
+        ConditionRecord {
+            handle_missing_data,
+            ..self
+        }
+    }
+}
+
+/// `q().scope("admin").user("bob")` is
+/// `Query { scope: Some("admin"), user: Some("bob"), ..Query::default() }`.
+fn q<'a>() -> Query<'a> {
+    Query::default()
+}
+
+macro_rules! query_builder {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        /// One setter per `Query` field, each setting it to `Some(v)`.
+        trait Qb<'a>: Sized {
+            $(fn $field(self, v: $ty) -> Self;)*
+        }
+        impl<'a> Qb<'a> for Query<'a> {
+            $(fn $field(mut self, v: $ty) -> Self {
+                self.$field = Some(v);
+                self
+            })*
+        }
+    };
+}
+
+query_builder! {
+    name: &'a str,
+    scope: &'a str,
+    action: &'a str,
+    active: bool,
+    user: &'a str,
+    realm: &'a str,
+    resolver: &'a str,
+    additional_realms: &'a [String],
+    adminuser: &'a str,
+    client: &'a str,
+    pinode: &'a str,
+    user_agent: &'a str,
+    time: NaiveDateTime,
+    user_object: &'a UserObject,
 }
 
 fn ctx() -> BuildContext {
@@ -126,6 +184,13 @@ fn m(s: &PolicySet, q: Query<'_>) -> BTreeSet<String> {
     mq(s, q).into_iter().collect()
 }
 
+/// A table of queries and the policies each matches (by [`m`]).
+fn expect(s: &PolicySet, cases: &[(Query<'_>, &[&str])]) {
+    for (q, want) in cases {
+        assert_eq!(m(s, *q), n(want), "{q:?}");
+    }
+}
+
 fn merr(s: &PolicySet, q: Query<'_>) -> MatchError {
     let e = s.match_policies(&q).unwrap_err();
     assert_eq!(Some(&e), s.linear_match_policies(&q).err().as_ref());
@@ -133,6 +198,10 @@ fn merr(s: &PolicySet, q: Query<'_>) -> MatchError {
 }
 
 fn n(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn sv(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
@@ -149,8 +218,21 @@ fn mctx<'a>() -> MatchContext<'a> {
     c
 }
 
+fn login(username: &str, realm: &str, role: &str) -> LoggedInUser {
+    LoggedInUser {
+        username: username.into(),
+        realm: realm.into(),
+        role: role.into(),
+    }
+}
+
 fn names(v: &[&Policy]) -> BTreeSet<String> {
     v.iter().map(|p| p.name().to_string()).collect()
+}
+
+/// The names of the policies of a successful `match_*` call.
+fn matched(r: Result<Match<'_, '_>, MatchError>) -> BTreeSet<String> {
+    names(&r.unwrap().policies().unwrap())
 }
 
 fn uo(login: &str, realm: &str, resolver: &str, attrs: Value) -> UserObject {
@@ -168,6 +250,35 @@ fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
         .unwrap()
 }
 
+/// Removes and inserts a record as `PolicySet::edited` does a policy, and
+/// returns the insertion as `edited` takes it.
+fn edit_records(
+    recs: &mut Vec<PolicyRecord>,
+    remove_at: Option<usize>,
+    insert: Option<(usize, PolicyRecord)>,
+) -> Option<(usize, Policy)> {
+    if let Some(at) = remove_at {
+        recs.remove(at);
+    }
+    insert.map(|(at, r)| {
+        let p = Policy::from_record(&r);
+        recs.insert(at, r);
+        (at, p)
+    })
+}
+
+/// `s` decides each query as `rebuilt` does (and as the linear scan, by [`mq`]).
+fn same_decisions<'a>(
+    s: &PolicySet,
+    rebuilt: &PolicySet,
+    queries: impl IntoIterator<Item = Query<'a>>,
+) {
+    for q in queries {
+        let names = mq(s, q);
+        assert_eq!(names, mq(rebuilt, q), "{q:?}");
+    }
+}
+
 // ---------- 5.1 ----------
 
 #[test]
@@ -179,63 +290,23 @@ fn case_002_match_by_name_scope_action() {
         pol("pol4", "admin", "enrollHOTP, disable , enable")
             .with(|p| p.description = Some("test".into())),
     ]);
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                name: Some("pol3"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        1
+    assert_eq!(mq(&s, q().name("pol3")).len(), 1);
+    assert_eq!(mq(&s, q().scope("authorization")).len(), 2);
+    expect(
+        &s,
+        &[
+            (q().scope("authorization").action("tokentype"), &["pol2"]),
+            (q().scope("admin").action("disable"), &["pol4"]),
+        ],
     );
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                scope: Some("authorization"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        2
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: Some("authorization"),
-                action: Some("tokentype"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol2"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: Some("admin"),
-                action: Some("disable"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol4"])
-    );
-    let p4 = s
-        .list(&Query {
-            name: Some("pol4"),
-            ..Query::default()
-        })
-        .unwrap();
+    let p4 = s.list(&q().name("pol4")).unwrap();
     assert_eq!(p4[0].description(), Some("test"));
 }
 
 // ---------- 5.3 ----------
 
-fn set_057() -> PolicySet {
-    set(vec![
+fn recs_057() -> Vec<PolicyRecord> {
+    vec![
         pol("pol1", "container", "container_client_rollover")
             .realm("*")
             .resolver("*")
@@ -254,163 +325,66 @@ fn set_057() -> PolicySet {
             .realm("realm2")
             .adminuser("Admin, superroot")
             .uci(),
-    ])
+    ]
+}
+
+fn set_057() -> PolicySet {
+    set(recs_057())
 }
 
 #[test]
 fn case_057_inactive() {
-    let s = set_057();
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                active: Some(false),
-                ..Query::default()
-            }
-        ),
-        n(&["pol1"])
-    );
+    expect(&set_057(), &[(q().active(false), &["pol1"])]);
 }
 
 #[test]
 fn case_058_action_and_scope_counts() {
     let s = set_057();
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                action: Some("tokentype"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        2
-    );
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                action: Some("serial"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        1
-    );
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                scope: Some("authorization"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        3
-    );
+    assert_eq!(mq(&s, q().action("tokentype")).len(), 2);
+    assert_eq!(mq(&s, q().action("serial")).len(), 1);
+    assert_eq!(mq(&s, q().scope("authorization")).len(), 3);
 }
 
 #[test]
 fn case_059_adminuser_case_insensitive() {
-    let s = set_057();
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: Some("admin"),
-                adminuser: Some("admin"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol4", "pol5"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: Some("admin"),
-                adminuser: Some("Admin"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol5"])
+    let admin = q().scope("admin");
+    expect(
+        &set_057(),
+        &[
+            (admin.adminuser("admin"), &["pol4", "pol5"]),
+            (admin.adminuser("Admin"), &["pol5"]),
+        ],
     );
 }
 
 #[test]
 fn case_060_resolver_and_realm() {
     let s = set_057();
-    let authz = Some("authorization");
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: authz,
-                resolver: Some("resolver2"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol2", "pol2a"])
+    let authz = q().scope("authorization");
+    expect(
+        &s,
+        &[
+            (authz.resolver("resolver2"), &["pol2", "pol2a"]),
+            (authz.realm("realm1"), &["pol2", "pol3"]),
+        ],
     );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                scope: authz,
-                realm: Some("realm1"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol2", "pol3"])
-    );
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                scope: authz,
-                resolver: Some("resolver1"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        3
-    );
+    assert_eq!(mq(&s, authz.resolver("resolver1")).len(), 3);
 }
 
 #[test]
 fn case_061_user_agent() {
-    let recs = vec![
-        pol("pol1", "container", "container_client_rollover")
-            .realm("*")
-            .resolver("*")
-            .user("*")
-            .client("0.0.0.0/0")
-            .ua("privacyidea-cp"),
-        pol("pol2", "authorization", "tokentype=HOTP")
-            .realm("*")
-            .ua("PAM"),
-        pol("pol2a", "authorization", "tokentype=TOTP").realm("realm2"),
-        pol("pol3", "authorization", "serial=OATH")
-            .realm("realm1")
-            .resolver("resolver1"),
-        pol("pol4", "admin", "enrollHOTP, disable, enable")
-            .realm("realm2")
-            .adminuser("admin, superroot"),
-        pol("pol5", "admin", "enrollHOTP")
-            .realm("realm2")
-            .adminuser("Admin, superroot")
-            .uci(),
-    ];
-    let s = set(recs);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_agent: Some("privacyidea-cp"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol1", "pol2a", "pol3", "pol4", "pol5"])
+    // The policies of case 057 with user agents, pol1 active, pol5 enrolling only.
+    let mut recs = recs_057();
+    recs[0].active = true;
+    recs[0].user_agents = "privacyidea-cp".into();
+    recs[1].user_agents = "PAM".into();
+    recs[5].action = "enrollHOTP".into();
+    expect(
+        &set(recs),
+        &[(
+            q().user_agent("privacyidea-cp"),
+            &["pol1", "pol2a", "pol3", "pol4", "pol5"],
+        )],
     );
 }
 
@@ -426,43 +400,15 @@ fn set_062() -> PolicySet {
 #[test]
 fn case_062_client() {
     let s = set_062();
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                client: Some("10.0.0.1"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol3", "pol4"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                client: Some("192.168.2.3"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol2", "pol4"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                client: Some("192.168.1.1"),
-                ..Query::default()
-            }
-        ),
-        n(&["pol4"])
-    );
-    let e = merr(
+    expect(
         &s,
-        Query {
-            client: Some(""),
-            ..Query::default()
-        },
+        &[
+            (q().client("10.0.0.1"), &["pol3", "pol4"]),
+            (q().client("192.168.2.3"), &["pol2", "pol4"]),
+            (q().client("192.168.1.1"), &["pol4"]),
+        ],
     );
+    let e = merr(&s, q().client(""));
     assert_eq!(e.code(), 905);
     assert_eq!(e.to_string(), "client argument must be a non-empty string");
 }
@@ -476,43 +422,30 @@ fn set_063(field: fn(PolicyRecord, &str) -> PolicyRecord, scope: &str) -> Policy
     ])
 }
 
+/// Cases 063 and 064: the name asked for and the policies of [`set_063`] it matches.
+const NEGATION_063: [(&str, &[&str]); 4] = [
+    ("user1", &["pol1", "pol2", "pol4"]),
+    ("root", &["pol1", "pol2", "pol3"]),
+    ("admin", &["pol1", "pol2", "pol3", "pol4"]),
+    ("", &["pol1", "pol3", "pol4"]),
+];
+
 #[test]
 fn case_063_user_negation() {
     let s = set_063(|p, v| p.user(v), "authorization");
-    let q = |u| Query {
-        user: Some(u),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("user1")), n(&["pol1", "pol2", "pol4"]));
-    assert_eq!(m(&s, q("root")), n(&["pol1", "pol2", "pol3"]));
-    assert_eq!(m(&s, q("admin")), n(&["pol1", "pol2", "pol3", "pol4"]));
-    assert_eq!(m(&s, q("")), n(&["pol1", "pol3", "pol4"]));
+    for (u, want) in NEGATION_063 {
+        assert_eq!(m(&s, q().user(u)), n(want), "{u}");
+    }
 }
 
 #[test]
 fn case_064_adminuser_negation() {
     let s = set_063(|p, v| p.adminuser(v), "admin");
-    let q = |u| Query {
-        scope: Some("admin"),
-        adminuser: Some(u),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("user1")), n(&["pol1", "pol2", "pol4"]));
-    assert_eq!(m(&s, q("root")), n(&["pol1", "pol2", "pol3"]));
-    assert_eq!(m(&s, q("admin")), n(&["pol1", "pol2", "pol3", "pol4"]));
-    assert_eq!(m(&s, q("")), n(&["pol1", "pol3", "pol4"]));
+    for (u, want) in NEGATION_063 {
+        assert_eq!(m(&s, q().scope("admin").adminuser(u)), n(want), "{u}");
+    }
     // adminuser is ignored unless the query scope is admin
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                adminuser: Some("nobody"),
-                ..Query::default()
-            }
-        )
-        .len(),
-        4
-    );
+    assert_eq!(mq(&s, q().adminuser("nobody")).len(), 4);
 }
 
 fn set_065() -> PolicySet {
@@ -529,26 +462,27 @@ fn set_065() -> PolicySet {
 #[test]
 fn case_065_realm() {
     let s = set_065();
-    let q = |r| Query {
-        realm: r,
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q(Some("realm1"))), n(&["pol1", "pol2", "pol3"]));
-    assert_eq!(m(&s, q(Some("realm3"))), n(&["pol3", "pol4"]));
-    assert_eq!(m(&s, q(Some(""))), n(&["pol3"]));
-    assert_eq!(m(&s, q(None)).len(), 4);
+    expect(
+        &s,
+        &[
+            (q().realm("realm1"), &["pol1", "pol2", "pol3"]),
+            (q().realm("realm3"), &["pol3", "pol4"]),
+            (q().realm(""), &["pol3"]),
+        ],
+    );
+    assert_eq!(m(&s, q()).len(), 4);
 }
 
 #[test]
 fn case_066_resolver() {
-    let s = set_065();
-    let q = |r| Query {
-        resolver: Some(r),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("resolver1")), n(&["pol1", "pol2", "pol4"]));
-    assert_eq!(m(&s, q("reso3")), n(&["pol1", "pol3", "pol4"]));
-    assert_eq!(m(&s, q("")), n(&["pol1", "pol4"]));
+    expect(
+        &set_065(),
+        &[
+            (q().resolver("resolver1"), &["pol1", "pol2", "pol4"]),
+            (q().resolver("reso3"), &["pol1", "pol3", "pol4"]),
+            (q().resolver(""), &["pol1", "pol4"]),
+        ],
+    );
 }
 
 fn set_067() -> PolicySet {
@@ -563,30 +497,22 @@ fn set_067() -> PolicySet {
 #[test]
 fn case_067_action_negation() {
     let s = set_067();
-    let q = |sc, a| Query {
-        scope: Some(sc),
-        action: Some(a),
-        ..Query::default()
-    };
-    assert_eq!(mq(&s, q("admin", "enrollHOTP")).len(), 2);
-    assert_eq!(mq(&s, q("admin", "enable")).len(), 2);
-    assert_eq!(m(&s, q("admin", "disable")), n(&["pol1"]));
-    assert_eq!(m(&s, q("authentication", "otppin")), n(&["pol2"]));
+    let admin = q().scope("admin");
+    assert_eq!(mq(&s, admin.action("enrollHOTP")).len(), 2);
+    assert_eq!(mq(&s, admin.action("enable")).len(), 2);
+    expect(
+        &s,
+        &[
+            (admin.action("disable"), &["pol1"]),
+            (q().scope("authentication").action("otppin"), &["pol2"]),
+        ],
+    );
 }
 
 #[test]
 fn case_068_empty_action_query() {
     let s = set_067();
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                action: Some(""),
-                ..Query::default()
-            }
-        ),
-        n(&["pol3", "pol4"])
-    );
+    expect(&s, &[(q().action(""), &["pol3", "pol4"])]);
     assert_eq!(mq(&s, Query::default()).len(), 4);
 }
 
@@ -605,28 +531,22 @@ fn case_069_search_value() {
 
 #[test]
 fn case_070_check_all_resolvers() {
-    let q = Query {
-        scope: Some("authorization"),
-        realm: Some("test_realm"),
-        resolver: Some("reso1"),
-        user: Some("cornelius"),
-        ..Query::default()
+    let query = q()
+        .scope("authorization")
+        .realm("test_realm")
+        .resolver("reso1")
+        .user("cornelius");
+    let mk = |check_all: PolicyRecord| {
+        set(vec![
+            check_all,
+            pol("catchAll", "authorization", "x").realm("test_realm"),
+        ])
     };
-    let s = set(vec![
-        pol("checkAll", "authorization", "x")
-            .realm("test_realm")
-            .resolver("resoX"),
-        pol("catchAll", "authorization", "x").realm("test_realm"),
-    ]);
-    assert_eq!(m(&s, q), n(&["catchAll"]));
-    let s = set(vec![
-        pol("checkAll", "authorization", "x")
-            .realm("test_realm")
-            .resolver("resoX")
-            .car(),
-        pol("catchAll", "authorization", "x").realm("test_realm"),
-    ]);
-    assert_eq!(mq(&s, q).len(), 2);
+    let check_all = pol("checkAll", "authorization", "x")
+        .realm("test_realm")
+        .resolver("resoX");
+    assert_eq!(m(&mk(check_all.clone()), query), n(&["catchAll"]));
+    assert_eq!(mq(&mk(check_all.car()), query).len(), 2);
 }
 
 #[test]
@@ -634,13 +554,9 @@ fn case_071_non_ascii_user() {
     let s = set(vec![
         pol("p", "user", "enrollHOTP, otp_pin_minlength=4").user("nönäscii")
     ]);
-    let q = |u| Query {
-        action: Some("enrollHOTP"),
-        user: Some(u),
-        ..Query::default()
-    };
-    assert_eq!(mq(&s, q("somebodyelse")).len(), 0);
-    assert_eq!(mq(&s, q("nönäscii")).len(), 1);
+    let enroll = q().action("enrollHOTP");
+    assert_eq!(mq(&s, enroll.user("somebodyelse")).len(), 0);
+    assert_eq!(mq(&s, enroll.user("nönäscii")).len(), 1);
 }
 
 fn set_072(extra: bool) -> PolicySet {
@@ -661,14 +577,13 @@ fn set_072(extra: bool) -> PolicySet {
 #[test]
 fn case_072_user_object() {
     let s = set_072(false);
+    let otppin = q().scope("authentication").action("otppin");
     let run = |u: Option<&UserObject>| {
         m(
             &s,
             Query {
-                scope: Some("authentication"),
-                action: Some("otppin"),
                 user_object: u,
-                ..Query::default()
+                ..otppin
             },
         )
     };
@@ -694,13 +609,11 @@ fn case_072_user_object() {
 fn case_073_action_values_user_object() {
     let s = set_072(false);
     let av = |u: &UserObject| {
-        let q = Query {
-            scope: Some("authentication"),
-            action: Some("otppin"),
-            active: Some(true),
-            user_object: Some(u),
-            ..Query::default()
-        };
+        let q = q()
+            .scope("authentication")
+            .action("otppin")
+            .active(true)
+            .user_object(u);
         let pols = s.match_policies(&q).unwrap();
         serde_json::to_value(extract_action_values(&pols, "otppin", false, false).unwrap()).unwrap()
     };
@@ -718,29 +631,18 @@ fn case_073_action_values_user_object() {
 fn case_074_user_object_conflicts() {
     let s = set_072(false);
     let c = UserObject::new("cornelius", "realm1", "reso1");
-    let e = merr(
-        &s,
-        Query {
-            user_object: Some(&c),
-            realm: Some("realm3"),
-            ..Query::default()
-        },
-    );
+    let e = merr(&s, q().user_object(&c).realm("realm3"));
     assert_eq!(e.code(), 905);
     assert_eq!(
         e.to_string(),
         "Cannot pass user_object (<cornelius.reso1@realm1>) as well as user (None), resolver (None), realm (realm3) in policy (None, None, None)"
     );
-    let e = merr(
-        &s,
-        Query {
-            scope: Some("authentication"),
-            action: Some("otppin"),
-            user_object: Some(&c),
-            user: Some("selfservice"),
-            ..Query::default()
-        },
-    );
+    let q = q()
+        .scope("authentication")
+        .action("otppin")
+        .user_object(&c)
+        .user("selfservice");
+    let e = merr(&s, q);
     assert!(
         e.to_string()
             .ends_with("in policy (None, 'authentication', 'otppin')"),
@@ -750,29 +652,17 @@ fn case_074_user_object_conflicts() {
 
 #[test]
 fn case_075_empty_user_and_case_of_realm() {
-    let s = set_072(true);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&UserObject::default()),
-                ..Query::default()
-            }
-        ),
-        n(&["act5"])
-    );
+    let empty = UserObject::default();
     let c = UserObject::new("cornelius", "realm1", "reso1");
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&c),
-                user: Some("cornelius"),
-                realm: Some("REALM1"),
-                ..Query::default()
-            }
-        ),
-        n(&["act1", "act2", "act3", "act5"])
+    expect(
+        &set_072(true),
+        &[
+            (q().user_object(&empty), &["act5"]),
+            (
+                q().user_object(&c).user("cornelius").realm("REALM1"),
+                &["act1", "act2", "act3", "act5"],
+            ),
+        ],
     );
 }
 
@@ -791,30 +681,25 @@ fn set_076() -> Vec<PolicyRecord> {
 #[test]
 fn case_076_pinode() {
     let s = set(set_076());
-    let q = |u, a, node| Query {
-        scope: Some("admin"),
-        adminuser: Some(u),
-        action: Some(a),
-        pinode: node,
-        ..Query::default()
-    };
-    assert_eq!(
-        m(&s, q("import_admin", "importtokens", Some("pinode1"))),
-        n(&["import_node1"])
+    let qa = |u, a| q().scope("admin").adminuser(u).action(a);
+    expect(
+        &s,
+        &[
+            (
+                qa("import_admin", "importtokens").pinode("pinode1"),
+                &["import_node1"],
+            ),
+            (qa("import_admin", "importtokens").pinode("pinode2"), &[]),
+            (qa("import_admin", "delete"), &[]),
+        ],
     );
-    assert_eq!(
-        m(&s, q("import_admin", "importtokens", Some("pinode2"))),
-        n(&[])
-    );
-    assert_eq!(m(&s, q("import_admin", "delete", None)), n(&[]));
     for node in ["pinode1", "pinode2"] {
-        assert_eq!(
-            m(&s, q("delete_admin", "delete", Some(node))),
-            n(&["delete_node2"])
-        );
-        assert_eq!(
-            m(&s, q("enable_admin", "enable", Some(node))),
-            n(&["enable"])
+        expect(
+            &s,
+            &[
+                (qa("delete_admin", "delete").pinode(node), &["delete_node2"]),
+                (qa("enable_admin", "enable").pinode(node), &["enable"]),
+            ],
         );
     }
 }
@@ -824,59 +709,47 @@ fn case_077_match_admin_uses_local_node() {
     let mut c = ctx();
     c.local_node = "Node1".into();
     let s = PolicySet::from_records(&set_076(), c);
-    let lu = |name: &str| LoggedInUser {
-        username: name.into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
-    let del = lu("delete_admin");
+    let del = login("delete_admin", "", "admin");
     let mut cx = mctx();
     cx.logged_in_user = Some(&del);
-    assert!(names(
-        &s.match_admin(&cx, Some("delete"), None, None, None)
-            .unwrap()
-            .policies()
-            .unwrap()
-    )
-    .is_empty());
-    let en = lu("enable_admin");
+    assert!(matched(s.match_admin(&cx, Some("delete"), None, None, None)).is_empty());
+    let en = login("enable_admin", "", "admin");
     cx.logged_in_user = Some(&en);
     assert_eq!(
-        names(
-            &s.match_admin(&cx, Some("enable"), None, None, None)
-                .unwrap()
-                .policies()
-                .unwrap()
-        ),
+        matched(s.match_admin(&cx, Some("enable"), None, None, None)),
         n(&["enable"])
     );
 }
 
 #[test]
 fn case_078_user_realm_resolver_lists() {
-    let s = set(vec![
-        pol("enable", "admin", "enable"),
-        pol("disable", "admin", "disable"),
-        pol("disable_realm1", "admin", "disable").realm("realm1"),
-        pol("disable_realm2", "admin", "disable").realm("realm2"),
-        pol("disable_realm3", "admin", "disable").realm("realm3"),
-        pol("disable_realm1_userA", "admin", "disable")
-            .realm("realm1")
-            .user("userA"),
-        pol("disable_realm2_userA", "admin", "disable")
-            .realm("realm2")
-            .user("userA"),
-        pol("disable_resolver1", "admin", "disable").resolver("resolver1"),
-        pol("disable_resolver3", "admin", "disable").resolver("resolver3"),
-        pol("disable_realm1_userA_resolver1", "admin", "disable")
-            .realm("realm1")
-            .user("userA")
-            .resolver("resolver1"),
-        pol("disable_realm1_userA_resolver3", "admin", "disable")
-            .realm("realm1")
-            .user("userA")
-            .resolver("resolver3"),
-    ]);
+    let mut recs = vec![pol("enable", "admin", "enable")];
+    recs.extend(pols(
+        ("admin", "disable"),
+        &[
+            ("disable", "", "", ""),
+            ("disable_realm1", "realm1", "", ""),
+            ("disable_realm2", "realm2", "", ""),
+            ("disable_realm3", "realm3", "", ""),
+            ("disable_realm1_userA", "realm1", "userA", ""),
+            ("disable_realm2_userA", "realm2", "userA", ""),
+            ("disable_resolver1", "", "", "resolver1"),
+            ("disable_resolver3", "", "", "resolver3"),
+            (
+                "disable_realm1_userA_resolver1",
+                "realm1",
+                "userA",
+                "resolver1",
+            ),
+            (
+                "disable_realm1_userA_resolver3",
+                "realm1",
+                "userA",
+                "resolver3",
+            ),
+        ],
+    ));
+    let s = set(recs);
     let l = |q: Query| -> BTreeSet<String> {
         s.list(&q)
             .unwrap()
@@ -884,21 +757,10 @@ fn case_078_user_realm_resolver_lists() {
             .map(|p| p.name().to_string())
             .collect()
     };
-    let d = Some("disable");
+    let d = q().action("disable");
+    assert_eq!(l(d).len(), 10);
     assert_eq!(
-        l(Query {
-            action: d,
-            ..Query::default()
-        })
-        .len(),
-        10
-    );
-    assert_eq!(
-        l(Query {
-            action: d,
-            realm: Some("realm1"),
-            ..Query::default()
-        }),
+        l(d.realm("realm1")),
         n(&[
             "disable",
             "disable_realm1",
@@ -910,22 +772,10 @@ fn case_078_user_realm_resolver_lists() {
         ])
     );
     assert_eq!(
-        l(Query {
-            action: d,
-            realm: Some("realm1"),
-            user: Some(""),
-            resolver: Some(""),
-            ..Query::default()
-        }),
+        l(d.realm("realm1").user("").resolver("")),
         n(&["disable", "disable_realm1"])
     );
-    let base = Query {
-        action: d,
-        realm: Some("realm1"),
-        user: Some("userA"),
-        resolver: Some("resolver1"),
-        ..Query::default()
-    };
+    let base = d.realm("realm1").user("userA").resolver("resolver1");
     assert_eq!(
         l(base),
         n(&[
@@ -937,22 +787,19 @@ fn case_078_user_realm_resolver_lists() {
         ])
     );
     let extra = vec!["realm2".to_string()];
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                additional_realms: Some(&extra),
-                ..base
-            }
-        ),
-        n(&[
-            "disable",
-            "disable_realm1",
-            "disable_realm2",
-            "disable_realm1_userA",
-            "disable_resolver1",
-            "disable_realm1_userA_resolver1"
-        ])
+    expect(
+        &s,
+        &[(
+            base.additional_realms(&extra),
+            &[
+                "disable",
+                "disable_realm1",
+                "disable_realm2",
+                "disable_realm1_userA",
+                "disable_resolver1",
+                "disable_realm1_userA_resolver1",
+            ],
+        )],
     );
 }
 
@@ -962,21 +809,9 @@ fn case_079_time() {
         pol("time1", "authorization", "x").time("Mon-Wed: 0-23:59")
     ]);
     // list ignores time
-    assert_eq!(
-        s.list(&Query {
-            name: Some("time1"),
-            ..Query::default()
-        })
-        .unwrap()
-        .len(),
-        1
-    );
-    let q = |t| Query {
-        time: Some(t),
-        ..Query::default()
-    };
-    assert_eq!(mq(&s, q(at(2019, 7, 3, 13, 0))).len(), 1);
-    assert_eq!(mq(&s, q(at(2019, 7, 4, 14, 34))).len(), 0);
+    assert_eq!(s.list(&q().name("time1")).unwrap().len(), 1);
+    assert_eq!(mq(&s, q().time(at(2019, 7, 3, 13, 0))).len(), 1);
+    assert_eq!(mq(&s, q().time(at(2019, 7, 4, 14, 34))).len(), 0);
 }
 
 #[test]
@@ -986,20 +821,24 @@ fn case_080_user_agents() {
         pol("policy-keycloak", "authentication", "x").ua("privacyIDEA-Keycloak, Mozilla"),
         pol("policy-no-agent", "authentication", "x"),
     ]);
-    let q = |ua| Query {
-        scope: Some("authentication"),
-        user_agent: ua,
-        ..Query::default()
-    };
+    let auth = q().scope("authentication");
     for ua in ["privacyidea-cp", "privacyIDEA-CP", "PAM"] {
-        assert_eq!(m(&s, q(Some(ua))), n(&["policy-cp", "policy-no-agent"]));
+        expect(
+            &s,
+            &[(auth.user_agent(ua), &["policy-cp", "policy-no-agent"])],
+        );
     }
-    assert_eq!(
-        m(&s, q(Some("privacyidea-keycloak"))),
-        n(&["policy-keycloak", "policy-no-agent"])
+    expect(
+        &s,
+        &[
+            (
+                auth.user_agent("privacyidea-keycloak"),
+                &["policy-keycloak", "policy-no-agent"],
+            ),
+            (auth.user_agent(""), &["policy-no-agent"]),
+        ],
     );
-    assert_eq!(m(&s, q(None)).len(), 3);
-    assert_eq!(m(&s, q(Some(""))), n(&["policy-no-agent"]));
+    assert_eq!(m(&s, auth).len(), 3);
 }
 
 // ---------- 5.4 ----------
@@ -1011,14 +850,22 @@ fn values(
     unique: bool,
     ws: bool,
 ) -> Result<Value, MatchError> {
-    let q = Query {
-        scope: Some(scope),
-        action: Some(action),
-        active: Some(true),
-        ..Query::default()
-    };
-    let pols = s.match_policies(&q)?;
+    let pols = s.match_policies(&q().scope(scope).action(action).active(true))?;
     extract_action_values(&pols, action, unique, ws).map(|v| serde_json::to_value(v).unwrap())
+}
+
+/// A table of `(unique, ws)` and the [`values`] of `(scope, action)` they
+/// give, or the message of the error.
+fn expect_values(
+    s: &PolicySet,
+    (scope, action): (&str, &str),
+    cases: &[(bool, bool, Result<Value, &str>)],
+) {
+    for (unique, ws, want) in cases {
+        let got = values(s, scope, action, *unique, *ws).map_err(|e| e.to_string());
+        let want = want.clone().map_err(str::to_string);
+        assert_eq!(got, want, "unique: {unique}, ws: {ws}");
+    }
 }
 
 #[test]
@@ -1031,9 +878,11 @@ fn case_083_tokentype_values() {
         ),
         pol("tt2", "authorization", "tokentype=motp"),
     ]);
-    assert_eq!(
-        values(&s, "authorization", "tokentype", false, false).unwrap(),
-        json!({"hotp": ["tt1"], "totp": ["tt1"], "motp": ["tt2"]})
+    let want = json!({"hotp": ["tt1"], "totp": ["tt1"], "motp": ["tt2"]});
+    expect_values(
+        &s,
+        ("authorization", "tokentype"),
+        &[(false, false, Ok(want))],
     );
 }
 
@@ -1043,10 +892,8 @@ fn case_084_serial_values() {
         pol("st1", "authorization", "serial=OATH"),
         pol("st2", "authorization", "serial=mOTP "),
     ]);
-    assert_eq!(
-        values(&s, "authorization", "serial", false, false).unwrap(),
-        json!({"OATH": ["st1"], "mOTP": ["st2"]})
-    );
+    let want = json!({"OATH": ["st1"], "mOTP": ["st2"]});
+    expect_values(&s, ("authorization", "serial"), &[(false, false, Ok(want))]);
 }
 
 #[test]
@@ -1082,12 +929,7 @@ fn case_086_087_priorities() {
     let s = mk(vec![e1.clone(), e3.clone(), e4.clone().prio(4)]);
     let e = v(&s).unwrap_err();
     assert!(e.to_string().contains("policies with conflicting actions"));
-    let pols = s
-        .match_policies(&Query {
-            scope: Some("authentication"),
-            ..Query::default()
-        })
-        .unwrap();
+    let pols = s.match_policies(&q().scope("authentication")).unwrap();
     assert_eq!(
         check_for_conflicts(&pols, "emailtext")
             .unwrap_err()
@@ -1098,13 +940,7 @@ fn case_086_087_priorities() {
     check_for_conflicts(&pols[..1], "emailtext").unwrap();
     let s = mk(vec![e1, e3, e4.prio(3)]);
     assert_eq!(v(&s).unwrap(), json!({"text 4": ["email4"]}));
-    let order: Vec<String> = mq(
-        &s,
-        Query {
-            scope: Some("authentication"),
-            ..Query::default()
-        },
-    );
+    let order: Vec<String> = mq(&s, q().scope("authentication"));
     assert_eq!(order, vec!["email4", "email1", "email3"]);
 }
 
@@ -1168,28 +1004,18 @@ fn case_090_challenge_text_with_whitespace() {
 // ---------- 5.5 conditions ----------
 
 fn set_093() -> PolicySet {
+    let type_is = |v| c("userinfo", "type", "equals", v);
     set(vec![
-        pol("verysecure", "authentication", "otppin=none").cond(
-            "userinfo",
-            "type",
-            "equals",
-            "verysecure",
-            true,
-            None,
-        ),
+        pol("verysecure", "authentication", "otppin=none").cond(type_is("verysecure")),
         pol("notverysecure", "authentication", "otppin=userstore")
-            .cond("userinfo", "type", "equals", "notverysecure", true, None)
-            .cond("userinfo", "groups", "contains", "b", true, None),
+            .cond(type_is("notverysecure"))
+            .cond(c("userinfo", "groups", "contains", "b")),
     ])
 }
 
 #[test]
 fn case_091_allowed_custom_attributes() {
-    let admin = LoggedInUser {
-        username: "admin".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let admin = login("admin", "", "admin");
     let mut ctx = mctx();
     ctx.logged_in_user = Some(&admin);
     let none = set(vec![]).allowed_custom_attributes(&ctx, None).unwrap();
@@ -1223,7 +1049,6 @@ fn case_091_allowed_custom_attributes() {
     ]);
     let got = s.allowed_custom_attributes(&ctx, None).unwrap();
     assert_eq!(got.delete, vec!["*"]);
-    let sv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let want: std::collections::BTreeMap<String, Vec<String>> = [
         ("*".to_string(), sv(&["off", "on"])),
         ("hello".to_string(), sv(&["one", "three", "two"])),
@@ -1233,11 +1058,7 @@ fn case_091_allowed_custom_attributes() {
     .collect();
     assert_eq!(got.set, want);
     // A user gets the user-scope policies of their realm.
-    let user = LoggedInUser {
-        username: "alice".into(),
-        realm: "realm1".into(),
-        role: "user".into(),
-    };
+    let user = login("alice", "realm1", "user");
     ctx.logged_in_user = Some(&user);
     let s = set(vec![
         pol(
@@ -1262,7 +1083,6 @@ fn case_091_allowed_custom_attributes() {
 #[test]
 fn case_091_parse_string_to_dict() {
     let d = |s: &str| parse_string_to_dict(s);
-    let sv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
         d(":key1: a b  c :key2: d"),
         vec![
@@ -1322,13 +1142,7 @@ fn case_093_condition_user_unavailable() {
 #[test]
 fn case_094_condition_unknown_userinfo_key() {
     let empty = UserObject::default();
-    let e = merr(
-        &set_093(),
-        Query {
-            user_object: Some(&empty),
-            ..Query::default()
-        },
-    );
+    let e = merr(&set_093(), q().user_object(&empty));
     assert!(
         e.to_string().starts_with("Unknown userinfo key 'type'"),
         "{e}"
@@ -1338,53 +1152,33 @@ fn case_094_condition_unknown_userinfo_key() {
 #[test]
 fn case_095_condition_userinfo_values() {
     let s = set_093();
-    let u1 = uo(
-        "u1",
-        "",
-        "",
-        json!({"type": "verysecure", "groups": ["a", "b", "c"]}),
-    );
-    let u2 = uo(
-        "u2",
-        "",
-        "",
-        json!({"type": "notverysecure", "groups": ["c"]}),
-    );
-    let u3 = uo(
-        "u3",
-        "",
-        "",
-        json!({"type": "notverysecure", "groups": ["b", "c"]}),
-    );
-    let q = |u| Query {
-        user_object: Some(u),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q(&u1)), n(&["verysecure"]));
-    assert_eq!(m(&s, q(&u2)), n(&[]));
-    assert_eq!(m(&s, q(&u3)), n(&["notverysecure"]));
+    let cases: [(&str, Value, &[&str]); 3] = [
+        (
+            "u1",
+            json!({"type": "verysecure", "groups": ["a", "b", "c"]}),
+            &["verysecure"],
+        ),
+        ("u2", json!({"type": "notverysecure", "groups": ["c"]}), &[]),
+        (
+            "u3",
+            json!({"type": "notverysecure", "groups": ["b", "c"]}),
+            &["notverysecure"],
+        ),
+    ];
+    for (login, attrs, want) in cases {
+        let u = uo(login, "", "", attrs);
+        assert_eq!(m(&s, q().user_object(&u)), n(want), "{login}");
+    }
 }
 
 #[test]
 fn case_096_100_invalid_comparison() {
     let s = set(vec![pol("p", "authentication", "x").cond(
-        "userinfo",
-        "number",
-        "contains",
-        "b",
-        true,
-        Some("condition_is_true"),
+        c("userinfo", "number", "contains", "b").missing(Some("condition_is_true")),
     )]);
     let u = uo("u", "", "", json!({"number": 5}));
-    let e = merr(
-        &s,
-        Query {
-            user_object: Some(&u),
-            ..Query::default()
-        },
-    );
     assert_eq!(
-        e.to_string(),
+        merr(&s, q().user_object(&u)).to_string(),
         "Invalid comparison in the userinfo conditions of policy 'p'"
     );
 }
@@ -1392,120 +1186,42 @@ fn case_096_100_invalid_comparison() {
 #[test]
 fn case_097_inactive_condition_ignored() {
     let u1 = uo("u1", "", "", json!({"type": "verysecure"}));
-    let s = set(vec![pol("extremelysecure", "authentication", "x").cond(
-        "userinfo",
-        "type",
-        "equals",
-        "notverysecure",
-        false,
-        None,
-    )]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&u1),
-                ..Query::default()
-            }
-        ),
-        n(&["extremelysecure"])
-    );
-    let s = set(vec![pol("extremelysecure", "authentication", "x").cond(
-        "userinfo",
-        "type",
-        "equals",
-        "notverysecure",
-        true,
-        None,
-    )]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&u1),
-                ..Query::default()
-            }
-        ),
-        n(&[])
-    );
+    for (active, want) in [(false, &["extremelysecure"][..]), (true, &[])] {
+        let s = set(vec![pol("extremelysecure", "authentication", "x").cond(
+            c("userinfo", "type", "equals", "notverysecure").active(active),
+        )]);
+        assert_eq!(m(&s, q().user_object(&u1)), n(want), "active: {active}");
+    }
 }
 
 #[test]
 fn case_098_unknown_section_in_db() {
     let u1 = uo("u1", "", "", json!({"type": "x"}));
-    let s = set(vec![pol("p", "authentication", "x").cond(
-        "somesection",
-        "k",
-        "equals",
-        "v",
-        true,
-        None,
-    )]);
-    let e = merr(
-        &s,
-        Query {
-            user_object: Some(&u1),
-            ..Query::default()
-        },
-    );
+    let mk = |active| {
+        set(vec![pol("p", "authentication", "x")
+            .cond(c("somesection", "k", "equals", "v").active(active))])
+    };
     assert_eq!(
-        e.to_string(),
+        merr(&mk(true), q().user_object(&u1)).to_string(),
         "Invalid condition of policy 'p': ERR905: Unknown section 'somesection' set in condition."
     );
-    let s = set(vec![pol("p", "authentication", "x").cond(
-        "somesection",
-        "k",
-        "equals",
-        "v",
-        false,
-        None,
-    )]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&u1),
-                ..Query::default()
-            }
-        ),
-        n(&["p"])
-    );
+    expect(&mk(false), &[(q().user_object(&u1), &["p"])]);
     // with conditions skipped nothing is evaluated
-    let s = set(vec![pol("p", "authentication", "x").cond(
-        "somesection",
-        "k",
-        "equals",
-        "v",
-        true,
-        None,
-    )]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                conditions: ConditionCheck::Skip,
-                ..Query::default()
-            }
-        ),
-        n(&["p"])
-    );
+    let skip = Query {
+        conditions: ConditionCheck::Skip,
+        ..Query::default()
+    };
+    expect(&mk(true), &[(skip, &["p"])]);
 }
 
 #[test]
 fn case_099_unknown_key() {
     let u1 = uo("u1", "", "", json!({"type": "x"}));
     let s = set(vec![
-        pol("p", "authentication", "x").cond("userinfo", "bla", "equals", "v", true, None)
+        pol("p", "authentication", "x").cond(c("userinfo", "bla", "equals", "v"))
     ]);
-    let e = merr(
-        &s,
-        Query {
-            user_object: Some(&u1),
-            ..Query::default()
-        },
-    );
     assert_eq!(
-        e.to_string(),
+        merr(&s, q().user_object(&u1)).to_string(),
         "Unknown userinfo key 'bla' referenced in condition of policy 'p'!"
     );
 }
@@ -1517,14 +1233,18 @@ fn token(fields: Value, info: Value) -> TokenData {
     }
 }
 
-fn with_token<'a>(t: Option<&'a TokenData>) -> Query<'a> {
+fn with_input(input: ConditionInput<'_>) -> Query<'_> {
     Query {
-        input: ConditionInput {
-            token: t,
-            ..ConditionInput::default()
-        },
+        input,
         ..Query::default()
     }
+}
+
+fn with_token(token: Option<&TokenData>) -> Query<'_> {
+    with_input(ConditionInput {
+        token,
+        ..ConditionInput::default()
+    })
 }
 
 #[test]
@@ -1535,12 +1255,9 @@ fn case_101_tokeninfo_condition() {
     );
     let mk = |active, h: Option<&str>| {
         set(vec![pol("setpin_pol", "user", "setpin").cond(
-            "tokeninfo",
-            "fixedpin",
-            "equals",
-            "false",
-            active,
-            h,
+            c("tokeninfo", "fixedpin", "equals", "false")
+                .active(active)
+                .missing(h),
         )])
     };
     assert_eq!(
@@ -1567,9 +1284,7 @@ fn case_102_token_condition() {
         json!({}),
     );
     let run = |key: &str, cmp: &str, val: &str| {
-        let s = set(vec![
-            pol("p", "user", "x").cond("token", key, cmp, val, true, None)
-        ]);
+        let s = set(vec![pol("p", "user", "x").cond(c("token", key, cmp, val))]);
         s.match_policies(&with_token(Some(&t))).map(|v| v.len())
     };
     assert_eq!(run("tokentype", "equals", "hotp"), Ok(0));
@@ -1577,7 +1292,7 @@ fn case_102_token_condition() {
     assert_eq!(run("count", "<", "100"), Ok(1));
     let t2 = token(json!({"count": 102}), json!({}));
     let s = set(vec![
-        pol("p", "user", "x").cond("token", "count", "<", "100", true, None)
+        pol("p", "user", "x").cond(c("token", "count", "<", "100"))
     ]);
     assert_eq!(mq(&s, with_token(Some(&t2))).len(), 0);
     assert!(run("random", "equals", "x").is_err());
@@ -1590,12 +1305,7 @@ fn case_102_token_condition() {
 #[test]
 fn case_103_missing_token_messages() {
     let s = set(vec![pol("policy", "user", "x").cond(
-        "tokeninfo",
-        "fixedpin",
-        "equals",
-        "false",
-        true,
-        Some("raise_error"),
+        c("tokeninfo", "fixedpin", "equals", "false").missing(Some("raise_error")),
     )]);
     assert_eq!(
         merr(&s, with_token(None)).to_string(),
@@ -1617,14 +1327,8 @@ fn case_104_comparison_errors_ignore_handle_missing_data() {
     ] {
         for h in ["raise_error", "condition_is_true", "condition_is_false"] {
             let t = token(json!({}), json!({ "count_auth": val }));
-            let s = set(vec![pol("p", "user", "x").cond(
-                "tokeninfo",
-                "count_auth",
-                cmp,
-                right,
-                true,
-                Some(h),
-            )]);
+            let s = set(vec![pol("p", "user", "x")
+                .cond(c("tokeninfo", "count_auth", cmp, right).missing(Some(h)))]);
             assert!(merr(&s, with_token(Some(&t)))
                 .to_string()
                 .starts_with("Invalid comparison"));
@@ -1635,53 +1339,44 @@ fn case_104_comparison_errors_ignore_handle_missing_data() {
 #[test]
 fn case_105_userinfo_matches_and_missing_data() {
     let mk = |h: Option<&str>| {
-        set(vec![pol("policy", "authentication", "x")
-            .cond("userinfo", "phone", "matches", r"\+49.*", true, h)])
+        set(vec![pol("policy", "authentication", "x").cond(
+            c("userinfo", "phone", "matches", r"\+49.*").missing(h),
+        )])
     };
-    let cornelius = uo(
-        "cornelius",
-        "realm1",
-        "resolver1",
-        json!({"phone": "+491234567"}),
-    );
-    let selfservice = uo(
-        "selfservice",
-        "realm1",
-        "resolver1",
-        json!({"phone": "0123"}),
-    );
+    let user = |login, phone| uo(login, "realm1", "resolver1", json!({ "phone": phone }));
+    let cornelius = user("cornelius", "+491234567");
+    let selfservice = user("selfservice", "0123");
     let empty = UserObject::default();
-    let q = |u| Query {
-        user_object: u,
-        ..Query::default()
-    };
     let s = mk(None);
-    assert_eq!(m(&s, q(Some(&cornelius))), n(&["policy"]));
-    assert_eq!(m(&s, q(Some(&selfservice))), n(&[]));
-    assert!(s.match_policies(&q(None)).is_err());
-    assert!(s.match_policies(&q(Some(&empty))).is_err());
-    let s = mk(Some("condition_is_true"));
-    assert_eq!(m(&s, q(None)), n(&["policy"]));
-    assert_eq!(m(&s, q(Some(&empty))), n(&["policy"]));
-    let s = mk(Some("condition_is_false"));
-    assert_eq!(m(&s, q(None)), n(&[]));
-    assert_eq!(m(&s, q(Some(&empty))), n(&[]));
+    expect(
+        &s,
+        &[
+            (q().user_object(&cornelius), &["policy"]),
+            (q().user_object(&selfservice), &[]),
+        ],
+    );
+    assert!(s.match_policies(&q()).is_err());
+    assert!(s.match_policies(&q().user_object(&empty)).is_err());
+    for (h, want) in [
+        ("condition_is_true", &["policy"][..]),
+        ("condition_is_false", &[]),
+    ] {
+        let s = mk(Some(h));
+        expect(&s, &[(q(), want), (q().user_object(&empty), want)]);
+    }
 }
 
 fn with_http(h: &HttpData) -> Query<'_> {
-    Query {
-        input: ConditionInput {
-            http: Some(h),
-            ..ConditionInput::default()
-        },
-        ..Query::default()
-    }
+    with_input(ConditionInput {
+        http: Some(h),
+        ..ConditionInput::default()
+    })
 }
 
 #[test]
 fn reads_http_counts_active_header_and_environment_conditions() {
     let cond = |name: &str, section: &str, active: bool| {
-        pol(name, "admin", "x").cond(section, "User-Agent", "equals", "A", active, None)
+        pol(name, "admin", "x").cond(c(section, "User-Agent", "equals", "A").active(active))
     };
     let header = cond("h", "HTTP Request header", true);
     let environ = cond("e", "HTTP Environment", true);
@@ -1709,15 +1404,12 @@ fn case_106_to_111_http_conditions() {
         headers: vec![("User-Agent".into(), v.into())],
         ..HttpData::default()
     };
-    let s = set(vec![pol("policy", "authorization", "no_detail_on_success")
-        .cond(
-            "HTTP Request header",
-            "User-Agent",
-            "equals",
-            "SpecialApp",
-            true,
-            None,
-        )]);
+    let header = |action, cmp, value, h| {
+        set(vec![pol("policy", "authorization", action).cond(
+            c("HTTP Request header", "User-Agent", cmp, value).missing(h),
+        )])
+    };
+    let s = header("no_detail_on_success", "equals", "SpecialApp", None);
     assert_eq!(m(&s, with_http(&ua("somethingelse"))), n(&[]));
     assert_eq!(m(&s, with_http(&ua("SpecialApp"))), n(&["policy"]));
     let none = HttpData::default();
@@ -1730,24 +1422,10 @@ fn case_106_to_111_http_conditions() {
         "Policy 'policy' has a condition on the section 'HTTP Request header' with key 'User-Agent', but a HTTP Request header is unavailable!"
     );
     for (h, expect) in [("condition_is_true", 1), ("condition_is_false", 0)] {
-        let s = set(vec![pol("policy", "authorization", "x").cond(
-            "HTTP Request header",
-            "User-Agent",
-            "equals",
-            "SpecialApp",
-            true,
-            Some(h),
-        )]);
+        let s = header("x", "equals", "SpecialApp", Some(h));
         assert_eq!(mq(&s, with_http(&none)).len(), expect);
     }
-    let s = set(vec![pol("policy", "authorization", "x").cond(
-        "HTTP Request header",
-        "User-Agent",
-        "contains",
-        "Special",
-        true,
-        None,
-    )]);
+    let s = header("x", "contains", "Special", None);
     assert_eq!(
         merr(&s, with_http(&ua("SpecialApp"))).to_string(),
         "Invalid comparison in the HTTP Request header conditions of policy 'policy'"
@@ -1756,24 +1434,18 @@ fn case_106_to_111_http_conditions() {
         environ: json!({"REQUEST_METHOD": m}).as_object().cloned().unwrap(),
         ..HttpData::default()
     };
-    let s = set(vec![pol("policy", "authorization", "x").cond(
-        "HTTP Environment",
-        "REQUEST_METHOD",
-        "equals",
-        "POST",
-        true,
-        None,
-    )]);
+    let environment = |key, value| {
+        set(vec![pol("policy", "authorization", "x").cond(c(
+            "HTTP Environment",
+            key,
+            "equals",
+            value,
+        ))])
+    };
+    let s = environment("REQUEST_METHOD", "POST");
     assert_eq!(mq(&s, with_http(&env("GET"))).len(), 0);
     assert_eq!(mq(&s, with_http(&env("POST"))).len(), 1);
-    let s = set(vec![pol("policy", "authorization", "x").cond(
-        "HTTP Environment",
-        "NON_EXISTING",
-        "equals",
-        "x",
-        true,
-        None,
-    )]);
+    let s = environment("NON_EXISTING", "x");
     assert_eq!(
         merr(&s, with_http(&env("POST"))).to_string(),
         "Unknown HTTP Environment key 'NON_EXISTING' referenced in condition of policy 'policy'!"
@@ -1786,78 +1458,56 @@ fn case_v30_header_lookup_case_insensitive() {
         headers: vec![("User-Agent".into(), "SpecialApp".into())],
         ..HttpData::default()
     };
-    let s = set(vec![pol("p", "authorization", "x").cond(
+    let s = set(vec![pol("p", "authorization", "x").cond(c(
         "HTTP Request header",
         "user-agent",
         "equals",
         "SpecialApp",
-        true,
-        None,
-    )]);
+    ))]);
     assert_eq!(m(&s, with_http(&h)), n(&["p"]));
 }
 
 fn with_data(d: &Value) -> Query<'_> {
-    Query {
-        input: ConditionInput {
-            request_data: Some(d),
-            ..ConditionInput::default()
-        },
-        ..Query::default()
-    }
+    with_input(ConditionInput {
+        request_data: Some(d),
+        ..ConditionInput::default()
+    })
+}
+
+/// One policy with one active `Request Data` condition.
+fn request_data_set(
+    (name, scope, action): (&str, &str, &str),
+    (key, cmp, value): (&str, &str, &str),
+    h: Option<&str>,
+) -> PolicySet {
+    set(vec![
+        pol(name, scope, action).cond(c("Request Data", key, cmp, value).missing(h))
+    ])
 }
 
 #[test]
 fn case_112_113_request_data() {
+    let type_is = |v| c("Request Data", "type", "equals", v);
     let s = set(vec![
-        pol("offline", "enrollment", "tokenlabel=pi_offline").cond(
-            "Request Data",
-            "type",
-            "equals",
-            "hotp",
-            true,
-            None,
-        ),
-        pol("online", "enrollment", "tokenlabel=pi_online").cond(
-            "Request Data",
-            "type",
-            "equals",
-            "totp",
-            true,
-            Some("condition_is_false"),
-        ),
+        pol("offline", "enrollment", "tokenlabel=pi_offline").cond(type_is("hotp")),
+        pol("online", "enrollment", "tokenlabel=pi_online")
+            .cond(type_is("totp").missing(Some("condition_is_false"))),
     ]);
     assert_eq!(m(&s, with_data(&json!({"type": "hotp"}))), n(&["offline"]));
     assert_eq!(m(&s, with_data(&json!({"type": "totp"}))), n(&["online"]));
-    let s = set(vec![pol("p", "admin", "container_create").cond(
-        "Request Data",
-        "template_name",
-        "matches",
-        ".+",
-        true,
-        Some("condition_is_false"),
-    )]);
+    let is_false = Some("condition_is_false");
+    let s = request_data_set(
+        ("p", "admin", "container_create"),
+        ("template_name", "matches", ".+"),
+        is_false,
+    );
     assert_eq!(mq(&s, with_data(&json!({"template_name": "t"}))).len(), 1);
     assert_eq!(mq(&s, with_data(&json!({}))).len(), 0);
     // pass/password are removed before matching
-    let s = set(vec![pol("p", "admin", "x").cond(
-        "Request Data",
-        "pass",
-        "equals",
-        "secret",
-        true,
-        Some("condition_is_false"),
-    )]);
+    let s = request_data_set(("p", "admin", "x"), ("pass", "equals", "secret"), is_false);
     assert_eq!(mq(&s, with_data(&json!({"pass": "secret"}))).len(), 0);
     // not a dict → unavailable
-    let s = set(vec![pol("p", "admin", "x").cond(
-        "Request Data",
-        "a",
-        "equals",
-        "b",
-        true,
-        None,
-    )]);
+    let s = request_data_set(("p", "admin", "x"), ("a", "equals", "b"), None);
     assert_eq!(
         merr(&s, with_data(&json!(["a"]))).to_string(),
         "Policy 'p' has a condition on the section 'Request Data' with key 'a', but a Request Data is unavailable!"
@@ -1866,14 +1516,7 @@ fn case_112_113_request_data() {
 
 #[test]
 fn case_v28_request_data_types() {
-    let s = set(vec![pol("p", "enrollment", "x").cond(
-        "Request Data",
-        "genkey",
-        "equals",
-        "1",
-        true,
-        None,
-    )]);
+    let s = request_data_set(("p", "enrollment", "x"), ("genkey", "equals", "1"), None);
     assert_eq!(mq(&s, with_data(&json!({"genkey": 1}))).len(), 0);
     assert_eq!(mq(&s, with_data(&json!({"genkey": "1"}))).len(), 1);
 }
@@ -1881,8 +1524,8 @@ fn case_v28_request_data_types() {
 #[test]
 fn case_v29_first_false_condition_stops() {
     let s = set(vec![pol("p", "enrollment", "x")
-        .cond("Request Data", "a", "equals", "x", true, None)
-        .cond("Request Data", "missing", "equals", "y", true, None)]);
+        .cond(c("Request Data", "a", "equals", "x"))
+        .cond(c("Request Data", "missing", "equals", "y"))]);
     assert_eq!(mq(&s, with_data(&json!({"a": "y"}))).len(), 0);
     assert_eq!(
         merr(&s, with_data(&json!({"a": "x"}))).to_string(),
@@ -1913,82 +1556,60 @@ fn case_114_match_token() {
     let corny = UserObject::new("corny", "realm4", "reso3");
     let r4 = vec!["realm4".to_string()];
     let none: Vec<String> = vec![];
-    let run = |t: Option<(&TokenData, Option<&UserObject>, &[String])>| {
-        names(
-            &s.match_token(&cx, "enrollment", a, t)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
+    let run = |s: &PolicySet, t: Option<(&TokenData, Option<&UserObject>, &[String])>| {
+        matched(s.match_token(&cx, "enrollment", a, t))
     };
-    assert_eq!(run(Some((&no_user, None, &none))), n(&["no_condition"]));
+    assert_eq!(run(&s, Some((&no_user, None, &none))), n(&["no_condition"]));
     assert_eq!(
-        run(Some((&no_user, Some(&hans), &r4))),
+        run(&s, Some((&no_user, Some(&hans), &r4))),
         n(&["no_condition", "realm4", "hans", "resolver1"])
     );
     assert_eq!(
-        run(Some((&no_user, Some(&corny), &r4))),
+        run(&s, Some((&no_user, Some(&corny), &r4))),
         n(&["no_condition", "realm4", "resolver3"])
     );
-    assert_eq!(run(None), n(&["no_condition"]));
+    assert_eq!(run(&s, None), n(&["no_condition"]));
     let r41 = vec!["realm4".to_string(), "realm1".to_string()];
     let t_corny = token(
         json!({"serial": "C1", "realms": ["realm4", "realm1"]}),
         json!({}),
     );
     assert_eq!(
-        run(Some((&t_corny, Some(&corny), &r41))),
+        run(&s, Some((&t_corny, Some(&corny), &r41))),
         n(&["no_condition", "realm4", "resolver3", "realm1"])
     );
     let s = set(vec![
         pol("no_condition", "enrollment", "change_pin_every"),
         pol("realm1", "enrollment", "change_pin_every")
             .realm("realm1")
-            .cond("token", "realms", "!contains", "realm4", true, None),
+            .cond(c("token", "realms", "!contains", "realm4")),
     ]);
     assert_eq!(
-        names(
-            &s.match_token(&cx, "enrollment", a, Some((&t_corny, Some(&corny), &r41)))
-                .unwrap()
-                .policies()
-                .unwrap()
-        ),
+        run(&s, Some((&t_corny, Some(&corny), &r41))),
         n(&["no_condition"])
     );
 }
 
 // ---------- 5.6 Match / allowed / UI ----------
 
+/// Case 057's pol2 to pol4 (pol4 granting auditlog too) and a user policy pol1.
 fn set_115() -> PolicySet {
-    set(vec![
-        pol("pol1", "user", "auditlog")
-            .realm("realm1")
-            .resolver("resolver1")
-            .user("foobar")
-            .client("0.0.0.0/0"),
-        pol("pol2", "authorization", "tokentype=HOTP").realm("*"),
-        pol("pol2a", "authorization", "tokentype=TOTP").realm("realm2"),
-        pol("pol3", "authorization", "serial=OATH")
-            .realm("realm1")
-            .resolver("resolver1"),
-        pol("pol4", "admin", "enrollHOTP, disable , enable, auditlog")
-            .realm("realm2")
-            .adminuser("admin, superroot"),
-    ])
+    let mut recs = recs_057();
+    recs.truncate(5);
+    recs[0] = pol("pol1", "user", "auditlog")
+        .realm("realm1")
+        .resolver("resolver1")
+        .user("foobar")
+        .client("0.0.0.0/0");
+    recs[4].action = "enrollHOTP, disable , enable, auditlog".into();
+    set(recs)
 }
 
 #[test]
 fn case_115_match_action_only() {
     let s = set_115();
     let cx = mctx();
-    let p = |a| {
-        names(
-            &s.match_action_only(&cx, "authorization", a)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
-    };
+    let p = |a| matched(s.match_action_only(&cx, "authorization", a));
     assert_eq!(p(None), n(&["pol2", "pol2a", "pol3"]));
     assert_eq!(p(Some("tokentype")), n(&["pol2", "pol2a"]));
     let av = s
@@ -2011,14 +1632,7 @@ fn case_115_match_action_only() {
 fn case_116_match_realm() {
     let s = set_115();
     let cx = mctx();
-    let p = |a, r| {
-        names(
-            &s.match_realm(&cx, "authorization", Some(a), r)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
-    };
+    let p = |a, r| matched(s.match_realm(&cx, "authorization", Some(a), r));
     assert_eq!(p("tokentype", None), n(&["pol2", "pol2a"]));
     assert_eq!(p("tokentype", Some("realm1")), n(&["pol2"]));
     assert_eq!(p("tokentype", Some("realm2")), n(&["pol2", "pol2a"]));
@@ -2035,14 +1649,7 @@ fn case_117_match_user() {
     let cx = mctx();
     let foobar = UserObject::new("foobar", "realm1", "resolver1");
     let baz = UserObject::new("baz", "realm1", "resolver1");
-    let p = |u| {
-        names(
-            &s.match_user(&cx, "user", Some("auditlog"), u)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
-    };
+    let p = |u| matched(s.match_user(&cx, "user", Some("auditlog"), u));
     assert_eq!(p(Some(&foobar)), n(&["pol1"]));
     assert_eq!(p(Some(&baz)), n(&[]));
     assert_eq!(p(None), n(&["pol1"]));
@@ -2058,29 +1665,15 @@ fn case_117_match_user() {
 fn case_118_match_admin() {
     let s = set_115();
     let mut cx = mctx();
-    let su = LoggedInUser {
-        username: "superroot".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let su = login("superroot", "", "admin");
     cx.logged_in_user = Some(&su);
     let c2 = UserObject::new("cornelius", "realm2", "resolver1");
     let c1 = UserObject::new("cornelius", "realm1", "resolver1");
-    let p = |u| {
-        names(
-            &s.match_admin(&cx, Some("enable"), u, None, None)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
-    };
+    let p = |u| matched(s.match_admin(&cx, Some("enable"), u, None, None));
     assert_eq!(p(None), n(&["pol4"]));
     assert_eq!(p(Some(&c2)), n(&["pol4"]));
     assert_eq!(p(Some(&c1)), n(&[]));
-    let u = LoggedInUser {
-        role: "user".into(),
-        ..su.clone()
-    };
+    let u = login("superroot", "", "user");
     cx.logged_in_user = Some(&u);
     assert_eq!(
         s.match_admin(&cx, Some("enable"), Some(&c1), None, None)
@@ -2096,43 +1689,22 @@ fn case_119_match_admin_or_user() {
     let mut cx = mctx();
     let c2 = UserObject::new("cornelius", "realm2", "resolver1");
     let c1 = UserObject::new("cornelius", "realm1", "resolver1");
-    let su = LoggedInUser {
-        username: "superroot".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let su = login("superroot", "", "admin");
     cx.logged_in_user = Some(&su);
-    let p = |cx: &MatchContext, u| {
-        names(
-            &s.match_admin_or_user(cx, Some("auditlog"), u, None, None)
-                .unwrap()
-                .policies()
-                .unwrap(),
-        )
-    };
+    let p =
+        |cx: &MatchContext, u| matched(s.match_admin_or_user(cx, Some("auditlog"), u, None, None));
     assert_eq!(p(&cx, None), n(&["pol4"]));
     assert_eq!(p(&cx, Some(&c2)), n(&["pol4"]));
     assert_eq!(p(&cx, Some(&c1)), n(&[]));
-    let fb = LoggedInUser {
-        username: "foobar".into(),
-        realm: "realm1".into(),
-        role: "user".into(),
-    };
+    let fb = login("foobar", "realm1", "user");
     cx.logged_in_user = Some(&fb);
     assert_eq!(p(&cx, None), n(&["pol1"]));
     assert_eq!(p(&cx, Some(&c2)), n(&[]));
     assert_eq!(p(&cx, Some(&c1)), n(&[]));
-    let baz = LoggedInUser {
-        username: "baz".into(),
-        realm: "asdf".into(),
-        role: "user".into(),
-    };
+    let baz = login("baz", "asdf", "user");
     cx.logged_in_user = Some(&baz);
     assert_eq!(p(&cx, None), n(&[]));
-    let st = LoggedInUser {
-        role: "something".into(),
-        ..baz.clone()
-    };
+    let st = login("baz", "asdf", "something");
     cx.logged_in_user = Some(&st);
     assert_eq!(
         s.match_admin_or_user(&cx, Some("enable"), Some(&c1), None, None)
@@ -2159,11 +1731,7 @@ fn case_120_allowed_with_user_agent_restricted_policy() {
     assert!(allowed("privacyIDEA-WebUI"));
     assert!(!allowed("privacyIDEA-CP"));
     let s = set(vec![pol("only-cp", "admin", "delete").ua("privacyIDEA-CP")]);
-    let a = LoggedInUser {
-        username: "admin".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let a = login("admin", "", "admin");
     let allowed = |ua| {
         let mut cx = mctx();
         cx.user_agent = Some(ua);
@@ -2253,11 +1821,7 @@ fn case_124_rights_users_in_different_resolvers() {
 }
 
 fn enroll_types(s: &PolicySet, role: &str, username: &str, realm: &str) -> Vec<String> {
-    let lu = LoggedInUser {
-        username: username.into(),
-        realm: realm.into(),
-        role: role.into(),
-    };
+    let lu = login(username, realm, role);
     s.ui_get_enroll_tokentypes(Some("127.0.0.1"), &lu, Some(""), None, now())
         .unwrap()
         .into_keys()
@@ -2308,11 +1872,7 @@ fn case_125_enroll_tokentypes() {
     assert_eq!(enroll_types(&s, "user", "kurt", "realm1"), vec!["hotp"]);
     assert!(enroll_types(&s, "user", "kurt", "realm2").is_empty());
     // The descriptions come along.
-    let lu = LoggedInUser {
-        username: "admin".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let lu = login("admin", "", "admin");
     let map = set(vec![])
         .ui_get_enroll_tokentypes(None, &lu, None, None, now())
         .unwrap();
@@ -2344,11 +1904,7 @@ fn case_126_enroll_tokentypes_per_adminrealm() {
 
 #[test]
 fn case_127_main_menus() {
-    let admin = LoggedInUser {
-        username: "admin".into(),
-        realm: "".into(),
-        role: "admin".into(),
-    };
+    let admin = login("admin", "", "admin");
     let menus = |recs: Vec<PolicyRecord>| {
         set(recs)
             .ui_get_main_menus(&admin, None, None, None, now())
@@ -2373,66 +1929,24 @@ fn case_127_main_menus() {
 #[test]
 fn case_v01_negation_only_user() {
     let s = set(vec![pol("p", "authorization", "x").user("!alice")]);
-    assert!(m(
-        &s,
-        Query {
-            user: Some("bob"),
-            ..Query::default()
-        }
-    )
-    .is_empty());
+    assert!(m(&s, q().user("bob")).is_empty());
     assert_eq!(mq(&s, Query::default()).len(), 1);
 }
 
 #[test]
 fn case_v02_negation_only_client() {
     let s = set(vec![pol("p", "webui", "x").client("-10.0.0.1")]);
-    assert!(m(
-        &s,
-        Query {
-            client: Some("10.0.0.2"),
-            ..Query::default()
-        }
-    )
-    .is_empty());
-    assert!(m(
-        &s,
-        Query {
-            client: Some("10.0.0.1"),
-            ..Query::default()
-        }
-    )
-    .is_empty());
+    assert!(m(&s, q().client("10.0.0.2")).is_empty());
+    assert!(m(&s, q().client("10.0.0.1")).is_empty());
 }
 
 #[test]
 fn case_v03_invalid_regex_entry() {
     // Deviation: privacyIDEA raises re.error (HTTP 500); the entry matches only itself here.
     let s = set(vec![pol("p", "authorization", "x").user("*admin")]);
-    assert!(m(
-        &s,
-        Query {
-            user: Some("superadmin"),
-            ..Query::default()
-        }
-    )
-    .is_empty());
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("*admin"),
-                ..Query::default()
-            }
-        ),
-        n(&["p"])
-    );
-    let ex = s
-        .explain(&Query {
-            user: Some("superadmin"),
-            ..Query::default()
-        })
-        .unwrap();
+    assert!(m(&s, q().user("superadmin")).is_empty());
+    expect(&s, &[(q().user("*admin"), &["p"])]);
+    let ex = s.explain(&q().user("superadmin")).unwrap();
     assert_eq!(ex.policies[0].attribute, Some(Attribute::User));
     assert!(ex.policies[0].warnings[0].contains("not a valid regular expression"));
 }
@@ -2443,25 +1957,12 @@ fn case_v04_user_case_insensitive() {
         pol("uc", "authorization", "x").user("Alice"),
         pol("uci", "authorization", "x").user("Alice").uci(),
     ]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("alice"),
-                ..Query::default()
-            }
-        ),
-        n(&["uci"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("Alice"),
-                ..Query::default()
-            }
-        ),
-        n(&["uc", "uci"])
+    expect(
+        &s,
+        &[
+            (q().user("alice"), &["uci"]),
+            (q().user("Alice"), &["uc", "uci"]),
+        ],
     );
 }
 
@@ -2472,14 +1973,15 @@ fn case_v05_realm_wildcards() {
         pol("rneg", "authorization", "x").realm("*, !realm1"),
         pol("r1", "authorization", "x").realm("realm1"),
     ]);
-    let q = |r| Query {
-        realm: Some(r),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("")), n(&["rneg", "rstar"]));
-    assert_eq!(m(&s, q("realm1")), n(&["r1", "rstar"]));
-    assert_eq!(m(&s, q("realm2")), n(&["rneg", "rstar"]));
-    assert_eq!(m(&s, q("REALM1")), n(&["rneg", "rstar"]));
+    expect(
+        &s,
+        &[
+            (q().realm(""), &["rneg", "rstar"]),
+            (q().realm("realm1"), &["r1", "rstar"]),
+            (q().realm("realm2"), &["rneg", "rstar"]),
+            (q().realm("REALM1"), &["rneg", "rstar"]),
+        ],
+    );
 }
 
 #[test]
@@ -2490,13 +1992,14 @@ fn case_v06_resolver_exclusion_counts() {
         pol("resneg", "authorization", "x").resolver("*, !resolver1"),
         pol("resonly", "authorization", "x").resolver("resolver1"),
     ]);
-    let q = |r| Query {
-        resolver: Some(r),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("resolver1")), n(&["resonly"]));
-    assert_eq!(m(&s, q("reso3")), n(&["resneg"]));
-    assert_eq!(m(&s, q("")), n(&["resneg"]));
+    expect(
+        &s,
+        &[
+            (q().resolver("resolver1"), &["resonly"]),
+            (q().resolver("reso3"), &["resneg"]),
+            (q().resolver(""), &["resneg"]),
+        ],
+    );
 }
 
 #[test]
@@ -2508,36 +2011,16 @@ fn case_v07_check_all_resolvers() {
             .resolver("resolver1"),
     ]);
     let c = UserObject::new("cornelius", "realm1", "resolver1");
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user_object: Some(&c),
-                ..Query::default()
-            }
-        ),
-        n(&["car_r1"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                resolver: Some("resolver1"),
-                ..Query::default()
-            }
-        ),
-        n(&[])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("cornelius"),
-                realm: Some("realm1"),
-                ..Query::default()
-            }
-        ),
-        n(&["car_empty", "car_r1"])
+    expect(
+        &s,
+        &[
+            (q().user_object(&c), &["car_r1"]),
+            (q().resolver("resolver1"), &[]),
+            (
+                q().user("cornelius").realm("realm1"),
+                &["car_empty", "car_r1"],
+            ),
+        ],
     );
 }
 
@@ -2553,18 +2036,18 @@ fn check_all_resolvers_skips_excluded_resolvers() {
             .car()
             .resolver("*, -reso3"),
     ]);
-    let q = |realm| Query {
-        user: Some("cornelius"),
-        realm: Some(realm),
-        resolver: Some("resolver1"),
-        ..Query::default()
-    };
-    // realm1 = [resolver1]: only the excluded resolver is there.
-    assert_eq!(m(&s, q("realm1")), n(&["car_not_reso3"]));
-    // realm4 = [resolver1, reso3]: each policy admits one of them.
-    assert_eq!(m(&s, q("realm4")), n(&["car_not_r1", "car_not_reso3"]));
-    // realm3 = [reso3].
-    assert_eq!(m(&s, q("realm3")), n(&["car_not_r1"]));
+    let cornelius = q().user("cornelius").resolver("resolver1");
+    expect(
+        &s,
+        &[
+            // realm1 = [resolver1]: only the excluded resolver is there.
+            (cornelius.realm("realm1"), &["car_not_reso3"]),
+            // realm4 = [resolver1, reso3]: each policy admits one of them.
+            (cornelius.realm("realm4"), &["car_not_r1", "car_not_reso3"]),
+            // realm3 = [reso3].
+            (cornelius.realm("realm3"), &["car_not_r1"]),
+        ],
+    );
 }
 
 /// List queries (token realms / additional realms): a negated entry excludes
@@ -2578,26 +2061,7 @@ fn list_query_exclusions_and_negated_entries_are_literal() {
     assert!(cp.realm().search_list(&["realm1"]).passes());
     assert!(!cp.realm().search_list(&["realm1", "realm2"]).passes());
     let s = set(vec![pol("u", "admin", "enable").user("*, !(")]);
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("bob"),
-                ..Query::default()
-            }
-        ),
-        n(&["u"])
-    );
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                user: Some("("),
-                ..Query::default()
-            }
-        ),
-        n(&[])
-    );
+    expect(&s, &[(q().user("bob"), &["u"]), (q().user("("), &[])]);
 }
 
 #[test]
@@ -2608,17 +2072,18 @@ fn case_v08_star_and_empty_actions() {
         pol("a_enable", "admin", "enable"),
         pol("u_empty", "user", ""),
     ]);
-    let q = |sc, a| Query {
-        scope: Some(sc),
-        action: Some(a),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("admin", "delete")), n(&["a_star"]));
-    assert_eq!(
-        m(&s, q("admin", "enable")),
-        n(&["a_enable", "a_star", "a_star_neg"])
+    let admin = q().scope("admin");
+    expect(
+        &s,
+        &[
+            (admin.action("delete"), &["a_star"]),
+            (
+                admin.action("enable"),
+                &["a_enable", "a_star", "a_star_neg"],
+            ),
+            (q().scope("user").action("enable"), &["u_empty"]),
+        ],
     );
-    assert_eq!(m(&s, q("user", "enable")), n(&["u_empty"]));
 }
 
 #[test]
@@ -2627,15 +2092,21 @@ fn case_v09_unique_multi_token() {
         pol("v1", "authentication", "challenge_response=hotp totp"),
         pol("v2", "authentication", "challenge_response=totp email").prio(2),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "challenge_response", false, false).unwrap(),
-        json!({"hotp": ["v1"], "totp": ["v1", "v2"], "email": ["v2"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_response", true, false)
-            .unwrap_err()
-            .to_string(),
-        "There are policies with conflicting actions: ['v1']"
+    expect_values(
+        &s,
+        ("authentication", "challenge_response"),
+        &[
+            (
+                false,
+                false,
+                Ok(json!({"hotp": ["v1"], "totp": ["v1", "v2"], "email": ["v2"]})),
+            ),
+            (
+                true,
+                false,
+                Err("There are policies with conflicting actions: ['v1']"),
+            ),
+        ],
     );
 }
 
@@ -2645,17 +2116,18 @@ fn case_v10_quoted_values() {
         pol("v3", "authentication", "challenge_text='hello world'"),
         pol("v4", "authentication", "challenge_text=hello world").prio(2),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", false, false).unwrap(),
-        json!({"hello world": ["v3"], "hello": ["v4"], "world": ["v4"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", false, true).unwrap(),
-        json!({"hello world": ["v3", "v4"]})
-    );
-    assert_eq!(
-        values(&s, "authentication", "challenge_text", true, true).unwrap(),
-        json!({"hello world": ["v3"]})
+    expect_values(
+        &s,
+        ("authentication", "challenge_text"),
+        &[
+            (
+                false,
+                false,
+                Ok(json!({"hello world": ["v3"], "hello": ["v4"], "world": ["v4"]})),
+            ),
+            (false, true, Ok(json!({"hello world": ["v3", "v4"]}))),
+            (true, true, Ok(json!({"hello world": ["v3"]}))),
+        ],
     );
 }
 
@@ -2665,15 +2137,21 @@ fn case_v11_conflicts() {
         pol("c1", "authentication", "otppin=userstore"),
         pol("c2", "authentication", "otppin=none"),
     ]);
-    assert_eq!(
-        values(&s, "authentication", "otppin", true, false)
-            .unwrap_err()
-            .to_string(),
-        "There are policies with conflicting actions: ['c1', 'c2']"
-    );
-    assert_eq!(
-        values(&s, "authentication", "otppin", false, false).unwrap(),
-        json!({"userstore": ["c1"], "none": ["c2"]})
+    expect_values(
+        &s,
+        ("authentication", "otppin"),
+        &[
+            (
+                true,
+                false,
+                Err("There are policies with conflicting actions: ['c1', 'c2']"),
+            ),
+            (
+                false,
+                false,
+                Ok(json!({"userstore": ["c1"], "none": ["c2"]})),
+            ),
+        ],
     );
     let pols: Vec<&Policy> = s.policies().collect();
     assert_eq!(
@@ -2690,12 +2168,8 @@ fn case_v12_time_edges_in_engine() {
         pol("p", "authorization", "x").time("Mon: 9-18"),
         pol("bad", "authorization", "x").time("Mon: 9-24"),
     ]);
-    let q = |t| Query {
-        time: Some(t),
-        ..Query::default()
-    };
-    assert_eq!(mq(&s, q(at(2024, 7, 1, 18, 0))), vec!["p"]);
-    assert!(mq(&s, q(at(2024, 7, 1, 18, 1))).is_empty());
+    assert_eq!(mq(&s, q().time(at(2024, 7, 1, 18, 0))), vec!["p"]);
+    assert!(mq(&s, q().time(at(2024, 7, 1, 18, 1))).is_empty());
     // an invalid stored time never matches but does not fail
     assert_eq!(s.list(&Query::default()).unwrap().len(), 2);
 }
@@ -2758,40 +2232,20 @@ fn case_v27_actionless_user_policy() {
 fn quirk_q1_empty_action_matches_every_action() {
     let s = set(vec![pol("empty", "admin", "")]);
     for a in ["enable", "delete", "", "anything"] {
-        assert_eq!(
-            m(
-                &s,
-                Query {
-                    scope: Some("admin"),
-                    action: Some(a),
-                    ..Query::default()
-                }
-            ),
-            n(&["empty"])
-        );
+        expect(&s, &[(q().scope("admin").action(a), &["empty"])]);
     }
 }
 
 #[test]
 fn quirk_q2_check_all_resolvers_without_resolvers_is_dropped() {
     let s = set(vec![pol("p", "admin", "enable").car()]);
-    let q = Query {
-        user: Some("hans"),
-        realm: Some("realm1"),
-        resolver: Some("resolver1"),
-        ..Query::default()
-    };
+    let q = q().user("hans").realm("realm1").resolver("resolver1");
     assert!(m(&s, q).is_empty());
-    assert_eq!(
-        m(
-            &s,
-            Query {
-                resolver: None,
-                ..q
-            }
-        ),
-        n(&["p"])
-    );
+    let without_resolver = Query {
+        resolver: None,
+        ..q
+    };
+    expect(&s, &[(without_resolver, &["p"])]);
 }
 
 #[test]
@@ -2800,13 +2254,14 @@ fn quirk_q3_resolver_exclusions_count_in_the_release() {
         pol("p", "admin", "enable").resolver("*, !resolver1, -resolver1"),
         pol("dash", "admin", "enable").resolver("*, -resolver2"),
     ]);
-    let q = |r| Query {
-        resolver: Some(r),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("resolver1")), n(&["dash"]));
-    assert_eq!(m(&s, q("resolver2")), n(&["p"]));
-    assert_eq!(m(&s, q("resolver3")), n(&["dash", "p"]));
+    expect(
+        &s,
+        &[
+            (q().resolver("resolver1"), &["dash"]),
+            (q().resolver("resolver2"), &["p"]),
+            (q().resolver("resolver3"), &["dash", "p"]),
+        ],
+    );
 }
 
 #[test]
@@ -2817,42 +2272,14 @@ fn quirk_q4_negation_only_lists_match_nobody() {
         pol("a", "admin", "-enable"),
         pol("c", "admin", "enable").client("!10.0.0.1"),
     ]);
-    assert!(m(
-        &s,
-        Query {
-            user: Some("bob"),
-            ..Query::default()
-        }
-    )
-    .iter()
-    .all(|x| x != "u"));
-    assert!(m(
-        &s,
-        Query {
-            realm: Some("realm2"),
-            ..Query::default()
-        }
-    )
-    .iter()
-    .all(|x| x != "r"));
-    assert!(m(
-        &s,
-        Query {
-            action: Some("disable"),
-            ..Query::default()
-        }
-    )
-    .iter()
-    .all(|x| x != "a"));
-    assert!(m(
-        &s,
-        Query {
-            client: Some("10.0.0.2"),
-            ..Query::default()
-        }
-    )
-    .iter()
-    .all(|x| x != "c"));
+    for (query, negated) in [
+        (q().user("bob"), "u"),
+        (q().realm("realm2"), "r"),
+        (q().action("disable"), "a"),
+        (q().client("10.0.0.2"), "c"),
+    ] {
+        assert!(m(&s, query).iter().all(|x| x != negated), "{negated}");
+    }
 }
 
 #[test]
@@ -2862,15 +2289,16 @@ fn quirk_q5_entries_are_full_match_regexes() {
         pol("dot", "admin", "enable").user("a.b"),
         pol("lit", "admin", "enable").user("user1"),
     ]);
-    let q = |u| Query {
-        user: Some(u),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, q("customer_12")), n(&["cust"]));
-    assert!(m(&s, q("xcustomer_12")).is_empty());
-    assert_eq!(m(&s, q("axb")), n(&["dot"]));
-    assert!(m(&s, q("user1234")).is_empty());
-    assert_eq!(m(&s, q("user1")), n(&["lit"]));
+    expect(
+        &s,
+        &[
+            (q().user("customer_12"), &["cust"]),
+            (q().user("xcustomer_12"), &[]),
+            (q().user("axb"), &["dot"]),
+            (q().user("user1234"), &[]),
+            (q().user("user1"), &["lit"]),
+        ],
+    );
 }
 
 #[test]
@@ -2899,16 +2327,7 @@ fn ordering_priority_ties_and_client_groups() {
         pol("client", "authentication", "x").client("10.0.0.0/8"),
     ]);
     assert_eq!(mq(&s, Query::default()), vec!["noclient", "client"]);
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                client: Some("10.1.1.1"),
-                ..Query::default()
-            }
-        ),
-        vec!["client", "noclient"]
-    );
+    assert_eq!(mq(&s, q().client("10.1.1.1")), vec!["client", "noclient"]);
 }
 
 #[test]
@@ -2920,15 +2339,12 @@ fn explain_reports_first_excluding_attribute() {
         pol("d", "admin", "enable"),
         pol("other", "user", "enable"),
     ]);
-    let ex = s
-        .explain(&Query {
-            scope: Some("admin"),
-            action: Some("enable"),
-            realm: Some("realm2"),
-            user: Some("bob"),
-            ..Query::default()
-        })
-        .unwrap();
+    let query = q()
+        .scope("admin")
+        .action("enable")
+        .realm("realm2")
+        .user("bob");
+    let ex = s.explain(&query).unwrap();
     assert_eq!(ex.policies.len(), 4);
     let get = |name: &str| ex.policies.iter().find(|e| e.name == name).unwrap();
     assert_eq!(get("a").attribute, Some(Attribute::Realm));
@@ -2961,20 +2377,14 @@ fn admin_gate() {
 #[test]
 fn sections_check_only_userinfo() {
     let s = set(vec![
-        pol("p", "user", "enable").cond("token", "x", "equals", "y", true, None)
+        pol("p", "user", "enable").cond(c("token", "x", "equals", "y"))
     ]);
     let only = [Section::UserInfo];
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                conditions: ConditionCheck::Sections(&only),
-                ..Query::default()
-            }
-        )
-        .len(),
-        1
-    );
+    let userinfo_only = Query {
+        conditions: ConditionCheck::Sections(&only),
+        ..Query::default()
+    };
+    assert_eq!(mq(&s, userinfo_only).len(), 1);
     assert!(s.match_policies(&Query::default()).is_err());
 }
 
@@ -2984,27 +2394,10 @@ fn invalid_client_query() {
         pol("p", "admin", "x").client("10.0.0.0/8"),
         pol("q", "admin", "x"),
     ]);
-    assert!(matches!(
-        merr(
-            &s,
-            Query {
-                client: Some("nonsense"),
-                ..Query::default()
-            }
-        ),
-        MatchError::InvalidClientIp(_)
-    ));
+    let nonsense = q().client("nonsense");
+    assert!(matches!(merr(&s, nonsense), MatchError::InvalidClientIp(_)));
     let s = set(vec![pol("q", "admin", "x")]);
-    assert_eq!(
-        mq(
-            &s,
-            Query {
-                client: Some("nonsense"),
-                ..Query::default()
-            }
-        ),
-        vec!["q"]
-    );
+    assert_eq!(mq(&s, nonsense), vec!["q"]);
 }
 
 #[test]
@@ -3034,15 +2427,16 @@ fn rebuilds_share_compiled_regexes() {
             // `u.*1` and the invalid `*admin` are cached; literals are not.
             assert_eq!(cache.len(), 2);
         }
-        let q = |u: &'static str| Query {
-            scope: Some("authorization"),
-            user: Some(u),
-            ..Query::default()
-        };
-        assert_eq!(m(&s, q("u11")), n(&["re", "lit"]));
-        assert_eq!(m(&s, q("u21")), n(&["re"]));
-        assert_eq!(m(&s, q("*admin")), n(&["re"]));
-        assert_eq!(m(&s, q("superadmin")), n(&[]));
+        let authz = q().scope("authorization");
+        expect(
+            &s,
+            &[
+                (authz.user("u11"), &["re", "lit"]),
+                (authz.user("u21"), &["re"]),
+                (authz.user("*admin"), &["re"]),
+                (authz.user("superadmin"), &[]),
+            ],
+        );
     }
 }
 
@@ -3064,27 +2458,20 @@ fn restricts_skip_only_filters_that_cannot_reject() {
         pol("res", "authorization", "x").resolver("resolver1"),
     ]);
     let extra = vec!["realm2".to_string()];
-    let base = Query {
-        scope: Some("authorization"),
-        action: Some("x"),
-        realm: Some("realm1"),
-        user: Some("alice"),
-        resolver: Some("resolver2"),
-        pinode: Some("n2"),
-        user_agent: Some("other"),
-        ..Query::default()
-    };
-    assert_eq!(m(&s, base), n(&["plain", "star", "star_user"]));
-    let paired = Query {
-        additional_realms: Some(&extra),
-        ..base
-    };
-    assert_eq!(m(&s, paired), n(&["plain", "star"]));
-    let bare = Query {
-        scope: Some("authorization"),
-        action: Some("x"),
-        ..Query::default()
-    };
+    let bare = q().scope("authorization").action("x");
+    let base = bare
+        .realm("realm1")
+        .user("alice")
+        .resolver("resolver2")
+        .pinode("n2")
+        .user_agent("other");
+    expect(
+        &s,
+        &[
+            (base, &["plain", "star", "star_user"]),
+            (base.additional_realms(&extra), &["plain", "star"]),
+        ],
+    );
     assert_eq!(
         m(&s, bare),
         n(&[
@@ -3184,12 +2571,8 @@ fn wild_merged_into_action_buckets_decides_as_linear_scan() {
             ..Query::default()
         });
     }
-    let check = |s: &PolicySet, rebuilt: &PolicySet| {
-        for &q in &queries {
-            let names = mq(s, q);
-            assert_eq!(names, mq(rebuilt, q), "{q:?}");
-        }
-    };
+    let check =
+        |s: &PolicySet, rebuilt: &PolicySet| same_decisions(s, rebuilt, queries.iter().copied());
     let budgets = [0, 24, usize::MAX];
     let mut sets: Vec<PolicySet> = budgets
         .iter()
@@ -3218,15 +2601,9 @@ fn wild_merged_into_action_buckets_decides_as_linear_scan() {
                 (Some(at), Some(at))
             }
         };
-        if let Some(at) = remove_at {
-            recs.remove(at);
-        }
-        if let Some(at) = insert_at {
-            recs.insert(at, rec.clone());
-        }
+        let insert = edit_records(&mut recs, remove_at, insert_at.map(|at| (at, rec)));
         for s in sets.iter_mut() {
-            let insert = insert_at.map(|at| (at, Policy::from_record(&rec)));
-            *s = s.edited(remove_at, insert, &mut cache).unwrap();
+            *s = s.edited(remove_at, insert.clone(), &mut cache).unwrap();
         }
         if sets[1].merge_state().iter().any(|&(merged, _)| !merged) {
             separated = true;
@@ -3302,22 +2679,17 @@ fn realm_fixed_split_by_admin_user_decides_as_linear_scan() {
         }
     };
     let check = |s: &PolicySet, rebuilt: &PolicySet| {
-        queries(&mut |q| {
-            let names = mq(s, q);
-            assert_eq!(names, mq(rebuilt, q), "{q:?}");
-        });
+        queries(&mut |q| same_decisions(s, rebuilt, [q]));
     };
     let s = set(recs.clone());
     check(&s, &s);
     // 24 global `superroot` policies and 6 more with other admin users'
     // literal lists are candidates of a plain `adm3` query no more.
-    let q = Query {
-        scope: Some("admin"),
-        action: Some("setpin"),
-        realm: Some("r9"),
-        adminuser: Some("adm3"),
-        ..Query::default()
-    };
+    let q = q()
+        .scope("admin")
+        .action("setpin")
+        .realm("r9")
+        .adminuser("adm3");
     let without_admin = Query {
         adminuser: None,
         ..q
@@ -3350,13 +2722,7 @@ fn realm_fixed_split_by_admin_user_decides_as_linear_scan() {
         (Some(0), Some((0, pol("e5", "admin", "*").adminuser("*")))),
     ];
     for (remove_at, insert) in edits {
-        if let Some(at) = remove_at {
-            recs.remove(at);
-        }
-        if let Some((at, r)) = &insert {
-            recs.insert(*at, r.clone());
-        }
-        let insert = insert.map(|(at, r)| (at, Policy::from_record(&r)));
+        let insert = edit_records(&mut recs, remove_at, insert);
         s = s.edited(remove_at, insert, &mut cache).unwrap();
         check(&s, &set(recs.clone()));
     }

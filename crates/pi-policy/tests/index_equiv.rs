@@ -93,6 +93,30 @@ struct Q {
     time: bool,
 }
 
+impl Q {
+    /// The query, at 2024-07-01 10:00 when it has a time.
+    fn query(&self) -> Query<'_> {
+        let t = NaiveDate::from_ymd_opt(2024, 7, 1).and_then(|d| d.and_hms_opt(10, 0, 0));
+        Query {
+            name: self.name.as_deref(),
+            scope: self.scope,
+            action: self.action,
+            user: self.user,
+            realm: self.realm,
+            resolver: self.resolver,
+            adminuser: self.adminuser,
+            adminrealm: self.adminrealm,
+            client: self.client,
+            pinode: self.pinode,
+            user_agent: self.ua,
+            additional_realms: self.extra.as_deref(),
+            active: self.active,
+            time: t.filter(|_| self.time),
+            ..Query::default()
+        }
+    }
+}
+
 fn query(n: usize) -> impl Strategy<Value = Q> {
     let o = |pool: &'static [&'static str]| prop::option::of(select(pool));
     (
@@ -190,27 +214,10 @@ proptest! {
         queries in prop::collection::vec(query(40), 1..8),
     ) {
         let set = named_set(recs);
-        let t = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
         for q in &queries {
-            let query = Query {
-                name: q.name.as_deref(),
-                scope: q.scope,
-                action: q.action,
-                user: q.user,
-                realm: q.realm,
-                resolver: q.resolver,
-                adminuser: q.adminuser,
-                adminrealm: q.adminrealm,
-                client: q.client,
-                pinode: q.pinode,
-                user_agent: q.ua,
-                additional_realms: q.extra.as_deref(),
-                active: q.active,
-                time: q.time.then_some(t),
-                ..Query::default()
-            };
-            let a = set.match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
-            let b = set.linear_match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            let query = q.query();
+            let a = names_of(set.match_policies(&query));
+            let b = names_of(set.linear_match_policies(&query));
             prop_assert_eq!(&a, &b);
             // any_match (Match::any, without the list) agrees, errors included
             prop_assert_eq!(
@@ -272,6 +279,44 @@ fn many_policy() -> impl Strategy<Value = PolicyRecord> {
         )
 }
 
+/// The values of a query on [`many_policy`]'s policies, by number:
+/// `a{a}`, `realm{r}`, `u{u}` and `admin{au}` (action and user with `nl` after).
+struct ManyValues {
+    action: String,
+    realm: String,
+    user: String,
+    adminuser: String,
+}
+
+impl ManyValues {
+    fn new((a, r, u, au): (usize, usize, usize, usize), nl: &str) -> Self {
+        ManyValues {
+            action: format!("a{a}{nl}"),
+            realm: format!("realm{r}"),
+            user: format!("u{u}{nl}"),
+            adminuser: format!("admin{au}"),
+        }
+    }
+
+    fn query<'a>(&'a self, scope: &'a str) -> Query<'a> {
+        Query {
+            scope: Some(scope),
+            action: Some(&self.action),
+            realm: Some(&self.realm),
+            user: Some(&self.user),
+            adminuser: Some(&self.adminuser),
+            ..Query::default()
+        }
+    }
+}
+
+/// The names of the matched policies.
+fn names_of(
+    v: Result<Vec<&pi_policy::pi_model::Policy>, pi_policy::MatchError>,
+) -> Result<Vec<String>, pi_policy::MatchError> {
+    v.map(|v| v.iter().map(|p| p.name().to_string()).collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(100))]
     #[test]
@@ -285,22 +330,10 @@ proptest! {
         let set = named_set(recs);
         for &(scope, a, r, u, au, newline) in &queries {
             let nl = if newline { "\n" } else { "" };
-            let (action, realm, user, adminuser) = (
-                format!("a{a}{nl}"),
-                format!("realm{r}"),
-                format!("u{u}{nl}"),
-                format!("admin{au}"),
-            );
-            let query = Query {
-                scope: Some(scope),
-                action: Some(&action),
-                realm: Some(&realm),
-                user: Some(&user),
-                adminuser: Some(&adminuser),
-                ..Query::default()
-            };
-            let a = set.match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
-            let b = set.linear_match_policies(&query).map(|v| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>());
+            let values = ManyValues::new((a, r, u, au), nl);
+            let query = values.query(scope);
+            let a = names_of(set.match_policies(&query));
+            let b = names_of(set.linear_match_policies(&query));
             prop_assert_eq!(a, b);
         }
     }
@@ -322,8 +355,7 @@ fn edit() -> impl Strategy<Value = (Option<usize>, Option<(usize, PolicyRecord)>
 fn names(
     v: Result<Vec<&pi_policy::pi_model::Policy>, pi_policy::MatchError>,
 ) -> Result<Vec<String>, String> {
-    v.map(|v| v.iter().map(|p| p.name().to_string()).collect())
-        .map_err(|e| e.to_string())
+    names_of(v).map_err(|e| e.to_string())
 }
 
 proptest! {
@@ -368,41 +400,16 @@ proptest! {
         let order: Vec<&str> = set.policies().map(|p| p.name()).collect();
         let expected: Vec<&str> = list.iter().map(|r| r.name.as_str()).collect();
         prop_assert_eq!(order, expected);
-        let t = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
         for q in &queries {
-            let query = Query {
-                name: q.name.as_deref(),
-                scope: q.scope,
-                action: q.action,
-                user: q.user,
-                realm: q.realm,
-                resolver: q.resolver,
-                adminuser: q.adminuser,
-                adminrealm: q.adminrealm,
-                client: q.client,
-                pinode: q.pinode,
-                user_agent: q.ua,
-                additional_realms: q.extra.as_deref(),
-                active: q.active,
-                time: q.time.then_some(t),
-                ..Query::default()
-            };
+            let query = q.query();
             let a = names(set.match_policies(&query));
             prop_assert_eq!(&a, &names(fresh.match_policies(&query)));
             prop_assert_eq!(&a, &names(set.linear_match_policies(&query)));
             prop_assert_eq!(set.has_active_policies(q.scope), fresh.has_active_policies(q.scope));
         }
         for &(scope, a, r, u, au) in &many {
-            let (action, realm, user, adminuser) =
-                (format!("a{a}"), format!("realm{r}"), format!("u{u}"), format!("admin{au}"));
-            let query = Query {
-                scope: Some(scope),
-                action: Some(&action),
-                realm: Some(&realm),
-                user: Some(&user),
-                adminuser: Some(&adminuser),
-                ..Query::default()
-            };
+            let values = ManyValues::new((a, r, u, au), "");
+            let query = values.query(scope);
             let a = names(set.match_policies(&query));
             prop_assert_eq!(&a, &names(fresh.match_policies(&query)));
             prop_assert_eq!(&a, &names(set.linear_match_policies(&query)));
