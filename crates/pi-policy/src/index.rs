@@ -1882,6 +1882,17 @@ mod name_eq_tests {
     }
 }
 
+/// A xorshift64 generator from `seed` (test data, reproducible).
+#[cfg(test)]
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[cfg(test)]
 mod value_table_tests {
     use super::*;
@@ -1891,13 +1902,7 @@ mod value_table_tests {
     /// one-id and longer lists, and for a query hash equal to `EMPTY`.
     #[test]
     fn lookups_find_exactly_the_stored_lists() {
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for n in [1usize, 5, 8, 9, 40, 1000] {
             for clustered in [false, true] {
                 let mut values: Vec<VHash> = (0..n)
@@ -1997,13 +2002,7 @@ mod action_map_tests {
     /// key 0, keys at the top of the range, and keys never inserted.
     #[test]
     fn action_map_is_a_map() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         // A bucket told apart by its one id.
         let parts = |id: u32| Parts::new(vec![id], &|_, _| None, &mut Scratch::default());
         let id_of = |p: &Parts| p.ids().next();
