@@ -4,8 +4,8 @@
 # into $PI_REF_DIR, starts it and our debug build on free loopback ports with
 # fresh databases, runs scripts/differential.py (the policy engine) and
 # scripts/compare-not-found.py (unknown paths, the WebUI's paths, redirects,
-# HEAD, OPTIONS; our WebUI served from the release's own static folder),
-# stops both.
+# HEAD, OPTIONS; our WebUI served from the release's own static folder) and
+# scripts/compare-audit.py (the audit rows those leave), stops both.
 #
 #   ROUNDS=3 QUERIES=100 scripts/differential-ci.sh     # CI: 300 queries
 #   ROUNDS=20 QUERIES=100 scripts/differential-ci.sh    # 2,000 queries
@@ -50,3 +50,6 @@ python3 scripts/differential.py \
 
 echo "unknown paths, the WebUI's paths, redirects, HEAD, OPTIONS"
 python3 scripts/compare-not-found.py "http://127.0.0.1:$OURS_PORT" "http://127.0.0.1:$REF_PORT"
+
+echo "the audit rows of HEAD, OPTIONS, redirects, 404 and 405"
+python3 scripts/compare-audit.py "http://127.0.0.1:$OURS_PORT" "http://127.0.0.1:$REF_PORT"

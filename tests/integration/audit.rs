@@ -579,38 +579,46 @@ fn the_csv_download_streams_every_row_once_across_rounds() {
 }
 
 /// A `HEAD` request is served as `GET` but audited as `HEAD` with the GET
-/// route's rule and details, as the release writes it (`HEAD /policy/`,
-/// `HEAD /policy/check` with its `action_detail`).
+/// route's rule and details; an `OPTIONS` request runs no view: never a
+/// success, the first rule the path matches, the caller and the request's
+/// user/realm/resolver, and `/auth` without a JWT too — as the release
+/// writes them (scripts/compare-audit.py sends these to both).
 #[test]
-fn head_requests_are_audited_as_head() {
+fn head_and_options_requests_are_audited_as_the_release() {
     let app = audited_admin_app(&[]);
-    let head = |path: &str| {
-        let rb = app.client().head(app.url(path));
-        app.send(rb, Some(&app.token())).expect(200);
+    let send = |method: reqwest::Method, path: &str, auth: Option<&str>| {
+        let rb = app.client().request(method, app.url(path));
+        app.send(rb, auth).expect(200);
     };
+    let token = app.token();
+    let head = |path| send(reqwest::Method::HEAD, path, Some(&token));
     head("/policy/");
     head("/policy/check?user=x&realm=r&scope=admin&action=a&client=1.2.3.4");
     head("/policy/defs");
-    let all = rows(&app, 4);
-    let got: Vec<(&str, &str, &str)> = all
+    let options = |path, auth| send(reqwest::Method::OPTIONS, path, auth);
+    options("/auth?username=bob", Some(""));
+    options("/policy/p1", Some(&token));
+    options("/policy/?realm=r2&user=u2", Some(&token));
+    let all = rows(&app, 7);
+    let got: Vec<_> = all
         .iter()
         .filter(|r| r.action != "POST /auth")
-        .map(|r| (r.action.as_str(), r.info.as_str(), r.action_detail.as_str()))
+        .map(|r| {
+            let who = format!("{}|{}|{}", r.administrator, r.user, r.realm);
+            (r.action.as_str(), r.success, who, r.info.as_str(), r.action_detail.as_str())
+        })
         .collect();
+    let p = "name = None, realm = None, scope = None";
+    let detail = "action = a, realm = r, scope = admin";
     assert_eq!(
         got,
         [
-            (
-                "HEAD /policy/",
-                "name = None, realm = None, scope = None",
-                ""
-            ),
-            (
-                "HEAD /policy/check",
-                "",
-                "action = a, realm = r, scope = admin"
-            ),
-            ("HEAD /policy/defs", "", ""),
+            ("HEAD /policy/", 1, "admin||".to_owned(), p, ""),
+            ("HEAD /policy/check", 1, "admin|x|r".to_owned(), "", detail),
+            ("HEAD /policy/defs", 1, "admin||".to_owned(), "", ""),
+            ("OPTIONS /auth", 0, "||".to_owned(), "", ""),
+            ("OPTIONS /policy/<old_name>", 0, "admin||".to_owned(), "", ""),
+            ("OPTIONS /policy/", 0, "admin|u2|r2".to_owned(), "", ""),
         ]
     );
 }

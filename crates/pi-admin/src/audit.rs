@@ -313,17 +313,21 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
         status_ok,
         error,
     } = outcome;
+    // an automatic OPTIONS answer runs no view: never a success, and its
+    // rule is the first registered one the path matches
+    let options = raw.method == "OPTIONS";
     // `check` and `defs` are static routes in Flask; here `/policy/{name}`
     // serves them (url_rule leaves these as they are)
     let pattern = match (pattern.as_str(), path_name) {
         ("/policy/{name}", Some(n @ ("check" | "defs")))
-            if matches!(&*raw.method, "GET" | "HEAD") =>
+            if matches!(&*raw.method, "GET" | "HEAD" | "OPTIONS") =>
         {
             format!("/policy/{n}")
         }
+        ("/policy/{name}", _) if options => "/policy/{old_name}".to_owned(),
         _ => pattern,
     };
-    let is_auth = pattern == "/auth";
+    let is_auth = pattern == "/auth" && !options;
     let mut r = std::mem::take(&mut e.record);
     // user/realm/resolver: the logged-in user for user callers, else the
     // request's parameters (path variables included, as Flask's view_args)
@@ -367,7 +371,7 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
     } else if is_auth && status_ok {
         r.authentication = "ACCEPT".into();
     }
-    r.success = i32::from(e.success.unwrap_or(true) && status_ok);
+    r.success = i32::from(e.success.unwrap_or(true) && status_ok && !options);
     let end = now();
     r.duration = r.startdate.map(|s| end - s);
     r.date = end;

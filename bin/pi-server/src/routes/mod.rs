@@ -168,6 +168,14 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
             if let Err(e) = crate::auth::authenticate(&req) {
                 return crate::error::response(e);
             }
+            // audited as the release's `before_request` logs it: the
+            // caller and the request's user, realm and resolver
+            let query = pi_admin::request::merge_params(req.query_string(), "", "", b"");
+            let query = query.unwrap_or_default();
+            let param = |key| pi_admin::request::param_str(&query, key);
+            crate::audit::note_params(param("user"), param("realm"), param("resolver"));
+        } else if first == "auth" {
+            crate::audit::audit_request();
         }
         return HttpResponse::Ok()
             .insert_header(allow)
