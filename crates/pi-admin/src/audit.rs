@@ -316,16 +316,17 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
     // an automatic OPTIONS answer runs no view: never a success, and its
     // rule is the first registered one the path matches
     let options = raw.method == "OPTIONS";
-    // `check` and `defs` are static routes in Flask; here `/policy/{name}`
-    // serves them (url_rule leaves these as they are)
-    let pattern = match (pattern.as_str(), path_name) {
-        ("/policy/{name}", Some(n @ ("check" | "defs")))
-            if matches!(&*raw.method, "GET" | "HEAD" | "OPTIONS") =>
-        {
-            format!("/policy/{n}")
+    // `/policy/check`, `/policy/defs` and `/realm/superuser` are static
+    // routes in Flask (no path variable); here `/policy/{name}` and
+    // `/realm/{realm}` serve them
+    let get = matches!(&*raw.method, "GET" | "HEAD" | "OPTIONS");
+    let (pattern, path_realm) = match (pattern.as_str(), path_name, path_realm) {
+        ("/policy/{name}", Some(n @ ("check" | "defs")), _) if get => {
+            (format!("/policy/{n}"), path_realm)
         }
-        ("/policy/{name}", _) if options => "/policy/{old_name}".to_owned(),
-        _ => pattern,
+        ("/policy/{name}", _, _) if options => ("/policy/{old_name}".to_owned(), path_realm),
+        ("/realm/{realm}", _, Some("superuser")) if get => ("/realm/superuser".to_owned(), None),
+        _ => (pattern, path_realm),
     };
     let is_auth = pattern == "/auth" && !options;
     let mut r = std::mem::take(&mut e.record);

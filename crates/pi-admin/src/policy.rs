@@ -379,7 +379,8 @@ pub async fn node_names(state: &AppState) -> ApiResult<Vec<String>> {
 }
 
 /// `POST /policy/<name>`: validate, store (under `pre`, `If-Match`), apply
-/// to the snapshot; the policy's id.
+/// to the snapshot; the policy's id. The audit entry gets the name and the
+/// parameters once the view's own checks passed, as privacyIDEA's.
 pub async fn write(
     state: &AppState,
     granted: &Granted<PolicyWrite>,
@@ -394,6 +395,14 @@ pub async fn write(
         Vec::new()
     };
     let ctx = validation_context(snap, &state.cfg, nodes);
+    // privacyIDEA's view audits the request once its own checks passed
+    Write::from_params(name, params)
+        .check_request(&ctx)
+        .map_err(validation_error)?;
+    crate::audit::log(|r| {
+        r.action_detail = name.to_owned();
+        r.info = pi_model::pyrepr::repr_value(&Value::Object(params.clone()));
+    });
     let existing = snap.policies.iter().find(|p| p.name == name).map(|p| &**p);
     let plan = plan_write(&ctx, existing, name, params).map_err(validation_error)?;
     let replaced = plan.conditions.is_some();

@@ -698,23 +698,20 @@ impl PolicyWrite {
         }
     }
 
-    /// Validate a create/update in privacyIDEA's order (spec/policy.md §1.5) and return the
-    /// record to store. `existing` is the stored policy of the same name (an
-    /// update keeps its fields that were not given; `active`, flags, priority
-    /// and description are always overwritten, quirk Q8).
-    ///
-    /// Order: name rules 1–2 → `scope` required → `action` required unless
-    /// scope is `user` → priority is an integer → admin realms → whitespace in
-    /// name → scope known → priority ≥ 1 → realms → resolvers → nodes → time →
-    /// client → conditions → actions → (our addition) every list entry that
-    /// privacyIDEA matches as a regular expression must compile.
-    pub fn validate(
+    /// The checks privacyIDEA's `POST /policy/<name>` view makes itself
+    /// before it writes the audit entry's `action_detail` and `info`: name
+    /// rules 1–2, `scope` and `action` required, priority an integer, admin
+    /// realms (the first steps of [`Write::validate`]).
+    pub fn check_request(&self, ctx: &ValidationContext) -> Result<(), ValidationError> {
+        self.view_checks(ctx).map(|_| ())
+    }
+
+    /// [`Write::check_request`], with the scope, action and priority read.
+    fn view_checks(
         &self,
         ctx: &ValidationContext,
-        existing: Option<&PolicyRecord>,
-    ) -> Result<PolicyRecord, ValidationError> {
-        let name = self.name.as_str();
-        check_policy_name(name)?;
+    ) -> Result<(String, Option<&Value>, i64), ValidationError> {
+        check_policy_name(&self.name)?;
         let scope = match not_null(&self.scope) {
             None => return Err(ValidationError::MissingParameter("scope".into())),
             Some(Value::String(s)) if s.is_empty() => {
@@ -735,15 +732,36 @@ impl PolicyWrite {
             None => 1,
             Some(v) => py_int(v)?,
         };
-        if priority > crate::pyrepr::DB_INT_MAX {
-            let v = self.priority.as_ref().map(str_value).unwrap_or_default();
-            return Err(ValidationError::PriorityOutOfRange(v));
-        }
         validate_values(
             self.adminrealm.as_ref(),
             &ctx.superuser_realms,
             "Admin Realms",
         )?;
+        Ok((scope, action, priority))
+    }
+
+    /// Validate a create/update in privacyIDEA's order (spec/policy.md §1.5) and return the
+    /// record to store. `existing` is the stored policy of the same name (an
+    /// update keeps its fields that were not given; `active`, flags, priority
+    /// and description are always overwritten, quirk Q8).
+    ///
+    /// Order: name rules 1–2 → `scope` required → `action` required unless
+    /// scope is `user` → priority is an integer → admin realms (the view's
+    /// checks, [`Write::check_request`]) → priority within the database's
+    /// integer range (a database error there) → whitespace in name → scope known → priority ≥ 1 → realms → resolvers → nodes → time →
+    /// client → conditions → actions → (our addition) every list entry that
+    /// privacyIDEA matches as a regular expression must compile.
+    pub fn validate(
+        &self,
+        ctx: &ValidationContext,
+        existing: Option<&PolicyRecord>,
+    ) -> Result<PolicyRecord, ValidationError> {
+        let name = self.name.as_str();
+        let (scope, action, priority) = self.view_checks(ctx)?;
+        if priority > crate::pyrepr::DB_INT_MAX {
+            let v = self.priority.as_ref().map(str_value).unwrap_or_default();
+            return Err(ValidationError::PriorityOutOfRange(v));
+        }
         // set_policy
         if name.contains(' ') {
             return Err(ValidationError::NameWhitespace);

@@ -7,7 +7,7 @@ use crate::envelope;
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::server::AppState;
-use actix_web::{web, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 use pi_admin::gate::{Granted, ResolverDelete, ResolverWrite};
 use pi_admin::realm;
 use pi_admin::realm::normalize_realm_name;
@@ -47,17 +47,17 @@ async fn list(
     Ok(with_etag(envelope::ok(body), etag))
 }
 
-/// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route (405, as in privacyIDEA).
+/// `GET /realm/superuser`; any other `GET /realm/<x>` is not a route: 405
+/// before any authentication, as from privacyIDEA's router.
 async fn superuser(
     state: web::Data<AppState>,
-    Auth(admin): Auth<Admin>,
     path: web::Path<String>,
-    req: actix_web::HttpRequest,
+    req: HttpRequest,
 ) -> crate::error::Reply {
-    let _ = admin;
     if path.as_str() != "superuser" {
         return Ok(super::method_not_allowed(req).await);
     }
+    let Auth(_admin) = Auth::<Admin>::extract(&req).await?;
     Ok(envelope::ok(json!(state.cfg.superuser_realm)))
 }
 
@@ -102,6 +102,9 @@ async fn delete_realm(on: AllowedOn<ResolverDelete, RealmKey>) -> crate::error::
 
 async fn get_default(state: web::Data<AppState>, Auth(_admin): Auth<Admin>) -> crate::error::Reply {
     let snap = state.snapshot().await?;
+    if let Some(default) = snap.default_realm() {
+        crate::audit::log(|r| r.info = default.name.clone());
+    }
     Ok(envelope::ok(realm::default_json(&snap)))
 }
 

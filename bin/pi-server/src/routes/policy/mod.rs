@@ -112,10 +112,6 @@ async fn get_named(
 
 async fn set(on: AllowedOn<PolicyWrite, NameKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Policy, &on.name);
-    crate::audit::log(|r| {
-        r.action_detail = on.name.clone();
-        r.info = pi_model::pyrepr::repr_value(&Value::Object(on.params.all().clone()));
-    });
     let id = policy::write(&on.state, &on.granted, &on.name, on.params.all(), pre).await?;
     let mut value = Map::new();
     value.insert(format!("setPolicy {}", on.name), json!(id));
