@@ -292,12 +292,7 @@ fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
         ],
     )
     .expect(200);
-    let a = app
-        .send(
-            app.client().get(app.url("/audit/?page_size=100")),
-            Some(&t2),
-        )
-        .expect(200);
+    let a = app.get_as("/audit/?page_size=100", &t2).expect(200);
     let data = a.value()["auditdata"]
         .as_array()
         .expect("auditdata")
@@ -530,8 +525,7 @@ fn auditlog_age_replaces_the_requests_timelimit() {
         &[("scope", "admin"), ("action", "auditlog_age=bogus")],
     )
     .expect(200);
-    let a = app.get("/audit/").expect(400);
-    assert_eq!(a.code(), 905);
+    app.get("/audit/").expect_error(400, 905);
     app.get("/audit/a.csv").expect(400);
     // two values in one policy are a conflict, as in the release
     app.post_form(
@@ -539,8 +533,7 @@ fn auditlog_age_replaces_the_requests_timelimit() {
         &[("scope", "admin"), ("action", "auditlog_age=1d 2d")],
     )
     .expect(200);
-    let a = app.get("/audit/").expect(403);
-    assert_eq!(a.code(), 303);
+    app.get("/audit/").expect_error(403, 303);
 }
 
 #[test]

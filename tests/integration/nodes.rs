@@ -252,13 +252,8 @@ fn case_090_system_nodes() {
     let v = app.get("/system/nodes").expect(200).value();
     assert_eq!(v, json!([{"name": "testnode", "uuid": uuid.trim()}]));
     // user tokens may not list nodes
-    let a = app
-        .send(
-            app.client().get(app.url("/system/nodes")),
-            Some(&user_token("u", "r")),
-        )
-        .expect(401);
-    assert_eq!(a.code(), 4306);
+    app.get_as("/system/nodes", &user_token("u", "r"))
+        .expect_error(401, 4306);
 }
 
 #[test]

@@ -191,11 +191,10 @@ fn auth_webui_settings_follow_webui_policies_as_in_the_release() {
         json!({"scope": "webui", "action": "logout_time=200"}),
     );
     for (u, p) in LOGINS {
-        let a = auth(&app, u, p).expect(403);
-        assert_eq!(a.code(), 303);
-        assert_eq!(
-            a.message(),
-            "There are policies with conflicting actions: ['w1', 'w8']"
+        auth(&app, u, p).expect_error_message(
+            403,
+            303,
+            "There are policies with conflicting actions: ['w1', 'w8']",
         );
     }
     app.delete("/policy/w8").expect(200);
@@ -522,26 +521,19 @@ fn tokens_without_a_user_or_role_are_refused() {
         json!({"role": "admin", "realm": "", "username": "", "exp": exp}),
         json!({"role": "admin", "realm": "", "username": 5, "exp": exp}),
     ] {
-        let a = app
-            .send(app.client().get(app.url("/policy/")), Some(&sign(claims)))
-            .expect(401);
-        assert_eq!(a.code(), 4032);
-        assert_eq!(
-            a.message(),
-            "Authentication failure. The Authorization token does not name a user."
+        app.get_as("/policy/", &sign(claims)).expect_error_message(
+            401,
+            4032,
+            "Authentication failure. The Authorization token does not name a user.",
         );
     }
     let t = sign(json!({"username": "admin", "realm": "", "exp": exp}));
-    let a = app
-        .send(app.client().get(app.url("/policy/")), Some(&t))
-        .expect(401);
+    let a = app.get_as("/policy/", &t).expect(401);
     assert_eq!(
         (a.code(), a.message().as_str()),
         (4306, "Authentication failure. You do not have the necessary role (['admin']) to access this resource!")
     );
-    let a = app
-        .send(app.client().get(app.url("/auth/rights")), Some(&t))
-        .expect(401);
+    let a = app.get_as("/auth/rights", &t).expect(401);
     assert_eq!(
         (a.code(), a.message().as_str()),
         (4306, "Authentication failure. You do not have the necessary role (['user', 'admin']) to access this resource!")

@@ -246,8 +246,7 @@ fn case_052_type_errors() {
     // unknown type: privacyIDEA 500, here 400 naming the known types
     let a = app
         .post_form("/resolver/x", &[("type", "nosuchtype")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
+        .expect_error(400, 905);
     assert!(a.message().contains("nosuchtype"), "{}", a.message());
     let a = app
         .post_form("/resolver/x", &[("fileName", "/etc/passwd")])
@@ -256,10 +255,8 @@ fn case_052_type_errors() {
     let a = app.post_form("/resolver/x", &[("type", "")]).expect(400);
     assert_eq!(a.message(), "ERR905: Missing parameter: type");
     // invalid name: privacyIDEA 500, here 400
-    let a = app
-        .post_form("/resolver/bad%23name", &[("type", "passwdresolver")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_form("/resolver/bad%23name", &[("type", "passwdresolver")])
+        .expect_error(400, 905);
     // same name (any case) with another type
     passwd_resolver(&app, "reso", &passwords_file());
     let a = app.post_form("/resolver/RESO", &ldap_form(&[])).expect(400);
@@ -279,13 +276,11 @@ fn case_052_type_errors() {
         1
     );
     // `type.X` without `X`
-    let a = app
-        .post_form(
-            "/resolver/reso",
-            &[("type", "passwdresolver"), ("type.extra", "string")],
-        )
-        .expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_form(
+        "/resolver/reso",
+        &[("type", "passwdresolver"), ("type.extra", "string")],
+    )
+    .expect_error(400, 905);
 }
 
 #[test]
