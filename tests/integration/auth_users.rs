@@ -57,10 +57,14 @@ fn wrong(app: &TestApp, form: &[(&str, &str)]) {
     assert_eq!(a.json()["detail"], json!({}));
 }
 
-/// Asserts that `form` logs in as `want` (`(role, username, realm)`).
+/// Asserts that `form` logs in as `want`, written `role/username/realm`.
 #[track_caller]
-fn accepts(app: &TestApp, form: &[(&str, &str)], want: (String, String, String)) {
-    assert_eq!(ok(app, form), want, "{form:?}");
+fn accepts(app: &TestApp, form: &[(&str, &str)], want: &str) {
+    let parts: Vec<&str> = want.split('/').collect();
+    let [role, user, realm] = parts[..] else {
+        panic!("{want}: not role/username/realm");
+    };
+    assert_eq!(ok(app, form), t(role, user, realm), "{form:?}");
 }
 
 /// The form `username`, `password`.
@@ -126,7 +130,7 @@ fn case_064_to_066_realm_parameter_wins() {
     accepts(
         &app,
         &up("cornelius@realm1", "test"),
-        t("user", "cornelius", "realm1"),
+        "user/cornelius/realm1",
     );
     let a = auth(&app, &urp("cornelius@realm1", "unknown", "test")).expect_error_message(
         401,
@@ -135,30 +139,22 @@ fn case_064_to_066_realm_parameter_wins() {
     );
     assert_eq!(a.json()["detail"], json!({}));
     // 65. an empty realm counts as absent
-    accepts(
-        &app,
-        &urp("cornelius", "", "test"),
-        t("user", "cornelius", "realm1"),
-    );
+    accepts(&app, &urp("cornelius", "", "test"), "user/cornelius/realm1");
     wrong(&app, &urp("cornelius@unknown", "realm1", "test"));
     // 66.
     accepts(
         &app,
         &urp("selfservice@realm3", "realm1", "test"),
-        t("user", "selfservice", "realm1"),
+        "user/selfservice/realm1",
     );
     wrong(&app, &urp("selfservice@realm1", "realm3", "test"));
     // realm names are case-insensitive
     accepts(
         &app,
         &up("cornelius@REALM1", "test"),
-        t("user", "cornelius", "realm1"),
+        "user/cornelius/realm1",
     );
-    accepts(
-        &app,
-        &urp("other", "Realm3", "other"),
-        t("user", "other", "realm3"),
-    );
+    accepts(&app, &urp("other", "Realm3", "other"), "user/other/realm3");
     // JSON bodies work the same
     let a = app.send(
         app.client()
@@ -176,22 +172,14 @@ fn case_067_split_at_sign_off() {
     // `cornelius@realm1` is the login, looked up in the default realm
     wrong(&app, &up("cornelius@realm1", "test"));
     wrong(&app, &[("username", "cornelius")]);
-    accepts(
-        &app,
-        &up("cornelius", "test"),
-        t("user", "cornelius", "realm1"),
-    );
-    accepts(
-        &app,
-        &urp("other", "realm3", "other"),
-        t("user", "other", "realm3"),
-    );
+    accepts(&app, &up("cornelius", "test"), "user/cornelius/realm1");
+    accepts(&app, &urp("other", "realm3", "other"), "user/other/realm3");
     // `True` switches it back on
     set_split_at_sign(&app, "True");
     accepts(
         &app,
         &up("cornelius@realm1", "test"),
-        t("user", "cornelius", "realm1"),
+        "user/cornelius/realm1",
     );
 }
 
@@ -295,7 +283,7 @@ fn case_068_local_admins() {
     accepts(
         &app,
         &urp("testadmin", "realm1", "testpw"),
-        t("admin", "testadmin", ""),
+        "admin/testadmin/",
     );
     // an admin whose name has an @, with splitAtSign on and off
     app.add_admin("super@intern", "testpw");
@@ -310,11 +298,7 @@ fn case_068_local_admins() {
     // also when `intern` is a realm
     set_split_at_sign(&app, "True");
     form_realm(&app, "intern", "resolver1");
-    accepts(
-        &app,
-        &up("super@intern", "testpw"),
-        t("admin", "super@intern", ""),
-    );
+    accepts(&app, &up("super@intern", "testpw"), "admin/super@intern/");
     wrong(&app, &up("testadmin", "test"));
 }
 
@@ -330,7 +314,7 @@ fn case_069_failing_user_store() {
     )
     .expect(200);
     form_realm(&app, "brokenrealm", "broken");
-    accepts(&app, &up(ADMIN, ADMIN_PW), t("admin", ADMIN, ""));
+    accepts(&app, &up(ADMIN, ADMIN_PW), &format!("admin/{ADMIN}/"));
     wrong(&app, &up("hans", "test"));
 }
 
@@ -341,13 +325,13 @@ fn case_070_other_default_realm() {
     accepts(
         &app,
         &up("selfservice@realm1", "test"),
-        t("user", "selfservice", "realm1"),
+        "user/selfservice/realm1",
     );
     wrong(&app, &up("selfservice", "test"));
     accepts(
         &app,
         &urp("selfservice@realm1", "", "test"),
-        t("user", "selfservice", "realm1"),
+        "user/selfservice/realm1",
     );
     // without any default realm a bare login finds no user
     app.delete("/defaultrealm").expect(200);
@@ -407,22 +391,14 @@ fn case_073_superuser_realm_login_and_rights() {
     let token = a.value()["token"].as_str().expect("token").to_string();
     app.get_as("/realm/", &token).expect(200);
     // SUPERUSER_REALM is compared lower-case; the login's realm case does not matter
-    accepts(
-        &app,
-        &up("root@SUPERUSER", "test"),
-        t("admin", "root", "superuser"),
-    );
+    accepts(&app, &up("root@SUPERUSER", "test"), "admin/root/superuser");
     accepts(
         &app,
         &urp("helpdesk", "SuperUser", "test"),
-        t("admin", "helpdesk", "superuser"),
+        "admin/helpdesk/superuser",
     );
     // users of other realms stay users
-    accepts(
-        &app,
-        &up("other@realm3", "other"),
-        t("user", "other", "realm3"),
-    );
+    accepts(&app, &up("other@realm3", "other"), "user/other/realm3");
     // an admin policy for the superuser realm realm1: rights follow it
     put_policy(&app, "realm1admins", "admin", "disable", |p| {
         p.adminrealm = "realm1".into()
@@ -454,20 +430,12 @@ fn case_074_local_admin_and_user_share_a_name() {
     );
     form_realm(&app, "realm1", "resolver1");
     app.add_admin("testadmin", "testpw");
-    accepts(
-        &app,
-        &up("testadmin", "testpw"),
-        t("admin", "testadmin", ""),
-    );
-    accepts(
-        &app,
-        &up("testadmin", "test"),
-        t("user", "testadmin", "realm1"),
-    );
+    accepts(&app, &up("testadmin", "testpw"), "admin/testadmin/");
+    accepts(&app, &up("testadmin", "test"), "user/testadmin/realm1");
     wrong(&app, &up("testadmin", "wrong"));
     // same password for both: the local admin is tried first and wins
     app.add_admin("testadmin", "test");
-    accepts(&app, &up("testadmin", "test"), t("admin", "testadmin", ""));
+    accepts(&app, &up("testadmin", "test"), "admin/testadmin/");
 }
 
 // ----- admin policy gate -----
@@ -760,7 +728,7 @@ fn superuser_realm_without_config_gives_users() {
     accepts(
         &app,
         &up("cornelius@realm1", "test"),
-        t("user", "cornelius", "realm1"),
+        "user/cornelius/realm1",
     );
     let _ = HASH_OTHER;
 }

@@ -12,6 +12,11 @@ fn jwt(claims: serde_json::Value, alg: jsonwebtoken::Algorithm, key: &[u8]) -> S
     .expect("encode")
 }
 
+/// `claims` signed with HS256 and the test key, as the server signs.
+fn hs256(claims: serde_json::Value) -> String {
+    jwt(claims, jsonwebtoken::Algorithm::HS256, SECRET.as_bytes())
+}
+
 fn exp_in(secs: i64) -> i64 {
     chrono::Utc::now().timestamp() + secs
 }
@@ -144,22 +149,15 @@ fn jwt_checks_on_admin_endpoints() {
     );
     assert_eq!(get(Some(&hs512)).expect(401).code(), 4304);
     // expired
-    let expired = jwt(
-        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(-600)}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
-    );
+    let expired =
+        hs256(json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(-600)}));
     get(Some(&expired)).expect_error_message(
         401,
         4305,
         "Authentication failure. Your token has expired: Signature has expired",
     );
     // wrong role
-    let user = jwt(
-        json!({"username": "u", "realm": "r", "role": "user", "exp": exp_in(600)}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
-    );
+    let user = hs256(json!({"username": "u", "realm": "r", "role": "user", "exp": exp_in(600)}));
     get(Some(&user)).expect_error_message(
         401,
         4306,
@@ -177,11 +175,7 @@ fn jwt_checks_on_admin_endpoints() {
     get(Some(&good)).expect(200);
     get(Some(&format!("Bearer {good}"))).expect(200);
     // no exp: accepted (privacyIDEA does not require exp)
-    let no_exp = jwt(
-        json!({"username": "admin", "realm": "", "role": "admin"}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
-    );
+    let no_exp = hs256(json!({"username": "admin", "realm": "", "role": "admin"}));
     get(Some(&no_exp)).expect(200);
 }
 

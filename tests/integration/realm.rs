@@ -280,13 +280,8 @@ fn mysql_query(app: &TestApp, sql: &str) -> Option<String> {
         .arg(sql)
         .output()
         .expect("mariadb client");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     Some(
-        String::from_utf8_lossy(&out.stdout)
+        stdout_of(sql, out)
             .lines()
             .next()
             .unwrap_or("")
@@ -311,12 +306,18 @@ pub fn sqlite_query(app: &TestApp, sql: &str) -> String {
         .arg(sql)
         .output()
         .expect("python3");
+    stdout_of(sql, out).trim().to_string()
+}
+
+/// The stdout of a client that ran `sql` (asserting that it succeeded).
+#[track_caller]
+fn stdout_of(sql: &str, out: std::process::Output) -> String {
     assert!(
         out.status.success(),
         "{sql}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
