@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{describe_schema, each_backend, fixture_sql, scalar};
+use common::{describe_schema, each_backend, each_store, fixture_sql, scalar};
 use pi_store::record::{
     AdminRecord, ConditionRecord, PolicyRecord, RealmResolverAssignment, RealmResolverRecord,
     RemoteServerRecord, ResolverConfigRecord,
@@ -74,8 +74,7 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 
 #[test]
 fn policy_round_trip() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let full = PolicyRecord {
             id: 0,
             name: "pol_full".into(),
@@ -157,8 +156,7 @@ fn policy_round_trip() {
 
 #[test]
 fn policy_enable_rename_delete() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let id = store
             .save_policy(&policy("p1"), Some(&[cond("a")]))
             .unwrap();
@@ -192,8 +190,7 @@ fn policy_enable_rename_delete() {
 
 #[test]
 fn policy_filters_follow_privacyidea_get_policies() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let mut a = policy("pol_a");
         a.realm = "realm1".into();
         let mut b = policy("pol_b");
@@ -206,7 +203,10 @@ fn policy_filters_follow_privacyidea_get_policies() {
         for p in [&a, &b, &c, &d] {
             store.save_policy(p, None).unwrap();
         }
-        let names = |f: PolicyFilter| -> Vec<String> {
+        // the names matching the default filter changed by `set`
+        let names = |set: fn(&mut PolicyFilter)| -> Vec<String> {
+            let mut f = PolicyFilter::default();
+            set(&mut f);
             store
                 .get_policies_filtered(&f)
                 .unwrap()
@@ -214,73 +214,33 @@ fn policy_filters_follow_privacyidea_get_policies() {
                 .map(|p| p.name)
                 .collect()
         };
-        assert_eq!(
-            names(PolicyFilter::default()),
-            ["pol_a", "pol_b", "Polc", "polxd"]
-        );
+        assert_eq!(names(|_| {}), ["pol_a", "pol_b", "Polc", "polxd"]);
         // Wildcard: case-insensitive LIKE.
         assert_eq!(
-            names(PolicyFilter {
-                name: Some("pol*".into()),
-                ..Default::default()
-            }),
+            names(|f| f.name = Some("pol*".into())),
             ["pol_a", "pol_b", "Polc", "polxd"]
         );
         // `_` is literal in a wildcard pattern.
-        assert_eq!(
-            names(PolicyFilter {
-                name: Some("pol_*".into()),
-                ..Default::default()
-            }),
-            ["pol_a", "pol_b"]
-        );
+        assert_eq!(names(|f| f.name = Some("pol_*".into())), ["pol_a", "pol_b"]);
         // No wildcard: exact, case-sensitive — except on MariaDB/MySQL,
         // whose utf8mb4_general_ci collation (privacyIDEA's tables there)
         // compares case-insensitively, for privacyIDEA too.
         assert_eq!(
-            names(PolicyFilter {
-                name: Some("polc".into()),
-                ..Default::default()
-            }),
+            names(|f| f.name = Some("polc".into())),
             if db.backend() == Backend::Mysql {
                 vec!["Polc".to_owned()]
             } else {
                 Vec::<String>::new()
             }
         );
+        assert_eq!(names(|f| f.realm = Some("realm1".into())), ["pol_a"]);
+        assert_eq!(names(|f| f.realm = Some("*realm2*".into())), ["pol_b"]);
+        assert_eq!(names(|f| f.scope = Some("*US*".into())), ["pol_b"]);
+        assert_eq!(names(|f| f.active = Some(false)), ["Polc"]);
         assert_eq!(
-            names(PolicyFilter {
-                realm: Some("realm1".into()),
-                ..Default::default()
-            }),
-            ["pol_a"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                realm: Some("*realm2*".into()),
-                ..Default::default()
-            }),
-            ["pol_b"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                scope: Some("*US*".into()),
-                ..Default::default()
-            }),
-            ["pol_b"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                active: Some(false),
-                ..Default::default()
-            }),
-            ["Polc"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                active: Some(true),
-                scope: Some("admin".into()),
-                ..Default::default()
+            names(|f| {
+                f.active = Some(true);
+                f.scope = Some("admin".into());
             }),
             ["pol_a"]
         );
@@ -289,8 +249,7 @@ fn policy_filters_follow_privacyidea_get_policies() {
 
 #[test]
 fn import_is_all_or_nothing() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.save_policy(&policy("existing"), None).unwrap();
         let before = store.config_version().unwrap();
         let mut bad = policy("bad");
@@ -325,8 +284,7 @@ fn import_is_all_or_nothing() {
 
 #[test]
 fn save_policy_versioned_reports_the_step_of_its_own_transaction() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("a"), None).unwrap();
         let before = store.config_version().unwrap();
         let (id, step) = store.save_policy_versioned(&policy("b"), None).unwrap();
@@ -340,8 +298,7 @@ fn save_policy_versioned_reports_the_step_of_its_own_transaction() {
 
 #[test]
 fn config_version_and_timestamp_change_on_every_write() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let v0 = store.config_version().unwrap();
         assert_eq!(
             v0,
@@ -442,8 +399,7 @@ fn config_version_and_timestamp_change_on_every_write() {
 
 #[test]
 fn realms_follow_set_realm_semantics() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.save_resolver("reso1", "passwdresolver", &[]).unwrap();
         store.save_resolver("reso2", "ldapresolver", &[]).unwrap();
         let node = "8e4e2a3c-0000-4000-8000-00000000000a";
@@ -544,8 +500,7 @@ fn realms_follow_set_realm_semantics() {
 
 #[test]
 fn resolvers_merge_and_delete() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let id = store
             .save_resolver(
                 "Reso1",
@@ -629,8 +584,7 @@ fn resolvers_merge_and_delete() {
 
 #[test]
 fn nodes_remote_servers_admins_round_trip() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         let t1 = NaiveDate::from_ymd_opt(2025, 1, 2)
             .unwrap()
             .and_hms_micro_opt(3, 4, 5, 123_456)
@@ -709,8 +663,7 @@ fn nodes_remote_servers_admins_round_trip() {
 
 #[test]
 fn snapshot_reads_everything_consistently() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("p"), Some(&[cond("c")])).unwrap();
         store
             .save_resolver("r", "passwdresolver", &[set("fileName", "/etc/passwd")])
@@ -737,8 +690,7 @@ fn snapshot_reads_everything_consistently() {
 
 #[test]
 fn fresh_schema_equals_privacyidea_fixture() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_schema().unwrap();
         store.ensure_audit_table().unwrap();
         let ours = describe_schema(db);
@@ -935,8 +887,7 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
 
 #[test]
 fn system_config_value_reads_privacyidea_settings() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_schema().unwrap();
         assert_eq!(store.system_config_value("splitAtSign").unwrap(), None);
         let mut c = db.connect().unwrap();
@@ -989,8 +940,7 @@ fn concurrent_writers_are_serialised() {
 #[test]
 fn commit_hooks_announce_every_write_before_writers_return() {
     use std::sync::{Arc, Mutex};
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.ensure_schema().unwrap();
         let announced: Arc<Mutex<Vec<(i64, pi_store::VersionStep)>>> = Arc::default();
         let threads = 8;
@@ -1307,8 +1257,7 @@ fn mysql_uri_opens_without_connecting() {
 /// written policy where a reload would.
 #[test]
 fn policy_load_order_follows_condition_ids() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         let nulls = pi_store::NullsOrder::from(store.backend());
         let names = |v: &[PolicyRecord]| v.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         let mut mirror: Vec<PolicyRecord> = Vec::new();
@@ -1371,8 +1320,7 @@ fn policy_load_order_follows_condition_ids() {
 /// writes form one chain that ends at the version in the database.
 #[test]
 fn group_commit_keeps_each_writers_result() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("target"), None).unwrap();
         store.save_policy(&policy("taken"), None).unwrap();
         let start = store.config_version().unwrap();

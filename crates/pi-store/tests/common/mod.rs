@@ -14,6 +14,11 @@ pub fn each_backend(f: impl Fn(&TestDb)) {
     }
 }
 
+/// Runs `f` once per available backend with a store opened on it.
+pub fn each_store(f: impl Fn(&TestDb, &pi_store::Store)) {
+    each_backend(|db| f(db, &db.open().expect("open store")));
+}
+
 #[derive(QueryableByName)]
 struct Line {
     #[diesel(sql_type = Text)]
