@@ -547,10 +547,7 @@ fn case_057_realm_list_filtered_for_realm_admins() {
     });
     let list = |t: &str| -> Value { app.get_as("/realm/", t).expect(200).value() };
     let v = list(&helper);
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(keys(&v), ["realm1"]);
     assert_eq!(v["realm1"]["resolver"][0]["name"], "resolver1");
     // an admin matching no policy sees all realms; a policy without realm ⇒ all
     assert_eq!(list(&app.token()).as_object().expect("obj").len(), 2);
@@ -586,10 +583,7 @@ fn case_057_realm_list_filtered_for_realm_admins() {
         };
     });
     let v = list(&helper);
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(keys(&v), ["realm1"]);
 }
 
 #[test]
@@ -689,10 +683,7 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
     let v = send(c.get(app.url("/realm/")), &helpdesk)
         .expect(200)
         .value();
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm3"]
-    );
+    assert_eq!(keys(&v), ["realm3"]);
     // the other blueprints gate superuser-realm admins the same way
     for path in ["/policy/", "/privacyideaserver/"] {
         let a = send(c.get(app.url(path)), &root).expect(403);

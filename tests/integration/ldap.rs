@@ -70,10 +70,7 @@ const OK5: &str = "Your LDAP config seems to be OK, 5 user objects found in <t>s
 const BIND_FAILED: &str = "ERR907: Unable to perform bind operation: invalidCredentials (49)!";
 
 fn app_with_superuser() -> TestApp {
-    spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..AppOptions::default()
-    })
+    spawn_app_with_superuser_realms("['superuser']")
 }
 
 #[test]

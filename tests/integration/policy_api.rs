@@ -154,22 +154,17 @@ fn case_029_user_scope_without_action() {
 #[test]
 fn case_030_post_check_is_the_reserved_name() {
     let app = spawn_app();
-    bad(
-        post(&app, "check", json!({"scope": "user", "action": "enable"})),
-        "Invalid policy name: check",
-    );
-    bad(
-        post(&app, "CHECK", json!({"scope": "user", "action": "enable"})),
-        "Invalid policy name: CHECK",
-    );
+    for name in ["check", "CHECK"] {
+        bad(
+            post(&app, name, json!({"scope": "user", "action": "enable"})),
+            &format!("Invalid policy name: {name}"),
+        );
+    }
 }
 
 #[test]
 fn case_031_032_admin_realms() {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['adminrealm']".into()],
-        ..AppOptions::default()
-    });
+    let app = spawn_app_with_superuser_realms("['adminrealm']");
     realms(&app);
     for (realm, shown) in [("test", "test"), ("realm1", "realm1")] {
         bad(

@@ -185,10 +185,7 @@ fn case_001_to_008_realm_and_resolver_lifecycle() {
 
 #[test]
 fn case_005_superuser_realm_list() {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['adminrealm', 'SuperUsers']".into()],
-        ..Default::default()
-    });
+    let app = spawn_app_with_superuser_realms("['adminrealm', 'SuperUsers']");
     let v = app.get("/realm/superuser").expect(200).value();
     assert_eq!(
         v,

@@ -22,10 +22,7 @@ const SUPERUSERS: &str = "root:$6$refsalt0$SohpJS9U1We87AD960xR5Y.NWLYZVytuhagbr
 /// The local admin `admin`, `realm1` (reso1: alice/alicepw, bob/bobpw,
 /// default realm) and the superuser realm `superuser` (root/rootpw).
 fn app() -> TestApp {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..AppOptions::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     crate::realm::passwd_resolver(&app, "reso1", USERS);
     crate::realm::passwd_resolver(&app, "supers", SUPERUSERS);
     form_realm(&app, "realm1", "reso1");

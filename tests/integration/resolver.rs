@@ -91,10 +91,7 @@ fn case_046_unknown_resolver_is_empty() {
     // case-insensitive by name
     passwd_resolver(&app, "MyReso", &passwords_file());
     let v = app.get("/resolver/myreso").expect(200).value();
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["MyReso"]
-    );
+    assert_eq!(keys(&v), ["MyReso"]);
 }
 
 #[test]

@@ -33,6 +33,13 @@ fn fixture_sql() -> String {
     .expect("fixture")
 }
 
+/// The resolver `sql1` on [`user_table`].
+fn add_sql1(app: &TestApp) {
+    let path = user_table(app);
+    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
+        .expect(200);
+}
+
 /// The spec/resolvers-sql-ldap.md §6.2 user table as a SQLite file in the app's directory.
 fn user_table(app: &TestApp) -> String {
     let path = app.dir.path().join("users.sqlite");
@@ -158,10 +165,7 @@ fn sql_resolver_test_endpoint_matches_the_release() {
 
 #[test]
 fn sql_users_log_in_through_realms() {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..Default::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     let path = user_table(&app);
     let a = app
         .post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
@@ -224,9 +228,7 @@ fn sql_users_log_in_through_realms() {
 #[test]
 fn realms_mixing_passwd_and_sql_resolve_by_priority() {
     let app = spawn_app();
-    let path = user_table(&app);
-    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
-        .expect(200);
+    add_sql1(&app);
     // the passwd file also has an `alice` (password `test`)
     passwd_resolver(
         &app,
@@ -297,9 +299,7 @@ fn realms_mixing_passwd_and_sql_resolve_by_priority() {
 #[test]
 fn userinfo_conditions_see_sql_attributes() {
     let app = spawn_app();
-    let path = user_table(&app);
-    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
-        .expect(200);
+    add_sql1(&app);
     form_realm(&app, "sqlrealm", "sql1");
     app.post_json(
         "/policy/emailpol",
@@ -333,10 +333,7 @@ fn postgres_user_table_when_available() {
     let hostport = hostdb.split('/').next().expect("host");
     let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
     let dbname = db.uri.rsplit('/').next().expect("db");
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..Default::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     let body = json!({
         "type": "sqlresolver", "Driver": "postgresql+psycopg2", "Server": host, "Port": port,
         "Database": dbname, "User": user, "Password": password, "Table": "users", "Map": MAP,

@@ -195,6 +195,11 @@ impl Answer {
     }
 }
 
+/// The keys of a JSON object (panics when `v` is none).
+pub fn keys(v: &Value) -> Vec<String> {
+    v.as_object().expect("an object").keys().cloned().collect()
+}
+
 /// The claims of an HS256 JWT signed with the test key (no claim required).
 pub fn decode_claims(token: &str) -> Value {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
@@ -253,6 +258,15 @@ pub fn default_node_uuid(app: &TestApp) -> String {
 
 pub fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default())
+}
+
+/// A fresh SQLite app with the standard admin and `SUPERUSER_REALM = <realms>`
+/// (a Python list, e.g. `['superuser']`).
+pub fn spawn_app_with_superuser_realms(realms: &str) -> TestApp {
+    spawn_app_with(AppOptions {
+        extra_cfg: vec![format!("SUPERUSER_REALM = {realms}")],
+        ..AppOptions::default()
+    })
 }
 
 fn py_str(s: &str) -> String {
@@ -459,14 +473,7 @@ impl TestApp {
     /// POST a form with the current token.
     /// The keys of the object `GET path` answers with (status 200).
     pub fn value_keys(&self, path: &str) -> Vec<String> {
-        self.get(path)
-            .expect(200)
-            .value()
-            .as_object()
-            .expect("obj")
-            .keys()
-            .cloned()
-            .collect()
+        keys(&self.get(path).expect(200).value())
     }
 
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Answer {
