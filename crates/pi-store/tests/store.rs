@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{describe_schema, each_backend, each_store, fixture_sql, scalar};
+use common::{describe_schema, each_backend, each_store, fixture_sql, open_with_timeout, scalar};
 use pi_store::record::{
     AdminRecord, ConditionRecord, PolicyRecord, RealmResolverAssignment, RealmResolverRecord,
     RemoteServerRecord, ResolverConfigRecord,
@@ -832,26 +832,30 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
             store.delete_realm_checked("nosuch", false).unwrap(),
             DeleteRealmOutcome::NotFound
         );
-        // a token owned by a user of the realm (privacyIDEA's UserError 904)
-        c.batch_execute_helper(&format!(
-            "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
+        // a token owned by a user of the realm (privacyIDEA's UserError 904),
+        // then a container owned by one: (rows written, outcome, rows removed)
+        for (rows, outcome, cleanup) in [
+            (
+                format!(
+                    "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
              INSERT INTO tokenowner (id, token_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
-        ));
-        assert_eq!(
-            store.delete_realm_checked("r1", true).unwrap(),
-            DeleteRealmOutcome::TokenOwned
-        );
-        c.batch_execute_helper("DELETE FROM tokenowner;");
-        // a container owned by a user of the realm
-        c.batch_execute_helper(&format!(
-            "INSERT INTO tokencontainer (id, serial, type, description) VALUES (1, 'C1', 'generic', '');
+                ),
+                DeleteRealmOutcome::TokenOwned,
+                "DELETE FROM tokenowner;",
+            ),
+            (
+                format!(
+                    "INSERT INTO tokencontainer (id, serial, type, description) VALUES (1, 'C1', 'generic', '');
              INSERT INTO tokencontainerowner (id, container_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
-        ));
-        assert_eq!(
-            store.delete_realm_checked("r1", true).unwrap(),
-            DeleteRealmOutcome::ContainerOwned
-        );
-        c.batch_execute_helper("DELETE FROM tokencontainerowner;");
+                ),
+                DeleteRealmOutcome::ContainerOwned,
+                "DELETE FROM tokencontainerowner;",
+            ),
+        ] {
+            c.batch_execute_helper(&rows);
+            assert_eq!(store.delete_realm_checked("r1", true).unwrap(), outcome);
+            c.batch_execute_helper(cleanup);
+        }
         // custom user attributes need confirmation (code 908), keys sorted and distinct
         c.batch_execute_helper(&format!(
             "INSERT INTO customuserattribute (id, user_id, resolver, realm_id, \"Key\", \"Value\") VALUES (1, '1000', 'reso', {id}, 'department', 'sales');
@@ -1098,11 +1102,7 @@ fn store_on_later_database<C: diesel::Connection + 'static>(
 ) -> (Store, Box<dyn Fn()>) {
     let name = format!("t_later_{}", std::process::id());
     let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
-    let store = Store::open(
-        &url,
-        StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-    )
-    .unwrap();
+    let store = open_with_timeout(&url, Duration::from_millis(500));
     let (admin2, name2) = (admin.clone(), name.clone());
     let create = move || {
         let mut c = C::establish(&admin2).unwrap();
@@ -1142,11 +1142,7 @@ fn unreachable_database_is_unavailable_then_recovers() {
                     std::env::temp_dir().join(format!("pi-store-missing-{}", std::process::id()));
                 let _ = std::fs::remove_dir_all(&dir);
                 let uri = format!("sqlite:///{}/pi.sqlite", dir.display());
-                let store = Store::open(
-                    &uri,
-                    StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-                )
-                .unwrap();
+                let store = open_with_timeout(&uri, Duration::from_millis(500));
                 (
                     store,
                     Box::new(move || std::fs::create_dir_all(&dir).unwrap()),
@@ -1202,11 +1198,10 @@ fn unreachable_database_is_unavailable_then_recovers() {
 #[test]
 fn dead_postgres_port_fails_fast_with_unavailable() {
     // Nothing listens on port 1 of the loopback interface.
-    let store = Store::open(
+    let store = open_with_timeout(
         "postgresql+psycopg2://pi:secret@127.0.0.1:1/pi",
-        StoreOptions::default().with_connection_timeout(Duration::from_millis(300)),
-    )
-    .unwrap();
+        Duration::from_millis(300),
+    );
     assert_eq!(store.backend(), Backend::Postgres);
     assert_eq!(
         store.database_url().to_string(),
@@ -1400,11 +1395,10 @@ fn group_commit_keeps_each_writers_result() {
 #[test]
 fn deadline_bounds_the_wait_for_a_connection() {
     // nothing listens on port 1
-    let store = Store::open(
+    let store = open_with_timeout(
         "postgresql://nobody@127.0.0.1:1/none",
-        StoreOptions::default().with_connection_timeout(Duration::from_secs(20)),
-    )
-    .unwrap();
+        Duration::from_secs(20),
+    );
     let started = Instant::now();
     let deadline = Some(started + Duration::from_millis(300));
     let err = store
