@@ -72,6 +72,16 @@ fn count(db: &TestDb, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// The names of all stored policies, in the store's order.
+fn policy_names(store: &Store) -> Vec<String> {
+    store
+        .list_policies()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
 #[test]
 fn policy_round_trip() {
     each_store(|db, store| {
@@ -260,12 +270,7 @@ fn import_is_all_or_nothing() {
             (bad, None),
         ];
         assert!(store.import_policies(&items).is_err());
-        let names: Vec<_> = store
-            .list_policies()
-            .unwrap()
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let names = policy_names(store);
         assert_eq!(names, ["existing"]);
         assert_eq!(count(db, "SELECT COUNT(*) FROM policycondition"), 0);
         assert_eq!(store.config_version().unwrap(), before);
@@ -1368,12 +1373,7 @@ fn group_commit_keeps_each_writers_result() {
                 _ => assert!(r.unwrap_err().contains("already exists"), "{t}"),
             }
         }
-        let names: Vec<String> = store
-            .list_policies()
-            .unwrap()
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let names = policy_names(store);
         assert_eq!(names.len(), 2 + threads / 3, "{names:?}");
         assert!(names.iter().any(|n| n == "target"));
         // one chain from the version before to the version now
