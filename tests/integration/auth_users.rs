@@ -156,12 +156,7 @@ fn case_064_to_066_realm_parameter_wins() {
     );
     accepts(&app, &urp("other", "Realm3", "other"), "user/other/realm3");
     // JSON bodies work the same
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": "other@realm3", "password": "other"})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"username": "other@realm3", "password": "other"}));
     assert_eq!(who(&a.expect(200)), t("user", "other", "realm3"));
 }
 

@@ -24,12 +24,7 @@ fn exp_in(secs: i64) -> i64 {
 #[test]
 fn auth_success_shape_and_claims() {
     let app = spawn_app();
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": ADMIN, "password": ADMIN_PW})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"username": ADMIN, "password": ADMIN_PW}));
     let a = a.expect(200);
     let body = a.json();
     assert_eq!(body["id"], 2);

@@ -236,6 +236,17 @@ fn resolver_test_and_crud_spec_7_1() {
     }
 }
 
+/// A directory (`None`: the test is skipped) and an app with the superuser
+/// realm `superuser` whose realm `realm` holds the resolver `ldap1` (L1).
+fn ldap1_in_realm(realm: &str) -> Option<(TestLdap, TestApp)> {
+    let ldap = TestLdap::get(false)?;
+    let app = app_with_superuser();
+    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
+    app.post_form(&format!("/realm/{realm}"), &[("resolvers", "ldap1")])
+        .expect(200);
+    Some((ldap, app))
+}
+
 fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
     app.send(
         app.client()
@@ -247,13 +258,9 @@ fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
 
 #[test]
 fn auth_ldap_users_spec_7_5() {
-    let Some(ldap) = TestLdap::get(false) else {
+    let Some((ldap, app)) = ldap1_in_realm("superuser") else {
         return;
     };
-    let app = app_with_superuser();
-    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
-    app.post_form("/realm/superuser", &[("resolvers", "ldap1")])
-        .expect(200);
     // accepted: (login, password, username in the answer) — observed on the release
     for (login, pw, name) in [
         ("alice@superuser", "alicepw", "alice"),
@@ -336,13 +343,9 @@ fn auth_ldap_users_spec_7_5() {
 
 #[test]
 fn userinfo_condition_sees_ldap_attributes() {
-    let Some(ldap) = TestLdap::get(false) else {
+    let Some((_ldap, app)) = ldap1_in_realm("ldaprealm") else {
         return;
     };
-    let app = app_with_superuser();
-    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
-    app.post_form("/realm/ldaprealm", &[("resolvers", "ldap1")])
-        .expect(200);
     // a user-scope policy for users whose LDAP mail is alice's, and one for everybody
     app.post_json(
         "/policy/mailpol",

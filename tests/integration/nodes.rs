@@ -31,13 +31,8 @@ pub(crate) fn cornelius_resolver(app: &TestApp, name: &str, pw: &str) {
 }
 
 fn login_status(app: &TestApp, user: &str, pw: &str) -> u16 {
-    app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", user), ("password", pw)]),
-        Some(""),
-    )
-    .status
+    app.post_auth(&[("username", user), ("password", pw)])
+        .status
 }
 
 /// The password (of `pws`) that logs `user` in: tells which resolver won.

@@ -31,12 +31,7 @@ fn app() -> TestApp {
 }
 
 fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
-    app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": user, "password": pw})),
-        Some(""),
-    )
+    app.post_auth_json(&json!({"username": user, "password": pw}))
 }
 
 fn policy(app: &TestApp, name: &str, body: Value) {
@@ -283,12 +278,7 @@ fn wrong_credentials_say_authentication_failed() {
         );
         assert_eq!(a.json()["id"], 1);
     }
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"password": "x"})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"password": "x"}));
     assert_eq!(
         a.expect(401).message(),
         "Authentication failure. Missing Username"
@@ -481,12 +471,7 @@ fn hide_specific_error_message_masks_auth_errors() {
     masked(auth(&app, "bob", "wrong"), 401);
     masked(auth(&app, "bob@nosuchrealm", "wrong"), 401);
     masked(auth(&app, ADMIN, "wrong"), 401);
-    let no_user = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"password": "x"})),
-        Some(""),
-    );
+    let no_user = app.post_auth_json(&json!({"password": "x"}));
     masked(no_user, 401);
     auth(&app, "bob", "bobpw").expect(200);
     // Restricted to alice: bob's errors are specific again.

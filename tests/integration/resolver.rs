@@ -391,13 +391,8 @@ fn resolver_used_for_logins_after_update() {
     .expect(200);
     crate::realm::form_realm(&app, "realm1", "r");
     let login = |u: &str| {
-        app.send(
-            app.client()
-                .post(app.url("/auth"))
-                .form(&[("username", u), ("password", "test")]),
-            Some(""),
-        )
-        .status
+        app.post_auth(&[("username", u), ("password", "test")])
+            .status
     };
     assert_eq!(login("alice"), 200);
     assert_eq!(login("bob"), 401);

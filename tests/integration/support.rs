@@ -409,6 +409,11 @@ impl TestApp {
         self.send(self.client.post(self.url("/auth")).form(form), Some(""))
     }
 
+    /// POST /auth with a JSON body, without a token.
+    pub fn post_auth_json(&self, body: &Value) -> Answer {
+        self.send(self.client.post(self.url("/auth")).json(body), Some(""))
+    }
+
     /// The admin's JWT.
     pub fn token(&self) -> String {
         self.token.clone().expect("app without admin token")
