@@ -917,13 +917,7 @@ fn trusted_jwt_with_an_unusable_key_stops_the_start() {
         ),
     )
     .expect("cfg");
-    let out = std::process::Command::new(bin("pi-server"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .output()
-        .expect("run");
+    let out = run_server(&cfg, &["--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("PI_TRUSTED_JWT entry 0"), "{err}");

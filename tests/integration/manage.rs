@@ -158,11 +158,7 @@ fn create_tables_and_enckey() {
 fn config_errors_stop_startup_with_file_and_line() {
     let (_dir, cfg) =
         temp_cfg(|_| "# comment\nSECRET_KEY = 'x'\nPI_PEPPER = 'unterminated\n".into());
-    let out = Command::new(bin("pi-server"))
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .expect("run");
+    let out = run_server(&cfg, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pi.cfg"), "{err}");

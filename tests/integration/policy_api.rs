@@ -268,26 +268,32 @@ fn case_037_rename() {
         .expect(200);
     assert_eq!(a.value(), json!(1));
     assert_eq!(names(&all(&app)), ["pol_new", "pol_a", "pol_b"]);
-    bad(
-        app.patch_json("/policy/no_such", &json!({"name": "x"})),
-        "Policy does not exist: no_such",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "pol_b"})),
-        "Policy already exists: pol_b",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({})),
-        "Missing parameter: name",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "check"})),
-        "Invalid policy name: check",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "a/b"})),
-        "The name of the policy may only contain the characters a-zA-Z0-9_. -",
-    );
+    // refused renames: (policy, body, message)
+    for (policy, body, message) in [
+        (
+            "no_such",
+            json!({"name": "x"}),
+            "Policy does not exist: no_such",
+        ),
+        (
+            "pol_a",
+            json!({"name": "pol_b"}),
+            "Policy already exists: pol_b",
+        ),
+        ("pol_a", json!({}), "Missing parameter: name"),
+        (
+            "pol_a",
+            json!({"name": "check"}),
+            "Invalid policy name: check",
+        ),
+        (
+            "pol_a",
+            json!({"name": "a/b"}),
+            "The name of the policy may only contain the characters a-zA-Z0-9_. -",
+        ),
+    ] {
+        bad(app.patch_json(&format!("/policy/{policy}"), &body), message);
+    }
     // quirk Q9: a rename may introduce a space
     app.patch_json("/policy/pol_a", &json!({"name": "x10 renamed"}))
         .expect(200);

@@ -56,6 +56,13 @@ pub fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
     child.wait_with_output().expect("wait")
 }
 
+/// Runs `pi-server --config CFG ARGS…` to its end (stdin closed): its output.
+pub fn run_server(cfg: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(bin("pi-server"));
+    cmd.arg("--config").arg(cfg).args(args);
+    run_with_stdin(cmd, "")
+}
+
 pub fn bin(name: &str) -> PathBuf {
     if let Ok(p) = std::env::var(format!(
         "PI_TEST_{}_BIN",
