@@ -292,12 +292,7 @@ fn get_audit_pages_filters_and_restricts_to_the_admins_realms() {
         ],
     )
     .expect(200);
-    let a = app
-        .send(
-            app.client().get(app.url("/audit/?page_size=100")),
-            Some(&t2),
-        )
-        .expect(200);
+    let a = app.get_as("/audit/?page_size=100", &t2).expect(200);
     let data = a.value()["auditdata"]
         .as_array()
         .expect("auditdata")
@@ -456,6 +451,13 @@ fn super_columns() -> Vec<&'static str> {
     ]
 }
 
+/// Stores the admin policy `age` with `auditlog_age=<value>`.
+fn set_auditlog_age(app: &TestApp, value: &str) {
+    let action = format!("auditlog_age={value}");
+    app.post_form("/policy/age", &[("scope", "admin"), ("action", &action)])
+        .expect(200);
+}
+
 #[test]
 fn auditlog_age_replaces_the_requests_timelimit() {
     let app = audited_admin_app(&[]);
@@ -483,20 +485,12 @@ fn auditlog_age_replaces_the_requests_timelimit() {
     assert_eq!(csv_rows(&app, "/audit/a.csv?timelimit=-1d"), 0);
 
     // a cut-off in the future: nothing is old enough, whatever the request asks
-    app.post_form(
-        "/policy/age",
-        &[("scope", "admin"), ("action", "auditlog_age=-1d")],
-    )
-    .expect(200);
+    set_auditlog_age(&app, "-1d");
     assert_eq!(count(&app, "/audit/"), json!(0));
     assert_eq!(count(&app, "/audit/?timelimit=10y"), json!(0));
     assert_eq!(csv_rows(&app, "/audit/a.csv"), 0);
     // a longer age than the request's timelimit wins too (the release replaces it)
-    app.post_form(
-        "/policy/age",
-        &[("scope", "admin"), ("action", "auditlog_age=1y")],
-    )
-    .expect(200);
+    set_auditlog_age(&app, "1y");
     assert!(
         count(&app, "/audit/?timelimit=-1d")
             .as_i64()
@@ -525,22 +519,12 @@ fn auditlog_age_replaces_the_requests_timelimit() {
     app.delete("/policy/other").expect(200);
 
     // a malformed value: a clear 400 (the release answers 500)
-    app.post_form(
-        "/policy/age",
-        &[("scope", "admin"), ("action", "auditlog_age=bogus")],
-    )
-    .expect(200);
-    let a = app.get("/audit/").expect(400);
-    assert_eq!(a.code(), 905);
+    set_auditlog_age(&app, "bogus");
+    app.get("/audit/").expect_error(400, 905);
     app.get("/audit/a.csv").expect(400);
     // two values in one policy are a conflict, as in the release
-    app.post_form(
-        "/policy/age",
-        &[("scope", "admin"), ("action", "auditlog_age=1d 2d")],
-    )
-    .expect(200);
-    let a = app.get("/audit/").expect(403);
-    assert_eq!(a.code(), 303);
+    set_auditlog_age(&app, "1d 2d");
+    app.get("/audit/").expect_error(403, 303);
 }
 
 #[test]

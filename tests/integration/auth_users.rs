@@ -53,10 +53,32 @@ fn ok(app: &TestApp, form: &[(&str, &str)]) -> (String, String, String) {
 
 #[track_caller]
 fn wrong(app: &TestApp, form: &[(&str, &str)]) {
-    let a = auth(app, form).expect(401);
-    assert_eq!(a.code(), 4031);
-    assert_eq!(a.message(), "Authentication failed.");
+    let a = auth(app, form).expect_error_message(401, 4031, "Authentication failed.");
     assert_eq!(a.json()["detail"], json!({}));
+}
+
+/// Asserts that `form` logs in as `want`, written `role/username/realm`.
+#[track_caller]
+fn accepts(app: &TestApp, form: &[(&str, &str)], want: &str) {
+    let parts: Vec<&str> = want.split('/').collect();
+    let [role, user, realm] = parts[..] else {
+        panic!("{want}: not role/username/realm");
+    };
+    assert_eq!(ok(app, form), t(role, user, realm), "{form:?}");
+}
+
+/// The form `username`, `password`.
+fn up<'a>(username: &'a str, password: &'a str) -> [(&'static str, &'a str); 2] {
+    [("username", username), ("password", password)]
+}
+
+/// The form `username`, `realm`, `password`.
+fn urp<'a>(username: &'a str, realm: &'a str, password: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("username", username),
+        ("realm", realm),
+        ("password", password),
+    ]
 }
 
 fn t(role: &str, user: &str, realm: &str) -> (String, String, String) {
@@ -82,7 +104,7 @@ fn rights(a: &Answer) -> Vec<String> {
 #[test]
 fn case_062_063_user_login_default_realm() {
     let app = realms_app(AppOptions::default());
-    let a = auth(&app, &[("username", "cornelius"), ("password", "test")]).expect(200);
+    let a = auth(&app, &up("cornelius", "test")).expect(200);
     assert_eq!(who(&a), t("user", "cornelius", "realm1"));
     let v = a.value();
     assert!(v["token"].as_str().is_some_and(|s| !s.is_empty()));
@@ -94,108 +116,47 @@ fn case_062_063_user_login_default_realm() {
     assert!(rights(&a).contains(&"enable".to_string()));
     // the user token is a user token: admin routes refuse it
     let token = v["token"].as_str().expect("token").to_string();
-    let a = app
-        .send(app.client().get(app.url("/realm/")), Some(&token))
-        .expect(401);
-    assert_eq!(a.code(), 4306);
+    app.get_as("/realm/", &token).expect_error(401, 4306);
     // 63.
-    wrong(&app, &[("username", "cornelius"), ("password", "wrong")]);
+    wrong(&app, &up("cornelius", "wrong"));
     wrong(&app, &[("username", "cornelius")]);
-    wrong(&app, &[("username", "cornelius"), ("password", "")]);
+    wrong(&app, &up("cornelius", ""));
 }
 
 #[test]
 fn case_064_to_066_realm_parameter_wins() {
     let app = realms_app(AppOptions::default());
     // 64.
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "cornelius@realm1"), ("password", "test")]
-        ),
-        t("user", "cornelius", "realm1")
-    );
-    let a = auth(
+    accepts(
         &app,
-        &[
-            ("username", "cornelius@realm1"),
-            ("realm", "unknown"),
-            ("password", "test"),
-        ],
-    )
-    .expect(401);
-    assert_eq!(a.code(), 4031);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. Unknown realm: unknown."
+        &up("cornelius@realm1", "test"),
+        "user/cornelius/realm1",
+    );
+    let a = auth(&app, &urp("cornelius@realm1", "unknown", "test")).expect_error_message(
+        401,
+        4031,
+        "Authentication failure. Unknown realm: unknown.",
     );
     assert_eq!(a.json()["detail"], json!({}));
     // 65. an empty realm counts as absent
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "cornelius"),
-                ("realm", ""),
-                ("password", "test")
-            ]
-        ),
-        t("user", "cornelius", "realm1")
-    );
-    wrong(
-        &app,
-        &[
-            ("username", "cornelius@unknown"),
-            ("realm", "realm1"),
-            ("password", "test"),
-        ],
-    );
+    accepts(&app, &urp("cornelius", "", "test"), "user/cornelius/realm1");
+    wrong(&app, &urp("cornelius@unknown", "realm1", "test"));
     // 66.
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "selfservice@realm3"),
-                ("realm", "realm1"),
-                ("password", "test")
-            ]
-        ),
-        t("user", "selfservice", "realm1")
-    );
-    wrong(
+    accepts(
         &app,
-        &[
-            ("username", "selfservice@realm1"),
-            ("realm", "realm3"),
-            ("password", "test"),
-        ],
+        &urp("selfservice@realm3", "realm1", "test"),
+        "user/selfservice/realm1",
     );
+    wrong(&app, &urp("selfservice@realm1", "realm3", "test"));
     // realm names are case-insensitive
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "cornelius@REALM1"), ("password", "test")]
-        ),
-        t("user", "cornelius", "realm1")
+    accepts(
+        &app,
+        &up("cornelius@REALM1", "test"),
+        "user/cornelius/realm1",
     );
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "other"),
-                ("realm", "Realm3"),
-                ("password", "other")
-            ]
-        ),
-        t("user", "other", "realm3")
-    );
+    accepts(&app, &urp("other", "Realm3", "other"), "user/other/realm3");
     // JSON bodies work the same
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": "other@realm3", "password": "other"})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"username": "other@realm3", "password": "other"}));
     assert_eq!(who(&a.expect(200)), t("user", "other", "realm3"));
 }
 
@@ -204,34 +165,16 @@ fn case_067_split_at_sign_off() {
     let app = realms_app(AppOptions::default());
     set_split_at_sign(&app, "False");
     // `cornelius@realm1` is the login, looked up in the default realm
-    wrong(
-        &app,
-        &[("username", "cornelius@realm1"), ("password", "test")],
-    );
+    wrong(&app, &up("cornelius@realm1", "test"));
     wrong(&app, &[("username", "cornelius")]);
-    assert_eq!(
-        ok(&app, &[("username", "cornelius"), ("password", "test")]),
-        t("user", "cornelius", "realm1")
-    );
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "other"),
-                ("realm", "realm3"),
-                ("password", "other")
-            ]
-        ),
-        t("user", "other", "realm3")
-    );
+    accepts(&app, &up("cornelius", "test"), "user/cornelius/realm1");
+    accepts(&app, &urp("other", "realm3", "other"), "user/other/realm3");
     // `True` switches it back on
     set_split_at_sign(&app, "True");
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "cornelius@realm1"), ("password", "test")]
-        ),
-        t("user", "cornelius", "realm1")
+    accepts(
+        &app,
+        &up("cornelius@realm1", "test"),
+        "user/cornelius/realm1",
     );
 }
 
@@ -329,29 +272,20 @@ fn realm_precedence_table_of_section_3_5() {
 fn case_068_local_admins() {
     let app = realms_app(AppOptions::default());
     app.add_admin("testadmin", "testpw");
-    let a = auth(&app, &[("username", "testadmin"), ("password", "testpw")]).expect(200);
+    let a = auth(&app, &up("testadmin", "testpw")).expect(200);
     assert_eq!(who(&a), t("admin", "testadmin", ""));
     // a realm given does not matter to a local admin (spec/realm-auth-server.md §5.6)
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "testadmin"),
-                ("realm", "realm1"),
-                ("password", "testpw")
-            ]
-        ),
-        t("admin", "testadmin", "")
+    accepts(
+        &app,
+        &urp("testadmin", "realm1", "testpw"),
+        "admin/testadmin/",
     );
     // an admin whose name has an @, with splitAtSign on and off
     app.add_admin("super@intern", "testpw");
     for split in ["True", "False"] {
         set_split_at_sign(&app, split);
         assert_eq!(
-            ok(
-                &app,
-                &[("username", "super@intern"), ("password", "testpw")]
-            ),
+            ok(&app, &up("super@intern", "testpw")),
             t("admin", "super@intern", ""),
             "split={split}"
         );
@@ -359,14 +293,8 @@ fn case_068_local_admins() {
     // also when `intern` is a realm
     set_split_at_sign(&app, "True");
     form_realm(&app, "intern", "resolver1");
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "super@intern"), ("password", "testpw")]
-        ),
-        t("admin", "super@intern", "")
-    );
-    wrong(&app, &[("username", "testadmin"), ("password", "test")]);
+    accepts(&app, &up("super@intern", "testpw"), "admin/super@intern/");
+    wrong(&app, &up("testadmin", "test"));
 }
 
 #[test]
@@ -381,53 +309,41 @@ fn case_069_failing_user_store() {
     )
     .expect(200);
     form_realm(&app, "brokenrealm", "broken");
-    assert_eq!(
-        ok(&app, &[("username", ADMIN), ("password", ADMIN_PW)]),
-        t("admin", ADMIN, "")
-    );
-    wrong(&app, &[("username", "hans"), ("password", "test")]);
+    accepts(&app, &up(ADMIN, ADMIN_PW), &format!("admin/{ADMIN}/"));
+    wrong(&app, &up("hans", "test"));
 }
 
 #[test]
 fn case_070_other_default_realm() {
     let app = realms_app(AppOptions::default());
     app.post_form("/defaultrealm/realm3", &[]).expect(200);
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "selfservice@realm1"), ("password", "test")]
-        ),
-        t("user", "selfservice", "realm1")
+    accepts(
+        &app,
+        &up("selfservice@realm1", "test"),
+        "user/selfservice/realm1",
     );
-    wrong(&app, &[("username", "selfservice"), ("password", "test")]);
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "selfservice@realm1"),
-                ("realm", ""),
-                ("password", "test")
-            ]
-        ),
-        t("user", "selfservice", "realm1")
+    wrong(&app, &up("selfservice", "test"));
+    accepts(
+        &app,
+        &urp("selfservice@realm1", "", "test"),
+        "user/selfservice/realm1",
     );
     // without any default realm a bare login finds no user
     app.delete("/defaultrealm").expect(200);
-    wrong(&app, &[("username", "selfservice"), ("password", "test")]);
+    wrong(&app, &up("selfservice", "test"));
 }
 
 #[test]
 fn case_071_unknown_user() {
     // (login_mode=privacyIDEA needs tokens: only the userstore mode here)
     let app = realms_app(AppOptions::default());
-    wrong(&app, &[("username", "nosuchuser"), ("password", "test")]);
-    wrong(
-        &app,
-        &[("username", "nosuchuser@realm1"), ("password", "test")],
+    wrong(&app, &up("nosuchuser", "test"));
+    wrong(&app, &up("nosuchuser@realm1", "test"));
+    let a = auth(&app, &[("password", "test")]).expect_error_message(
+        401,
+        4032,
+        "Authentication failure. Missing Username",
     );
-    let a = auth(&app, &[("password", "test")]).expect(401);
-    assert_eq!(a.code(), 4032);
-    assert_eq!(a.message(), "Authentication failure. Missing Username");
     assert_eq!(a.json()["detail"], json!({}));
 }
 
@@ -435,19 +351,10 @@ fn case_071_unknown_user() {
 fn case_072_deleted_realm() {
     let app = realms_app(AppOptions::default());
     app.delete("/realm/realm3").expect(200);
-    let a = auth(
-        &app,
-        &[
-            ("username", "other"),
-            ("realm", "realm3"),
-            ("password", "other"),
-        ],
-    )
-    .expect(401);
-    assert_eq!(a.code(), 4031);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. Unknown realm: realm3."
+    auth(&app, &urp("other", "realm3", "other")).expect_error_message(
+        401,
+        4031,
+        "Authentication failure. Unknown realm: realm3.",
     );
 }
 
@@ -471,51 +378,27 @@ fn superuser_app() -> TestApp {
 fn case_073_superuser_realm_login_and_rights() {
     let app = superuser_app();
     // no admin policies ⇒ role admin, every admin right
-    let a = auth(
-        &app,
-        &[("username", "cornelius@realm1"), ("password", "test")],
-    )
-    .expect(200);
+    let a = auth(&app, &up("cornelius@realm1", "test")).expect(200);
     assert_eq!(who(&a), t("admin", "cornelius", "realm1"));
     assert!(rights(&a).contains(&"delete".to_string()));
     assert!(rights(&a).contains(&"resolverwrite".to_string()));
     // the token works on admin routes
     let token = a.value()["token"].as_str().expect("token").to_string();
-    app.send(app.client().get(app.url("/realm/")), Some(&token))
-        .expect(200);
+    app.get_as("/realm/", &token).expect(200);
     // SUPERUSER_REALM is compared lower-case; the login's realm case does not matter
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "root@SUPERUSER"), ("password", "test")]
-        ),
-        t("admin", "root", "superuser")
-    );
-    assert_eq!(
-        ok(
-            &app,
-            &[
-                ("username", "helpdesk"),
-                ("realm", "SuperUser"),
-                ("password", "test")
-            ]
-        ),
-        t("admin", "helpdesk", "superuser")
+    accepts(&app, &up("root@SUPERUSER", "test"), "admin/root/superuser");
+    accepts(
+        &app,
+        &urp("helpdesk", "SuperUser", "test"),
+        "admin/helpdesk/superuser",
     );
     // users of other realms stay users
-    assert_eq!(
-        ok(&app, &[("username", "other@realm3"), ("password", "other")]),
-        t("user", "other", "realm3")
-    );
+    accepts(&app, &up("other@realm3", "other"), "user/other/realm3");
     // an admin policy for the superuser realm realm1: rights follow it
     put_policy(&app, "realm1admins", "admin", "disable", |p| {
         p.adminrealm = "realm1".into()
     });
-    let a = auth(
-        &app,
-        &[("username", "cornelius@Realm1"), ("password", "test")],
-    )
-    .expect(200);
+    let a = auth(&app, &up("cornelius@Realm1", "test")).expect(200);
     assert_eq!(who(&a), t("admin", "cornelius", "realm1"));
     assert!(
         rights(&a).contains(&"disable".to_string()),
@@ -524,11 +407,7 @@ fn case_073_superuser_realm_login_and_rights() {
     );
     assert!(!rights(&a).contains(&"delete".to_string()));
     // root (adminrealm superuser) matches no admin policy now ⇒ no rights
-    let a = auth(
-        &app,
-        &[("username", "root@superuser"), ("password", "test")],
-    )
-    .expect(200);
+    let a = auth(&app, &up("root@superuser", "test")).expect(200);
     assert!(
         !rights(&a).contains(&"disable".to_string()),
         "{:?}",
@@ -546,21 +425,12 @@ fn case_074_local_admin_and_user_share_a_name() {
     );
     form_realm(&app, "realm1", "resolver1");
     app.add_admin("testadmin", "testpw");
-    assert_eq!(
-        ok(&app, &[("username", "testadmin"), ("password", "testpw")]),
-        t("admin", "testadmin", "")
-    );
-    assert_eq!(
-        ok(&app, &[("username", "testadmin"), ("password", "test")]),
-        t("user", "testadmin", "realm1")
-    );
-    wrong(&app, &[("username", "testadmin"), ("password", "wrong")]);
+    accepts(&app, &up("testadmin", "testpw"), "admin/testadmin/");
+    accepts(&app, &up("testadmin", "test"), "user/testadmin/realm1");
+    wrong(&app, &up("testadmin", "wrong"));
     // same password for both: the local admin is tried first and wins
     app.add_admin("testadmin", "test");
-    assert_eq!(
-        ok(&app, &[("username", "testadmin"), ("password", "test")]),
-        t("admin", "testadmin", "")
-    );
+    accepts(&app, &up("testadmin", "test"), "admin/testadmin/");
 }
 
 // ----- admin policy gate -----
@@ -587,11 +457,10 @@ fn case_054_resolverread_and_resolverwrite() {
             &[("type", "passwdresolver"), ("fileName", &path)],
         )
     };
-    let a = post(&app).expect(403);
-    assert_eq!(a.code(), 303);
-    assert_eq!(
-        a.message(),
-        "Admin actions are defined, but the action resolverwrite is not allowed!"
+    post(&app).expect_error_message(
+        403,
+        303,
+        "Admin actions are defined, but the action resolverwrite is not allowed!",
     );
     app.get("/resolver/reso21").expect(200);
     put_policy(&app, "pol_write", "admin", "resolverwrite", |_| {});
@@ -642,7 +511,7 @@ fn case_055_policies_per_admin() {
             Some(t),
         )
     };
-    let get = |t: &str| app.send(app.client().get(app.url("/resolver/")), Some(t));
+    let get = |t: &str| app.get_as("/resolver/", t);
     post(&ta).expect(200);
     get(&tb).expect(200);
     assert_eq!(post(&tb).expect(403).code(), 303);
@@ -655,14 +524,9 @@ fn case_055_policies_per_admin() {
 #[test]
 fn case_056_user_token_on_admin_routes() {
     let app = realms_app(AppOptions::default());
-    let user = token_of(
-        &app,
-        &[("username", "selfservice@realm1"), ("password", "test")],
-    );
+    let user = token_of(&app, &up("selfservice@realm1", "test"));
     for path in ["/realm/", "/resolver/", "/defaultrealm", "/system/nodes"] {
-        let a = app
-            .send(app.client().get(app.url(path)), Some(&user))
-            .expect(401);
+        let a = app.get_as(path, &user).expect(401);
         assert_eq!(a.code(), 4306, "{path}");
         assert_eq!(a.message(), "Authentication failure. You do not have the necessary role (['admin']) to access this resource!");
     }
@@ -676,16 +540,9 @@ fn case_057_realm_list_filtered_for_realm_admins() {
         p.adminuser = "helper".into();
         p.realm = "realm1".into();
     });
-    let list = |t: &str| -> Value {
-        app.send(app.client().get(app.url("/realm/")), Some(t))
-            .expect(200)
-            .value()
-    };
+    let list = |t: &str| -> Value { app.get_as("/realm/", t).expect(200).value() };
     let v = list(&helper);
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(keys(&v), ["realm1"]);
     assert_eq!(v["realm1"]["resolver"][0]["name"], "resolver1");
     // an admin matching no policy sees all realms; a policy without realm ⇒ all
     assert_eq!(list(&app.token()).as_object().expect("obj").len(), 2);
@@ -721,27 +578,15 @@ fn case_057_realm_list_filtered_for_realm_admins() {
         };
     });
     let v = list(&helper);
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm1"]
-    );
+    assert_eq!(keys(&v), ["realm1"]);
 }
 
 #[test]
 fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
     let app = superuser_app();
-    let root = token_of(
-        &app,
-        &[("username", "root@superuser"), ("password", "test")],
-    );
-    let helpdesk = token_of(
-        &app,
-        &[("username", "helpdesk@superuser"), ("password", "test")],
-    );
-    let corn = token_of(
-        &app,
-        &[("username", "cornelius@realm1"), ("password", "test")],
-    );
+    let root = token_of(&app, &up("root@superuser", "test"));
+    let helpdesk = token_of(&app, &up("helpdesk@superuser", "test"));
+    let corn = token_of(&app, &up("cornelius@realm1", "test"));
     // root may read resolvers and write realm3 only; helpdesk may only read
     put_policy(&app, "root_read", "admin", "resolverread", |p| {
         p.adminrealm = "superuser".into();
@@ -785,13 +630,12 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
         "Admin actions are defined, but the action resolverwrite is not allowed!"
     );
     // realm1 is not root's
-    let a = send(
+    send(
         c.post(app.url("/realm/realm1"))
             .form(&[("resolvers", "resolver1")]),
         &root,
     )
-    .expect(403);
-    assert_eq!(a.code(), 303);
+    .expect_error(403, 303);
     send(c.post(app.url("/defaultrealm/realm1")), &root).expect(403);
     send(c.delete(app.url("/realm/realm1")), &root).expect(403);
     // node route and resolver writes are gated the same way
@@ -812,22 +656,14 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
     // the local admin (adminrealm "") matches none either
     send(c.get(app.url("/resolver/")), &app.token()).expect(403);
     // rights at login follow the same policies
-    let a = auth(
-        &app,
-        &[("username", "root@superuser"), ("password", "test")],
-    )
-    .expect(200);
+    let a = auth(&app, &up("root@superuser", "test")).expect(200);
     let r = rights(&a);
     assert!(
         r.contains(&"resolverread".to_string()) && r.contains(&"resolverwrite".to_string()),
         "{r:?}"
     );
     assert!(!r.contains(&"policywrite".to_string()));
-    let a = auth(
-        &app,
-        &[("username", "helpdesk@superuser"), ("password", "test")],
-    )
-    .expect(200);
+    let a = auth(&app, &up("helpdesk@superuser", "test")).expect(200);
     assert_eq!(rights(&a), ["resolverread"]);
     // GET /realm/: root_read names no realm ⇒ all realms
     let v = send(c.get(app.url("/realm/")), &root).expect(200).value();
@@ -842,10 +678,7 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
     let v = send(c.get(app.url("/realm/")), &helpdesk)
         .expect(200)
         .value();
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["realm3"]
-    );
+    assert_eq!(keys(&v), ["realm3"]);
     // the other blueprints gate superuser-realm admins the same way
     for path in ["/policy/", "/privacyideaserver/"] {
         let a = send(c.get(app.url(path)), &root).expect(403);
@@ -878,26 +711,16 @@ fn superuser_realm_admins_are_gated_by_adminrealm_and_adminuser() {
 #[test]
 fn superuser_realm_without_config_gives_users() {
     let app = realms_app(AppOptions::default());
-    assert_eq!(
-        ok(
-            &app,
-            &[("username", "cornelius@realm1"), ("password", "test")]
-        ),
-        t("user", "cornelius", "realm1")
+    accepts(
+        &app,
+        &up("cornelius@realm1", "test"),
+        "user/cornelius/realm1",
     );
     let _ = HASH_OTHER;
 }
 
 fn token_exp(token: &str) -> i64 {
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<serde_json::Value>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
-        &v,
-    )
-    .expect("token");
-    data.claims["exp"].as_i64().expect("exp")
+    decode_claims(token)["exp"].as_i64().expect("exp")
 }
 
 /// Case 75: webui `jwt_validity` sets the token lifetime for admins and users;
@@ -930,9 +753,7 @@ fn case_075_jwt_validity_from_webui_policies() {
 
 /// The token types of `GET /auth/rights` for a JWT.
 fn enroll_types(app: &TestApp, token: &str) -> Vec<String> {
-    let a = app
-        .send(app.client().get(app.url("/auth/rights")), Some(token))
-        .expect(200);
+    let a = app.get_as("/auth/rights", token).expect(200);
     a.value()
         .as_object()
         .expect("object")
@@ -998,7 +819,7 @@ fn case_125_126_auth_rights_enrollable_token_types() {
     assert_eq!(enroll_types(&app, &other), ["sms"]);
 
     // Without a token: the authentication error, nothing else.
-    let a = app.send(app.client().get(app.url("/auth/rights")), Some(""));
+    let a = app.get_as("/auth/rights", "");
     assert_eq!(a.status, 401, "{}", a.text);
     assert_eq!(a.json()["result"]["status"], false);
     // POST is not a route of /auth/rights.
@@ -1052,18 +873,16 @@ fn case_077_trusted_jwt_over_http() {
                       "role": "user", "exp": exp}),
         )
     };
-    let get = |path: &str, token: &str| app.send(app.client().get(app.url(path)), Some(token));
+    let get = |path: &str, token: &str| app.get_as(path, token);
 
     // hans: a user of realmX; may use user routes, not admin routes.
     get("/auth/rights", &user("hans", exp)).expect(200);
-    let a = get("/policy/", &user("hans", exp)).expect(401);
-    assert_eq!(a.code(), 4306);
+    get("/policy/", &user("hans", exp)).expect_error(401, 4306);
     // hanswurst does not match `h.*s`.
-    let a = get("/auth/rights", &user("hanswurst", exp)).expect(401);
-    assert_eq!(a.code(), 403);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. The username hanswurst is not allowed to impersonate via JWT."
+    get("/auth/rights", &user("hanswurst", exp)).expect_error_message(
+        401,
+        403,
+        "Authentication failure. The username hanswurst is not allowed to impersonate via JWT.",
     );
     // Expired, garbage.
     assert_eq!(
@@ -1098,13 +917,7 @@ fn trusted_jwt_with_an_unusable_key_stops_the_start() {
         ),
     )
     .expect("cfg");
-    let out = std::process::Command::new(bin("pi-server"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .output()
-        .expect("run");
+    let out = run_server(&cfg, &["--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("PI_TRUSTED_JWT entry 0"), "{err}");

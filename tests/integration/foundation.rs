@@ -12,6 +12,11 @@ fn jwt(claims: serde_json::Value, alg: jsonwebtoken::Algorithm, key: &[u8]) -> S
     .expect("encode")
 }
 
+/// `claims` signed with HS256 and the test key, as the server signs.
+fn hs256(claims: serde_json::Value) -> String {
+    jwt(claims, jsonwebtoken::Algorithm::HS256, SECRET.as_bytes())
+}
+
 fn exp_in(secs: i64) -> i64 {
     chrono::Utc::now().timestamp() + secs
 }
@@ -19,12 +24,7 @@ fn exp_in(secs: i64) -> i64 {
 #[test]
 fn auth_success_shape_and_claims() {
     let app = spawn_app();
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": ADMIN, "password": ADMIN_PW})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"username": ADMIN, "password": ADMIN_PW}));
     let a = a.expect(200);
     let body = a.json();
     assert_eq!(body["id"], 2);
@@ -52,15 +52,7 @@ fn auth_success_shape_and_claims() {
     assert_eq!(a.headers["content-type"], "application/json");
     // the token: HS256 with SECRET_KEY and privacyIDEA's claims, no iat
     let token = v["token"].as_str().expect("token");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<serde_json::Value>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
-        &validation,
-    )
-    .expect("valid HS256 token");
-    let c = data.claims;
+    let c = decode_claims(token);
     assert_eq!(c["username"], ADMIN);
     assert_eq!(c["realm"], "");
     assert_eq!(c["role"], "admin");
@@ -75,50 +67,44 @@ fn auth_success_shape_and_claims() {
 fn auth_errors() {
     let app = spawn_app();
     let post = |form: &[(&str, &str)]| app.post_auth(form);
-    let a = post(&[("username", ADMIN), ("password", "wrong")]).expect(401);
-    assert_eq!(a.code(), 4031);
-    assert_eq!(a.message(), "Authentication failed.");
+    let a = post(&[("username", ADMIN), ("password", "wrong")]).expect_error_message(
+        401,
+        4031,
+        "Authentication failed.",
+    );
     assert_eq!(a.json()["result"]["status"], false);
-    let a = post(&[("username", "nobody"), ("password", "x")]).expect(401);
-    assert_eq!(a.code(), 4031);
+    post(&[("username", "nobody"), ("password", "x")]).expect_error(401, 4031);
     let a = post(&[("username", ADMIN)]).expect(401);
     assert_eq!(a.code(), 4031, "missing password is wrong credentials");
-    let a = post(&[("password", "x")]).expect(401);
-    assert_eq!(a.code(), 4032);
-    assert_eq!(a.message(), "Authentication failure. Missing Username");
-    let a = post(&[
+    post(&[("password", "x")]).expect_error_message(
+        401,
+        4032,
+        "Authentication failure. Missing Username",
+    );
+    post(&[
         ("username", ADMIN),
         ("password", ADMIN_PW),
         ("realm", "nosuchrealm"),
     ])
-    .expect(401);
-    assert_eq!(a.code(), 4031);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. Unknown realm: nosuchrealm."
+    .expect_error_message(
+        401,
+        4031,
+        "Authentication failure. Unknown realm: nosuchrealm.",
     );
     // GET is not a login
-    let a = app
-        .send(app.client().get(app.url("/auth")), Some(""))
-        .expect(405);
+    let a = app.get_as("/auth", "").expect(405);
     assert_eq!(a.json()["result"]["status"], false);
 }
 
 #[test]
 fn jwt_checks_on_admin_endpoints() {
     let app = spawn_app();
-    let get = |auth: Option<&str>| {
-        app.send(
-            app.client().get(app.url("/system/nodes")),
-            Some(auth.unwrap_or("")),
-        )
-    };
+    let get = |auth: Option<&str>| app.get_as("/system/nodes", auth.unwrap_or(""));
     // missing header
-    let a = get(None).expect(401);
-    assert_eq!(a.code(), 4033);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. Missing Authorization header."
+    let a = get(None).expect_error_message(
+        401,
+        4033,
+        "Authentication failure. Missing Authorization header.",
     );
     assert_eq!(a.json()["detail"], serde_json::Value::Null);
     assert!(
@@ -126,13 +112,9 @@ fn jwt_checks_on_admin_endpoints() {
         "error envelopes carry no versionnumber"
     );
     // garbage
-    let a = get(Some("garbage")).expect(401);
-    assert_eq!(a.code(), 4304);
-    assert!(
-        a.message()
-            .starts_with("Authentication failure. Error decoding the Authorization token: "),
-        "{}",
-        a.message()
+    let a = get(Some("garbage")).expect_error(401, 4304);
+    a.assert_message_starts_with(
+        "Authentication failure. Error decoding the Authorization token: ",
     );
     // bad signature
     let forged = jwt(
@@ -162,26 +144,20 @@ fn jwt_checks_on_admin_endpoints() {
     );
     assert_eq!(get(Some(&hs512)).expect(401).code(), 4304);
     // expired
-    let expired = jwt(
-        json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(-600)}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
-    );
-    let a = get(Some(&expired)).expect(401);
-    assert_eq!(a.code(), 4305);
-    assert_eq!(
-        a.message(),
-        "Authentication failure. Your token has expired: Signature has expired"
+    let expired =
+        hs256(json!({"username": "admin", "realm": "", "role": "admin", "exp": exp_in(-600)}));
+    get(Some(&expired)).expect_error_message(
+        401,
+        4305,
+        "Authentication failure. Your token has expired: Signature has expired",
     );
     // wrong role
-    let user = jwt(
-        json!({"username": "u", "realm": "r", "role": "user", "exp": exp_in(600)}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
+    let user = hs256(json!({"username": "u", "realm": "r", "role": "user", "exp": exp_in(600)}));
+    get(Some(&user)).expect_error_message(
+        401,
+        4306,
+        "Authentication failure. You do not have the necessary role (['admin']) to access this resource!",
     );
-    let a = get(Some(&user)).expect(401);
-    assert_eq!(a.code(), 4306);
-    assert_eq!(a.message(), "Authentication failure. You do not have the necessary role (['admin']) to access this resource!");
     // a valid admin token in PI-Authorization, then Authorization, then with Bearer
     let good = app.token();
     app.send(
@@ -194,11 +170,7 @@ fn jwt_checks_on_admin_endpoints() {
     get(Some(&good)).expect(200);
     get(Some(&format!("Bearer {good}"))).expect(200);
     // no exp: accepted (privacyIDEA does not require exp)
-    let no_exp = jwt(
-        json!({"username": "admin", "realm": "", "role": "admin"}),
-        jsonwebtoken::Algorithm::HS256,
-        SECRET.as_bytes(),
-    );
+    let no_exp = hs256(json!({"username": "admin", "realm": "", "role": "admin"}));
     get(Some(&no_exp)).expect(200);
 }
 
@@ -338,13 +310,9 @@ fn http_layer_errors_are_enveloped() {
 #[test]
 fn health_probes() {
     let app = spawn_app();
-    let a = app
-        .send(app.client().get(app.url("/healthz/livez")), Some(""))
-        .expect(200);
+    let a = app.get_as("/healthz/livez", "").expect(200);
     assert_eq!(a.value()["status"], "OK");
-    let a = app
-        .send(app.client().get(app.url("/healthz/readyz")), Some(""))
-        .expect(200);
+    let a = app.get_as("/healthz/readyz", "").expect(200);
     assert_eq!(a.value()["status"], "ready");
 }
 
@@ -360,9 +328,7 @@ fn database_down_then_up_without_restart() {
         create_admin: false,
         ..Default::default()
     });
-    let a = app
-        .send(app.client().get(app.url("/healthz/readyz")), Some(""))
-        .expect(503);
+    let a = app.get_as("/healthz/readyz", "").expect(503);
     assert_eq!(a.json()["result"]["status"], false);
     let a = app
         .send(
@@ -374,8 +340,7 @@ fn database_down_then_up_without_restart() {
         .expect(503);
     assert_eq!(a.json()["result"]["status"], false);
     std::fs::create_dir_all(&db_dir).expect("mkdir");
-    app.send(app.client().get(app.url("/healthz/readyz")), Some(""))
-        .expect(200);
+    app.get_as("/healthz/readyz", "").expect(200);
     // now an admin can be created and can log in, with no restart
     let out = std::process::Command::new(bin("pi-manage"))
         .arg("--config")
@@ -407,11 +372,9 @@ fn opens_a_privacyidea_sqlite_database_as_is() {
 
 #[test]
 fn opens_a_privacyidea_postgresql_database_as_is() {
-    let Some(pg) = PgDb::create() else {
-        eprintln!("PI_TEST_POSTGRES_URL not set; PostgreSQL part skipped");
+    let Some(pg) = PgDb::with_privacyidea_schema("PostgreSQL part") else {
         return;
     };
-    pg.exec(&fixture("privacyidea-3.14-postgresql-schema.sql"));
     let app = spawn_app_with(AppOptions {
         db: Db::Uri(pg.uri.clone()),
         ..Default::default()
@@ -488,10 +451,7 @@ fn responses_are_signed_with_the_audit_key() {
     assert!(body.get("nonce").is_none());
     assert_eq!(body["result"]["status"], false);
     verify_signed(&app.get("/no/such/route").expect(404));
-    verify_signed(
-        &app.send(app.client().get(app.url("/policy/")), Some(""))
-            .expect(401),
-    );
+    verify_signed(&app.get_as("/policy/", "").expect(401));
     // A policy export is a file, not JSON: not signed.
     let export = app.get("/policy/export/all.cfg").expect(200);
     assert!(export.text.starts_with("[signed]"), "{}", export.text);
@@ -506,35 +466,26 @@ fn a_contains_escaped_unicode(app: &TestApp) -> bool {
 
 #[test]
 fn no_signature_without_keys_or_when_switched_off() {
-    let plain = spawn_app();
-    assert!(plain
-        .get("/policy/")
-        .expect(200)
-        .json()
-        .get("signature")
-        .is_none());
-    let off = spawn_app_with(AppOptions {
-        extra_cfg: [signing_keys(), vec!["PI_NO_RESPONSE_SIGN = True".into()]].concat(),
-        ..AppOptions::default()
-    });
-    assert!(off
-        .get("/policy/")
-        .expect(200)
-        .json()
-        .get("signature")
-        .is_none());
-    // Only the private key: privacyIDEA signs nothing.
-    let half = spawn_app_with(AppOptions {
-        extra_cfg: vec![format!(
-            "PI_AUDIT_KEY_PRIVATE = '{}'",
-            key_fixture("trusted-rsa.key")
-        )],
-        ..AppOptions::default()
-    });
-    assert!(half
-        .get("/policy/")
-        .expect(200)
-        .json()
-        .get("signature")
-        .is_none());
+    for (what, extra_cfg) in [
+        ("no keys", vec![]),
+        (
+            "switched off",
+            [signing_keys(), vec!["PI_NO_RESPONSE_SIGN = True".into()]].concat(),
+        ),
+        // Only the private key: privacyIDEA signs nothing.
+        (
+            "only the private key",
+            vec![format!(
+                "PI_AUDIT_KEY_PRIVATE = '{}'",
+                key_fixture("trusted-rsa.key")
+            )],
+        ),
+    ] {
+        let app = spawn_app_with(AppOptions {
+            extra_cfg,
+            ..AppOptions::default()
+        });
+        let body = app.get("/policy/").expect(200).json();
+        assert!(body.get("signature").is_none(), "{what}");
+    }
 }

@@ -28,25 +28,20 @@ use test_ldap::{free_port, with, TestLdap};
 #[path = "../../crates/pi-realm/tests/common/mod.rs"]
 mod test_ldap;
 
-/// `L1` of spec/resolvers-sql-ldap.md §7: the `ldap1` body as JSON.
+/// `L1` of spec/resolvers-sql-ldap.md §7: the `ldap1` body as JSON (typed
+/// values, as the WebUI posts them).
 fn l1(uri: &str) -> Value {
-    json!({
-        "type": "ldapresolver",
-        "LDAPURI": uri,
-        "LDAPBASE": "dc=example,dc=org",
-        "BINDDN": "cn=admin,dc=example,dc=org",
-        "BINDPW": "adminpw",
-        "LOGINNAMEATTRIBUTE": "uid",
-        "LDAPSEARCHFILTER": "(objectClass=inetOrgPerson)",
-        "USERINFO": "{\"username\":\"uid\",\"givenname\":\"givenName\",\"surname\":\"sn\",\"email\":\"mail\",\"phone\":\"telephoneNumber\",\"mobile\":\"mobile\"}",
-        "UIDTYPE": "DN",
-        "TIMEOUT": 5,
-        "SIZELIMIT": 500,
-        "CACHE_TIMEOUT": 120,
-        "NOREFERRALS": true,
-        "EDITABLE": false,
-        "AUTHTYPE": "Simple",
-    })
+    with(
+        test_ldap::ldap1(uri),
+        json!({
+            "type": "ldapresolver",
+            "TIMEOUT": 5,
+            "SIZELIMIT": 500,
+            "CACHE_TIMEOUT": 120,
+            "NOREFERRALS": true,
+            "EDITABLE": false,
+        }),
+    )
 }
 
 /// `detail.description` with the timing (`0.0123s`) replaced by `<t>s`.
@@ -75,10 +70,7 @@ const OK5: &str = "Your LDAP config seems to be OK, 5 user objects found in <t>s
 const BIND_FAILED: &str = "ERR907: Unable to perform bind operation: invalidCredentials (49)!";
 
 fn app_with_superuser() -> TestApp {
-    spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..AppOptions::default()
-    })
+    spawn_app_with_superuser_realms("['superuser']")
 }
 
 #[test]
@@ -88,109 +80,76 @@ fn resolver_test_and_crud_spec_7_1() {
     };
     let app = app_with_superuser();
     let body = l1(&ldap.uri);
-    // spec/resolvers-sql-ldap.md §7.1 rows: (body, value, description) — observed on the release
+    // spec/resolvers-sql-ldap.md §7.1 rows: (changes to `body`, value, description) — observed on the release
     let rows: Vec<(Value, bool, &str)> = vec![
-        (body.clone(), true, OK5),
+        (json!({}), true, OK5),
+        (json!({"BINDPW": "wrong"}), false, BIND_FAILED),
         (
-            with(body.clone(), json!({"BINDPW": "wrong"})),
+            json!({"BINDDN": "cn=nobody,dc=example,dc=org"}),
             false,
             BIND_FAILED,
         ),
+        (json!({"BINDDN": "", "BINDPW": ""}), true, OK5),
         (
-            with(
-                body.clone(),
-                json!({"BINDDN": "cn=nobody,dc=example,dc=org"}),
-            ),
-            false,
-            BIND_FAILED,
-        ),
-        (
-            with(body.clone(), json!({"BINDDN": "", "BINDPW": ""})),
-            true,
-            OK5,
-        ),
-        (
-            with(body.clone(), json!({"AUTHTYPE": "unknown"})),
+            json!({"AUTHTYPE": "unknown"}),
             false,
             "ERR907: Unsupported authentication type: unknown",
         ),
+        (json!({"UIDTYPE": "entryUUID"}), true, OK5),
         (
-            with(body.clone(), json!({"UIDTYPE": "entryUUID"})),
-            true,
-            OK5,
-        ),
-        (
-            with(body.clone(), json!({"UIDTYPE": "employeeType"})),
+            json!({"UIDTYPE": "employeeType"}),
             true,
             "Your LDAP config seems to be OK, 0 user objects found in <t>s.",
         ),
+        (json!({"USERINFO": null}), false, "'USERINFO'"),
         (
-            with(body.clone(), json!({"USERINFO": null})),
-            false,
-            "'USERINFO'",
-        ),
-        (
-            with(
-                body.clone(),
-                json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"}),
-            ),
+            json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"}),
             false,
             "invalid filter",
         ),
         (
-            with(
-                body.clone(),
-                json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"}),
-            ),
+            json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"}),
             false,
             "malformed filter",
         ),
         (
-            with(body.clone(), json!({"SIZELIMIT": 2})),
+            json!({"SIZELIMIT": 2}),
             true,
             "Your LDAP config seems to be OK, 2 user objects found in <t>s.",
         ),
         (
-            with(body.clone(), json!({"LDAPBASE": "dc=nothere,dc=org"})),
+            json!({"LDAPBASE": "dc=nothere,dc=org"}),
             true,
             "Your LDAP config seems to be OK, 0 user objects found in <t>s.",
         ),
         (
-            with(
-                body.clone(),
-                json!({"LDAPURI": format!("ldap://127.0.0.1:{}, {}", free_port(), ldap.uri)}),
-            ),
+            json!({"LDAPURI": format!("ldap://127.0.0.1:{}, {}", free_port(), ldap.uri)}),
             true,
             OK5,
         ),
         (
-            with(
-                body.clone(),
-                json!({"LDAPURI": format!("ldap://127.0.0.1:{}", free_port())}),
-            ),
+            json!({"LDAPURI": format!("ldap://127.0.0.1:{}", free_port())}),
             false,
             "no active server available in server pool after maximum number of tries",
         ),
         (
-            with(body.clone(), json!({"UIDTYPE": null})),
+            json!({"UIDTYPE": null}),
             false,
             "'NoneType' object has no attribute 'lower'",
         ),
         (
-            with(body.clone(), json!({"LDAPSEARCHFILTER": null})),
+            json!({"LDAPSEARCHFILTER": null}),
             false,
             "'LDAPSEARCHFILTER'",
         ),
         (
-            with(
-                body.clone(),
-                json!({"USERINFO": "{username: uid, email: mail}"}),
-            ),
+            json!({"USERINFO": "{username: uid, email: mail}"}),
             true,
             OK5,
         ),
     ];
-    for (b, value, desc) in rows {
+    for (changes, value, desc) in rows {
+        let b = with(body.clone(), changes);
         let a = app.post_json("/resolver/test", &b).expect(200);
         assert_eq!(a.value(), json!(value), "{b}");
         assert_eq!(description(&a), desc, "{b}");
@@ -277,6 +236,17 @@ fn resolver_test_and_crud_spec_7_1() {
     }
 }
 
+/// A directory (`None`: the test is skipped) and an app with the superuser
+/// realm `superuser` whose realm `realm` holds the resolver `ldap1` (L1).
+fn ldap1_in_realm(realm: &str) -> Option<(TestLdap, TestApp)> {
+    let ldap = TestLdap::get(false)?;
+    let app = app_with_superuser();
+    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
+    app.post_form(&format!("/realm/{realm}"), &[("resolvers", "ldap1")])
+        .expect(200);
+    Some((ldap, app))
+}
+
 fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
     app.send(
         app.client()
@@ -288,13 +258,9 @@ fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
 
 #[test]
 fn auth_ldap_users_spec_7_5() {
-    let Some(ldap) = TestLdap::get(false) else {
+    let Some((ldap, app)) = ldap1_in_realm("superuser") else {
         return;
     };
-    let app = app_with_superuser();
-    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
-    app.post_form("/realm/superuser", &[("resolvers", "ldap1")])
-        .expect(200);
     // accepted: (login, password, username in the answer) — observed on the release
     for (login, pw, name) in [
         ("alice@superuser", "alicepw", "alice"),
@@ -308,8 +274,7 @@ fn auth_ldap_users_spec_7_5() {
         assert_eq!(v["realm"], "superuser");
         // the JWT works for admin endpoints
         let token = v["token"].as_str().unwrap().to_owned();
-        app.send(app.client().get(app.url("/realm/")), Some(&token))
-            .expect(200);
+        app.get_as("/realm/", &token).expect(200);
     }
     // rejected: every failure is the same 401/4031
     for (login, pw) in [
@@ -373,19 +338,14 @@ fn auth_ldap_users_spec_7_5() {
     let a = auth(&app, "eve@mixed2", "evepw").expect(200);
     assert_eq!(a.value()["username"], "eve");
     // the resolver cannot be deleted while in a realm (L59)
-    let a = app.delete("/resolver/ldap1").expect(400);
-    assert_eq!(a.code(), 302);
+    app.delete("/resolver/ldap1").expect_error(400, 302);
 }
 
 #[test]
 fn userinfo_condition_sees_ldap_attributes() {
-    let Some(ldap) = TestLdap::get(false) else {
+    let Some((_ldap, app)) = ldap1_in_realm("ldaprealm") else {
         return;
     };
-    let app = app_with_superuser();
-    app.post_json("/resolver/ldap1", &l1(&ldap.uri)).expect(200);
-    app.post_form("/realm/ldaprealm", &[("resolvers", "ldap1")])
-        .expect(200);
     // a user-scope policy for users whose LDAP mail is alice's, and one for everybody
     app.post_json(
         "/policy/mailpol",

@@ -130,15 +130,14 @@ fn lint_route_admin_lockout_and_gate() {
     app.store().delete_policy("readers").expect("delete");
     app.put_admin_policy("others", "enable", "admin");
     for path in ["/policy/lint", "/policy/lint/"] {
-        let a = app.get(path).expect(403);
-        assert_eq!(a.code(), 303);
-        assert_eq!(
-            a.message(),
-            "Admin actions are defined, but the action policyread is not allowed!"
+        app.get(path).expect_error_message(
+            403,
+            303,
+            "Admin actions are defined, but the action policyread is not allowed!",
         );
     }
     // no token: 401
-    let a = app.send(app.client().get(app.url("/policy/lint")), Some(""));
+    let a = app.get_as("/policy/lint", "");
     assert_eq!(a.status, 401, "{}", a.text);
 }
 

@@ -123,18 +123,24 @@ fn setup_on_a_fresh_machine_then_login() {
     assert_eq!(status, 200);
 }
 
-#[test]
-fn create_tables_and_enckey() {
+/// A fresh directory holding a `pi.cfg` written by `text` (given the directory).
+fn temp_cfg(
+    text: impl FnOnce(&std::path::Path) -> String,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("pi.cfg");
-    std::fs::write(
-        &cfg,
+    std::fs::write(&cfg, text(dir.path())).expect("cfg");
+    (dir, cfg)
+}
+
+#[test]
+fn create_tables_and_enckey() {
+    let (dir, cfg) = temp_cfg(|d| {
         format!(
             "SQLALCHEMY_DATABASE_URI = 'sqlite:///{d}/db.sqlite'\nSECRET_KEY = 'x'\nPI_PEPPER = 'y'\nPI_ENCFILE = '{d}/enckey'\n",
-            d = dir.path().display()
-        ),
-    )
-    .expect("cfg");
+            d = d.display()
+        )
+    });
     let (ok, _, err) = manage(&cfg, &["create_tables"], None);
     assert!(ok, "{err}");
     assert!(dir.path().join("db.sqlite").exists());
@@ -150,18 +156,9 @@ fn create_tables_and_enckey() {
 
 #[test]
 fn config_errors_stop_startup_with_file_and_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = dir.path().join("pi.cfg");
-    std::fs::write(
-        &cfg,
-        "# comment\nSECRET_KEY = 'x'\nPI_PEPPER = 'unterminated\n",
-    )
-    .expect("cfg");
-    let out = Command::new(bin("pi-server"))
-        .arg("--config")
-        .arg(&cfg)
-        .output()
-        .expect("run");
+    let (_dir, cfg) =
+        temp_cfg(|_| "# comment\nSECRET_KEY = 'x'\nPI_PEPPER = 'unterminated\n".into());
+    let out = run_server(&cfg, &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pi.cfg"), "{err}");
@@ -175,13 +172,6 @@ fn ok_out(cfg: &std::path::Path, args: &[&str]) -> String {
     let (ok, out, err) = manage(cfg, args, None);
     assert!(ok, "pi-manage {args:?}: {err}");
     out
-}
-
-#[track_caller]
-fn fails(cfg: &std::path::Path, args: &[&str]) -> String {
-    let (ok, _, err) = manage(cfg, args, None);
-    assert!(!ok, "pi-manage {args:?} should fail");
-    err
 }
 
 #[test]
@@ -221,12 +211,13 @@ fn config_commands_change_what_the_running_server_serves() {
     let served = app.get("/resolver/fromcli").expect(200).value();
     assert_eq!(served["fromcli"]["type"], "passwdresolver");
     assert_eq!(served["fromcli"]["data"]["fileName"], json!(passwd));
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
-        &["config", "resolver", "create", "x", "nosuchtype", &conf]
+        &["config", "resolver", "create", "x", "nosuchtype", &conf],
+        None,
     )
     .contains("resolver type : nosuchtype not in"));
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
         &[
             "config",
@@ -235,10 +226,11 @@ fn config_commands_change_what_the_running_server_serves() {
             "bad name",
             "passwdresolver",
             &conf
-        ]
+        ],
+        None,
     )
     .contains("Invalid resolver name"));
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
         &[
             "config",
@@ -247,7 +239,8 @@ fn config_commands_change_what_the_running_server_serves() {
             "fromcli",
             "ldapresolver",
             &conf
-        ]
+        ],
+        None,
     )
     .contains("other type"));
     assert_eq!(
@@ -274,11 +267,16 @@ fn config_commands_change_what_the_running_server_serves() {
     );
     let served = app.get("/realm/").expect(200).value();
     assert_eq!(served["second"]["default"], true);
-    assert!(fails(&cfg, &["config", "realm", "set_default", "nosuch"]).contains("does not exist"));
     assert!(
-        fails(&cfg, &["config", "realm", "create", "bad#name", "files"])
-            .contains("Invalid realm name")
+        manage_err(&cfg, &["config", "realm", "set_default", "nosuch"], None)
+            .contains("does not exist")
     );
+    assert!(manage_err(
+        &cfg,
+        &["config", "realm", "create", "bad#name", "files"],
+        None
+    )
+    .contains("Invalid realm name"));
 
     // Policies: create from arguments and from a Python dict file, list, switch, delete.
     ok_out(
@@ -335,12 +333,13 @@ fn config_commands_change_what_the_running_server_serves() {
     );
 
     // Invalid input changes nothing.
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
-        &["config", "policy", "create", "x", "webui", "nosuchaction"]
+        &["config", "policy", "create", "x", "webui", "nosuchaction"],
+        None,
     )
     .contains("Invalid actions"));
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
         &[
             "config",
@@ -349,11 +348,12 @@ fn config_commands_change_what_the_running_server_serves() {
             "bad name",
             "webui",
             "login_mode=userstore"
-        ]
+        ],
+        None,
     )
     .contains("bad name"));
     let not_a_dict = crate::realm::write_file(&app, "list.py", "['a']\n");
-    assert!(fails(
+    assert!(manage_err(
         &cfg,
         &[
             "config",
@@ -364,10 +364,14 @@ fn config_commands_change_what_the_running_server_serves() {
             "a",
             "-f",
             &not_a_dict
-        ]
+        ],
+        None,
     )
     .contains("dict"));
-    assert!(fails(&cfg, &["config", "policy", "enable", "nosuch"]).contains("does not exist"));
+    assert!(
+        manage_err(&cfg, &["config", "policy", "enable", "nosuch"], None)
+            .contains("does not exist")
+    );
     assert_eq!(
         app.get("/policy/")
             .expect(200)
@@ -381,7 +385,10 @@ fn config_commands_change_what_the_running_server_serves() {
         ok_out(&cfg, &["config", "policy", "delete", "webpol"]),
         "Successfully deleted policy 'webpol'\n"
     );
-    assert!(fails(&cfg, &["config", "policy", "delete", "webpol"]).contains("does not exist"));
+    assert!(
+        manage_err(&cfg, &["config", "policy", "delete", "webpol"], None)
+            .contains("does not exist")
+    );
     ok_out(&cfg, &["config", "realm", "clear_default"]);
     assert_eq!(
         ok_out(&cfg, &["config", "realm", "delete", "realm-a"]),

@@ -31,13 +31,8 @@ pub(crate) fn cornelius_resolver(app: &TestApp, name: &str, pw: &str) {
 }
 
 fn login_status(app: &TestApp, user: &str, pw: &str) -> u16 {
-    app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .form(&[("username", user), ("password", pw)]),
-        Some(""),
-    )
-    .status
+    app.post_auth(&[("username", user), ("password", pw)])
+        .status
 }
 
 /// The password (of `pws`) that logs `user` in: tells which resolver won.
@@ -252,13 +247,8 @@ fn case_090_system_nodes() {
     let v = app.get("/system/nodes").expect(200).value();
     assert_eq!(v, json!([{"name": "testnode", "uuid": uuid.trim()}]));
     // user tokens may not list nodes
-    let a = app
-        .send(
-            app.client().get(app.url("/system/nodes")),
-            Some(&user_token("u", "r")),
-        )
-        .expect(401);
-    assert_eq!(a.code(), 4306);
+    app.get_as("/system/nodes", &user_token("u", "r"))
+        .expect_error(401, 4306);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! control, route-template labels, snapshot/pool/remote series),
 //! `pi-server --check-config`, `--openapi` and JSON logs.
 
-use crate::support::{bin, spawn_app, spawn_app_with, AppOptions};
+use crate::support::{bin, run_server, spawn_app, spawn_app_with, AppOptions};
 use serde_json::{json, Value};
 
 /// A concrete path for a documented template: the parameter's `example`
@@ -310,12 +310,7 @@ fn json_logs_are_one_object_per_line() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(bin("pi-server"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--check-config")
-        .output()
-        .unwrap();
+    let out = run_server(&cfg, &["--check-config"]);
     assert!(
         out.status.success(),
         "{}",

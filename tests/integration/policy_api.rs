@@ -153,22 +153,17 @@ fn case_029_user_scope_without_action() {
 #[test]
 fn case_030_post_check_is_the_reserved_name() {
     let app = spawn_app();
-    bad(
-        post(&app, "check", json!({"scope": "user", "action": "enable"})),
-        "Invalid policy name: check",
-    );
-    bad(
-        post(&app, "CHECK", json!({"scope": "user", "action": "enable"})),
-        "Invalid policy name: CHECK",
-    );
+    for name in ["check", "CHECK"] {
+        bad(
+            post(&app, name, json!({"scope": "user", "action": "enable"})),
+            &format!("Invalid policy name: {name}"),
+        );
+    }
 }
 
 #[test]
 fn case_031_032_admin_realms() {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['adminrealm']".into()],
-        ..AppOptions::default()
-    });
+    let app = spawn_app_with_superuser_realms("['adminrealm']");
     realms(&app);
     for (realm, shown) in [("test", "test"), ("realm1", "realm1")] {
         bad(
@@ -276,22 +271,16 @@ fn case_037_rename() {
         app.patch_json("/policy/no_such", &json!({"name": "x"})),
         "Policy does not exist: no_such",
     );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "pol_b"})),
-        "Policy already exists: pol_b",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({})),
-        "Missing parameter: name",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "check"})),
-        "Invalid policy name: check",
-    );
-    bad(
-        app.patch_json("/policy/pol_a", &json!({"name": "a/b"})),
-        "The name of the policy may only contain the characters a-zA-Z0-9_. -",
-    );
+    // refused renames of pol_a: (body, message)
+    let invalid_name = "The name of the policy may only contain the characters a-zA-Z0-9_. -";
+    for (body, message) in [
+        (json!({"name": "pol_b"}), "Policy already exists: pol_b"),
+        (json!({}), "Missing parameter: name"),
+        (json!({"name": "check"}), "Invalid policy name: check"),
+        (json!({"name": "a/b"}), invalid_name),
+    ] {
+        bad(app.patch_json("/policy/pol_a", &body), message);
+    }
     // quirk Q9: a rename may introduce a space
     app.patch_json("/policy/pol_a", &json!({"name": "x10 renamed"}))
         .expect(200);

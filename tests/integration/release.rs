@@ -22,10 +22,7 @@ const SUPERUSERS: &str = "root:$6$refsalt0$SohpJS9U1We87AD960xR5Y.NWLYZVytuhagbr
 /// The local admin `admin`, `realm1` (reso1: alice/alicepw, bob/bobpw,
 /// default realm) and the superuser realm `superuser` (root/rootpw).
 fn app() -> TestApp {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..AppOptions::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     crate::realm::passwd_resolver(&app, "reso1", USERS);
     crate::realm::passwd_resolver(&app, "supers", SUPERUSERS);
     form_realm(&app, "realm1", "reso1");
@@ -34,12 +31,7 @@ fn app() -> TestApp {
 }
 
 fn auth(app: &TestApp, user: &str, pw: &str) -> Answer {
-    app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"username": user, "password": pw})),
-        Some(""),
-    )
+    app.post_auth_json(&json!({"username": user, "password": pw}))
 }
 
 fn policy(app: &TestApp, name: &str, body: Value) {
@@ -191,11 +183,10 @@ fn auth_webui_settings_follow_webui_policies_as_in_the_release() {
         json!({"scope": "webui", "action": "logout_time=200"}),
     );
     for (u, p) in LOGINS {
-        let a = auth(&app, u, p).expect(403);
-        assert_eq!(a.code(), 303);
-        assert_eq!(
-            a.message(),
-            "There are policies with conflicting actions: ['w1', 'w8']"
+        auth(&app, u, p).expect_error_message(
+            403,
+            303,
+            "There are policies with conflicting actions: ['w1', 'w8']",
         );
     }
     app.delete("/policy/w8").expect(200);
@@ -287,12 +278,7 @@ fn wrong_credentials_say_authentication_failed() {
         );
         assert_eq!(a.json()["id"], 1);
     }
-    let a = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"password": "x"})),
-        Some(""),
-    );
+    let a = app.post_auth_json(&json!({"password": "x"}));
     assert_eq!(
         a.expect(401).message(),
         "Authentication failure. Missing Username"
@@ -485,12 +471,7 @@ fn hide_specific_error_message_masks_auth_errors() {
     masked(auth(&app, "bob", "wrong"), 401);
     masked(auth(&app, "bob@nosuchrealm", "wrong"), 401);
     masked(auth(&app, ADMIN, "wrong"), 401);
-    let no_user = app.send(
-        app.client()
-            .post(app.url("/auth"))
-            .json(&json!({"password": "x"})),
-        Some(""),
-    );
+    let no_user = app.post_auth_json(&json!({"password": "x"}));
     masked(no_user, 401);
     auth(&app, "bob", "bobpw").expect(200);
     // Restricted to alice: bob's errors are specific again.
@@ -522,26 +503,19 @@ fn tokens_without_a_user_or_role_are_refused() {
         json!({"role": "admin", "realm": "", "username": "", "exp": exp}),
         json!({"role": "admin", "realm": "", "username": 5, "exp": exp}),
     ] {
-        let a = app
-            .send(app.client().get(app.url("/policy/")), Some(&sign(claims)))
-            .expect(401);
-        assert_eq!(a.code(), 4032);
-        assert_eq!(
-            a.message(),
-            "Authentication failure. The Authorization token does not name a user."
+        app.get_as("/policy/", &sign(claims)).expect_error_message(
+            401,
+            4032,
+            "Authentication failure. The Authorization token does not name a user.",
         );
     }
     let t = sign(json!({"username": "admin", "realm": "", "exp": exp}));
-    let a = app
-        .send(app.client().get(app.url("/policy/")), Some(&t))
-        .expect(401);
+    let a = app.get_as("/policy/", &t).expect(401);
     assert_eq!(
         (a.code(), a.message().as_str()),
         (4306, "Authentication failure. You do not have the necessary role (['admin']) to access this resource!")
     );
-    let a = app
-        .send(app.client().get(app.url("/auth/rights")), Some(&t))
-        .expect(401);
+    let a = app.get_as("/auth/rights", &t).expect(401);
     assert_eq!(
         (a.code(), a.message().as_str()),
         (4306, "Authentication failure. You do not have the necessary role (['user', 'admin']) to access this resource!")

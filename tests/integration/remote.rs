@@ -78,13 +78,8 @@ fn case_078_080_authentication_required() {
     );
     assert_eq!(a.expect(401).code(), 4033);
     let user = user_token("selfservice", "realm1");
-    let a = app
-        .send(
-            app.client().get(app.url("/privacyideaserver/")),
-            Some(&user),
-        )
-        .expect(401);
-    assert_eq!(a.code(), 4306);
+    app.get_as("/privacyideaserver/", &user)
+        .expect_error(401, 4306);
 }
 
 #[test]
@@ -190,30 +185,23 @@ fn case_087_spaces_tls_off_and_unknown_delete() {
         app.get("/privacyideaserver/").value()["my_server"]["description"],
         ""
     );
-    let a = app.delete("/privacyideaserver/nosuch").expect(404);
-    assert_eq!(a.code(), 601);
-    assert_eq!(
-        a.message(),
-        "The requested PrivacyIDEAServer could not be found."
-    );
+    app.delete("/privacyideaserver/nosuch")
+        .expect_error_message(
+            404,
+            601,
+            "The requested PrivacyIDEAServer could not be found.",
+        );
 }
 
 #[test]
 fn bad_input_is_refused_and_changes_nothing() {
     let app = spawn_app();
-    let a = app
-        .post_form("/privacyideaserver/s", &[("description", "x")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
-    assert_eq!(a.message(), "ERR905: Missing parameter: url");
-    let a = app
-        .post_form("/privacyideaserver/s", &[("url", "ftp://pi")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
-    let a = app
-        .post_form("/privacyideaserver/s", &[("url", "not a url")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_form("/privacyideaserver/s", &[("description", "x")])
+        .expect_error_message(400, 905, "ERR905: Missing parameter: url");
+    app.post_form("/privacyideaserver/s", &[("url", "ftp://pi")])
+        .expect_error(400, 905);
+    app.post_form("/privacyideaserver/s", &[("url", "not a url")])
+        .expect_error(400, 905);
     assert_eq!(app.get("/privacyideaserver/").value(), json!({}));
 }
 
@@ -341,8 +329,7 @@ fn gates_read_write_neither() {
     app.put_admin_policy("rw", "privacyideaserver_write", "writer");
     app.put_admin_policy("other", "policyread", "nobody");
     let denied = |a: Answer, action: &str| {
-        let a = a.expect(403);
-        assert_eq!(a.code(), 303);
+        let a = a.expect_error(403, 303);
         assert_eq!(
             a.message(),
             format!("Admin actions are defined, but the action {action} is not allowed!")

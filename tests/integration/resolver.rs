@@ -91,10 +91,7 @@ fn case_046_unknown_resolver_is_empty() {
     // case-insensitive by name
     passwd_resolver(&app, "MyReso", &passwords_file());
     let v = app.get("/resolver/myreso").expect(200).value();
-    assert_eq!(
-        v.as_object().expect("obj").keys().collect::<Vec<_>>(),
-        ["MyReso"]
-    );
+    assert_eq!(keys(&v), ["MyReso"]);
 }
 
 #[test]
@@ -246,8 +243,7 @@ fn case_052_type_errors() {
     // unknown type: privacyIDEA 500, here 400 naming the known types
     let a = app
         .post_form("/resolver/x", &[("type", "nosuchtype")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
+        .expect_error(400, 905);
     assert!(a.message().contains("nosuchtype"), "{}", a.message());
     let a = app
         .post_form("/resolver/x", &[("fileName", "/etc/passwd")])
@@ -256,10 +252,8 @@ fn case_052_type_errors() {
     let a = app.post_form("/resolver/x", &[("type", "")]).expect(400);
     assert_eq!(a.message(), "ERR905: Missing parameter: type");
     // invalid name: privacyIDEA 500, here 400
-    let a = app
-        .post_form("/resolver/bad%23name", &[("type", "passwdresolver")])
-        .expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_form("/resolver/bad%23name", &[("type", "passwdresolver")])
+        .expect_error(400, 905);
     // same name (any case) with another type
     passwd_resolver(&app, "reso", &passwords_file());
     let a = app.post_form("/resolver/RESO", &ldap_form(&[])).expect(400);
@@ -279,13 +273,11 @@ fn case_052_type_errors() {
         1
     );
     // `type.X` without `X`
-    let a = app
-        .post_form(
-            "/resolver/reso",
-            &[("type", "passwdresolver"), ("type.extra", "string")],
-        )
-        .expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_form(
+        "/resolver/reso",
+        &[("type", "passwdresolver"), ("type.extra", "string")],
+    )
+    .expect_error(400, 905);
 }
 
 #[test]
@@ -399,13 +391,8 @@ fn resolver_used_for_logins_after_update() {
     .expect(200);
     crate::realm::form_realm(&app, "realm1", "r");
     let login = |u: &str| {
-        app.send(
-            app.client()
-                .post(app.url("/auth"))
-                .form(&[("username", u), ("password", "test")]),
-            Some(""),
-        )
-        .status
+        app.post_auth(&[("username", u), ("password", "test")])
+            .status
     };
     assert_eq!(login("alice"), 200);
     assert_eq!(login("bob"), 401);

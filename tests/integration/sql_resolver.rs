@@ -22,8 +22,6 @@
 use crate::realm::{form_realm, passwd_resolver, passwords_file, HASH_TEST};
 use crate::support::*;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const MAP: &str = r#"{"userid":"id","username":"username","givenname":"givenname","surname":"surname","email":"email","phone":"phone","mobile":"mobile","password":"password"}"#;
 
@@ -35,23 +33,17 @@ fn fixture_sql() -> String {
     .expect("fixture")
 }
 
+/// The resolver `sql1` on [`user_table`].
+fn add_sql1(app: &TestApp) {
+    let path = user_table(app);
+    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
+        .expect(200);
+}
+
 /// The spec/resolvers-sql-ldap.md §6.2 user table as a SQLite file in the app's directory.
 fn user_table(app: &TestApp) -> String {
     let path = app.dir.path().join("users.sqlite");
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()")
-        .arg(&path)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(fixture_sql().as_bytes())
-        .expect("write");
-    assert!(child.wait().expect("python3").success());
+    sqlite_script(&path, &fixture_sql());
     path.display().to_string()
 }
 
@@ -77,6 +69,15 @@ fn role_of(a: &Answer) -> (String, String, String) {
         v["username"].as_str().expect("username").to_owned(),
         v["realm"].as_str().expect("realm").to_owned(),
     )
+}
+
+/// Each `(login, password)` logs in to the realm `superuser` as an admin.
+#[track_caller]
+fn assert_superuser_admins(app: &TestApp, logins: &[(&str, &str)]) {
+    for (login, pw) in logins {
+        let a = auth(app, &format!("{login}@superuser"), pw).expect(200);
+        assert_eq!(role_of(&a), t("admin", login, "superuser"), "{login}");
+    }
 }
 
 fn t(role: &str, user: &str, realm: &str) -> (String, String, String) {
@@ -142,8 +143,8 @@ fn sql_resolver_test_endpoint_matches_the_release() {
     // the release answers 500 without `Table`; we answer a parameter error
     let mut body = sqlite_body(&path, json!({}));
     body.as_object_mut().expect("object").remove("Table");
-    let a = app.post_json("/resolver/test", &body).expect(400);
-    assert_eq!(a.code(), 905);
+    app.post_json("/resolver/test", &body)
+        .expect_error(400, 905);
     // an unreachable database server is a clean -1 in time
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -164,10 +165,7 @@ fn sql_resolver_test_endpoint_matches_the_release() {
 
 #[test]
 fn sql_users_log_in_through_realms() {
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..Default::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     let path = user_table(&app);
     let a = app
         .post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
@@ -189,21 +187,21 @@ fn sql_users_log_in_through_realms() {
         t("user", "ALICE", "sqlrealm")
     );
     // superuser realm: role admin (spec/resolvers-sql-ldap.md §7.5 sqlite1 column)
-    for (login, pw) in [
-        ("alice", "alicepw"),
-        ("carol", "carolpw"),
-        ("eve", "evepw"),
-        ("heidi", "heidipw"),
-        ("ivan", "ivanpw"),
-        ("judy", "judypw"),
-        ("mallory", "mallorypw"),
-        ("oscar", "oscarpw"),
-        ("zoe", "zoepw"),
-        ("inactive", "inactivepw"),
-    ] {
-        let a = auth(&app, &format!("{login}@superuser"), pw).expect(200);
-        assert_eq!(role_of(&a), t("admin", login, "superuser"));
-    }
+    assert_superuser_admins(
+        &app,
+        &[
+            ("alice", "alicepw"),
+            ("carol", "carolpw"),
+            ("eve", "evepw"),
+            ("heidi", "heidipw"),
+            ("ivan", "ivanpw"),
+            ("judy", "judypw"),
+            ("mallory", "mallorypw"),
+            ("oscar", "oscarpw"),
+            ("zoe", "zoepw"),
+            ("inactive", "inactivepw"),
+        ],
+    );
     for (login, pw) in [
         ("alice", "x"),
         ("alice", "alicepwx"),
@@ -224,16 +222,13 @@ fn sql_users_log_in_through_realms() {
     // a SQL superuser's token works on admin routes
     let a = auth(&app, "alice@superuser", "alicepw").expect(200);
     let token = a.value()["token"].as_str().expect("token").to_owned();
-    app.send(app.client().get(app.url("/resolver/")), Some(&token))
-        .expect(200);
+    app.get_as("/resolver/", &token).expect(200);
 }
 
 #[test]
 fn realms_mixing_passwd_and_sql_resolve_by_priority() {
     let app = spawn_app();
-    let path = user_table(&app);
-    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
-        .expect(200);
+    add_sql1(&app);
     // the passwd file also has an `alice` (password `test`)
     passwd_resolver(
         &app,
@@ -304,9 +299,7 @@ fn realms_mixing_passwd_and_sql_resolve_by_priority() {
 #[test]
 fn userinfo_conditions_see_sql_attributes() {
     let app = spawn_app();
-    let path = user_table(&app);
-    app.post_json("/resolver/sql1", &sqlite_body(&path, json!({})))
-        .expect(200);
+    add_sql1(&app);
     form_realm(&app, "sqlrealm", "sql1");
     app.post_json(
         "/policy/emailpol",
@@ -340,10 +333,7 @@ fn postgres_user_table_when_available() {
     let hostport = hostdb.split('/').next().expect("host");
     let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
     let dbname = db.uri.rsplit('/').next().expect("db");
-    let app = spawn_app_with(AppOptions {
-        extra_cfg: vec!["SUPERUSER_REALM = ['superuser']".into()],
-        ..Default::default()
-    });
+    let app = spawn_app_with_superuser_realms("['superuser']");
     let body = json!({
         "type": "sqlresolver", "Driver": "postgresql+psycopg2", "Server": host, "Port": port,
         "Database": dbname, "User": user, "Password": password, "Table": "users", "Map": MAP,
@@ -375,16 +365,16 @@ fn postgres_user_table_when_available() {
     }
     form_realm(&app, "superuser", "pg1");
     // spec/resolvers-sql-ldap.md §7.5 pg1: case-sensitive LIKE, Where active == 1
-    for (login, pw) in [
-        ("alice", "alicepw"),
-        ("zoe", "zoepw"),
-        ("ZOE", "ZOEpw"),
-        ("heidi", "heidipw"),
-        ("mallory", "mallorypw"),
-    ] {
-        let a = auth(&app, &format!("{login}@superuser"), pw).expect(200);
-        assert_eq!(role_of(&a), t("admin", login, "superuser"));
-    }
+    assert_superuser_admins(
+        &app,
+        &[
+            ("alice", "alicepw"),
+            ("zoe", "zoepw"),
+            ("ZOE", "ZOEpw"),
+            ("heidi", "heidipw"),
+            ("mallory", "mallorypw"),
+        ],
+    );
     for (login, pw) in [("ALICE", "alicepw"), ("inactive", "inactivepw")] {
         auth(&app, &format!("{login}@superuser"), pw).expect(401);
     }

@@ -31,26 +31,36 @@ fn target_dir() -> PathBuf {
 /// Runs `pi-manage --config CFG ARGS…` with `stdin` (then end of input):
 /// whether it succeeded, its stdout and its stderr.
 pub fn manage(cfg: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(bin("pi-manage"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn pi-manage");
-    let mut input = child.stdin.take().expect("stdin");
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).expect("stdin");
-    }
-    drop(input);
-    let out = child.wait_with_output().expect("wait");
+    let mut cmd = Command::new(bin("pi-manage"));
+    cmd.arg("--config").arg(cfg).args(args);
+    let out = run_with_stdin(cmd, stdin.unwrap_or_default());
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `cmd` with `input` as its stdin (then end of input), capturing
+/// stdout and stderr.
+pub fn run_with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+/// Runs `pi-server --config CFG ARGS…` to its end (stdin closed): its output.
+pub fn run_server(cfg: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(bin("pi-server"));
+    cmd.arg("--config").arg(cfg).args(args);
+    run_with_stdin(cmd, "")
 }
 
 pub fn bin(name: &str) -> PathBuf {
@@ -169,6 +179,68 @@ impl Answer {
         );
         self
     }
+    /// Assert the status and `result.error.code` of an error answer.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: i64) -> Self {
+        let a = self.expect(status);
+        assert_eq!(a.code(), code, "error code; body: {}", a.text);
+        a
+    }
+    /// Assert the status, `result.error.code` and `result.error.message` of
+    /// an error answer.
+    #[track_caller]
+    pub fn expect_error_message(self, status: u16, code: i64, message: &str) -> Self {
+        let a = self.expect_error(status, code);
+        assert_eq!(a.message(), message, "error message; body: {}", a.text);
+        a
+    }
+    /// Assert that `result.error.message` starts with `prefix`.
+    #[track_caller]
+    pub fn assert_message_starts_with(&self, prefix: &str) {
+        let message = self.message();
+        assert!(message.starts_with(prefix), "{message}");
+    }
+}
+
+/// The keys of a JSON object (panics when `v` is none).
+pub fn keys(v: &Value) -> Vec<String> {
+    v.as_object().expect("an object").keys().cloned().collect()
+}
+
+/// The claims of an HS256 JWT signed with the test key (no claim required).
+pub fn decode_claims(token: &str) -> Value {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(SECRET.as_bytes()),
+        &validation,
+    )
+    .expect("valid HS256 token")
+    .claims
+}
+
+/// Runs `pi-manage` as [`manage`] does, asserting that it fails; its stderr.
+#[track_caller]
+pub fn manage_err(cfg: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    let (ok, _, err) = manage(cfg, args, stdin);
+    assert!(!ok, "pi-manage {args:?} should fail");
+    err
+}
+
+/// Runs an SQL script on the SQLite file `path` (created when missing).
+pub fn sqlite_script(path: &Path, sql: &str) {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()")
+        .arg(path);
+    let out = run_with_stdin(cmd, sql);
+    assert!(
+        out.status.success(),
+        "the SQLite script on {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A fresh SQLite app with the standard admin.
@@ -193,6 +265,15 @@ pub fn default_node_uuid(app: &TestApp) -> String {
 
 pub fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default())
+}
+
+/// A fresh SQLite app with the standard admin and `SUPERUSER_REALM = <realms>`
+/// (a Python list, e.g. `['superuser']`).
+pub fn spawn_app_with_superuser_realms(realms: &str) -> TestApp {
+    spawn_app_with(AppOptions {
+        extra_cfg: vec![format!("SUPERUSER_REALM = {realms}")],
+        ..AppOptions::default()
+    })
 }
 
 fn py_str(s: &str) -> String {
@@ -243,19 +324,7 @@ pub fn spawn_app_on(
         Db::Uri(u) => u.clone(),
     };
     if let (Db::Sqlite, Some(sql)) = (&opts.db, &opts.sqlite_preload) {
-        let path = dir.path().join("pi.sqlite");
-        let status = Command::new("python3")
-            .arg("-c")
-            .arg("import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read()); c.commit()")
-            .arg(&path)
-            .stdin(Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                child.stdin.take().expect("stdin").write_all(sql.as_bytes())?;
-                child.wait()
-            })
-            .expect("python3 sqlite3 preload");
-        assert!(status.success(), "preloading the SQLite schema failed");
+        sqlite_script(&dir.path().join("pi.sqlite"), sql);
     }
     let cfg = dir.path().join("pi.cfg");
     let mut text = format!(
@@ -347,6 +416,11 @@ impl TestApp {
         self.send(self.client.post(self.url("/auth")).form(form), Some(""))
     }
 
+    /// POST /auth with a JSON body, without a token.
+    pub fn post_auth_json(&self, body: &Value) -> Answer {
+        self.send(self.client.post(self.url("/auth")).json(body), Some(""))
+    }
+
     /// The admin's JWT.
     pub fn token(&self) -> String {
         self.token.clone().expect("app without admin token")
@@ -392,6 +466,10 @@ impl TestApp {
     pub fn get(&self, path: &str) -> Answer {
         self.send(self.client.get(self.url(path)), None)
     }
+    /// GET with `auth` as the `Authorization` header (`""`: none).
+    pub fn get_as(&self, path: &str, auth: &str) -> Answer {
+        self.send(self.client.get(self.url(path)), Some(auth))
+    }
     /// DELETE with the current token.
     pub fn delete(&self, path: &str) -> Answer {
         self.send(self.client.delete(self.url(path)), None)
@@ -407,14 +485,7 @@ impl TestApp {
     /// POST a form with the current token.
     /// The keys of the object `GET path` answers with (status 200).
     pub fn value_keys(&self, path: &str) -> Vec<String> {
-        self.get(path)
-            .expect(200)
-            .value()
-            .as_object()
-            .expect("obj")
-            .keys()
-            .cloned()
-            .collect()
+        keys(&self.get(path).expect(200).value())
     }
 
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Answer {
@@ -450,6 +521,19 @@ impl PgDb {
     }
 }
 
+impl PgDb {
+    /// A fresh database holding privacyIDEA 3.14's PostgreSQL schema, or
+    /// `None` (with a note that `what` is skipped) without `PI_TEST_POSTGRES_URL`.
+    pub fn with_privacyidea_schema(what: &str) -> Option<PgDb> {
+        let Some(pg) = PgDb::create() else {
+            eprintln!("PI_TEST_POSTGRES_URL not set; {what} skipped");
+            return None;
+        };
+        pg.exec(&fixture("privacyidea-3.14-postgresql-schema.sql"));
+        Some(pg)
+    }
+}
+
 impl Drop for PgDb {
     fn drop(&mut self) {
         let _ = Command::new("psql")
@@ -465,23 +549,9 @@ impl Drop for PgDb {
 }
 
 fn psql(url: &str, sql: &str) {
-    let mut child = Command::new("psql")
-        .arg(url)
-        .arg("-q")
-        .arg("-v")
-        .arg("ON_ERROR_STOP=1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("psql");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(sql.as_bytes())
-        .expect("write sql");
-    let out = child.wait_with_output().expect("psql");
+    let mut cmd = Command::new("psql");
+    cmd.arg(url).arg("-q").arg("-v").arg("ON_ERROR_STOP=1");
+    let out = run_with_stdin(cmd, sql);
     assert!(
         out.status.success(),
         "psql failed: {}",
@@ -522,24 +592,12 @@ impl TestApp {
 
     /// Add a local admin with `pi-manage admin add` and return its JWT.
     pub fn add_admin(&self, name: &str, pw: &str) -> String {
-        let mut child = Command::new(bin("pi-manage"))
-            .arg("--config")
-            .arg(&self.cfg)
-            .args(["admin", "add", name, "--password-stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("pi-manage");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(format!("{pw}\n").as_bytes())
-            .expect("stdin");
-        assert!(
-            child.wait().expect("wait").success(),
-            "pi-manage admin add {name}"
+        let (ok, _, err) = manage(
+            &self.cfg,
+            &["admin", "add", name, "--password-stdin"],
+            Some(&format!("{pw}\n")),
         );
+        assert!(ok, "pi-manage admin add {name}: {err}");
         self.login(name, pw)
     }
 

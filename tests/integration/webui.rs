@@ -18,17 +18,6 @@ use serde_json::{json, Value};
 
 const RECORDED: &str = include_str!("data/webui_release.json");
 
-fn sqlite_script(app: &TestApp, sql: &str) {
-    let status = std::process::Command::new("python3")
-        .arg("-c")
-        .arg("import sqlite3,sys\nc=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()")
-        .arg(app.dir.path().join("pi.sqlite"))
-        .arg(sql)
-        .status()
-        .expect("python3");
-    assert!(status.success(), "sqlite script failed");
-}
-
 /// A fresh app on privacyIDEA's schema set up as the recording was.
 fn recorded_app(rec: &Value) -> TestApp {
     let app = spawn_app_with(AppOptions {
@@ -48,7 +37,10 @@ fn recorded_app(rec: &Value) -> TestApp {
         }
         app.post_json(path, &body).expect(200);
     }
-    sqlite_script(&app, rec["data_sql"].as_str().unwrap());
+    sqlite_script(
+        &app.dir.path().join("pi.sqlite"),
+        rec["data_sql"].as_str().unwrap(),
+    );
     app
 }
 
@@ -209,28 +201,16 @@ fn bad_input_is_a_clean_4xx() {
     let app = spawn_app();
     passwd_resolver(&app, "res", "ann:x:1:1:Ann:/home/ann:/bin/sh\n");
     form_realm(&app, "r", "res");
-    let a = app.get("/user/?realm=r&has_tokens=perhaps").expect(400);
-    assert_eq!(a.code(), 905);
-    assert_eq!(
-        a.message(),
-        "ERR905: Invalid value for has_tokens: 'perhaps'"
-    );
+    app.get("/user/?realm=r&has_tokens=perhaps")
+        .expect_error_message(400, 905, "ERR905: Invalid value for has_tokens: 'perhaps'");
     app.post_json("/user/", &json!({})).expect(405);
-    app.send(app.client().get(app.url("/user/")), Some(""))
-        .expect(401);
-    app.send(app.client().get(app.url("/client/")), Some(""))
-        .expect(401);
+    app.get_as("/user/", "").expect(401);
+    app.get_as("/client/", "").expect(401);
     // the user role may not read the client list
     let user = user_token("ann", "r");
-    app.send(app.client().get(app.url("/client/")), Some(&user))
-        .expect(401);
+    app.get_as("/client/", &user).expect(401);
     // a user sees only itself, whatever it asks for
-    let a = app
-        .send(
-            app.client().get(app.url("/user/?realm=other&user=*")),
-            Some(&user),
-        )
-        .expect(200);
+    let a = app.get_as("/user/?realm=other&user=*", &user).expect(200);
     assert_eq!(a.value_ref_names(), ["ann"]);
 }
 
@@ -346,12 +326,9 @@ fn serves_the_webui_when_configured() {
 #[test]
 fn no_webui_by_default() {
     let app = spawn_app();
-    app.send(app.client().get(app.url("/")), Some(""))
-        .expect(404);
-    app.send(app.client().get(app.url("/app/v2/en/")), Some(""))
-        .expect(404);
-    app.send(app.client().get(app.url("/static/x.js")), Some(""))
-        .expect(404);
+    app.get_as("/", "").expect(404);
+    app.get_as("/app/v2/en/", "").expect(404);
+    app.get_as("/static/x.js", "").expect(404);
 }
 
 /// `PI_UI_DEACTIVATED`: the release renders no settings but still adds the
@@ -366,9 +343,7 @@ fn config_with_the_ui_deactivated() {
         ],
         ..AppOptions::default()
     });
-    let a = app
-        .send(app.client().get(app.url("/config")), Some(""))
-        .expect(200);
+    let a = app.get_as("/config", "").expect(200);
     assert_eq!(a.value(), json!({"logo": "mylogo.png"}));
 }
 
@@ -377,11 +352,9 @@ fn config_with_the_ui_deactivated() {
 /// on SQLite for the recorded data. Skipped without `PI_TEST_POSTGRES_URL`.
 #[test]
 fn privacyidea_tables_on_postgresql() {
-    let Some(pg) = PgDb::create() else {
-        eprintln!("PI_TEST_POSTGRES_URL not set; PostgreSQL part skipped");
+    let Some(pg) = PgDb::with_privacyidea_schema("PostgreSQL part") else {
         return;
     };
-    pg.exec(&fixture("privacyidea-3.14-postgresql-schema.sql"));
     // PostgreSQL booleans and JSON columns
     privacyidea_tables_on(&pg.uri, |sql| {
         pg.exec(

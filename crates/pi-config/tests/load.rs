@@ -62,6 +62,11 @@ fn no_env() -> EnvOverrides {
     EnvOverrides::none()
 }
 
+/// `text` loaded as the file `x`, without environment overrides.
+fn load_x(text: &str) -> Result<PiConfig, LoadError> {
+    load_str(text, "x", no_env())
+}
+
 fn syntax(text: &str) -> (String, usize, String, String) {
     match load_str(text, "/etc/privacyidea/pi.cfg", no_env()) {
         Err(LoadError::Syntax {
@@ -123,7 +128,7 @@ fn reads_a_real_pi_cfg() -> Result<(), LoadError> {
 
 #[test]
 fn minimal_file_gets_defaults() -> Result<(), LoadError> {
-    let cfg = load_str("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n", "x", no_env())?;
+    let cfg = load_x("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n")?;
     assert_eq!(cfg.pi_node, "localnode");
     assert!(cfg.superuser_realm.is_empty());
     assert_eq!(cfg.pi_loglevel, 30);
@@ -134,7 +139,7 @@ fn minimal_file_gets_defaults() -> Result<(), LoadError> {
 
 #[test]
 fn missing_database_uri_is_an_error() {
-    let err = load_str("SECRET_KEY = 'x'\n", "x", no_env());
+    let err = load_x("SECRET_KEY = 'x'\n");
     assert!(
         matches!(err, Err(LoadError::Missing("SQLALCHEMY_DATABASE_URI"))),
         "{err:?}"
@@ -259,7 +264,7 @@ PI_TIMEOUT = 60 * 60
 PI_OPEN = {'a': [1,
 PI_PEPPER = 'still read'
 ";
-    let cfg = load_str(text, "x", no_env())?;
+    let cfg = load_x(text)?;
     assert_eq!(cfg.pi_pepper.as_deref(), Some("still read"));
     for key in [
         "PI_LOGFILE",
@@ -295,10 +300,8 @@ fn wrong_types_are_errors() {
 
 #[test]
 fn later_assignment_wins_and_single_string_realm() -> Result<(), LoadError> {
-    let cfg = load_str(
+    let cfg = load_x(
         "SQLALCHEMY_DATABASE_URI = 'a'\nSQLALCHEMY_DATABASE_URI = 'b'\nSUPERUSER_REALM = 'super'\n",
-        "x",
-        no_env(),
     )?;
     assert_eq!(cfg.sqlalchemy_database_uri, "b");
     assert_eq!(cfg.superuser_realm, ["super"]);
@@ -354,7 +357,7 @@ fn trusted_jwt_entries() -> Result<(), LoadError> {
         PI_TRUSTED_JWT = [{'public_key': '''-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----''',\n\
                            'algorithm': 'RS256', 'role': 'user', 'realm': 'realm1',\n\
                            'username': 'h.*s'}]\n";
-    let cfg = load_str(text, "x", no_env())?;
+    let cfg = load_x(text)?;
     assert_eq!(cfg.pi_trusted_jwt.len(), 1);
     let e = &cfg.pi_trusted_jwt[0];
     assert!(e.public_key.starts_with("-----BEGIN PUBLIC KEY-----\nabc"));
@@ -366,11 +369,9 @@ fn trusted_jwt_entries() -> Result<(), LoadError> {
         (&e.role, &e.realm, &e.resolver),
         (&json!("user"), &json!("realm1"), &json!(null))
     );
-    assert!(
-        load_str("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n", "x", no_env())?
-            .pi_trusted_jwt
-            .is_empty()
-    );
+    assert!(load_x("SQLALCHEMY_DATABASE_URI = 'sqlite://'\n")?
+        .pi_trusted_jwt
+        .is_empty());
     for bad in [
         "PI_TRUSTED_JWT = 'x'",
         "PI_TRUSTED_JWT = ['x']",

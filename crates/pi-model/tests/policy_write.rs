@@ -19,6 +19,15 @@ fn w(name: &str, params: Value) -> PolicyWrite {
     PolicyWrite::from_params(name, &m)
 }
 
+/// `{"scope": "admin", "action": "enable"}` with the keys of `extra` added.
+fn admin_enable(extra: Value) -> Value {
+    let mut params = json!({"scope": "admin", "action": "enable"});
+    for (k, v) in extra.as_object().expect("an object") {
+        params[k] = v.clone();
+    }
+    params
+}
+
 fn ok(name: &str, params: Value) -> PolicyRecord {
     w(name, params).validate(&ctx(), None).unwrap()
 }
@@ -93,20 +102,14 @@ fn case_006_priority() {
 #[test]
 fn case_v17_priority_not_integer() {
     // privacyIDEA: unhandled ValueError (HTTP 500); here a clean 905.
-    let e = err(
-        "x",
-        json!({"scope": "admin", "action": "enable", "priority": "abc"}),
-    );
+    let e = err("x", admin_enable(json!({"priority": "abc"})));
     assert!(matches!(e, ValidationError::PriorityNotInteger(_)));
     assert_eq!(e.code(), 905);
 }
 
 #[test]
 fn case_007_client() {
-    let e = err(
-        "p",
-        json!({"scope": "admin", "action": "enable", "client": "10.1.2.3.4"}),
-    );
+    let e = err("p", admin_enable(json!({"client": "10.1.2.3.4"})));
     assert_eq!(e.code(), 302);
     assert_eq!(e.to_string(), "Invalid client definition!");
 }
@@ -143,11 +146,7 @@ fn case_009_010_time() {
         "Mon-Fri: 12-08",
     ] {
         assert_eq!(
-            err(
-                "p",
-                json!({"scope": "admin", "action": "enable", "time": t})
-            )
-            .to_string(),
+            err("p", admin_enable(json!({"time": t}))).to_string(),
             format!("Invalid time format '{t}'!")
         );
     }
@@ -157,27 +156,10 @@ fn case_009_010_time() {
         "Wed: 13:30-18",
         "Sat-Sun: 20-23:59",
     ] {
-        assert_eq!(
-            ok(
-                "p",
-                json!({"scope": "admin", "action": "enable", "time": t})
-            )
-            .time,
-            t
-        );
+        assert_eq!(ok("p", admin_enable(json!({"time": t}))).time, t);
     }
-    let old = ok(
-        "p",
-        json!({"scope": "admin", "action": "enable", "time": "Wed: 13:30-18"}),
-    );
-    assert_eq!(
-        upd(
-            &old,
-            json!({"scope": "admin", "action": "enable", "time": ""})
-        )
-        .time,
-        ""
-    );
+    let old = ok("p", admin_enable(json!({"time": "Wed: 13:30-18"})));
+    assert_eq!(upd(&old, admin_enable(json!({"time": ""}))).time, "");
 }
 
 #[test]
@@ -218,18 +200,11 @@ fn case_030_reserved_name() {
 #[test]
 fn case_031_032_admin_realm() {
     for a in ["test", "realm1"] {
-        let e = err(
-            "p",
-            json!({"scope": "admin", "action": "enable", "adminrealm": a}),
-        );
+        let e = err("p", admin_enable(json!({"adminrealm": a})));
         assert_eq!(e.to_string(), format!("Undefined Admin realms: ['{a}']!"));
     }
     assert_eq!(
-        ok(
-            "p",
-            json!({"scope": "admin", "action": "enable", "adminrealm": "adminrealm"})
-        )
-        .adminrealm,
+        ok("p", admin_enable(json!({"adminrealm": "adminrealm"}))).adminrealm,
         "adminrealm"
     );
 }
@@ -244,17 +219,14 @@ fn case_033_034_condition_errors_reject_write() {
         json!([["invalid", "type", "equals", "secure", false]]),
         json!([["userinfo", "type", "equals", "secure", true, false]]),
     ] {
-        assert_eq!(
-            err(
-                "p",
-                json!({"scope": "admin", "action": "enable", "conditions": c})
-            )
-            .code(),
-            905
-        );
+        assert_eq!(err("p", admin_enable(json!({"conditions": c}))).code(), 905);
     }
     assert_eq!(
-        err("x9", json!({"scope": "admin", "action": "enable", "conditions": [["userinfo", "a", "==", "b", true]]})).to_string(),
+        err(
+            "x9",
+            admin_enable(json!({"conditions": [["userinfo", "a", "==", "b", true]]}))
+        )
+        .to_string(),
         "Invalid condition of policy 'x9': ERR905: Unknown comparator '=='."
     );
 }
@@ -314,25 +286,21 @@ fn order_of_checks() {
 
 #[test]
 fn new_writes_reject_invalid_regex_entries() {
-    let e = err(
-        "p",
-        json!({"scope": "admin", "action": "enable", "user": "*admin"}),
-    );
+    let e = err("p", admin_enable(json!({"user": "*admin"})));
     assert_eq!(
         e.to_string(),
         "Invalid user entry '*admin': not a valid regular expression!"
     );
-    ok(
-        "p",
-        json!({"scope": "admin", "action": "enable", "user": "*, !bob, customer_.*"}),
-    );
+    ok("p", admin_enable(json!({"user": "*, !bob, customer_.*"})));
 }
 
 #[test]
 fn case_038_to_041_update_keeps_or_clears() {
     let old = ok(
         "pol1",
-        json!({"scope": "admin", "action": "enable", "client": "172.16.0.3, 172.16.0.4/24", "user": "admin, root, user1", "adminrealm": ["adminrealm"], "pinode": "pinode1"}),
+        admin_enable(
+            json!({"client": "172.16.0.3, 172.16.0.4/24", "user": "admin, root, user1", "adminrealm": ["adminrealm"], "pinode": "pinode1"}),
+        ),
     );
     assert_eq!(old.client, "172.16.0.3, 172.16.0.4/24");
     let kept = upd(&old, json!({"scope": "admin", "action": "enable"}));
@@ -352,7 +320,7 @@ fn case_038_to_041_update_keeps_or_clears() {
     );
     let cleared = upd(
         &old,
-        json!({"scope": "admin", "action": "enable", "client": "", "user": "", "adminrealm": "", "pinode": ""}),
+        admin_enable(json!({"client": "", "user": "", "adminrealm": "", "pinode": ""})),
     );
     assert_eq!(
         (
@@ -369,52 +337,27 @@ fn case_038_to_041_update_keeps_or_clears() {
 fn case_042_044_045_flags() {
     let r = ok(
         "pol1",
-        json!({"scope": "admin", "action": "enable", "check_all_resolvers": "true", "priority": 3, "description": "d", "user_case_insensitive": "true"}),
+        admin_enable(
+            json!({"check_all_resolvers": "true", "priority": 3, "description": "d", "user_case_insensitive": "true"}),
+        ),
     );
     assert!(r.check_all_resolvers && r.user_case_insensitive);
     assert_eq!((r.priority, r.description.as_deref()), (3, Some("d")));
     let r2 = upd(
         &r,
-        json!({"scope": "admin", "action": "enable", "check_all_resolvers": "false", "priority": 5}),
+        admin_enable(json!({"check_all_resolvers": "false", "priority": 5})),
     );
     assert!(!r2.check_all_resolvers && !r2.user_case_insensitive);
     assert_eq!((r2.priority, r2.description.as_deref()), (5, None));
-    assert!(
-        !ok(
-            "p",
-            json!({"scope": "admin", "action": "enable", "active": false})
-        )
-        .active
-    );
-    assert!(
-        !ok(
-            "p",
-            json!({"scope": "admin", "action": "enable", "active": null})
-        )
-        .active
-    );
-    assert!(
-        ok(
-            "p",
-            json!({"scope": "admin", "action": "enable", "active": "true"})
-        )
-        .active
-    );
-    assert!(
-        !ok(
-            "p",
-            json!({"scope": "admin", "action": "enable", "active": "yes"})
-        )
-        .active
-    );
+    assert!(!ok("p", admin_enable(json!({"active": false}))).active);
+    assert!(!ok("p", admin_enable(json!({"active": null}))).active);
+    assert!(ok("p", admin_enable(json!({"active": "true"}))).active);
+    assert!(!ok("p", admin_enable(json!({"active": "yes"}))).active);
 }
 
 #[test]
 fn case_043_pinode_listed() {
-    let r = ok(
-        "p",
-        json!({"scope": "admin", "action": "enable", "pinode": "Node1"}),
-    );
+    let r = ok("p", admin_enable(json!({"pinode": "Node1"})));
     assert_eq!(
         Policy::from_record(&r).to_json()["pinode"],
         json!(["Node1"])
@@ -425,7 +368,7 @@ fn case_043_pinode_listed() {
 fn case_046_to_048_conditions_replace() {
     let r = ok(
         "act1",
-        json!({"scope": "admin", "action": "enable", "conditions": [["userinfo", "type", "equals", "verysecure", true]]}),
+        admin_enable(json!({"conditions": [["userinfo", "type", "equals", "verysecure", true]]})),
     );
     assert_eq!(
         Policy::from_record(&r).to_json()["conditions"],
@@ -440,7 +383,9 @@ fn case_046_to_048_conditions_replace() {
     );
     let two = upd(
         &r,
-        json!({"scope": "admin", "action": "enable", "conditions": [["userinfo", "a", "equals", "1", true, null], ["token", "b", "<", "2", false, "condition_is_true"]]}),
+        admin_enable(
+            json!({"conditions": [["userinfo", "a", "equals", "1", true, null], ["token", "b", "<", "2", false, "condition_is_true"]]}),
+        ),
     );
     assert_eq!(two.conditions.len(), 2);
     assert_eq!(
@@ -453,20 +398,14 @@ fn case_046_to_048_conditions_replace() {
             .len(),
         2
     );
-    assert!(upd(
-        &two,
-        json!({"scope": "admin", "action": "enable", "conditions": []})
-    )
-    .conditions
-    .is_empty());
+    assert!(upd(&two, admin_enable(json!({"conditions": []})))
+        .conditions
+        .is_empty());
 }
 
 #[test]
 fn case_049_user_agents_cleared() {
-    let r = ok(
-        "p",
-        json!({"scope": "admin", "action": "enable", "user_agents": ""}),
-    );
+    let r = ok("p", admin_enable(json!({"user_agents": ""})));
     assert_eq!(Policy::from_record(&r).to_json()["user_agents"], json!([]));
 }
 

@@ -16,7 +16,7 @@ mod common;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{free_port, with, TestLdap};
+use common::{free_port, ldap1, with, TestLdap};
 use pi_realm::{LdapResolver, Resolver, ResolverError, SearchFilter};
 use serde_json::{json, Value};
 
@@ -27,27 +27,6 @@ macro_rules! ldap_or_skip {
             None => return,
         }
     };
-}
-
-const USERINFO: &str = r#"{"username":"uid","givenname":"givenName","surname":"sn","email":"mail","phone":"telephoneNumber","mobile":"mobile"}"#;
-
-/// `ldap1` of spec/resolvers-sql-ldap.md §5 (admin bind, UIDTYPE DN).
-fn ldap1(uri: &str) -> Value {
-    json!({
-        "LDAPURI": uri,
-        "LDAPBASE": "dc=example,dc=org",
-        "BINDDN": "cn=admin,dc=example,dc=org",
-        "BINDPW": "adminpw",
-        "LOGINNAMEATTRIBUTE": "uid",
-        "LDAPSEARCHFILTER": "(objectClass=inetOrgPerson)",
-        "USERINFO": USERINFO,
-        "UIDTYPE": "DN",
-        "TIMEOUT": "5",
-        "SIZELIMIT": "500",
-        "CACHE_TIMEOUT": "120",
-        "NOREFERRALS": "True",
-        "AUTHTYPE": "Simple",
-    })
 }
 
 /// `ldap2` of spec/resolvers-sql-ldap.md §5 (reader account, two login attributes, entryUUID,
@@ -72,6 +51,11 @@ fn ldap2(uri: &str) -> Value {
 
 fn resolver(cfg: &Value) -> LdapResolver {
     LdapResolver::from_config(cfg.as_object().unwrap()).unwrap()
+}
+
+/// The user info of `uid` as JSON.
+fn info_json(r: &LdapResolver, uid: &str) -> Value {
+    serde_json::to_value(r.user_info(uid).unwrap()).unwrap()
 }
 
 fn test(cfg: &Value) -> (bool, String) {
@@ -121,17 +105,39 @@ fn resolver_test_messages_l1_to_l13() {
         "ERR907: Unable to perform bind operation: invalidCredentials (49)!".to_owned(),
     );
     assert_eq!(untimed_test(&base), ok5(), "L1");
-    assert_eq!(untimed_with(json!({"BINDPW": "wrong"})), bind_fail, "L2");
-    assert_eq!(
-        untimed_with(json!({"BINDDN": "cn=nobody,dc=example,dc=org"})),
-        bind_fail,
-        "L3"
-    );
-    assert_eq!(
-        untimed_with(json!({"BINDDN": "", "BINDPW": ""})),
-        ok5(),
-        "L4 anonymous"
-    );
+    for (extra, want, label) in [
+        (json!({"BINDPW": "wrong"}), bind_fail.clone(), "L2"),
+        (
+            json!({"BINDDN": "cn=nobody,dc=example,dc=org"}),
+            bind_fail,
+            "L3",
+        ),
+        (json!({"BINDDN": "", "BINDPW": ""}), ok5(), "L4 anonymous"),
+        (
+            json!({"AUTHTYPE": "unknown"}),
+            (
+                false,
+                "ERR907: Unsupported authentication type: unknown".into(),
+            ),
+            "L5",
+        ),
+        (json!({"UIDTYPE": "entryUUID"}), ok5(), "L6"),
+        (json!({"UIDTYPE": "employeeType"}), found(0), "L7"),
+        (json!({"LDAPBASE": "dc=nothere,dc=org"}), found(0), "L10"),
+        (json!({"SIZELIMIT": 2}), found(2), "L11"),
+        (
+            json!({"USERINFO": "{username: uid, email: mail}"}),
+            ok5(),
+            "YAML USERINFO",
+        ),
+        (
+            json!({"BINDDN": "cn=reader,ou=services,dc=example,dc=org", "BINDPW": "readerpw"}),
+            ok5(),
+            "reader account",
+        ),
+    ] {
+        assert_eq!(untimed_with(extra), want, "{label}");
+    }
     // a bind DN without a password is never an (unauthenticated) bind
     assert_eq!(
         test_with(json!({"BINDPW": null})),
@@ -139,63 +145,31 @@ fn resolver_test_messages_l1_to_l13() {
     );
     let no_pw = resolver(&with(base.clone(), json!({"BINDPW": ""})));
     assert!(no_pw.user_id("alice").is_err());
-    assert_eq!(
-        untimed_with(json!({"AUTHTYPE": "unknown"})),
+    for (extra, error, label) in [
         (
-            false,
-            "ERR907: Unsupported authentication type: unknown".into()
+            json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"}),
+            "invalid filter",
+            "L12a",
         ),
-        "L5"
-    );
-    assert_eq!(untimed_with(json!({"UIDTYPE": "entryUUID"})), ok5(), "L6");
-    assert_eq!(
-        untimed_with(json!({"UIDTYPE": "employeeType"})),
-        found(0),
-        "L7"
-    );
-    assert_eq!(
-        untimed_with(json!({"LDAPBASE": "dc=nothere,dc=org"})),
-        found(0),
-        "L10"
-    );
-    assert_eq!(untimed_with(json!({"SIZELIMIT": 2})), found(2), "L11");
-    assert_eq!(
-        test_with(json!({"LDAPSEARCHFILTER": "(objectClass=inetOrgPerson"})),
-        (false, "invalid filter".into()),
-        "L12a"
-    );
-    assert_eq!(
-        test_with(json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"})),
-        (false, "malformed filter".into()),
-        "L12b"
-    );
-    assert_eq!(
-        test_with(json!({"USERINFO": null})),
-        (false, "'USERINFO'".into()),
-        "L13a"
-    );
-    assert_eq!(
-        test_with(json!({"LDAPSEARCHFILTER": null})),
-        (false, "'LDAPSEARCHFILTER'".into()),
-        "L13b"
-    );
-    assert_eq!(
-        test_with(json!({"UIDTYPE": null})),
-        (false, "'NoneType' object has no attribute 'lower'".into()),
-        "L13c"
-    );
-    assert_eq!(
-        untimed_with(json!({"USERINFO": "{username: uid, email: mail}"})),
-        ok5(),
-        "YAML USERINFO"
-    );
-    assert_eq!(
-        untimed_with(
-            json!({"BINDDN": "cn=reader,ou=services,dc=example,dc=org", "BINDPW": "readerpw"})
+        (
+            json!({"LDAPSEARCHFILTER": "objectClass=inetOrgPerson"}),
+            "malformed filter",
+            "L12b",
         ),
-        ok5(),
-        "reader account"
-    );
+        (json!({"USERINFO": null}), "'USERINFO'", "L13a"),
+        (
+            json!({"LDAPSEARCHFILTER": null}),
+            "'LDAPSEARCHFILTER'",
+            "L13b",
+        ),
+        (
+            json!({"UIDTYPE": null}),
+            "'NoneType' object has no attribute 'lower'",
+            "L13c",
+        ),
+    ] {
+        assert_eq!(test_with(extra), (false, error.to_owned()), "{label}");
+    }
     // L14: missing LDAPURI / TIMEOUT abc are build errors (the release: HTTP 500)
     assert!(pi_realm::test_connection(
         "ldapresolver",
@@ -317,11 +291,8 @@ fn login_lookups_and_injection_l22_to_l28() {
 fn user_info_l29_to_l31_l45_l46() {
     let l = ldap_or_skip!();
     let r = resolver(&ldap1(&l.uri));
-    let info = r
-        .user_info("uid=alice,ou=people,dc=example,dc=org")
-        .unwrap();
     assert_eq!(
-        serde_json::to_value(&info).unwrap(),
+        info_json(&r, "uid=alice,ou=people,dc=example,dc=org"),
         json!({"username":"alice","surname":"Example","givenname":"Alice","email":"alice@example.org","phone":"+49 111 1111","mobile":["+49 170 1111","+49 171 1111"]}),
         "L29"
     );
@@ -336,19 +307,13 @@ fn user_info_l29_to_l31_l45_l46() {
         "L30"
     );
     let r2 = resolver(&ldap2(&l.uri));
-    let bob = r2
-        .user_info("22222222-2222-4222-8222-222222222222")
-        .unwrap();
     assert_eq!(
-        serde_json::to_value(&bob).unwrap(),
+        info_json(&r2, "22222222-2222-4222-8222-222222222222"),
         json!({"username":"bob","surname":"Builder","givenname":"Bob","email":"bob@example.org","phone":"+49 222 2222","mobile":[],"employeeNumber":"1002","groups":["staff"]}),
         "L31/L45"
     );
-    let alice = r2
-        .user_info("11111111-1111-4111-8111-111111111111")
-        .unwrap();
     assert_eq!(
-        serde_json::to_value(&alice["groups"]).unwrap(),
+        info_json(&r2, "11111111-1111-4111-8111-111111111111")["groups"],
         json!(["staff", "admins"]),
         "L45"
     );

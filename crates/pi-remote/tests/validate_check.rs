@@ -63,11 +63,21 @@ async fn accepts_status_and_value_true() {
     assert_eq!(seen[0].field("pass").as_deref(), Some("testpassword"));
 }
 
+/// Well-formed answers that reject: the value false, or a status other than
+/// 200 whatever the body says. The outcome carries the HTTP status.
 #[tokio::test]
-async fn rejects_value_false() {
-    let outcome = check_answer(200, r#"{"result":{"status":true,"value":false}}"#).await;
-    assert_rejected(&outcome, CheckKind::Rejected);
-    assert_eq!(outcome.http_status, Some(200));
+async fn rejects_value_false_and_non_200_statuses() {
+    let value_true = r#"{"result":{"status":true,"value":true}}"#;
+    let value_false = r#"{"result":{"status":true,"value":false}}"#;
+    for (status, body, kind) in [
+        (200, value_false, CheckKind::Rejected),
+        (404, value_true, CheckKind::HttpStatus),
+        (404, value_false, CheckKind::HttpStatus),
+    ] {
+        let outcome = check_answer(status, body).await;
+        assert_rejected(&outcome, kind);
+        assert_eq!(outcome.http_status, Some(status), "{status} {body}");
+    }
 }
 
 #[tokio::test]
@@ -94,21 +104,6 @@ async fn rejects_404() {
 }
 
 #[tokio::test]
-async fn rejects_404_even_with_status_and_value_true() {
-    let outcome = check_answer(404, r#"{"result":{"status":true,"value":true}}"#).await;
-    assert_rejected(&outcome, CheckKind::HttpStatus);
-    assert_eq!(outcome.http_status, Some(404));
-}
-
-#[tokio::test]
-async fn rejects_404_with_value_false() {
-    assert_rejected(
-        &check_answer(404, r#"{"result":{"status":true,"value":false}}"#).await,
-        CheckKind::HttpStatus,
-    );
-}
-
-#[tokio::test]
 async fn rejects_garbage_body() {
     let outcome = check_answer(200, "<html>surprise</html>").await;
     assert_rejected(&outcome, CheckKind::InvalidResponse);
@@ -119,15 +114,20 @@ async fn rejects_garbage_body() {
     );
 }
 
-#[tokio::test]
-async fn rejects_oversized_body_with_content_length() {
+/// An accepting answer padded with `pad` bytes.
+fn padded_accept(pad: usize) -> Reply {
     let mut reply = Reply::accept();
     reply.body = format!(
         r#"{{"result":{{"status":true,"value":true}},"pad":"{}"}}"#,
-        "x".repeat(200_000)
+        "x".repeat(pad)
     )
     .into_bytes();
-    let server = serve(reply).await;
+    reply
+}
+
+#[tokio::test]
+async fn rejects_oversized_body_with_content_length() {
+    let server = serve(padded_accept(200_000)).await;
     let outcome = check(&server.url()).await;
     assert_rejected(&outcome, CheckKind::TooLarge);
     assert!(outcome.reason.contains("too large"), "{}", outcome.reason);
@@ -136,12 +136,7 @@ async fn rejects_oversized_body_with_content_length() {
 #[tokio::test]
 async fn rejects_oversized_body_streamed() {
     // No Content-Length: the cap must stop the incremental read.
-    let mut reply = Reply::accept();
-    reply.body = format!(
-        r#"{{"result":{{"status":true,"value":true}},"pad":"{}"}}"#,
-        "x".repeat(2_000_000)
-    )
-    .into_bytes();
+    let mut reply = padded_accept(2_000_000);
     reply.content_length = false;
     let server = serve(reply).await;
     let options = RemoteOptions {

@@ -83,6 +83,14 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
+/// The server URL in the environment variable `var`, trimmed; `None` when it
+/// is unset or empty.
+fn admin_url_from(var: &str) -> Option<String> {
+    let url = std::env::var(var).ok()?;
+    let url = url.trim();
+    (!url.is_empty()).then(|| url.to_owned())
+}
+
 impl TestDb {
     /// A new SQLite database file in a fresh temporary directory.
     pub fn sqlite() -> Result<TestDb, StoreError> {
@@ -99,12 +107,7 @@ impl TestDb {
     /// A new, empty PostgreSQL database on the server of
     /// `PI_TEST_POSTGRES_URL`; `None` when the variable is not set.
     pub fn postgres() -> Option<Result<TestDb, StoreError>> {
-        let admin_url = std::env::var(POSTGRES_URL_ENV).ok()?;
-        let admin_url = admin_url.trim().to_owned();
-        if admin_url.is_empty() {
-            return None;
-        }
-        Some(Self::postgres_at(&admin_url))
+        admin_url_from(POSTGRES_URL_ENV).map(|url| Self::postgres_at(&url))
     }
 
     fn postgres_at(admin_url: &str) -> Result<TestDb, StoreError> {
@@ -131,12 +134,7 @@ impl TestDb {
     /// A new, empty MariaDB/MySQL database (`utf8mb4`) on the server of
     /// `PI_TEST_MYSQL_URL`; `None` when the variable is not set.
     pub fn mysql() -> Option<Result<TestDb, StoreError>> {
-        let admin_url = std::env::var(MYSQL_URL_ENV).ok()?;
-        let admin_url = admin_url.trim().to_owned();
-        if admin_url.is_empty() {
-            return None;
-        }
-        Some(Self::mysql_at(&admin_url))
+        admin_url_from(MYSQL_URL_ENV).map(|url| Self::mysql_at(&url))
     }
 
     fn mysql_at(admin_url: &str) -> Result<TestDb, StoreError> {

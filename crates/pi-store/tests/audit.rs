@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{NaiveDate, TimeDelta};
-use common::each_backend;
+use common::{each_backend, each_store};
 use pi_store::{AuditPage, AuditQuery, AuditRecord, Store};
 
 fn record(i: u32, realm: &str) -> AuditRecord {
@@ -47,8 +47,7 @@ fn first_page(store: &Store, page_size: i64) -> AuditPage {
 
 #[test]
 fn written_rows_read_back_signed_and_filtered() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_audit_table().unwrap();
         store.ensure_audit_table().unwrap();
         let mut batch: Vec<AuditRecord> = (0..5)
@@ -60,7 +59,7 @@ fn written_rows_read_back_signed_and_filtered() {
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
         assert_eq!(batch[0].info.len(), 500, "cut to the column");
 
-        let page = first_page(&store, 10);
+        let page = first_page(store, 10);
         assert_eq!(page.total, 5);
         assert_eq!(page.entries.len(), 5);
         for (read, written) in page.entries.iter().zip(&batch) {
@@ -112,8 +111,7 @@ fn written_rows_read_back_signed_and_filtered() {
 
 #[test]
 fn large_batches_get_consecutive_ids_and_their_own_signatures() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_audit_table().unwrap();
         let sign = |t: &str| Some(format!("sig:{t}").chars().take(1000).collect::<String>());
         let mut first: Vec<AuditRecord> = (0..3).map(|i| record(i, "r")).collect();
@@ -122,7 +120,7 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
         store.write_audit(&mut batch, Some(&sign)).unwrap();
         let ids: Vec<i64> = first.iter().chain(&batch).map(|r| r.id).collect();
         assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{}", db.label());
-        let page = first_page(&store, 1000);
+        let page = first_page(store, 1000);
         assert_eq!(page.total, 453);
         for r in &page.entries {
             let expected: String = format!("sig:{}", r.sign_text())
@@ -136,8 +134,7 @@ fn large_batches_get_consecutive_ids_and_their_own_signatures() {
 
 #[test]
 fn export_rounds_cover_each_row_once_in_date_order_up_to_a_snapshot() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.ensure_audit_table().unwrap();
         let base = NaiveDate::from_ymd_opt(2026, 12, 6)
             .unwrap()

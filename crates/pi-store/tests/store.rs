@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use common::{describe_schema, each_backend, fixture_sql, scalar};
+use common::{describe_schema, each_backend, each_store, fixture_sql, open_with_timeout, scalar};
 use pi_store::record::{
     AdminRecord, ConditionRecord, PolicyRecord, RealmResolverAssignment, RealmResolverRecord,
     RemoteServerRecord, ResolverConfigRecord,
@@ -72,10 +72,19 @@ fn count(db: &TestDb, sql: &str) -> i64 {
         .unwrap()
 }
 
+/// The names of all stored policies, in the store's order.
+fn policy_names(store: &Store) -> Vec<String> {
+    store
+        .list_policies()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
 #[test]
 fn policy_round_trip() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let full = PolicyRecord {
             id: 0,
             name: "pol_full".into(),
@@ -157,8 +166,7 @@ fn policy_round_trip() {
 
 #[test]
 fn policy_enable_rename_delete() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let id = store
             .save_policy(&policy("p1"), Some(&[cond("a")]))
             .unwrap();
@@ -192,8 +200,7 @@ fn policy_enable_rename_delete() {
 
 #[test]
 fn policy_filters_follow_privacyidea_get_policies() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let mut a = policy("pol_a");
         a.realm = "realm1".into();
         let mut b = policy("pol_b");
@@ -206,7 +213,10 @@ fn policy_filters_follow_privacyidea_get_policies() {
         for p in [&a, &b, &c, &d] {
             store.save_policy(p, None).unwrap();
         }
-        let names = |f: PolicyFilter| -> Vec<String> {
+        // the names matching the default filter changed by `set`
+        let names = |set: fn(&mut PolicyFilter)| -> Vec<String> {
+            let mut f = PolicyFilter::default();
+            set(&mut f);
             store
                 .get_policies_filtered(&f)
                 .unwrap()
@@ -214,73 +224,33 @@ fn policy_filters_follow_privacyidea_get_policies() {
                 .map(|p| p.name)
                 .collect()
         };
-        assert_eq!(
-            names(PolicyFilter::default()),
-            ["pol_a", "pol_b", "Polc", "polxd"]
-        );
+        assert_eq!(names(|_| {}), ["pol_a", "pol_b", "Polc", "polxd"]);
         // Wildcard: case-insensitive LIKE.
         assert_eq!(
-            names(PolicyFilter {
-                name: Some("pol*".into()),
-                ..Default::default()
-            }),
+            names(|f| f.name = Some("pol*".into())),
             ["pol_a", "pol_b", "Polc", "polxd"]
         );
         // `_` is literal in a wildcard pattern.
-        assert_eq!(
-            names(PolicyFilter {
-                name: Some("pol_*".into()),
-                ..Default::default()
-            }),
-            ["pol_a", "pol_b"]
-        );
+        assert_eq!(names(|f| f.name = Some("pol_*".into())), ["pol_a", "pol_b"]);
         // No wildcard: exact, case-sensitive — except on MariaDB/MySQL,
         // whose utf8mb4_general_ci collation (privacyIDEA's tables there)
         // compares case-insensitively, for privacyIDEA too.
         assert_eq!(
-            names(PolicyFilter {
-                name: Some("polc".into()),
-                ..Default::default()
-            }),
+            names(|f| f.name = Some("polc".into())),
             if db.backend() == Backend::Mysql {
                 vec!["Polc".to_owned()]
             } else {
                 Vec::<String>::new()
             }
         );
+        assert_eq!(names(|f| f.realm = Some("realm1".into())), ["pol_a"]);
+        assert_eq!(names(|f| f.realm = Some("*realm2*".into())), ["pol_b"]);
+        assert_eq!(names(|f| f.scope = Some("*US*".into())), ["pol_b"]);
+        assert_eq!(names(|f| f.active = Some(false)), ["Polc"]);
         assert_eq!(
-            names(PolicyFilter {
-                realm: Some("realm1".into()),
-                ..Default::default()
-            }),
-            ["pol_a"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                realm: Some("*realm2*".into()),
-                ..Default::default()
-            }),
-            ["pol_b"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                scope: Some("*US*".into()),
-                ..Default::default()
-            }),
-            ["pol_b"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                active: Some(false),
-                ..Default::default()
-            }),
-            ["Polc"]
-        );
-        assert_eq!(
-            names(PolicyFilter {
-                active: Some(true),
-                scope: Some("admin".into()),
-                ..Default::default()
+            names(|f| {
+                f.active = Some(true);
+                f.scope = Some("admin".into());
             }),
             ["pol_a"]
         );
@@ -289,8 +259,7 @@ fn policy_filters_follow_privacyidea_get_policies() {
 
 #[test]
 fn import_is_all_or_nothing() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.save_policy(&policy("existing"), None).unwrap();
         let before = store.config_version().unwrap();
         let mut bad = policy("bad");
@@ -301,12 +270,7 @@ fn import_is_all_or_nothing() {
             (bad, None),
         ];
         assert!(store.import_policies(&items).is_err());
-        let names: Vec<_> = store
-            .list_policies()
-            .unwrap()
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let names = policy_names(store);
         assert_eq!(names, ["existing"]);
         assert_eq!(count(db, "SELECT COUNT(*) FROM policycondition"), 0);
         assert_eq!(store.config_version().unwrap(), before);
@@ -325,8 +289,7 @@ fn import_is_all_or_nothing() {
 
 #[test]
 fn save_policy_versioned_reports_the_step_of_its_own_transaction() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("a"), None).unwrap();
         let before = store.config_version().unwrap();
         let (id, step) = store.save_policy_versioned(&policy("b"), None).unwrap();
@@ -340,8 +303,7 @@ fn save_policy_versioned_reports_the_step_of_its_own_transaction() {
 
 #[test]
 fn config_version_and_timestamp_change_on_every_write() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let v0 = store.config_version().unwrap();
         assert_eq!(
             v0,
@@ -442,8 +404,7 @@ fn config_version_and_timestamp_change_on_every_write() {
 
 #[test]
 fn realms_follow_set_realm_semantics() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.save_resolver("reso1", "passwdresolver", &[]).unwrap();
         store.save_resolver("reso2", "ldapresolver", &[]).unwrap();
         let node = "8e4e2a3c-0000-4000-8000-00000000000a";
@@ -544,8 +505,7 @@ fn realms_follow_set_realm_semantics() {
 
 #[test]
 fn resolvers_merge_and_delete() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         let id = store
             .save_resolver(
                 "Reso1",
@@ -629,8 +589,7 @@ fn resolvers_merge_and_delete() {
 
 #[test]
 fn nodes_remote_servers_admins_round_trip() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         let t1 = NaiveDate::from_ymd_opt(2025, 1, 2)
             .unwrap()
             .and_hms_micro_opt(3, 4, 5, 123_456)
@@ -709,8 +668,7 @@ fn nodes_remote_servers_admins_round_trip() {
 
 #[test]
 fn snapshot_reads_everything_consistently() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("p"), Some(&[cond("c")])).unwrap();
         store
             .save_resolver("r", "passwdresolver", &[set("fileName", "/etc/passwd")])
@@ -737,8 +695,7 @@ fn snapshot_reads_everything_consistently() {
 
 #[test]
 fn fresh_schema_equals_privacyidea_fixture() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_schema().unwrap();
         store.ensure_audit_table().unwrap();
         let ours = describe_schema(db);
@@ -880,16 +837,7 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
             store.delete_realm_checked("nosuch", false).unwrap(),
             DeleteRealmOutcome::NotFound
         );
-        // a token owned by a user of the realm (privacyIDEA's UserError 904)
-        c.batch_execute_helper(&format!(
-            "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
-             INSERT INTO tokenowner (id, token_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
-        ));
-        assert_eq!(
-            store.delete_realm_checked("r1", true).unwrap(),
-            DeleteRealmOutcome::TokenOwned
-        );
-        // the WebUI's counts of the user's tokens and containers
+        // the WebUI's counts of a user's tokens and containers
         let owner = |user_id| pi_store::Owner {
             resolver: "reso",
             user_id,
@@ -899,20 +847,35 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
             let tokens = store.user_token_count(owner(user_id)).unwrap();
             (tokens, store.user_container_count(owner(user_id)).unwrap())
         };
-        assert_eq!(counts("1000"), (1, 0));
-        assert_eq!(counts("1001"), (0, 0));
-        c.batch_execute_helper("DELETE FROM tokenowner;");
-        // a container owned by a user of the realm
-        c.batch_execute_helper(&format!(
-            "INSERT INTO tokencontainer (id, serial, type, description) VALUES (1, 'C1', 'generic', '');
+        // a token owned by a user of the realm (privacyIDEA's UserError 904),
+        // then a container owned by one: (rows written, outcome, rows removed,
+        // the owner's counts)
+        for (rows, outcome, cleanup, owned) in [
+            (
+                format!(
+                    "INSERT INTO token (id, serial, active) VALUES (1, 'S1', true);
+             INSERT INTO tokenowner (id, token_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
+                ),
+                DeleteRealmOutcome::TokenOwned,
+                "DELETE FROM tokenowner;",
+                (1, 0),
+            ),
+            (
+                format!(
+                    "INSERT INTO tokencontainer (id, serial, type, description) VALUES (1, 'C1', 'generic', '');
              INSERT INTO tokencontainerowner (id, container_id, resolver, user_id, realm_id) VALUES (1, 1, 'reso', '1000', {id});"
-        ));
-        assert_eq!(
-            store.delete_realm_checked("r1", true).unwrap(),
-            DeleteRealmOutcome::ContainerOwned
-        );
-        assert_eq!(counts("1000"), (0, 1));
-        c.batch_execute_helper("DELETE FROM tokencontainerowner;");
+                ),
+                DeleteRealmOutcome::ContainerOwned,
+                "DELETE FROM tokencontainerowner;",
+                (0, 1),
+            ),
+        ] {
+            c.batch_execute_helper(&rows);
+            assert_eq!(store.delete_realm_checked("r1", true).unwrap(), outcome);
+            assert_eq!(counts("1000"), owned);
+            assert_eq!(counts("1001"), (0, 0));
+            c.batch_execute_helper(cleanup);
+        }
         // custom user attributes need confirmation (code 908), keys sorted and distinct
         c.batch_execute_helper(&format!(
             "INSERT INTO customuserattribute (id, user_id, resolver, realm_id, \"Key\", \"Value\") VALUES (1, '1000', 'reso', {id}, 'department', 'sales');
@@ -948,8 +911,7 @@ fn delete_realm_checked_refuses_owned_realms_like_privacyidea() {
 
 #[test]
 fn system_config_value_reads_privacyidea_settings() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|db, store| {
         store.ensure_schema().unwrap();
         assert_eq!(store.system_config_value("splitAtSign").unwrap(), None);
         let mut c = db.connect().unwrap();
@@ -1002,8 +964,7 @@ fn concurrent_writers_are_serialised() {
 #[test]
 fn commit_hooks_announce_every_write_before_writers_return() {
     use std::sync::{Arc, Mutex};
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.ensure_schema().unwrap();
         let announced: Arc<Mutex<Vec<(i64, pi_store::VersionStep)>>> = Arc::default();
         let threads = 8;
@@ -1161,11 +1122,7 @@ fn store_on_later_database<C: diesel::Connection + 'static>(
 ) -> (Store, Box<dyn Fn()>) {
     let name = format!("t_later_{}", std::process::id());
     let url = db.uri().rsplit_once('/').unwrap().0.to_owned() + "/" + &name;
-    let store = Store::open(
-        &url,
-        StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-    )
-    .unwrap();
+    let store = open_with_timeout(&url, Duration::from_millis(500));
     let (admin2, name2) = (admin.clone(), name.clone());
     let create = move || {
         let mut c = C::establish(&admin2).unwrap();
@@ -1205,11 +1162,7 @@ fn unreachable_database_is_unavailable_then_recovers() {
                     std::env::temp_dir().join(format!("pi-store-missing-{}", std::process::id()));
                 let _ = std::fs::remove_dir_all(&dir);
                 let uri = format!("sqlite:///{}/pi.sqlite", dir.display());
-                let store = Store::open(
-                    &uri,
-                    StoreOptions::default().with_connection_timeout(Duration::from_millis(500)),
-                )
-                .unwrap();
+                let store = open_with_timeout(&uri, Duration::from_millis(500));
                 (
                     store,
                     Box::new(move || std::fs::create_dir_all(&dir).unwrap()),
@@ -1265,11 +1218,10 @@ fn unreachable_database_is_unavailable_then_recovers() {
 #[test]
 fn dead_postgres_port_fails_fast_with_unavailable() {
     // Nothing listens on port 1 of the loopback interface.
-    let store = Store::open(
+    let store = open_with_timeout(
         "postgresql+psycopg2://pi:secret@127.0.0.1:1/pi",
-        StoreOptions::default().with_connection_timeout(Duration::from_millis(300)),
-    )
-    .unwrap();
+        Duration::from_millis(300),
+    );
     assert_eq!(store.backend(), Backend::Postgres);
     assert_eq!(
         store.database_url().to_string(),
@@ -1320,8 +1272,7 @@ fn mysql_uri_opens_without_connecting() {
 /// written policy where a reload would.
 #[test]
 fn policy_load_order_follows_condition_ids() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         let nulls = pi_store::NullsOrder::from(store.backend());
         let names = |v: &[PolicyRecord]| v.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
         let mut mirror: Vec<PolicyRecord> = Vec::new();
@@ -1384,8 +1335,7 @@ fn policy_load_order_follows_condition_ids() {
 /// writes form one chain that ends at the version in the database.
 #[test]
 fn group_commit_keeps_each_writers_result() {
-    each_backend(|db| {
-        let store = db.open().unwrap();
+    each_store(|_, store| {
         store.save_policy(&policy("target"), None).unwrap();
         store.save_policy(&policy("taken"), None).unwrap();
         let start = store.config_version().unwrap();
@@ -1438,12 +1388,7 @@ fn group_commit_keeps_each_writers_result() {
                 _ => assert!(r.unwrap_err().contains("already exists"), "{t}"),
             }
         }
-        let names: Vec<String> = store
-            .list_policies()
-            .unwrap()
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let names = policy_names(store);
         assert_eq!(names.len(), 2 + threads / 3, "{names:?}");
         assert!(names.iter().any(|n| n == "target"));
         // one chain from the version before to the version now
@@ -1465,11 +1410,10 @@ fn group_commit_keeps_each_writers_result() {
 #[test]
 fn deadline_bounds_the_wait_for_a_connection() {
     // nothing listens on port 1
-    let store = Store::open(
+    let store = open_with_timeout(
         "postgresql://nobody@127.0.0.1:1/none",
-        StoreOptions::default().with_connection_timeout(Duration::from_secs(20)),
-    )
-    .unwrap();
+        Duration::from_secs(20),
+    );
     let started = Instant::now();
     let deadline = Some(started + Duration::from_millis(300));
     let err = store

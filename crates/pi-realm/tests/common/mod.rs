@@ -21,6 +21,27 @@ pub struct TestLdap {
     own: Option<(tempfile::TempDir, u16, Option<u16>)>,
 }
 
+pub const USERINFO: &str = r#"{"username":"uid","givenname":"givenName","surname":"sn","email":"mail","phone":"telephoneNumber","mobile":"mobile"}"#;
+
+/// `ldap1` of spec/resolvers-sql-ldap.md §5 (admin bind, UIDTYPE DN).
+pub fn ldap1(uri: &str) -> Value {
+    serde_json::json!({
+        "LDAPURI": uri,
+        "LDAPBASE": "dc=example,dc=org",
+        "BINDDN": "cn=admin,dc=example,dc=org",
+        "BINDPW": "adminpw",
+        "LOGINNAMEATTRIBUTE": "uid",
+        "LDAPSEARCHFILTER": "(objectClass=inetOrgPerson)",
+        "USERINFO": USERINFO,
+        "UIDTYPE": "DN",
+        "TIMEOUT": "5",
+        "SIZELIMIT": "500",
+        "CACHE_TIMEOUT": "120",
+        "NOREFERRALS": "True",
+        "AUTHTYPE": "Simple",
+    })
+}
+
 /// A resolver configuration: `base` with the keys of `extra` set (a null
 /// value: the key removed).
 pub fn with(mut base: Value, extra: Value) -> Value {

@@ -14,6 +14,20 @@ pub fn each_backend(f: impl Fn(&TestDb)) {
     }
 }
 
+/// Runs `f` once per available backend with a store opened on it.
+pub fn each_store(f: impl Fn(&TestDb, &pi_store::Store)) {
+    each_backend(|db| f(db, &db.open().expect("open store")));
+}
+
+/// A store on `uri` whose pool checkouts time out after `timeout`.
+pub fn open_with_timeout(uri: &str, timeout: std::time::Duration) -> pi_store::Store {
+    pi_store::Store::open(
+        uri,
+        pi_store::StoreOptions::default().with_connection_timeout(timeout),
+    )
+    .expect("open store")
+}
+
 #[derive(QueryableByName)]
 struct Line {
     #[diesel(sql_type = Text)]
