@@ -643,3 +643,51 @@ fn views_audit_what_the_release_writes_before_failing() {
         ]
     );
 }
+
+/// Values privacyIDEA's views log as they are (scripts/compare-audit.py
+/// sends a longer sequence to both): a resolver's id (or -1) as `success`,
+/// a remote server's id as `info`, the user list's realm and resolver, a
+/// rename, the scope of the definitions; `GET /auth/rights` without the
+/// caller; no success where the view logs none.
+#[test]
+fn views_log_the_values_the_release_logs() {
+    let app = audited_admin_app(&[]);
+    let form = |path: &str, pairs: &[(&str, &str)]| app.post_form(path, pairs).expect(200);
+    let passwd = [("type", "passwdresolver"), ("fileName", "/etc/passwd")];
+    form("/resolver/r8", &passwd);
+    form("/resolver/r9", &passwd);
+    form("/realm/rr9", &[("resolvers", "r9")]);
+    let url = [("url", "http://127.0.0.1:1/"), ("tls", "0")];
+    form("/privacyideaserver/srv9", &url);
+    form("/policy/pp9", &[("scope", "user"), ("action", "disable")]);
+    let rename = app.client().patch(app.url("/policy/pp9?name=pp10"));
+    app.send(rename, None).expect(200);
+    for path in [
+        "/user/?realm=RR9",
+        "/policy/defs/admin",
+        "/auth/rights",
+        "/realm/?realm=RR9",
+    ] {
+        app.get(path).expect(200);
+    }
+    app.delete("/resolver/nosuch").expect(200);
+    app.get("/resolver/passwdresolver/default").expect(200);
+    let all = rows(&app, 13);
+    assert_eq!(
+        lines_after(&all, "POST /auth"),
+        [
+            "POST /resolver/<resolver> 1 admin|| detail= info=r8",
+            "POST /resolver/<resolver> 2 admin|| detail= info=r9",
+            "POST /realm/<realm> 1 admin||rr9 detail= info=realm: 'rr9', resolvers: [{'name': 'r9', 'priority': None}]",
+            "POST /privacyideaserver/<identifier> 1 admin|| detail= info=1",
+            "POST /policy/<name> 1 admin|| detail=pp9 info={'action': 'disable', 'name': 'pp9', 'scope': 'user'}",
+            "PATCH /policy/<old_name> 1 admin|| detail=pp9 renamed to pp10 info=",
+            "GET /user/ 1 admin||rr9 detail= info=realm: RR9; resolver: None",
+            "GET /policy/defs/<scope> 1 admin|| detail= info=admin",
+            "GET /auth/rights 1 || detail= info=",
+            "GET /realm/ 1 admin||rr9 detail= info=",
+            "DELETE /resolver/<resolver> -1 admin|| detail= info=nosuch",
+            "GET /resolver/<resolvertype>/default 0 admin|| detail= info=",
+        ]
+    );
+}

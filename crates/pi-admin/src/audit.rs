@@ -48,7 +48,9 @@ const LINGER: Duration = Duration::from_millis(2);
 struct Entry {
     record: AuditRecord,
     audited: bool,
-    success: Option<bool>,
+    /// The `success` column as the view set it (a boolean, or the value
+    /// privacyIDEA's view logs, e.g. a resolver's id).
+    success: Option<i32>,
     param_user: Option<String>,
     param_realm: Option<String>,
     param_resolver: Option<String>,
@@ -151,9 +153,9 @@ impl RequestLog {
         f(&mut self.0.borrow_mut().record);
     }
 
-    /// Sets `success` (else: a 2xx answer is a success).
-    fn success(&self, ok: bool) {
-        self.0.borrow_mut().success = Some(ok);
+    /// Sets `success` (else: a 2xx answer is a success, 1).
+    fn success(&self, value: i32) {
+        self.0.borrow_mut().success = Some(value);
     }
 
     fn audit(&self) {
@@ -180,7 +182,15 @@ pub fn log(f: impl FnOnce(&mut AuditRecord)) {
 
 /// Sets the current request's `success`.
 pub fn success(ok: bool) {
-    let _ = CURRENT.try_with(|a| a.success(ok));
+    let _ = CURRENT.try_with(|a| a.success(i32::from(ok)));
+}
+
+/// Sets the current request's `success` column to a value privacyIDEA's
+/// view logs there as it is (`POST /resolver/<name>` logs the resolver's
+/// id, a failed `DELETE` -1); kept only for a 2xx answer.
+pub fn success_value(value: i64) {
+    let value = i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX });
+    let _ = CURRENT.try_with(|a| a.success(value));
 }
 
 /// Writes a row for the current request even without an authenticated
@@ -324,11 +334,18 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
         ("/policy/{name}", Some(n @ ("check" | "defs")), _) if get => {
             (format!("/policy/{n}"), path_realm)
         }
-        ("/policy/{name}", _, _) if options => ("/policy/{old_name}".to_owned(), path_realm),
+        ("/policy/{name}", _, _) if options || raw.method == "PATCH" => {
+            ("/policy/{old_name}".to_owned(), path_realm)
+        }
         ("/realm/{realm}", _, Some("superuser")) if get => ("/realm/superuser".to_owned(), None),
         _ => (pattern, path_realm),
     };
     let is_auth = pattern == "/auth" && !options;
+    // the auth blueprint's view of the rights logs no caller
+    if pattern == "/auth/rights" {
+        e.record.administrator.clear();
+        e.caller_user = None;
+    }
     let mut r = std::mem::take(&mut e.record);
     // user/realm/resolver: the logged-in user for user callers, else the
     // request's parameters (path variables included, as Flask's view_args)
@@ -338,11 +355,13 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
             r.realm = realm;
         } else {
             r.user = e.param_user.clone().unwrap_or_default();
+            // lower-cased, as the release's request user has it
             r.realm = e
                 .param_realm
-                .clone()
-                .or_else(|| path_realm.map(str::to_owned))
-                .unwrap_or_default();
+                .as_deref()
+                .or(path_realm)
+                .unwrap_or_default()
+                .to_lowercase();
         }
     }
     if r.resolver.is_empty() {
@@ -372,7 +391,10 @@ fn finish<U>(log: &RequestLog, outcome: Outcome<'_>, mut raw: Raw<U>) -> Option<
     } else if is_auth && status_ok {
         r.authentication = "ACCEPT".into();
     }
-    r.success = i32::from(e.success.unwrap_or(true) && status_ok && !options);
+    r.success = match status_ok && !options {
+        true => e.success.unwrap_or(1),
+        false => 0,
+    };
     let end = now();
     r.duration = r.startdate.map(|s| end - s);
     r.date = end;

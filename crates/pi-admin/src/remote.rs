@@ -46,13 +46,14 @@ pub struct Definition {
 /// `POST /privacyideaserver/<identifier>`: create or update (under `pre`,
 /// `If-Match`) and refresh the snapshot. Deviation: privacyIDEA cannot
 /// switch `tls` off or clear the description on update; here what is sent
-/// is what is stored, and an omitted description is kept.
+/// is what is stored, and an omitted description is kept. The
+/// definition's id.
 pub async fn save(
     state: &AppState,
     _granted: &Granted<RemoteWrite>,
     def: Definition,
     pre: Option<Precondition>,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     let save = move |s: &Store| {
         let record = match s.get_remote_server(&def.identifier)? {
             Some(old) => RemoteServerRecord {
@@ -72,19 +73,19 @@ pub async fn save(
         };
         s.save_remote_server(&record)
     };
-    checked_write(state, pre, save, |_| Ok(())).await
+    checked_write(state, pre, save, Ok).await
 }
 
-/// `DELETE /privacyideaserver/<identifier>`.
+/// `DELETE /privacyideaserver/<identifier>`: the deleted definition's id.
 pub async fn delete(
     state: &AppState,
     _granted: &Granted<RemoteWrite>,
     identifier: String,
     pre: Option<Precondition>,
-) -> ApiResult<()> {
+) -> ApiResult<i64> {
     let delete = move |s: &Store| s.delete_remote_server(&identifier);
     checked_write(state, pre, delete, |deleted| match deleted {
-        Some(_) => Ok(()),
+        Some(id) => Ok(id),
         None => Err(ApiError::not_found(
             "The requested PrivacyIDEAServer could not be found.",
         )),

@@ -643,6 +643,28 @@ impl Answer {
     }
 }
 
+/// The audit `info` of a list or count, as privacyIDEA's views write it:
+/// `realm: …; resolver: …` (the realms `realmadmin` allowed joined by
+/// commas, `None` when absent), `; has_tokens: …` when filtered (list),
+/// `; skipped_resolvers: a,b` when resolvers failed.
+fn audit_info(params: &Params, has_tokens: bool, failures: &[String]) -> String {
+    let text = |key| match params.get(key) {
+        None | Some(Value::Null) => "None".to_owned(),
+        Some(Value::Array(items)) => items.iter().map(python_str).collect::<Vec<_>>().join(","),
+        Some(v) => python_str(v),
+    };
+    let mut info = format!("realm: {}; resolver: {}", text("realm"), text("resolver"));
+    if has_tokens {
+        info.push_str(&format!("; has_tokens: {}", text("has_tokens")));
+    }
+    if !failures.is_empty() {
+        let mut skipped = failures.to_vec();
+        skipped.sort();
+        info.push_str(&format!("; skipped_resolvers: {}", skipped.join(",")));
+    }
+    info
+}
+
 async fn run(state: &AppState, snap: &Arc<Snapshot>, spec: ListSpec) -> ApiResult<Listing> {
     let snap = snap.clone();
     let node = state.node.uuid.clone();
@@ -674,6 +696,8 @@ pub async fn list(state: &AppState, auth: Authorized) -> ApiResult<Answer> {
         limit,
     };
     let listing = run(state, snap, spec).await?;
+    let info = audit_info(params, filter_tokens, &listing.failures);
+    crate::audit::log(|r| r.info = info);
     let owners = match wanted_tokens {
         Some(_) if !listing.users.is_empty() => Some(state.db(|s| s.token_owner_keys()).await?),
         _ => None,
@@ -715,6 +739,8 @@ pub async fn count(state: &AppState, auth: Authorized) -> ApiResult<Answer> {
         limit,
     };
     let listing = run(state, snap, spec).await?;
+    let info = audit_info(&params, false, &listing.failures);
+    crate::audit::log(|r| r.info = info);
     let owners: HashSet<(String, String, String)> = if listing.users.is_empty() {
         HashSet::new()
     } else {

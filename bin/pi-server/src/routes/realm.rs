@@ -37,10 +37,12 @@ async fn list(
     Auth(admin): Auth<Admin>,
     req: HttpRequest,
 ) -> crate::error::Reply {
-    let one =
-        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.get("realm").map(|r| r.to_lowercase()));
+    let query =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string());
+    let one = query
+        .ok()
+        .and_then(|q| q.get("realm").map(|r| r.to_lowercase()));
+    crate::audit::note_params(None, one.clone(), None);
     let etag = etag_if(&state, ObjectKind::Realm, one.as_deref()).await?;
     let snap = state.snapshot().await?;
     let body = realm::list_json(&snap, &admin)?;

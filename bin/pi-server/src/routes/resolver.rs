@@ -56,6 +56,8 @@ async fn save(on: AllowedOn<ResolverWrite, ResolverKey>) -> crate::error::Reply 
         pre,
     )
     .await?;
+    // privacyIDEA's view logs the id as the row's `success`
+    crate::audit::success_value(id);
     Ok(envelope::ok(json!(id)))
 }
 
@@ -63,10 +65,13 @@ async fn delete(on: AllowedOn<ResolverDelete, ResolverKey>) -> crate::error::Rep
     let pre = on.if_match(ObjectKind::Resolver, &on.name);
     match resolver::delete(&on.state, &on.granted, &on.name, pre).await? {
         None => {
-            crate::audit::success(false);
+            crate::audit::success_value(-1);
             Ok(envelope::ok(json!(-1)))
         }
-        Some(id) => Ok(envelope::ok(json!(id))),
+        Some(id) => {
+            crate::audit::success_value(id);
+            Ok(envelope::ok(json!(id)))
+        }
     }
 }
 
@@ -92,6 +97,8 @@ async fn test(
         language,
     )
     .await?;
+    // privacyIDEA's view logs no success
+    crate::audit::success(false);
     let body = envelope::success_body_with_detail(
         value,
         json!({"description": description, "threadid": crate::envelope::thread_id()}),
@@ -103,7 +110,9 @@ async fn test(
 }
 
 async fn defaults(Auth(_admin): Auth<Admin>, path: web::Path<String>) -> crate::error::Reply {
-    Ok(envelope::ok(resolver::defaults(&path.into_inner())?))
+    let defaults = resolver::defaults(&path.into_inner())?;
+    crate::audit::success(false); // privacyIDEA's view logs none
+    Ok(envelope::ok(defaults))
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -125,6 +125,7 @@ async fn rename(on: AllowedOn<PolicyWrite, OldNameKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Policy, old);
     let new = on.params.required_str("name")?;
     let id = policy::rename(&on.state, &on.granted, old, &new, pre).await?;
+    crate::audit::log(|r| r.action_detail = format!("{old} renamed to {new}"));
     Ok(envelope::ok(json!(id)))
 }
 
@@ -155,6 +156,14 @@ async fn delete(on: AllowedOn<PolicyDelete, NameKey>) -> crate::error::Reply {
 
 async fn export(on: AllowedOn<PolicyRead, ExportKey>) -> crate::error::Reply {
     let body = policy::export(&on.granted);
+    // the release's view shares the list's audit `info` (no name)
+    let mut params = on.params.clone();
+    params.lowercase_keys();
+    let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
+    crate::audit::log(|r| {
+        let (realm, scope) = (none(params.get_str("realm")), none(params.get_str("scope")));
+        r.info = format!("name = None, realm = {realm}, scope = {scope}");
+    });
     let disposition = HeaderValue::from_str(&policy::export_disposition(&on.name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
     Ok(HttpResponse::Ok()
@@ -272,6 +281,7 @@ async fn policy_defs(state: &AppState, admin: &Admin, params: Params) -> crate::
 
 async fn defs_scope(on: AllowedOn<PolicyRead, ScopeKey>) -> crate::error::Reply {
     let scope = Some(on.name.as_str());
+    crate::audit::log(|r| r.info = on.name.clone());
     Ok(envelope::ok(
         policy::defs(&on.state, &on.granted, scope).await?,
     ))
