@@ -73,7 +73,10 @@ pub async fn save(
         };
         s.save_remote_server(&record)
     };
-    checked_write(state, pre, save, Ok).await
+    let id = checked_write(state, pre, save, Ok).await?;
+    // privacyIDEA's view logs the id as `info`
+    crate::audit::log(|r| r.info = id.to_string());
+    Ok(id)
 }
 
 /// `DELETE /privacyideaserver/<identifier>`: the deleted definition's id.
@@ -84,13 +87,15 @@ pub async fn delete(
     pre: Option<Precondition>,
 ) -> ApiResult<i64> {
     let delete = move |s: &Store| s.delete_remote_server(&identifier);
-    checked_write(state, pre, delete, |deleted| match deleted {
+    let id = checked_write(state, pre, delete, |deleted| match deleted {
         Some(id) => Ok(id),
         None => Err(ApiError::not_found(
             "The requested PrivacyIDEAServer could not be found.",
         )),
     })
-    .await
+    .await?;
+    crate::audit::log(|r| r.info = id.to_string());
+    Ok(id)
 }
 
 /// `POST /privacyideaserver/test_request`: refuse a URL the outbound

@@ -202,11 +202,15 @@ pub async fn save(
     let changes = plan_save(name, rtype, &values, state.enc_key())?;
     let (n, t) = (name.to_owned(), rtype.to_owned());
     let save = move |s: &Store| Ok(store_save(s, &n, &t, &changes));
-    checked_write(state, pre, save, |saved| Ok(saved?)).await
+    let id = checked_write(state, pre, save, |saved| Ok(saved?)).await?;
+    // privacyIDEA's view logs the id as the audit row's `success`
+    crate::audit::success_value(id);
+    Ok(id)
 }
 
 /// `DELETE /resolver/<name>`: the id of the deleted resolver (`None`: there
-/// was none), or privacyIDEA's error 302 while a realm contains it.
+/// was none), or privacyIDEA's error 302 while a realm contains it. The
+/// audit row's `success` is the id, or -1, as privacyIDEA's view logs it.
 pub async fn delete(
     state: &AppState,
     _granted: &Granted<ResolverDelete>,
@@ -218,13 +222,17 @@ pub async fn delete(
         .db(move |s| s.with_precondition(pre, |s| s.delete_resolver(&n)))
         .await?
     {
-        DeleteResolverOutcome::NotFound => Ok(None),
+        DeleteResolverOutcome::NotFound => {
+            crate::audit::success_value(-1);
+            Ok(None)
+        }
         DeleteResolverOutcome::InRealm(realm) => Err(ApiError::generic(
             302,
             format!("The resolver '{name}' is still contained in realm '{realm}'."),
         )),
         DeleteResolverOutcome::Deleted(id) => {
             state.refresh().await?;
+            crate::audit::success_value(id);
             Ok(Some(id))
         }
     }

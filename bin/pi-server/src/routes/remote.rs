@@ -35,16 +35,13 @@ async fn save(on: AllowedOn<RemoteWrite, NewIdentifierKey>) -> crate::error::Rep
         description: on.params.get_str("description"),
         identifier: on.name.clone(),
     };
-    let id = remote::save(&on.state, &on.granted, def, pre).await?;
-    // privacyIDEA's view logs the id as `info`
-    crate::audit::log(|r| r.info = id.to_string());
+    remote::save(&on.state, &on.granted, def, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 
 async fn delete(on: AllowedOn<RemoteWrite, IdentifierKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::RemoteServer, &on.name);
-    let id = remote::delete(&on.state, &on.granted, on.name, pre).await?;
-    crate::audit::log(|r| r.info = id.to_string());
+    remote::delete(&on.state, &on.granted, on.name, pre).await?;
     Ok(envelope::ok(json!(true)))
 }
 

@@ -56,23 +56,13 @@ async fn save(on: AllowedOn<ResolverWrite, ResolverKey>) -> crate::error::Reply 
         pre,
     )
     .await?;
-    // privacyIDEA's view logs the id as the row's `success`
-    crate::audit::success_value(id);
     Ok(envelope::ok(json!(id)))
 }
 
 async fn delete(on: AllowedOn<ResolverDelete, ResolverKey>) -> crate::error::Reply {
     let pre = on.if_match(ObjectKind::Resolver, &on.name);
-    match resolver::delete(&on.state, &on.granted, &on.name, pre).await? {
-        None => {
-            crate::audit::success_value(-1);
-            Ok(envelope::ok(json!(-1)))
-        }
-        Some(id) => {
-            crate::audit::success_value(id);
-            Ok(envelope::ok(json!(id)))
-        }
-    }
+    let id = resolver::delete(&on.state, &on.granted, &on.name, pre).await?;
+    Ok(envelope::ok(json!(id.unwrap_or(-1))))
 }
 
 async fn test(
