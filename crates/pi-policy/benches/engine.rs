@@ -3,13 +3,9 @@
 //!
 //! Run: `cargo bench -p pi-policy --bench engine -- --warm-up-time 1 --measurement-time 3`
 
-use chrono::{NaiveDate, NaiveDateTime};
-use criterion::measurement::WallTime;
-use criterion::{
-    black_box, criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
-};
-use pi_policy::pi_model::Policy;
-use pi_policy::{BuildContext, ConditionInput, HttpData, MatchError, PolicySet, Query};
+use chrono::NaiveDate;
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use pi_policy::{BuildContext, ConditionInput, HttpData, PolicySet};
 use std::collections::HashMap;
 
 #[path = "support/mix.rs"]
@@ -24,37 +20,6 @@ fn ctx() -> BuildContext {
     }
 }
 
-/// Benchmarks `decide` on the queries `qs` in turn, each at `t` and with the
-/// HTTP input.
-#[inline(always)]
-fn bench_decisions<'a>(
-    g: &mut BenchmarkGroup<'_, WallTime>,
-    id: BenchmarkId,
-    (qs, t, http): (&'a [mix::Q], Option<NaiveDateTime>, &'a HttpData),
-    mut decide: impl FnMut(&Query<'a>) -> Option<bool>,
-) {
-    let mut i = 0usize;
-    g.bench_function(id, |b| {
-        b.iter(|| {
-            i = (i + 1) % qs.len();
-            let mut q = mix::query(&qs[i], t);
-            q.input = ConditionInput {
-                http: Some(http),
-                ..ConditionInput::default()
-            };
-            black_box(decide(black_box(&q)))
-        })
-    });
-}
-
-/// The decision from a match result: a matching policy, or none of the
-/// query's scope is active.
-#[inline(always)]
-fn decision(set: &PolicySet, q: &Query<'_>, res: Result<Vec<&Policy>, MatchError>) -> Option<bool> {
-    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
-        .ok()
-}
-
 fn bench(c: &mut Criterion) {
     let http = HttpData {
         headers: vec![("X-Env".into(), "prod".into())],
@@ -66,16 +31,50 @@ fn bench(c: &mut Criterion) {
     for &n in &[10usize, 1_000, 10_000, 100_000] {
         let set = PolicySet::from_records(&mix(n, 0x5eed), ctx());
         let qs = queries(n, 0xbeef);
-        let id = |name| BenchmarkId::new(name, n);
-        bench_decisions(&mut g, id("indexed"), (&qs, t, &http), |q| {
-            decision(&set, q, set.match_policies(q))
+        let mut i = 0usize;
+        g.bench_with_input(BenchmarkId::new("indexed", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % qs.len();
+                let mut q = mix::query(&qs[i], t);
+                q.input = ConditionInput {
+                    http: Some(&http),
+                    ..ConditionInput::default()
+                };
+                let res = set.match_policies(black_box(&q));
+                black_box(
+                    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
+                        .ok(),
+                )
+            })
         });
         // The same decision as `Match::allowed` takes it: no result list.
-        bench_decisions(&mut g, id("allowed"), (&qs, t, &http), |q| {
-            set.allowed(q).ok()
+        let mut i = 0usize;
+        g.bench_with_input(BenchmarkId::new("allowed", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % qs.len();
+                let mut q = mix::query(&qs[i], t);
+                q.input = ConditionInput {
+                    http: Some(&http),
+                    ..ConditionInput::default()
+                };
+                black_box(set.allowed(black_box(&q)).ok())
+            })
         });
-        bench_decisions(&mut g, id("linear"), (&qs, t, &http), |q| {
-            decision(&set, q, set.linear_match_policies(q))
+        let mut i = 0usize;
+        g.bench_with_input(BenchmarkId::new("linear", n), &n, |b, _| {
+            b.iter(|| {
+                i = (i + 1) % qs.len();
+                let mut q = mix::query(&qs[i], t);
+                q.input = ConditionInput {
+                    http: Some(&http),
+                    ..ConditionInput::default()
+                };
+                let res = set.linear_match_policies(black_box(&q));
+                black_box(
+                    res.map(|v| !v.is_empty() || !set.has_active_policies(q.scope))
+                        .ok(),
+                )
+            })
         });
     }
     g.finish();
