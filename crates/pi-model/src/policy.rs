@@ -701,12 +701,12 @@ impl PolicyWrite {
     /// The checks privacyIDEA's `POST /policy/<name>` view makes itself
     /// before it writes the audit entry's `action_detail` and `info`: name
     /// rules 1–2, `scope` and `action` required, priority an integer, admin
-    /// realms (the first steps of [`Write::validate`]).
+    /// realms (the first steps of [`Self::validate`]).
     pub fn check_request(&self, ctx: &ValidationContext) -> Result<(), ValidationError> {
         self.view_checks(ctx).map(|_| ())
     }
 
-    /// [`Write::check_request`], with the scope, action and priority read.
+    /// [`Self::check_request`], with the scope, action and priority read.
     fn view_checks(
         &self,
         ctx: &ValidationContext,
@@ -747,7 +747,7 @@ impl PolicyWrite {
     ///
     /// Order: name rules 1–2 → `scope` required → `action` required unless
     /// scope is `user` → priority is an integer → admin realms (the view's
-    /// checks, [`Write::check_request`]) → priority within the database's
+    /// checks, [`Self::check_request`]) → priority within the database's
     /// integer range (a database error there) → whitespace in name → scope known → priority ≥ 1 → realms → resolvers → nodes → time →
     /// client → conditions → actions → (our addition) every list entry that
     /// privacyIDEA matches as a regular expression must compile.
