@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The audit rows of requests the router answers around the views: our
-server vs the release (decisions/0017).
+"""The answers and audit rows of requests the router answers around the
+views, and of a write/read sequence: our server vs the release
+(decisions/0017).
 
 Usage: scripts/compare-audit.py OURS_URL REF_URL
 Both servers have the admin `admin`/`test`; the script deletes every
@@ -8,9 +9,10 @@ policy first (an admin policy could forbid reading the audit log) and sets
 the same default realm on both (`cmprealm`, over /etc/passwd). The
 documented 500 → 400 places (docs/compatibility.md) are left out. Sends
 each request of the list below to both, with and without the admin's JWT,
-and compares the audit row it leaves (action, success, authentication,
-administrator, user, realm, resolver, info, action_detail), or that it
-leaves none; then a write/read sequence over resolvers, realms, policies,
+and compares the answer's status and `result` (ids, times and our own
+descriptions left out) and the audit row it leaves (action, success,
+authentication, administrator, user, realm, resolver, info,
+action_detail), or that it leaves none; then a write/read sequence over resolvers, realms, policies,
 remote servers and users. Exits 1 on a difference.
 """
 import json
@@ -58,10 +60,11 @@ class Server:
 
     def row_of(self, method, path, jwt):
         before = self.newest()[0]["number"]
-        status, _ = call(self.base, method, path, self.token if jwt else None)
+        status, body = call(self.base, method, path, self.token if jwt else None)
+        self.answer = answer(method, path, status, body)
         # rows are written in order (ours asynchronously): once a row of a
         # later audit read is there, the request's row, if any, is too
-        for _ in range(100):
+        for _ in range(300):
             rows = [r for r in self.newest() if r["number"] > before]
             if any(r["action"] == "GET /audit/" for r in rows):
                 break
@@ -73,6 +76,36 @@ class Server:
         if row["action"] == "POST /policy/<name>" and row["info"].startswith("{"):
             row["info"] = sorted(row["info"].strip("{}").split(", "))
         return status, row
+
+
+def strip(value, sets=False):
+    """The answer without what differs by design: ids, node UUIDs, times,
+    signatures, thread ids, and the descriptions (ours are our own words);
+    with `sets`, lists of names compared as sets (the release lists token
+    types in Python's per-process set order)."""
+    if isinstance(value, dict):
+        return {k: strip(v, sets) for k, v in value.items()
+                if k not in ("id", "uuid", "time", "signature", "threadid", "desc")}
+    if isinstance(value, list):
+        items = [strip(v, sets) for v in value]
+        if sets and all(isinstance(v, str) for v in items):
+            items.sort()
+        return items
+    return value
+
+
+def answer(method, path, status, body):
+    """What is compared of the answer: the envelope's `result` (the
+    release's 405 page and the audit log's own rows left out)."""
+    if status == 405 or path.startswith("/audit/") or method == "HEAD":
+        return None
+    try:
+        result = json.loads(body).get("result")
+    except ValueError:
+        return body.decode("utf-8", "replace")
+    if path.startswith("/auth/rights") and isinstance(result, dict):
+        result = dict(result, value=sorted(result.get("value") or {}))
+    return strip(result, sets=path.startswith("/policy/defs"))
 
 
 requests = [("HEAD", p) for p in ["/policy/", "/policy/defs", "/realm/",
@@ -128,11 +161,12 @@ ours, ref = Server(OURS), Server(REF)
 n = diff = 0
 for method, path, jwts in [(m, p, (False, True)) for m, p in requests] + [(m, p, (True,)) for m, p in sequence]:
     for jwt in jwts:
-        a = ref.row_of(method, path, jwt)
-        b = ours.row_of(method, path, jwt)
+        a = ref.row_of(method, path, jwt) + (ref.answer,)
+        b = ours.row_of(method, path, jwt) + (ours.answer,)
         n += 1
         if a != b:
             diff += 1
-            print(method, path, "jwt" if jwt else "no jwt", "\n   ref ", a, "\n   ours", b)
+            show = lambda x: json.dumps(x, default=str)[:600]
+            print(method, path, "jwt" if jwt else "no jwt", "\n   ref ", show(a), "\n   ours", show(b))
 print(f"{n} requests, {diff} differences")
 sys.exit(1 if diff else 0)

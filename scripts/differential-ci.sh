@@ -5,7 +5,8 @@
 # fresh databases, runs scripts/differential.py (the policy engine) and
 # scripts/compare-not-found.py (unknown paths, the WebUI's paths, redirects,
 # HEAD, OPTIONS; our WebUI served from the release's own static folder) and
-# scripts/compare-audit.py (the audit rows those leave), stops both.
+# scripts/compare-audit.py (answers and audit rows of those and of a
+# write/read sequence), stops both.
 #
 #   ROUNDS=3 QUERIES=100 scripts/differential-ci.sh     # CI: 300 queries
 #   ROUNDS=20 QUERIES=100 scripts/differential-ci.sh    # 2,000 queries
@@ -51,5 +52,5 @@ python3 scripts/differential.py \
 echo "unknown paths, the WebUI's paths, redirects, HEAD, OPTIONS"
 python3 scripts/compare-not-found.py "http://127.0.0.1:$OURS_PORT" "http://127.0.0.1:$REF_PORT"
 
-echo "the audit rows of HEAD, OPTIONS, redirects, 404 and 405"
+echo "answers and audit rows: HEAD, OPTIONS, redirects, 404, 405, a write/read sequence"
 python3 scripts/compare-audit.py "http://127.0.0.1:$OURS_PORT" "http://127.0.0.1:$REF_PORT"
