@@ -55,21 +55,34 @@ class Server:
             assert status == 200, (base, path, status, body)
 
     def newest(self):
-        _, body = call(self.base, "GET", "/audit/?page_size=6", self.token)
+        _, body = call(self.base, "GET", "/audit/?page_size=100", self.token)
         return json.loads(body)["result"]["value"]["auditdata"]
 
+    def mark(self):
+        """Sends a marker request (`GET /policy/?scope=<marker>`, its row's
+        info names it) and waits until its row is written: every row of an
+        earlier request is then written too (ours asynchronously, in
+        order). The rows newer than the previous marker, newest first."""
+        self.marks = getattr(self, "marks", 0) + 1
+        marker = f"scope = compare-audit-{self.marks}"
+        call(self.base, "GET", f"/policy/?scope=compare-audit-{self.marks}", self.token)
+        for _ in range(100):
+            rows = self.newest()
+            at = [i for i, r in enumerate(rows) if r["info"].endswith(marker)]
+            if at:
+                before = f"scope = compare-audit-{self.marks - 1}"
+                rows = rows[at[0] + 1:]
+                end = [i for i, r in enumerate(rows) if r["info"].endswith(before)]
+                return rows[:end[0]] if end else rows
+            time.sleep(0.2)
+        raise SystemExit(f"{self.base}: the marker's audit row was not written")
+
     def row_of(self, method, path, jwt):
-        before = self.newest()[0]["number"]
+        if not getattr(self, "marks", 0):
+            self.mark()
         status, body = call(self.base, method, path, self.token if jwt else None)
         self.answer = answer(method, path, status, body)
-        # rows are written in order (ours asynchronously): once a row of a
-        # later audit read is there, the request's row, if any, is too
-        for _ in range(300):
-            rows = [r for r in self.newest() if r["number"] > before]
-            if any(r["action"] == "GET /audit/" for r in rows):
-                break
-            time.sleep(0.05)
-        mine = [r for r in rows if r["action"] != "GET /audit/"]
+        mine = [r for r in self.mark() if r["action"] != "GET /audit/"]
         if not mine:
             return status, None
         row = {k: mine[-1].get(k) for k in FIELDS}
