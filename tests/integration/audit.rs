@@ -672,7 +672,7 @@ fn views_log_the_values_the_release_logs() {
     }
     app.delete("/resolver/nosuch").expect(200);
     app.get("/resolver/passwdresolver/default").expect(200);
-    let all = rows(&app, 13);
+    let all = rows(&app, 14);
     assert_eq!(
         lines_after(&all, "POST /auth"),
         [
