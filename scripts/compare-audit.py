@@ -167,6 +167,9 @@ sequence = [
     ("GET", "/realm/superuser"), ("GET", "/audit/?page_size=1"),
     ("GET", "/policy/?realm=NOSUCH&user=ROOT"), ("GET", "/user/?realm=CMPREALM"),
     ("GET", "/resolver/?resolver=CMPRES"),
+    ("POST", "/auth?username=admin&password=wrong"), ("POST", "/auth?username=admin"),
+    ("POST", "/auth?username=nobody&password=x"), ("POST", "/auth?username=zed@cmprealm&password=x"),
+    ("POST", "/auth?username=zed&realm=nosuch&password=x"),
     ("GET", "/policy/check?realm=CMPREALM&user=ROOT&scope=user&action=x&client=1.1.1.1"),
 ]
 

@@ -691,3 +691,32 @@ fn views_log_the_values_the_release_logs() {
         ]
     );
 }
+
+/// A failed login is audited as the release writes it (scripts/compare-
+/// audit.py sends these to both): the user and realm it was checked as,
+/// `loginmode=None` before the error, `Missing parameter "password"` when
+/// there was none.
+#[test]
+fn failed_logins_are_audited_as_the_release() {
+    let app = audited_admin_app(&[]);
+    add_realm_r0(&app);
+    app.post_form("/defaultrealm/r0", &[]).expect(200);
+    let attempts: [&[(&str, &str)]; 3] = [
+        &[("username", "nobody"), ("password", "x")],
+        &[("username", "admin"), ("password", "wrong")],
+        &[("username", "admin")],
+    ];
+    for form in attempts {
+        app.send(app.client().post(app.url("/auth")).form(form), Some(""))
+            .expect(401);
+    }
+    let all = rows(&app, 8);
+    assert_eq!(
+        lines_after(&all, "POST /defaultrealm/<realm>"),
+        [
+            "POST /auth 0 |nobody|r0 detail= info=loginmode=None,Authentication failed.",
+            "POST /auth 0 |admin|r0 detail= info=loginmode=None,Authentication failed.",
+            "POST /auth 0 |admin|r0 detail= info=Missing parameter \"password\",Authentication failed.",
+        ]
+    );
+}

@@ -43,12 +43,22 @@ pub enum Note<'a> {
         /// The admin's name.
         administrator: &'a str,
     },
-    /// A realm user logged in.
-    RealmUser {
-        /// The login name.
-        user: &'a str,
-        /// The user's realm.
-        realm: &'a str,
+    /// No password was sent (and no local admin logged in).
+    MissingPassword,
+    /// The realm user's password was checked (whatever the outcome), as
+    /// privacyIDEA logs it after `check_webui_user`.
+    Checked {
+        /// The user as resolved (`resolver` empty when not found).
+        user: &'a users::LoginUser,
+        /// The `user` column: the resolved login, or the name as sent when
+        /// no realm resolved it and it is a local admin's (as the release
+        /// logs a local admin's failed password).
+        login: &'a str,
+        /// Whether the user's realm is a superuser realm.
+        admin: bool,
+        /// The login mode the check used (`Some("privacyIDEA")` when the
+        /// token check ran; `None` for the user store).
+        loginmode: Option<&'a str>,
     },
 }
 
@@ -62,13 +72,31 @@ pub fn audit_note(note: Note<'_>) {
         }),
         Note::LocalAdmin { administrator } => crate::audit::log(|r| {
             r.user = String::new();
+            r.realm = String::new();
             r.administrator = administrator.to_owned();
             r.info = "internal admin".into();
         }),
-        Note::RealmUser { user, realm } => crate::audit::log(|r| {
-            r.user = user.to_owned();
-            r.realm = realm.to_owned();
-            r.info = user.to_owned();
+        Note::MissingPassword => crate::audit::log(|r| {
+            if !r.info.is_empty() {
+                r.info.push(',');
+            }
+            r.info.push_str("Missing parameter \"password\"");
+        }),
+        Note::Checked {
+            user,
+            login,
+            admin,
+            loginmode,
+        } => crate::audit::log(|r| {
+            r.realm = user.realm.clone();
+            r.resolver = user.resolver.clone();
+            r.info = format!("loginmode={}", loginmode.unwrap_or("None"));
+            if admin {
+                r.user = String::new();
+                r.administrator = login.to_owned();
+            } else {
+                r.user = login.to_owned();
+            }
         }),
     }
 }
@@ -129,6 +157,13 @@ pub async fn login(
     let realm_param = creds.realm;
     if let Some(r) = &realm_param {
         if !snap.realm_exists(r) {
+            if let Some(user) = creds.username.as_deref() {
+                let realm = r.to_lowercase();
+                note(Note::Attempt {
+                    user,
+                    realm: &realm,
+                });
+            }
             return Err(ApiError::auth(
                 4031,
                 format!("Authentication failure. Unknown realm: {r}."),
@@ -149,9 +184,13 @@ pub async fn login(
         }
     };
     let password = creds.password;
+    // privacyIDEA logs the attempt first: the name as sent, and the realm
+    // it names or the default realm
+    let attempt_realm =
+        users::attempt_realm(state, &snap, &username, realm_param.as_deref()).await?;
     note(Note::Attempt {
         user: &username,
-        realm: realm_param.as_deref().unwrap_or_default(),
+        realm: &attempt_realm,
     });
 
     // 1. Local admin (username as sent, unsplit), tried first.
@@ -189,17 +228,36 @@ pub async fn login(
         //    webui policies decides first (not for a local admin's wrong
         //    password when no such realm user exists).
         let Some(password) = password else {
+            note(Note::MissingPassword);
             return Err(wrong_credentials());
         };
         let user = users::resolve(state, &snap, &username, realm_param.as_deref()).await?;
+        let superuser = state
+            .cfg
+            .superuser_realm
+            .iter()
+            .any(|r| r.to_lowercase() == user.realm);
+        let login = match user.login.is_empty() && admin_exists {
+            true => username.as_str(),
+            false => user.login.as_str(),
+        };
+        let checked = |loginmode| Note::Checked {
+            user: &user,
+            login,
+            admin: superuser,
+            loginmode,
+        };
         if !admin_exists || user.exists() {
             let mode = webui::login_mode(&snap.policy_set, &ctx, &user.user_object())?;
             if mode == webui::LoginMode::PrivacyIdea {
                 // No tokens are managed here: the token check cannot succeed.
+                note(checked(user.exists().then_some("privacyIDEA")));
                 return Err(wrong_credentials());
             }
         }
-        if !users::check_password(&snap, &user, &password).await? {
+        let password_ok = users::check_password(&snap, &user, &password).await?;
+        note(checked(None));
+        if !password_ok {
             return Err(wrong_credentials());
         }
         if admin_exists {
@@ -209,20 +267,11 @@ pub async fn login(
                 user.realm
             );
         }
-        let role = if state
-            .cfg
-            .superuser_realm
-            .iter()
-            .any(|r| r.to_lowercase() == user.realm)
-        {
+        let role = if superuser {
             pi_auth::Role::Admin
         } else {
             pi_auth::Role::User
         };
-        note(Note::RealmUser {
-            user: &user.login,
-            realm: &user.realm,
-        });
         Login {
             username: user.login.clone(),
             realm: user.realm.clone(),

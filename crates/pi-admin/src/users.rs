@@ -54,6 +54,29 @@ pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
     })
 }
 
+/// The realm privacyIDEA logs for a login attempt before it checks
+/// anything: the realm the request or the name (`user@realm`) names, else
+/// the default realm; lower case (`""`: none).
+pub async fn attempt_realm(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    username: &str,
+    realm_param: Option<&str>,
+) -> ApiResult<String> {
+    let split_at_sign = split_at_sign(state).await?;
+    let default = snap.default_realm().map(|r| r.name.clone());
+    let split = pi_realm::auth_user_realm(
+        username,
+        realm_param,
+        split_at_sign,
+        |r| snap.realm_exists(r),
+        default.as_deref(),
+    );
+    Ok(split
+        .map(|(_, realm)| realm.to_lowercase())
+        .unwrap_or_default())
+}
+
 /// Resolve the user a login names: split `user@realm` (realm parameter,
 /// then the `@` part, then the default realm) and find the login in the
 /// realm's resolvers. An unknown realm gives an empty user.
