@@ -54,15 +54,15 @@ pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
     })
 }
 
-/// The realm privacyIDEA logs for a login attempt before it checks
-/// anything: the realm the request or the name (`user@realm`) names, else
-/// the default realm; lower case (`""`: none).
-pub async fn attempt_realm(
+/// The login and the realm a login names: `user@realm` split (realm
+/// parameter, then the `@` part, then the default realm); `None` when no
+/// realm results.
+async fn split_login(
     state: &AppState,
     snap: &Arc<Snapshot>,
     username: &str,
     realm_param: Option<&str>,
-) -> ApiResult<String> {
+) -> ApiResult<Option<(String, String)>> {
     let split_at_sign = split_at_sign(state).await?;
     let default = snap.default_realm().map(|r| r.name.clone());
     let split = pi_realm::auth_user_realm(
@@ -73,8 +73,21 @@ pub async fn attempt_realm(
         default.as_deref(),
     );
     Ok(split
-        .map(|(_, realm)| realm.to_lowercase())
-        .unwrap_or_default())
+        .ok()
+        .map(|(login, realm)| (login, realm.to_lowercase())))
+}
+
+/// The realm privacyIDEA logs for a login attempt before it checks
+/// anything: the realm the request or the name (`user@realm`) names, else
+/// the default realm; lower case (`""`: none).
+pub async fn attempt_realm(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    username: &str,
+    realm_param: Option<&str>,
+) -> ApiResult<String> {
+    let split = split_login(state, snap, username, realm_param).await?;
+    Ok(split.map(|(_, realm)| realm).unwrap_or_default())
 }
 
 /// Resolve the user a login names: split `user@realm` (realm parameter,
@@ -86,19 +99,9 @@ pub async fn resolve(
     username: &str,
     realm_param: Option<&str>,
 ) -> ApiResult<LoginUser> {
-    let split_at_sign = split_at_sign(state).await?;
-    let default = snap.default_realm().map(|r| r.name.clone());
-    let split = pi_realm::auth_user_realm(
-        username,
-        realm_param,
-        split_at_sign,
-        |r| snap.realm_exists(r),
-        default.as_deref(),
-    );
-    let Ok((login, realm)) = split else {
+    let Some((login, realm)) = split_login(state, snap, username, realm_param).await? else {
         return Ok(LoginUser::default());
     };
-    let realm = realm.to_lowercase();
     if snap.realm(&realm).is_none() {
         return Ok(LoginUser::default());
     }
