@@ -186,11 +186,11 @@ pub async fn login(
     let password = creds.password;
     // privacyIDEA logs the attempt first: the name as sent, and the realm
     // it names or the default realm
-    let attempt_realm =
-        users::attempt_realm(state, &snap, &username, realm_param.as_deref()).await?;
+    let split = users::split_login(state, &snap, &username, realm_param.as_deref()).await?;
+    let attempt_realm = split.as_ref().map(|(_, realm)| realm.clone());
     note(Note::Attempt {
         user: &username,
-        realm: &attempt_realm,
+        realm: attempt_realm.as_deref().unwrap_or_default(),
     });
 
     // 1. Local admin (username as sent, unsplit), tried first.
@@ -231,7 +231,7 @@ pub async fn login(
             note(Note::MissingPassword);
             return Err(wrong_credentials());
         };
-        let user = users::resolve(state, &snap, &username, realm_param.as_deref()).await?;
+        let user = users::resolve_split(state, &snap, split).await?;
         let superuser = state
             .cfg
             .superuser_realm

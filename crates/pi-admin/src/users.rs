@@ -54,10 +54,11 @@ pub async fn split_at_sign(state: &AppState) -> ApiResult<bool> {
     })
 }
 
-/// The login and the realm a login names: `user@realm` split (realm
-/// parameter, then the `@` part, then the default realm); `None` when no
-/// realm results.
-async fn split_login(
+/// The login and the (lower-case) realm a login names: `user@realm` split
+/// (realm parameter, then the `@` part, then the default realm); `None`
+/// when no realm results. privacyIDEA logs this realm for a login attempt
+/// before it checks anything.
+pub async fn split_login(
     state: &AppState,
     snap: &Arc<Snapshot>,
     username: &str,
@@ -77,19 +78,6 @@ async fn split_login(
         .map(|(login, realm)| (login, realm.to_lowercase())))
 }
 
-/// The realm privacyIDEA logs for a login attempt before it checks
-/// anything: the realm the request or the name (`user@realm`) names, else
-/// the default realm; lower case (`""`: none).
-pub async fn attempt_realm(
-    state: &AppState,
-    snap: &Arc<Snapshot>,
-    username: &str,
-    realm_param: Option<&str>,
-) -> ApiResult<String> {
-    let split = split_login(state, snap, username, realm_param).await?;
-    Ok(split.map(|(_, realm)| realm).unwrap_or_default())
-}
-
 /// Resolve the user a login names: split `user@realm` (realm parameter,
 /// then the `@` part, then the default realm) and find the login in the
 /// realm's resolvers. An unknown realm gives an empty user.
@@ -99,7 +87,17 @@ pub async fn resolve(
     username: &str,
     realm_param: Option<&str>,
 ) -> ApiResult<LoginUser> {
-    let Some((login, realm)) = split_login(state, snap, username, realm_param).await? else {
+    let split = split_login(state, snap, username, realm_param).await?;
+    resolve_split(state, snap, split).await
+}
+
+/// [`resolve`] of a name already split by [`split_login`].
+pub async fn resolve_split(
+    state: &AppState,
+    snap: &Arc<Snapshot>,
+    split: Option<(String, String)>,
+) -> ApiResult<LoginUser> {
+    let Some((login, realm)) = split else {
         return Ok(LoginUser::default());
     };
     if snap.realm(&realm).is_none() {

@@ -55,6 +55,19 @@ async fn list_policies(
     list_granted(state, &granted, name, params)
 }
 
+/// The audit `info` of a list (and of the export, which shares its view):
+/// `name = …, realm = …, scope = …` from lower-cased parameters.
+fn list_info(name: Option<String>, params: &Params) -> String {
+    let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
+    let (realm, scope) = (params.get_str("realm"), params.get_str("scope"));
+    format!(
+        "name = {}, realm = {}, scope = {}",
+        none(name),
+        none(realm),
+        none(scope)
+    )
+}
+
 /// The policies the filter of `params` (and `name`) selects.
 fn list_granted(
     state: &AppState,
@@ -63,15 +76,8 @@ fn list_granted(
     mut params: Params,
 ) -> crate::error::Reply {
     params.lowercase_keys();
-    let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
-    crate::audit::log(|r| {
-        r.info = format!(
-            "name = {}, realm = {}, scope = {}",
-            none(name.clone()),
-            none(params.get_str("realm")),
-            none(params.get_str("scope"))
-        );
-    });
+    let info = list_info(name.clone(), &params);
+    crate::audit::log(|r| r.info = info);
     let filter = policy::list_filter(state, name, params.all());
     Ok(ok_raw(&policy::list_json(granted, &filter)))
 }
@@ -159,11 +165,8 @@ async fn export(on: AllowedOn<PolicyRead, ExportKey>) -> crate::error::Reply {
     // the release's view shares the list's audit `info` (no name)
     let mut params = on.params.clone();
     params.lowercase_keys();
-    let none = |v: Option<String>| v.unwrap_or_else(|| "None".into());
-    crate::audit::log(|r| {
-        let (realm, scope) = (none(params.get_str("realm")), none(params.get_str("scope")));
-        r.info = format!("name = None, realm = {realm}, scope = {scope}");
-    });
+    let info = list_info(None, &params);
+    crate::audit::log(|r| r.info = info);
     let disposition = HeaderValue::from_str(&policy::export_disposition(&on.name))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment; filename=\"policies.cfg\""));
     Ok(HttpResponse::Ok()
